@@ -1,0 +1,72 @@
+// Reverse-mode autodiff as backpropagation is taught: order the graph topologically (iteratively,
+// so a 100,000-op chain cannot overflow the stack), seed the output with 1, and walk it backwards
+// applying each op's local rule. Contributions to a tensor used twice accumulate with +=, and
+// broadcasting is undone here, once, by summing each gradient back to its input's shape.
+import { EngineError, fmtShape } from './errors.js'
+import { noGrad } from './grad-mode.js'
+import { sameShape } from './shape.js'
+import type { Tensor } from './tensor.js'
+import { add } from './ops/add.js'
+import { scalarLike } from './ops/op.js'
+import { expand, sumToShape } from './ops/index.js'
+
+/** Every tensor `root` depends on that needs a gradient, inputs before the ops that use them. */
+export function topoSort(root: Tensor): Tensor[] {
+  const order: Tensor[] = []
+  const visited = new Set<Tensor>([root])
+  const stack: { node: Tensor; next: number }[] = [{ node: root, next: 0 }]
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1]
+    if (top.next < top.node._prev.length) {
+      const child = top.node._prev[top.next++]
+      if (child.requiresGrad && !visited.has(child)) {
+        visited.add(child)
+        stack.push({ node: child, next: 0 })
+      }
+    } else {
+      stack.pop()
+      order.push(top.node)
+    }
+  }
+  return order
+}
+
+export function backward(root: Tensor, seed?: Tensor): void {
+  if (!root.requiresGrad) {
+    throw new EngineError('backward', 'backward', `this tensor ${fmtShape(root.shape)} does not require grad: no input of the computation had requiresGrad set`)
+  }
+  let g0: Tensor
+  if (seed === undefined) {
+    if (root.size !== 1) {
+      throw new EngineError('backward', 'backward', `called on a tensor of shape ${fmtShape(root.shape)} without a gradient; reduce it to a scalar (sum, mean) or pass a gradient of the same shape`)
+    }
+    g0 = expand(scalarLike(1, root), root.shape)
+  } else {
+    if (!sameShape(seed.shape, root.shape)) {
+      throw new EngineError('backward', 'shape', `gradient has shape ${fmtShape(seed.shape)}, the tensor ${fmtShape(root.shape)}`)
+    }
+    g0 = seed.detach()
+  }
+  const order = topoSort(root)
+  const grads = new Map<Tensor, Tensor>([[root, g0]])
+  noGrad(() => {
+    for (let i = order.length - 1; i >= 0; i--) {
+      const node = order[i]
+      const g = grads.get(node)
+      if (g === undefined) continue
+      grads.delete(node) // the pass no longer needs it: keeps peak memory to the live frontier
+      if (node._backward === null || node._retainGrad) node.grad = node.grad === null ? g : add(node.grad, g)
+      if (node._backward === null) continue
+      const inputGrads = node._backward(g, node)
+      const inputs = node._prev
+      for (let j = 0; j < inputs.length; j++) {
+        const input = inputs[j]
+        const gi = inputGrads[j]
+        if (!input.requiresGrad || gi === null || gi === undefined) continue
+        const reduced = sumToShape(gi, input.shape)
+        const prev = grads.get(input)
+        grads.set(input, prev === undefined ? reduced : add(prev, reduced)) // +=
+      }
+    }
+  })
+}

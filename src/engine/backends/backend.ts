@@ -1,0 +1,59 @@
+// The contract every backend fulfils. Tensors hold an opaque Storage; the frontend (ops/) does shape
+// logic and autograd, backends only run kernels on flat, contiguous, row-major data.
+
+export type DType = 'float32' | 'float64'
+export type TypedArray = Float32Array | Float64Array
+export type Shape = readonly number[]
+
+/** A backend's handle to a tensor's data. Backends subclass it; the frontend never looks inside. */
+export interface Storage {
+  readonly size: number
+  readonly dtype: DType
+}
+
+export const UNARY_OPS = [
+  'neg', 'exp', 'log', 'relu', 'tanh', 'sigmoid', 'gelu', 'leakyRelu',
+  // non-differentiable helpers used by backward rules
+  'step', 'leakyStep', 'geluGrad',
+] as const
+export type UnaryOp = (typeof UNARY_OPS)[number]
+
+export const BINARY_OPS = ['add', 'sub', 'mul', 'div', 'pow'] as const
+export type BinaryOp = (typeof BINARY_OPS)[number]
+
+export type ReduceOp = 'sum' | 'max'
+
+export interface MatmulArgs {
+  /** Shapes as stored (before the transposes are applied); at least 2-D, batch dims broadcast. */
+  aShape: Shape
+  bShape: Shape
+  transA: boolean
+  transB: boolean
+  /** Output shape, [...batch, m, n]. */
+  outShape: Shape
+}
+
+export interface Backend {
+  readonly name: string
+  fromArray(data: TypedArray): Storage
+  full(size: number, value: number, dtype: DType): Storage
+  /** Explicit, async read-back: the only way values leave a backend. */
+  read(s: Storage): Promise<TypedArray>
+  /** Synchronous read where the backend can offer it (CPU); undefined elsewhere. */
+  readSync?(s: Storage): TypedArray
+  cast(s: Storage, dtype: DType): Storage
+  unary(op: UnaryOp, a: Storage, param?: number): Storage
+  /** Elementwise with NumPy broadcasting of aShape and bShape to outShape. */
+  binary(op: BinaryOp, a: Storage, aShape: Shape, b: Storage, bShape: Shape, outShape: Shape): Storage
+  /** Reduce one axis of `shape`; the output is the shape with that axis removed. */
+  reduce(op: ReduceOp, a: Storage, shape: Shape, axis: number): Storage
+  /** 1 at the first maximum along `axis`, 0 elsewhere (same shape as a): how max routes gradient. */
+  argmaxOneHot(a: Storage, shape: Shape, axis: number): Storage
+  matmul(a: Storage, b: Storage, args: MatmulArgs): Storage
+  /** Swap the last two axes. */
+  transpose(a: Storage, shape: Shape): Storage
+  /** Broadcast-copy a tensor of `shape` to `outShape`. */
+  expand(a: Storage, shape: Shape, outShape: Shape): Storage
+  /** Release the storage early (GPU buffers); a no-op where the GC owns memory. */
+  dispose(s: Storage): void
+}

@@ -1,0 +1,100 @@
+// The CPU backend: the reference implementation every other backend is tested against.
+// Storage is a plain typed array; memory belongs to the garbage collector.
+import type { Backend, BinaryOp, DType, MatmulArgs, ReduceOp, Shape, Storage, TypedArray, UnaryOp } from '../backend.js'
+import { sizeOf } from '../../shape.js'
+import { binaryInto, expandInto, unaryInto } from './elementwise.js'
+import { argmaxOneHotInto, reduceInto } from './reduce.js'
+import { matmulInto, transposeInto } from './matmul.js'
+
+export class CpuStorage implements Storage {
+  constructor(readonly data: TypedArray) {}
+  get size(): number {
+    return this.data.length
+  }
+  get dtype(): DType {
+    return this.data instanceof Float64Array ? 'float64' : 'float32'
+  }
+}
+
+function alloc(size: number, dtype: DType): TypedArray {
+  return dtype === 'float64' ? new Float64Array(size) : new Float32Array(size)
+}
+
+function arr(s: Storage): TypedArray {
+  return (s as CpuStorage).data
+}
+
+export class CpuBackend implements Backend {
+  readonly name = 'cpu'
+
+  fromArray(data: TypedArray): Storage {
+    return new CpuStorage(data)
+  }
+
+  full(size: number, value: number, dtype: DType): Storage {
+    const d = alloc(size, dtype)
+    if (value !== 0) d.fill(value)
+    return new CpuStorage(d)
+  }
+
+  read(s: Storage): Promise<TypedArray> {
+    return Promise.resolve(arr(s).slice())
+  }
+
+  /** The live array, not a copy: callers inside the engine must not write to it. */
+  readSync(s: Storage): TypedArray {
+    return arr(s)
+  }
+
+  cast(s: Storage, dtype: DType): Storage {
+    const out = alloc(s.size, dtype)
+    out.set(arr(s))
+    return new CpuStorage(out)
+  }
+
+  unary(op: UnaryOp, a: Storage, param = 0): Storage {
+    const out = alloc(a.size, a.dtype)
+    unaryInto(op, arr(a), out, param)
+    return new CpuStorage(out)
+  }
+
+  binary(op: BinaryOp, a: Storage, aShape: Shape, b: Storage, bShape: Shape, outShape: Shape): Storage {
+    const out = alloc(sizeOf(outShape), a.dtype)
+    binaryInto(op, arr(a), aShape, arr(b), bShape, out, outShape)
+    return new CpuStorage(out)
+  }
+
+  reduce(op: ReduceOp, a: Storage, shape: Shape, axis: number): Storage {
+    const out = alloc(sizeOf(shape.filter((_, i) => i !== axis)), a.dtype)
+    reduceInto(op, arr(a), shape, axis, out)
+    return new CpuStorage(out)
+  }
+
+  argmaxOneHot(a: Storage, shape: Shape, axis: number): Storage {
+    const out = alloc(a.size, a.dtype)
+    argmaxOneHotInto(arr(a), shape, axis, out)
+    return new CpuStorage(out)
+  }
+
+  matmul(a: Storage, b: Storage, args: MatmulArgs): Storage {
+    const out = alloc(sizeOf(args.outShape), a.dtype)
+    matmulInto(arr(a), arr(b), out, args)
+    return new CpuStorage(out)
+  }
+
+  transpose(a: Storage, shape: Shape): Storage {
+    const out = alloc(a.size, a.dtype)
+    transposeInto(arr(a), shape, out)
+    return new CpuStorage(out)
+  }
+
+  expand(a: Storage, shape: Shape, outShape: Shape): Storage {
+    const out = alloc(sizeOf(outShape), a.dtype)
+    expandInto(arr(a), shape, out, outShape)
+    return new CpuStorage(out)
+  }
+
+  dispose(): void {}
+}
+
+export const cpuBackend = new CpuBackend()

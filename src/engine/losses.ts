@@ -1,0 +1,101 @@
+// Loss functions, composed from primitives. Targets are validated: a bad label is the most common
+// way a user's dataset breaks training, and it must be named, not turned into NaN.
+import { currentBackend } from './backends/registry.js'
+import { EngineError, fmtShape } from './errors.js'
+import { sameShape } from './shape.js'
+import { Tensor } from './tensor.js'
+import { abs, mean, mul, relu, sub, add, log, exp, logSoftmax, sum, neg } from './ops/index.js'
+import { checkTensor } from './ops/op.js'
+
+function targetValues(op: string, t: Tensor | ArrayLike<number>): ArrayLike<number> {
+  if (t instanceof Tensor) {
+    const read = t.backend.readSync
+    if (!read) throw new EngineError(op, 'backend', 'pass class labels as an array (they are validated on the host)')
+    return read.call(t.backend, t.storage)
+  }
+  return t
+}
+
+function checkSameShape(op: string, pred: Tensor, target: Tensor): void {
+  if (!sameShape(pred.shape, target.shape)) {
+    throw new EngineError(op, 'shape', `target has shape ${fmtShape(target.shape)}, predictions ${fmtShape(pred.shape)}; they must match`)
+  }
+}
+
+function asTarget(op: string, pred: Tensor, target: Tensor | ArrayLike<number>): Tensor {
+  if (target instanceof Tensor) return target
+  if (target.length !== pred.size) {
+    throw new EngineError(op, 'shape', `got ${target.length} targets for predictions of shape ${fmtShape(pred.shape)} (${pred.size} values)`)
+  }
+  const data = pred.dtype === 'float64' ? Float64Array.from(target) : Float32Array.from(target)
+  return new Tensor(pred.backend.fromArray(data), pred.shape.length === 1 ? [data.length] : pred.shape, pred.backend)
+}
+
+/** Mean squared error: mean((pred - target)²). */
+export function mseLoss(pred: Tensor, target: Tensor | ArrayLike<number>): Tensor {
+  checkTensor('mseLoss', 'pred', pred)
+  const y = asTarget('mseLoss', pred, target)
+  checkSameShape('mseLoss', pred, y)
+  const d = sub(pred, y)
+  return mean(mul(d, d))
+}
+
+/** A one-hot matrix [n, classes] from integer labels, validated. */
+export function oneHot(labels: ArrayLike<number>, classes: number, like?: Tensor): Tensor {
+  const n = labels.length
+  const be = like?.backend ?? currentBackend()
+  const data = like?.dtype === 'float64' ? new Float64Array(n * classes) : new Float32Array(n * classes)
+  for (let i = 0; i < n; i++) {
+    const c = labels[i]
+    if (!Number.isInteger(c) || c < 0 || c >= classes) {
+      throw new EngineError('oneHot', 'argument', `label ${c} at row ${i} is not a class index in [0, ${classes - 1}]`)
+    }
+    data[i * classes + c] = 1
+  }
+  return new Tensor(be.fromArray(data), [n, classes], be)
+}
+
+/** Softmax cross-entropy from logits [n, classes] and integer labels (mean over the batch). */
+export function softmaxCrossEntropy(logits: Tensor, labels: Tensor | ArrayLike<number>): Tensor {
+  checkTensor('softmaxCrossEntropy', 'logits', logits)
+  if (logits.ndim !== 2) throw new EngineError('softmaxCrossEntropy', 'shape', `logits must be [batch, classes], got ${fmtShape(logits.shape)}`)
+  const [n, classes] = logits.shape
+  if (n === 0) throw new EngineError('softmaxCrossEntropy', 'shape', 'empty batch: logits have 0 rows')
+  const values = targetValues('softmaxCrossEntropy', labels)
+  if (values.length !== n) throw new EngineError('softmaxCrossEntropy', 'shape', `got ${values.length} labels for ${n} rows of logits ${fmtShape(logits.shape)}`)
+  let target: Tensor
+  try {
+    target = oneHot(values, classes, logits)
+  } catch (e) {
+    if (e instanceof EngineError) throw new EngineError('softmaxCrossEntropy', 'argument', e.message.replace(/^oneHot: /, ''))
+    throw e
+  }
+  return neg(mul(sum(mul(logSoftmax(logits, 1), target)), 1 / n))
+}
+
+/**
+ * Binary cross-entropy on logits, in the stable form max(x,0) - x·y + log(1 + e^{-|x|}),
+ * with targets in [0, 1] of the same shape.
+ */
+export function bceWithLogits(logits: Tensor, target: Tensor | ArrayLike<number>): Tensor {
+  checkTensor('bceWithLogits', 'logits', logits)
+  const y = asTarget('bceWithLogits', logits, target)
+  checkSameShape('bceWithLogits', logits, y)
+  const ys = targetValues('bceWithLogits', y)
+  for (let i = 0; i < ys.length; i++) {
+    if (!(ys[i] >= 0 && ys[i] <= 1)) throw new EngineError('bceWithLogits', 'argument', `target ${ys[i]} at index ${i} is outside [0, 1]`)
+  }
+  return mean(add(sub(relu(logits), mul(logits, y)), log(add(exp(neg(abs(logits))), 1))))
+}
+
+/** micrograd's max-margin loss: mean(relu(1 - y·score)) with labels y in {-1, +1}. */
+export function hingeLoss(scores: Tensor, target: Tensor | ArrayLike<number>): Tensor {
+  checkTensor('hingeLoss', 'scores', scores)
+  const y = asTarget('hingeLoss', scores, target)
+  checkSameShape('hingeLoss', scores, y)
+  const ys = targetValues('hingeLoss', y)
+  for (let i = 0; i < ys.length; i++) {
+    if (ys[i] !== 1 && ys[i] !== -1) throw new EngineError('hingeLoss', 'argument', `label ${ys[i]} at index ${i} must be -1 or +1`)
+  }
+  return mean(relu(sub(1, mul(scores, y))))
+}

@@ -1,0 +1,15 @@
+// Every op the frontend offers. Primitives (own backward rule) are in one file each; composites
+// in composite.ts.
+export { add } from './add.js'
+export { mul } from './mul.js'
+export { pow } from './pow.js'
+export { exp } from './exp.js'
+export { log } from './log.js'
+export { relu, leakyRelu } from './relu.js'
+export { tanh } from './tanh.js'
+export { sigmoid } from './sigmoid.js'
+export { gelu } from './gelu.js'
+export { matmul } from './matmul.js'
+export { transpose, reshape, expand } from './shape-ops.js'
+export { sum, max, sumToShape } from './reduce.js'
+export { neg, sub, div, sqrt, abs, mean, logSoftmax, softmax } from './composite.js'

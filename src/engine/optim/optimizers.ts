@@ -1,0 +1,145 @@
+// SGD (momentum, Nesterov), Adam, AdamW and RMSprop with PyTorch's exact update rules, so runs
+// exported to PyTorch continue the same trajectory.
+import type { Tensor } from '../tensor.js'
+import { add, mul, sqrt, div, sub } from '../ops/index.js'
+import { Optimizer, type OptimizerOptions, type Params } from './optimizer.js'
+
+export interface SGDOptions extends OptimizerOptions {
+  momentum?: number
+  dampening?: number
+  nesterov?: boolean
+}
+
+export class SGD extends Optimizer<SGDOptions> {
+  private readonly buf = new Map<Tensor, Tensor>()
+
+  constructor(params: Params, options: SGDOptions) {
+    super('SGD', params, options)
+  }
+
+  protected override validate(o: SGDOptions): void {
+    super.validate(o)
+    this.checkRange('momentum', o.momentum, 0, 1, true)
+    this.checkRange('dampening', o.dampening, 0, 1)
+  }
+
+  protected update(p: Tensor, g: Tensor): void {
+    const { lr, momentum = 0, dampening = 0, nesterov = false, weightDecay = 0 } = this.options
+    let d = weightDecay !== 0 ? add(g, mul(p, weightDecay)) : g
+    if (momentum !== 0) {
+      const prev = this.buf.get(p)
+      const b = prev === undefined ? d : add(mul(prev, momentum), mul(d, 1 - dampening))
+      this.buf.set(p, b)
+      d = nesterov ? add(d, mul(b, momentum)) : b
+    }
+    p.assign(sub(p, mul(d, lr)))
+  }
+}
+
+export interface AdamOptions extends OptimizerOptions {
+  beta1?: number
+  beta2?: number
+  eps?: number
+}
+
+interface AdamState {
+  m: Tensor
+  v: Tensor
+  t: number
+}
+
+/** Adam with L2 weight decay added to the gradient (torch.optim.Adam). */
+export class Adam extends Optimizer<AdamOptions> {
+  private readonly state = new Map<Tensor, AdamState>()
+  protected decoupled = false
+
+  constructor(params: Params, options: AdamOptions, name = 'Adam') {
+    super(name, params, { beta1: 0.9, beta2: 0.999, eps: 1e-8, ...options })
+  }
+
+  protected override validate(o: AdamOptions): void {
+    super.validate(o)
+    this.checkRange('beta1', o.beta1, 0, 1, true)
+    this.checkRange('beta2', o.beta2, 0, 1, true)
+    this.checkRange('eps', o.eps, 0, Infinity)
+  }
+
+  protected update(p: Tensor, g: Tensor): void {
+    const { lr, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weightDecay = 0 } = this.options
+    let grad = g
+    let param = p
+    if (weightDecay !== 0) {
+      if (this.decoupled) param = mul(p, 1 - lr * weightDecay)
+      else grad = add(g, mul(p, weightDecay))
+    }
+    const s = this.state.get(p)
+    const t = (s?.t ?? 0) + 1
+    const m = s ? add(mul(s.m, beta1), mul(grad, 1 - beta1)) : mul(grad, 1 - beta1)
+    const v = s ? add(mul(s.v, beta2), mul(mul(grad, grad), 1 - beta2)) : mul(mul(grad, grad), 1 - beta2)
+    this.state.set(p, { m, v, t })
+    const bc1 = 1 - Math.pow(beta1, t)
+    const bc2 = 1 - Math.pow(beta2, t)
+    const denom = add(mul(sqrt(v), 1 / Math.sqrt(bc2)), eps)
+    p.assign(sub(param, mul(div(m, denom), lr / bc1)))
+  }
+}
+
+/** Adam with decoupled weight decay (torch.optim.AdamW; default weightDecay 0.01). */
+export class AdamW extends Adam {
+  constructor(params: Params, options: AdamOptions) {
+    super(params, { weightDecay: 0.01, ...options }, 'AdamW')
+    this.decoupled = true
+  }
+}
+
+export interface RMSpropOptions extends OptimizerOptions {
+  alpha?: number
+  eps?: number
+  momentum?: number
+  centered?: boolean
+}
+
+interface RMSState {
+  sq: Tensor
+  avg: Tensor | null
+  buf: Tensor | null
+}
+
+export class RMSprop extends Optimizer<RMSpropOptions> {
+  private readonly state = new Map<Tensor, RMSState>()
+
+  constructor(params: Params, options: RMSpropOptions) {
+    super('RMSprop', params, { alpha: 0.99, eps: 1e-8, ...options })
+  }
+
+  protected override validate(o: RMSpropOptions): void {
+    super.validate(o)
+    this.checkRange('alpha', o.alpha, 0, 1)
+    this.checkRange('eps', o.eps, 0, Infinity)
+    this.checkRange('momentum', o.momentum, 0, 1, true)
+  }
+
+  protected update(p: Tensor, g: Tensor): void {
+    const { lr, alpha = 0.99, eps = 1e-8, momentum = 0, centered = false, weightDecay = 0 } = this.options
+    const grad = weightDecay !== 0 ? add(g, mul(p, weightDecay)) : g
+    const s = this.state.get(p)
+    const g2 = mul(mul(grad, grad), 1 - alpha)
+    const sq = s ? add(mul(s.sq, alpha), g2) : g2
+    let avgGrad: Tensor | null = null
+    let denom: Tensor
+    if (centered) {
+      avgGrad = s?.avg ? add(mul(s.avg, alpha), mul(grad, 1 - alpha)) : mul(grad, 1 - alpha)
+      denom = add(sqrt(sub(sq, mul(avgGrad, avgGrad))), eps)
+    } else {
+      denom = add(sqrt(sq), eps)
+    }
+    let buf: Tensor | null = null
+    if (momentum > 0) {
+      buf = s?.buf ? add(mul(s.buf, momentum), div(grad, denom)) : div(grad, denom)
+      p.assign(sub(p, mul(buf, lr)))
+    } else {
+      p.assign(sub(p, mul(div(grad, denom), lr)))
+    }
+    this.state.set(p, { sq, avg: avgGrad, buf })
+  }
+}
