@@ -1,0 +1,26 @@
+// Public surface of the data layer: datasets as typed arrays, generators, batching and features.
+
+export type { Dataset, SplitOptions, Task } from './dataset.js'
+export { classCounts, isClassification, subset, trainTestSplit, validateDataset } from './dataset.js'
+export type { GenerateOptions, GeneratorInfo, GeneratorName } from './generators.js'
+export {
+  generate,
+  listGenerators,
+  MAX_SAMPLES,
+  MOONS_CENTER,
+  MOONS_SCALE,
+  regGaussTarget,
+  regPlaneTarget,
+} from './generators.js'
+export type { Batch, BatchOptions, SampledBatch } from './batching.js'
+export { BatchSampler, batches, checkBatchSize } from './batching.js'
+export type { FeatureInfo, FeatureName, Standardization } from './features.js'
+export {
+  applyStandardization,
+  featurize,
+  featurizeRows,
+  fitStandardization,
+  listFeatures,
+  standardize,
+  standardizeRows,
+} from './features.js'
