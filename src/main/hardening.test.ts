@@ -1,0 +1,67 @@
+// The Electron-facing hardening (window.ts, ipc.ts) against a fake `electron`: the real module
+// must never load under vitest (it would try to download the Electron binary).
+import { EventEmitter } from 'node:events'
+import { describe, expect, it, vi } from 'vitest'
+import { fileOrigin } from './security'
+
+const handlers = vi.hoisted(() => new Map<string, (event: unknown) => unknown>())
+vi.mock('electron', () => ({
+  app: { getName: () => 'backprop-studio', getVersion: () => '0.1.0' },
+  ipcMain: { handle: (channel: string, fn: (event: unknown) => unknown) => handlers.set(channel, fn) },
+  BrowserWindow: class {},
+  session: {},
+}))
+
+const { hardenWebContents } = await import('./window')
+const { registerIpcHandlers } = await import('./ipc')
+
+const indexUrl = 'file:///opt/app/out/renderer/index.html'
+const origin = fileOrigin(indexUrl)
+
+class FakeContents extends EventEmitter {
+  openHandler: ((details: { url: string }) => unknown) | undefined
+  setWindowOpenHandler(h: (details: { url: string }) => unknown): void {
+    this.openHandler = h
+  }
+  /** Emits a navigation-like event and reports whether a handler vetoed it. */
+  attempt(event: string, url?: string): 'blocked' | 'allowed' {
+    let blocked = false
+    this.emit(event, { preventDefault: () => (blocked = true) }, url)
+    return blocked ? 'blocked' : 'allowed'
+  }
+}
+
+describe('hardenWebContents', () => {
+  const contents = new FakeContents()
+  hardenWebContents(contents as never, origin)
+
+  it('denies every new window', () => {
+    expect(contents.openHandler?.({ url: 'https://example.com/' })).toEqual({ action: 'deny' })
+    expect(contents.openHandler?.({ url: indexUrl })).toEqual({ action: 'deny' })
+  })
+
+  it('lets the page navigate within itself only', () => {
+    expect(contents.attempt('will-navigate', `${indexUrl}#/runs`)).toBe('allowed')
+    expect(contents.attempt('will-navigate', 'https://example.com/')).toBe('blocked')
+    expect(contents.attempt('will-navigate', 'file:///etc/passwd')).toBe('blocked')
+    expect(contents.attempt('will-redirect', 'https://example.com/')).toBe('blocked')
+    expect(contents.attempt('will-attach-webview')).toBe('blocked')
+  })
+})
+
+describe('app.info IPC handler', () => {
+  registerIpcHandlers(origin)
+  const handle = handlers.get('app.info')
+
+  it('answers the app page', () => {
+    const reply = handle?.({ senderFrame: { url: indexUrl, parent: null } })
+    expect(reply).toMatchObject({ ok: true, result: { name: 'backprop-studio', version: '0.1.0' } })
+  })
+
+  it('refuses foreign pages, subframes and destroyed frames', () => {
+    const forbidden = { ok: false, error: { code: 'forbidden' } }
+    expect(handle?.({ senderFrame: { url: 'https://example.com/', parent: null } })).toMatchObject(forbidden)
+    expect(handle?.({ senderFrame: { url: indexUrl, parent: {} } })).toMatchObject(forbidden)
+    expect(handle?.({ senderFrame: null })).toMatchObject(forbidden)
+  })
+})
