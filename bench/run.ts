@@ -1,0 +1,98 @@
+// `npm run bench`: our engine against TensorFlow.js (cpu, wasm) and PyTorch (1 thread), printed
+// side by side and saved to out/bench-latest.json. A script, not a test: numbers, no pass/fail.
+// `npm run bench -- --quick` shrinks the time budgets to check the script end to end.
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { cpus } from 'node:os'
+import { MLPS, MATMUL_SIZES, type ColumnResult, type TimingOptions } from './common.js'
+import { benchOurs } from './ours.js'
+import { benchTfjs, tfjsVersion } from './tfjs.js'
+import { benchTorch } from './torch.js'
+
+const quick = process.argv.includes('--quick')
+// ~2 s of timed repeats per figure keeps the medians stable and the whole run near 2-3 minutes.
+const timing: Required<TimingOptions> = quick
+  ? { budgetMs: 200, warmupMs: 50, repeats: 3 }
+  : { budgetMs: 2000, warmupMs: 400, repeats: 5 }
+
+interface Column {
+  key: string
+  result: ColumnResult | null
+  note?: string
+}
+
+const progress = (msg: string): void => void process.stderr.write(`… ${msg}\n`)
+
+async function main(): Promise<void> {
+  const t0 = performance.now()
+  const columns: Column[] = []
+  progress('ours (cpu backend)')
+  columns.push({ key: 'ours', result: await benchOurs(timing) })
+  for (const backend of ['cpu', 'wasm'] as const) {
+    progress(`tfjs ${backend}`)
+    const r = await benchTfjs(backend, timing)
+    columns.push({ key: `tfjs-${backend}`, result: r, note: r.leakedTensors ? `${r.leakedTensors} tensors leaked` : undefined })
+  }
+  progress('torch (1 thread)')
+  const torch = benchTorch(timing)
+  columns.push('skipped' in torch
+    ? { key: 'torch-1t', result: null, note: torch.skipped }
+    : { key: 'torch-1t', result: torch.result, note: blasNote(torch.blas) })
+
+  const machine = {
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cores: cpus().length,
+    node: process.version,
+    tfjs: tfjsVersion,
+    torch: 'skipped' in torch ? null : torch.version,
+    torchBlas: 'skipped' in torch ? null : torch.blas,
+  }
+  console.log(`\nMachine: ${machine.cpu}, ${machine.cores} cores · Node ${machine.node} · tfjs ${machine.tfjs} · torch ${machine.torch ?? 'n/a'}`)
+  console.log(`Timing: median of ${timing.repeats} repeats, ~${timing.budgetMs} ms per figure after warm-up${quick ? ' (--quick: rough figures)' : ''}`)
+
+  printTable('Training steps/s (forward + softmax CE + backward + SGD step), float32', 'net', MLPS.map((s) => s.name), columns,
+    (r, i) => r.train[i].steps.perSec)
+  const losses = columns.map((c) => `${c.key} ${c.result ? c.result.train.map((t) => t.loss.toFixed(3)).join(' / ') : 'n/a'}`)
+  console.log(`  last loss per net (a sanity check; each column ran its own number of steps): ${losses.join(', ')}`)
+  printTable('Matmul GFLOP/s (2·n³ flops), float32, [n,n]·[n,n]', 'n', MATMUL_SIZES.map(String), columns,
+    (r, i) => (r.matmul[i].perSec * 2 * MATMUL_SIZES[i] ** 3) / 1e9)
+  for (const c of columns) if (c.note) console.log(`Note (${c.key}): ${c.note}`)
+
+  const elapsed = (performance.now() - t0) / 1000
+  console.log(`\nTotal ${elapsed.toFixed(0)} s`)
+  mkdirSync('out', { recursive: true })
+  const json = { date: new Date().toISOString(), quick, machine, timing, mlps: MLPS, matmulSizes: MATMUL_SIZES, columns }
+  writeFileSync('out/bench-latest.json', JSON.stringify(json, null, 2) + '\n')
+  console.log('Results written to out/bench-latest.json')
+}
+
+function printTable(title: string, rowHead: string, rows: string[], columns: Column[], pick: (r: ColumnResult, i: number) => number): void {
+  const [ours, ...peers] = columns
+  const head = [rowHead, ...columns.map((c) => c.key), ...peers.map((p) => `ours/${p.key}`)]
+  const body = rows.map((name, i) => {
+    const vals = columns.map((c) => (c.result ? pick(c.result, i) : NaN))
+    const ratios = vals.slice(1).map((v) => (ours.result && Number.isFinite(v) ? `${(vals[0] / v).toFixed(2)}×` : '—'))
+    return [name, ...vals.map(fmt), ...ratios]
+  })
+  const widths = head.map((h, j) => Math.max(h.length, ...body.map((r) => r[j].length)))
+  const line = (cells: string[]): string => cells.map((c, j) => (j === 0 ? c.padEnd(widths[j]) : c.padStart(widths[j]))).join('  ')
+  console.log(`\n${title}`)
+  console.log(line(head))
+  for (const r of body) console.log(line(r))
+}
+
+/** Debian builds torch on the system BLAS; the reference one makes its matmuls several times slower. */
+function blasNote(blas: string): string {
+  const kind = blas.includes('/blas/') ? 'reference (Netlib) BLAS, unoptimised' : blas.includes('openblas') ? 'OpenBLAS' : 'unrecognised BLAS'
+  return `matmul/Linear run on libblas.so.3 -> ${blas} (${kind}); a pip torch (MKL) would be faster`
+}
+
+/** Three significant digits, so small and large figures share a column. */
+function fmt(v: number): string {
+  if (!Number.isFinite(v)) return '—'
+  return v >= 100 ? v.toFixed(0) : v.toPrecision(3)
+}
+
+main().catch((e: unknown) => {
+  console.error(e)
+  process.exit(1)
+})

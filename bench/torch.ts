@@ -1,0 +1,50 @@
+// The PyTorch column: runs bench/torch_bench.py under Debian's /usr/bin/python3 (torch 1.13, one
+// thread) on the exact bytes the JS columns use, or says why it cannot.
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { makeBatch, makeMatrix, MLPS, MATMUL_SIZES, type ColumnResult, type TimingOptions } from './common.js'
+
+const PYTHON = '/usr/bin/python3'
+const SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'torch_bench.py')
+
+export type TorchOutcome = { result: ColumnResult; version: string; blas: string } | { skipped: string }
+
+/** Torch's version, or null with the reason it is not importable. */
+export function probeTorch(): { version: string } | { skipped: string } {
+  const p = spawnSync(PYTHON, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' })
+  if (p.status === 0) return { version: p.stdout.trim() }
+  const why = p.error ? p.error.message : (p.stderr.trim().split('\n').pop() ?? `exit ${p.status}`)
+  return { skipped: `${PYTHON} -c "import torch" failed (${why}); install Debian's python3-torch for this column` }
+}
+
+export function benchTorch(timing: Required<TimingOptions>): TorchOutcome {
+  const probe = probeTorch()
+  if ('skipped' in probe) return probe
+  const dir = mkdtempSync(join(tmpdir(), 'bench-torch-'))
+  try {
+    const file = (name: string, data: Float32Array | Int32Array): string => {
+      const path = join(dir, name)
+      writeFileSync(path, data)
+      return path
+    }
+    const config = {
+      timing: { budget_ms: timing.budgetMs, warmup_ms: timing.warmupMs, repeats: timing.repeats },
+      mlps: MLPS.map((spec, i) => {
+        const { x, labels } = makeBatch(spec)
+        return { ...spec, x: file(`x${i}.f32`, x), labels: file(`y${i}.i32`, labels) }
+      }),
+      matmuls: MATMUL_SIZES.map((n) => ({ n, a: file(`a${n}.f32`, makeMatrix(n, 1)), b: file(`b${n}.f32`, makeMatrix(n, 2)) })),
+    }
+    const configPath = join(dir, 'config.json')
+    writeFileSync(configPath, JSON.stringify(config))
+    const p = spawnSync(PYTHON, [SCRIPT, configPath], { encoding: 'utf8', maxBuffer: 1 << 20 })
+    if (p.status !== 0) return { skipped: `torch_bench.py failed (exit ${p.status}): ${p.stderr.trim().split('\n').slice(-3).join(' | ')}` }
+    const out = JSON.parse(p.stdout) as ColumnResult & { version: string; blas: string }
+    return { result: { train: out.train, matmul: out.matmul }, version: out.version, blas: out.blas }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
