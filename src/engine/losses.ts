@@ -7,13 +7,11 @@ import { Tensor } from './tensor.js'
 import { abs, mean, mul, relu, sub, add, log, exp, logSoftmax, sum, neg } from './ops/index.js'
 import { checkTensor } from './ops/op.js'
 
-function targetValues(op: string, t: Tensor | ArrayLike<number>): ArrayLike<number> {
-  if (t instanceof Tensor) {
-    const read = t.backend.readSync
-    if (!read) throw new EngineError(op, 'backend', 'pass class labels as an array (they are validated on the host)')
-    return read.call(t.backend, t.storage)
-  }
-  return t
+/** Host-side values of a target, for validation; null for a tensor on a device without sync reads. */
+function hostValues(t: Tensor | ArrayLike<number>): ArrayLike<number> | null {
+  if (!(t instanceof Tensor)) return t
+  const read = t.backend.readSync
+  return read ? read.call(t.backend, t.storage) : null
 }
 
 function checkSameShape(op: string, pred: Tensor, target: Tensor): void {
@@ -61,7 +59,8 @@ export function softmaxCrossEntropy(logits: Tensor, labels: Tensor | ArrayLike<n
   if (logits.ndim !== 2) throw new EngineError('softmaxCrossEntropy', 'shape', `logits must be [batch, classes], got ${fmtShape(logits.shape)}`)
   const [n, classes] = logits.shape
   if (n === 0) throw new EngineError('softmaxCrossEntropy', 'shape', 'empty batch: logits have 0 rows')
-  const values = targetValues('softmaxCrossEntropy', labels)
+  const values = hostValues(labels)
+  if (values === null) throw new EngineError('softmaxCrossEntropy', 'argument', 'pass class labels as an array: they are validated on the host and one-hot encoded')
   if (values.length !== n) throw new EngineError('softmaxCrossEntropy', 'shape', `got ${values.length} labels for ${n} rows of logits ${fmtShape(logits.shape)}`)
   let target: Tensor
   try {
@@ -81,7 +80,7 @@ export function bceWithLogits(logits: Tensor, target: Tensor | ArrayLike<number>
   checkTensor('bceWithLogits', 'logits', logits)
   const y = asTarget('bceWithLogits', logits, target)
   checkSameShape('bceWithLogits', logits, y)
-  const ys = targetValues('bceWithLogits', y)
+  const ys = hostValues(target) ?? []
   for (let i = 0; i < ys.length; i++) {
     if (!(ys[i] >= 0 && ys[i] <= 1)) throw new EngineError('bceWithLogits', 'argument', `target ${ys[i]} at index ${i} is outside [0, 1]`)
   }
@@ -93,7 +92,7 @@ export function hingeLoss(scores: Tensor, target: Tensor | ArrayLike<number>): T
   checkTensor('hingeLoss', 'scores', scores)
   const y = asTarget('hingeLoss', scores, target)
   checkSameShape('hingeLoss', scores, y)
-  const ys = targetValues('hingeLoss', y)
+  const ys = hostValues(target) ?? []
   for (let i = 0; i < ys.length; i++) {
     if (ys[i] !== 1 && ys[i] !== -1) throw new EngineError('hingeLoss', 'argument', `label ${ys[i]} at index ${i} must be -1 or +1`)
   }

@@ -83,15 +83,16 @@ export class Tensor {
     return new Tensor(this.storage, this.shape, this.backend, false)
   }
 
-  /** Replace this tensor's values in place (optimiser updates); shape and dtype must match. */
+  /**
+   * Replace this tensor's values in place (optimiser updates); shape and dtype must match.
+   * The old storage is not disposed here: a detached view or a graph may still read it, so its
+   * memory goes back when the last reference is collected.
+   */
   assign(value: Tensor): void {
-    if (!sameShape(value.shape, this.shape) || value.dtype !== this.dtype) {
-      throw new EngineError('assign', 'shape', `value has shape ${fmtShape(value.shape)} ${value.dtype}, expected ${fmtShape(this.shape)} ${this.dtype}`)
+    if (!sameShape(value.shape, this.shape) || value.dtype !== this.dtype || value.backend !== this.backend) {
+      throw new EngineError('assign', 'shape', `value has shape ${fmtShape(value.shape)} ${value.dtype} on ${value.backend.name}, expected ${fmtShape(this.shape)} ${this.dtype} on ${this.backend.name}`)
     }
-    if (value.storage !== this.storage) {
-      this.backend.dispose(this.storage)
-      this.storage = value.storage
-    }
+    this.storage = value.storage
   }
 
   add(b: TensorLike): Tensor { return ops.add(this, b) }

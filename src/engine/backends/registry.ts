@@ -13,13 +13,17 @@ export interface BackendInfo {
   reason: string
 }
 
-type Factory = () => Promise<{ backend: Backend } | { unavailable: string }>
+/**
+ * Makes the backend or says why it cannot. `choice` tells whether the user asked for it
+ * explicitly ('webgpu': a software adapter is acceptable) or `auto` is probing (it is not).
+ */
+export type BackendFactory = (choice: 'auto' | 'webgpu') => Promise<{ backend: Backend; reason?: string } | { unavailable: string }>
 
-const factories = new Map<BackendName, Factory>()
+const factories = new Map<BackendName, BackendFactory>()
 let current: Backend = cpuBackend
 let info: BackendInfo = { name: 'cpu', reason: 'default backend' }
 
-export function registerBackend(name: BackendName, factory: Factory): void {
+export function registerBackend(name: BackendName, factory: BackendFactory): void {
   factories.set(name, factory)
 }
 
@@ -33,10 +37,10 @@ export async function setBackend(choice: BackendChoice): Promise<BackendInfo> {
     throw new EngineError('setBackend', 'argument', `unknown backend "${String(choice)}"; expected "cpu", "webgpu" or "auto"`)
   }
   const factory = factories.get('webgpu')
-  const result = factory ? await factory() : { unavailable: 'no WebGPU backend is registered in this build' }
+  const result = factory ? await factory(choice) : { unavailable: 'no WebGPU backend is registered in this build' }
   if ('backend' in result) {
     current = result.backend
-    info = { name: 'webgpu', reason: choice === 'auto' ? 'auto: a hardware WebGPU adapter was found' : 'requested' }
+    info = { name: 'webgpu', reason: result.reason ?? (choice === 'auto' ? 'auto: a hardware WebGPU adapter was found' : 'requested') }
     return info
   }
   if (choice === 'webgpu') throw new EngineError('setBackend', 'backend', `WebGPU is unavailable: ${result.unavailable}`)
