@@ -1,0 +1,211 @@
+// The engine host: validates every request against the protocol, dispatches it, and runs the
+// training loop for all sessions in one thread. Running sessions take turns (round robin), each
+// training for one time slice before the loop yields (setImmediate), so a pause or any other
+// request waits at most one slice. `handle` never throws: every failure is a typed error reply.
+import { performance } from 'node:perf_hooks'
+import { data, nn, setBackend, type BackendInfo } from '../../engine'
+import {
+  ACTIVATION_NAMES,
+  errorReply,
+  eventMessage,
+  INIT_NAMES,
+  LIMITS,
+  okReply,
+  parseRequest,
+  PROTOCOL_VERSION,
+  type EventMessage,
+  type ParsedPayload,
+  type ReplyMessage,
+  type RequestKind,
+  type RequestResult,
+} from '../../shared/protocol'
+import { HostError, toProtocolError } from './errors'
+import { generateSplit } from './setup'
+import { TrainingSession } from './session'
+
+export interface EngineHostOptions {
+  /** How often metrics batches are sent while training, in ms. Default 50. */
+  flushMs?: number
+  /** How long one session trains before the loop yields to requests and other sessions. Default 15. */
+  sliceMs?: number
+}
+
+type Handlers = { [K in RequestKind]: (payload: ParsedPayload<K>) => RequestResult<K> | Promise<RequestResult<K>> }
+
+/** The id a reply gets when the request's own id could not be read (ids are never negative). */
+export const UNKNOWN_REQUEST_ID = -1
+
+/** Preview points are subsampled to about this many, enough for a scatter plot. */
+export const PREVIEW_MAX_POINTS = 2000
+
+/**
+ * The engine's backend choice, limited to what this host can drive: it reads losses and layer
+ * statistics synchronously, which only the CPU backend offers so far. 'auto' settles on the CPU
+ * then (saying why); an explicit 'webgpu' is refused rather than failing at the first step.
+ */
+async function chooseBackend(choice: 'auto' | 'cpu' | 'webgpu'): Promise<BackendInfo> {
+  const info = await setBackend(choice)
+  if (info.name === 'cpu') return info
+  if (choice === 'webgpu') {
+    await setBackend('cpu')
+    throw new HostError('backend_unavailable', 'the engine host cannot train on WebGPU yet (it reads metrics synchronously); choose cpu or auto')
+  }
+  const cpu = await setBackend('cpu')
+  return { name: cpu.name, reason: `auto: ${info.name} was found, but the engine host trains on the CPU so far` }
+}
+
+export class EngineHost {
+  private readonly sessions = new Map<string, TrainingSession>()
+  /** Creates still in flight (awaiting the backend), so concurrent creates respect maxSessions. */
+  private reserved = 0
+  private nextId = 1
+  private cursor = 0
+  private timer: NodeJS.Immediate | null = null
+  private disposed = false
+  private readonly flushMs: number
+  private readonly sliceMs: number
+
+  constructor(
+    private readonly emit: (msg: EventMessage) => void,
+    options: EngineHostOptions = {},
+  ) {
+    this.flushMs = options.flushMs ?? 50
+    this.sliceMs = options.sliceMs ?? 15
+  }
+
+  async handle(raw: unknown): Promise<ReplyMessage> {
+    let id = UNKNOWN_REQUEST_ID
+    try {
+      const parsed = parseRequest(raw)
+      if (!parsed.ok) return errorReply(parsed.id ?? UNKNOWN_REQUEST_ID, parsed.error.code, parsed.error.message)
+      id = parsed.value.id
+      if (this.disposed) return errorReply(id, 'host_crashed', 'the engine host has been shut down')
+      const handler = this.handlers[parsed.value.kind] as (p: unknown) => unknown
+      const result = await handler(parsed.value.payload)
+      this.schedule()
+      return okReply(id, result)
+    } catch (e) {
+      this.schedule()
+      const err = toProtocolError(e)
+      return errorReply(id, err.code, err.message)
+    }
+  }
+
+  /** Stop training and drop every session (the worker is shutting down). */
+  dispose(): void {
+    this.disposed = true
+    if (this.timer) clearImmediate(this.timer)
+    this.timer = null
+    for (const s of this.sessions.values()) s.dispose()
+    this.sessions.clear()
+  }
+
+  private session(sessionId: string): TrainingSession {
+    const s = this.sessions.get(sessionId)
+    if (!s) throw new HostError('not_found', `no session "${sessionId}" (it was never created or has been disposed)`)
+    return s
+  }
+
+  private readonly handlers: Handlers = {
+    'host.hello': () => ({
+      protocolVersion: PROTOCOL_VERSION,
+      generators: data.listGenerators().map(({ name, label, task, description }) => ({ name, label, task, description })),
+      activations: nn.ACTIVATIONS.filter((a) => ACTIVATION_NAMES.includes(a)),
+      initializers: nn.INITIALIZERS.filter((i) => INIT_NAMES.includes(i)),
+      limits: { ...LIMITS },
+    }),
+
+    'dataset.preview': (spec) => {
+      const { raw, train, test } = generateSplit(spec)
+      // Rows come out of the generator shuffled, so taking every k-th row is an unbiased sample.
+      const stride = Math.ceil(raw.n / PREVIEW_MAX_POINTS)
+      const points: number[] = []
+      const labels: number[] = []
+      for (let i = 0; i < raw.n; i += stride) {
+        points.push(raw.x[i * raw.nFeatures], raw.x[i * raw.nFeatures + 1])
+        labels.push(raw.y[i])
+      }
+      return { task: raw.task, nClasses: raw.nClasses, points, labels, trainCount: train.n, testCount: test.n }
+    },
+
+    'session.create': async (spec) => {
+      if (this.sessions.size + this.reserved >= LIMITS.maxSessions) {
+        throw new HostError('limit', `at most ${LIMITS.maxSessions} sessions can be open at once; dispose one first`)
+      }
+      this.reserved++
+      try {
+        const backend = await chooseBackend(spec.backend)
+        if (this.disposed) throw new HostError('host_crashed', 'the engine host shut down while the session was being created')
+        // The id is used up only by a session that was built (a refused spec changes nothing).
+        const id = `s${this.nextId}`
+        const session = new TrainingSession(id, structuredClone(spec), backend, {
+          emitState: (state) => this.post(eventMessage('session.state', state)),
+          emitMetrics: (batch) => this.post(eventMessage('train.metrics', batch)),
+          now: () => performance.now(),
+        })
+        this.nextId++
+        this.sessions.set(id, session)
+        return session.info()
+      } finally {
+        this.reserved--
+      }
+    },
+
+    'session.start': ({ sessionId }) => this.session(sessionId).start(),
+    'session.pause': ({ sessionId }) => this.session(sessionId).pause(),
+    'session.step': ({ sessionId, steps }) => {
+      const done = this.session(sessionId).runSteps(steps)
+      this.schedule()
+      return done
+    },
+    'session.reset': ({ sessionId }) => this.session(sessionId).reset(),
+    'session.update': (payload) => this.session(payload.sessionId).update(payload),
+    'session.dispose': ({ sessionId }) => {
+      this.session(sessionId).dispose()
+      this.sessions.delete(sessionId)
+      return { sessionId }
+    },
+  }
+
+  /** Make sure the loop runs while any session is running. */
+  private schedule(): void {
+    if (this.timer || this.disposed) return
+    for (const s of this.sessions.values()) {
+      if (s.status === 'running') {
+        this.timer = setImmediate(() => this.tick())
+        return
+      }
+    }
+  }
+
+  /** One slice for the next running session in turn, then flushes that are due, then yield. */
+  private tick(): void {
+    this.timer = null
+    try {
+      const list = [...this.sessions.values()]
+      for (let k = 0; k < list.length; k++) {
+        const s = list[(this.cursor + k) % list.length]
+        if (s.status !== 'running') continue
+        this.cursor = (this.cursor + k + 1) % list.length
+        const now = performance.now()
+        s.runSlice(Math.min(now + this.sliceMs, s.metrics.lastFlushAt + this.flushMs))
+        break
+      }
+      const now = performance.now()
+      for (const s of this.sessions.values()) s.maybeFlush(now, this.flushMs)
+    } catch (e) {
+      // runSlice contains a session's own failures; anything else is logged, and the loop goes on.
+      console.error('engine host: training loop failure:', e)
+    }
+    this.schedule()
+  }
+
+  /** Events go out through the owner's callback; a failing callback must not stop training. */
+  private post(msg: EventMessage): void {
+    try {
+      this.emit(msg)
+    } catch (e) {
+      console.error('engine host: could not emit an event:', e)
+    }
+  }
+}

@@ -1,0 +1,210 @@
+// A training session: its status (idle → running ⇄ paused, error), the requests that move it,
+// and the slice of training the host's scheduler asks it to run. Emits `session.state` on every
+// status change and `train.metrics` batches; flushes pending metrics before any state change so
+// a client sees a run's last steps before it hears that the run stopped.
+//
+// Step numbers count updates: `step` in a state is how many steps are done; the minibatch loss
+// of step k (1-based) is the loss that step k computed before its update; an evaluation at step k
+// measures the weights after k updates. Step 0 is evaluated once, when training first starts (and
+// again after a reset), then every evalEvery steps, so the test curve starts where training does.
+import type { BackendInfo } from '../../engine'
+import type { EventPayload, ParsedPayload, RequestResult } from '../../shared/protocol'
+import { HostError } from './errors'
+import { MetricsCollector, type MetricsBatch } from './metrics'
+import { patchOptimizerSpec, planLoss, prepareData, type SessionSpecOut } from './setup'
+import { Trainer } from './trainer'
+
+export type SessionState = EventPayload<'session.state'>
+export type SessionStatus = SessionState['status']
+export type SessionInfo = RequestResult<'session.create'>
+export type UpdatePayload = ParsedPayload<'session.update'>
+
+export interface SessionHooks {
+  emitState(state: SessionState): void
+  emitMetrics(batch: MetricsBatch): void
+  now(): number
+}
+
+interface Waiter {
+  resolve(state: SessionState): void
+  reject(error: HostError): void
+}
+
+export class TrainingSession {
+  status: SessionStatus = 'idle'
+  message: string | undefined
+  readonly trainer: Trainer
+  readonly metrics: MetricsCollector
+  /** Steps left in a `session.step` run; null while running freely or stopped. */
+  private stepsLeft: number | null = null
+  private waiters: Waiter[] = []
+  /** Step of the last evaluation, so step 0 is evaluated once before the first update. */
+  private evaluatedAt = -1
+
+  constructor(
+    readonly id: string,
+    readonly spec: SessionSpecOut,
+    readonly backend: BackendInfo,
+    private readonly hooks: SessionHooks,
+  ) {
+    const prepared = prepareData(spec.data)
+    const plan = planLoss(spec.model.loss, prepared.train.task, prepared.train.nClasses, spec.data.generator)
+    this.trainer = new Trainer(prepared, plan, spec)
+    this.metrics = new MetricsCollector(id, hooks.now())
+  }
+
+  get step(): number {
+    return this.trainer.stepCount
+  }
+
+  state(): SessionState {
+    const s: SessionState = { sessionId: this.id, status: this.status, step: this.step, epoch: this.trainer.epoch, backend: { ...this.backend } }
+    if (this.message !== undefined) s.message = this.message
+    return s
+  }
+
+  info(): SessionInfo {
+    const { model, plan, data } = this.trainer
+    return {
+      state: this.state(),
+      spec: structuredClone(this.spec),
+      paramCount: model.parameterCount(),
+      layers: model.layers.map((l, i) => ({ name: `layers.${i}`, inFeatures: l.inFeatures, outFeatures: l.outFeatures, activation: model.activations[i] })),
+      loss: plan.name,
+      task: data.train.task,
+      inputFeatures: data.train.nFeatures,
+      outputSize: plan.outputSize,
+    }
+  }
+
+  private assertCanTrain(what: string): void {
+    if (this.status === 'error') throw new HostError('engine', `${what}: session ${this.id} stopped with an error (${this.message ?? 'unknown'}); reset it to continue`)
+  }
+
+  start(): SessionState {
+    this.assertCanTrain('session.start')
+    this.stepsLeft = null
+    this.setStatus('running', undefined)
+    // A pending session.step run became a free run: its request is answered now.
+    this.settle()
+    return this.state()
+  }
+
+  pause(): SessionState {
+    this.stepsLeft = null
+    if (this.status === 'running') this.setStatus('paused', this.message)
+    this.settle()
+    return this.state()
+  }
+
+  /** Run n steps then pause; resolves when they are done, or earlier if paused, halted or reset. */
+  runSteps(n: number): Promise<SessionState> {
+    this.assertCanTrain('session.step')
+    this.settle() // a newer step request supersedes an older one
+    this.stepsLeft = n
+    const done = new Promise<SessionState>((resolve, reject) => this.waiters.push({ resolve, reject }))
+    this.setStatus('running', undefined)
+    return done
+  }
+
+  reset(): SessionState {
+    this.flush()
+    this.trainer.reset()
+    this.stepsLeft = null
+    this.evaluatedAt = -1
+    this.metrics.clear(this.hooks.now())
+    this.setStatus('idle', undefined, true)
+    this.settle()
+    return this.state()
+  }
+
+  /** Live changes; everything is checked before anything changes. */
+  update(p: UpdatePayload): SessionState {
+    const optimizer = p.optimizer ? patchOptimizerSpec(this.spec.optimizer, p.optimizer) : this.spec.optimizer
+    if (p.optimizer) {
+      const patch = Object.fromEntries(Object.entries(p.optimizer).filter(([, v]) => v !== undefined))
+      this.trainer.optimizer.setOptions(patch)
+      this.spec.optimizer = optimizer
+    }
+    if (p.batchSize !== undefined && p.batchSize !== this.spec.train.batchSize) {
+      this.spec.train.batchSize = p.batchSize
+      this.trainer.setBatchSize(p.batchSize)
+    }
+    if (p.evalEvery !== undefined) this.spec.train.evalEvery = p.evalEvery
+    return this.state()
+  }
+
+  dispose(): void {
+    this.flush()
+    this.stepsLeft = null
+    this.status = 'idle'
+    const waiters = this.waiters
+    this.waiters = []
+    for (const w of waiters) w.reject(new HostError('not_found', `session ${this.id} was disposed before its steps finished`))
+  }
+
+  /** Train until `deadline` (at least one step), a session.step target, or a halt. */
+  runSlice(deadline: number): void {
+    try {
+      while (this.status === 'running') {
+        if (this.step === 0 && this.evaluatedAt !== 0) this.evaluate()
+        const r = this.trainer.trainStep(this.metrics.layerSampleDue)
+        if (!r.ok) {
+          this.halt('paused', r.message)
+          return
+        }
+        this.metrics.recordStep(this.step, r.loss, r.stats)
+        if (this.step % this.spec.train.evalEvery === 0) this.evaluate()
+        if (this.stepsLeft !== null && --this.stepsLeft === 0) {
+          this.halt('paused', undefined)
+          return
+        }
+        if (this.hooks.now() >= deadline) return
+      }
+    } catch (e) {
+      // Not a NaN (that is handled above) but something the engine did not expect: the session
+      // cannot be trusted to continue, but the host and the other sessions carry on.
+      const detail = e instanceof Error ? e.message : String(e)
+      this.halt('error', `step ${this.step + 1} failed: ${detail}; reset the session to continue`)
+    }
+  }
+
+  /** Emit the pending metrics if a flush interval has passed since the last batch. */
+  maybeFlush(now: number, flushMs: number): void {
+    if (now - this.metrics.lastFlushAt >= flushMs) this.flush()
+  }
+
+  flush(): void {
+    const batch = this.metrics.flush(this.hooks.now(), this.step, this.trainer.epoch)
+    if (batch) this.hooks.emitMetrics(batch)
+  }
+
+  private evaluate(): void {
+    this.evaluatedAt = this.step
+    const point = this.trainer.evaluate()
+    if (point) this.metrics.recordEval(point)
+  }
+
+  private halt(status: 'paused' | 'error', message: string | undefined): void {
+    this.stepsLeft = null
+    this.setStatus(status, message)
+    this.settle()
+  }
+
+  private setStatus(status: SessionStatus, message: string | undefined, force = false): void {
+    if (status === this.status && message === this.message && !force) return
+    this.flush()
+    if (status === 'running' && this.status !== 'running') this.metrics.startWindow(this.hooks.now(), this.step)
+    this.status = status
+    this.message = message
+    this.hooks.emitState(this.state())
+  }
+
+  /** Answer pending session.step requests with the state as it is now. */
+  private settle(): void {
+    const waiters = this.waiters
+    this.waiters = []
+    const s = this.state()
+    for (const w of waiters) w.resolve(s)
+  }
+}

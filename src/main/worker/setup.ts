@@ -1,0 +1,145 @@
+// Turning a validated spec into engine objects: the dataset and its split, the loss that fits the
+// task, and the optimiser. Spec problems the schema cannot see (a loss that does not fit the data,
+// a class count the generator does not take) become 'invalid_payload' errors that name the mismatch.
+import { bceWithLogits, data, EngineError, hingeLoss, mseLoss, nn, optim, softmaxCrossEntropy, type Tensor, type TypedArray } from '../../engine'
+import type { ParsedPayload } from '../../shared/protocol'
+import { HostError } from './errors'
+
+export type SessionSpecOut = ParsedPayload<'session.create'>
+export type DataSpecOut = SessionSpecOut['data']
+export type OptimizerSpecOut = SessionSpecOut['optimizer']
+export type OptimizerPatch = NonNullable<ParsedPayload<'session.update'>['optimizer']>
+export type Task = data.Task
+export type LossName = 'mse' | 'softmaxCrossEntropy' | 'bceWithLogits' | 'hinge'
+
+/** Engine 'argument' errors from the data layer are about the request, so they are payload errors. */
+function asPayloadError<T>(what: string, fn: () => T): T {
+  try {
+    return fn()
+  } catch (e) {
+    if (e instanceof EngineError && (e.code === 'argument' || e.code === 'data')) throw new HostError('invalid_payload', `${what}: ${e.message}`)
+    throw e
+  }
+}
+
+export interface SplitData {
+  raw: data.Dataset
+  train: data.Dataset
+  test: data.Dataset
+}
+
+/** Generate and split exactly as a session does (dataset.preview shows the same points). */
+export function generateSplit(spec: DataSpecOut): SplitData {
+  return asPayloadError('data', () => {
+    const raw = data.generate(spec.generator, { n: spec.n, noise: spec.noise, seed: spec.seed, classes: spec.classes })
+    const { train, test } = data.trainTestSplit(raw, { testRatio: spec.testRatio, seed: spec.seed, stratify: true })
+    return { raw, train, test }
+  })
+}
+
+/** The split, with the chosen input features as columns. */
+export function prepareData(spec: DataSpecOut): SplitData {
+  const split = generateSplit(spec)
+  const dup = spec.features.find((f, i) => spec.features.indexOf(f) !== i)
+  if (dup) throw new HostError('invalid_payload', `data.features: "${dup}" is listed twice`)
+  return asPayloadError('data.features', () => ({
+    raw: split.raw,
+    train: data.featurize(split.train, spec.features),
+    test: data.featurize(split.test, spec.features),
+  }))
+}
+
+/** A loss bound to the task: output width, the loss on a batch, and how to count correct rows. */
+export interface LossPlan {
+  name: LossName
+  outputSize: number
+  loss(out: Tensor, y: Float32Array): Tensor
+  /** Correct predictions among n rows of outputs; null for regression. */
+  correct(out: TypedArray, y: Float32Array, n: number): number | null
+}
+
+function argmaxCorrect(k: number) {
+  return (out: TypedArray, y: Float32Array, n: number): number => {
+    let c = 0
+    for (let i = 0; i < n; i++) {
+      let best = 0
+      for (let j = 1; j < k; j++) if (out[i * k + j] > out[i * k + best]) best = j
+      if (best === y[i]) c++
+    }
+    return c
+  }
+}
+
+/** One logit per row: class 1 when it is positive. */
+function signCorrect(out: TypedArray, y: Float32Array, n: number): number {
+  let c = 0
+  for (let i = 0; i < n; i++) if ((out[i] > 0 ? 1 : 0) === y[i]) c++
+  return c
+}
+
+export function planLoss(loss: SessionSpecOut['model']['loss'], task: Task, nClasses: number, generator: string): LossPlan {
+  const name: LossName = loss === 'auto' ? (task === 'regression' ? 'mse' : 'softmaxCrossEntropy') : loss
+  const mismatch = (needs: string): never => {
+    throw new HostError('invalid_payload', `model.loss: ${name} needs ${needs}, but "${generator}" is a ${task} dataset`)
+  }
+  switch (name) {
+    case 'softmaxCrossEntropy':
+      if (task === 'regression') mismatch('a classification dataset')
+      return { name, outputSize: nClasses, loss: (out, y) => softmaxCrossEntropy(out, y), correct: argmaxCorrect(nClasses) }
+    case 'mse':
+      if (task !== 'regression') mismatch('a regression dataset (use softmaxCrossEntropy or auto for classes)')
+      return { name, outputSize: 1, loss: (out, y) => mseLoss(out, y), correct: () => null }
+    case 'bceWithLogits':
+      if (task !== 'binary') mismatch('a binary dataset')
+      return { name, outputSize: 1, loss: (out, y) => bceWithLogits(out, y), correct: signCorrect }
+    case 'hinge':
+      if (task !== 'binary') mismatch('a binary dataset')
+      // Hinge wants labels in {-1, +1}; the datasets store classes 0 and 1.
+      return { name, outputSize: 1, loss: (out, y) => hingeLoss(out, y.map((v) => 2 * v - 1)), correct: signCorrect }
+  }
+}
+
+export function buildModel(nInputs: number, spec: SessionSpecOut, outputSize: number): nn.MLP {
+  return new nn.MLP([nInputs, ...spec.model.hidden, outputSize], {
+    activation: spec.model.activation,
+    outputActivation: 'linear',
+    init: spec.model.init,
+    seed: spec.train.seed,
+  })
+}
+
+export type AnyOptimizer = optim.SGD | optim.Adam | optim.AdamW | optim.RMSprop
+
+export function buildOptimizer(spec: OptimizerSpecOut, params: [string, Tensor][]): AnyOptimizer {
+  switch (spec.type) {
+    case 'sgd':
+      return new optim.SGD(params, { lr: spec.lr, momentum: spec.momentum, nesterov: spec.nesterov, weightDecay: spec.weightDecay })
+    case 'adam':
+      return new optim.Adam(params, { lr: spec.lr, beta1: spec.beta1, beta2: spec.beta2, weightDecay: spec.weightDecay })
+    case 'adamw':
+      return new optim.AdamW(params, { lr: spec.lr, beta1: spec.beta1, beta2: spec.beta2, weightDecay: spec.weightDecay })
+    case 'rmsprop':
+      return new optim.RMSprop(params, { lr: spec.lr, alpha: spec.alpha, momentum: spec.momentum, weightDecay: spec.weightDecay })
+  }
+}
+
+/** Which live settings each optimiser has; anything else in a patch is refused. */
+export const OPTIMIZER_KEYS: Record<OptimizerSpecOut['type'], readonly (keyof OptimizerPatch)[]> = {
+  sgd: ['lr', 'momentum', 'weightDecay'],
+  adam: ['lr', 'beta1', 'beta2', 'weightDecay'],
+  adamw: ['lr', 'beta1', 'beta2', 'weightDecay'],
+  rmsprop: ['lr', 'alpha', 'momentum', 'weightDecay'],
+}
+
+/** The spec with the patch applied, or an 'invalid_payload' error naming the key that does not fit. */
+export function patchOptimizerSpec(spec: OptimizerSpecOut, patch: OptimizerPatch): OptimizerSpecOut {
+  const allowed = OPTIMIZER_KEYS[spec.type]
+  const defined = (Object.keys(patch) as (keyof OptimizerPatch)[]).filter((k) => patch[k] !== undefined)
+  const bad = defined.filter((k) => !allowed.includes(k))
+  if (bad.length > 0) {
+    throw new HostError('invalid_payload', `session.update: ${bad.join(', ')} ${bad.length > 1 ? 'do' : 'does'} not apply to ${spec.type} (its live settings: ${allowed.join(', ')})`)
+  }
+  const next = { ...spec }
+  for (const k of defined) (next as Record<string, unknown>)[k] = patch[k]
+  return next
+}

@@ -1,0 +1,179 @@
+import { describe, expect, it } from 'vitest'
+import * as engine from '../engine'
+import {
+  ACTIVATION_NAMES,
+  ERROR_CODES,
+  errorReply,
+  eventMessage,
+  FEATURE_NAMES,
+  GENERATOR_NAMES,
+  INIT_NAMES,
+  LIMITS,
+  LOSS_NAMES,
+  okReply,
+  parseEvent,
+  parseReply,
+  parseRequest,
+  PROTOCOL_VERSION,
+  REQUEST_KINDS,
+  type RequestKind,
+  type RequestPayload,
+} from './protocol'
+
+describe('protocol vocabulary matches the engine', () => {
+  it('activations, initialisers, generators and features', () => {
+    expect([...ACTIVATION_NAMES]).toEqual([...engine.nn.ACTIVATIONS])
+    expect([...INIT_NAMES]).toEqual([...engine.nn.INITIALIZERS])
+    expect([...GENERATOR_NAMES]).toEqual(engine.data.listGenerators().map((g) => g.name))
+    expect([...FEATURE_NAMES]).toEqual(engine.data.listFeatures().map((f) => f.name))
+  })
+
+  it('every named loss exists in the engine, and the limits are within the engine', () => {
+    const fns: Record<Exclude<(typeof LOSS_NAMES)[number], 'auto'>, unknown> = {
+      mse: engine.mseLoss,
+      softmaxCrossEntropy: engine.softmaxCrossEntropy,
+      bceWithLogits: engine.bceWithLogits,
+      hinge: engine.hingeLoss,
+    }
+    for (const name of LOSS_NAMES.filter((n) => n !== 'auto')) expect(typeof fns[name as keyof typeof fns], name).toBe('function')
+    expect(LIMITS.maxSamples).toBeLessThanOrEqual(engine.data.MAX_SAMPLES)
+  })
+})
+
+const GOOD: { [K in RequestKind]: RequestPayload<K> } = {
+  'host.hello': {},
+  'dataset.preview': { generator: 'spiral' },
+  'session.create': { model: { hidden: [8, 8] }, data: { generator: 'xor' }, optimizer: { type: 'adam', lr: 0.01 } },
+  'session.start': { sessionId: 's1' },
+  'session.pause': { sessionId: 's1' },
+  'session.step': { sessionId: 's1' },
+  'session.reset': { sessionId: 's1' },
+  'session.update': { sessionId: 's1', optimizer: { lr: 0.1 }, batchSize: 64 },
+  'session.dispose': { sessionId: 's1' },
+}
+
+const req = (kind: string, payload: unknown, extra: object = {}) => ({ v: PROTOCOL_VERSION, id: 3, kind, payload, ...extra })
+
+describe('parseRequest', () => {
+  it('accepts a good message of every kind and fills in defaults', () => {
+    expect(Object.keys(GOOD).sort()).toEqual([...REQUEST_KINDS].sort())
+    for (const kind of REQUEST_KINDS) {
+      const r = parseRequest(req(kind, GOOD[kind]))
+      expect(r, kind).toMatchObject({ ok: true, value: { id: 3, kind } })
+    }
+    const create = parseRequest(req('session.create', GOOD['session.create']))
+    expect(create.ok && create.value.payload).toEqual({
+      model: { hidden: [8, 8], activation: 'tanh', init: 'xavier-uniform', loss: 'auto' },
+      data: { generator: 'xor', n: 500, noise: 0, testRatio: 0.3, seed: 0, features: ['x1', 'x2'] },
+      optimizer: { type: 'adam', lr: 0.01, beta1: 0.9, beta2: 0.999, weightDecay: 0 },
+      train: { batchSize: 32, evalEvery: 50, seed: 0 },
+      backend: 'auto',
+    })
+    const step = parseRequest(req('session.step', { sessionId: 's1' }))
+    expect(step.ok && step.value.payload).toEqual({ sessionId: 's1', steps: 1 })
+    const adamw = parseRequest(req('session.create', { ...GOOD['session.create'], optimizer: { type: 'adamw', lr: 0.01 } }))
+    expect(adamw.ok && (adamw.value.payload as { optimizer: object }).optimizer).toMatchObject({ weightDecay: 0.01 })
+  })
+
+  it('rejects malformed envelopes, keeping the id when it can be read', () => {
+    const cases: [unknown, number | null][] = [
+      [null, null],
+      ['text', null],
+      [[], null],
+      [{ v: 1, kind: 'host.hello', payload: {} }, null],
+      [{ v: 1, id: -1, kind: 'host.hello', payload: {} }, -1],
+      [{ v: 1, id: 1.5, kind: 'host.hello', payload: {} }, null],
+      [{ v: 1, id: 4, kind: 'host.hello', payload: {}, extra: true }, 4],
+      [{ v: 1, id: 4, kind: 'x'.repeat(65), payload: {} }, 4],
+    ]
+    for (const [raw, id] of cases) {
+      const r = parseRequest(raw)
+      expect(r, JSON.stringify(raw)).toMatchObject({ ok: false, id, error: { code: 'invalid_message' } })
+      expect(!r.ok && r.error.message).toMatch(/^malformed request: /)
+    }
+  })
+
+  it('rejects another version and unknown kinds (including inherited property names)', () => {
+    expect(parseRequest({ v: 2, id: 1, kind: 'host.hello', payload: {} })).toEqual({
+      ok: false,
+      id: 1,
+      error: { code: 'version_mismatch', message: 'protocol version 2 is not supported (this host speaks 1)' },
+    })
+    for (const kind of ['session.fly', 'constructor', '__proto__', 'hasOwnProperty', '']) {
+      expect(parseRequest(req(kind, {})), kind).toMatchObject({ ok: false, id: 3, error: { code: 'unknown_kind', message: `unknown request kind "${kind}"` } })
+    }
+  })
+
+  it('rejects bad payloads with messages that name the field', () => {
+    const bad: [RequestKind, unknown, RegExp][] = [
+      ['host.hello', null, /^host\.hello: Invalid input/],
+      ['session.create', { ...GOOD['session.create'], model: { hidden: [8, 0] } }, /^session\.create: model\.hidden\[1\]: Too small/],
+      ['session.create', { ...GOOD['session.create'], model: { hidden: Array(LIMITS.maxHiddenLayers + 1).fill(2) } }, /model\.hidden: Too big/],
+      ['session.create', { ...GOOD['session.create'], optimizer: { type: 'sgd', lr: Infinity } }, /optimizer\.lr/],
+      ['session.create', { ...GOOD['session.create'], optimizer: { type: 'lbfgs', lr: 1 } }, /optimizer\.type/],
+      ['session.create', { ...GOOD['session.create'], data: { generator: 'xor', testRatio: 0.95 } }, /data\.testRatio: Too big/],
+      ['session.create', { ...GOOD['session.create'], data: { generator: 'xor', features: ['x3'] } }, /data\.features\[0\]/],
+      ['session.create', { ...GOOD['session.create'], train: { batchSize: LIMITS.maxBatchSize + 1 } }, /train\.batchSize/],
+      ['session.create', { ...GOOD['session.create'], backend: 'tpu' }, /backend/],
+      ['session.create', { ...GOOD['session.create'], extra: 1 }, /Unrecognized key/],
+      ['session.step', { sessionId: 's1', steps: LIMITS.maxStepsPerRequest + 1 }, /steps: Too big/],
+      ['session.start', { sessionId: 's1; rm -rf' }, /sessionId: is not a session id/],
+      ['session.update', { sessionId: 's1', optimizer: { lr: 0 } }, /optimizer\.lr: Too small/],
+      ['session.update', { sessionId: 's1', optimizer: { nesterov: true } }, /Unrecognized key.*nesterov/],
+      ['dataset.preview', { generator: 'xor', noise: NaN }, /noise: /],
+    ]
+    for (const [kind, payload, msg] of bad) {
+      const r = parseRequest(req(kind, payload))
+      expect(r.ok, `${kind} ${JSON.stringify(payload)}`).toBe(false)
+      expect(!r.ok && r.error.code).toBe('invalid_payload')
+      expect(!r.ok && r.error.message, kind).toMatch(msg)
+    }
+  })
+
+  it('summarises at most five issues', () => {
+    const r = parseRequest(req('session.create', { model: 1, data: 2, optimizer: 3, train: 4, backend: 5, x: 6, y: 7 }))
+    expect(!r.ok && r.error.message.split('; ').length).toBeLessThanOrEqual(5)
+  })
+})
+
+describe('parseReply and parseEvent', () => {
+  const state = { sessionId: 's1', status: 'paused', step: 3, epoch: 0, backend: { name: 'cpu', reason: 'requested' } }
+
+  it('accepts good replies and passes errors through', () => {
+    expect(parseReply('session.start', okReply(1, state))).toEqual({ ok: true, result: state })
+    expect(parseReply('session.start', errorReply(1, 'not_found', 'no session "s9"'))).toEqual({ ok: false, error: { code: 'not_found', message: 'no session "s9"' } })
+    for (const code of ERROR_CODES) expect(parseReply('host.hello', errorReply(0, code, 'x'))).toEqual({ ok: false, error: { code, message: 'x' } })
+  })
+
+  it('rejects malformed replies and results that break the protocol', () => {
+    expect(parseReply('session.start', { v: 1, id: 1, ok: true })).toMatchObject({ ok: false, error: { code: 'invalid_message', message: expect.stringMatching(/^malformed reply to session\.start/) } })
+    expect(parseReply('session.start', { v: 1, id: 1, ok: false, error: { code: 'oops', message: 'x' } }).ok).toBe(false)
+    expect(parseReply('session.start', okReply(1, { ...state, status: 'exploded' }))).toMatchObject({
+      ok: false,
+      error: { code: 'invalid_message', message: expect.stringMatching(/^reply to session\.start does not match the protocol: status/) },
+    })
+  })
+
+  it('accepts good events and rejects bad ones', () => {
+    const metrics = {
+      sessionId: 's1',
+      steps: [1, 2],
+      trainLoss: [0.7, 0.6],
+      epoch: 0,
+      evals: [{ step: 0, trainLoss: 0.7, testLoss: 0.71, trainAccuracy: 0.5, testAccuracy: null }],
+      layers: [{ step: 1, stats: [{ gradNorm: 1, meanAbsGrad: 0.1, maxAbsGrad: 0.5, weightNorm: 2, updateRatio: 0.05 }] }],
+      stepsPerSecond: 1000,
+    }
+    expect(parseEvent(eventMessage('train.metrics', metrics))).toEqual({ ok: true, value: { event: 'train.metrics', payload: metrics } })
+    expect(parseEvent(eventMessage('session.state', state as never)).ok).toBe(true)
+    expect(parseEvent(eventMessage('host.status', { status: 'crashed', message: 'worker exited with code 1' })).ok).toBe(true)
+    expect(parseEvent({ v: 1, event: 'train.magic', payload: {} })).toMatchObject({ ok: false, error: { code: 'unknown_kind' } })
+    // Non-finite numbers are not data: a NaN loss must never reach a chart.
+    expect(parseEvent({ v: 1, event: 'train.metrics', payload: { ...metrics, trainLoss: [NaN, 1] } })).toMatchObject({
+      ok: false,
+      error: { code: 'invalid_payload', message: expect.stringContaining('trainLoss[0]') },
+    })
+    expect(parseEvent({ v: 2, event: 'session.state', payload: state })).toMatchObject({ ok: false, error: { code: 'invalid_message' } })
+    expect(parseEvent('x')).toMatchObject({ ok: false, error: { code: 'invalid_message' } })
+  })
+})
