@@ -1,6 +1,8 @@
 // Builds the three Electron targets into out/{main,preload,renderer} (electron-vite defaults):
-// main as ESM (package.json "type": "module"), preload as CommonJS because a sandboxed preload
-// cannot be an ES module, and the Vue renderer from src/renderer/index.html.
+// main as ESM (package.json "type": "module") with two entries — index.js (Electron) and
+// serve.js (serve mode in plain Node), sharing the engine worker chunk that `?nodeWorker`
+// emits — preload as CommonJS because a sandboxed preload cannot be an ES module, and the Vue
+// renderer from src/renderer/index.html.
 import { readFileSync } from 'node:fs'
 import { defineConfig } from 'electron-vite'
 import vue from '@vitejs/plugin-vue'
@@ -20,7 +22,10 @@ function devStyleCsp(): Plugin {
 }
 
 export default defineConfig({
-  main: { define },
+  main: {
+    define,
+    build: { rolldownOptions: { input: { index: 'src/main/index.ts', serve: 'src/main/serve.ts' } } },
+  },
   preload: {
     define,
     build: { rolldownOptions: { output: { format: 'cjs', entryFileNames: '[name].cjs' } } },

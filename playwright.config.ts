@@ -1,7 +1,8 @@
-// End-to-end tests. The renderer specs run the built renderer (out/renderer, from `npm run build`)
-// in Debian's Chromium; Playwright's own browser downloads are unreachable here, so never run
-// `playwright install`.
+// End-to-end tests. The renderer specs run the real serve mode (out/main/serve.js, from
+// `npm run build`: the built renderer plus the engine worker) in Debian's Chromium; Playwright's
+// own browser downloads are unreachable here, so never run `playwright install`.
 import { defineConfig } from '@playwright/test'
+import { appPath, E2E_TOKEN } from './e2e/serve-token'
 
 const port = 4173
 
@@ -32,9 +33,9 @@ export default defineConfig({
     },
   },
   webServer: {
-    // Static server for the built renderer; the Node serve mode will replace it when it lands.
-    command: `vite preview --outDir out/renderer --host 127.0.0.1 --port ${port} --strictPort`,
-    url: `http://127.0.0.1:${port}/`,
+    // Serve mode with a fixed token so specs can open appPath() (= /?token=...).
+    command: `node out/main/serve.js --port ${port} --token ${E2E_TOKEN} --data-dir test-results/serve-data`,
+    url: `http://127.0.0.1:${port}${appPath()}`,
     reuseExistingServer: false,
     timeout: 30_000,
   },

@@ -2,7 +2,8 @@
 // Electron downloads from GitHub on first use; where that is impossible these tests skip, saying why.
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { _electron as electron, expect, test } from '@playwright/test'
+import { _electron as electron, expect, test, type ElectronApplication } from '@playwright/test'
+import { runTrainingFlow } from './training-flow'
 
 const electronDir = join(process.cwd(), 'node_modules', 'electron')
 
@@ -27,15 +28,20 @@ function findElectron(): { path: string } | { reason: string } {
 const found = findElectron()
 if ('reason' in found) console.log(`[electron.spec] skipping: ${found.reason}`)
 
+/** Starts the built app (out/main). */
+function launch(binary: string): Promise<ElectronApplication> {
+  // Chromium refuses to start its OS sandbox as root (CI runs as root); the renderer stays
+  // `sandbox: true` at the Electron level either way.
+  const rootArgs = process.getuid?.() === 0 ? ['--no-sandbox'] : []
+  return electron.launch({ executablePath: binary, args: [...rootArgs, '.'] })
+}
+
 test.describe('Electron app', () => {
   test.skip('reason' in found, 'reason' in found ? found.reason : '')
 
   test('opens the studio window with an isolated renderer and a working bridge', async () => {
     if (!('path' in found)) return
-    // Chromium refuses to start its OS sandbox as root (CI runs as root); the renderer stays
-    // `sandbox: true` at the Electron level either way.
-    const rootArgs = process.getuid?.() === 0 ? ['--no-sandbox'] : []
-    const app = await electron.launch({ executablePath: found.path, args: [...rootArgs, '.'] })
+    const app = await launch(found.path)
     try {
       const page = await app.firstWindow()
       await expect(page.getByTestId('app-title')).toHaveText('Backprop Studio')
@@ -45,6 +51,18 @@ test.describe('Electron app', () => {
       expect(await page.evaluate('typeof require')).toBe('undefined')
       expect(await page.evaluate('typeof process')).toBe('undefined')
       expect(await page.evaluate('window.open("https://example.com") === null')).toBe(true)
+    } finally {
+      await app.close()
+    }
+  })
+
+  test('trains the spiral through the preload bridge: loss falls, charts fill, pause/step/reset behave', async () => {
+    if (!('path' in found)) return
+    const app = await launch(found.path)
+    try {
+      const page = await app.firstWindow()
+      await expect(page.getByTestId('training-view')).toBeVisible()
+      await runTrainingFlow(page)
     } finally {
       await app.close()
     }

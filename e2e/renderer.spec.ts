@@ -1,5 +1,6 @@
 // The built renderer in a plain browser: it must render, log no errors, and enforce its CSP.
 import { expect, test, type ConsoleMessage } from '@playwright/test'
+import { appPath } from './serve-token'
 
 test.describe('renderer in a browser', () => {
   let problems: string[]
@@ -10,13 +11,14 @@ test.describe('renderer in a browser', () => {
       if (msg.type() === 'error' || msg.type() === 'warning') problems.push(`${msg.type()}: ${msg.text()}`)
     })
     page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`))
-    await page.goto('/')
+    await page.goto(appPath())
   })
 
   test('shows the title and reports a browser host without console errors', async ({ page }) => {
     await expect(page).toHaveTitle('Backprop Studio')
     await expect(page.getByTestId('app-title')).toHaveText('Backprop Studio')
-    await expect(page.getByTestId('coming-soon')).toContainText('coming')
+    await expect(page.getByTestId('training-view')).toBeVisible()
+    await expect(page.getByTestId('connection-status')).toHaveText(/engine connected/)
     await expect(page.getByTestId('host')).toHaveText('browser')
     expect(problems).toEqual([])
   })

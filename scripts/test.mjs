@@ -1,10 +1,11 @@
-// `npm test`: every check in order — typecheck (node + web), unit tests, build, e2e — stopping at
-// the first failure like a && chain, and recording each stage in test-results/stages.json so CI
-// can count what ran (.ci/summary.mjs turns it into "N passed, N failed").
+// `npm test`: every check in order — typecheck (node + web), the Electron security scan
+// (electronegativity), unit tests, build, e2e — stopping at the first failure like a && chain,
+// and recording each stage in test-results/stages.json so CI can count what ran
+// (.ci/summary.mjs turns it into "N passed, N failed").
 import { spawnSync } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 
-const STAGES = ['typecheck:node', 'typecheck:web', 'test:unit', 'build', 'test:e2e']
+const STAGES = ['typecheck:node', 'typecheck:web', 'security:electron', 'test:unit', 'build', 'test:e2e']
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm'
 
 mkdirSync('test-results', { recursive: true })

@@ -50,7 +50,7 @@ describe('hardenWebContents', () => {
 })
 
 describe('app.info IPC handler', () => {
-  registerIpcHandlers(origin)
+  registerIpcHandlers(origin, { request: () => Promise.reject(new Error('unused')), onEvent: () => () => undefined })
   const handle = handlers.get('app.info')
 
   it('answers the app page', () => {

@@ -1,5 +1,11 @@
-// Electron entry: app lifecycle only. Window hardening lives in window.ts, IPC in ipc.ts.
+// Electron entry: app lifecycle only. Window hardening lives in window.ts, IPC in ipc.ts and
+// ipc-relay.ts, the engine host worker in engine-process.ts.
+import { mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
 import { app, BrowserWindow } from 'electron'
+import createWorker from './worker/index?nodeWorker'
+import { EngineProcess } from './engine-process'
+import { relayEvents } from './ipc-relay'
 import { devOrigin, fileOrigin, type AppOrigin } from './security'
 import { createMainWindow, denyAllPermissions, hardenWebContents } from './window'
 import { registerIpcHandlers } from './ipc'
@@ -15,9 +21,14 @@ app.enableSandbox()
 
 app.on('web-contents-created', (_event, contents) => hardenWebContents(contents, origin))
 
-void app.whenReady().then(() => {
+void app.whenReady().then(async () => {
   denyAllPermissions()
-  registerIpcHandlers(origin)
+  const dataDir = join(app.getPath('userData'), 'runs')
+  await mkdir(dataDir, { recursive: true })
+  const engine = new EngineProcess(() => createWorker({ workerData: { dataDir } }))
+  registerIpcHandlers(origin, engine)
+  relayEvents(engine, () => BrowserWindow.getAllWindows().map((w) => w.webContents), origin)
+  app.on('will-quit', () => void engine.dispose())
   createMainWindow(startUrl)
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) createMainWindow(startUrl)

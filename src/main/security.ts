@@ -34,3 +34,14 @@ function stripHashAndQuery(href: string): string {
   u.search = ''
   return u.href
 }
+
+/** What an IPC event tells us about its sender (Electron's WebFrameMain, or null once destroyed). */
+export interface SenderFrame {
+  url: string
+  parent: unknown
+}
+
+/** Only our own top-level page may use IPC: never a destroyed frame, a subframe or a foreign page. */
+export function isTrustedSender(frame: SenderFrame | null | undefined, app: AppOrigin): boolean {
+  return frame != null && frame.parent === null && isAppUrl(frame.url, app)
+}

@@ -24,6 +24,8 @@ export function createMainWindow(loadUrl: string): BrowserWindow {
       webSecurity: true,
       allowRunningInsecureContent: false,
       webviewTag: false,
+      // Middle-click would otherwise try to open links in a new window (denied anyway, below).
+      disableBlinkFeatures: 'Auxclick',
     },
   })
   win.once('ready-to-show', () => win.show())

@@ -1,5 +1,6 @@
 // The shape of the API the preload exposes on `window.backpropStudio`. Shared so that the
 // preload implements it and the renderer consumes it against one definition.
+import type { EventMessage, ReplyMessage, RequestKind, RequestMessage } from './protocol'
 
 /** The global name; unusual on purpose, so a DOM element id cannot shadow it. */
 export const BRIDGE_GLOBAL = 'backpropStudio'
@@ -18,7 +19,39 @@ export type IpcReply<T> =
   | { ok: true; result: T }
   | { ok: false; error: { code: string; message: string } }
 
-export interface BackpropStudioBridge {
+/**
+ * One function per request kind. Each takes the full request envelope `{ v, id, kind, payload }`
+ * and resolves with the reply envelope under the same id (never rejects on purpose). Replies are
+ * untyped here on purpose: the renderer validates them with `parseReply`.
+ */
+export interface EngineBridgeApi {
+  hello(message: RequestMessage<'host.hello'>): Promise<ReplyMessage>
+  previewDataset(message: RequestMessage<'dataset.preview'>): Promise<ReplyMessage>
+  createSession(message: RequestMessage<'session.create'>): Promise<ReplyMessage>
+  startSession(message: RequestMessage<'session.start'>): Promise<ReplyMessage>
+  pauseSession(message: RequestMessage<'session.pause'>): Promise<ReplyMessage>
+  stepSession(message: RequestMessage<'session.step'>): Promise<ReplyMessage>
+  resetSession(message: RequestMessage<'session.reset'>): Promise<ReplyMessage>
+  updateSession(message: RequestMessage<'session.update'>): Promise<ReplyMessage>
+  disposeSession(message: RequestMessage<'session.dispose'>): Promise<ReplyMessage>
+  /** Every engine host event (metrics, session state, host status); returns the unsubscribe. */
+  onEvent(listener: (message: EventMessage) => void): () => void
+}
+
+/** Which bridge function carries which request kind. */
+export const BRIDGE_FUNCTIONS = {
+  'host.hello': 'hello',
+  'dataset.preview': 'previewDataset',
+  'session.create': 'createSession',
+  'session.start': 'startSession',
+  'session.pause': 'pauseSession',
+  'session.step': 'stepSession',
+  'session.reset': 'resetSession',
+  'session.update': 'updateSession',
+  'session.dispose': 'disposeSession',
+} as const satisfies Record<RequestKind, Exclude<keyof EngineBridgeApi, 'onEvent'>>
+
+export interface BackpropStudioBridge extends EngineBridgeApi {
   /** Version of the app that built this preload. */
   readonly version: string
   getAppInfo(): Promise<IpcReply<AppInfo>>

@@ -1,0 +1,99 @@
+// The Electron relay's logic against a fake ipcMain and fake senders: one channel per request
+// kind, the sender checked on each, messages validated for their own kind before the engine.
+import { describe, expect, it } from 'vitest'
+import { IpcChannel, RequestChannel } from '../shared/ipc-channels'
+import { okReply, REQUEST_KINDS, type EventMessage, type ReplyMessage } from '../shared/protocol'
+import { registerEngineHandlers, relayEvents, type EventSink, type IpcMainLike, type RelayEngine } from './ipc-relay'
+import { fileOrigin, type SenderFrame } from './security'
+
+const indexUrl = 'file:///opt/app/out/renderer/index.html'
+const origin = fileOrigin(indexUrl)
+const appFrame: SenderFrame = { url: indexUrl, parent: null }
+
+type Handler = (event: { senderFrame: SenderFrame | null }, ...args: unknown[]) => unknown
+
+function setup(): { handlers: Map<string, Handler>; seen: unknown[]; emit: (m: EventMessage) => void; engine: RelayEngine } {
+  const handlers = new Map<string, Handler>()
+  const ipc: IpcMainLike = {
+    handle: (channel, fn) => {
+      if (handlers.has(channel)) throw new Error(`second handler for ${channel}`)
+      handlers.set(channel, fn)
+    },
+  }
+  const seen: unknown[] = []
+  const listeners = new Set<(m: EventMessage) => void>()
+  const engine: RelayEngine = {
+    request: (msg) => {
+      seen.push(msg)
+      const m = msg as { id: number; kind: string }
+      return Promise.resolve(okReply(m.id, { kind: m.kind }) as ReplyMessage)
+    },
+    onEvent: (cb) => {
+      listeners.add(cb)
+      return () => listeners.delete(cb)
+    },
+  }
+  registerEngineHandlers(ipc, engine, origin)
+  return { handlers, seen, emit: (m) => listeners.forEach((cb) => cb(m)), engine }
+}
+
+const call = (h: Handler | undefined, frame: SenderFrame | null, msg: unknown): Promise<ReplyMessage> => Promise.resolve(h?.({ senderFrame: frame }, msg) as ReplyMessage)
+
+describe('engine IPC relay', () => {
+  it('registers exactly one channel per request kind, all distinct', () => {
+    const { handlers } = setup()
+    expect([...handlers.keys()].sort()).toEqual(REQUEST_KINDS.map((k) => RequestChannel[k]).sort())
+    expect(new Set(Object.values(RequestChannel)).size).toBe(REQUEST_KINDS.length)
+    expect(Object.values(RequestChannel)).not.toContain(IpcChannel.engineEvent)
+  })
+
+  it('forwards a valid request from the app page and returns the reply envelope', async () => {
+    const { handlers, seen } = setup()
+    const msg = { v: 1, id: 42, kind: 'session.start', payload: { sessionId: 's1' } }
+    await expect(call(handlers.get(RequestChannel['session.start']), appFrame, msg)).resolves.toEqual({ v: 1, id: 42, ok: true, result: { kind: 'session.start' } })
+    expect(seen).toEqual([msg])
+  })
+
+  it('refuses foreign pages, subframes and destroyed frames without reaching the engine', async () => {
+    const { handlers, seen } = setup()
+    const msg = { v: 1, id: 3, kind: 'host.hello', payload: {} }
+    const h = handlers.get(RequestChannel['host.hello'])
+    for (const frame of [{ url: 'https://example.com/', parent: null }, { url: indexUrl, parent: {} }, { url: 'file:///etc/passwd', parent: null }, null]) {
+      const reply = await call(h, frame, msg)
+      expect(reply).toMatchObject({ id: 3, ok: false, error: { code: 'invalid_message' } })
+      expect(reply.ok ? '' : reply.error.message).toMatch(/not the app page/)
+    }
+    expect(seen).toEqual([])
+  })
+
+  it('validates the payload for its kind and refuses a kind sent on another kind’s channel', async () => {
+    const { handlers, seen } = setup()
+    const create = handlers.get(RequestChannel['session.create'])
+    await expect(call(create, appFrame, { v: 1, id: 5, kind: 'session.create', payload: { model: {} } })).resolves.toMatchObject({ id: 5, ok: false, error: { code: 'invalid_payload' } })
+    await expect(call(create, appFrame, { v: 1, id: 6, kind: 'session.dispose', payload: { sessionId: 's1' } })).resolves.toMatchObject({ id: 6, ok: false, error: { code: 'invalid_message' } })
+    await expect(call(create, appFrame, 'not an envelope')).resolves.toMatchObject({ id: 0, ok: false, error: { code: 'invalid_message' } })
+    await expect(call(create, appFrame, { v: 9, id: 7, kind: 'session.create', payload: {} })).resolves.toMatchObject({ id: 7, ok: false, error: { code: 'version_mismatch' } })
+    expect(seen).toEqual([])
+  })
+
+  it('turns an engine failure into an error reply instead of a rejected invoke', async () => {
+    const { handlers, engine } = setup()
+    engine.request = () => Promise.reject(new Error('worker gone'))
+    await expect(call(handlers.get(RequestChannel['host.hello']), appFrame, { v: 1, id: 8, kind: 'host.hello', payload: {} })).resolves.toMatchObject({ id: 8, ok: false, error: { code: 'internal' } })
+  })
+
+  it('sends events only to live renderers that show the app page', () => {
+    const { engine, emit } = setup()
+    const sent: string[] = []
+    const sink = (name: string, url: string, destroyed = false): EventSink => ({
+      isDestroyed: () => destroyed,
+      getURL: () => url,
+      send: (channel) => sent.push(`${name}:${channel}`),
+    })
+    const off = relayEvents(engine, () => [sink('app', `${indexUrl}#/train`), sink('foreign', 'https://example.com/'), sink('dead', indexUrl, true)], origin)
+    emit({ v: 1, event: 'host.status', payload: { status: 'restarted', message: 'x' } })
+    off()
+    emit({ v: 1, event: 'host.status', payload: { status: 'restarted', message: 'y' } })
+    expect(sent).toEqual([`app:${IpcChannel.engineEvent}`])
+  })
+})

@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest'
+import { parseServeArgs } from './serve-cli'
+
+describe('parseServeArgs', () => {
+  it('defaults to loopback, any free port and a fresh 32-byte hex token per launch', () => {
+    const a = parseServeArgs([])
+    const b = parseServeArgs([])
+    expect(a).toMatchObject({ host: '127.0.0.1', hostExplicit: false, port: 0, warnings: [] })
+    expect(a.token).toMatch(/^[0-9a-f]{64}$/)
+    expect(a.token).not.toBe(b.token)
+  })
+
+  it('reads --port, --token and --data-dir', () => {
+    const c = parseServeArgs(['--port', '4173', '--token', 'abcdefghijklmnop_-12', '--data-dir', 'some/dir'])
+    expect(c).toMatchObject({ port: 4173, token: 'abcdefghijklmnop_-12' })
+    expect(c.dataDir).toMatch(/some[\\/]dir$/)
+  })
+
+  it('allows a non-loopback host only when given explicitly, with a warning', () => {
+    const c = parseServeArgs(['--host', '0.0.0.0'])
+    expect(c).toMatchObject({ host: '0.0.0.0', hostExplicit: true })
+    expect(c.warnings.join(' ')).toMatch(/WARNING.*other machines/)
+    expect(parseServeArgs(['--host', 'localhost']).warnings).toEqual([])
+  })
+
+  it('rejects bad values and unknown flags with a message', () => {
+    expect(() => parseServeArgs(['--port', '70000'])).toThrow(/--port/)
+    expect(() => parseServeArgs(['--port', 'x'])).toThrow(/--port/)
+    expect(() => parseServeArgs(['--port', ''])).toThrow(/--port/)
+    expect(() => parseServeArgs(['--token', 'short'])).toThrow(/--token/)
+    expect(() => parseServeArgs(['--token', 'has spaces and is long enough'])).toThrow(/--token/)
+    expect(() => parseServeArgs(['--open'])).toThrow()
+  })
+})

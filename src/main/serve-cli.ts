@@ -1,0 +1,63 @@
+// Command-line flags of `npm run serve`, parsed apart from the entry so they can be tested
+// without spawning the engine worker.
+import { randomBytes } from 'node:crypto'
+import { homedir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { parseArgs } from 'node:util'
+import { isLoopbackHost, TOKEN_PATTERN } from './serve-auth'
+
+export interface ServeConfig {
+  host: string
+  /** True when --host was given: the only way to bind beyond loopback. */
+  hostExplicit: boolean
+  port: number
+  token: string
+  dataDir: string
+  /** Printed to stderr before starting (e.g. non-loopback binding). */
+  warnings: string[]
+}
+
+export const SERVE_USAGE = `Usage: npm run serve -- [--port N] [--host ADDR] [--data-dir DIR] [--token TOKEN]
+  --port      port to listen on (default 0: any free port)
+  --host      address to bind (default 127.0.0.1; anything else exposes the engine to the network)
+  --data-dir  folder for runs (default ~/.backprop-studio/runs; created if missing)
+  --token     access token (default: a new random one per launch; 16+ characters of A-Z a-z 0-9 - _)`
+
+/** Parse argv (without node and script). Throws an Error whose message is fit to print. */
+export function parseServeArgs(argv: string[]): ServeConfig {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      'data-dir': { type: 'string' },
+      token: { type: 'string' },
+    },
+  })
+  const port = values.port === undefined ? 0 : Number(values.port)
+  if (!Number.isInteger(port) || port < 0 || port > 65535 || (values.port ?? '0').trim() === '') {
+    throw new Error(`--port must be an integer from 0 to 65535, got "${values.port}"`)
+  }
+  const host = values.host ?? '127.0.0.1'
+  if (host.trim() === '') throw new Error('--host must not be empty')
+  const token = values.token ?? randomBytes(32).toString('hex')
+  if (!TOKEN_PATTERN.test(token)) throw new Error('--token must be 16 to 256 characters from A-Z, a-z, 0-9, "-" and "_"')
+  const warnings: string[] = []
+  if (!isLoopbackHost(host)) {
+    warnings.push(
+      `WARNING: binding ${host} makes the engine reachable from other machines, over plain HTTP. ` +
+        'Anyone who sees the token can train models and use this machine. ' +
+        'Prefer the default 127.0.0.1 with an SSH tunnel (ssh -L PORT:127.0.0.1:PORT host).',
+    )
+  }
+  return {
+    host,
+    hostExplicit: values.host !== undefined,
+    port,
+    token,
+    dataDir: resolve(values['data-dir'] ?? join(homedir(), '.backprop-studio', 'runs')),
+    warnings,
+  }
+}

@@ -1,0 +1,141 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { PROTOCOL_VERSION, errorReply, eventMessage, okReply, type RequestMessage } from '../../shared/protocol'
+import { createEngineClient } from './engine-client'
+import { metricsBatch } from './fake-host'
+import { createWsTransport, engineSocketUrl, takeTokenFromAddressBar } from './ws-transport'
+
+/** Just enough of a browser WebSocket: the test opens, answers and closes it by hand. */
+class FakeSocket {
+  static all: FakeSocket[] = []
+  readyState = 0
+  sent: RequestMessage[] = []
+  onopen: (() => void) | null = null
+  onmessage: ((ev: { data: unknown }) => void) | null = null
+  onclose: ((ev: { code: number; reason: string }) => void) | null = null
+  constructor(readonly url: string) {
+    FakeSocket.all.push(this)
+  }
+  send(text: string): void {
+    this.sent.push(JSON.parse(text) as RequestMessage)
+  }
+  close(): void {
+    this.drop(1000, '')
+  }
+  open(): void {
+    this.readyState = 1
+    this.onopen?.()
+  }
+  receive(msg: unknown): void {
+    this.onmessage?.({ data: typeof msg === 'string' ? msg : JSON.stringify(msg) })
+  }
+  drop(code = 1006, reason = ''): void {
+    this.readyState = 3
+    this.onclose?.({ code, reason })
+  }
+}
+
+const latest = () => FakeSocket.all.at(-1)!
+
+function setup(openWaitMs = 1000) {
+  const transport = createWsTransport({ url: 'ws://127.0.0.1:4173/ws?token=t', WebSocketImpl: FakeSocket as unknown as new (url: string) => WebSocket, openWaitMs })
+  return { transport, client: createEngineClient(transport) }
+}
+
+beforeEach(() => {
+  FakeSocket.all = []
+  vi.useFakeTimers()
+})
+afterEach(() => vi.useRealTimers())
+
+describe('WebSocket transport', () => {
+  it('queues requests until the socket opens, then correlates replies by id', async () => {
+    const { client } = setup()
+    const hello = client.request('session.dispose', { sessionId: 's4' })
+    const pause = client.request('session.pause', { sessionId: 's4' })
+    expect(latest().sent).toEqual([])
+    latest().open()
+    expect(latest().sent.map((m) => [m.id, m.kind])).toEqual([[1, 'session.dispose'], [2, 'session.pause']])
+    // Replies may come in any order.
+    latest().receive(errorReply(2, 'not_found', 'session.pause: no session s4'))
+    latest().receive(okReply(1, { sessionId: 's4' }))
+    await expect(hello).resolves.toEqual({ sessionId: 's4' })
+    await expect(pause).rejects.toMatchObject({ code: 'not_found' })
+  })
+
+  it('routes events to listeners and ignores junk frames', () => {
+    const { client } = setup()
+    const seen: string[] = []
+    client.onEvent((e) => seen.push(e.event))
+    latest().open()
+    latest().receive('{not json')
+    latest().receive(okReply(99, {}))
+    latest().receive(eventMessage('train.metrics', metricsBatch('s1', 1, 2)))
+    expect(seen).toEqual(['train.metrics'])
+  })
+
+  it('fails in-flight requests when the connection drops and reconnects with growing backoff', async () => {
+    const { transport, client } = setup()
+    const states: string[] = []
+    transport.onStatus((s) => states.push(s.state))
+    latest().open()
+    const pending = client.request('host.hello', {})
+    latest().drop()
+    await expect(pending).rejects.toMatchObject({ code: 'disconnected' })
+    expect(transport.status()).toMatchObject({ state: 'reconnecting', detail: expect.stringMatching(/refused or dropped/) })
+    expect(FakeSocket.all).toHaveLength(1)
+    await vi.advanceTimersByTimeAsync(250)
+    expect(FakeSocket.all).toHaveLength(2)
+    latest().drop()
+    await vi.advanceTimersByTimeAsync(250)
+    expect(FakeSocket.all).toHaveLength(2) // second wait is 500 ms
+    await vi.advanceTimersByTimeAsync(250)
+    expect(FakeSocket.all).toHaveLength(3)
+    latest().open()
+    expect(states).toEqual(['open', 'reconnecting', 'reconnecting', 'open'])
+    // After a successful open the backoff starts over.
+    latest().drop()
+    await vi.advanceTimersByTimeAsync(250)
+    expect(FakeSocket.all).toHaveLength(4)
+  })
+
+  it('gives up on a request when the connection does not open in time', async () => {
+    const { client } = setup(1000)
+    const pending = client.request('host.hello', {})
+    const failed = expect(pending).rejects.toMatchObject({ code: 'disconnected', message: expect.stringMatching(/not connected/) })
+    await vi.advanceTimersByTimeAsync(1000)
+    await failed
+    latest().open()
+    expect(latest().sent).toEqual([])
+  })
+
+  it('stops reconnecting once closed', async () => {
+    const { transport } = setup()
+    latest().open()
+    transport.close()
+    await vi.advanceTimersByTimeAsync(10_000)
+    expect(FakeSocket.all).toHaveLength(1)
+    expect(transport.status().state).toBe('closed')
+    await expect(transport.send({ v: PROTOCOL_VERSION, id: 1, kind: 'host.hello', payload: {} })).rejects.toThrow(/closed/)
+  })
+})
+
+describe('token handling', () => {
+  it('takes ?token= out of the address bar, keeping the rest of the URL', () => {
+    const replaceState = vi.fn()
+    const loc = { href: 'http://127.0.0.1:4173/?a=1&token=abc_DEF-123#x' } as Location
+    const token = takeTokenFromAddressBar(loc, { state: null, replaceState } as unknown as History)
+    expect(token).toBe('abc_DEF-123')
+    expect(replaceState).toHaveBeenCalledWith(null, '', '/?a=1#x')
+  })
+
+  it('leaves a URL without a token alone', () => {
+    const replaceState = vi.fn()
+    expect(takeTokenFromAddressBar({ href: 'http://127.0.0.1:4173/' } as Location, { state: null, replaceState } as unknown as History)).toBeNull()
+    expect(replaceState).not.toHaveBeenCalled()
+  })
+
+  it('builds the socket URL from the page origin', () => {
+    expect(engineSocketUrl('http://127.0.0.1:4173', 'tok')).toBe('ws://127.0.0.1:4173/ws?token=tok')
+    expect(engineSocketUrl('https://studio.example:8443', null)).toBe('wss://studio.example:8443/ws')
+  })
+})

@@ -1,0 +1,192 @@
+import { createPinia, setActivePinia } from 'pinia'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { isReactive, isRef } from 'vue'
+import { createEngineClient } from '../engine/engine-client'
+import { FAKE_BACKEND, FakeHost, metricsBatch } from '../engine/fake-host'
+import { setEngineClient } from '../engine'
+import { REBUILD_DELAY_MS, UPDATE_DELAY_MS, useSessionStore } from './session'
+
+let host: FakeHost
+
+async function ready() {
+  const store = useSessionStore()
+  await store.init()
+  return store
+}
+
+beforeEach(() => {
+  vi.useFakeTimers()
+  host = new FakeHost()
+  setEngineClient(createEngineClient(host.transport()))
+  setActivePinia(createPinia())
+})
+afterEach(() => {
+  setEngineClient(null)
+  vi.useRealTimers()
+})
+
+describe('session store: lifecycle', () => {
+  it('init asks the host what it offers, previews the data and builds a session from the form', async () => {
+    const store = await ready()
+    await vi.advanceTimersByTimeAsync(0)
+    expect(host.kinds()).toEqual(['host.hello', 'dataset.preview', 'session.create'])
+    expect(host.last('session.create')!.payload).toMatchObject({ model: { hidden: [8, 8], activation: 'tanh' }, data: { generator: 'spiral' }, optimizer: { type: 'adam', lr: 0.01 }, train: { batchSize: 32 } })
+    expect(store.hello?.generators).toHaveLength(2)
+    expect(store.preview?.trainCount).toBe(1)
+    expect(store.info?.paramCount).toBe(2 * 8 + 8 + 8 * 8 + 8 + 8 + 1)
+    expect(store.state).toMatchObject({ status: 'idle', step: 0, backend: FAKE_BACKEND })
+    expect(store.metrics.layerNames).toEqual(['hidden 1 (2→8)', 'hidden 2 (8→8)', 'output (8→1)'])
+    expect(store.connection.state).toBe('open')
+  })
+
+  it('play, pause, step and reset drive the current session', async () => {
+    const store = await ready()
+    const id = store.info!.state.sessionId
+    await store.play()
+    expect(store.running).toBe(true)
+    await store.pause()
+    expect(store.state?.status).toBe('paused')
+    await store.step()
+    expect(host.last('session.step')!.payload).toEqual({ sessionId: id, steps: 1 })
+    expect(store.state?.step).toBe(1)
+    host.emit('train.metrics', metricsBatch(id, 1, 1))
+    expect(store.metrics.trainLoss.sampleCount).toBe(1)
+    await store.reset()
+    expect(store.state?.step).toBe(0)
+    expect(store.metrics.trainLoss.sampleCount).toBe(0)
+    expect(host.kinds().filter((k) => k === 'session.create')).toHaveLength(1)
+  })
+
+  it('rebuilds the session after a structural edit, and a Play during the wait acts on the new one', async () => {
+    const store = await ready()
+    const first = store.info!.state.sessionId
+    store.form.hidden.push(4)
+    await vi.advanceTimersByTimeAsync(0)
+    expect(store.stale).toBe(true)
+    await store.play()
+    const second = store.info!.state.sessionId
+    expect(second).not.toBe(first)
+    expect(host.last('session.dispose')!.payload).toEqual({ sessionId: first })
+    expect(host.last('session.create')!.payload.model.hidden).toEqual([8, 8, 4])
+    expect(host.last('session.start')!.payload).toEqual({ sessionId: second })
+    await vi.advanceTimersByTimeAsync(REBUILD_DELAY_MS)
+    expect(host.kinds().filter((k) => k === 'session.create')).toHaveLength(2) // the debounced rebuild found nothing to do
+    expect(store.metrics.layerNames).toHaveLength(4)
+  })
+
+  it('changes lr and batch size live, without a new session', async () => {
+    const store = await ready()
+    await store.play()
+    store.form.optimizer.lr = 0.1
+    store.form.batchSize = 64
+    await vi.advanceTimersByTimeAsync(UPDATE_DELAY_MS + REBUILD_DELAY_MS)
+    expect(host.last('session.update')!.payload).toEqual({ sessionId: store.info!.state.sessionId, optimizer: { lr: 0.1 }, batchSize: 64 })
+    expect(host.kinds().filter((k) => k === 'session.create')).toHaveLength(1)
+    expect(store.running).toBe(true)
+  })
+})
+
+describe('session store: metrics', () => {
+  it('ingests batches into plain buffers and bumps a version, ignoring other sessions', async () => {
+    const store = await ready()
+    const id = store.info!.state.sessionId
+    await store.play()
+    const v0 = store.metricsVersion
+    host.emit('train.metrics', metricsBatch(id, 1, 50))
+    host.emit('train.metrics', metricsBatch('s999', 51, 60))
+    expect(store.metricsVersion).toBe(v0 + 1)
+    expect(store.metrics.trainLoss.sampleCount).toBe(50)
+    expect(store.metrics.testLoss.points()).toEqual([{ x: 50, y: 0.6 }])
+    expect(store.metrics.gradNorms.map((s) => s.points().length)).toEqual([1, 1, 1])
+    expect(store.latest).toMatchObject({ step: 50, trainLoss: 0.5, testLoss: 0.6, testAccuracy: 0.75, stepsPerSecond: 1000 })
+    expect(store.state?.step).toBe(50)
+    // The buffers never become reactive proxies, however many points they hold.
+    expect(isReactive(store.metrics)).toBe(false)
+    expect(isRef(store.metrics.trainLoss)).toBe(false)
+  })
+})
+
+describe('session store: errors', () => {
+  it('shows an error reply in the banner, counts repeats, and dismisses it', async () => {
+    const store = await ready()
+    host.overrides.set('session.start', () => ({ error: { code: 'backend_unavailable', message: 'webgpu: no adapter' } }))
+    await store.play()
+    await store.play()
+    expect(store.errors).toEqual([{ id: expect.any(Number), message: 'Backend unavailable: webgpu: no adapter', count: 2 }])
+    store.dismissError(store.errors[0]!.id)
+    expect(store.errors).toEqual([])
+  })
+
+  it('refuses bad settings locally, naming the field', async () => {
+    const store = await ready()
+    await store.play()
+    store.form.optimizer.lr = 50
+    await vi.advanceTimersByTimeAsync(UPDATE_DELAY_MS)
+    expect(store.errors[0]!.message).toMatch(/^Check the settings: optimizer\.lr: /)
+    expect(host.kinds()).not.toContain('session.update')
+    store.form.hidden[0] = 0
+    await vi.advanceTimersByTimeAsync(REBUILD_DELAY_MS)
+    expect(store.errors.map((e) => e.message).join('\n')).toMatch(/model\.hidden\[0\]/)
+    expect(host.kinds().filter((k) => k === 'session.create')).toHaveLength(1)
+  })
+
+  it('shows the reason a run paused itself (e.g. a NaN loss)', async () => {
+    const store = await ready()
+    const id = store.info!.state.sessionId
+    await store.play()
+    const paused = { sessionId: id, status: 'paused', step: 120, epoch: 3, backend: { ...FAKE_BACKEND }, message: 'loss became NaN at step 120; paused' } as const
+    host.emit('session.state', paused)
+    host.emit('session.state', paused)
+    expect(store.state?.status).toBe('paused')
+    expect(store.errors.map((e) => [e.message, e.count])).toEqual([['loss became NaN at step 120; paused', 1]])
+  })
+
+  it('forgets the session when the host crashes, and Play builds a new one', async () => {
+    const store = await ready()
+    await store.play()
+    host.sessions.clear()
+    host.emit('host.status', { status: 'crashed', message: 'worker exited with code 134' })
+    expect(store.info).toBeNull()
+    expect(store.running).toBe(false)
+    expect(store.errors[0]!.message).toBe('The engine host crashed: worker exited with code 134')
+    await store.play()
+    expect(store.running).toBe(true)
+    expect(host.kinds().filter((k) => k === 'session.create')).toHaveLength(2)
+  })
+
+  it('recovers when the host no longer knows the session', async () => {
+    const store = await ready()
+    host.sessions.clear()
+    await store.step()
+    expect(store.errors[0]!.message).toMatch(/no session/)
+    expect(store.info).toBeNull()
+    await vi.advanceTimersByTimeAsync(REBUILD_DELAY_MS)
+    expect(store.info).not.toBeNull()
+    await store.step()
+    expect(store.state?.step).toBe(1)
+  })
+
+  it('retries the first connection when the socket comes back, without a second session', async () => {
+    host.overrides.set('host.hello', () => ({ error: { code: 'internal', message: 'host.hello: engine not ready' } }))
+    const store = useSessionStore()
+    expect(await store.init()).toBe(false)
+    expect(store.hello).toBeNull()
+    host.overrides.clear()
+    host.setStatus({ state: 'reconnecting' })
+    host.setStatus({ state: 'open' })
+    await vi.advanceTimersByTimeAsync(0)
+    expect(store.hello).not.toBeNull()
+    expect(store.info).not.toBeNull()
+    host.setStatus({ state: 'reconnecting' })
+    host.setStatus({ state: 'open' })
+    await vi.advanceTimersByTimeAsync(0)
+    expect(host.kinds().filter((k) => k === 'host.hello')).toHaveLength(2)
+    expect(host.kinds().filter((k) => k === 'session.create')).toHaveLength(1)
+  })
+
+  it('follows the connection status', async () => {
+    const store = await ready()
+    host.setStatus({ state: 'reconnecting', detail: 'engine connection refused or dropped' })
+    expect(store.connection).toEqual({ state: 'reconnecting', detail: 'engine connection refused or dropped' })
+  })
+})

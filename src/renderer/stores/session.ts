@@ -1,0 +1,269 @@
+// The training session as the UI sees it: the form, what the host offers (hello), the current
+// session and its state, the connection, errors for the banner, and the metrics buffers (plain
+// data behind a version counter, so full-speed training does not make Vue track every point).
+// Actions run one at a time, in order, so a Play pressed during a rebuild acts on the new session.
+import { defineStore } from 'pinia'
+import { computed, markRaw, reactive, ref, shallowRef, watch } from 'vue'
+import type { RequestResult } from '../../shared/protocol'
+import { EngineRequestError, getEngineClient, type ConnectionStatus, type EngineEvent } from '../engine'
+import { EMPTY_LATEST, MetricsBuffers, type LatestMetrics } from './metrics-buffers'
+import { buildSpec, defaultForm, structuralKey, validateForm, type SessionForm } from './session-form'
+
+type SessionInfo = RequestResult<'session.create'>
+type SessionState = RequestResult<'session.start'>
+
+export interface UiError {
+  id: number
+  message: string
+  /** How many times the same message was raised while it was shown. */
+  count: number
+}
+
+/** Debounce delays: structural edits rebuild the session, lr/batch edits update it live. */
+export const REBUILD_DELAY_MS = 300
+export const UPDATE_DELAY_MS = 200
+export const PREVIEW_DELAY_MS = 150
+
+class FormError extends Error {}
+
+/** Legend names for the per-layer charts: `hidden 1 (2→8)` … `output (8→2)`. */
+export function layerLabels(layers: SessionInfo['layers']): string[] {
+  return layers.map((l, i) => `${i === layers.length - 1 ? 'output' : `hidden ${i + 1}`} (${l.inFeatures}→${l.outFeatures})`)
+}
+
+export const useSessionStore = defineStore('session', () => {
+  const client = getEngineClient()
+  const form = reactive<SessionForm>(defaultForm())
+  const hello = shallowRef<RequestResult<'host.hello'> | null>(null)
+  const preview = shallowRef<RequestResult<'dataset.preview'> | null>(null)
+  const info = shallowRef<SessionInfo | null>(null)
+  const state = shallowRef<SessionState | null>(null)
+  const connection = shallowRef<ConnectionStatus>(client.status())
+  const errors = ref<UiError[]>([])
+  const busy = ref(false)
+  const metrics = markRaw(new MetricsBuffers())
+  const metricsVersion = shallowRef(0)
+  const latest = shallowRef<LatestMetrics>(EMPTY_LATEST)
+  const createdKey = ref<string | null>(null)
+
+  const formError = computed(() => validateForm(form))
+  const stale = computed(() => info.value !== null && createdKey.value !== structuralKey(form))
+  const running = computed(() => state.value?.status === 'running')
+
+  // ---------------------------------------------------------------------------------------------
+  // Errors
+
+  let nextErrorId = 1
+  function pushError(message: string): void {
+    const same = errors.value.find((e) => e.message === message)
+    if (same) same.count++
+    else errors.value.push({ id: nextErrorId++, message, count: 1 })
+  }
+  function dismissError(id: number): void {
+    errors.value = errors.value.filter((e) => e.id !== id)
+  }
+
+  function report(err: unknown): void {
+    if (err instanceof FormError) return pushError(`Check the settings: ${err.message}`)
+    if (!(err instanceof EngineRequestError)) return pushError(err instanceof Error ? err.message : String(err))
+    if (err.code === 'not_found') {
+      // The host no longer has our session (it restarted, or the server dropped it): start over.
+      forgetSession()
+      scheduleRebuild()
+    }
+    const prefix: Partial<Record<EngineRequestError['code'], string>> = {
+      disconnected: 'Not connected to the engine',
+      host_crashed: 'The engine host crashed',
+      invalid_payload: 'The engine refused the settings',
+      backend_unavailable: 'Backend unavailable',
+    }
+    pushError(prefix[err.code] ? `${prefix[err.code]}: ${err.message}` : err.message)
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Serial actions
+
+  let chain: Promise<unknown> = Promise.resolve()
+  function serial(fn: () => Promise<void>): Promise<boolean> {
+    const run = chain.then(async () => {
+      busy.value = true
+      try {
+        await fn()
+        return true
+      } catch (err) {
+        report(err)
+        return false
+      } finally {
+        busy.value = false
+      }
+    })
+    chain = run
+    return run
+  }
+
+  function forgetSession(): void {
+    info.value = null
+    state.value = null
+    createdKey.value = null
+  }
+
+  function clearMetrics(layerNames?: string[]): void {
+    metrics.clear(layerNames)
+    latest.value = metrics.latest
+    metricsVersion.value++
+  }
+
+  /** The current session, created (or rebuilt after structural edits) on demand. */
+  async function ensureSession(): Promise<SessionInfo> {
+    if (info.value && !stale.value) return info.value
+    const problem = validateForm(form)
+    if (problem) throw new FormError(problem)
+    const key = structuralKey(form)
+    const spec = buildSpec(form)
+    const old = info.value?.state.sessionId
+    forgetSession()
+    if (old) await client.request('session.dispose', { sessionId: old }).catch(() => undefined)
+    const created = await client.request('session.create', spec)
+    info.value = created
+    state.value = created.state
+    createdKey.value = key
+    clearMetrics(layerLabels(created.layers))
+    return created
+  }
+
+  const sessionId = () => info.value?.state.sessionId
+
+  const play = () =>
+    serial(async () => {
+      const s = await ensureSession()
+      state.value = await client.request('session.start', { sessionId: s.state.sessionId })
+    })
+
+  const pause = () =>
+    serial(async () => {
+      const id = sessionId()
+      if (id) state.value = await client.request('session.pause', { sessionId: id })
+    })
+
+  const step = (steps = 1) =>
+    serial(async () => {
+      const s = await ensureSession()
+      state.value = await client.request('session.step', { sessionId: s.state.sessionId, steps })
+    })
+
+  const reset = () =>
+    serial(async () => {
+      const id = sessionId()
+      if (!id || stale.value) {
+        await ensureSession()
+        return
+      }
+      state.value = await client.request('session.reset', { sessionId: id })
+      clearMetrics()
+    })
+
+  const rebuild = () => serial(async () => void (await ensureSession()))
+
+  /** lr and batch size apply to the running session without a reset. */
+  const applyLive = () =>
+    serial(async () => {
+      const id = sessionId()
+      if (!id || stale.value) return
+      const problem = validateForm(form)
+      if (problem) throw new FormError(problem)
+      state.value = await client.request('session.update', { sessionId: id, optimizer: { lr: form.optimizer.lr }, batchSize: form.batchSize })
+    })
+
+  let previewTicket = 0
+  async function refreshPreview(): Promise<void> {
+    const ticket = ++previewTicket
+    try {
+      const result = await client.request('dataset.preview', { ...form.data })
+      if (ticket === previewTicket) preview.value = result
+    } catch (err) {
+      if (ticket === previewTicket) report(err)
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Form edits: structural ones rebuild (as TensorFlow Playground does), lr/batch update live
+
+  const timers = new Map<string, ReturnType<typeof setTimeout>>()
+  function debounce(name: string, ms: number, fn: () => void): void {
+    clearTimeout(timers.get(name))
+    timers.set(name, setTimeout(() => (timers.delete(name), fn()), ms))
+  }
+  function scheduleRebuild(): void {
+    debounce('rebuild', REBUILD_DELAY_MS, () => void (formError.value ? pushError(`Check the settings: ${formError.value}`) : rebuild()))
+  }
+
+  watch(() => structuralKey(form), scheduleRebuild)
+  watch([() => form.optimizer.lr, () => form.batchSize], () => debounce('live', UPDATE_DELAY_MS, () => void applyLive()))
+  watch(() => JSON.stringify(form.data), () => debounce('preview', PREVIEW_DELAY_MS, () => void refreshPreview()))
+
+  function addLayer(): void {
+    if (form.hidden.length < (hello.value?.limits.maxHiddenLayers ?? 16)) form.hidden.push(form.hidden.at(-1) ?? 8)
+  }
+  function removeLayer(index: number): void {
+    form.hidden.splice(index, 1)
+  }
+  function regenerate(): void {
+    form.data.seed = Math.floor(Math.random() * 1_000_000)
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Events from the host
+
+  let lastStateMessage: string | undefined
+  function onEvent(ev: EngineEvent): void {
+    if (ev.event === 'host.status') {
+      forgetSession()
+      pushError(ev.payload.status === 'crashed' ? `The engine host crashed: ${ev.payload.message}` : `The engine host restarted: ${ev.payload.message}`)
+      if (ev.payload.status === 'restarted') scheduleRebuild()
+      return
+    }
+    if (ev.payload.sessionId !== sessionId()) return // a disposed session's last words
+    if (ev.event === 'session.state') {
+      state.value = ev.payload
+      if (ev.payload.message && ev.payload.message !== lastStateMessage) pushError(ev.payload.message)
+      lastStateMessage = ev.payload.message
+      return
+    }
+    metrics.ingest(ev.payload)
+    latest.value = metrics.latest
+    if (state.value?.status === 'running') state.value = { ...state.value, step: metrics.latest.step, epoch: metrics.latest.epoch }
+    metricsVersion.value++
+  }
+
+  let listening = false
+  let initializing = false
+  /** Connect once: listen, then ask the host what it offers, preview the data, build a session. */
+  async function init(): Promise<boolean> {
+    if (!listening) {
+      listening = true
+      client.onEvent(onEvent)
+      client.onProblem((message) => console.warn(`[engine] ${message}`))
+      client.onStatus((s) => {
+        connection.value = s
+        // A first connection that failed is retried when the socket comes back.
+        if (s.state === 'open' && !hello.value && !initializing) void init()
+      })
+    }
+    initializing = true
+    try {
+      return await serial(async () => {
+        hello.value = await client.request('host.hello', {})
+        void refreshPreview()
+        await ensureSession()
+      })
+    } finally {
+      initializing = false
+    }
+  }
+
+  return {
+    form, hello, preview, info, state, connection, errors, busy, metrics, metricsVersion, latest,
+    formError, stale, running,
+    init, play, pause, step, reset, refreshPreview, addLayer, removeLayer, regenerate, dismissError, pushError,
+  }
+})
