@@ -1,9 +1,21 @@
-// The "ours" column: our engine on its CPU backend, driven the way the studio trains.
-import { tensor, softmaxCrossEntropy, nn, optim, noGrad, setBackend } from '../src/engine/index.js'
+// The "ours" columns: our engine on its CPU or WebGPU backend, driven the way the studio trains.
+import { tensor, softmaxCrossEntropy, nn, optim, noGrad, setBackend, type Tensor } from '../src/engine/index.js'
 import { measure, makeBatch, makeMatrix, MLPS, MATMUL_SIZES, type ColumnResult, type TimingOptions } from './common.js'
 
-export async function benchOurs(timing: TimingOptions): Promise<ColumnResult> {
-  await setBackend('cpu')
+/** The CPU backend computes eagerly and reads synchronously; WebGPU results are awaited. */
+async function sync(t: Tensor): Promise<number> {
+  return t.backend.readSync ? t.dataSync()[0] : (await t.data())[0]
+}
+
+/**
+ * A host yields to its event loop between steps (to take messages); on WebGPU that is also when
+ * the finalizers run that return dead tensors' buffers to the pool.
+ */
+const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+
+/** `backend` 'webgpu' must already be registered (bench/webgpu.ts). */
+export async function benchOurs(timing: TimingOptions, backend: 'cpu' | 'webgpu' = 'cpu', matmulSizes = MATMUL_SIZES): Promise<ColumnResult> {
+  await setBackend(backend)
   const result: ColumnResult = { train: [], matmul: [] }
   for (const spec of MLPS) {
     const { x: xs, labels } = makeBatch(spec)
@@ -12,27 +24,27 @@ export async function benchOurs(timing: TimingOptions): Promise<ColumnResult> {
     const opt = new optim.SGD(model.namedParameters(), { lr: spec.lr, checkFinite: false })
     const x = tensor(xs, { shape: [spec.batch, spec.sizes[0]] })
     let last = NaN
-    const steps = await measure((n) => {
+    const steps = await measure(async (n) => {
       let loss = null
       for (let i = 0; i < n; i++) {
         opt.zeroGrad()
         loss = softmaxCrossEntropy(model.forward(x), labels)
         loss.backward()
         opt.step()
+        if (backend === 'webgpu') await tick()
       }
-      // The CPU backend computes eagerly; reading the loss is the honest sync anyway.
-      last = loss!.dataSync()[0]
+      // Reading the loss is the honest sync: on WebGPU it waits for every queued step.
+      last = await sync(loss!)
     }, timing)
     result.train.push({ steps, loss: last })
   }
-  for (const n of MATMUL_SIZES) {
+  for (const n of matmulSizes) {
     const a = tensor(makeMatrix(n, 1), { shape: [n, n] })
     const b = tensor(makeMatrix(n, 2), { shape: [n, n] })
-    result.matmul.push(await measure((k) => {
-      noGrad(() => {
-        for (let i = 0; i < k; i++) a.matmul(b).dataSync()
-      })
+    result.matmul.push(await measure(async (k) => {
+      for (let i = 0; i < k; i++) await sync(noGrad(() => a.matmul(b)))
     }, timing))
   }
+  await setBackend('cpu')
   return result
 }

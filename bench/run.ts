@@ -1,14 +1,19 @@
-// `npm run bench`: our engine against TensorFlow.js (cpu, wasm) and PyTorch (1 thread), printed
-// side by side and saved to out/bench-latest.json. A script, not a test: numbers, no pass/fail.
-// `npm run bench -- --quick` shrinks the time budgets to check the script end to end.
+// `npm run bench`: our engine against TensorFlow.js (cpu, wasm) and PyTorch (1 thread), and our
+// WebGPU backend against TensorFlow.js's on the same adapter, printed side by side and saved to
+// out/bench-latest.json. A script, not a test: numbers, no pass/fail.
+// `npm run bench -- --quick` shrinks the time budgets to check the script end to end;
+// `--skip-webgpu` / `--webgpu-only` choose the column groups.
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { cpus } from 'node:os'
 import { MLPS, MATMUL_SIZES, type ColumnResult, type TimingOptions } from './common.js'
 import { benchOurs } from './ours.js'
 import { benchTfjs, tfjsVersion } from './tfjs.js'
 import { benchTorch } from './torch.js'
+import { setupWebGpu } from './webgpu.js'
 
 const quick = process.argv.includes('--quick')
+const cpuColumns = !process.argv.includes('--webgpu-only')
+const gpuColumns = !process.argv.includes('--skip-webgpu')
 // ~2 s of timed repeats per figure keeps the medians stable and the whole run near 2-3 minutes.
 const timing: Required<TimingOptions> = quick
   ? { budgetMs: 200, warmupMs: 50, repeats: 3 }
@@ -22,39 +27,68 @@ interface Column {
 
 const progress = (msg: string): void => void process.stderr.write(`… ${msg}\n`)
 
+/** Ratios printed: each of our columns over each peer on the same hardware. */
+const RATIOS: [string, string][] = [
+  ['ours', 'tfjs-cpu'],
+  ['ours', 'tfjs-wasm'],
+  ['ours', 'torch-1t'],
+  ['ours-webgpu', 'tfjs-webgpu'],
+]
+
 async function main(): Promise<void> {
   const t0 = performance.now()
   const columns: Column[] = []
-  progress('ours (cpu backend)')
-  columns.push({ key: 'ours', result: await benchOurs(timing) })
-  for (const backend of ['cpu', 'wasm'] as const) {
-    progress(`tfjs ${backend}`)
-    const r = await benchTfjs(backend, timing)
-    columns.push({ key: `tfjs-${backend}`, result: r, note: r.leakedTensors ? `${r.leakedTensors} tensors leaked` : undefined })
+  let torch: ReturnType<typeof benchTorch> | null = null
+  if (cpuColumns) {
+    progress('ours (cpu backend)')
+    columns.push({ key: 'ours', result: await benchOurs(timing) })
+    for (const backend of ['cpu', 'wasm'] as const) {
+      progress(`tfjs ${backend}`)
+      const r = await benchTfjs(backend, timing)
+      columns.push({ key: `tfjs-${backend}`, result: r, note: r.leakedTensors ? `${r.leakedTensors} tensors leaked` : undefined })
+    }
+    progress('torch (1 thread)')
+    torch = benchTorch(timing)
+    columns.push('skipped' in torch
+      ? { key: 'torch-1t', result: null, note: torch.skipped }
+      : { key: 'torch-1t', result: torch.result, note: blasNote(torch.blas) })
   }
-  progress('torch (1 thread)')
-  const torch = benchTorch(timing)
-  columns.push('skipped' in torch
-    ? { key: 'torch-1t', result: null, note: torch.skipped }
-    : { key: 'torch-1t', result: torch.result, note: blasNote(torch.blas) })
+  let gpuAdapter: string | null = null
+  if (gpuColumns) {
+    const gpu = await setupWebGpu()
+    if ('skipped' in gpu) {
+      columns.push({ key: 'ours-webgpu', result: null, note: gpu.skipped }, { key: 'tfjs-webgpu', result: null, note: gpu.skipped })
+    } else {
+      gpuAdapter = `${gpu.adapter}${gpu.software ? ' (software)' : ''}`
+      const note = gpu.software
+        ? `adapter ${gpu.adapter}: SwiftShader runs WebGPU on the CPU, so these figures measure per-op overhead and kernel quality against tfjs, not GPU speed`
+        : `adapter ${gpu.adapter}`
+      progress('ours (webgpu backend)')
+      columns.push({ key: 'ours-webgpu', result: await benchOurs(timing, 'webgpu'), note })
+      progress('tfjs webgpu')
+      const r = await benchTfjs('webgpu', timing)
+      columns.push({ key: 'tfjs-webgpu', result: r, note: r.leakedTensors ? `${r.leakedTensors} tensors leaked` : undefined })
+    }
+  }
 
   const machine = {
     cpu: cpus()[0]?.model ?? 'unknown',
     cores: cpus().length,
     node: process.version,
     tfjs: tfjsVersion,
-    torch: 'skipped' in torch ? null : torch.version,
-    torchBlas: 'skipped' in torch ? null : torch.blas,
+    torch: !torch || 'skipped' in torch ? null : torch.version,
+    torchBlas: !torch || 'skipped' in torch ? null : torch.blas,
+    webgpuAdapter: gpuAdapter,
   }
-  console.log(`\nMachine: ${machine.cpu}, ${machine.cores} cores · Node ${machine.node} · tfjs ${machine.tfjs} · torch ${machine.torch ?? 'n/a'}`)
+  console.log(`\nMachine: ${machine.cpu}, ${machine.cores} cores · Node ${machine.node} · tfjs ${machine.tfjs} · torch ${machine.torch ?? 'n/a'} · WebGPU adapter ${gpuAdapter ?? 'n/a'}`)
   console.log(`Timing: median of ${timing.repeats} repeats, ~${timing.budgetMs} ms per figure after warm-up${quick ? ' (--quick: rough figures)' : ''}`)
 
   printTable('Training steps/s (forward + softmax CE + backward + SGD step), float32', 'net', MLPS.map((s) => s.name), columns,
-    (r, i) => r.train[i].steps.perSec)
+    (r, i) => r.train[i]?.steps.perSec ?? NaN)
   const losses = columns.map((c) => `${c.key} ${c.result ? c.result.train.map((t) => t.loss.toFixed(3)).join(' / ') : 'n/a'}`)
   console.log(`  last loss per net (a sanity check; each column ran its own number of steps): ${losses.join(', ')}`)
   printTable('Matmul GFLOP/s (2·n³ flops), float32, [n,n]·[n,n]', 'n', MATMUL_SIZES.map(String), columns,
-    (r, i) => (r.matmul[i].perSec * 2 * MATMUL_SIZES[i] ** 3) / 1e9)
+    (r, i) => ((r.matmul[i]?.perSec ?? NaN) * 2 * MATMUL_SIZES[i] ** 3) / 1e9)
   for (const c of columns) if (c.note) console.log(`Note (${c.key}): ${c.note}`)
 
   const elapsed = (performance.now() - t0) / 1000
@@ -66,12 +100,16 @@ async function main(): Promise<void> {
 }
 
 function printTable(title: string, rowHead: string, rows: string[], columns: Column[], pick: (r: ColumnResult, i: number) => number): void {
-  const [ours, ...peers] = columns
-  const head = [rowHead, ...columns.map((c) => c.key), ...peers.map((p) => `ours/${p.key}`)]
+  const byKey = new Map(columns.map((c) => [c.key, c]))
+  const ratios = RATIOS.filter(([a, b]) => byKey.has(a) && byKey.has(b))
+  const head = [rowHead, ...columns.map((c) => c.key), ...ratios.map(([a, b]) => `${a}/${b}`)]
+  const value = (c: Column | undefined, i: number): number => (c?.result ? pick(c.result, i) : NaN)
   const body = rows.map((name, i) => {
-    const vals = columns.map((c) => (c.result ? pick(c.result, i) : NaN))
-    const ratios = vals.slice(1).map((v) => (ours.result && Number.isFinite(v) ? `${(vals[0] / v).toFixed(2)}×` : '—'))
-    return [name, ...vals.map(fmt), ...ratios]
+    const ratioCells = ratios.map(([a, b]) => {
+      const v = value(byKey.get(a), i) / value(byKey.get(b), i)
+      return Number.isFinite(v) ? `${v.toFixed(2)}×` : '—'
+    })
+    return [name, ...columns.map((c) => fmt(value(c, i))), ...ratioCells]
   })
   const widths = head.map((h, j) => Math.max(h.length, ...body.map((r) => r[j].length)))
   const line = (cells: string[]): string => cells.map((c, j) => (j === 0 ? c.padEnd(widths[j]) : c.padStart(widths[j]))).join('  ')

@@ -1,5 +1,5 @@
 // The TensorFlow.js columns: the same MLP built by hand from tf.variable + tf.matMul, trained
-// with tf.train.sgd(...).minimize, on the 'cpu' and 'wasm' backends of @tensorflow/tfjs 4.22.
+// with tf.train.sgd(...).minimize, on the 'cpu', 'wasm' and 'webgpu' backends of tfjs 4.22.
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 // The full package, not tfjs-core: only it registers the gradients minimize() needs.
@@ -13,7 +13,16 @@ setWasmPaths(join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package
 
 export const tfjsVersion = tf.version.tfjs
 
-export type TfBackend = 'cpu' | 'wasm'
+export type TfBackend = 'cpu' | 'wasm' | 'webgpu'
+
+/**
+ * tfjs-backend-webgpu registers itself on import only if navigator.gpu exists, so it is imported
+ * after handing it `gpu`: the same Dawn instance our engine uses (one per process).
+ */
+export async function loadTfjsWebGpu(gpu: GPU): Promise<void> {
+  ;(globalThis as { navigator?: unknown }).navigator = { gpu }
+  await import('@tensorflow/tfjs-backend-webgpu')
+}
 
 export interface TfColumnResult extends ColumnResult {
   /** Tensors still alive after each measurement minus before: 0 means memory stayed flat. */
@@ -41,7 +50,7 @@ function forward(vars: tf.Variable[], x: tf.Tensor2D, act: MlpSpec['activation']
   return h
 }
 
-export async function benchTfjs(backend: TfBackend, timing: TimingOptions): Promise<TfColumnResult> {
+export async function benchTfjs(backend: TfBackend, timing: TimingOptions, matmulSizes = MATMUL_SIZES): Promise<TfColumnResult> {
   if (!(await tf.setBackend(backend))) throw new Error(`tfjs: backend "${backend}" failed to initialise`)
   await tf.ready()
   const result: TfColumnResult = { train: [], matmul: [], leakedTensors: 0 }
@@ -78,7 +87,7 @@ export async function benchTfjs(backend: TfBackend, timing: TimingOptions): Prom
     })
   }
 
-  for (const n of MATMUL_SIZES) {
+  for (const n of matmulSizes) {
     await track(async () => {
       const a = tf.tensor2d(makeMatrix(n, 1), [n, n])
       const b = tf.tensor2d(makeMatrix(n, 2), [n, n])

@@ -60,6 +60,24 @@ describe('accumulation and reset', () => {
   })
 })
 
+describe('retainGrads keeps every gradient of one pass', () => {
+  it('intermediates get their gradient, leaves accumulate as usual, and the default is unchanged', async () => {
+    const x = tensor([1, 2], { requiresGrad: true })
+    const h = x.mul(2)
+    const k = h.mul(5)
+    const l = k.sum()
+    l.backward(undefined, { retainGrads: true })
+    expect(await vals(h.grad)).toEqual([5, 5])
+    expect(await vals(k.grad)).toEqual([1, 1])
+    expect(await vals(l.grad)).toEqual([1])
+    expect(await vals(x.grad)).toEqual([10, 10])
+    const y = x.mul(3)
+    y.sum().backward()
+    expect(y.grad).toBeNull()
+    expect(await vals(x.grad)).toEqual([13, 13])
+  })
+})
+
 describe('broadcasting is undone in autograd', () => {
   it('sums the gradient back to each input shape', async () => {
     const a = tensor([[1, 2, 3], [4, 5, 6]], { requiresGrad: true })

@@ -31,7 +31,17 @@ export function topoSort(root: Tensor): Tensor[] {
   return order
 }
 
-export function backward(root: Tensor, seed?: Tensor): void {
+export interface BackwardOptions {
+  /**
+   * Keep the gradient of every tensor the pass reaches, as if retainGrad() had been called on each
+   * (the graph view shows them). Off by default: intermediate gradients are dropped as soon as the
+   * pass has used them, which keeps peak memory to the live frontier.
+   */
+  retainGrads?: boolean
+}
+
+export function backward(root: Tensor, seed?: Tensor, options: BackwardOptions = {}): void {
+  const retainAll = options.retainGrads === true
   if (!root.requiresGrad) {
     throw new EngineError('backward', 'backward', `this tensor ${fmtShape(root.shape)} does not require grad: no input of the computation had requiresGrad set`)
   }
@@ -55,7 +65,7 @@ export function backward(root: Tensor, seed?: Tensor): void {
       const g = grads.get(node)
       if (g === undefined) continue
       grads.delete(node) // the pass no longer needs it: keeps peak memory to the live frontier
-      if (node._backward === null || node._retainGrad) node.grad = node.grad === null ? g : add(node.grad, g)
+      if (node._backward === null || node._retainGrad || retainAll) node.grad = node.grad === null ? g : add(node.grad, g)
       if (node._backward === null) continue
       const inputGrads = node._backward(g, node)
       const inputs = node._prev

@@ -9,6 +9,8 @@ export type EngineErrorCode =
   | 'backend'
   | 'nan'
   | 'data'
+  /** a program of the scalar explainer's expression language does not parse or evaluate */
+  | 'syntax'
 
 export class EngineError extends Error {
   readonly code: EngineErrorCode

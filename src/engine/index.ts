@@ -1,8 +1,12 @@
 // The engine's public surface: the only module the rest of the app imports from src/engine.
-export { Tensor, isTensor, type TensorLike } from './tensor.js'
+export { Tensor, isTensor, type TensorLike, type OpMeta } from './tensor.js'
 export { tensor, zeros, ones, full, randn, uniform, type TensorOptions, type RandomOptions, type NestedArray } from './creation.js'
 export { noGrad, isGradEnabled } from './grad-mode.js'
-export { backward, topoSort } from './autograd.js'
+export { backward, topoSort, type BackwardOptions } from './autograd.js'
+export {
+  graphSnapshot, tensorStats,
+  type GraphSnapshot, type GraphSnapshotNode, type GraphSnapshotEdge, type GraphSnapshotOptions, type GraphNodeKind, type TensorStats,
+} from './graph-snapshot.js'
 export {
   add, sub, mul, div, neg, pow, exp, log, sqrt, abs, relu, leakyRelu, tanh, sigmoid, gelu,
   matmul, transpose, reshape, expand, sum, mean, max, softmax, logSoftmax,
@@ -13,7 +17,14 @@ export { EngineError, type EngineErrorCode } from './errors.js'
 export { Rng, manualSeed, globalRng } from './rng.js'
 export { setBackend, getBackend, registerBackend, type BackendChoice, type BackendInfo, type BackendName } from './backends/registry.js'
 export type { Backend, DType, Shape, Storage, TypedArray } from './backends/backend.js'
-export { Value, backwardSteps, topoSort as scalarTopoSort } from './scalar/index.js'
+export {
+  registerWebGpu, createWebGpuBackend, webGpuFactory, isSoftwareAdapter, WebGpuBackend,
+  type WebGpuOptions, type WebGpuSource, type PoolStats,
+} from './backends/webgpu/index.js'
+export {
+  Value, backwardSteps, gradsAfter, topoSort as scalarTopoSort, parseProgram, ExpressionError, MAX_PROGRAM_NODES, SCALAR_PRESETS,
+  type BackwardStep, type ScalarProgramGraph, type ScalarPreset,
+} from './scalar/index.js'
 export * as nn from './nn/index.js'
 export * as optim from './optim/index.js'
 export * as data from './data/index.js'

@@ -26,7 +26,9 @@ function asTarget(op: string, pred: Tensor, target: Tensor | ArrayLike<number>):
     throw new EngineError(op, 'shape', `got ${target.length} targets for predictions of shape ${fmtShape(pred.shape)} (${pred.size} values)`)
   }
   const data = pred.dtype === 'float64' ? Float64Array.from(target) : Float32Array.from(target)
-  return new Tensor(pred.backend.fromArray(data), pred.shape.length === 1 ? [data.length] : pred.shape, pred.backend)
+  const t = new Tensor(pred.backend.fromArray(data), pred.shape.length === 1 ? [data.length] : pred.shape, pred.backend)
+  t.label = 'targets' // names the leaf in graph snapshots
+  return t
 }
 
 /** Mean squared error: mean((pred - target)²). */
@@ -34,7 +36,10 @@ export function mseLoss(pred: Tensor, target: Tensor | ArrayLike<number>): Tenso
   checkTensor('mseLoss', 'pred', pred)
   const y = asTarget('mseLoss', pred, target)
   checkSameShape('mseLoss', pred, y)
-  const d = sub(pred, y)
+  // sub(pred, y) spelled out, so the negated targets (a leaf: they need no gradient) keep a name.
+  const negY = neg(y)
+  if (!negY.requiresGrad && y.label) negY.label = `-${y.label}`
+  const d = add(pred, negY)
   return mean(mul(d, d))
 }
 
@@ -65,6 +70,7 @@ export function softmaxCrossEntropy(logits: Tensor, labels: Tensor | ArrayLike<n
   let target: Tensor
   try {
     target = oneHot(values, classes, logits)
+    target.label = 'labels (one-hot)'
   } catch (e) {
     if (e instanceof EngineError) throw new EngineError('softmaxCrossEntropy', 'argument', e.message.replace(/^oneHot: /, ''))
     throw e

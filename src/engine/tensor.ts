@@ -3,12 +3,18 @@
 import type { Backend, DType, Shape, Storage, TypedArray } from './backends/backend.js'
 import { EngineError, fmtShape } from './errors.js'
 import { sizeOf, sameShape } from './shape.js'
-import { backward as runBackward } from './autograd.js'
+import { backward as runBackward, type BackwardOptions } from './autograd.js'
 import * as ops from './ops/index.js'
 
 export type TensorLike = Tensor | number
 /** A primitive's local backward rule: the upstream gradient in, one gradient per input out. */
 export type BackwardFn = (g: Tensor, out: Tensor) => readonly (Tensor | null)[]
+
+/** Flags an op records on its output so a graph view can state its backward rule exactly. */
+export interface OpMeta {
+  readonly transA?: boolean
+  readonly transB?: boolean
+}
 
 const NO_INPUTS: readonly Tensor[] = []
 let nextId = 1
@@ -25,6 +31,8 @@ export class Tensor {
   _op = ''
   _backward: BackwardFn | null = null
   _retainGrad = false
+  /** What an op recorded about how it read its inputs, for inspection (matmul's transposes). */
+  _meta: OpMeta | null = null
 
   constructor(storage: Storage, shape: Shape, backend: Backend, requiresGrad = false) {
     this.storage = storage
@@ -64,8 +72,8 @@ export class Tensor {
     return (await this.data())[0]
   }
 
-  backward(grad?: Tensor): void {
-    runBackward(this, grad)
+  backward(grad?: Tensor, options?: BackwardOptions): void {
+    runBackward(this, grad, options)
   }
 
   zeroGrad(): void {

@@ -288,7 +288,17 @@ describe('serve mode with the real engine host (in-process)', () => {
       expect(await next((m) => m['id'] === 3)).toMatchObject({ ok: true, result: { sessionId, step: 5 } })
       const metrics = await next((m) => m['event'] === 'train.metrics')
       expect(metrics).toMatchObject({ v: 1, payload: { sessionId } })
+      ws.send(JSON.stringify({ v: 1, id: 4, kind: 'session.start', payload: { sessionId } }))
+      expect(await next((m) => m['id'] === 4)).toMatchObject({ ok: true, result: { status: 'running' } })
       ws.close()
+      // A closed tab must not leave its sessions training: the server disposes what it created.
+      let gone = false
+      for (let i = 0; i < 100 && !gone; i++) {
+        await new Promise((r) => setTimeout(r, 20))
+        const r = await host.handle({ v: 1, id: 9, kind: 'session.pause', payload: { sessionId } })
+        gone = !r.ok && r.error.code === 'not_found'
+      }
+      expect(gone).toBe(true)
     } finally {
       host.dispose()
       await real.close()

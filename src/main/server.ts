@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { WebSocket, WebSocketServer, type RawData } from 'ws'
-import { errorReply, parseRequest, type EventMessage, type ReplyMessage } from '../shared/protocol'
+import { errorReply, parseRequest, PROTOCOL_VERSION, type EventMessage, type ReplyMessage } from '../shared/protocol'
 import { createGate, isLoopbackHost, TOKEN_PATTERN, type Gate } from './serve-auth'
 import { lookupStatic } from './static-files'
 
@@ -174,6 +174,15 @@ function rejectUpgrade(socket: Duplex, status: 403 | 404, reason: string): void 
 /** One browser connection: validate each message, forward it, answer on this socket only. */
 function relay(ws: WebSocket, engine: ServerEngine): void {
   let inFlight = 0
+  // Sessions this browser created: a closed tab must not leave them training (and holding one of
+  // the host's session slots) forever. Its store recreates them if the page reconnects.
+  const owned = new Set<string>()
+  ws.on('close', () => {
+    for (const sessionId of owned) {
+      void engine.request({ v: PROTOCOL_VERSION, id: 0, kind: 'session.dispose', payload: { sessionId } }).catch(() => undefined)
+    }
+    owned.clear()
+  })
   ws.on('error', () => ws.terminate())
   ws.on('message', (data: RawData, isBinary: boolean) => {
     if (isBinary) return send(ws, errorReply(0, 'invalid_message', 'binary frames are not accepted; send JSON text'))
@@ -194,9 +203,20 @@ function relay(ws: WebSocket, engine: ServerEngine): void {
       .catch((err: unknown) => errorReply(parsed.value.id, 'internal', `${parsed.value.kind}: ${err instanceof Error ? err.message : String(err)}`))
       .then((reply) => {
         inFlight--
+        trackOwnership(owned, parsed.value.kind, parsed.value.payload, reply)
         send(ws, reply)
       })
   })
+}
+
+function trackOwnership(owned: Set<string>, kind: string, payload: unknown, reply: ReplyMessage): void {
+  if (!reply.ok) return
+  if (kind === 'session.create') {
+    const id = (reply.result as { state?: { sessionId?: unknown } } | null)?.state?.sessionId
+    if (typeof id === 'string') owned.add(id)
+  } else if (kind === 'session.dispose') {
+    owned.delete((payload as { sessionId: string }).sessionId)
+  }
 }
 
 function broadcast(wss: WebSocketServer, msg: EventMessage): void {

@@ -35,6 +35,11 @@ const bridge: BackpropStudioBridge = {
   resetSession: (m) => ipcRenderer.invoke(RequestChannel['session.reset'], envelope('session.reset', m)).catch((e: unknown) => failed(m, e)),
   updateSession: (m) => ipcRenderer.invoke(RequestChannel['session.update'], envelope('session.update', m)).catch((e: unknown) => failed(m, e)),
   disposeSession: (m) => ipcRenderer.invoke(RequestChannel['session.dispose'], envelope('session.dispose', m)).catch((e: unknown) => failed(m, e)),
+  evaluateScalar: (m) => ipcRenderer.invoke(RequestChannel['scalar.evaluate'], envelope('scalar.evaluate', m)).catch((e: unknown) => failed(m, e)),
+  graphSnapshot: (m) => ipcRenderer.invoke(RequestChannel['session.graph'], envelope('session.graph', m)).catch((e: unknown) => failed(m, e)),
+  networkSnapshot: (m) => ipcRenderer.invoke(RequestChannel['session.network'], envelope('session.network', m)).catch((e: unknown) => failed(m, e)),
+  neuronMap: (m) => ipcRenderer.invoke(RequestChannel['session.neuronMap'], envelope('session.neuronMap', m)).catch((e: unknown) => failed(m, e)),
+  gradcheck: (m) => ipcRenderer.invoke(RequestChannel['session.gradcheck'], envelope('session.gradcheck', m)).catch((e: unknown) => failed(m, e)),
   onEvent: (listener) => {
     if (typeof listener !== 'function') throw new TypeError('onEvent: listener must be a function')
     // Only the message crosses; the IpcRendererEvent (sender, ports) never reaches the page.

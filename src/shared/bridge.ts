@@ -34,6 +34,11 @@ export interface EngineBridgeApi {
   resetSession(message: RequestMessage<'session.reset'>): Promise<ReplyMessage>
   updateSession(message: RequestMessage<'session.update'>): Promise<ReplyMessage>
   disposeSession(message: RequestMessage<'session.dispose'>): Promise<ReplyMessage>
+  evaluateScalar(message: RequestMessage<'scalar.evaluate'>): Promise<ReplyMessage>
+  graphSnapshot(message: RequestMessage<'session.graph'>): Promise<ReplyMessage>
+  networkSnapshot(message: RequestMessage<'session.network'>): Promise<ReplyMessage>
+  neuronMap(message: RequestMessage<'session.neuronMap'>): Promise<ReplyMessage>
+  gradcheck(message: RequestMessage<'session.gradcheck'>): Promise<ReplyMessage>
   /** Every engine host event (metrics, session state, host status); returns the unsubscribe. */
   onEvent(listener: (message: EventMessage) => void): () => void
 }
@@ -49,6 +54,11 @@ export const BRIDGE_FUNCTIONS = {
   'session.reset': 'resetSession',
   'session.update': 'updateSession',
   'session.dispose': 'disposeSession',
+  'scalar.evaluate': 'evaluateScalar',
+  'session.graph': 'graphSnapshot',
+  'session.network': 'networkSnapshot',
+  'session.neuronMap': 'neuronMap',
+  'session.gradcheck': 'gradcheck',
 } as const satisfies Record<RequestKind, Exclude<keyof EngineBridgeApi, 'onEvent'>>
 
 export interface BackpropStudioBridge extends EngineBridgeApi {

@@ -20,6 +20,11 @@ export const RequestChannel = {
   'session.reset': 'engine.session.reset',
   'session.update': 'engine.session.update',
   'session.dispose': 'engine.session.dispose',
+  'scalar.evaluate': 'engine.scalar.evaluate',
+  'session.graph': 'engine.session.graph',
+  'session.network': 'engine.session.network',
+  'session.neuronMap': 'engine.session.neuronMap',
+  'session.gradcheck': 'engine.session.gradcheck',
 } as const satisfies Record<RequestKind, `engine.${string}`>
 
 export type IpcChannelName = (typeof IpcChannel)[keyof typeof IpcChannel] | (typeof RequestChannel)[RequestKind]

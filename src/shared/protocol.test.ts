@@ -50,6 +50,11 @@ const GOOD: { [K in RequestKind]: RequestPayload<K> } = {
   'session.reset': { sessionId: 's1' },
   'session.update': { sessionId: 's1', optimizer: { lr: 0.1 }, batchSize: 64 },
   'session.dispose': { sessionId: 's1' },
+  'scalar.evaluate': { source: 'a = 2; b = -3\nL = a*b' },
+  'session.graph': { sessionId: 's1' },
+  'session.network': { sessionId: 's1', maxEdgesPerLayer: 500 },
+  'session.neuronMap': { sessionId: 's1', layer: 0, neuron: 3 },
+  'session.gradcheck': { sessionId: 's1', param: 'layers.0.weight' },
 }
 
 const req = (kind: string, payload: unknown, extra: object = {}) => ({ v: PROTOCOL_VERSION, id: 3, kind, payload, ...extra })
@@ -73,6 +78,17 @@ describe('parseRequest', () => {
     expect(step.ok && step.value.payload).toEqual({ sessionId: 's1', steps: 1 })
     const adamw = parseRequest(req('session.create', { ...GOOD['session.create'], optimizer: { type: 'adamw', lr: 0.01 } }))
     expect(adamw.ok && (adamw.value.payload as { optimizer: object }).optimizer).toMatchObject({ weightDecay: 0.01 })
+  })
+
+  it('fills in the defaults of the inspection requests', () => {
+    const payload = (kind: RequestKind, p: unknown) => {
+      const r = parseRequest(req(kind, p))
+      return r.ok ? r.value.payload : r.error
+    }
+    expect(payload('session.graph', { sessionId: 's1' })).toEqual({ sessionId: 's1', batchSize: 4 })
+    expect(payload('session.network', { sessionId: 's1' })).toEqual({ sessionId: 's1', maxEdgesPerLayer: 2000 })
+    expect(payload('session.neuronMap', { sessionId: 's1', layer: 1, neuron: 0 })).toEqual({ sessionId: 's1', layer: 1, neuron: 0, resolution: 32 })
+    expect(payload('session.gradcheck', { sessionId: 's1', param: 'layers.1.bias' })).toEqual({ sessionId: 's1', param: 'layers.1.bias', maxElements: 50 })
   })
 
   it('rejects malformed envelopes, keeping the id when it can be read', () => {
@@ -121,6 +137,15 @@ describe('parseRequest', () => {
       ['session.update', { sessionId: 's1', optimizer: { lr: 0 } }, /optimizer\.lr: Too small/],
       ['session.update', { sessionId: 's1', optimizer: { nesterov: true } }, /Unrecognized key.*nesterov/],
       ['dataset.preview', { generator: 'xor', noise: NaN }, /noise: /],
+      ['scalar.evaluate', { source: 'a = 1\n'.repeat(1000) }, /source: Too big/],
+      ['scalar.evaluate', { source: 42 }, /source: /],
+      ['session.graph', { sessionId: 's1', batchSize: 65 }, /batchSize: Too big/],
+      ['session.network', { sessionId: 's1', maxEdgesPerLayer: 0 }, /maxEdgesPerLayer: Too small/],
+      ['session.neuronMap', { sessionId: 's1', layer: -1, neuron: 0 }, /layer: Too small/],
+      ['session.neuronMap', { sessionId: 's1', layer: 0, neuron: 0, resolution: 65 }, /resolution: Too big/],
+      ['session.neuronMap', { sessionId: 's1', layer: 0 }, /neuron: /],
+      ['session.gradcheck', { sessionId: 's1', param: 'x'.repeat(65) }, /param: Too big/],
+      ['session.gradcheck', { sessionId: 's1', param: 'layers.0.weight', maxElements: 501 }, /maxElements: Too big/],
     ]
     for (const [kind, payload, msg] of bad) {
       const r = parseRequest(req(kind, payload))
@@ -152,6 +177,39 @@ describe('parseReply and parseEvent', () => {
       ok: false,
       error: { code: 'invalid_message', message: expect.stringMatching(/^reply to session\.start does not match the protocol: status/) },
     })
+  })
+
+  it('inspection results carry finite numbers only', () => {
+    const stats = { mean: 0.1, std: 1, min: -2, max: 2, norm: 3, nonFinite: 0 }
+    const graph = {
+      sessionId: 's1',
+      step: 7,
+      batchSize: 4,
+      nodes: [
+        { id: 0, op: '', label: 'input x', kind: 'input', shape: [4, 2], value: stats, grad: null },
+        { id: 1, op: 'matmul', label: '', kind: 'op', shape: [4, 8], value: stats, grad: stats, transA: false, transB: false },
+      ],
+      edges: [{ from: 0, to: 1, inputIndex: 0 }],
+      rootId: 1,
+    }
+    expect(parseReply('session.graph', okReply(1, graph)).ok).toBe(true)
+    expect(parseReply('session.graph', okReply(1, { ...graph, nodes: [{ ...graph.nodes[0], value: { ...stats, std: NaN } }] }))).toMatchObject({
+      ok: false,
+      error: { code: 'invalid_message', message: expect.stringContaining('nodes[0].value.std') },
+    })
+    const scalar = {
+      nodes: [
+        { id: 0, label: 'a', op: '', data: 3, grad: 2, inputs: [] },
+        { id: 1, label: 'b', op: 'add', data: 6, grad: 1, inputs: [0, 0] },
+      ],
+      rootId: 1,
+      variables: [{ name: 'a', nodeId: 0 }, { name: 'b', nodeId: 1 }],
+      steps: [{ nodeId: 1, inputId: 0, inputIndex: 0, upstream: 1, localDerivative: 1, contribution: 1, gradBefore: 0, gradAfter: 1, rule: 'add distributes' }],
+      wrongSteps: [],
+      wrongGrads: [{ nodeId: 0, grad: 1 }],
+    }
+    expect(parseReply('scalar.evaluate', okReply(1, scalar)).ok).toBe(true)
+    expect(parseReply('scalar.evaluate', okReply(1, { ...scalar, nodes: [{ ...scalar.nodes[0], op: 'sin' }] })).ok).toBe(false)
   })
 
   it('accepts good events and rejects bad ones', () => {

@@ -2,6 +2,11 @@
 // IPC, serve-mode WebSocket). Every message is validated on arrival at every trust boundary with
 // these schemas; nothing throws across a process boundary, failures travel as typed error replies.
 import { z } from 'zod'
+import { INSPECT_REQUESTS } from './protocol-inspect'
+
+// zod probes `new Function` to JIT its validators; under our CSP (no 'unsafe-eval') that probe is
+// refused and reported as a violation on every page. Interpreted validation is fast enough here.
+z.config({ jitless: true })
 
 export const PROTOCOL_VERSION = 1
 
@@ -178,6 +183,8 @@ export const REQUESTS = {
     result: SessionState,
   },
   'session.dispose': { payload: SessionRef, result: z.strictObject({ sessionId }) },
+  // Seeing backprop: scalar explainer, graph/network snapshots, neuron maps, gradient checks.
+  ...INSPECT_REQUESTS,
 } as const
 
 export type RequestKind = keyof typeof REQUESTS

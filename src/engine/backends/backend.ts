@@ -33,6 +33,28 @@ export interface MatmulArgs {
   outShape: Shape
 }
 
+/** One Adam / AdamW step with PyTorch's rule (see optim/optimizers.ts, the reference). */
+export interface AdamStep {
+  lr: number
+  beta1: number
+  beta2: number
+  eps: number
+  weightDecay: number
+  /** AdamW: decay the parameter itself instead of adding weightDecay·p to the gradient. */
+  decoupled: boolean
+  /** 1-based step count, for the bias corrections. */
+  step: number
+}
+
+/** One SGD step with PyTorch's rule (momentum, dampening, Nesterov, L2 weight decay). */
+export interface SgdStep {
+  lr: number
+  momentum: number
+  dampening: number
+  nesterov: boolean
+  weightDecay: number
+}
+
 export interface Backend {
   readonly name: string
   fromArray(data: TypedArray): Storage
@@ -56,4 +78,11 @@ export interface Backend {
   expand(a: Storage, shape: Shape, outShape: Shape): Storage
   /** Release the storage early (GPU buffers); a no-op where the GC owns memory. */
   dispose(s: Storage): void
+  /**
+   * Optional fused optimiser updates: one kernel per parameter instead of a dozen. They compute
+   * the composed update of optim/ (the reference) for same-shaped p and g; null state means
+   * the first step.
+   */
+  adamStep?(p: Storage, g: Storage, m: Storage | null, v: Storage | null, o: AdamStep): { p: Storage; m: Storage; v: Storage }
+  sgdStep?(p: Storage, g: Storage, buf: Storage | null, o: SgdStep): { p: Storage; buf: Storage | null }
 }

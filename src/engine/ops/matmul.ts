@@ -23,7 +23,7 @@ export function matmul(a: Tensor, b: Tensor, transA = false, transB = false): Te
   const batch = broadcastShapes('matmul', x.shape.slice(0, -2), y.shape.slice(0, -2))
   const outShape = [...batch, m, n]
   const storage = x.backend.matmul(x.storage, y.storage, { aShape: x.shape, bShape: y.shape, transA, transB, outShape })
-  return record('matmul', storage, outShape, [x, y], (g, out) => {
+  const result = record('matmul', storage, outShape, [x, y], (g, out) => {
     const [p, q] = out._prev
     let dA: Tensor | null = null
     let dB: Tensor | null = null
@@ -31,4 +31,8 @@ export function matmul(a: Tensor, b: Tensor, transA = false, transB = false): Te
     if (q.requiresGrad) dB = transB ? matmul(g, p, true, transA) : matmul(p, g, !transA, false)
     return [dA, dB]
   })
+  // Kept so a graph view can state the exact rule (dA = dC·Bᵀ for a plain product, other forms
+  // when an operand was read transposed).
+  result._meta = { transA, transB }
+  return result
 }

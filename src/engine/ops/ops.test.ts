@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { describeEachBackend } from '../testing/backends.js'
 import { GOLDEN, GOLDEN_OPS, fromEncoded, mismatch } from '../testing/golden.js'
 import { gradcheck } from '../gradcheck.js'
+import { finiteDifferences } from '../testing/gradcheck-any.js'
 import { setBackend } from '../backends/registry.js'
 import type { DType } from '../backends/backend.js'
 
@@ -19,7 +20,7 @@ describe('golden coverage', () => {
 
 describeEachBackend('ops match PyTorch', (be) => {
   const tolerances: Record<DType, [number, number]> = { float64: [1e-10, 1e-9], float32: [be.atol32, be.rtol32] }
-  for (const dtype of ['float64', 'float32'] as const) {
+  for (const dtype of be.dtypes) {
     const [atol, rtol] = tolerances[dtype]
     for (const c of GOLDEN.ops) {
       it(`${c.name} (${dtype})`, async () => {
@@ -39,6 +40,15 @@ describeEachBackend('ops match PyTorch', (be) => {
         }
       })
     }
+  }
+})
+
+describeEachBackend('gradients match central finite differences (float32)', () => {
+  for (const c of GOLDEN.ops) {
+    it(c.name, async () => {
+      const r = await finiteDifferences((...ts) => GOLDEN_OPS[c.op](ts, c), c.inputs)
+      expect(r.maxRelError, r.worst).toBeLessThan(2e-2)
+    })
   }
 })
 

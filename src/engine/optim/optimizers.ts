@@ -1,8 +1,17 @@
 // SGD (momentum, Nesterov), Adam, AdamW and RMSprop with PyTorch's exact update rules, so runs
 // exported to PyTorch continue the same trajectory.
-import type { Tensor } from '../tensor.js'
+import type { Storage } from '../backends/backend.js'
+import { sameShape } from '../shape.js'
+import { Tensor } from '../tensor.js'
 import { add, mul, sqrt, div, sub } from '../ops/index.js'
 import { Optimizer, type OptimizerOptions, type Params } from './optimizer.js'
+
+/** A backend's fused update (WebGPU) applies when p and g line up; a hand-set grad may broadcast. */
+function fusable(p: Tensor, g: Tensor): boolean {
+  return g.backend === p.backend && g.dtype === p.dtype && sameShape(g.shape, p.shape)
+}
+
+const like = (s: Storage, p: Tensor): Tensor => new Tensor(s, p.shape, p.backend)
 
 export interface SGDOptions extends OptimizerOptions {
   momentum?: number
@@ -25,6 +34,13 @@ export class SGD extends Optimizer<SGDOptions> {
 
   protected update(p: Tensor, g: Tensor): void {
     const { lr, momentum = 0, dampening = 0, nesterov = false, weightDecay = 0 } = this.options
+    const fused = p.backend.sgdStep
+    if (fused && fusable(p, g)) {
+      const r = fused.call(p.backend, p.storage, g.storage, this.buf.get(p)?.storage ?? null, { lr, momentum, dampening, nesterov, weightDecay })
+      if (r.buf) this.buf.set(p, like(r.buf, p))
+      p.assign(like(r.p, p))
+      return
+    }
     let d = weightDecay !== 0 ? add(g, mul(p, weightDecay)) : g
     if (momentum !== 0) {
       const prev = this.buf.get(p)
@@ -66,14 +82,22 @@ export class Adam extends Optimizer<AdamOptions> {
 
   protected update(p: Tensor, g: Tensor): void {
     const { lr, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weightDecay = 0 } = this.options
+    const s = this.state.get(p)
+    const t = (s?.t ?? 0) + 1
+    const fused = p.backend.adamStep
+    if (fused && fusable(p, g)) {
+      const o = { lr, beta1, beta2, eps, weightDecay, decoupled: this.decoupled, step: t }
+      const r = fused.call(p.backend, p.storage, g.storage, s?.m.storage ?? null, s?.v.storage ?? null, o)
+      this.state.set(p, { m: like(r.m, p), v: like(r.v, p), t })
+      p.assign(like(r.p, p))
+      return
+    }
     let grad = g
     let param = p
     if (weightDecay !== 0) {
       if (this.decoupled) param = mul(p, 1 - lr * weightDecay)
       else grad = add(g, mul(p, weightDecay))
     }
-    const s = this.state.get(p)
-    const t = (s?.t ?? 0) + 1
     const m = s ? add(mul(s.m, beta1), mul(grad, 1 - beta1)) : mul(grad, 1 - beta1)
     const v = s ? add(mul(s.v, beta2), mul(mul(grad, grad), 1 - beta2)) : mul(mul(grad, grad), 1 - beta2)
     this.state.set(p, { m, v, t })

@@ -20,6 +20,11 @@ const graphs: [string, () => Value][] = [
     const x = new Value(1.3)
     return x.exp().mul(x.log()).add(x.sub(2).relu()).add(x.neg().relu())
   }],
+  ['max, including a tie', () => {
+    const x = new Value(2)
+    const y = new Value(-1)
+    return x.max(y).mul(x.max(2)).add(y.max(x.mul(-3)))
+  }],
   ['2,000-node chain', () => chain(2_000).y],
 ]
 

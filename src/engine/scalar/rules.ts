@@ -76,6 +76,15 @@ export const RULES = {
     explain: ({ out }, _i, d) =>
       `relu routes: 1 if the output was positive else 0 (output ${fmt(out)}, so ${d})`,
   },
+  max: {
+    arity: 2,
+    forward: (x, y) => (x >= y ? x : y),
+    // At a tie the first operand takes the whole gradient (like argmax picking the first maximum),
+    // so the two contributions still sum to the upstream gradient.
+    local: ({ x, y }) => (x >= y ? [1, 0] : [0, 1]),
+    explain: ({ x, y }, i, d) =>
+      `max routes: the gradient goes to the larger operand (${fmt(x)} vs ${fmt(y)}${x === y ? ', a tie: the first wins' : ''}), so operand ${i + 1} gets ${d}`,
+  },
 } satisfies Record<string, Rule>
 
 /** The ops that have a backward rule; everything else (sub, neg, div) is composed from these. */

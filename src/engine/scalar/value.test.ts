@@ -120,6 +120,50 @@ describe('Value: every primitive against central finite differences (h = 1e-6, r
   })
 })
 
+describe('Value: max routes the gradient to the larger operand', () => {
+  it('the larger operand gets the whole upstream gradient, the other 0', () => {
+    const a = new Value(3)
+    const b = new Value(-1)
+    const m = a.max(b)
+    expect(m.op).toBe('max')
+    expect(m.data).toBe(3)
+    m.mul(5).backward()
+    expect([a.grad, b.grad]).toEqual([5, 0])
+    const c = new Value(-2)
+    const d = new Value(0.5)
+    c.max(d).backward()
+    expect([c.grad, d.grad]).toEqual([0, 1])
+    const e = new Value(-4)
+    e.max(0).backward() // max(x, 0) is relu
+    expect(e.grad).toBe(0)
+  })
+
+  it('at a tie the first operand takes the gradient, so the two still sum to the upstream', () => {
+    const a = new Value(2)
+    const b = new Value(2)
+    a.max(b).backward()
+    expect([a.grad, b.grad]).toEqual([1, 0])
+    const x = new Value(1.5)
+    x.max(x).backward() // both operands are x: it gets the one contribution
+    expect(x.grad).toBe(1)
+  })
+
+  it('matches central finite differences for both operands away from a tie', () => {
+    const f = (x: number, y: number) => new Value(x).mul(new Value(y).add(1)).max(new Value(y).mul(y))
+    for (const [x, y] of [[1.5, -0.5], [0.2, 2], [-1, 0.7], [3, 1]] as const) {
+      const a = new Value(x)
+      const b = new Value(y)
+      a.mul(b.add(1)).max(b.mul(b)).backward()
+      expect(Math.abs(a.grad - fd((t) => f(t, y).data, x))).toBeLessThan(1e-6)
+      expect(relErr(b.grad, fd((t) => f(x, t).data, y))).toBeLessThan(1e-6)
+    }
+  })
+
+  it('refuses a non-finite operand', () => {
+    expectEngineError(() => new Value(1).max(Number.NaN), 'max', 'nan')
+  })
+})
+
 describe('Value: graph structure', () => {
   it('keeps operands in order with duplicates, and composes sub/neg/div as micrograd does', () => {
     const a = new Value(2, 'a')

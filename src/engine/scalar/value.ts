@@ -89,6 +89,11 @@ export class Value {
     return apply('relu', [this])
   }
 
+  /** The larger of the two; backward routes the gradient to it (the first operand at a tie). */
+  max(other: Value | number): Value {
+    return apply('max', [this, lift('max', other)])
+  }
+
   // --- composed ops: no backward rules of their own, exactly as micrograd builds them ---
 
   neg(): Value {

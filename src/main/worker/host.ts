@@ -20,6 +20,9 @@ import {
   type RequestResult,
 } from '../../shared/protocol'
 import { HostError, toProtocolError } from './errors'
+import { gradcheckOf, graphOf } from './inspect-model'
+import { networkOf, neuronMapOf } from './inspect-network'
+import { evaluateScalar } from './inspect-scalar'
 import { generateSplit } from './setup'
 import { TrainingSession } from './session'
 
@@ -165,6 +168,14 @@ export class EngineHost {
       this.sessions.delete(sessionId)
       return { sessionId }
     },
+
+    // Seeing backprop. Read-only for the session whatever its status: they work on copies of the
+    // weights (or without a graph) and run between training slices, so a run continues unchanged.
+    'scalar.evaluate': ({ source }) => evaluateScalar(source),
+    'session.graph': ({ sessionId, batchSize }) => graphOf(this.session(sessionId), batchSize),
+    'session.network': ({ sessionId, maxEdgesPerLayer }) => networkOf(this.session(sessionId), maxEdgesPerLayer),
+    'session.neuronMap': ({ sessionId, layer, neuron, resolution }) => neuronMapOf(this.session(sessionId), layer, neuron, resolution),
+    'session.gradcheck': ({ sessionId, param, maxElements }) => gradcheckOf(this.session(sessionId), param, maxElements),
   }
 
   /** Make sure the loop runs while any session is running. */

@@ -92,6 +92,22 @@ export class Trainer {
     return { ok: true, loss: value, stats }
   }
 
+  /**
+   * The last optimiser update of parameter `index` (of optimizer.params): its values now minus the
+   * copy taken before the step, which the NaN guard keeps anyway, so this costs nothing per step.
+   * Zeros before the first step. A step the NaN guard refused changed no weight: depending on where
+   * it stopped, the update reads as zero or is still the last accepted step's.
+   */
+  lastUpdate(index: number): Float64Array {
+    const p = this.optimizer.params[index]
+    const out = new Float64Array(p.size)
+    if (this.stepCount === 0) return out // snapshots may still hold the run before a reset
+    const now = view(p)
+    const before = this.snapshots[index]
+    for (let k = 0; k < out.length; k++) out[k] = now[k] - before[k]
+    return out
+  }
+
   private takeSnapshot(): void {
     this.optimizer.params.forEach((p, i) => this.snapshots[i].set(view(p)))
   }

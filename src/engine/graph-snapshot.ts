@@ -1,0 +1,154 @@
+// The whole autograd graph behind a tensor as plain data (nodes, edges, value and gradient
+// statistics), so a view can draw backpropagation without ever touching engine objects. Unlike
+// autograd's topoSort it also walks the leaves that need no gradient: the input batch, the labels,
+// scalar constants. Call it after `backward(..., { retainGrads: true })` to get every gradient.
+import { EngineError } from './errors.js'
+import type { Tensor } from './tensor.js'
+
+export interface TensorStats {
+  /** Over the finite values only; all 0 when there are none. */
+  mean: number
+  /** Population standard deviation. */
+  std: number
+  min: number
+  max: number
+  /** L2 norm. */
+  norm: number
+  /** How many values are NaN or ±Infinity. */
+  nonFinite: number
+}
+
+export type GraphNodeKind = 'input' | 'parameter' | 'constant' | 'op' | 'loss'
+
+export interface GraphSnapshotNode {
+  /** Position in `nodes`: inputs come before the ops that use them, the root is last. */
+  id: number
+  /** '' for a leaf, else the primitive op that made it (matmul, add, tanh, sum, reshape...). */
+  op: string
+  label: string
+  kind: GraphNodeKind
+  shape: number[]
+  value: TensorStats
+  /** null where no gradient flows (inputs, constants) or none was kept. */
+  grad: TensorStats | null
+  transA?: boolean
+  transB?: boolean
+}
+
+export interface GraphSnapshotEdge {
+  from: number
+  to: number
+  /** Operand position in `to` (`a + a` has two edges from a, inputIndex 0 and 1). */
+  inputIndex: number
+}
+
+export interface GraphSnapshot {
+  nodes: GraphSnapshotNode[]
+  edges: GraphSnapshotEdge[]
+  rootId: number
+}
+
+export interface GraphSnapshotOptions {
+  /** Names for tensors, e.g. parameters from namedParameters() and the input batch ('input x'). */
+  labels?: ReadonlyMap<Tensor, string>
+  /** The root's label when `labels` has none. Default 'loss'. */
+  rootLabel?: string
+  /** Refuse bigger graphs (a snapshot is meant to be drawn). Default 10,000. */
+  maxNodes?: number
+}
+
+/** Statistics of a tensor's values; non-finite values are counted, not averaged. */
+export function tensorStats(values: ArrayLike<number>): TensorStats {
+  let n = 0
+  let sum = 0
+  let min = Infinity
+  let max = -Infinity
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]
+    if (!Number.isFinite(v)) continue
+    n++
+    sum += v
+    if (v < min) min = v
+    if (v > max) max = v
+  }
+  if (n === 0) return { mean: 0, std: 0, min: 0, max: 0, norm: 0, nonFinite: values.length }
+  const mean = sum / n
+  let sq = 0
+  let dev = 0
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]
+    if (!Number.isFinite(v)) continue
+    sq += v * v
+    dev += (v - mean) * (v - mean)
+  }
+  // float64 sums of float64 values near 1e308 can overflow; clamp so the stats stay finite numbers.
+  return { mean: clamp(mean), std: clamp(Math.sqrt(dev / n)), min, max, norm: clamp(Math.sqrt(sq)), nonFinite: values.length - n }
+}
+
+function clamp(x: number): number {
+  if (Number.isFinite(x)) return x
+  return x > 0 ? Number.MAX_VALUE : x < 0 ? -Number.MAX_VALUE : 0
+}
+
+/** Every tensor `root` depends on, through all inputs (not only those needing grad), root last. */
+function allNodes(root: Tensor, maxNodes: number): Tensor[] {
+  const order: Tensor[] = []
+  const visited = new Set<Tensor>([root])
+  const stack: { node: Tensor; next: number }[] = [{ node: root, next: 0 }]
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1]
+    if (top.next < top.node._prev.length) {
+      const child = top.node._prev[top.next++]
+      if (!visited.has(child)) {
+        visited.add(child)
+        if (visited.size > maxNodes) throw new EngineError('graphSnapshot', 'argument', `the graph has more than ${maxNodes} nodes; snapshot a smaller computation`)
+        stack.push({ node: child, next: 0 })
+      }
+    } else {
+      stack.pop()
+      order.push(top.node)
+    }
+  }
+  return order
+}
+
+function kindOf(t: Tensor, root: Tensor, label: string): GraphNodeKind {
+  if (t === root) return 'loss'
+  if (t._op !== '') return 'op'
+  if (t.requiresGrad) return 'parameter'
+  // A named leaf without a gradient is data (the batch, its labels); an unnamed one is a constant
+  // (a scalar operand, logSoftmax's detached row max).
+  return label !== '' ? 'input' : 'constant'
+}
+
+/**
+ * A snapshot of the graph that computed `root`. Reads every value (and every kept gradient) back
+ * from the backend, so it is meant for small graphs: one training step of a studio model.
+ */
+export async function graphSnapshot(root: Tensor, options: GraphSnapshotOptions = {}): Promise<GraphSnapshot> {
+  const order = allNodes(root, options.maxNodes ?? 10_000)
+  const ids = new Map(order.map((t, i) => [t, i]))
+  const [values, grads] = await Promise.all([
+    Promise.all(order.map((t) => t.data())),
+    Promise.all(order.map((t) => (t.grad ? t.grad.data() : null))),
+  ])
+  const nodes = order.map((t, id): GraphSnapshotNode => {
+    const label = options.labels?.get(t) ?? (t === root ? (options.rootLabel ?? 'loss') : t.label)
+    const g = grads[id]
+    const node: GraphSnapshotNode = {
+      id,
+      op: t._op,
+      label,
+      kind: kindOf(t, root, label),
+      shape: [...t.shape],
+      value: tensorStats(values[id]),
+      grad: g ? tensorStats(g) : null,
+    }
+    if (t._meta?.transA !== undefined) node.transA = t._meta.transA
+    if (t._meta?.transB !== undefined) node.transB = t._meta.transB
+    return node
+  })
+  const edges: GraphSnapshotEdge[] = []
+  for (const t of order) t._prev.forEach((p, inputIndex) => edges.push({ from: ids.get(p)!, to: ids.get(t)!, inputIndex }))
+  return { nodes, edges, rootId: ids.get(root)! }
+}

@@ -1,0 +1,22 @@
+// The studio's views, in tab order. Each view is a component that reads the shared stores; adding
+// a view is one entry here (App.vue draws the tabs and keeps every visited view alive).
+import type { Component } from 'vue'
+import TrainingView from './TrainingView.vue'
+import NetworkView from './NetworkView.vue'
+import GraphView from './GraphView.vue'
+import ScalarView from './ScalarView.vue'
+
+export interface StudioView {
+  id: string
+  label: string
+  /** One line for the tab's tooltip. */
+  hint: string
+  component: Component
+}
+
+export const VIEWS: StudioView[] = [
+  { id: 'studio', label: 'Studio', hint: 'Train a network and watch the loss and gradients', component: TrainingView },
+  { id: 'network', label: 'Network', hint: 'Neurons and weights coloured by value or gradient, live; hover for numbers, click a neuron for its map', component: NetworkView },
+  { id: 'graph', label: 'Computation graph', hint: 'The autograd graph of one training step, with each node’s backward rule', component: GraphView },
+  { id: 'micrograd', label: 'Backprop step by step', hint: 'Micrograd mode: step through backward() on a scalar program, one chain-rule step at a time', component: ScalarView },
+]

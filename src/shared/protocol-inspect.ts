@@ -1,0 +1,149 @@
+// Protocol messages for seeing backpropagation: the scalar (micrograd) explainer, the autograd
+// graph of one training step, the network's weights and gradients, neuron maps, and gradient
+// checks on demand. The renderer never walks engine objects: it gets these snapshots as data.
+import { z } from 'zod'
+
+const sessionId = z.string().regex(/^s[0-9]{1,9}$/, 'is not a session id')
+const num = z.number() // finite: NaN/Infinity cannot cross JSON; senders replace them (see below)
+
+// ---------------------------------------------------------------------------------------------
+// Scalar explainer
+
+export const SCALAR_OPS = ['', 'add', 'mul', 'pow', 'exp', 'log', 'tanh', 'relu', 'max'] as const
+
+export const ScalarNode = z.strictObject({
+  id: z.number().int(),
+  /** The variable name it was assigned to, or '' for an intermediate (e.g. a constant or -x). */
+  label: z.string(),
+  op: z.enum(SCALAR_OPS),
+  data: num,
+  grad: num,
+  /** Operand node ids in order, duplicates kept (`a + a` has [a, a]). */
+  inputs: z.array(z.number().int()),
+  exponent: num.optional(),
+})
+
+export const ScalarStep = z.strictObject({
+  /** The node whose local rule runs (the gate), and the operand receiving a contribution. */
+  nodeId: z.number().int(),
+  inputId: z.number().int(),
+  inputIndex: z.number().int(),
+  upstream: num,
+  localDerivative: num,
+  contribution: num,
+  gradBefore: num,
+  gradAfter: num,
+  /** The gate's rule in words: "add distributes: …", "mul swaps: …", "max routes: …". */
+  rule: z.string(),
+})
+
+export const ScalarProgram = z.strictObject({
+  nodes: z.array(ScalarNode),
+  /** The value backward starts from: the last assigned variable. */
+  rootId: z.number().int(),
+  variables: z.array(z.strictObject({ name: z.string(), nodeId: z.number().int() })),
+  /** Every chain-rule step of backward() in order (grads in `nodes` are the final ones). */
+  steps: z.array(ScalarStep),
+  /** The same pass with `=` instead of `+=`: the classic bug, shown next to the right answer. */
+  wrongSteps: z.array(ScalarStep),
+  wrongGrads: z.array(z.strictObject({ nodeId: z.number().int(), grad: num })),
+})
+
+// ---------------------------------------------------------------------------------------------
+// Autograd graph of one training step
+
+export const TensorStats = z.strictObject({ mean: num, std: num, min: num, max: num, norm: num, nonFinite: z.number().int() })
+
+export const GraphNode = z.strictObject({
+  id: z.number().int(),
+  /** '' for a leaf; otherwise the primitive op (matmul, add, relu, tanh, sum, max, exp, log, mul, pow, reshape, expand...). */
+  op: z.string(),
+  /** What it is: 'input x', 'labels (one-hot)', 'layers.0.weight', 'loss', or '' */
+  label: z.string(),
+  kind: z.enum(['input', 'parameter', 'constant', 'op', 'loss']),
+  shape: z.array(z.number().int()),
+  value: TensorStats,
+  /** null where no gradient flows (inputs, constants). */
+  grad: TensorStats.nullable(),
+  /** For matmul: whether each operand was read transposed. */
+  transA: z.boolean().optional(),
+  transB: z.boolean().optional(),
+})
+
+export const GraphSnapshot = z.strictObject({
+  sessionId,
+  step: z.number().int(),
+  /** Rows of the batch the step was run on (kept small so the numbers are readable). */
+  batchSize: z.number().int(),
+  nodes: z.array(GraphNode),
+  /** Data flows from → to; inputIndex is the operand position in `to`. */
+  edges: z.array(z.strictObject({ from: z.number().int(), to: z.number().int(), inputIndex: z.number().int() })),
+  rootId: z.number().int(),
+})
+
+// ---------------------------------------------------------------------------------------------
+// Network view
+
+export const NetworkLayer = z.strictObject({
+  name: z.string(),
+  inFeatures: z.number().int(),
+  outFeatures: z.number().int(),
+  activation: z.string(),
+  /** Edges, all of them or the strongest by |weight| when the layer has more than maxEdgesPerLayer. */
+  from: z.array(z.number().int()),
+  to: z.array(z.number().int()),
+  weight: z.array(num),
+  grad: z.array(num),
+  /** The last optimiser update of each edge's weight (Δw), 0 before the first step. */
+  update: z.array(num),
+  sampled: z.boolean(),
+  bias: z.array(num),
+  biasGrad: z.array(num),
+})
+
+export const NetworkSnapshot = z.strictObject({
+  sessionId,
+  step: z.number().int(),
+  featureNames: z.array(z.string()),
+  layers: z.array(NetworkLayer),
+  /** Per layer of neurons (input features first, then each layer's outputs): mean activation and
+   *  mean ∂L/∂activation over a fixed evaluation batch. */
+  neurons: z.array(z.strictObject({ activation: z.array(num), gradActivation: z.array(num) })),
+})
+
+export const NeuronMap = z.strictObject({
+  resolution: z.number().int(),
+  xRange: z.tuple([num, num]),
+  yRange: z.tuple([num, num]),
+  /** resolution² values, row-major from (xMin, yMax) at the top left. */
+  values: z.array(num),
+  min: num,
+  max: num,
+})
+
+// ---------------------------------------------------------------------------------------------
+// Gradient check on demand
+
+export const GradcheckResult = z.strictObject({
+  param: z.string(),
+  /** Max |analytic − numeric| / max(1, |analytic|, |numeric|) over the checked elements. */
+  maxRelError: num,
+  maxAbsError: num,
+  checked: z.number().int(),
+  total: z.number().int(),
+  /** The first few elements compared, for display. */
+  samples: z.array(z.strictObject({ index: z.number().int(), analytic: num, numeric: num })),
+  /** How it was computed, in words (float64 copy of the model, central differences, eps). */
+  method: z.string(),
+})
+
+export const INSPECT_REQUESTS = {
+  'scalar.evaluate': { payload: z.strictObject({ source: z.string().max(4000) }), result: ScalarProgram },
+  'session.graph': { payload: z.strictObject({ sessionId, batchSize: z.number().int().min(1).max(64).default(4) }), result: GraphSnapshot },
+  'session.network': { payload: z.strictObject({ sessionId, maxEdgesPerLayer: z.number().int().min(1).max(20_000).default(2_000) }), result: NetworkSnapshot },
+  'session.neuronMap': {
+    payload: z.strictObject({ sessionId, layer: z.number().int().min(0), neuron: z.number().int().min(0), resolution: z.number().int().min(4).max(64).default(32) }),
+    result: NeuronMap,
+  },
+  'session.gradcheck': { payload: z.strictObject({ sessionId, param: z.string().max(64), maxElements: z.number().int().min(1).max(500).default(50) }), result: GradcheckResult },
+} as const
