@@ -6,7 +6,8 @@ import { graphSnapshot, matmul, nn, softmaxCrossEntropy, tensor, tensorStats, ty
 async function mlpStep(retainGrads: boolean) {
   const model = new nn.MLP([2, 8, 3], { activation: 'tanh', seed: 1 })
   const x = tensor([[0.5, -1], [1, 2], [-0.3, 0.1], [2, -2]])
-  const loss = softmaxCrossEntropy(model.forward(x), [0, 1, 2, 1])
+  // Composed, so the chain below shows every logSoftmax piece (the fused op is one node).
+  const loss = softmaxCrossEntropy(model.forward(x), [0, 1, 2, 1], { fused: false })
   loss.backward(undefined, { retainGrads })
   const labels = new Map<Tensor, string>([...model.namedParameters().map(([n, p]): [Tensor, string] => [p, n]), [x, 'input x']])
   return { model, x, loss, snap: await graphSnapshot(loss, { labels }) }

@@ -14,7 +14,7 @@ export {
 export { mseLoss, softmaxCrossEntropy, bceWithLogits, hingeLoss, oneHot } from './losses.js'
 export { gradcheck, type GradcheckResult } from './gradcheck.js'
 export { EngineError, type EngineErrorCode } from './errors.js'
-export { Rng, manualSeed, globalRng } from './rng.js'
+export { Rng, manualSeed, globalRng, type RngState } from './rng.js'
 export { setBackend, getBackend, registerBackend, type BackendChoice, type BackendInfo, type BackendName } from './backends/registry.js'
 export type { Backend, DType, Shape, Storage, TypedArray } from './backends/backend.js'
 export {
@@ -28,3 +28,4 @@ export {
 export * as nn from './nn/index.js'
 export * as optim from './optim/index.js'
 export * as data from './data/index.js'
+export { encodeSafetensors, decodeSafetensors, type SafeTensor, type SafetensorsFile, type SafetensorsDtype } from './io/safetensors.js'

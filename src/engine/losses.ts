@@ -6,6 +6,7 @@ import { sameShape } from './shape.js'
 import { Tensor } from './tensor.js'
 import { abs, mean, mul, relu, sub, add, log, exp, logSoftmax, sum, neg } from './ops/index.js'
 import { checkTensor } from './ops/op.js'
+import { fusedSoftmaxCrossEntropy } from './ops/softmax-cross-entropy.js'
 
 /** Host-side values of a target, for validation; null for a tensor on a device without sync reads. */
 function hostValues(t: Tensor | ArrayLike<number>): ArrayLike<number> | null {
@@ -58,8 +59,12 @@ export function oneHot(labels: ArrayLike<number>, classes: number, like?: Tensor
   return new Tensor(be.fromArray(data), [n, classes], be)
 }
 
-/** Softmax cross-entropy from logits [n, classes] and integer labels (mean over the batch). */
-export function softmaxCrossEntropy(logits: Tensor, labels: Tensor | ArrayLike<number>): Tensor {
+/**
+ * Softmax cross-entropy from logits [n, classes] and integer labels (mean over the batch).
+ * `fused: false` builds it from primitives (logSoftmax, mul, sum), so a graph shows every piece;
+ * by default backends with a fused kernel run it as one op with its own gradient rule.
+ */
+export function softmaxCrossEntropy(logits: Tensor, labels: Tensor | ArrayLike<number>, { fused = true }: { fused?: boolean } = {}): Tensor {
   checkTensor('softmaxCrossEntropy', 'logits', logits)
   if (logits.ndim !== 2) throw new EngineError('softmaxCrossEntropy', 'shape', `logits must be [batch, classes], got ${fmtShape(logits.shape)}`)
   const [n, classes] = logits.shape
@@ -75,7 +80,7 @@ export function softmaxCrossEntropy(logits: Tensor, labels: Tensor | ArrayLike<n
     if (e instanceof EngineError) throw new EngineError('softmaxCrossEntropy', 'argument', e.message.replace(/^oneHot: /, ''))
     throw e
   }
-  return neg(mul(sum(mul(logSoftmax(logits, 1), target)), 1 / n))
+  return (fused ? fusedSoftmaxCrossEntropy(logits, target) : null) ?? neg(mul(sum(mul(logSoftmax(logits, 1), target)), 1 / n))
 }
 
 /**

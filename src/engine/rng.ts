@@ -1,5 +1,12 @@
 // Seedable pseudo-random numbers: every random thing in the engine (init, data, shuffling)
 // draws from an Rng so that a seed reproduces a run exactly.
+import { EngineError } from './errors.js'
+
+/** Everything an Rng will draw next depends on: saved with a checkpoint so a resumed run draws the same. */
+export interface RngState {
+  s: [number, number, number, number]
+  spare: number | null
+}
 
 /** xoshiro128** seeded through splitmix32: fast, 32-bit state words, good statistical quality. */
 export class Rng {
@@ -27,6 +34,20 @@ export class Rng {
     this.s2 = next()
     this.s3 = next()
     this.spare = null
+  }
+
+  getState(): RngState {
+    return { s: [this.s0 >>> 0, this.s1 >>> 0, this.s2 >>> 0, this.s3 >>> 0], spare: this.spare }
+  }
+
+  setState(state: RngState): void {
+    const { s, spare } = state
+    if (!Array.isArray(s) || s.length !== 4 || !s.every((w) => Number.isInteger(w) && w >= 0 && w <= 0xffffffff) || s.every((w) => w === 0)) {
+      throw new EngineError('Rng.setState', 'argument', `state must be four 32-bit unsigned words, not all zero; got ${JSON.stringify(s)}`)
+    }
+    if (spare !== null && !Number.isFinite(spare)) throw new EngineError('Rng.setState', 'argument', `spare must be a finite number or null, got ${spare}`)
+    ;[this.s0, this.s1, this.s2, this.s3] = s
+    this.spare = spare
   }
 
   /** Uniform 32-bit unsigned integer. */

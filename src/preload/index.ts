@@ -35,11 +35,21 @@ const bridge: BackpropStudioBridge = {
   resetSession: (m) => ipcRenderer.invoke(RequestChannel['session.reset'], envelope('session.reset', m)).catch((e: unknown) => failed(m, e)),
   updateSession: (m) => ipcRenderer.invoke(RequestChannel['session.update'], envelope('session.update', m)).catch((e: unknown) => failed(m, e)),
   disposeSession: (m) => ipcRenderer.invoke(RequestChannel['session.dispose'], envelope('session.dispose', m)).catch((e: unknown) => failed(m, e)),
+  sessionInfo: (m) => ipcRenderer.invoke(RequestChannel['session.info'], envelope('session.info', m)).catch((e: unknown) => failed(m, e)),
   evaluateScalar: (m) => ipcRenderer.invoke(RequestChannel['scalar.evaluate'], envelope('scalar.evaluate', m)).catch((e: unknown) => failed(m, e)),
   graphSnapshot: (m) => ipcRenderer.invoke(RequestChannel['session.graph'], envelope('session.graph', m)).catch((e: unknown) => failed(m, e)),
   networkSnapshot: (m) => ipcRenderer.invoke(RequestChannel['session.network'], envelope('session.network', m)).catch((e: unknown) => failed(m, e)),
   neuronMap: (m) => ipcRenderer.invoke(RequestChannel['session.neuronMap'], envelope('session.neuronMap', m)).catch((e: unknown) => failed(m, e)),
   gradcheck: (m) => ipcRenderer.invoke(RequestChannel['session.gradcheck'], envelope('session.gradcheck', m)).catch((e: unknown) => failed(m, e)),
+  listRuns: (m) => ipcRenderer.invoke(RequestChannel['runs.list'], envelope('runs.list', m)).catch((e: unknown) => failed(m, e)),
+  runMetrics: (m) => ipcRenderer.invoke(RequestChannel['runs.metrics'], envelope('runs.metrics', m)).catch((e: unknown) => failed(m, e)),
+  renameRun: (m) => ipcRenderer.invoke(RequestChannel['runs.rename'], envelope('runs.rename', m)).catch((e: unknown) => failed(m, e)),
+  tagRun: (m) => ipcRenderer.invoke(RequestChannel['runs.tag'], envelope('runs.tag', m)).catch((e: unknown) => failed(m, e)),
+  deleteRun: (m) => ipcRenderer.invoke(RequestChannel['runs.delete'], envelope('runs.delete', m)).catch((e: unknown) => failed(m, e)),
+  restoreRun: (m) => ipcRenderer.invoke(RequestChannel['runs.restore'], envelope('runs.restore', m)).catch((e: unknown) => failed(m, e)),
+  openRun: (m) => ipcRenderer.invoke(RequestChannel['runs.open'], envelope('runs.open', m)).catch((e: unknown) => failed(m, e)),
+  exportRun: (m) => ipcRenderer.invoke(RequestChannel['runs.export'], envelope('runs.export', m)).catch((e: unknown) => failed(m, e)),
+  importWeights: (m) => ipcRenderer.invoke(RequestChannel['session.importWeights'], envelope('session.importWeights', m)).catch((e: unknown) => failed(m, e)),
   onEvent: (listener) => {
     if (typeof listener !== 'function') throw new TypeError('onEvent: listener must be a function')
     // Only the message crosses; the IpcRendererEvent (sender, ports) never reaches the page.

@@ -34,11 +34,21 @@ export interface EngineBridgeApi {
   resetSession(message: RequestMessage<'session.reset'>): Promise<ReplyMessage>
   updateSession(message: RequestMessage<'session.update'>): Promise<ReplyMessage>
   disposeSession(message: RequestMessage<'session.dispose'>): Promise<ReplyMessage>
+  sessionInfo(message: RequestMessage<'session.info'>): Promise<ReplyMessage>
   evaluateScalar(message: RequestMessage<'scalar.evaluate'>): Promise<ReplyMessage>
   graphSnapshot(message: RequestMessage<'session.graph'>): Promise<ReplyMessage>
   networkSnapshot(message: RequestMessage<'session.network'>): Promise<ReplyMessage>
   neuronMap(message: RequestMessage<'session.neuronMap'>): Promise<ReplyMessage>
   gradcheck(message: RequestMessage<'session.gradcheck'>): Promise<ReplyMessage>
+  listRuns(message: RequestMessage<'runs.list'>): Promise<ReplyMessage>
+  runMetrics(message: RequestMessage<'runs.metrics'>): Promise<ReplyMessage>
+  renameRun(message: RequestMessage<'runs.rename'>): Promise<ReplyMessage>
+  tagRun(message: RequestMessage<'runs.tag'>): Promise<ReplyMessage>
+  deleteRun(message: RequestMessage<'runs.delete'>): Promise<ReplyMessage>
+  restoreRun(message: RequestMessage<'runs.restore'>): Promise<ReplyMessage>
+  openRun(message: RequestMessage<'runs.open'>): Promise<ReplyMessage>
+  exportRun(message: RequestMessage<'runs.export'>): Promise<ReplyMessage>
+  importWeights(message: RequestMessage<'session.importWeights'>): Promise<ReplyMessage>
   /** Every engine host event (metrics, session state, host status); returns the unsubscribe. */
   onEvent(listener: (message: EventMessage) => void): () => void
 }
@@ -54,11 +64,21 @@ export const BRIDGE_FUNCTIONS = {
   'session.reset': 'resetSession',
   'session.update': 'updateSession',
   'session.dispose': 'disposeSession',
+  'session.info': 'sessionInfo',
   'scalar.evaluate': 'evaluateScalar',
   'session.graph': 'graphSnapshot',
   'session.network': 'networkSnapshot',
   'session.neuronMap': 'neuronMap',
   'session.gradcheck': 'gradcheck',
+  'runs.list': 'listRuns',
+  'runs.metrics': 'runMetrics',
+  'runs.rename': 'renameRun',
+  'runs.tag': 'tagRun',
+  'runs.delete': 'deleteRun',
+  'runs.restore': 'restoreRun',
+  'runs.open': 'openRun',
+  'runs.export': 'exportRun',
+  'session.importWeights': 'importWeights',
 } as const satisfies Record<RequestKind, Exclude<keyof EngineBridgeApi, 'onEvent'>>
 
 export interface BackpropStudioBridge extends EngineBridgeApi {

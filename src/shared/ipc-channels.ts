@@ -20,11 +20,21 @@ export const RequestChannel = {
   'session.reset': 'engine.session.reset',
   'session.update': 'engine.session.update',
   'session.dispose': 'engine.session.dispose',
+  'session.info': 'engine.session.info',
   'scalar.evaluate': 'engine.scalar.evaluate',
   'session.graph': 'engine.session.graph',
   'session.network': 'engine.session.network',
   'session.neuronMap': 'engine.session.neuronMap',
   'session.gradcheck': 'engine.session.gradcheck',
+  'runs.list': 'engine.runs.list',
+  'runs.metrics': 'engine.runs.metrics',
+  'runs.rename': 'engine.runs.rename',
+  'runs.tag': 'engine.runs.tag',
+  'runs.delete': 'engine.runs.delete',
+  'runs.restore': 'engine.runs.restore',
+  'runs.open': 'engine.runs.open',
+  'runs.export': 'engine.runs.export',
+  'session.importWeights': 'engine.session.importWeights',
 } as const satisfies Record<RequestKind, `engine.${string}`>
 
 export type IpcChannelName = (typeof IpcChannel)[keyof typeof IpcChannel] | (typeof RequestChannel)[RequestKind]

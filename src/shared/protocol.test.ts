@@ -50,11 +50,21 @@ const GOOD: { [K in RequestKind]: RequestPayload<K> } = {
   'session.reset': { sessionId: 's1' },
   'session.update': { sessionId: 's1', optimizer: { lr: 0.1 }, batchSize: 64 },
   'session.dispose': { sessionId: 's1' },
+  'session.info': { sessionId: 's1' },
   'scalar.evaluate': { source: 'a = 2; b = -3\nL = a*b' },
   'session.graph': { sessionId: 's1' },
   'session.network': { sessionId: 's1', maxEdgesPerLayer: 500 },
   'session.neuronMap': { sessionId: 's1', layer: 0, neuron: 3 },
   'session.gradcheck': { sessionId: 's1', param: 'layers.0.weight' },
+  'runs.list': {},
+  'runs.metrics': { runId: 'rmiabc12-x8f2k1' },
+  'runs.rename': { runId: 'rmiabc12-x8f2k1', name: 'xor, 8 hidden' },
+  'runs.tag': { runId: 'rmiabc12-x8f2k1', tags: ['baseline', 'adam'] },
+  'runs.delete': { runId: 'rmiabc12-x8f2k1' },
+  'runs.restore': { runId: 'rmiabc12-x8f2k1' },
+  'runs.open': { runId: 'rmiabc12-x8f2k1', checkpointStep: 250 },
+  'runs.export': { runId: 'rmiabc12-x8f2k1', format: 'pytorch' },
+  'session.importWeights': { sessionId: 's1', safetensorsBase64: 'AAAAAAAAAAA=' },
 }
 
 const req = (kind: string, payload: unknown, extra: object = {}) => ({ v: PROTOCOL_VERSION, id: 3, kind, payload, ...extra })
@@ -89,6 +99,20 @@ describe('parseRequest', () => {
     expect(payload('session.network', { sessionId: 's1' })).toEqual({ sessionId: 's1', maxEdgesPerLayer: 2000 })
     expect(payload('session.neuronMap', { sessionId: 's1', layer: 1, neuron: 0 })).toEqual({ sessionId: 's1', layer: 1, neuron: 0, resolution: 32 })
     expect(payload('session.gradcheck', { sessionId: 's1', param: 'layers.1.bias' })).toEqual({ sessionId: 's1', param: 'layers.1.bias', maxElements: 50 })
+  })
+
+  it('fills in the defaults of the runs requests and refuses what is not a run id', () => {
+    const payload = (kind: RequestKind, p: unknown) => {
+      const r = parseRequest(req(kind, p))
+      return r.ok ? r.value.payload : r.error
+    }
+    expect(payload('runs.list', {})).toEqual({ includeDeleted: false })
+    expect(payload('runs.metrics', { runId: 'rmiabc12-x8f2k1' })).toEqual({ runId: 'rmiabc12-x8f2k1', maxPoints: 2000 })
+    expect(payload('runs.rename', { runId: 'rmiabc12-x8f2k1', name: '  spaced  ' })).toEqual({ runId: 'rmiabc12-x8f2k1', name: 'spaced' })
+    for (const runId of ['../etc', 'r/abc/def', 'R123456', 'rabc', 'r' + 'a'.repeat(41)]) {
+      expect(payload('runs.open', { runId }), runId).toMatchObject({ code: 'invalid_payload', message: expect.stringContaining('is not a run id') })
+    }
+    expect(payload('runs.export', { runId: 'rmiabc12-x8f2k1', format: 'pickle' })).toMatchObject({ code: 'invalid_payload' })
   })
 
   it('rejects malformed envelopes, keeping the id when it can be read', () => {

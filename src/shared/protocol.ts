@@ -3,6 +3,7 @@
 // these schemas; nothing throws across a process boundary, failures travel as typed error replies.
 import { z } from 'zod'
 import { INSPECT_REQUESTS } from './protocol-inspect'
+import { RUNS_REQUESTS, RunId } from './protocol-runs'
 
 // zod probes `new Function` to JIT its validators; under our CSP (no 'unsafe-eval') that probe is
 // refused and reported as a violation on every page. Interpreted validation is fast enough here.
@@ -136,6 +137,8 @@ export const SessionInfo = z.strictObject({
   task: z.enum(['binary', 'multiclass', 'regression']),
   inputFeatures: z.number().int(),
   outputSize: z.number().int(),
+  /** The run this session records into (null when the data directory cannot be written). */
+  runId: RunId.nullable().optional(),
 })
 
 export const LayerStats = z.strictObject({
@@ -183,8 +186,12 @@ export const REQUESTS = {
     result: SessionState,
   },
   'session.dispose': { payload: SessionRef, result: z.strictObject({ sessionId }) },
+  /** A session's info (e.g. one opened from a run), so a view can adopt it. */
+  'session.info': { payload: SessionRef, result: SessionInfo },
   // Seeing backprop: scalar explainer, graph/network snapshots, neuron maps, gradient checks.
   ...INSPECT_REQUESTS,
+  // Runs on disk: list, rename, tag, delete/restore, reopen (resume, time travel), export, import.
+  ...RUNS_REQUESTS,
 } as const
 
 export type RequestKind = keyof typeof REQUESTS

@@ -85,4 +85,16 @@ export interface Backend {
    */
   adamStep?(p: Storage, g: Storage, m: Storage | null, v: Storage | null, o: AdamStep): { p: Storage; m: Storage; v: Storage }
   sgdStep?(p: Storage, g: Storage, buf: Storage | null, o: SgdStep): { p: Storage; buf: Storage | null }
+  /**
+   * Optional fused activation backward, g·f'(·) in one pass where the composed rule in ops/ takes
+   * two to four: tanh and sigmoid from their output y, relu from its input x (g where x > 0).
+   */
+  activationGrad?(op: ActivationGradOp, g: Storage, yOrX: Storage): Storage
+  /**
+   * Optional fused softmax cross-entropy over [rows, classes] logits and targets: the mean loss
+   * (size 1) and its gradient with respect to the logits, (softmax·Σtarget - target) / rows.
+   */
+  softmaxCrossEntropy?(logits: Storage, target: Storage, rows: number, classes: number): { loss: Storage; grad: Storage }
 }
+
+export type ActivationGradOp = 'tanh' | 'sigmoid' | 'relu'

@@ -8,7 +8,7 @@
 // the same buffers, so `x.length === size * nFeatures` always holds.
 
 import { EngineError } from '../errors.js'
-import { globalRng, Rng } from '../rng.js'
+import { globalRng, Rng, type RngState } from '../rng.js'
 import type { Dataset } from './dataset.js'
 
 export interface Batch {
@@ -116,6 +116,16 @@ export function* batches(ds: Dataset, batchSize: number, opts: BatchOptions = {}
   }
 }
 
+/** Where a sampler is: enough to continue its exact batch sequence elsewhere (a resumed run). */
+export interface SamplerState {
+  epoch: number
+  stepInEpoch: number
+  total: number
+  rng: RngState
+  /** The current epoch's row order (the next shuffle permutes it in place). */
+  order: Uint32Array
+}
+
 export interface SampledBatch extends Batch {
   /** 0-based epoch this batch belongs to. */
   epoch: number
@@ -189,6 +199,35 @@ export class BatchSampler {
       this.epochIndex++
     }
     return out
+  }
+
+  getState(): SamplerState {
+    return { epoch: this.epochIndex, stepInEpoch: this.stepIndex, total: this.total, rng: this.rng.getState(), order: this.order.slice() }
+  }
+
+  /** Continue from a saved state of a sampler over the same dataset with the same batch size. */
+  setState(state: SamplerState): void {
+    const op = 'BatchSampler.setState'
+    if (state.order.length !== this.order.length) throw new EngineError(op, 'argument', `order has ${state.order.length} rows, the dataset has ${this.order.length}`)
+    if (!Number.isInteger(state.stepInEpoch) || state.stepInEpoch < 0 || state.stepInEpoch >= this.stepsPerEpoch) {
+      throw new EngineError(op, 'argument', `stepInEpoch ${state.stepInEpoch} is outside [0, ${this.stepsPerEpoch})`)
+    }
+    for (const k of ['epoch', 'total'] as const) {
+      if (!Number.isInteger(state[k]) || state[k] < 0) throw new EngineError(op, 'argument', `${k} must be a non-negative integer, got ${state[k]}`)
+    }
+    const seen = new Uint8Array(this.order.length)
+    for (const i of state.order) {
+      if (i >= seen.length || seen[i]) throw new EngineError(op, 'argument', 'order is not a permutation of the dataset rows')
+      seen[i] = 1
+    }
+    // A private generator, so restoring never moves a shared (global) one.
+    const rng = new Rng(0)
+    rng.setState(state.rng)
+    this.rng = rng
+    this.order.set(state.order)
+    this.epochIndex = state.epoch
+    this.stepIndex = state.stepInEpoch
+    this.total = state.total
   }
 
   /**

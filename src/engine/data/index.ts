@@ -12,7 +12,7 @@ export {
   regGaussTarget,
   regPlaneTarget,
 } from './generators.js'
-export type { Batch, BatchOptions, SampledBatch } from './batching.js'
+export type { Batch, BatchOptions, SampledBatch, SamplerState } from './batching.js'
 export { BatchSampler, batches, checkBatchSize } from './batching.js'
 export type { FeatureInfo, FeatureName, Standardization } from './features.js'
 export {

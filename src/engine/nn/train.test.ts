@@ -64,7 +64,10 @@ describe('training learns the Playground datasets', () => {
     expect(r.trainAcc).toBeGreaterThanOrEqual(0.95)
     expect(r.testAcc).toBeGreaterThanOrEqual(0.95)
     const means = windowMeans(r.losses, 5)
-    for (let i = 1; i < means.length; i++) expect(means[i]).toBeLessThan(means[i - 1])
+    // Converged by the last windows (loss ~0.027): a plateau may rise by float32 rounding noise
+    // (0.03% was seen when the matmul's summation order changed), so allow 1% there.
+    for (let i = 1; i < means.length; i++) expect(means[i]).toBeLessThan(means[i - 1] * 1.01)
+    expect(means[4]).toBeLessThan(means[0] * 0.3)
   }, 60_000)
 })
 

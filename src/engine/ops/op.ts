@@ -1,6 +1,6 @@
 // What every op shares: turning numbers into tensors, dtype promotion, and recording the op in
 // the autograd graph when (and only when) an input requires a gradient.
-import type { BinaryOp, DType, Shape, Storage, UnaryOp } from '../backends/backend.js'
+import type { ActivationGradOp, BinaryOp, DType, Shape, Storage, UnaryOp } from '../backends/backend.js'
 import { EngineError } from '../errors.js'
 import { isGradEnabled } from '../grad-mode.js'
 import { broadcastShapes } from '../shape.js'
@@ -79,4 +79,14 @@ export function binaryOp(op: BinaryOp, a: TensorLike, b: TensorLike, backward: B
 /** Inputs of a recorded op, for backward rules that need them. */
 export function inputsOf(out: Tensor): readonly Tensor[] {
   return out._prev
+}
+
+/**
+ * g·f'(·) through the backend's fused kernel when it has one (backward runs without a graph, so
+ * the raw result is enough); null tells the rule to compose it from primitives.
+ */
+export function fusedActivationGrad(op: ActivationGradOp, g: Tensor, yOrX: Tensor): Tensor | null {
+  const be = g.backend
+  if (!be.activationGrad || g.dtype !== yOrX.dtype || g.size !== yOrX.size || isGradEnabled()) return null
+  return new Tensor(be.activationGrad(op, g.storage, yOrX.storage), yOrX.shape, be)
 }

@@ -2,10 +2,10 @@
 import type { Tensor } from '../tensor.js'
 import { EngineError } from '../errors.js'
 import { mul } from './mul.js'
-import { rawUnary, unaryOp } from './op.js'
+import { fusedActivationGrad, rawUnary, unaryOp } from './op.js'
 
 export function relu(x: Tensor): Tensor {
-  return unaryOp('relu', x, (g, out) => [mul(g, rawUnary('step', out._prev[0]))])
+  return unaryOp('relu', x, (g, out) => [fusedActivationGrad('relu', g, out._prev[0]) ?? mul(g, rawUnary('step', out._prev[0]))])
 }
 
 export function leakyRelu(x: Tensor, alpha = 0.01): Tensor {

@@ -3,8 +3,8 @@
 import type { Tensor } from '../tensor.js'
 import { add } from './add.js'
 import { mul } from './mul.js'
-import { unaryOp } from './op.js'
+import { fusedActivationGrad, unaryOp } from './op.js'
 
 export function sigmoid(x: Tensor): Tensor {
-  return unaryOp('sigmoid', x, (g, out) => [mul(g, mul(out, add(mul(out, -1), 1)))])
+  return unaryOp('sigmoid', x, (g, out) => [fusedActivationGrad('sigmoid', g, out) ?? mul(g, mul(out, add(mul(out, -1), 1)))])
 }

@@ -2,8 +2,8 @@
 import type { Tensor } from '../tensor.js'
 import { add } from './add.js'
 import { mul } from './mul.js'
-import { unaryOp } from './op.js'
+import { fusedActivationGrad, unaryOp } from './op.js'
 
 export function tanh(x: Tensor): Tensor {
-  return unaryOp('tanh', x, (g, out) => [mul(g, add(mul(mul(out, out), -1), 1))])
+  return unaryOp('tanh', x, (g, out) => [fusedActivationGrad('tanh', g, out) ?? mul(g, add(mul(mul(out, out), -1), 1))])
 }

@@ -13,6 +13,17 @@ export interface OptimizerOptions {
   checkFinite?: boolean
 }
 
+/**
+ * An optimiser's state apart from its hyperparameters: the step count and per-parameter buffers
+ * named `<param>.<buffer>` (`layers.0.weight.m`), plus per-parameter scalars (`layers.0.weight.t`).
+ * Loading it into a fresh optimiser over the same parameters continues the same trajectory.
+ */
+export interface OptimizerStateDict {
+  step: number
+  tensors: Record<string, Tensor>
+  scalars: Record<string, number>
+}
+
 export abstract class Optimizer<O extends OptimizerOptions = OptimizerOptions> {
   readonly params: Tensor[]
   readonly names: string[]
@@ -74,6 +85,28 @@ export abstract class Optimizer<O extends OptimizerOptions = OptimizerOptions> {
   }
 
   protected abstract update(p: Tensor, g: Tensor, index: number): void
+
+  stateDict(): OptimizerStateDict {
+    const sd: OptimizerStateDict = { step: this.stepCount, tensors: {}, scalars: {} }
+    this.params.forEach((p, i) => this.saveParamState(p, this.names[i], sd))
+    return sd
+  }
+
+  /** Replace the state; tensors must match their parameter's shape (checked before anything changes). */
+  loadStateDict(sd: OptimizerStateDict): void {
+    const byName = new Map(this.names.map((n, i) => [n, this.params[i]]))
+    for (const [key, t] of Object.entries(sd.tensors)) {
+      const p = byName.get(key.slice(0, key.lastIndexOf('.')))
+      if (!p) throw new EngineError(`${this.name}.loadStateDict`, 'argument', `"${key}" belongs to no parameter of this optimiser`)
+      if (t.size !== p.size) throw new EngineError(`${this.name}.loadStateDict`, 'shape', `"${key}" has ${t.size} elements, its parameter has ${p.size}`)
+    }
+    this.stepCount = sd.step
+    this.params.forEach((p, i) => this.loadParamState(p, this.names[i], sd))
+  }
+
+  /** Subclasses with state add their buffers under `${name}.<buffer>`. */
+  protected saveParamState(_p: Tensor, _name: string, _sd: OptimizerStateDict): void {}
+  protected loadParamState(_p: Tensor, _name: string, _sd: OptimizerStateDict): void {}
 
   private assertFiniteGrads(): void {
     this.params.forEach((p, i) => {

@@ -4,7 +4,7 @@ import type { Storage } from '../backends/backend.js'
 import { sameShape } from '../shape.js'
 import { Tensor } from '../tensor.js'
 import { add, mul, sqrt, div, sub } from '../ops/index.js'
-import { Optimizer, type OptimizerOptions, type Params } from './optimizer.js'
+import { Optimizer, type OptimizerOptions, type OptimizerStateDict, type Params } from './optimizer.js'
 
 /** A backend's fused update (WebGPU) applies when p and g line up; a hand-set grad may broadcast. */
 function fusable(p: Tensor, g: Tensor): boolean {
@@ -12,6 +12,11 @@ function fusable(p: Tensor, g: Tensor): boolean {
 }
 
 const like = (s: Storage, p: Tensor): Tensor => new Tensor(s, p.shape, p.backend)
+
+/** A loaded state tensor, placed like its parameter (a copy: the state dict keeps its own). */
+function loaded(t: Tensor | undefined, p: Tensor): Tensor | undefined {
+  return t && new Tensor(p.backend.fromArray(t.dataSync()), p.shape, p.backend)
+}
 
 export interface SGDOptions extends OptimizerOptions {
   momentum?: number
@@ -49,6 +54,17 @@ export class SGD extends Optimizer<SGDOptions> {
       d = nesterov ? add(d, mul(b, momentum)) : b
     }
     p.assign(sub(p, mul(d, lr)))
+  }
+
+  protected override saveParamState(p: Tensor, name: string, sd: OptimizerStateDict): void {
+    const b = this.buf.get(p)
+    if (b) sd.tensors[`${name}.momentum_buffer`] = b
+  }
+
+  protected override loadParamState(p: Tensor, name: string, sd: OptimizerStateDict): void {
+    const b = loaded(sd.tensors[`${name}.momentum_buffer`], p)
+    if (b) this.buf.set(p, b)
+    else this.buf.delete(p)
   }
 }
 
@@ -105,6 +121,22 @@ export class Adam extends Optimizer<AdamOptions> {
     const bc2 = 1 - Math.pow(beta2, t)
     const denom = add(mul(sqrt(v), 1 / Math.sqrt(bc2)), eps)
     p.assign(sub(param, mul(div(m, denom), lr / bc1)))
+  }
+
+  protected override saveParamState(p: Tensor, name: string, sd: OptimizerStateDict): void {
+    const s = this.state.get(p)
+    if (!s) return
+    sd.tensors[`${name}.m`] = s.m
+    sd.tensors[`${name}.v`] = s.v
+    sd.scalars[`${name}.t`] = s.t
+  }
+
+  protected override loadParamState(p: Tensor, name: string, sd: OptimizerStateDict): void {
+    const m = loaded(sd.tensors[`${name}.m`], p)
+    const v = loaded(sd.tensors[`${name}.v`], p)
+    const t = sd.scalars[`${name}.t`]
+    if (m && v && t !== undefined) this.state.set(p, { m, v, t })
+    else this.state.delete(p)
   }
 }
 
@@ -165,5 +197,19 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
       p.assign(sub(p, mul(div(grad, denom), lr)))
     }
     this.state.set(p, { sq, avg: avgGrad, buf })
+  }
+
+  protected override saveParamState(p: Tensor, name: string, sd: OptimizerStateDict): void {
+    const s = this.state.get(p)
+    if (!s) return
+    sd.tensors[`${name}.square_avg`] = s.sq
+    if (s.avg) sd.tensors[`${name}.grad_avg`] = s.avg
+    if (s.buf) sd.tensors[`${name}.momentum_buffer`] = s.buf
+  }
+
+  protected override loadParamState(p: Tensor, name: string, sd: OptimizerStateDict): void {
+    const sq = loaded(sd.tensors[`${name}.square_avg`], p)
+    if (sq) this.state.set(p, { sq, avg: loaded(sd.tensors[`${name}.grad_avg`], p) ?? null, buf: loaded(sd.tensors[`${name}.momentum_buffer`], p) ?? null })
+    else this.state.delete(p)
   }
 }

@@ -23,7 +23,10 @@ import { HostError, toProtocolError } from './errors'
 import { gradcheckOf, graphOf } from './inspect-model'
 import { networkOf, neuronMapOf } from './inspect-network'
 import { evaluateScalar } from './inspect-scalar'
-import { generateSplit } from './setup'
+import { runsHandlers, startRun, type RunsHost } from './runs/handlers'
+import type { RecorderOptions } from './runs/recorder'
+import { RunStore } from './runs/store'
+import { generateSplit, type SessionSpecOut } from './setup'
 import { TrainingSession } from './session'
 
 export interface EngineHostOptions {
@@ -31,6 +34,10 @@ export interface EngineHostOptions {
   flushMs?: number
   /** How long one session trains before the loop yields to requests and other sessions. Default 15. */
   sliceMs?: number
+  /** Where runs are saved (one folder per run); without it nothing is saved. */
+  dataDir?: string
+  /** Checkpoint cadence and thinning (tests use small numbers). */
+  checkpoints?: RecorderOptions
 }
 
 type Handlers = { [K in RequestKind]: (payload: ParsedPayload<K>) => RequestResult<K> | Promise<RequestResult<K>> }
@@ -67,6 +74,7 @@ export class EngineHost {
   private disposed = false
   private readonly flushMs: number
   private readonly sliceMs: number
+  private readonly runs: RunsHost
 
   constructor(
     private readonly emit: (msg: EventMessage) => void,
@@ -74,6 +82,14 @@ export class EngineHost {
   ) {
     this.flushMs = options.flushMs ?? 50
     this.sliceMs = options.sliceMs ?? 15
+    this.runs = {
+      store: options.dataDir === undefined ? null : new RunStore(options.dataDir),
+      recorderOptions: options.checkpoints ?? {},
+      sessions: () => this.sessions.values(),
+      session: (id) => this.session(id),
+      createSession: (spec, backend) => this.createSession(spec, backend),
+      disposeSession: (id) => this.disposeSession(id),
+    }
   }
 
   async handle(raw: unknown): Promise<ReplyMessage> {
@@ -101,6 +117,34 @@ export class EngineHost {
     this.timer = null
     for (const s of this.sessions.values()) s.dispose()
     this.sessions.clear()
+  }
+
+  private async createSession(spec: SessionSpecOut, choice: SessionSpecOut['backend']): Promise<TrainingSession> {
+    if (this.sessions.size + this.reserved >= LIMITS.maxSessions) {
+      throw new HostError('limit', `at most ${LIMITS.maxSessions} sessions can be open at once; dispose one first`)
+    }
+    this.reserved++
+    try {
+      const backend = await chooseBackend(choice)
+      if (this.disposed) throw new HostError('host_crashed', 'the engine host shut down while the session was being created')
+      // The id is used up only by a session that was built (a refused spec changes nothing).
+      const id = `s${this.nextId}`
+      const session = new TrainingSession(id, structuredClone(spec), backend, {
+        emitState: (state) => this.post(eventMessage('session.state', state)),
+        emitMetrics: (batch) => this.post(eventMessage('train.metrics', batch)),
+        now: () => performance.now(),
+      })
+      this.nextId++
+      this.sessions.set(id, session)
+      return session
+    } finally {
+      this.reserved--
+    }
+  }
+
+  private disposeSession(sessionId: string): void {
+    this.session(sessionId).dispose()
+    this.sessions.delete(sessionId)
   }
 
   private session(sessionId: string): TrainingSession {
@@ -132,26 +176,10 @@ export class EngineHost {
     },
 
     'session.create': async (spec) => {
-      if (this.sessions.size + this.reserved >= LIMITS.maxSessions) {
-        throw new HostError('limit', `at most ${LIMITS.maxSessions} sessions can be open at once; dispose one first`)
-      }
-      this.reserved++
-      try {
-        const backend = await chooseBackend(spec.backend)
-        if (this.disposed) throw new HostError('host_crashed', 'the engine host shut down while the session was being created')
-        // The id is used up only by a session that was built (a refused spec changes nothing).
-        const id = `s${this.nextId}`
-        const session = new TrainingSession(id, structuredClone(spec), backend, {
-          emitState: (state) => this.post(eventMessage('session.state', state)),
-          emitMetrics: (batch) => this.post(eventMessage('train.metrics', batch)),
-          now: () => performance.now(),
-        })
-        this.nextId++
-        this.sessions.set(id, session)
-        return session.info()
-      } finally {
-        this.reserved--
-      }
+      const session = await this.createSession(spec, spec.backend)
+      // Every session is a run: its config and the untrained weights are saved from the start.
+      if (startRun(this.runs, session)) session.checkpoint()
+      return session.info()
     },
 
     'session.start': ({ sessionId }) => this.session(sessionId).start(),
@@ -163,9 +191,9 @@ export class EngineHost {
     },
     'session.reset': ({ sessionId }) => this.session(sessionId).reset(),
     'session.update': (payload) => this.session(payload.sessionId).update(payload),
+    'session.info': ({ sessionId }) => this.session(sessionId).info(),
     'session.dispose': ({ sessionId }) => {
-      this.session(sessionId).dispose()
-      this.sessions.delete(sessionId)
+      this.disposeSession(sessionId)
       return { sessionId }
     },
 
@@ -176,6 +204,9 @@ export class EngineHost {
     'session.network': ({ sessionId, maxEdgesPerLayer }) => networkOf(this.session(sessionId), maxEdgesPerLayer),
     'session.neuronMap': ({ sessionId, layer, neuron, resolution }) => neuronMapOf(this.session(sessionId), layer, neuron, resolution),
     'session.gradcheck': ({ sessionId, param, maxElements }) => gradcheckOf(this.session(sessionId), param, maxElements),
+
+    // Runs on disk (runs/handlers.ts).
+    ...runsHandlers(() => this.runs),
   }
 
   /** Make sure the loop runs while any session is running. */

@@ -1,7 +1,7 @@
 // Worker entry (worker_threads): every message from the parent goes to the engine host, whose
 // reply is posted back; events are posted as they happen. The host validates everything, so this
 // file only wires the port and must survive whatever arrives.
-import { parentPort } from 'node:worker_threads'
+import { parentPort, workerData } from 'node:worker_threads'
 import { EngineHost } from './host'
 
 const port = parentPort
@@ -17,7 +17,9 @@ function post(msg: unknown): void {
   }
 }
 
-const host = new EngineHost(post)
+// The main side passes the runs folder (Electron: userData/runs; serve mode: --data-dir).
+const dataDir = (workerData as { dataDir?: unknown } | null)?.dataDir
+const host = new EngineHost(post, typeof dataDir === 'string' ? { dataDir } : {})
 
 port.on('message', (raw: unknown) => {
   void host.handle(raw).then(post)

@@ -11,6 +11,8 @@ import type { BackendInfo } from '../../engine'
 import type { EventPayload, ParsedPayload, RequestResult } from '../../shared/protocol'
 import { HostError } from './errors'
 import { MetricsCollector, type MetricsBatch } from './metrics'
+import { applyCheckpoint, type Checkpoint } from './runs/checkpoint'
+import type { RunRecorder } from './runs/recorder'
 import { patchOptimizerSpec, planLoss, prepareData, type SessionSpecOut } from './setup'
 import { Trainer } from './trainer'
 
@@ -40,6 +42,8 @@ export class TrainingSession {
   private waiters: Waiter[] = []
   /** Step of the last evaluation, so step 0 is evaluated once before the first update. */
   private evaluatedAt = -1
+  /** The run this session records into; null when nothing is saved (no or unwritable data directory). */
+  recorder: RunRecorder | null = null
 
   constructor(
     readonly id: string,
@@ -66,6 +70,7 @@ export class TrainingSession {
   info(): SessionInfo {
     const { model, plan, data } = this.trainer
     return {
+      runId: this.recorder?.runId ?? null,
       state: this.state(),
       spec: structuredClone(this.spec),
       paramCount: model.parameterCount(),
@@ -93,6 +98,7 @@ export class TrainingSession {
   pause(): SessionState {
     this.stepsLeft = null
     if (this.status === 'running') this.setStatus('paused', this.message)
+    this.checkpoint()
     this.settle()
     return this.state()
   }
@@ -113,6 +119,12 @@ export class TrainingSession {
     this.stepsLeft = null
     this.evaluatedAt = -1
     this.metrics.clear(this.hooks.now())
+    if (this.recorder) {
+      // Step 0 is evaluated again, so its old evaluation goes too.
+      this.recorder.rewind(-1, { steps: 0, lastTrainLoss: null, lastTestLoss: null, lastTestAccuracy: null })
+      this.recorder.forgetAfterStart()
+      this.checkpoint()
+    }
     this.setStatus('idle', undefined, true)
     this.settle()
     return this.state()
@@ -136,6 +148,8 @@ export class TrainingSession {
 
   dispose(): void {
     this.flush()
+    this.checkpoint()
+    this.recorder?.close('saved')
     this.stepsLeft = null
     this.status = 'idle'
     const waiters = this.waiters
@@ -155,6 +169,7 @@ export class TrainingSession {
         }
         this.metrics.recordStep(this.step, r.loss, r.stats)
         if (this.step % this.spec.train.evalEvery === 0) this.evaluate()
+        if (this.recorder && this.step % this.recorder.every === 0) this.checkpoint()
         if (this.stepsLeft !== null && --this.stepsLeft === 0) {
           this.halt('paused', undefined)
           return
@@ -176,7 +191,29 @@ export class TrainingSession {
 
   flush(): void {
     const batch = this.metrics.flush(this.hooks.now(), this.step, this.trainer.epoch)
-    if (batch) this.hooks.emitMetrics(batch)
+    if (!batch) return
+    this.recorder?.appendMetrics(batch)
+    this.hooks.emitMetrics(batch)
+  }
+
+  /** Save where training stands (pending metrics first, so the log is never behind a checkpoint). */
+  checkpoint(): void {
+    if (!this.recorder || this.status === 'error') return
+    this.flush()
+    this.recorder.checkpoint(this.trainer, this.spec)
+  }
+
+  /** Continue from a saved checkpoint (runs.open); the session waits, paused, at its step. */
+  restore(ck: Checkpoint, where: string): void {
+    applyCheckpoint(this.trainer, ck, where)
+    this.evaluatedAt = this.step
+    this.setStatus('paused', undefined)
+  }
+
+  /** Saving failed: say so once, in the state, while training goes on in memory. */
+  storageFailed(message: string): void {
+    this.message = message
+    this.hooks.emitState(this.state())
   }
 
   private evaluate(): void {
@@ -188,6 +225,7 @@ export class TrainingSession {
   private halt(status: 'paused' | 'error', message: string | undefined): void {
     this.stepsLeft = null
     this.setStatus(status, message)
+    this.checkpoint()
     this.settle()
   }
 

@@ -1,6 +1,6 @@
 // The numeric side of a session: model, optimiser, batches, one training step with its NaN/Inf
 // guard, and evaluation. No status, no events: session.ts decides when to call what.
-import { data, EngineError, noGrad, Tensor, type Backend, type nn } from '../../engine'
+import { data, EngineError, noGrad, Tensor, type Backend, type nn, type optim } from '../../engine'
 import { layerStats, view, type EvalPoint, type LayerStats } from './metrics'
 import { buildModel, buildOptimizer, type AnyOptimizer, type LossPlan, type SessionSpecOut, type SplitData } from './setup'
 
@@ -8,6 +8,14 @@ import { buildModel, buildOptimizer, type AnyOptimizer, type LossPlan, type Sess
 export const TRAIN_EVAL_ROWS = 5000
 /** Evaluation runs in chunks so a 100k-row test set never needs one giant activation matrix. */
 const EVAL_CHUNK_ROWS = 4096
+
+/** Everything besides the weights that decides the next steps; a checkpoint saves it. */
+export interface TrainerState {
+  step: number
+  epochBase: number
+  sampler: data.SamplerState
+  optimizer: optim.OptimizerStateDict
+}
 
 export type StepOutcome = { ok: true; loss: number; stats: LayerStats[] | null } | { ok: false; message: string }
 
@@ -54,6 +62,32 @@ export class Trainer {
     this.sampler = this.newSampler(this.spec.train.batchSize, this.spec.train.seed)
     this.stepCount = 0
     this.epochBase = 0
+  }
+
+  captureState(): TrainerState {
+    return { step: this.stepCount, epochBase: this.epochBase, sampler: this.sampler.getState(), optimizer: this.optimizer.stateDict() }
+  }
+
+  /**
+   * Continue from a checkpoint: weights by parameter name (already checked against the model),
+   * optimiser buffers, batch order and step. The spec's live settings must be the checkpoint's.
+   */
+  restoreState(weights: Record<string, Float32Array | Float64Array>, state: TrainerState): void {
+    this.optimizer.loadStateDict(state.optimizer)
+    this.sampler.setState(state.sampler)
+    this.loadWeights(weights)
+    this.stepCount = state.step
+    this.epochBase = state.epochBase
+  }
+
+  /** Replace weights by parameter name; the caller has matched names and sizes. */
+  loadWeights(weights: Record<string, Float32Array | Float64Array>): void {
+    for (const [name, p] of this.model.namedParameters()) {
+      const w = weights[name]
+      if (!w) continue
+      const arr = p.dtype === 'float64' ? Float64Array.from(w) : Float32Array.from(w)
+      p.assign(new Tensor(p.backend.fromArray(arr), p.shape, p.backend))
+    }
   }
 
   setBatchSize(batchSize: number): void {

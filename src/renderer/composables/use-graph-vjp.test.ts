@@ -9,6 +9,15 @@ const stats = { mean: 0, std: 0, min: 0, max: 0, norm: 1, nonFinite: 0 }
 const t = (shape: number[], extra: Partial<GraphNode> = {}): GraphNode => ({ id: 0, op: '', label: '', kind: 'op', shape, value: stats, grad: stats, ...extra })
 
 describe('VJP rules with shapes', () => {
+  it('the fused softmax cross-entropy loss: softmax minus one-hot over n, with the logits shape', () => {
+    const loss = t([], { op: 'softmaxCrossEntropy', kind: 'loss' })
+    const rule = vjpRule(loss, [t([4, 3])])
+    expect(rule.forward).toContain('(n=4, classes=3)')
+    expect(rule.lines).toEqual([{ target: 'dz', formula: 'dz = dL · (softmax(z) − onehot(y)) / n', shapes: '[] · [4,3] → [4,3]', skipped: undefined }])
+    expect(rule.signature).toMatch(/^backward\(\) starts here/)
+  })
+
+
   it('matmul: dA = dC·Bᵀ and dB = Aᵀ·dC with the shapes, the input operand skipped, and the Jacobian never formed', () => {
     const s = mlpGraph()
     const mm = s.nodes.find((n) => n.op === 'matmul')!

@@ -124,6 +124,18 @@ function shapeRule(node: GraphNode, x: GraphNode): VjpRule {
   }
 }
 
+/** The fused loss: one node with its own rule (the CPU backend fuses softmax and the log-loss). */
+function crossEntropyRule(z: GraphNode): VjpRule {
+  const Z = z.shape
+  const [n, c] = [Z[0] ?? 1, Z[1] ?? 1]
+  return {
+    forward: `L = −(1/n)·Σᵢ log softmax(zᵢ)[yᵢ]: ${S(Z)} → []  (n=${n}, classes=${c})`,
+    lines: [{ target: 'dz', formula: 'dz = dL · (softmax(z) − onehot(y)) / n', shapes: `[] · ${S(Z)} → ${S(Z)}`, skipped: skipReason(z) }],
+    signature: 'softmax cross-entropy, fused: composed from exp, sum, log and mul its gradient would take five rules; fused, it is the predicted probabilities minus the one-hot labels, averaged over the batch.',
+    jacobian: `A full Jacobian would be 1×${fmtCount(numel(Z))}: for a scalar loss the VJP is the gradient itself.`,
+  }
+}
+
 const LEAVES: Record<string, string> = {
   parameter: 'A leaf with requiresGrad: no rule of its own. backward() accumulates each contribution with +=; the optimiser then reads .grad.',
   input: 'A leaf that needs no gradient: backward stops here (nobody asks for ∂L/∂x).',
@@ -148,6 +160,7 @@ export function vjpRule(node: GraphNode, inputs: readonly GraphNode[]): VjpRule 
       }
     }
     if (a && ['sum', 'max', 'reshape', 'expand', 'transpose', 'cast'].includes(node.op)) return shapeRule(node, a)
+    if (a && node.op === 'softmaxCrossEntropy') return crossEntropyRule(a)
     return { forward: `${node.op}: → ${S(node.shape)}`, lines: [], signature: `The engine's local rule for ${node.op}.`, jacobian: null }
   })()
   if (node.kind === 'loss') rule.signature = `backward() starts here with dL/dL = 1. ${rule.signature}`

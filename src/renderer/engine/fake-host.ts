@@ -16,6 +16,7 @@ import {
 import { Listeners, type ConnectionStatus, type Transport } from './transport'
 
 type State = RequestResult<'session.start'>
+type Info = RequestResult<'session.create'>
 type Override = (message: RequestMessage) => { error: { code: ErrorCode; message: string } } | { result: unknown } | undefined
 
 export const FAKE_BACKEND = { name: 'cpu', reason: 'no WebGPU adapter in tests' } as const
@@ -23,6 +24,8 @@ export const FAKE_BACKEND = { name: 'cpu', reason: 'no WebGPU adapter in tests' 
 export class FakeHost {
   readonly requests: RequestMessage[] = []
   readonly sessions = new Map<string, State>()
+  /** What each session was made of (its state lives in `sessions`). */
+  private readonly infos = new Map<string, Omit<Info, 'state'>>()
   /** Answer a kind differently (an error, a malformed result); undefined falls through. */
   readonly overrides = new Map<RequestKind, Override>()
   private readonly events = new Listeners<unknown>()
@@ -67,6 +70,19 @@ export class FakeHost {
     }
   }
 
+  /** A session as session.create makes it; `at` places it mid-run, as runs.open does. */
+  addSession(payload: unknown, at: { step?: number; status?: State['status']; runId?: string } = {}): Info {
+    const spec = SessionSpec.parse(payload)
+    const s: State = { sessionId: `s${this.nextSession++}`, status: at.status ?? 'idle', step: at.step ?? 0, epoch: 0, backend: { ...FAKE_BACKEND } }
+    this.sessions.set(s.sessionId, s)
+    const sizes = [2, ...spec.model.hidden, 1]
+    const layers = sizes.slice(1).map((out, i) => ({ name: `layers.${i}`, inFeatures: sizes[i]!, outFeatures: out, activation: spec.model.activation }))
+    const paramCount = layers.reduce((n, l) => n + l.inFeatures * l.outFeatures + l.outFeatures, 0)
+    const info = { spec, paramCount, layers, loss: 'bceWithLogits' as const, task: 'binary' as const, inputFeatures: 2, outputSize: 1, ...(at.runId ? { runId: at.runId } : {}) }
+    this.infos.set(s.sessionId, info)
+    return { ...info, state: s }
+  }
+
   private answer(m: RequestMessage): unknown {
     const p = m.payload as Record<string, unknown>
     const state = typeof p['sessionId'] === 'string' ? this.sessions.get(p['sessionId']) : undefined
@@ -90,15 +106,11 @@ export class FakeHost {
         })
       case 'dataset.preview':
         return okReply(m.id, { task: 'binary', nClasses: 2, points: [0, 0, 1, 1], labels: [0, 1], trainCount: 1, testCount: 1 })
-      case 'session.create': {
-        const spec = SessionSpec.parse(m.payload)
-        const s: State = { sessionId: `s${this.nextSession++}`, status: 'idle', step: 0, epoch: 0, backend: { ...FAKE_BACKEND } }
-        this.sessions.set(s.sessionId, s)
-        const sizes = [2, ...spec.model.hidden, 1]
-        const layers = sizes.slice(1).map((out, i) => ({ name: `layers.${i}`, inFeatures: sizes[i]!, outFeatures: out, activation: spec.model.activation }))
-        const paramCount = layers.reduce((n, l) => n + l.inFeatures * l.outFeatures + l.outFeatures, 0)
-        return okReply(m.id, { state: s, spec, paramCount, layers, loss: 'bceWithLogits', task: 'binary', inputFeatures: 2, outputSize: 1 })
-      }
+      case 'session.create':
+        return okReply(m.id, this.addSession(m.payload))
+      case 'session.info':
+        if (!state) return errorReply(m.id, 'not_found', `session.info: no session ${String(p['sessionId'])}`)
+        return okReply(m.id, { ...this.infos.get(state.sessionId)!, state })
       case 'session.start':
         return withState({ status: 'running' })
       case 'session.pause':
@@ -112,6 +124,7 @@ export class FakeHost {
       case 'session.dispose':
         if (!state) return errorReply(m.id, 'not_found', `session.dispose: no session ${String(p['sessionId'])}`)
         this.sessions.delete(state.sessionId)
+        this.infos.delete(state.sessionId)
         return okReply(m.id, { sessionId: state.sessionId })
     }
   }

@@ -58,3 +58,14 @@ export function validateForm(form: SessionForm): string | null {
   return parsed.success ? null : describeIssues(parsed.error)
 }
 
+/** The form that builds `spec` (a session opened from a run), so it is not seen as edited. */
+export function formFromSpec(spec: CreatePayload): SessionForm {
+  const { generator, n = 500, noise = 0, seed = 0, testRatio = 0.3 } = spec.data
+  return {
+    data: { generator, n, noise, seed, testRatio },
+    hidden: [...spec.model.hidden],
+    activation: spec.model.activation ?? 'tanh',
+    optimizer: { type: spec.optimizer.type, lr: spec.optimizer.lr },
+    batchSize: spec.train?.batchSize ?? 32,
+  }
+}

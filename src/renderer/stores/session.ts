@@ -3,11 +3,12 @@
 // data behind a version counter, so full-speed training does not make Vue track every point).
 // Actions run one at a time, in order, so a Play pressed during a rebuild acts on the new session.
 import { defineStore } from 'pinia'
-import { computed, markRaw, reactive, ref, shallowRef, watch } from 'vue'
+import { computed, markRaw, nextTick, reactive, ref, shallowRef, watch } from 'vue'
 import type { RequestResult } from '../../shared/protocol'
 import { EngineRequestError, getEngineClient, type ConnectionStatus, type EngineEvent } from '../engine'
 import { EMPTY_LATEST, MetricsBuffers, type LatestMetrics } from './metrics-buffers'
-import { buildSpec, defaultForm, structuralKey, validateForm, type SessionForm } from './session-form'
+import { adoptedHistory } from './adopted-history'
+import { buildSpec, defaultForm, formFromSpec, structuralKey, validateForm, type SessionForm } from './session-form'
 
 type SessionInfo = RequestResult<'session.create'>
 type SessionState = RequestResult<'session.start'>
@@ -23,6 +24,8 @@ export interface UiError {
 export const REBUILD_DELAY_MS = 300
 export const UPDATE_DELAY_MS = 200
 export const PREVIEW_DELAY_MS = 150
+/** Points of a run's history asked for when adopting its session (the loss chart keeps 1200). */
+const HISTORY_POINTS = 1_200
 
 class FormError extends Error {}
 
@@ -211,6 +214,40 @@ export const useSessionStore = defineStore('session', () => {
     form.data.seed = Math.floor(Math.random() * 1_000_000)
   }
 
+  /**
+   * Show a session the host already has (a run opened at a checkpoint) in every view: the form
+   * mirrors its spec, so nothing counts as stale and no rebuild follows, and the charts start with
+   * the run's history up to the session's step.
+   */
+  const adoptSession = (id: string) =>
+    serial(async () => {
+      const adopted = await client.request('session.info', { sessionId: id }).catch((err: unknown) => {
+        // Not our current session that went missing: say so rather than forget the current one.
+        if (err instanceof EngineRequestError && err.code === 'not_found') throw new Error(`Could not open session ${id}: ${err.message}`)
+        throw err
+      })
+      const runId = adopted.runId
+      const history = runId ? await client.request('runs.metrics', { runId, maxPoints: HISTORY_POINTS }).catch(() => null) : null
+      const old = info.value?.state.sessionId
+      if (old && old !== id) await client.request('session.dispose', { sessionId: old }).catch(() => undefined)
+      Object.assign(form, formFromSpec(adopted.spec))
+      info.value = adopted
+      state.value = adopted.state
+      createdKey.value = structuralKey(form)
+      clearMetrics(layerLabels(adopted.layers))
+      if (history) {
+        metrics.ingest(adoptedHistory(history, adopted.state))
+        latest.value = metrics.latest
+        metricsVersion.value++
+      }
+      // The form watchers fire on the next tick; the session already is what they would make.
+      await nextTick()
+      for (const name of ['rebuild', 'live']) {
+        clearTimeout(timers.get(name))
+        timers.delete(name)
+      }
+    })
+
   // ---------------------------------------------------------------------------------------------
   // Events from the host
 
@@ -264,6 +301,6 @@ export const useSessionStore = defineStore('session', () => {
   return {
     form, hello, preview, info, state, connection, errors, busy, metrics, metricsVersion, latest,
     formError, stale, running,
-    init, play, pause, step, reset, refreshPreview, addLayer, removeLayer, regenerate, dismissError, pushError,
+    init, play, pause, step, reset, adoptSession, refreshPreview, addLayer, removeLayer, regenerate, dismissError, pushError,
   }
 })

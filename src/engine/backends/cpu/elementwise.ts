@@ -3,6 +3,7 @@
 import type { BinaryOp, Shape, TypedArray, UnaryOp } from '../backend.js'
 import { broadcastStrides, sameShape, sizeOf } from '../../shape.js'
 import { gelu, geluGrad, sigmoid } from './math.js'
+import { BINARY_2D, coalesce2d, unaryFast } from './strided.js'
 
 export const UNARY: Record<UnaryOp, (x: number, p: number) => number> = {
   neg: (x) => -x,
@@ -27,6 +28,7 @@ export const BINARY = {
 } satisfies Record<BinaryOp, (a: number, b: number) => number>
 
 export function unaryInto(op: UnaryOp, a: TypedArray, out: TypedArray, param: number): void {
+  if (unaryFast(op, a, out, param)) return
   const f = UNARY[op]
   for (let i = 0; i < a.length; i++) out[i] = f(a[i], param)
 }
@@ -40,22 +42,17 @@ export function binaryInto(
   out: TypedArray,
   outShape: Shape,
 ): void {
-  const f = BINARY[op]
   const n = out.length
   if (sameShape(aShape, bShape)) {
-    for (let i = 0; i < n; i++) out[i] = f(a[i], b[i])
+    BINARY_2D[op](a, b, out, 1, n, 0, 1, 0, 1)
     return
   }
-  if (b.length === 1) {
-    const bv = b[0]
-    for (let i = 0; i < n; i++) out[i] = f(a[i], bv)
+  const view = coalesce2d(aShape, bShape, outShape)
+  if (view !== null) {
+    BINARY_2D[op](a, b, out, ...view)
     return
   }
-  if (a.length === 1) {
-    const av = a[0]
-    for (let i = 0; i < n; i++) out[i] = f(av, b[i])
-    return
-  }
+  const f = BINARY[op]
   // General case: an odometer over the outer dims, a strided inner loop over the last dim.
   const nd = outShape.length
   const sa = broadcastStrides(aShape, outShape)

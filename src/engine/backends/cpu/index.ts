@@ -1,10 +1,12 @@
 // The CPU backend: the reference implementation every other backend is tested against.
 // Storage is a plain typed array; memory belongs to the garbage collector.
-import type { Backend, BinaryOp, DType, MatmulArgs, ReduceOp, Shape, Storage, TypedArray, UnaryOp } from '../backend.js'
+import type { ActivationGradOp, AdamStep, Backend, BinaryOp, SgdStep, DType, MatmulArgs, ReduceOp, Shape, Storage, TypedArray, UnaryOp } from '../backend.js'
 import { sizeOf } from '../../shape.js'
 import { binaryInto, expandInto, unaryInto } from './elementwise.js'
+import { activationGradInto, softmaxCrossEntropyInto } from './strided.js'
 import { argmaxOneHotInto, reduceInto } from './reduce.js'
 import { matmulInto, transposeInto } from './matmul.js'
+import { adamStep, sgdStep } from './optimizers.js'
 
 export class CpuStorage implements Storage {
   constructor(readonly data: TypedArray) {}
@@ -95,6 +97,29 @@ export class CpuBackend implements Backend {
   }
 
   dispose(): void {}
+
+  activationGrad(op: ActivationGradOp, g: Storage, yOrX: Storage): Storage {
+    const out = alloc(g.size, g.dtype)
+    activationGradInto(op, arr(g), arr(yOrX), out)
+    return new CpuStorage(out)
+  }
+
+  softmaxCrossEntropy(logits: Storage, target: Storage, rows: number, classes: number): { loss: Storage; grad: Storage } {
+    const grad = alloc(logits.size, logits.dtype)
+    const loss = alloc(1, logits.dtype)
+    loss[0] = softmaxCrossEntropyInto(arr(logits), arr(target), rows, classes, grad)
+    return { loss: new CpuStorage(loss), grad: new CpuStorage(grad) }
+  }
+
+  adamStep(p: Storage, g: Storage, m: Storage | null, v: Storage | null, o: AdamStep): { p: Storage; m: Storage; v: Storage } {
+    const r = adamStep(arr(p), arr(g), m && arr(m), v && arr(v), o)
+    return { p: new CpuStorage(r.p), m: new CpuStorage(r.m), v: new CpuStorage(r.v) }
+  }
+
+  sgdStep(p: Storage, g: Storage, buf: Storage | null, o: SgdStep): { p: Storage; buf: Storage | null } {
+    const r = sgdStep(arr(p), arr(g), buf && arr(buf), o)
+    return { p: new CpuStorage(r.p), buf: r.buf && new CpuStorage(r.buf) }
+  }
 }
 
 export const cpuBackend = new CpuBackend()

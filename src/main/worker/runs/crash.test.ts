@@ -1,0 +1,77 @@
+// Crash safety for real: a separate process trains into a data directory and is killed with
+// SIGKILL at a random moment (checkpoints, run.json and the metrics log are written all the
+// time), again and again. After every kill a fresh host must list every run, read its metrics
+// (a torn tail is skipped) and open its latest checkpoint.
+import { spawn } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterAll, describe, expect, it } from 'vitest'
+import { testHost } from '../test-helpers'
+
+const child = fileURLToPath(new URL('./crash-child.ts', import.meta.url))
+const dirs: string[] = []
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true })
+})
+
+/** Start the child, let it train for `ms` after it says ready, then kill -9 it. */
+function trainAndKill(dataDir: string, mode: string, ms: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, ['--import', 'tsx', child, dataDir, mode], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let err = ''
+    p.stderr.on('data', (d: Buffer) => (err += d.toString()))
+    p.stdout.on('data', (d: Buffer) => {
+      if (d.toString().includes('ready')) setTimeout(() => p.kill('SIGKILL'), ms)
+    })
+    p.on('exit', (code, signal) => (signal === 'SIGKILL' ? resolve() : reject(new Error(`crash child exited with ${code}: ${err}`))))
+  })
+}
+
+/** Runs found, and the step of the latest checkpoint of the run that was killed. */
+async function verify(dataDir: string): Promise<{ runs: number; killedAt: number }> {
+  const h = testHost({ dataDir })
+  try {
+    const { runs, storage } = await h.ok('runs.list', {})
+    expect(storage.writable).toBe(true)
+    // The run the killed process was training, and those verified (and closed) before.
+    expect(runs.filter((r) => r.status === 'interrupted')).toHaveLength(1)
+    for (const run of runs) {
+      expect(['interrupted', 'saved'], run.runId).toContain(run.status)
+      expect(run.checkpoints.length, run.runId).toBeGreaterThan(0)
+      const m = await h.ok('runs.metrics', { runId: run.runId, maxPoints: 20_000 })
+      expect(m.skippedLines).toBeLessThanOrEqual(runs.length * 20) // torn tails only, one per crash at most
+      const latest = run.checkpoints.at(-1)!
+      const opened = await h.ok('runs.open', { runId: run.runId })
+      expect(opened.step).toBe(latest)
+      // The log covers the checkpoint: it was flushed before the checkpoint was written.
+      expect(m.steps.at(-1) ?? 0).toBeGreaterThanOrEqual(latest)
+      await h.ok('session.dispose', { sessionId: opened.sessionId })
+    }
+    return { runs: runs.length, killedAt: runs.find((r) => r.status === 'interrupted')!.checkpoints.at(-1)! }
+  } finally {
+    h.host.dispose()
+  }
+}
+
+describe('crash safety (kill -9 while saving)', () => {
+  it('every run reopens after 20 kills at random moments', async () => {
+    const lanes = [0, 1].map(async (lane) => {
+      const dir = mkdtempSync(join(tmpdir(), `bps-crash-${lane}-`))
+      dirs.push(dir)
+      const modes = ['new', 'resume', 'resume', 'branch', 'resume']
+      const killedAt: number[] = []
+      for (let i = 0; i < 10; i++) {
+        await trainAndKill(dir, modes[i % modes.length], 50 + Math.floor(Math.random() * 350))
+        const v = await verify(dir)
+        expect(v.runs).toBeGreaterThan(0)
+        killedAt.push(v.killedAt)
+      }
+      return killedAt
+    })
+    // The kills came while training (and so saving) was well under way, not before it began.
+    const killedAt = (await Promise.all(lanes)).flat()
+    expect(killedAt.filter((s) => s > 0).length).toBeGreaterThan(killedAt.length / 2)
+  }, 60_000)
+})

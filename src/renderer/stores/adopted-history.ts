@@ -1,0 +1,24 @@
+// A saved run's metrics (runs.metrics) as one metrics batch, so a session opened from the run starts
+// its charts with the history up to the step it was opened at (later steps belong to another time).
+import type { EventPayload, RequestResult } from '../../shared/protocol'
+
+type RunMetrics = RequestResult<'runs.metrics'>
+type SessionState = RequestResult<'session.start'>
+
+export function adoptedHistory(run: RunMetrics, state: SessionState): EventPayload<'train.metrics'> {
+  const upTo = state.step
+  const kept = run.steps.flatMap((s, i) => (s <= upTo ? [i] : []))
+  // Only gradient norms were saved per layer; the other statistics are not shown from history.
+  const layers = run.gradNorms
+    .filter((g) => g.step <= upTo)
+    .map((g) => ({ step: g.step, stats: g.norms.map((gradNorm) => ({ gradNorm, meanAbsGrad: 0, maxAbsGrad: 0, weightNorm: 0, updateRatio: 0 })) }))
+  return {
+    sessionId: state.sessionId,
+    steps: kept.map((i) => run.steps[i]!),
+    trainLoss: kept.map((i) => run.trainLoss[i]!),
+    epoch: state.epoch,
+    evals: run.evals.filter((e) => e.step <= upTo),
+    layers,
+    stepsPerSecond: 0,
+  }
+}

@@ -1,0 +1,144 @@
+// Adopting a session the host already has (a run opened at a checkpoint): the studio shows it as
+// it is, without rebuilding it from the form, with the run's history up to that step.
+import { createPinia, setActivePinia } from 'pinia'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { createEngineClient } from '../engine/engine-client'
+import { FakeHost } from '../engine/fake-host'
+import { setEngineClient } from '../engine'
+import { useOpenRun } from '../composables/use-open-run'
+import { REBUILD_DELAY_MS, UPDATE_DELAY_MS, useSessionStore } from './session'
+import { useRunsStore } from './runs'
+
+const RUN = 'r-20261126-abcdef'
+/** Not the form's defaults (spiral, [8, 8], tanh, adam 0.01, batch 32): adopting must bring it in. */
+const SPEC = {
+  model: { hidden: [4], activation: 'relu' },
+  data: { generator: 'circle', n: 300, noise: 0.2, seed: 7, testRatio: 0.25 },
+  optimizer: { type: 'sgd', lr: 0.1 },
+  train: { batchSize: 16, evalEvery: 50, seed: 7 },
+} as const
+/** The run's saved history runs to step 300; the session is opened at 200. */
+const HISTORY = {
+  runId: RUN,
+  steps: [1, 100, 200, 300],
+  trainLoss: [0.9, 0.5, 0.3, 0.2],
+  evals: [100, 200, 300].map((step) => ({ step, trainLoss: 0.4, testLoss: 0.45, trainAccuracy: 0.8, testAccuracy: 0.7 })),
+  gradNorms: [100, 200, 300].map((step) => ({ step, norms: [0.2, 0.1] })),
+  skippedLines: 0,
+}
+
+let host: FakeHost
+
+async function ready() {
+  const store = useSessionStore()
+  await store.init()
+  return store
+}
+const count = (kind: string) => host.kinds().filter((k) => k === kind).length
+
+beforeEach(() => {
+  vi.useFakeTimers()
+  host = new FakeHost()
+  host.overrides.set('runs.metrics', () => ({ result: HISTORY }))
+  setEngineClient(createEngineClient(host.transport()))
+  setActivePinia(createPinia())
+})
+afterEach(() => {
+  setEngineClient(null)
+  vi.useRealTimers()
+})
+
+describe('session store: adoptSession', () => {
+  it('shows the adopted session, mirrors its spec in the form, and never rebuilds it', async () => {
+    const store = await ready()
+    const previous = store.info!.state.sessionId
+    const opened = host.addSession(SPEC, { step: 200, status: 'paused', runId: RUN })
+    const id = opened.state.sessionId
+
+    expect(await store.adoptSession(id)).toBe(true)
+    expect(host.last('session.dispose')!.payload).toEqual({ sessionId: previous })
+    expect(store.info?.state.sessionId).toBe(id)
+    expect(store.state).toMatchObject({ sessionId: id, status: 'paused', step: 200 })
+    expect(store.form).toEqual({ data: SPEC.data, hidden: [4], activation: 'relu', optimizer: { type: 'sgd', lr: 0.1 }, batchSize: 16 })
+    expect(store.stale).toBe(false)
+
+    // The form edits it made are not user edits: no rebuild, no live update after the debounces.
+    await vi.advanceTimersByTimeAsync(REBUILD_DELAY_MS + UPDATE_DELAY_MS + 50)
+    expect(count('session.create')).toBe(1)
+    expect(count('session.update')).toBe(0)
+    expect(count('session.dispose')).toBe(1)
+
+    // Play trains the adopted session from where it stands.
+    await store.play()
+    expect(host.last('session.start')!.payload).toEqual({ sessionId: id })
+    expect(store.running).toBe(true)
+  })
+
+  it('seeds the charts with the run history up to the adopted step only', async () => {
+    const store = await ready()
+    const { state } = host.addSession(SPEC, { step: 200, status: 'paused', runId: RUN })
+    await store.adoptSession(state.sessionId)
+    expect(host.last('runs.metrics')!.payload).toMatchObject({ runId: RUN })
+    expect(store.metrics.layerNames).toEqual(['hidden 1 (2→4)', 'output (4→1)'])
+    expect(store.metrics.trainLoss.sampleCount).toBe(3)
+    expect(store.metrics.testLoss.points().map((p) => p.x)).toEqual([100, 200])
+    expect(store.metrics.gradNorms.map((s) => s.points().map((p) => p.x))).toEqual([[100, 200], [100, 200]])
+    expect(store.latest).toMatchObject({ step: 200, testLoss: 0.45, testAccuracy: 0.7, stepsPerSecond: 0 })
+  })
+
+  it('keeps the session when adopting it again, and starts with empty charts when there is no history', async () => {
+    const store = await ready()
+    host.overrides.set('runs.metrics', () => ({ error: { code: 'not_found', message: 'runs.metrics: no run' } }))
+    const id = store.info!.state.sessionId
+    host.emit('train.metrics', { sessionId: id, steps: [1], trainLoss: [0.7], epoch: 0, evals: [], layers: [], stepsPerSecond: 10 })
+    expect(await store.adoptSession(id)).toBe(true)
+    expect(count('session.dispose')).toBe(0)
+    expect(store.info?.state.sessionId).toBe(id)
+    expect(store.metrics.trainLoss.sampleCount).toBe(0)
+    expect(store.errors).toEqual([])
+  })
+
+  it('reports a session the host does not have, and keeps the current one', async () => {
+    const store = await ready()
+    const current = store.info!.state.sessionId
+    expect(await store.adoptSession('s999')).toBe(false)
+    expect(store.errors[0]!.message).toMatch(/^Could not open session s999: .*no session s999/)
+    expect(store.info?.state.sessionId).toBe(current)
+    await vi.advanceTimersByTimeAsync(REBUILD_DELAY_MS)
+    expect(count('session.create')).toBe(1)
+    expect(count('session.dispose')).toBe(0)
+  })
+})
+
+describe('useOpenRun', () => {
+  it('opens a run at a checkpoint through the host and adopts the session it made', async () => {
+    const store = await ready()
+    host.overrides.set('runs.open', (m) => {
+      const { runId, checkpointStep = 300 } = m.payload as { runId: string; checkpointStep?: number }
+      const { state } = host.addSession(SPEC, { step: checkpointStep, status: 'paused', runId })
+      return { result: { sessionId: state.sessionId, runId, step: checkpointStep } }
+    })
+    const { openRun } = useOpenRun()
+    expect(await openRun(RUN, 100)).toBe(true)
+    expect(host.last('runs.open')!.payload).toEqual({ runId: RUN, checkpointStep: 100 })
+    expect(store.state?.step).toBe(100)
+    // A quick second open (the scrubber) waits for the first, and disposes the session it adopted.
+    const first = store.info!.state.sessionId
+    const [a, b] = await Promise.all([openRun(RUN, 200), openRun(RUN)])
+    expect([a, b]).toEqual([true, true])
+    expect(host.last('runs.open')!.payload).toEqual({ runId: RUN })
+    expect(store.state?.step).toBe(300)
+    expect(host.sessions.size).toBe(1)
+    expect(host.sessions.has(first)).toBe(false)
+  })
+
+  it('shows a failed open in the Runs view and leaves the studio as it was', async () => {
+    const store = await ready()
+    const current = store.info!.state.sessionId
+    host.overrides.set('runs.open', () => ({ error: { code: 'not_found', message: 'runs.open: no checkpoint at step 150 (0, 100, 200)' } }))
+    expect(await useOpenRun().openRun(RUN, 150)).toBe(false)
+    expect(useRunsStore().error).toMatch(/no checkpoint at step 150/)
+    expect(store.info?.state.sessionId).toBe(current)
+    expect(store.errors).toEqual([])
+  })
+})
