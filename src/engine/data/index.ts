@@ -1,4 +1,5 @@
-// Public surface of the data layer: datasets as typed arrays, generators, batching and features.
+// Public surface of the data layer: datasets as typed arrays, generators, batching, features and
+// IDX (MNIST-format) import.
 
 export type { Dataset, SplitOptions, Task } from './dataset.js'
 export { classCounts, isClassification, subset, trainTestSplit, validateDataset } from './dataset.js'
@@ -24,3 +25,5 @@ export {
   standardize,
   standardizeRows,
 } from './features.js'
+export type { IdxArray, IdxData, IdxDatasetOptions, IdxDtype } from './idx.js'
+export { IDX_TYPES, idxDataset, MAX_IDX_CLASSES, MAX_IDX_ELEMENTS, parseIdx } from './idx.js'
