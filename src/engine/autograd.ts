@@ -10,8 +10,17 @@ import { add } from './ops/add.js'
 import { scalarLike } from './ops/op.js'
 import { expand, sumToShape } from './ops/index.js'
 
-/** Every tensor `root` depends on that needs a gradient, inputs before the ops that use them. */
-export function topoSort(root: Tensor): Tensor[] {
+export interface TopoOptions {
+  /** Follow every input, not only those that need a gradient (the graph view draws data too). */
+  allInputs?: boolean
+  /** Called when more than this many nodes are reached; it throws the caller's own error. */
+  maxNodes?: number
+  onTooMany?: (maxNodes: number) => never
+}
+
+/** Every tensor `root` depends on that needs a gradient (or every one), inputs before the ops that use them. */
+export function topoSort(root: Tensor, options: TopoOptions = {}): Tensor[] {
+  const { allInputs = false, maxNodes = Infinity, onTooMany } = options
   const order: Tensor[] = []
   const visited = new Set<Tensor>([root])
   const stack: { node: Tensor; next: number }[] = [{ node: root, next: 0 }]
@@ -19,8 +28,9 @@ export function topoSort(root: Tensor): Tensor[] {
     const top = stack[stack.length - 1]
     if (top.next < top.node._prev.length) {
       const child = top.node._prev[top.next++]
-      if (child.requiresGrad && !visited.has(child)) {
+      if ((allInputs || child.requiresGrad) && !visited.has(child)) {
         visited.add(child)
+        if (visited.size > maxNodes && onTooMany) onTooMany(maxNodes)
         stack.push({ node: child, next: 0 })
       }
     } else {

@@ -4,6 +4,7 @@
 // scalar constants. Call it after `backward(..., { retainGrads: true })` to get every gradient.
 import { EngineError } from './errors.js'
 import type { Tensor } from './tensor.js'
+import { topoSort } from './autograd.js'
 
 export interface TensorStats {
   /** Over the finite values only; all 0 when there are none. */
@@ -90,28 +91,6 @@ function clamp(x: number): number {
   return x > 0 ? Number.MAX_VALUE : x < 0 ? -Number.MAX_VALUE : 0
 }
 
-/** Every tensor `root` depends on, through all inputs (not only those needing grad), root last. */
-function allNodes(root: Tensor, maxNodes: number): Tensor[] {
-  const order: Tensor[] = []
-  const visited = new Set<Tensor>([root])
-  const stack: { node: Tensor; next: number }[] = [{ node: root, next: 0 }]
-  while (stack.length > 0) {
-    const top = stack[stack.length - 1]
-    if (top.next < top.node._prev.length) {
-      const child = top.node._prev[top.next++]
-      if (!visited.has(child)) {
-        visited.add(child)
-        if (visited.size > maxNodes) throw new EngineError('graphSnapshot', 'argument', `the graph has more than ${maxNodes} nodes; snapshot a smaller computation`)
-        stack.push({ node: child, next: 0 })
-      }
-    } else {
-      stack.pop()
-      order.push(top.node)
-    }
-  }
-  return order
-}
-
 function kindOf(t: Tensor, root: Tensor, label: string): GraphNodeKind {
   if (t === root) return 'loss'
   if (t._op !== '') return 'op'
@@ -126,7 +105,13 @@ function kindOf(t: Tensor, root: Tensor, label: string): GraphNodeKind {
  * from the backend, so it is meant for small graphs: one training step of a studio model.
  */
 export async function graphSnapshot(root: Tensor, options: GraphSnapshotOptions = {}): Promise<GraphSnapshot> {
-  const order = allNodes(root, options.maxNodes ?? 10_000)
+  const order = topoSort(root, {
+    allInputs: true,
+    maxNodes: options.maxNodes ?? 10_000,
+    onTooMany: (max) => {
+      throw new EngineError('graphSnapshot', 'argument', `the graph has more than ${max} nodes; snapshot a smaller computation`)
+    },
+  })
   const ids = new Map(order.map((t, i) => [t, i]))
   const [values, grads] = await Promise.all([
     Promise.all(order.map((t) => t.data())),

@@ -172,17 +172,22 @@ const moons: Fill = (sink, noise, rng) => {
   for (let i = 0; i < nIn; i++) put(1 - Math.cos(angle(i, nIn)), 0.5 - Math.sin(angle(i, nIn)), 1)
 }
 
-// Playground regressPlane: target (x + y) / 10 at the noise-shifted position, inputs in [-6, 6]².
-const regPlane: Fill = (sink, noise, rng) => {
-  const radius = 6
-  for (let i = 0; i < sink.n; i++) {
-    const x = rng.uniform(-radius, radius)
-    const y = rng.uniform(-radius, radius)
-    const nx = rng.uniform(-radius, radius) * noise
-    const ny = rng.uniform(-radius, radius) * noise
-    sink.push(x, y, regPlaneTarget(x + nx, y + ny))
+/** Playground's regression sampling: inputs uniform in [-6, 6]², the target read at the noise-shifted position. */
+function regression(target: (x: number, y: number) => number): Fill {
+  return (sink, noise, rng) => {
+    const radius = 6
+    for (let i = 0; i < sink.n; i++) {
+      const x = rng.uniform(-radius, radius)
+      const y = rng.uniform(-radius, radius)
+      const nx = rng.uniform(-radius, radius) * noise
+      const ny = rng.uniform(-radius, radius) * noise
+      sink.push(x, y, target(x + nx, y + ny))
+    }
   }
 }
+
+// Playground regressPlane: target (x + y) / 10.
+const regPlane: Fill = regression(regPlaneTarget)
 
 export function regPlaneTarget(x: number, y: number): number {
   return (x + y) / 10
@@ -208,16 +213,7 @@ export function regGaussTarget(x: number, y: number): number {
   return label
 }
 
-const regGauss: Fill = (sink, noise, rng) => {
-  const radius = 6
-  for (let i = 0; i < sink.n; i++) {
-    const x = rng.uniform(-radius, radius)
-    const y = rng.uniform(-radius, radius)
-    const nx = rng.uniform(-radius, radius) * noise
-    const ny = rng.uniform(-radius, radius) * noise
-    sink.push(x, y, regGaussTarget(x + nx, y + ny))
-  }
-}
+const regGauss: Fill = regression(regGaussTarget)
 
 interface Entry extends GeneratorInfo {
   fill: Fill
