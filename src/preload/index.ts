@@ -50,6 +50,11 @@ const bridge: BackpropStudioBridge = {
   openRun: (m) => ipcRenderer.invoke(RequestChannel['runs.open'], envelope('runs.open', m)).catch((e: unknown) => failed(m, e)),
   exportRun: (m) => ipcRenderer.invoke(RequestChannel['runs.export'], envelope('runs.export', m)).catch((e: unknown) => failed(m, e)),
   importWeights: (m) => ipcRenderer.invoke(RequestChannel['session.importWeights'], envelope('session.importWeights', m)).catch((e: unknown) => failed(m, e)),
+  uploadFile: (m) => ipcRenderer.invoke(RequestChannel['files.upload'], envelope('files.upload', m)).catch((e: unknown) => failed(m, e)),
+  fileInfo: (m) => ipcRenderer.invoke(RequestChannel['files.info'], envelope('files.info', m)).catch((e: unknown) => failed(m, e)),
+  histograms: (m) => ipcRenderer.invoke(RequestChannel['session.histograms'], envelope('session.histograms', m)).catch((e: unknown) => failed(m, e)),
+  decisionBoundary: (m) => ipcRenderer.invoke(RequestChannel['session.boundary'], envelope('session.boundary', m)).catch((e: unknown) => failed(m, e)),
+  predictions: (m) => ipcRenderer.invoke(RequestChannel['session.predictions'], envelope('session.predictions', m)).catch((e: unknown) => failed(m, e)),
   onEvent: (listener) => {
     if (typeof listener !== 'function') throw new TypeError('onEvent: listener must be a function')
     // Only the message crosses; the IpcRendererEvent (sender, ports) never reaches the page.

@@ -49,6 +49,11 @@ export interface EngineBridgeApi {
   openRun(message: RequestMessage<'runs.open'>): Promise<ReplyMessage>
   exportRun(message: RequestMessage<'runs.export'>): Promise<ReplyMessage>
   importWeights(message: RequestMessage<'session.importWeights'>): Promise<ReplyMessage>
+  uploadFile(message: RequestMessage<'files.upload'>): Promise<ReplyMessage>
+  fileInfo(message: RequestMessage<'files.info'>): Promise<ReplyMessage>
+  histograms(message: RequestMessage<'session.histograms'>): Promise<ReplyMessage>
+  decisionBoundary(message: RequestMessage<'session.boundary'>): Promise<ReplyMessage>
+  predictions(message: RequestMessage<'session.predictions'>): Promise<ReplyMessage>
   /** Every engine host event (metrics, session state, host status); returns the unsubscribe. */
   onEvent(listener: (message: EventMessage) => void): () => void
 }
@@ -79,6 +84,11 @@ export const BRIDGE_FUNCTIONS = {
   'runs.open': 'openRun',
   'runs.export': 'exportRun',
   'session.importWeights': 'importWeights',
+  'files.upload': 'uploadFile',
+  'files.info': 'fileInfo',
+  'session.histograms': 'histograms',
+  'session.boundary': 'decisionBoundary',
+  'session.predictions': 'predictions',
 } as const satisfies Record<RequestKind, Exclude<keyof EngineBridgeApi, 'onEvent'>>
 
 export interface BackpropStudioBridge extends EngineBridgeApi {

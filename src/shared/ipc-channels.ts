@@ -35,6 +35,11 @@ export const RequestChannel = {
   'runs.open': 'engine.runs.open',
   'runs.export': 'engine.runs.export',
   'session.importWeights': 'engine.session.importWeights',
+  'files.upload': 'engine.files.upload',
+  'files.info': 'engine.files.info',
+  'session.histograms': 'engine.session.histograms',
+  'session.boundary': 'engine.session.boundary',
+  'session.predictions': 'engine.session.predictions',
 } as const satisfies Record<RequestKind, `engine.${string}`>
 
 export type IpcChannelName = (typeof IpcChannel)[keyof typeof IpcChannel] | (typeof RequestChannel)[RequestKind]

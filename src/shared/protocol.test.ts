@@ -65,6 +65,11 @@ const GOOD: { [K in RequestKind]: RequestPayload<K> } = {
   'runs.open': { runId: 'rmiabc12-x8f2k1', checkpointStep: 250 },
   'runs.export': { runId: 'rmiabc12-x8f2k1', format: 'pytorch' },
   'session.importWeights': { sessionId: 's1', safetensorsBase64: 'AAAAAAAAAAA=' },
+  'files.upload': { uploadId: 'uabc123', name: 'data.csv', index: 0, total: 1, bytes: 4, chunkBase64: 'YSxiCg==' },
+  'files.info': { fileId: 'f0123456789abcdef' },
+  'session.histograms': { sessionId: 's1', bins: 20, range: { lo: -1, hi: 1 } },
+  'session.boundary': { sessionId: 's1', resolution: 50 },
+  'session.predictions': { sessionId: 's1', split: 'test' },
 }
 
 const req = (kind: string, payload: unknown, extra: object = {}) => ({ v: PROTOCOL_VERSION, id: 3, kind, payload, ...extra })

@@ -4,6 +4,10 @@
 import { z } from 'zod'
 import { INSPECT_REQUESTS } from './protocol-inspect'
 import { RUNS_REQUESTS, RunId } from './protocol-runs'
+import { BUNDLED_DATASETS, DATA_LIMITS, DATA_REQUESTS, DataSpec, DatasetPreview, GENERATOR_NAMES, TASKS } from './protocol-data'
+import { STUDIO_EVENTS, STUDIO_REQUESTS } from './protocol-studio'
+
+export { BUNDLED_DATASETS, DataSpec, DatasetPreview, FEATURE_NAMES, GENERATOR_NAMES } from './protocol-data'
 
 // zod probes `new Function` to JIT its validators; under our CSP (no 'unsafe-eval') that probe is
 // refused and reported as a violation on every page. Interpreted validation is fast enough here.
@@ -16,8 +20,6 @@ export const PROTOCOL_VERSION = 1
 
 export const ACTIVATION_NAMES = ['relu', 'leakyRelu', 'tanh', 'sigmoid', 'gelu', 'linear'] as const
 export const INIT_NAMES = ['xavier-uniform', 'xavier-normal', 'he-uniform', 'he-normal', 'pytorch', 'zeros'] as const
-export const GENERATOR_NAMES = ['circle', 'xor', 'gauss', 'spiral', 'moons', 'spiral3', 'blobs', 'reg-plane', 'reg-gauss'] as const
-export const FEATURE_NAMES = ['x1', 'x2', 'x1sq', 'x2sq', 'x1x2', 'sinx1', 'sinx2'] as const
 export const LOSS_NAMES = ['auto', 'mse', 'softmaxCrossEntropy', 'bceWithLogits', 'hinge'] as const
 export const BACKEND_CHOICES = ['auto', 'cpu', 'webgpu'] as const
 export const SESSION_STATUSES = ['idle', 'running', 'paused', 'error'] as const
@@ -25,7 +27,7 @@ export const SESSION_STATUSES = ['idle', 'running', 'paused', 'error'] as const
 export const LIMITS = {
   maxHiddenLayers: 16,
   maxWidth: 1024,
-  maxSamples: 100_000,
+  maxSamples: DATA_LIMITS.maxSamples,
   maxBatchSize: 4096,
   maxStepsPerRequest: 100_000,
   maxSessions: 8,
@@ -39,33 +41,33 @@ const sessionId = z.string().regex(/^s[0-9]{1,9}$/, 'is not a session id')
 // ---------------------------------------------------------------------------------------------
 // Specs: what a session is made of
 
-export const ModelSpec = z.strictObject({
-  /** Hidden layer widths; input and output sizes follow from the data. */
-  hidden: z.array(z.number().int().min(1).max(LIMITS.maxWidth)).max(LIMITS.maxHiddenLayers),
-  activation: z.enum(ACTIVATION_NAMES).default('tanh'),
-  init: z.enum(INIT_NAMES).default('xavier-uniform'),
-  loss: z.enum(LOSS_NAMES).default('auto'),
-})
-
-export const DataSpec = z.strictObject({
-  generator: z.enum(GENERATOR_NAMES),
-  n: z.number().int().min(10).max(LIMITS.maxSamples).default(500),
-  noise: finite.check(z.gte(0), z.lte(1)).default(0),
-  testRatio: finite.check(z.gte(0), z.lte(0.9)).default(0.3),
-  seed: seed.default(0),
-  classes: z.number().int().min(2).max(10).optional(),
-  features: z.array(z.enum(FEATURE_NAMES)).min(1).max(FEATURE_NAMES.length).default(['x1', 'x2']),
-})
+export const ModelSpec = z
+  .strictObject({
+    /** Hidden layer widths; input and output sizes follow from the data. */
+    hidden: z.array(z.number().int().min(1).max(LIMITS.maxWidth)).max(LIMITS.maxHiddenLayers),
+    /** The activation of every hidden layer, unless `activations` gives one per hidden layer. */
+    activation: z.enum(ACTIVATION_NAMES).default('tanh'),
+    activations: z.array(z.enum(ACTIVATION_NAMES)).max(LIMITS.maxHiddenLayers).optional(),
+    init: z.enum(INIT_NAMES).default('xavier-uniform'),
+    loss: z.enum(LOSS_NAMES).default('auto'),
+  })
+  .check((ctx) => {
+    const { hidden, activations } = ctx.value
+    if (activations && activations.length !== hidden.length) {
+      ctx.issues.push({ code: 'custom', input: activations, path: ['activations'], message: `gives ${activations.length} activations for ${hidden.length} hidden layers; give one per hidden layer` })
+    }
+  })
 
 const weightDecay = finite.check(z.gte(0), z.lte(1)).default(0)
 const momentum = finite.check(z.gte(0), z.lt(1)).default(0)
 const beta = finite.check(z.gte(0), z.lt(1))
+const eps = finite.check(z.gt(0), z.lte(1))
 
 export const OptimizerSpec = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('sgd'), lr, momentum, nesterov: z.boolean().default(false), weightDecay }),
-  z.strictObject({ type: z.literal('adam'), lr, beta1: beta.default(0.9), beta2: beta.default(0.999), weightDecay }),
-  z.strictObject({ type: z.literal('adamw'), lr, beta1: beta.default(0.9), beta2: beta.default(0.999), weightDecay: finite.check(z.gte(0), z.lte(1)).default(0.01) }),
-  z.strictObject({ type: z.literal('rmsprop'), lr, alpha: finite.check(z.gte(0), z.lte(1)).default(0.99), momentum, weightDecay }),
+  z.strictObject({ type: z.literal('adam'), lr, beta1: beta.default(0.9), beta2: beta.default(0.999), eps: eps.default(1e-8), weightDecay }),
+  z.strictObject({ type: z.literal('adamw'), lr, beta1: beta.default(0.9), beta2: beta.default(0.999), eps: eps.default(1e-8), weightDecay: finite.check(z.gte(0), z.lte(1)).default(0.01) }),
+  z.strictObject({ type: z.literal('rmsprop'), lr, alpha: finite.check(z.gte(0), z.lte(1)).default(0.99), eps: eps.default(1e-8), momentum, weightDecay }),
 ])
 
 /** Hyperparameters that may change mid-run without a reset. */
@@ -76,20 +78,66 @@ export const OptimizerPatch = z.strictObject({
   beta1: beta.optional(),
   beta2: beta.optional(),
   alpha: finite.check(z.gte(0), z.lte(1)).optional(),
+  eps: eps.optional(),
+  nesterov: z.boolean().optional(),
 })
+
+/** Learning rate over steps: the optimiser's lr is the base; step decays by gamma every stepSize
+ *  steps; cosine anneals from lr to minLr over periodSteps (then stays at minLr). Both may warm up
+ *  linearly from 0 over warmupSteps. */
+export const ScheduleSpec = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('constant'), warmupSteps: z.number().int().min(0).max(1_000_000).default(0) }),
+  z.strictObject({ type: z.literal('step'), stepSize: z.number().int().min(1).max(10_000_000), gamma: finite.check(z.gt(0), z.lte(1)).default(0.5), warmupSteps: z.number().int().min(0).max(1_000_000).default(0) }),
+  z.strictObject({ type: z.literal('cosine'), periodSteps: z.number().int().min(1).max(10_000_000), minLr: finite.check(z.gte(0), z.lte(10)).default(0), warmupSteps: z.number().int().min(0).max(1_000_000).default(0) }),
+])
+
+/** When training stops by itself (each null: no such condition). Stopping pauses with a message. */
+export const StopSpec = z.strictObject({
+  maxEpochs: z.number().int().min(1).max(1_000_000).nullable().default(null),
+  maxSteps: z.number().int().min(1).max(100_000_000).nullable().default(null),
+  /** Stop when the loss (test loss when there is a test split, else train) is at or below this. */
+  targetLoss: finite.check(z.gte(0)).nullable().default(null),
+  /** Stop when the test loss has not improved by minDelta for `patience` evaluations in a row. */
+  earlyStopping: z.strictObject({ patience: z.number().int().min(1).max(10_000), minDelta: finite.check(z.gte(0)).default(0) }).nullable().default(null),
+})
+
+/** Gradient alarms. Exploding: a layer's gradient norm above explodingGradNorm. Vanishing: the
+ *  first layer's gradient norm below vanishingGradNorm while the last layer's is not. */
+export const AlarmSpec = z.strictObject({
+  explodingGradNorm: finite.check(z.gt(0)).default(1e3),
+  vanishingGradNorm: finite.check(z.gt(0)).default(1e-7),
+  /** Pause training when an alarm fires (NaN/Inf always pauses). */
+  pause: z.boolean().default(true),
+})
+
+const STOP_DEFAULT = { maxEpochs: null, maxSteps: null, targetLoss: null, earlyStopping: null }
+const ALARM_DEFAULT = { explodingGradNorm: 1e3, vanishingGradNorm: 1e-7, pause: true }
+/** Regularisation strength: λ₁·Σ|w| and λ₂·Σw² over weights (not biases), added to the loss. */
+const penalty = finite.check(z.gte(0), z.lte(10))
+/** Global gradient-norm clipping threshold (PyTorch's clip_grad_norm_), or null for none. */
+const clipNorm = finite.check(z.gt(0), z.lte(1e6)).nullable()
+/** A speed limit for watching training slowly, or null for full speed. */
+const maxStepsPerSecond = finite.check(z.gt(0), z.lte(1e6)).nullable()
 
 export const TrainSpec = z.strictObject({
   batchSize: z.number().int().min(1).max(LIMITS.maxBatchSize).default(32),
   /** Evaluate test loss and accuracy every this many steps. */
   evalEvery: z.number().int().min(1).max(100_000).default(50),
   seed: seed.default(0),
+  schedule: ScheduleSpec.default({ type: 'constant', warmupSteps: 0 }),
+  l1: penalty.default(0),
+  l2: penalty.default(0),
+  clipNorm: clipNorm.default(null),
+  stop: StopSpec.default(STOP_DEFAULT),
+  alarms: AlarmSpec.default(ALARM_DEFAULT),
+  maxStepsPerSecond: maxStepsPerSecond.default(null),
 })
 
 export const SessionSpec = z.strictObject({
   model: ModelSpec,
   data: DataSpec,
   optimizer: OptimizerSpec,
-  train: TrainSpec.default({ batchSize: 32, evalEvery: 50, seed: 0 }),
+  train: TrainSpec.default({ batchSize: 32, evalEvery: 50, seed: 0, schedule: { type: 'constant', warmupSteps: 0 }, l1: 0, l2: 0, clipNorm: null, stop: STOP_DEFAULT, alarms: ALARM_DEFAULT, maxStepsPerSecond: null }),
   backend: z.enum(BACKEND_CHOICES).default('auto'),
 })
 
@@ -100,20 +148,12 @@ export const BackendInfo = z.strictObject({ name: z.enum(['cpu', 'webgpu']), rea
 
 export const HelloResult = z.strictObject({
   protocolVersion: z.number().int(),
-  generators: z.array(z.strictObject({ name: z.enum(GENERATOR_NAMES), label: z.string(), task: z.enum(['binary', 'multiclass', 'regression']), description: z.string() })),
+  generators: z.array(z.strictObject({ name: z.enum(GENERATOR_NAMES), label: z.string(), task: z.enum(TASKS), description: z.string() })),
+  /** The bundled real datasets: name, a label, task, size and attribution. */
+  datasets: z.array(z.strictObject({ name: z.enum(BUNDLED_DATASETS), label: z.string(), task: z.enum(TASKS), rows: z.number().int(), features: z.number().int(), classes: z.number().int(), description: z.string() })),
   activations: z.array(z.enum(ACTIVATION_NAMES)),
   initializers: z.array(z.enum(INIT_NAMES)),
   limits: z.strictObject({ maxHiddenLayers: z.number(), maxWidth: z.number(), maxSamples: z.number(), maxBatchSize: z.number(), maxStepsPerRequest: z.number(), maxSessions: z.number() }),
-})
-
-export const DatasetPreview = z.strictObject({
-  task: z.enum(['binary', 'multiclass', 'regression']),
-  nClasses: z.number().int(),
-  /** Raw 2-D points (x1, x2) interleaved, before featurisation, for the scatter preview. */
-  points: z.array(z.number()),
-  labels: z.array(z.number()),
-  trainCount: z.number().int(),
-  testCount: z.number().int(),
 })
 
 export const LayerInfo = z.strictObject({ name: z.string(), inFeatures: z.number().int(), outFeatures: z.number().int(), activation: z.enum(ACTIVATION_NAMES) })
@@ -134,9 +174,14 @@ export const SessionInfo = z.strictObject({
   paramCount: z.number().int(),
   layers: z.array(LayerInfo),
   loss: z.enum(['mse', 'softmaxCrossEntropy', 'bceWithLogits', 'hinge']),
-  task: z.enum(['binary', 'multiclass', 'regression']),
+  task: z.enum(TASKS),
   inputFeatures: z.number().int(),
   outputSize: z.number().int(),
+  /** The model's input columns (after featurisation) and, for classification, the class names. */
+  featureNames: z.array(z.string()),
+  classNames: z.array(z.string()).nullable(),
+  /** Whether the raw inputs are 2-D (a decision boundary can be drawn). */
+  planar: z.boolean(),
   /** The run this session records into (null when the data directory cannot be written). */
   runId: RunId.nullable().optional(),
 })
@@ -148,6 +193,10 @@ export const LayerStats = z.strictObject({
   weightNorm: z.number(),
   /** lr·‖g‖/‖w‖: how big a step is relative to the weights (healthy near 1e-3). */
   updateRatio: z.number(),
+  /** relu/leakyRelu layers: fraction of units that are ≤ 0 for every row of the sampled batch; else null. */
+  deadFraction: z.number().nullable(),
+  /** tanh/sigmoid layers: fraction of unit activations in the flat tails (|tanh| > 0.99, sigmoid < 0.01 or > 0.99); else null. */
+  saturatedFraction: z.number().nullable(),
 })
 
 export const MetricsBatch = z.strictObject({
@@ -160,6 +209,8 @@ export const MetricsBatch = z.strictObject({
   /** Per-layer statistics, sampled (at most one sample per batch), layers in model order. */
   layers: z.array(z.strictObject({ step: z.number().int(), stats: z.array(LayerStats) })),
   stepsPerSecond: z.number(),
+  /** The learning rate in effect at the batch's last step (after the schedule). */
+  lr: z.number(),
 })
 
 // ---------------------------------------------------------------------------------------------
@@ -182,6 +233,13 @@ export const REQUESTS = {
       optimizer: OptimizerPatch.optional(),
       batchSize: z.number().int().min(1).max(LIMITS.maxBatchSize).optional(),
       evalEvery: z.number().int().min(1).max(100_000).optional(),
+      schedule: ScheduleSpec.optional(),
+      l1: penalty.optional(),
+      l2: penalty.optional(),
+      clipNorm: clipNorm.optional(),
+      stop: StopSpec.optional(),
+      alarms: AlarmSpec.optional(),
+      maxStepsPerSecond: maxStepsPerSecond.optional(),
     }),
     result: SessionState,
   },
@@ -192,6 +250,10 @@ export const REQUESTS = {
   ...INSPECT_REQUESTS,
   // Runs on disk: list, rename, tag, delete/restore, reopen (resume, time travel), export, import.
   ...RUNS_REQUESTS,
+  // The user's own files (CSV, IDX), uploaded in chunks and stored by content id.
+  ...DATA_REQUESTS,
+  // The studio's inspection panels: histograms, decision boundary, predicted vs actual.
+  ...STUDIO_REQUESTS,
 } as const
 
 export type RequestKind = keyof typeof REQUESTS
@@ -207,6 +269,7 @@ export const EVENTS = {
   'session.state': SessionState,
   /** The engine host stopped (crash) or was restarted; sessions it held are gone. */
   'host.status': z.strictObject({ status: z.enum(['restarted', 'crashed']), message: z.string() }),
+  ...STUDIO_EVENTS,
 } as const
 export type EventKind = keyof typeof EVENTS
 export type EventPayload<K extends EventKind> = z.output<(typeof EVENTS)[K]>

@@ -26,7 +26,8 @@ import { evaluateScalar } from './inspect-scalar'
 import { runsHandlers, startRun, type RunsHost } from './runs/handlers'
 import type { RecorderOptions } from './runs/recorder'
 import { RunStore } from './runs/store'
-import { generateSplit, type SessionSpecOut } from './setup'
+import { generateSplit } from './data-source'
+import type { SessionSpecOut } from './setup'
 import { TrainingSession } from './session'
 
 export interface EngineHostOptions {
@@ -207,6 +208,13 @@ export class EngineHost {
 
     // Runs on disk (runs/handlers.ts).
     ...runsHandlers(() => this.runs),
+
+    // TODO(this session, being implemented): files (datasets/), studio inspection (inspect-studio.ts).
+    'files.upload': () => notYet('files.upload'),
+    'files.info': () => notYet('files.info'),
+    'session.histograms': () => notYet('session.histograms'),
+    'session.boundary': () => notYet('session.boundary'),
+    'session.predictions': () => notYet('session.predictions'),
   }
 
   /** Make sure the loop runs while any session is running. */
@@ -250,4 +258,8 @@ export class EngineHost {
       console.error('engine host: could not emit an event:', e)
     }
   }
+}
+
+function notYet(kind: string): never {
+  throw new HostError('internal', `${kind} is not implemented yet`)
 }

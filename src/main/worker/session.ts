@@ -13,7 +13,8 @@ import { HostError } from './errors'
 import { MetricsCollector, type MetricsBatch } from './metrics'
 import { applyCheckpoint, type Checkpoint } from './runs/checkpoint'
 import type { RunRecorder } from './runs/recorder'
-import { patchOptimizerSpec, planLoss, prepareData, type SessionSpecOut } from './setup'
+import { prepareData } from './data-source'
+import { patchOptimizerSpec, planLoss, type SessionSpecOut } from './setup'
 import { Trainer } from './trainer'
 
 export type SessionState = EventPayload<'session.state'>

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { add, mean, mul, softmaxCrossEntropy, sqrt, sum, tanh } from '../../engine'
 import { SessionSpec } from '../../shared/protocol'
-import { planLoss, prepareData, type LossPlan, type SessionSpecOut } from './setup'
+import { prepareData } from './data-source'
+import { planLoss, type LossPlan, type SessionSpecOut } from './setup'
 import { Trainer } from './trainer'
 import { spec as specInput } from './test-helpers'
 

@@ -12,7 +12,7 @@ import { metricsCsv } from './metrics-csv'
 import { loadExportModel, type ExportModel, type SessionSpecOut } from './model'
 import { onnxModel } from './onnx'
 import { modelPy, trainPy } from './pytorch'
-import { prepareData } from '../setup'
+import { prepareData } from '../data-source'
 import { architectureJson, torchSafetensors } from './torch-weights'
 
 export type ExportFormat = (typeof EXPORT_FORMATS)[number]
