@@ -1,6 +1,7 @@
 // `npx tsx bench/matmul-micro.ts`: the CPU backend's matmul alone, at the shapes the bench's
 // MLPs run (forward and both backward products) and square sizes; GFLOP/s, median of 5.
-import { cpuBackend } from '../src/engine/backends/cpu/index.js'
+// `--small` times the small net's shapes; BPS_CPU_MATMUL=ts times the TS kernel instead.
+import { cpuBackend, cpuMatmulKernel } from '../src/engine/backends/cpu/index.js'
 import type { MatmulArgs } from '../src/engine/backends/backend.js'
 
 const small: [string, number, number, number, boolean, boolean][] = [
@@ -20,6 +21,7 @@ const cases: [string, number, number, number, boolean, boolean][] = process.argv
   ['square 256', 256, 256, 256, false, false],
   ['square 1024', 1024, 1024, 1024, false, false],
 ]
+console.log(`float32 matmul kernel: ${cpuMatmulKernel().kernel}`)
 for (const [name, m, k, n, tA, tB] of cases) {
   const a = new Float32Array(m * k).map(() => Math.random() - 0.5)
   const b = new Float32Array(k * n).map(() => Math.random() - 0.5)

@@ -1,12 +1,18 @@
 // `npm run bench`: our engine against TensorFlow.js (cpu, wasm) and PyTorch (1 thread), and our
 // WebGPU backend against TensorFlow.js's on the same adapter, printed side by side and saved to
-// out/bench-latest.json. A script, not a test: numbers, no pass/fail.
+// out/bench-latest.json; then memory flatness over 10,000 training steps and the studio's training
+// loop (EngineHost session, metrics streaming) against the bare engine loop. A script, not a test:
+// numbers, no pass/fail.
 // `npm run bench -- --quick` shrinks the time budgets to check the script end to end;
 // `--skip-webgpu` / `--webgpu-only` choose the column groups.
 import { mkdirSync, writeFileSync } from 'node:fs'
-import { cpus } from 'node:os'
+import { register } from 'node:module'
+import { cpus, loadavg } from 'node:os'
 import { MLPS, MATMUL_SIZES, type ColumnResult, type TimingOptions } from './common.js'
+import { benchMemory, type MemoryResult } from './memory.js'
 import { benchOurs } from './ours.js'
+import { cpuMatmulKernel, setCpuMatmulKernel } from '../src/engine/backends/cpu/index.js'
+import type { StudioResult } from './studio.js'
 import { benchTfjs, tfjsVersion } from './tfjs.js'
 import { benchTorch } from './torch.js'
 import { setupWebGpu } from './webgpu.js'
@@ -29,6 +35,7 @@ const progress = (msg: string): void => void process.stderr.write(`… ${msg}\n`
 
 /** Ratios printed: each of our columns over each peer on the same hardware. */
 const RATIOS: [string, string][] = [
+  ['ours', 'ours-ts'],
   ['ours', 'tfjs-cpu'],
   ['ours', 'tfjs-wasm'],
   ['ours', 'torch-1t'],
@@ -39,9 +46,19 @@ async function main(): Promise<void> {
   const t0 = performance.now()
   const columns: Column[] = []
   let torch: ReturnType<typeof benchTorch> | null = null
+  const load0 = loadavg()[0]
+  let memory: MemoryResult[] = []
+  let studio: StudioResult | null = null
+  const kernel = cpuMatmulKernel()
   if (cpuColumns) {
-    progress('ours (cpu backend)')
-    columns.push({ key: 'ours', result: await benchOurs(timing) })
+    progress(`ours (cpu backend, float32 matmul: ${kernel.kernel})`)
+    columns.push({ key: 'ours', result: await benchOurs(timing), note: `float32 matmul kernel ${kernel.kernel} (${kernel.reason})` })
+    if (kernel.kernel !== 'ts') {
+      progress('ours (cpu backend, TS matmul kernel)')
+      setCpuMatmulKernel('ts')
+      columns.push({ key: 'ours-ts', result: await benchOurs(timing), note: 'the pure-TS matmul kernel (the fallback where WebAssembly SIMD is unavailable)' })
+      setCpuMatmulKernel(kernel.choice)
+    }
     for (const backend of ['cpu', 'wasm'] as const) {
       progress(`tfjs ${backend}`)
       const r = await benchTfjs(backend, timing)
@@ -52,6 +69,15 @@ async function main(): Promise<void> {
     columns.push('skipped' in torch
       ? { key: 'torch-1t', result: null, note: torch.skipped }
       : { key: 'torch-1t', result: torch.result, note: blasNote(torch.blas) })
+  }
+  if (cpuColumns) {
+    progress('memory flatness')
+    memory = [await benchMemory(MLPS[0], quick ? [100, 1000] : [1000, 10_000]), await benchMemory(MLPS[1], quick ? [20, 100] : [200, 2000])]
+    progress('studio loop vs bare loop')
+    // The host imports its bundled CSVs with Vite's `?raw`; this hook gives tsx the same.
+    register('./raw-loader.mjs', import.meta.url)
+    const { benchStudio } = await import('./studio.js')
+    studio = await benchStudio(quick ? 1500 : 10_000)
   }
   let gpuAdapter: string | null = null
   if (gpuColumns) {
@@ -74,13 +100,16 @@ async function main(): Promise<void> {
   const machine = {
     cpu: cpus()[0]?.model ?? 'unknown',
     cores: cpus().length,
+    loadAverage1mAtStart: load0,
+    loadAverage1mAtEnd: loadavg()[0],
+    float32Matmul: kernel.kernel,
     node: process.version,
     tfjs: tfjsVersion,
     torch: !torch || 'skipped' in torch ? null : torch.version,
     torchBlas: !torch || 'skipped' in torch ? null : torch.blas,
     webgpuAdapter: gpuAdapter,
   }
-  console.log(`\nMachine: ${machine.cpu}, ${machine.cores} cores · Node ${machine.node} · tfjs ${machine.tfjs} · torch ${machine.torch ?? 'n/a'} · WebGPU adapter ${gpuAdapter ?? 'n/a'}`)
+  console.log(`\nMachine: ${machine.cpu}, ${machine.cores} cores (load average ${load0.toFixed(2)} at start, ${machine.loadAverage1mAtEnd.toFixed(2)} at end) · Node ${machine.node} · tfjs ${machine.tfjs} · torch ${machine.torch ?? 'n/a'} · WebGPU adapter ${gpuAdapter ?? 'n/a'}`)
   console.log(`Timing: median of ${timing.repeats} repeats, ~${timing.budgetMs} ms per figure after warm-up${quick ? ' (--quick: rough figures)' : ''}`)
 
   printTable('Training steps/s (forward + softmax CE + backward + SGD step), float32', 'net', MLPS.map((s) => s.name), columns,
@@ -90,11 +119,13 @@ async function main(): Promise<void> {
   printTable('Matmul GFLOP/s (2·n³ flops), float32, [n,n]·[n,n]', 'n', MATMUL_SIZES.map(String), columns,
     (r, i) => ((r.matmul[i]?.perSec ?? NaN) * 2 * MATMUL_SIZES[i] ** 3) / 1e9)
   for (const c of columns) if (c.note) console.log(`Note (${c.key}): ${c.note}`)
+  if (memory.length) printMemory(memory)
+  if (studio) printStudio(studio)
 
   const elapsed = (performance.now() - t0) / 1000
   console.log(`\nTotal ${elapsed.toFixed(0)} s`)
   mkdirSync('out', { recursive: true })
-  const json = { date: new Date().toISOString(), quick, machine, timing, mlps: MLPS, matmulSizes: MATMUL_SIZES, columns }
+  const json = { date: new Date().toISOString(), quick, machine, timing, mlps: MLPS, matmulSizes: MATMUL_SIZES, columns, memory, studio }
   writeFileSync('out/bench-latest.json', JSON.stringify(json, null, 2) + '\n')
   console.log('Results written to out/bench-latest.json')
 }
@@ -116,6 +147,25 @@ function printTable(title: string, rowHead: string, rows: string[], columns: Col
   console.log(`\n${title}`)
   console.log(line(head))
   for (const r of body) console.log(line(r))
+}
+
+function printMemory(results: MemoryResult[]): void {
+  const mb = (b: number): string => `${(b / 2 ** 20).toFixed(2)} MB`
+  console.log('\nMemory after a full GC while training (SGD, fixed batch): heap used / ArrayBuffer bytes')
+  for (const r of results) {
+    const cells = r.readings.map((m) => `step ${m.step}: ${mb(m.heapUsed)} / ${mb(m.arrayBuffers)}`)
+    console.log(`  ${r.net}: ${cells.join(' → ')}  (last/first: heap ${r.heapRatio.toFixed(3)}×, ArrayBuffers ${r.arrayBufferRatio.toFixed(3)}×)`)
+  }
+}
+
+function printStudio(r: StudioResult): void {
+  console.log('\nStudio loop vs bare engine loop, 784-256-128-10 relu, batch 128, SGD (steps/s, medians of interleaved rounds)')
+  console.log(`  studio (EngineHost session, metrics streamed as JSON, eval every 50 steps): ${fmt(r.studio)}`)
+  console.log(`  bare loop: ${fmt(r.bare)}   studio/bare: ${r.ratio.toFixed(2)}×`)
+  console.log(`  bare + the trainer's weight snapshot: ${fmt(r.bareSnapshot)} (${(r.bareSnapshot / r.bare).toFixed(2)}×)` +
+    ` · + its non-finite scan (TypedArray.find): ${fmt(r.bareSnapshotScan)} (${(r.bareSnapshotScan / r.bare).toFixed(2)}×)` +
+    ` · + the scan as a plain loop: ${fmt(r.bareSnapshotLoopScan)} (${(r.bareSnapshotLoopScan / r.bare).toFixed(2)}×)`)
+  console.log(`  events: ${r.eventsPerSecond.toFixed(1)}/s, ${(r.eventBytesPerSecond / 1024).toFixed(1)} KiB/s of JSON`)
 }
 
 /** Debian builds torch on the system BLAS; the reference one makes its matmuls several times slower. */

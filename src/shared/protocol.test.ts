@@ -248,8 +248,9 @@ describe('parseReply and parseEvent', () => {
       trainLoss: [0.7, 0.6],
       epoch: 0,
       evals: [{ step: 0, trainLoss: 0.7, testLoss: 0.71, trainAccuracy: 0.5, testAccuracy: null }],
-      layers: [{ step: 1, stats: [{ gradNorm: 1, meanAbsGrad: 0.1, maxAbsGrad: 0.5, weightNorm: 2, updateRatio: 0.05 }] }],
+      layers: [{ step: 1, stats: [{ gradNorm: 1, meanAbsGrad: 0.1, maxAbsGrad: 0.5, weightNorm: 2, updateRatio: 0.05, deadFraction: 0.25, saturatedFraction: null }] }],
       stepsPerSecond: 1000,
+      lr: 0.01,
     }
     expect(parseEvent(eventMessage('train.metrics', metrics))).toEqual({ ok: true, value: { event: 'train.metrics', payload: metrics } })
     expect(parseEvent(eventMessage('session.state', state as never)).ok).toBe(true)

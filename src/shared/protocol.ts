@@ -101,8 +101,10 @@ export const StopSpec = z.strictObject({
   earlyStopping: z.strictObject({ patience: z.number().int().min(1).max(10_000), minDelta: finite.check(z.gte(0)).default(0) }).nullable().default(null),
 })
 
-/** Gradient alarms. Exploding: a layer's gradient norm above explodingGradNorm. Vanishing: the
- *  first layer's gradient norm below vanishingGradNorm while the last layer's is not. */
+/** Gradient alarms, checked on every step's weight gradients (after clipping). Exploding: a layer's
+ *  gradient norm above explodingGradNorm (with pause, that step's update is not applied). Vanishing:
+ *  the first layer's gradient norm below vanishingGradNorm while the last layer's is not, for
+ *  several steps in a row (once per run until reset). */
 export const AlarmSpec = z.strictObject({
   explodingGradNorm: finite.check(z.gt(0)).default(1e3),
   vanishingGradNorm: finite.check(z.gt(0)).default(1e-7),
@@ -112,7 +114,8 @@ export const AlarmSpec = z.strictObject({
 
 const STOP_DEFAULT = { maxEpochs: null, maxSteps: null, targetLoss: null, earlyStopping: null }
 const ALARM_DEFAULT = { explodingGradNorm: 1e3, vanishingGradNorm: 1e-7, pause: true }
-/** Regularisation strength: λ₁·Σ|w| and λ₂·Σw² over weights (not biases), added to the loss. */
+/** Regularisation strength: λ₁·Σ|w| and λ₂·Σw² over weights (not biases), added to the training
+ *  objective. Reported losses (train and test) are the data loss without it, so they compare. */
 const penalty = finite.check(z.gte(0), z.lte(10))
 /** Global gradient-norm clipping threshold (PyTorch's clip_grad_norm_), or null for none. */
 const clipNorm = finite.check(z.gt(0), z.lte(1e6)).nullable()
@@ -201,7 +204,7 @@ export const LayerStats = z.strictObject({
 
 export const MetricsBatch = z.strictObject({
   sessionId,
-  /** Every training step since the last batch: step numbers and their minibatch losses. */
+  /** Every training step since the last batch: step numbers and their minibatch (data) losses. */
   steps: z.array(z.number().int()),
   trainLoss: z.array(z.number()),
   epoch: z.number().int(),

@@ -1,5 +1,5 @@
 // Public surface of the data layer: datasets as typed arrays, generators, batching, features and
-// IDX (MNIST-format) import.
+// IDX (MNIST-format) and CSV import.
 
 export type { Dataset, SplitOptions, Task } from './dataset.js'
 export { classCounts, isClassification, subset, trainTestSplit, validateDataset } from './dataset.js'
@@ -27,3 +27,5 @@ export {
 } from './features.js'
 export type { IdxArray, IdxData, IdxDatasetOptions, IdxDtype } from './idx.js'
 export { IDX_TYPES, idxDataset, MAX_IDX_CLASSES, MAX_IDX_ELEMENTS, parseIdx } from './idx.js'
+export type { CsvColumnInfo, CsvDatasetOptions, CsvLimits, CsvTable } from './csv.js'
+export { AUTO_CLASS_MAX, csvDataset, csvNumber, describeColumns, DISTINCT_CAP, MAX_CSV_CLASSES, MAX_ONE_HOT, parseCsv } from './csv.js'

@@ -111,7 +111,7 @@ describe('engine host: bad messages get typed errors and change nothing', () => 
     await ok('session.create', spec({ optimizer: { type: 'sgd', lr: 0.01 } }))
     await ok('session.create', spec({ optimizer: { type: 'rmsprop', lr: 0.01 } }))
     const e = await fail('session.update', { sessionId: 's1', optimizer: { lr: 0.5, momentum: 0.9 }, batchSize: 64 })
-    expect(e).toEqual({ code: 'invalid_payload', message: 'session.update: momentum does not apply to adam (its live settings: lr, beta1, beta2, weightDecay)' })
+    expect(e).toEqual({ code: 'invalid_payload', message: 'session.update: momentum does not apply to adam (its live settings: lr, beta1, beta2, eps, weightDecay)' })
     expect((await fail('session.update', { sessionId: 's2', optimizer: { beta1: 0.8, alpha: 0.9 } })).message).toMatch(/beta1, alpha do not apply to sgd/)
     expect((await fail('session.update', { sessionId: 's3', optimizer: { beta2: 0.9 } })).message).toMatch(/beta2 does not apply to rmsprop/)
     const s1 = current!.host['sessions'].get('s1')!

@@ -58,7 +58,19 @@ describe('engine host: session lifecycle', () => {
       { name: 'layers.1', inFeatures: 8, outFeatures: 4, activation: 'relu' },
       { name: 'layers.2', inFeatures: 4, outFeatures: 2, activation: 'linear' },
     ])
-    expect(info.spec.train).toEqual({ batchSize: 16, evalEvery: 50, seed: 1 })
+    expect(info.spec.train).toEqual({
+      batchSize: 16,
+      evalEvery: 50,
+      seed: 1,
+      schedule: { type: 'constant', warmupSteps: 0 },
+      l1: 0,
+      l2: 0,
+      clipNorm: null,
+      stop: { maxEpochs: null, maxSteps: null, targetLoss: null, earlyStopping: null },
+      alarms: { explodingGradNorm: 1e3, vanishingGradNorm: 1e-7, pause: true },
+      maxStepsPerSecond: null,
+    })
+    expect(info).toMatchObject({ featureNames: ['x1', 'x2'], classNames: ['class 0', 'class 1'], planar: true })
     expect(parseReply('session.create', { v: 1, id: 0, ok: true, result: info }).ok).toBe(true)
 
     expect((await ok('session.start', { sessionId: 's1' })).status).toBe('running')
@@ -219,7 +231,9 @@ describe('engine host: metrics', () => {
 describe('engine host: NaN and Inf', () => {
   it('a diverging run pauses with the step named, keeps finite weights; other sessions go on', async () => {
     const { ok, of } = make()
-    await ok('session.create', spec({ data: { generator: 'reg-plane', n: 200, features: ['x1', 'x2', 'x1sq', 'x2sq'] }, model: { hidden: [8], activation: 'linear' }, optimizer: { type: 'sgd', lr: 10 } }))
+    // The exploding alarm is set out of reach, so the NaN/Inf guard is what stops this run.
+    const train = { batchSize: 16, seed: 1, alarms: { explodingGradNorm: 1e300 } }
+    await ok('session.create', spec({ data: { generator: 'reg-plane', n: 200, features: ['x1', 'x2', 'x1sq', 'x2sq'] }, model: { hidden: [8], activation: 'linear' }, optimizer: { type: 'sgd', lr: 10 }, train }))
     await ok('session.create', spec())
     await ok('session.start', { sessionId: 's2' })
     await ok('session.start', { sessionId: 's1' })
@@ -227,6 +241,10 @@ describe('engine host: NaN and Inf', () => {
     const [bad] = of('session.state', 's1').filter((s) => s.status === 'paused')
     expect(bad).toBeDefined()
     expect(bad.message).toMatch(new RegExp(`^step ${bad.step + 1}: .*; training paused\\. Lower the learning rate or reset\\.$`))
+    const alarms = of('train.alarm', 's1')
+    expect(alarms).toHaveLength(1)
+    expect(alarms[0]).toMatchObject({ step: bad.step + 1, message: bad.message, paused: true })
+    expect(['nan', 'inf']).toContain(alarms[0].kind)
     const session = current!.host['sessions'].get('s1')!
     for (const p of session.trainer.model.parameters()) expect(Array.from(p.dataSync()).every(Number.isFinite)).toBe(true)
     const good = await ok('session.pause', { sessionId: 's2' })

@@ -1,7 +1,9 @@
 // The engine host: validates every request against the protocol, dispatches it, and runs the
 // training loop for all sessions in one thread. Running sessions take turns (round robin), each
 // training for one time slice before the loop yields (setImmediate), so a pause or any other
-// request waits at most one slice. `handle` never throws: every failure is a typed error reply.
+// request waits at most one slice. A session paced by maxStepsPerSecond is skipped until it is due;
+// when no running session is due the loop sleeps (a timer) instead of spinning.
+// `handle` never throws: every failure is a typed error reply.
 import { performance } from 'node:perf_hooks'
 import { data, nn, setBackend, type BackendInfo } from '../../engine'
 import {
@@ -23,10 +25,13 @@ import { HostError, toProtocolError } from './errors'
 import { gradcheckOf, graphOf } from './inspect-model'
 import { networkOf, neuronMapOf } from './inspect-network'
 import { evaluateScalar } from './inspect-scalar'
+import { boundaryOf, histogramsOf, predictionsOf } from './inspect-studio'
 import { runsHandlers, startRun, type RunsHost } from './runs/handlers'
 import type { RecorderOptions } from './runs/recorder'
 import { RunStore } from './runs/store'
-import { generateSplit } from './data-source'
+import { previewData } from './data-source'
+import { listBundled } from './datasets/bundled'
+import { filesHost, type FilesHost } from './datasets/handlers'
 import type { SessionSpecOut } from './setup'
 import { TrainingSession } from './session'
 
@@ -72,10 +77,14 @@ export class EngineHost {
   private nextId = 1
   private cursor = 0
   private timer: NodeJS.Immediate | null = null
+  /** The loop's sleep while every running session waits for its paced next step. */
+  private wake: NodeJS.Timeout | null = null
   private disposed = false
   private readonly flushMs: number
   private readonly sliceMs: number
   private readonly runs: RunsHost
+  /** Uploaded files (in <dataDir>/files, or in memory without a data directory). */
+  private readonly files: FilesHost
 
   constructor(
     private readonly emit: (msg: EventMessage) => void,
@@ -91,6 +100,7 @@ export class EngineHost {
       createSession: (spec, backend) => this.createSession(spec, backend),
       disposeSession: (id) => this.disposeSession(id),
     }
+    this.files = filesHost(options.dataDir)
   }
 
   async handle(raw: unknown): Promise<ReplyMessage> {
@@ -115,7 +125,9 @@ export class EngineHost {
   dispose(): void {
     this.disposed = true
     if (this.timer) clearImmediate(this.timer)
+    if (this.wake) clearTimeout(this.wake)
     this.timer = null
+    this.wake = null
     for (const s of this.sessions.values()) s.dispose()
     this.sessions.clear()
   }
@@ -133,6 +145,7 @@ export class EngineHost {
       const session = new TrainingSession(id, structuredClone(spec), backend, {
         emitState: (state) => this.post(eventMessage('session.state', state)),
         emitMetrics: (batch) => this.post(eventMessage('train.metrics', batch)),
+        emitAlarm: (alarm) => this.post(eventMessage('train.alarm', alarm)),
         now: () => performance.now(),
       })
       this.nextId++
@@ -158,23 +171,13 @@ export class EngineHost {
     'host.hello': () => ({
       protocolVersion: PROTOCOL_VERSION,
       generators: data.listGenerators().map(({ name, label, task, description }) => ({ name, label, task, description })),
+      datasets: listBundled(),
       activations: nn.ACTIVATIONS.filter((a) => ACTIVATION_NAMES.includes(a)),
       initializers: nn.INITIALIZERS.filter((i) => INIT_NAMES.includes(i)),
       limits: { ...LIMITS },
     }),
 
-    'dataset.preview': (spec) => {
-      const { raw, train, test } = generateSplit(spec)
-      // Rows come out of the generator shuffled, so taking every k-th row is an unbiased sample.
-      const stride = Math.ceil(raw.n / PREVIEW_MAX_POINTS)
-      const points: number[] = []
-      const labels: number[] = []
-      for (let i = 0; i < raw.n; i += stride) {
-        points.push(raw.x[i * raw.nFeatures], raw.x[i * raw.nFeatures + 1])
-        labels.push(raw.y[i])
-      }
-      return { task: raw.task, nClasses: raw.nClasses, points, labels, trainCount: train.n, testCount: test.n }
-    },
+    'dataset.preview': (spec) => previewData(spec, PREVIEW_MAX_POINTS, this.files.store),
 
     'session.create': async (spec) => {
       const session = await this.createSession(spec, spec.backend)
@@ -209,22 +212,30 @@ export class EngineHost {
     // Runs on disk (runs/handlers.ts).
     ...runsHandlers(() => this.runs),
 
-    // TODO(this session, being implemented): files (datasets/), studio inspection (inspect-studio.ts).
-    'files.upload': () => notYet('files.upload'),
-    'files.info': () => notYet('files.info'),
-    'session.histograms': () => notYet('session.histograms'),
-    'session.boundary': () => notYet('session.boundary'),
-    'session.predictions': () => notYet('session.predictions'),
+    // The user's files (datasets/handlers.ts).
+    'files.upload': (p) => this.files.handlers['files.upload'](p),
+    'files.info': (p) => this.files.handlers['files.info'](p),
+
+    // The studio's inspection panels (inspect-studio.ts): read-only like the ones above.
+    'session.histograms': ({ sessionId, bins, range }) => histogramsOf(this.session(sessionId), bins, range),
+    'session.boundary': ({ sessionId, resolution }) => boundaryOf(this.session(sessionId), resolution),
+    'session.predictions': ({ sessionId, split, max }) => predictionsOf(this.session(sessionId), split, max),
   }
 
-  /** Make sure the loop runs while any session is running. */
+  /** Make sure the loop runs while any session is running: now if one is due, else when one will be. */
   private schedule(): void {
     if (this.timer || this.disposed) return
-    for (const s of this.sessions.values()) {
-      if (s.status === 'running') {
-        this.timer = setImmediate(() => this.tick())
-        return
-      }
+    if (this.wake) clearTimeout(this.wake)
+    this.wake = null
+    const now = performance.now()
+    let next = Infinity
+    for (const s of this.sessions.values()) if (s.status === 'running') next = Math.min(next, s.wakeAt(this.flushMs))
+    if (next <= now) this.timer = setImmediate(() => this.tick())
+    else if (next < Infinity) {
+      this.wake = setTimeout(() => {
+        this.wake = null
+        this.schedule()
+      }, Math.ceil(next - now))
     }
   }
 
@@ -235,9 +246,9 @@ export class EngineHost {
       const list = [...this.sessions.values()]
       for (let k = 0; k < list.length; k++) {
         const s = list[(this.cursor + k) % list.length]
-        if (s.status !== 'running') continue
-        this.cursor = (this.cursor + k + 1) % list.length
         const now = performance.now()
+        if (s.status !== 'running' || s.nextStepAt() > now) continue
+        this.cursor = (this.cursor + k + 1) % list.length
         s.runSlice(Math.min(now + this.sliceMs, s.metrics.lastFlushAt + this.flushMs))
         break
       }

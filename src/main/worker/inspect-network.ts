@@ -100,7 +100,7 @@ export function networkOf(session: TrainingSession, maxEdgesPerLayer: number): N
  * loss reads: P(class) for softmax cross-entropy, P(class 1) for BCE, the raw output otherwise.
  */
 export function neuronMapOf(session: TrainingSession, layer: number, neuron: number, resolution: number): NeuronMapResult {
-  const { trainer, spec } = session
+  const { trainer } = session
   const model = trainer.model
   const n = model.layers.length
   if (layer >= n) throw new HostError('invalid_payload', `session.neuronMap: layer ${layer} does not exist; the model has ${n} layers (0..${n - 1}, the last is the output)`)
@@ -121,8 +121,8 @@ export function neuronMapOf(session: TrainingSession, layer: number, neuron: num
       xy[k + 1] = yRange[1] - ((yRange[1] - yRange[0]) * row) / (r - 1) // top row is yMax
     }
   }
-  const features = data.featurizeRows(xy, spec.data.features)
-  const nFeatures = spec.data.features.length
+  const features = trainer.data.toModelInputs(xy, r * r)
+  const nFeatures = trainer.data.featureNames.length
   const w = model.layers[0].weight
   const values = noGrad(() => {
     const x = new Tensor(w.backend.fromArray(w.dtype === 'float64' ? Float64Array.from(features) : features), [r * r, nFeatures], w.backend)

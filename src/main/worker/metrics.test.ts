@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { mseLoss, nn, tensor, Tensor } from '../../engine'
-import { layerStats, MetricsCollector } from './metrics'
+import { deadFraction, layerStats, MetricsCollector, saturatedFraction } from './metrics'
 
 function set(t: Tensor, values: number[]): void {
   t.assign(tensor(values, { shape: t.shape }))
@@ -54,14 +54,41 @@ describe('layerStats', () => {
   })
 })
 
+describe('health fractions', () => {
+  it('dead: units ≤ 0 on every row of the batch', () => {
+    // 3 rows × 4 units: unit 0 always 0, unit 1 positive once, unit 2 always negative, unit 3 positive.
+    const h = new Float32Array([0, -1, -0.5, 2, 0, 0.1, -0.2, 3, 0, -2, -0.1, 1])
+    expect(deadFraction(h, 3, 4)).toBe(0.5)
+    expect(deadFraction(new Float32Array([1, 1]), 1, 2)).toBe(0)
+  })
+
+  it('saturated: tanh beyond ±0.99, sigmoid under 0.01 or over 0.99', () => {
+    expect(saturatedFraction(new Float64Array([0.995, -0.999, 0.5, 0.99]), 'tanh')).toBe(0.5)
+    expect(saturatedFraction(new Float64Array([0.005, 0.995, 0.5, 0.01, 0.99]), 'sigmoid')).toBe(0.4)
+  })
+
+  it('layerStats reports them per layer from the outputs, null where they do not apply', () => {
+    const model = new nn.MLP([2, 2, 2, 1], { activation: ['relu', 'tanh', 'linear'], seed: 1 })
+    mseLoss(model.forward(tensor([[1, 2]])), [1]).backward()
+    const outputs = { rows: 1, values: [new Float32Array([0, 1]), new Float32Array([0.999, 0.1]), new Float32Array([0.3])] }
+    const got = layerStats(model, 0.1, outputs)
+    expect(got.map((s) => [s.deadFraction, s.saturatedFraction])).toEqual([
+      [0.5, null],
+      [null, 0.5],
+      [null, null],
+    ])
+    expect(layerStats(model, 0.1).every((s) => s.deadFraction === null && s.saturatedFraction === null)).toBe(true)
+  })
+})
+
 describe('MetricsCollector', () => {
-  const stats = [{ gradNorm: 1, meanAbsGrad: 1, maxAbsGrad: 1, weightNorm: 1, updateRatio: 0.1 }]
+  const stats = [{ gradNorm: 1, meanAbsGrad: 1, maxAbsGrad: 1, weightNorm: 1, updateRatio: 0.1, deadFraction: null, saturatedFraction: null }]
 
   it('batches every step once, with at most one layer sample per batch', () => {
     const m = new MetricsCollector('s1', 0)
     expect(m.flush(10, 0, 0)).toBeNull()
     m.startWindow(0, 0)
-    for (let s = 1; s <= 5; s++) m.recordStep(s, 1 / s, m.layerSampleDue ? stats : null)
+    for (let s = 1; s <= 5; s++) m.recordStep(s, 1 / s, m.layerSampleDue ? stats : null, 0.01 * s)
     expect(m.layerSampleDue).toBe(false)
     m.recordEval({ step: 5, trainLoss: 0.2, testLoss: 0.3, trainAccuracy: 0.9, testAccuracy: 0.8 })
     const b = m.flush(50, 5, 0)!
@@ -70,8 +97,9 @@ describe('MetricsCollector', () => {
     expect(b.layers).toEqual([{ step: 1, stats }])
     expect(b.evals).toHaveLength(1)
     expect(b.stepsPerSecond).toBeCloseTo(100, 6) // 5 steps in 50 ms
+    expect(b.lr).toBe(0.05) // the rate of the batch's last step
     expect(m.layerSampleDue).toBe(true)
-    m.recordStep(6, 0.1, stats)
+    m.recordStep(6, 0.1, stats, 0.06)
     expect(m.flush(100, 6, 0)!.steps).toEqual([6])
     expect(m.lastFlushAt).toBe(100)
   })
@@ -82,12 +110,12 @@ describe('MetricsCollector', () => {
     let step = 0
     // 1000 steps/s for 2 s, then 100 steps/s: after a further 1.5 s the rate shows the new speed.
     for (let t = 50; t <= 2000; t += 50) {
-      for (let k = 0; k < 50; k++) m.recordStep(++step, 1, null)
+      for (let k = 0; k < 50; k++) m.recordStep(++step, 1, null, 0.1)
       m.flush(t, step, 0)
     }
     let last = 0
     for (let t = 2050; t <= 3500; t += 50) {
-      for (let k = 0; k < 5; k++) m.recordStep(++step, 1, null)
+      for (let k = 0; k < 5; k++) m.recordStep(++step, 1, null, 0.1)
       last = m.flush(t, step, 0)!.stepsPerSecond
     }
     expect(last).toBeCloseTo(100, 0)

@@ -15,23 +15,56 @@ export function view(t: Tensor): TypedArray {
   return read.call(t.backend, t.storage)
 }
 
+/** Each layer's outputs (after its activation) on the sampled batch: `rows` rows, row-major. */
+export interface LayerOutputs {
+  rows: number
+  values: TypedArray[]
+}
+
+/** Below this (sigmoid) or past ±this (tanh, sigmoid's upper tail) a unit's gradient is all but gone. */
+const TANH_SATURATED = 0.99
+const SIGMOID_LOW = 0.01
+const SIGMOID_HIGH = 0.99
+
+/** relu/leakyRelu: the fraction of units whose output is ≤ 0 on every row (dead for this batch). */
+export function deadFraction(h: TypedArray, rows: number, units: number): number {
+  let dead = 0
+  for (let j = 0; j < units; j++) {
+    let alive = false
+    for (let r = 0; r < rows && !alive; r++) alive = h[r * units + j] > 0
+    if (!alive) dead++
+  }
+  return units > 0 ? dead / units : 0
+}
+
+/** tanh/sigmoid: the fraction of all unit outputs of the batch that sit in a flat tail. */
+export function saturatedFraction(h: TypedArray, activation: 'tanh' | 'sigmoid'): number {
+  let n = 0
+  for (let k = 0; k < h.length; k++) {
+    const v = h[k]
+    if (activation === 'tanh' ? Math.abs(v) > TANH_SATURATED : v < SIGMOID_LOW || v > SIGMOID_HIGH) n++
+  }
+  return h.length > 0 ? n / h.length : 0
+}
+
 /**
  * Statistics of each layer's weight matrix and its gradient, taken after backward and before the
  * optimiser step. updateRatio is lr·‖g‖/‖W‖ (0 when ‖W‖ is 0, e.g. a zeros init, since the ratio is
- * undefined there and the protocol carries finite numbers only).
+ * undefined there and the protocol carries finite numbers only). Dead and saturated fractions come
+ * from the layers' outputs on the batch when given (null for activations they do not apply to).
  */
-export function layerStats(model: nn.MLP, lr: number): LayerStats[] {
-  return model.layers.map((layer) => {
+export function layerStats(model: nn.MLP, lr: number, outputs?: LayerOutputs): LayerStats[] {
+  return model.layers.map((layer, i) => {
     const w = view(layer.weight)
     const g = layer.weight.grad ? view(layer.weight.grad) : null
     let w2 = 0
-    for (let i = 0; i < w.length; i++) w2 += w[i] * w[i]
+    for (let k = 0; k < w.length; k++) w2 += w[k] * w[k]
     let g2 = 0
     let sumAbs = 0
     let maxAbs = 0
     if (g) {
-      for (let i = 0; i < g.length; i++) {
-        const v = g[i]
+      for (let k = 0; k < g.length; k++) {
+        const v = g[k]
         const a = Math.abs(v)
         g2 += v * v
         sumAbs += a
@@ -40,13 +73,44 @@ export function layerStats(model: nn.MLP, lr: number): LayerStats[] {
     }
     const gradNorm = Math.sqrt(g2)
     const weightNorm = Math.sqrt(w2)
+    const act = model.activations[i]
+    const h = outputs?.values[i]
     return {
       gradNorm,
       meanAbsGrad: g ? sumAbs / g.length : 0,
       maxAbsGrad: maxAbs,
       weightNorm,
       updateRatio: weightNorm > 0 ? (lr * gradNorm) / weightNorm : 0,
+      deadFraction: h && (act === 'relu' || act === 'leakyRelu') ? deadFraction(h, outputs.rows, layer.outFeatures) : null,
+      saturatedFraction: h && (act === 'tanh' || act === 'sigmoid') ? saturatedFraction(h, act) : null,
     }
+  })
+}
+
+/** One layer's gradient: the L2 norm over all its parameters, and of the weight and bias apart. */
+export interface LayerGradNorm {
+  layer: number
+  weight: number
+  bias: number
+}
+
+function sumSquares(t: Tensor | null | undefined): number {
+  if (!t) return 0
+  const g = view(t)
+  let s = 0
+  for (let k = 0; k < g.length; k++) s += g[k] * g[k]
+  return s
+}
+
+/**
+ * Each layer's gradient norms (0 without a gradient): the alarms check them every step. The bias
+ * counts too: a dead relu layer leaves only the next bias learning, and that can blow up alone.
+ */
+export function gradNorms(model: nn.MLP): LayerGradNorm[] {
+  return model.layers.map((l) => {
+    const w = sumSquares(l.weight.grad)
+    const b = sumSquares(l.bias?.grad)
+    return { layer: Math.sqrt(w + b), weight: Math.sqrt(w), bias: Math.sqrt(b) }
   })
 }
 
@@ -61,6 +125,8 @@ export class MetricsCollector {
   /** (time, step) at recent flushes, for stepsPerSecond. */
   private marks: { t: number; step: number }[] = []
   lastFlushAt: number
+  /** The learning rate of the latest step (after the schedule); batches report it. */
+  lr = 0
 
   constructor(
     readonly sessionId: string,
@@ -78,7 +144,8 @@ export class MetricsCollector {
     return this.steps.length > 0 || this.evals.length > 0
   }
 
-  recordStep(step: number, loss: number, stats: LayerStats[] | null): void {
+  recordStep(step: number, loss: number, stats: LayerStats[] | null, lr: number): void {
+    this.lr = lr
     this.steps.push(step)
     this.losses.push(loss)
     if (stats && this.layerSampleDue) this.layers.push({ step, stats })
@@ -123,6 +190,7 @@ export class MetricsCollector {
       evals: this.evals,
       layers: this.layers,
       stepsPerSecond: this.stepsPerSecond(now, step),
+      lr: this.lr,
     }
     this.steps = []
     this.losses = []

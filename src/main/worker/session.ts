@@ -7,14 +7,20 @@
 // of step k (1-based) is the loss that step k computed before its update; an evaluation at step k
 // measures the weights after k updates. Step 0 is evaluated once, when training first starts (and
 // again after a reset), then every evalEvery steps, so the test curve starts where training does.
+//
+// Stop conditions pause the session with a message saying why (step and epoch limits are checked
+// around every step, targetLoss and early stopping at evaluations); alarms go out as `train.alarm`
+// and pause it when alarms.pause is set (NaN/Inf always). maxStepsPerSecond paces the steps: the
+// host asks `nextStepAt` when the session is due instead of spinning.
 import type { BackendInfo } from '../../engine'
 import type { EventPayload, ParsedPayload, RequestResult } from '../../shared/protocol'
 import { HostError } from './errors'
 import { MetricsCollector, type MetricsBatch } from './metrics'
 import { applyCheckpoint, type Checkpoint } from './runs/checkpoint'
 import type { RunRecorder } from './runs/recorder'
-import { prepareData } from './data-source'
+import { dataLabel, prepareData } from './data-source'
 import { patchOptimizerSpec, planLoss, type SessionSpecOut } from './setup'
+import { countStop, evalStop, type TrainAlarm } from './train-guards'
 import { Trainer } from './trainer'
 
 export type SessionState = EventPayload<'session.state'>
@@ -25,6 +31,7 @@ export type UpdatePayload = ParsedPayload<'session.update'>
 export interface SessionHooks {
   emitState(state: SessionState): void
   emitMetrics(batch: MetricsBatch): void
+  emitAlarm(alarm: EventPayload<'train.alarm'>): void
   now(): number
 }
 
@@ -45,6 +52,9 @@ export class TrainingSession {
   private evaluatedAt = -1
   /** The run this session records into; null when nothing is saved (no or unwritable data directory). */
   recorder: RunRecorder | null = null
+  /** Pacing under maxStepsPerSecond: the time and step from which steps are spaced evenly. */
+  private paceAt = 0
+  private paceStep = 0
 
   constructor(
     readonly id: string,
@@ -53,9 +63,10 @@ export class TrainingSession {
     private readonly hooks: SessionHooks,
   ) {
     const prepared = prepareData(spec.data)
-    const plan = planLoss(spec.model.loss, prepared.train.task, prepared.train.nClasses, spec.data.generator)
+    const plan = planLoss(spec.model.loss, prepared.train.task, prepared.train.nClasses, dataLabel(spec.data))
     this.trainer = new Trainer(prepared, plan, spec)
     this.metrics = new MetricsCollector(id, hooks.now())
+    this.metrics.lr = this.trainer.nextLr
   }
 
   get step(): number {
@@ -80,6 +91,9 @@ export class TrainingSession {
       task: data.train.task,
       inputFeatures: data.train.nFeatures,
       outputSize: plan.outputSize,
+      featureNames: [...data.featureNames],
+      classNames: data.classNames && [...data.classNames],
+      planar: data.planar,
     }
   }
 
@@ -89,6 +103,7 @@ export class TrainingSession {
 
   start(): SessionState {
     this.assertCanTrain('session.start')
+    this.trainer.explodingArmed = true
     this.stepsLeft = null
     this.setStatus('running', undefined)
     // A pending session.step run became a free run: its request is answered now.
@@ -108,6 +123,7 @@ export class TrainingSession {
   runSteps(n: number): Promise<SessionState> {
     this.assertCanTrain('session.step')
     this.settle() // a newer step request supersedes an older one
+    this.trainer.explodingArmed = true
     this.stepsLeft = n
     const done = new Promise<SessionState>((resolve, reject) => this.waiters.push({ resolve, reject }))
     this.setStatus('running', undefined)
@@ -120,6 +136,7 @@ export class TrainingSession {
     this.stepsLeft = null
     this.evaluatedAt = -1
     this.metrics.clear(this.hooks.now())
+    this.metrics.lr = this.trainer.nextLr
     if (this.recorder) {
       // Step 0 is evaluated again, so its old evaluation goes too.
       this.recorder.rewind(-1, { steps: 0, lastTrainLoss: null, lastTestLoss: null, lastTestAccuracy: null })
@@ -143,7 +160,20 @@ export class TrainingSession {
       this.spec.train.batchSize = p.batchSize
       this.trainer.setBatchSize(p.batchSize)
     }
-    if (p.evalEvery !== undefined) this.spec.train.evalEvery = p.evalEvery
+    const t = this.spec.train
+    if (p.evalEvery !== undefined) t.evalEvery = p.evalEvery
+    if (p.schedule !== undefined) t.schedule = p.schedule
+    if (p.l1 !== undefined) t.l1 = p.l1
+    if (p.l2 !== undefined) t.l2 = p.l2
+    if (p.clipNorm !== undefined) t.clipNorm = p.clipNorm
+    if (p.stop !== undefined) t.stop = p.stop
+    if (p.alarms !== undefined) t.alarms = p.alarms
+    if (p.maxStepsPerSecond !== undefined) {
+      t.maxStepsPerSecond = p.maxStepsPerSecond
+      this.pace()
+    }
+    // The schedule, the base lr or both may have changed: eval-only batches report the new rate.
+    this.metrics.lr = this.trainer.nextLr
     return this.state()
   }
 
@@ -158,19 +188,50 @@ export class TrainingSession {
     for (const w of waiters) w.reject(new HostError('not_found', `session ${this.id} was disposed before its steps finished`))
   }
 
-  /** Train until `deadline` (at least one step), a session.step target, or a halt. */
+  /**
+   * When the next step may run (ms on the `now` clock): now for a session at full speed, later
+   * when maxStepsPerSecond spaces steps evenly from the moment training (re)started at that rate.
+   */
+  nextStepAt(): number {
+    const rate = this.spec.train.maxStepsPerSecond
+    return rate === null ? -Infinity : this.paceAt + ((this.step - this.paceStep) * 1000) / rate
+  }
+
+  /** When the host should come back to this running session: its next step or a metrics flush. */
+  wakeAt(flushMs: number): number {
+    return this.metrics.pending ? Math.min(this.nextStepAt(), this.metrics.lastFlushAt + flushMs) : this.nextStepAt()
+  }
+
+  private pace(): void {
+    this.paceAt = this.hooks.now()
+    this.paceStep = this.step
+  }
+
+  /** Train until `deadline`, a stop condition, a session.step target, a halt or a paced step not yet due. */
   runSlice(deadline: number): void {
     try {
       while (this.status === 'running') {
-        if (this.step === 0 && this.evaluatedAt !== 0) this.evaluate()
+        if (this.stopIfDue(countStop(this.spec.train.stop, this.step, this.trainer.epoch))) return
+        if (this.hooks.now() < this.nextStepAt()) return
+        if (this.step === 0 && this.evaluatedAt !== 0 && this.stopIfDue(this.evaluate())) return
         const r = this.trainer.trainStep(this.metrics.layerSampleDue)
         if (!r.ok) {
-          this.halt('paused', r.message)
+          this.raise(r.alarm, true)
+          this.halt('paused', r.alarm.message)
           return
         }
-        this.metrics.recordStep(this.step, r.loss, r.stats)
-        if (this.step % this.spec.train.evalEvery === 0) this.evaluate()
+        this.metrics.recordStep(this.step, r.loss, r.stats, r.lr)
+        const stop = this.step % this.spec.train.evalEvery === 0 ? this.evaluate() : null
         if (this.recorder && this.step % this.recorder.every === 0) this.checkpoint()
+        if (r.alarm) {
+          const pause = this.spec.train.alarms.pause
+          this.raise(r.alarm, pause)
+          if (pause) {
+            this.halt('paused', r.alarm.message)
+            return
+          }
+        }
+        if (this.stopIfDue(stop ?? countStop(this.spec.train.stop, this.step, this.trainer.epoch))) return
         if (this.stepsLeft !== null && --this.stepsLeft === 0) {
           this.halt('paused', undefined)
           return
@@ -183,6 +244,18 @@ export class TrainingSession {
       const detail = e instanceof Error ? e.message : String(e)
       this.halt('error', `step ${this.step + 1} failed: ${detail}; reset the session to continue`)
     }
+  }
+
+  private stopIfDue(message: string | null): boolean {
+    if (message === null) return false
+    this.halt('paused', message)
+    return true
+  }
+
+  /** Send an alarm after the steps before it, so a chart has the step it names. */
+  private raise(alarm: TrainAlarm, paused: boolean): void {
+    this.flush()
+    this.hooks.emitAlarm({ sessionId: this.id, ...alarm, paused })
   }
 
   /** Emit the pending metrics if a flush interval has passed since the last batch. */
@@ -217,10 +290,20 @@ export class TrainingSession {
     this.hooks.emitState(this.state())
   }
 
-  private evaluate(): void {
+  /**
+   * Evaluate now; returns a stop message when targetLoss or early stopping says so. They watch the
+   * test loss, or without a test split the train loss (measured only when one of them is set).
+   */
+  private evaluate(): string | null {
     this.evaluatedAt = this.step
     const point = this.trainer.evaluate()
     if (point) this.metrics.recordEval(point)
+    const { stop } = this.spec.train
+    const which = this.trainer.data.test.n > 0 ? 'test' : 'train'
+    const watched = stop.targetLoss !== null || stop.earlyStopping !== null
+    const loss = point ? point.testLoss : which === 'train' && watched ? this.trainer.trainLoss() : null
+    if (loss === null || !Number.isFinite(loss)) return null
+    return evalStop(stop, this.trainer.monitor, loss, this.step, which)
   }
 
   private halt(status: 'paused' | 'error', message: string | undefined): void {
@@ -233,7 +316,10 @@ export class TrainingSession {
   private setStatus(status: SessionStatus, message: string | undefined, force = false): void {
     if (status === this.status && message === this.message && !force) return
     this.flush()
-    if (status === 'running' && this.status !== 'running') this.metrics.startWindow(this.hooks.now(), this.step)
+    if (status === 'running' && this.status !== 'running') {
+      this.metrics.startWindow(this.hooks.now(), this.step)
+      this.pace()
+    }
     this.status = status
     this.message = message
     this.hooks.emitState(this.state())

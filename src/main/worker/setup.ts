@@ -42,10 +42,11 @@ function signCorrect(out: TypedArray, y: Float32Array, n: number): number {
   return c
 }
 
-export function planLoss(loss: SessionSpecOut['model']['loss'], task: Task, nClasses: number, generator: string): LossPlan {
+/** `source` names the data in errors (a dataset's description or name; not every source is a generator). */
+export function planLoss(loss: SessionSpecOut['model']['loss'], task: Task, nClasses: number, source: string): LossPlan {
   const name: LossName = loss === 'auto' ? (task === 'regression' ? 'mse' : 'softmaxCrossEntropy') : loss
   const mismatch = (needs: string): never => {
-    throw new HostError('invalid_payload', `model.loss: ${name} needs ${needs}, but "${generator}" is a ${task} dataset`)
+    throw new HostError('invalid_payload', `model.loss: ${name} needs ${needs}, but "${source}" is a ${task} dataset`)
   }
   switch (name) {
     case 'softmaxCrossEntropy':
@@ -64,9 +65,14 @@ export function planLoss(loss: SessionSpecOut['model']['loss'], task: Task, nCla
   }
 }
 
+/** Each hidden layer's activation (`activations` overrides `activation` per layer); the output is linear. */
+export function hiddenActivations(model: SessionSpecOut['model']): nn.Activation[] {
+  return model.activations ? [...model.activations] : model.hidden.map(() => model.activation)
+}
+
 export function buildModel(nInputs: number, spec: SessionSpecOut, outputSize: number): nn.MLP {
   return new nn.MLP([nInputs, ...spec.model.hidden, outputSize], {
-    activation: spec.model.activation,
+    activation: [...hiddenActivations(spec.model), 'linear'],
     outputActivation: 'linear',
     init: spec.model.init,
     seed: spec.train.seed,
@@ -80,20 +86,20 @@ export function buildOptimizer(spec: OptimizerSpecOut, params: [string, Tensor][
     case 'sgd':
       return new optim.SGD(params, { lr: spec.lr, momentum: spec.momentum, nesterov: spec.nesterov, weightDecay: spec.weightDecay })
     case 'adam':
-      return new optim.Adam(params, { lr: spec.lr, beta1: spec.beta1, beta2: spec.beta2, weightDecay: spec.weightDecay })
+      return new optim.Adam(params, { lr: spec.lr, beta1: spec.beta1, beta2: spec.beta2, eps: spec.eps, weightDecay: spec.weightDecay })
     case 'adamw':
-      return new optim.AdamW(params, { lr: spec.lr, beta1: spec.beta1, beta2: spec.beta2, weightDecay: spec.weightDecay })
+      return new optim.AdamW(params, { lr: spec.lr, beta1: spec.beta1, beta2: spec.beta2, eps: spec.eps, weightDecay: spec.weightDecay })
     case 'rmsprop':
-      return new optim.RMSprop(params, { lr: spec.lr, alpha: spec.alpha, momentum: spec.momentum, weightDecay: spec.weightDecay })
+      return new optim.RMSprop(params, { lr: spec.lr, alpha: spec.alpha, eps: spec.eps, momentum: spec.momentum, weightDecay: spec.weightDecay })
   }
 }
 
 /** Which live settings each optimiser has; anything else in a patch is refused. */
 export const OPTIMIZER_KEYS: Record<OptimizerSpecOut['type'], readonly (keyof OptimizerPatch)[]> = {
-  sgd: ['lr', 'momentum', 'weightDecay'],
-  adam: ['lr', 'beta1', 'beta2', 'weightDecay'],
-  adamw: ['lr', 'beta1', 'beta2', 'weightDecay'],
-  rmsprop: ['lr', 'alpha', 'momentum', 'weightDecay'],
+  sgd: ['lr', 'momentum', 'nesterov', 'weightDecay'],
+  adam: ['lr', 'beta1', 'beta2', 'eps', 'weightDecay'],
+  adamw: ['lr', 'beta1', 'beta2', 'eps', 'weightDecay'],
+  rmsprop: ['lr', 'alpha', 'eps', 'momentum', 'weightDecay'],
 }
 
 /** The spec with the patch applied, or an 'invalid_payload' error naming the key that does not fit. */

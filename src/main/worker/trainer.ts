@@ -1,8 +1,10 @@
-// The numeric side of a session: model, optimiser, batches, one training step with its NaN/Inf
-// guard, and evaluation. No status, no events: session.ts decides when to call what.
-import { data, EngineError, noGrad, Tensor, type Backend, type nn, type optim } from '../../engine'
-import { layerStats, view, type EvalPoint, type LayerStats } from './metrics'
+// The numeric side of a session: model, optimiser, batches, one training step (scheduled lr,
+// L1/L2 penalties, gradient clipping, the NaN/Inf guard and gradient alarms), and evaluation. No
+// status, no events: session.ts decides when to call what.
+import { data, EngineError, nn, noGrad, optim, Tensor, type Backend } from '../../engine'
+import { gradNorms, layerStats, view, type EvalPoint, type LayerStats } from './metrics'
 import { buildModel, buildOptimizer, type AnyOptimizer, type LossPlan, type SessionSpecOut, type SplitData } from './setup'
+import { explodingAlarm, freshMonitor, layerOf, vanishingAlarm, type MonitorState, type TrainAlarm } from './train-guards'
 
 /** Train metrics are taken on at most this many training rows, so evaluation stays cheap. */
 export const TRAIN_EVAL_ROWS = 5000
@@ -15,9 +17,31 @@ export interface TrainerState {
   epochBase: number
   sampler: data.SamplerState
   optimizer: optim.OptimizerStateDict
+  /** Early-stopping and vanishing-alarm progress (absent in checkpoints from before they existed). */
+  monitor?: MonitorState
 }
 
-export type StepOutcome = { ok: true; loss: number; stats: LayerStats[] | null } | { ok: false; message: string }
+/**
+ * ok: the update was applied (`alarm` set when it raised one that does not refuse the step);
+ * not ok: the update was refused (NaN/Inf, or exploding gradients with alarms.pause), the weights
+ * are as before the step, and training must pause.
+ */
+export type StepOutcome = { ok: true; loss: number; stats: LayerStats[] | null; lr: number; alarm: TrainAlarm | null } | { ok: false; alarm: TrainAlarm }
+
+/**
+ * Add the gradient of l1·Σ|w| + l2·Σw² over weight matrices (not biases) to their gradients:
+ * l1·sign(w) + 2·l2·w, with sign(0) = 0 as PyTorch's abs has it.
+ */
+export function addPenaltyGrads(model: nn.MLP, l1: number, l2: number): void {
+  for (const layer of model.layers) {
+    const p = layer.weight
+    const w = view(p)
+    const g = p.grad ? view(p.grad) : null
+    const out = p.dtype === 'float64' ? new Float64Array(w.length) : new Float32Array(w.length)
+    for (let k = 0; k < w.length; k++) out[k] = (g ? g[k] : 0) + l1 * Math.sign(w[k]) + 2 * l2 * w[k]
+    p.grad = new Tensor(p.backend.fromArray(out), p.shape, p.backend)
+  }
+}
 
 export class Trainer {
   model: nn.MLP
@@ -27,6 +51,10 @@ export class Trainer {
   private epochBase = 0
   private snapshots: (Float32Array | Float64Array)[] = []
   private readonly be: Backend
+  /** Early stopping and vanishing-alarm progress (session.ts and train-guards.ts update it). */
+  monitor: MonitorState = freshMonitor()
+  /** The exploding alarm fires once per episode: re-armed by a calm step or a user's (re)start. */
+  explodingArmed = true
 
   constructor(
     readonly data: SplitData,
@@ -62,10 +90,17 @@ export class Trainer {
     this.sampler = this.newSampler(this.spec.train.batchSize, this.spec.train.seed)
     this.stepCount = 0
     this.epochBase = 0
+    this.monitor = freshMonitor()
+    this.explodingArmed = true
   }
 
   captureState(): TrainerState {
-    return { step: this.stepCount, epochBase: this.epochBase, sampler: this.sampler.getState(), optimizer: this.optimizer.stateDict() }
+    return { step: this.stepCount, epochBase: this.epochBase, sampler: this.sampler.getState(), optimizer: this.optimizer.stateDict(), monitor: { ...this.monitor } }
+  }
+
+  /** The learning rate the next update uses: the optimiser spec's lr (the base) under the schedule. */
+  get nextLr(): number {
+    return optim.scheduledLr(this.spec.train.schedule, this.spec.optimizer.lr, this.stepCount)
   }
 
   /**
@@ -78,6 +113,7 @@ export class Trainer {
     this.loadWeights(weights)
     this.stepCount = state.step
     this.epochBase = state.epochBase
+    this.monitor = state.monitor ? { ...state.monitor } : freshMonitor()
   }
 
   /** Replace weights by parameter name; the caller has matched names and sizes. */
@@ -97,33 +133,59 @@ export class Trainer {
   }
 
   /**
-   * One step. A non-finite loss, a gradient the optimiser refuses, or an update that overflows a
-   * weight leaves the weights as they were before this step and reports which step and what.
+   * One step: the scheduled lr, forward, backward of the data loss, penalty gradients, clipping,
+   * then the update. A non-finite loss, a gradient the optimiser refuses, or an update that
+   * overflows a weight leaves the weights as they were before this step and reports which step
+   * and what; so does an exploding gradient when alarms pause (checked every step, before the
+   * update, so it is seen before the weights overflow). `sampleStats` also measures each layer's
+   * outputs on this batch for the dead/saturated fractions (the forward keeps them anyway).
    */
   trainStep(sampleStats: boolean): StepOutcome {
     const n = this.stepCount + 1
-    const fail = (what: string): StepOutcome => ({ ok: false, message: `step ${n}: ${what}; training paused. Lower the learning rate or reset.` })
+    const { l1, l2, clipNorm, alarms } = this.spec.train
+    const lr = this.nextLr
+    this.optimizer.lr = lr
+    const refuse = (what: string, kind: 'nan' | 'inf', parameter: string | null): StepOutcome => ({
+      ok: false,
+      alarm: { step: n, kind, layer: parameter && layerOf(parameter), parameter, message: `step ${n}: ${what}; training paused. Lower the learning rate or reset.` },
+    })
     const b = this.sampler.next()
     this.optimizer.zeroGrad()
-    const loss = this.plan.loss(this.model.forward(this.input(b.x, b.size)), b.y)
+    const outs: Tensor[] = []
+    let h = this.input(b.x, b.size)
+    for (let i = 0; i < this.model.layers.length; i++) outs.push((h = nn.activate(this.model.layers[i].forward(h), this.model.activations[i])))
+    const loss = this.plan.loss(h, b.y)
     const value = view(loss)[0]
-    if (!Number.isFinite(value)) return fail(`the minibatch loss is ${value}`)
+    if (!Number.isFinite(value)) return refuse(`the minibatch loss is ${value}`, Number.isNaN(value) ? 'nan' : 'inf', null)
     loss.backward()
-    const stats = sampleStats ? layerStats(this.model, this.optimizer.lr) : null
+    if (l1 > 0 || l2 > 0) addPenaltyGrads(this.model, l1, l2)
+    if (clipNorm !== null) optim.clipGradNorm(this.optimizer.params, clipNorm)
+    const norms = gradNorms(this.model)
+    let alarm = explodingAlarm(n, norms, alarms)
+    if (alarm === null) this.explodingArmed = true
+    else if (!this.explodingArmed) alarm = null
+    else {
+      this.explodingArmed = false
+      if (alarms.pause) return { ok: false, alarm }
+    }
+    const stats = sampleStats ? layerStats(this.model, lr, { rows: b.size, values: outs.map(view) }) : null
     this.takeSnapshot()
     try {
       this.optimizer.step()
     } catch (e) {
-      if (e instanceof EngineError && e.code === 'nan') return fail(this.badGradient() ?? e.message)
+      if (e instanceof EngineError && e.code === 'nan') {
+        const bad = this.firstNonFinite('grad')
+        return bad ? refuse(`gradient of ${bad.name} is ${bad.value}`, Number.isNaN(bad.value) ? 'nan' : 'inf', bad.name) : refuse(e.message, 'nan', null)
+      }
       throw e
     }
-    const overflow = this.firstNonFiniteWeight()
+    const overflow = this.firstNonFinite('value')
     if (overflow) {
       this.restoreSnapshot()
-      return fail(`the update made ${overflow}`)
+      return refuse(`the update made ${overflow.name} ${overflow.value}`, Number.isNaN(overflow.value) ? 'nan' : 'inf', overflow.name)
     }
     this.stepCount = n
-    return { ok: true, loss: value, stats }
+    return { ok: true, loss: value, stats, lr, alarm: alarm ?? vanishingAlarm(n, norms, alarms, this.monitor) }
   }
 
   /**
@@ -150,22 +212,14 @@ export class Trainer {
     this.optimizer.params.forEach((p, i) => p.assign(new Tensor(p.backend.fromArray(this.snapshots[i].slice()), p.shape, p.backend)))
   }
 
-  private badGradient(): string | null {
+  /** The first parameter (in order) whose gradient or value holds a non-finite number. */
+  private firstNonFinite(what: 'grad' | 'value'): { name: string; value: number } | null {
     const { params, names } = this.optimizer
     for (let i = 0; i < params.length; i++) {
-      const g = params[i].grad
-      if (!g) continue
-      const v = view(g).find((x) => !Number.isFinite(x))
-      if (v !== undefined) return `gradient of ${names[i]} is ${v}`
-    }
-    return null
-  }
-
-  private firstNonFiniteWeight(): string | null {
-    const { params, names } = this.optimizer
-    for (let i = 0; i < params.length; i++) {
-      const v = view(params[i]).find((x) => !Number.isFinite(x))
-      if (v !== undefined) return `${names[i]} ${v}`
+      const t = what === 'grad' ? params[i].grad : params[i]
+      if (!t) continue
+      const v = view(t).find((x) => !Number.isFinite(x))
+      if (v !== undefined) return { name: names[i], value: v }
     }
     return null
   }
@@ -188,6 +242,11 @@ export class Trainer {
       }
       return { loss: lossSum / rows, accuracy: classified ? correct / rows : null }
     })
+  }
+
+  /** Mean loss on the (capped) training rows: what stop conditions watch when there is no test split. */
+  trainLoss(): number {
+    return this.measure(this.data.train, Math.min(this.data.train.n, TRAIN_EVAL_ROWS)).loss
   }
 
   /**

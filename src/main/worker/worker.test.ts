@@ -8,7 +8,9 @@ import { parseEvent, parseReply, type ReplyMessage } from '../../shared/protocol
 import { spec } from './test-helpers'
 
 const entry = fileURLToPath(new URL('./index.ts', import.meta.url))
-const boot = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}) })`
+// The bundled datasets are Vite `?raw` imports; raw-register.mjs teaches Node the same.
+const rawHook = fileURLToPath(new URL('./datasets/raw-register.mjs', import.meta.url))
+const boot = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(rawHook)}) }).then(() => import(${JSON.stringify(entry)}))`
 
 let worker: Worker
 const replies = new Map<number, (r: ReplyMessage) => void>()

@@ -1,18 +1,20 @@
-// Chart.js with only what the studio draws (line charts on linear and log scales), and the
-// shared dark-theme options. Registering piecemeal keeps the bundle small and tree-shaken.
+// Chart.js with only what the studio draws (line and scatter charts on linear and log scales,
+// decimated when long), and the shared dark-theme options. Registering piecemeal keeps the bundle small and tree-shaken.
 import {
   Chart,
+  Decimation,
   Legend,
   LineController,
   LineElement,
   LinearScale,
   LogarithmicScale,
   PointElement,
+  ScatterController,
   Tooltip,
   type ChartOptions,
 } from 'chart.js'
 
-Chart.register(LineController, LineElement, PointElement, LinearScale, LogarithmicScale, Legend, Tooltip)
+Chart.register(LineController, ScatterController, LineElement, PointElement, LinearScale, LogarithmicScale, Legend, Tooltip, Decimation)
 
 export { Chart }
 

@@ -14,6 +14,8 @@ export interface LiveChartOptions {
   refresh: (chart: LineChart) => void
   /** Bumped whenever there is something new to draw. */
   version: WatchSource<number>
+  /** Called after each redraw (e.g. to read what a plugin drew). */
+  afterDraw?: (chart: LineChart) => void
 }
 
 export function useLiveChart(canvas: Ref<HTMLCanvasElement | null>, options: LiveChartOptions) {
@@ -28,6 +30,7 @@ export function useLiveChart(canvas: Ref<HTMLCanvasElement | null>, options: Liv
     options.refresh(chart)
     chart.update('none')
     pointCount.value = chart.data.datasets.reduce((n, d) => n + d.data.length, 0)
+    options.afterDraw?.(chart)
   }
 
   function schedule(): void {

@@ -1,4 +1,5 @@
-// Draws a dataset preview (2-D points coloured by label) on a canvas, crisp on HiDPI screens.
+// Draws a dataset preview (2-D points coloured by label; test points as rings) on a canvas, crisp
+// on HiDPI screens.
 // Plain 2D canvas: a few hundred dots need no chart library.
 import { onMounted, watch, type Ref } from 'vue'
 import type { RequestResult } from '../../shared/protocol'
@@ -43,11 +44,22 @@ export function draw(canvas: HTMLCanvasElement, preview: Preview | null): void {
   let lo = Infinity
   let hi = -Infinity
   for (const l of labels) (lo = Math.min(lo, l)), (hi = Math.max(hi, l))
-  for (let i = 0; i < labels.length; i++) {
-    ctx.fillStyle = colorFor(preview, labels[i]!, lo, hi)
-    ctx.beginPath()
-    ctx.arc(size / 2 + points[2 * i]! * scale, size / 2 - points[2 * i + 1]! * scale, 2.2, 0, 2 * Math.PI)
-    ctx.fill()
+  // Train points filled, test points as rings (drawn last, so they stay visible).
+  ctx.lineWidth = 1.2
+  for (const test of [false, true]) {
+    for (let i = 0; i < labels.length; i++) {
+      if ((preview.isTest[i] ?? false) !== test) continue
+      const color = colorFor(preview, labels[i]!, lo, hi)
+      ctx.beginPath()
+      ctx.arc(size / 2 + points[2 * i]! * scale, size / 2 - points[2 * i + 1]! * scale, test ? 2.6 : 2.2, 0, 2 * Math.PI)
+      if (test) {
+        ctx.strokeStyle = color
+        ctx.stroke()
+      } else {
+        ctx.fillStyle = color
+        ctx.fill()
+      }
+    }
   }
 }
 

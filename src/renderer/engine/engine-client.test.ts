@@ -16,7 +16,7 @@ describe('engine client requests', () => {
     const info = await c.request('session.create', { model: { hidden: [4] }, data: { generator: 'spiral' }, optimizer: { type: 'sgd', lr: 0.1 } })
     // Defaults filled in by the host side schema come back typed.
     expect(info.spec.model.activation).toBe('tanh')
-    expect(info.paramCount).toBe(2 * 4 + 4 + 4 + 1)
+    expect(info.paramCount).toBe(2 * 4 + 4 + 4 * 2 + 2) // spiral: two classes, softmax
     expect(host.requests.map((r) => [r.v, r.id, r.kind])).toEqual([
       [PROTOCOL_VERSION, 1, 'host.hello'],
       [PROTOCOL_VERSION, 2, 'session.create'],

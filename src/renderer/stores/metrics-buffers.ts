@@ -1,10 +1,16 @@
-// Where a session's metrics accumulate: bounded, downsampled series for the charts and the
-// latest values for the status line. Deliberately plain (the store marks it raw and bumps a
-// version counter per batch), so thousands of steps per second never touch Vue's reactivity.
+// Where a session's metrics accumulate: bounded, downsampled series for the charts, per-layer
+// statistics over time, the run's alarms and the latest values for the status line. Deliberately
+// plain (the store marks it raw and bumps a version counter per batch), so thousands of steps per
+// second never touch Vue's reactivity; every buffer has a fixed capacity, whatever the run length.
 import type { EventPayload } from '../../shared/protocol'
 import { DownsampledSeries } from '../charts/downsample'
+import { LayerTimeline } from '../charts/layer-timeline'
 
 type MetricsBatch = EventPayload<'train.metrics'>
+export type TrainAlarm = EventPayload<'train.alarm'>
+
+/** Alarms kept per run (the oldest go first; a run that keeps alarming is paused long before). */
+export const MAX_ALARMS = 100
 
 export interface LatestMetrics {
   step: number
@@ -18,6 +24,8 @@ export interface LatestMetrics {
   trainAccuracy: number | null
   testAccuracy: number | null
   evalStep: number | null
+  /** The learning rate in effect at the last step (after the schedule). */
+  lr: number | null
 }
 
 export const EMPTY_LATEST: LatestMetrics = Object.freeze({
@@ -30,36 +38,65 @@ export const EMPTY_LATEST: LatestMetrics = Object.freeze({
   trainAccuracy: null,
   testAccuracy: null,
   evalStep: null,
+  lr: null,
 })
 
 export class MetricsBuffers {
-  /** Minibatch loss per step, smoothed and downsampled. */
-  readonly trainLoss = new DownsampledSeries({ maxPoints: 1200, smoothing: 0.8 })
-  /** Test loss per evaluation. */
+  /** Minibatch loss per step, raw and downsampled (the chart smooths at display time). */
+  readonly trainLoss = new DownsampledSeries({ maxPoints: 2000 })
+  /** Whole-train-set and test loss per evaluation. */
+  readonly trainEvalLoss = new DownsampledSeries({ maxPoints: 600 })
   readonly testLoss = new DownsampledSeries({ maxPoints: 600 })
+  /** Accuracy per evaluation (classification only). */
+  readonly trainAccuracy = new DownsampledSeries({ maxPoints: 600 })
+  readonly testAccuracy = new DownsampledSeries({ maxPoints: 600 })
+  /** The learning rate in effect, one point per batch. */
+  readonly lr = new DownsampledSeries({ maxPoints: 600 })
   /** One series per layer: gradient norm of its weights. */
   gradNorms: DownsampledSeries[] = []
+  /** Every per-layer statistic over time (heatmap, health strip). */
+  readonly layers = new LayerTimeline(256)
+  /** This run's alarms, oldest first. */
+  alarms: TrainAlarm[] = []
   layerNames: string[] = []
   latest: LatestMetrics = EMPTY_LATEST
+  /** Bumped by every clear, so readers that keep their own history know to drop it. */
+  generation = 0
 
   /** Forget everything; the layer names label the gradient series from now on. */
   clear(layerNames: string[] = this.layerNames): void {
-    this.trainLoss.clear()
-    this.testLoss.clear()
+    for (const s of [this.trainLoss, this.trainEvalLoss, this.testLoss, this.trainAccuracy, this.testAccuracy, this.lr]) s.clear()
     this.layerNames = [...layerNames]
     this.gradNorms = layerNames.map(() => new DownsampledSeries({ maxPoints: 600 }))
+    this.layers.clear(layerNames.length)
+    this.alarms = []
     this.latest = EMPTY_LATEST
+    this.generation++
+  }
+
+  /** Record an alarm (kept in step order; the oldest are dropped past MAX_ALARMS). */
+  addAlarm(alarm: TrainAlarm): void {
+    this.alarms.push(alarm)
+    this.alarms.sort((a, b) => a.step - b.step)
+    if (this.alarms.length > MAX_ALARMS) this.alarms.splice(0, this.alarms.length - MAX_ALARMS)
   }
 
   ingest(batch: MetricsBatch): void {
     const { steps, trainLoss } = batch
     for (let i = 0; i < steps.length; i++) this.trainLoss.push(steps[i]!, trainLoss[i]!)
-    for (const e of batch.evals) this.testLoss.push(e.step, e.testLoss)
+    for (const e of batch.evals) {
+      this.trainEvalLoss.push(e.step, e.trainLoss)
+      this.testLoss.push(e.step, e.testLoss)
+      if (e.trainAccuracy !== null) this.trainAccuracy.push(e.step, e.trainAccuracy)
+      if (e.testAccuracy !== null) this.testAccuracy.push(e.step, e.testAccuracy)
+    }
+    if (steps.length && Number.isFinite(batch.lr)) this.lr.push(steps[steps.length - 1]!, batch.lr)
     for (const sample of batch.layers) {
       sample.stats.forEach((s, i) => {
         // Log scale: a zero gradient cannot be drawn, so it is left out rather than clamped.
         if (s.gradNorm > 0) this.gradNorms[i]?.push(sample.step, s.gradNorm)
       })
+      this.layers.push(sample.step, sample.stats)
     }
     const lastEval = batch.evals.length ? batch.evals[batch.evals.length - 1]! : null
     const prev = this.latest
@@ -73,6 +110,7 @@ export class MetricsBuffers {
       trainAccuracy: lastEval ? lastEval.trainAccuracy : prev.trainAccuracy,
       testAccuracy: lastEval ? lastEval.testAccuracy : prev.testAccuracy,
       evalStep: lastEval ? lastEval.step : prev.evalStep,
+      lr: steps.length && Number.isFinite(batch.lr) ? batch.lr : prev.lr,
     }
   }
 }

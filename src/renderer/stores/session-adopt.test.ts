@@ -59,7 +59,7 @@ describe('session store: adoptSession', () => {
     expect(host.last('session.dispose')!.payload).toEqual({ sessionId: previous })
     expect(store.info?.state.sessionId).toBe(id)
     expect(store.state).toMatchObject({ sessionId: id, status: 'paused', step: 200 })
-    expect(store.form).toEqual({ data: SPEC.data, hidden: [4], activation: 'relu', optimizer: { type: 'sgd', lr: 0.1 }, batchSize: 16 })
+    expect(store.form).toMatchObject({ source: 'generator', data: SPEC.data, hidden: [4], activations: ['relu'], optimizer: { type: 'sgd', lr: 0.1 }, batchSize: 16 })
     expect(store.stale).toBe(false)
 
     // The form edits it made are not user edits: no rebuild, no live update after the debounces.
@@ -79,7 +79,7 @@ describe('session store: adoptSession', () => {
     const { state } = host.addSession(SPEC, { step: 200, status: 'paused', runId: RUN })
     await store.adoptSession(state.sessionId)
     expect(host.last('runs.metrics')!.payload).toMatchObject({ runId: RUN })
-    expect(store.metrics.layerNames).toEqual(['hidden 1 (2→4)', 'output (4→1)'])
+    expect(store.metrics.layerNames).toEqual(['hidden 1 (2→4)', 'output (4→2)'])
     expect(store.metrics.trainLoss.sampleCount).toBe(3)
     expect(store.metrics.testLoss.points().map((p) => p.x)).toEqual([100, 200])
     expect(store.metrics.gradNorms.map((s) => s.points().map((p) => p.x))).toEqual([[100, 200], [100, 200]])
@@ -90,12 +90,47 @@ describe('session store: adoptSession', () => {
     const store = await ready()
     host.overrides.set('runs.metrics', () => ({ error: { code: 'not_found', message: 'runs.metrics: no run' } }))
     const id = store.info!.state.sessionId
-    host.emit('train.metrics', { sessionId: id, steps: [1], trainLoss: [0.7], epoch: 0, evals: [], layers: [], stepsPerSecond: 10 })
+    host.emit('train.metrics', { sessionId: id, steps: [1], trainLoss: [0.7], epoch: 0, evals: [], layers: [], stepsPerSecond: 10, lr: 0.01 })
     expect(await store.adoptSession(id)).toBe(true)
     expect(count('session.dispose')).toBe(0)
     expect(store.info?.state.sessionId).toBe(id)
     expect(store.metrics.trainLoss.sampleCount).toBe(0)
     expect(store.errors).toEqual([])
+  })
+
+  it('adopts sessions on every data source with every option, without a rebuild or an update', async () => {
+    const csv = host.addFile('houses.csv', 'rooms,area,price\n3,80,200\n4,95,260\n2,50,150\n')
+    const images = new Uint8Array([0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 2, 1, 2, 3, 4, 5, 6, 7, 8])
+    const labels = new Uint8Array([0, 0, 8, 1, 0, 0, 0, 2, 3, 7])
+    const imagesId = host.addFile('imgs-idx3-ubyte', images).fileId
+    const labelsId = host.addFile('labels-idx1-ubyte', labels).fileId
+    const train = {
+      batchSize: 8, evalEvery: 5, seed: 11,
+      schedule: { type: 'cosine', periodSteps: 500, minLr: 0.001, warmupSteps: 20 },
+      l1: 0.001, l2: 0.002, clipNorm: 2,
+      stop: { maxEpochs: 30, maxSteps: null, targetLoss: 0.01, earlyStopping: { patience: 4, minDelta: 0 } },
+      alarms: { explodingGradNorm: 100, vanishingGradNorm: 1e-5, pause: false },
+      maxStepsPerSecond: 30,
+    } as const
+    const model = { hidden: [6, 5], activation: 'relu', activations: ['gelu', 'leakyRelu'], init: 'he-uniform', loss: 'auto' } as const
+    const specs = [
+      { model, data: { source: 'bundled', name: 'iris', testRatio: 0.2, seed: 4, standardize: false }, optimizer: { type: 'adamw', lr: 0.002, beta1: 0.8, beta2: 0.95, eps: 1e-6, weightDecay: 0.02 }, train, backend: 'cpu' },
+      { model, data: { source: 'csv', fileId: csv.fileId, target: 'price', features: ['area'], task: 'regression', standardize: true, testRatio: 0.3, seed: 2 }, optimizer: { type: 'rmsprop', lr: 0.01, alpha: 0.9, eps: 1e-7, momentum: 0.1, weightDecay: 0 }, train },
+      { model, data: { source: 'idx', imagesFileId: imagesId, labelsFileId: labelsId, limit: 10, scale: true, testRatio: 0.5, seed: 1 }, optimizer: { type: 'sgd', lr: 0.05, momentum: 0.9, nesterov: true, weightDecay: 0 }, train },
+    ] as const
+    const store = await ready()
+    for (const spec of specs) {
+      const { state } = host.addSession(spec, { step: 50, status: 'paused' })
+      expect(await store.adoptSession(state.sessionId)).toBe(true)
+      expect(store.form.source).toBe(spec.data.source)
+      expect(store.form.activations).toEqual(['gelu', 'leakyRelu'])
+      expect(store.form.schedule).toMatchObject(train.schedule)
+      expect(store.stale).toBe(false)
+    }
+    await vi.advanceTimersByTimeAsync(REBUILD_DELAY_MS + UPDATE_DELAY_MS + 50)
+    expect(count('session.create')).toBe(1)
+    expect(count('session.update')).toBe(0)
+    expect(store.info?.spec.data).toMatchObject({ source: 'idx', imagesFileId: imagesId })
   })
 
   it('reports a session the host does not have, and keeps the current one', async () => {

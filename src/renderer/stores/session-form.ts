@@ -1,71 +1,300 @@
 // The training form as the user edits it, and how it becomes a protocol SessionSpec. Pure
-// functions, so the rules (what needs a new session, what changes live) are testable alone.
+// functions, so the rules (what needs a new session, what changes live, what is wrong and where)
+// are testable alone. What the form's network will be is in session-shape.ts.
 import {
   SessionSpec,
   describeIssues,
   type ACTIVATION_NAMES,
+  type BACKEND_CHOICES,
+  type BUNDLED_DATASETS,
+  type FEATURE_NAMES,
   type GENERATOR_NAMES,
+  type INIT_NAMES,
+  type LOSS_NAMES,
   type RequestPayload,
 } from '../../shared/protocol'
 
 export type OptimizerType = 'sgd' | 'adam' | 'adamw' | 'rmsprop'
 export const OPTIMIZER_TYPES: readonly OptimizerType[] = ['sgd', 'adam', 'adamw', 'rmsprop']
+export type DataSource = 'generator' | 'bundled' | 'csv' | 'idx'
+export const DATA_SOURCES: readonly DataSource[] = ['generator', 'bundled', 'csv', 'idx']
+export type Activation = (typeof ACTIVATION_NAMES)[number]
+export type FeatureName = (typeof FEATURE_NAMES)[number]
+export type LossName = (typeof LOSS_NAMES)[number]
+export type Task = 'binary' | 'multiclass' | 'regression'
+export type ScheduleType = 'constant' | 'step' | 'cosine'
+export const SCHEDULE_TYPES: readonly ScheduleType[] = ['constant', 'step', 'cosine']
+
+/** Generators that take a class count (`classes`). */
+export const GENERATORS_WITH_CLASSES: readonly string[] = ['blobs', 'spiral3']
 
 export interface SessionForm {
+  /** Which of the data variants below the session trains on (the others keep their settings). */
+  source: DataSource
+  /** The built-in generators (Playground's sets and more), with Playground's input features. */
   data: {
     generator: (typeof GENERATOR_NAMES)[number]
     n: number
     noise: number
     seed: number
     testRatio: number
+    /** Class count for blobs/spiral3; null: the generator's default. */
+    classes: number | null
+    features: FeatureName[]
   }
+  bundled: { name: (typeof BUNDLED_DATASETS)[number]; testRatio: number; seed: number; standardize: boolean }
+  /** fileId null: nothing uploaded yet. features null: every numeric column but the target. */
+  csv: { fileId: string | null; target: string; features: string[] | null; task: 'auto' | Task; standardize: boolean; testRatio: number; seed: number }
+  idx: { imagesFileId: string | null; labelsFileId: string | null; limit: number; scale: boolean; testRatio: number; seed: number }
   hidden: number[]
-  activation: (typeof ACTIVATION_NAMES)[number]
-  optimizer: { type: OptimizerType; lr: number }
+  /** One per hidden layer (kept the same length as `hidden`). */
+  activations: Activation[]
+  init: (typeof INIT_NAMES)[number]
+  loss: LossName
+  optimizer: { type: OptimizerType; lr: number; momentum: number; nesterov: boolean; beta1: number; beta2: number; eps: number; alpha: number; weightDecay: number }
   batchSize: number
+  evalEvery: number
+  /** The initialisation/shuffling seed; null: the data's seed. */
+  trainSeed: number | null
+  schedule: { type: ScheduleType; warmupSteps: number; stepSize: number; gamma: number; periodSteps: number; minLr: number }
+  l1: number
+  l2: number
+  /** null: no clipping. */
+  clipNorm: number | null
+  stop: { maxEpochs: number | null; maxSteps: number | null; targetLoss: number | null; earlyStopping: { patience: number; minDelta: number } | null }
+  alarms: { explodingGradNorm: number; vanishingGradNorm: number; pause: boolean }
+  /** null: full speed. */
+  maxStepsPerSecond: number | null
+  backend: (typeof BACKEND_CHOICES)[number]
 }
 
 export type CreatePayload = RequestPayload<'session.create'>
+export type UpdatePatch = Omit<RequestPayload<'session.update'>, 'sessionId'>
+
+/** Adam's, AdamW's and RMSprop's defaults, as the protocol fills them in. */
+const OPTIMIZER_DEFAULTS = { momentum: 0, nesterov: false, beta1: 0.9, beta2: 0.999, eps: 1e-8, alpha: 0.99, weightDecay: 0 }
 
 export function defaultForm(): SessionForm {
   return {
-    data: { generator: 'spiral', n: 500, noise: 0.1, seed: 1, testRatio: 0.3 },
+    source: 'generator',
+    data: { generator: 'spiral', n: 500, noise: 0.1, seed: 1, testRatio: 0.3, classes: null, features: ['x1', 'x2'] },
+    bundled: { name: 'iris', testRatio: 0.3, seed: 1, standardize: true },
+    csv: { fileId: null, target: '', features: null, task: 'auto', standardize: true, testRatio: 0.3, seed: 1 },
+    idx: { imagesFileId: null, labelsFileId: null, limit: 10_000, scale: true, testRatio: 0.2, seed: 1 },
     hidden: [8, 8],
-    activation: 'tanh',
-    optimizer: { type: 'adam', lr: 0.01 },
+    activations: ['tanh', 'tanh'],
+    init: 'xavier-uniform',
+    loss: 'auto',
+    optimizer: { type: 'adam', lr: 0.01, ...OPTIMIZER_DEFAULTS },
     batchSize: 32,
-  }
-}
-
-export function buildSpec(form: SessionForm): CreatePayload {
-  return {
-    model: { hidden: [...form.hidden], activation: form.activation },
-    data: { ...form.data },
-    optimizer: { type: form.optimizer.type, lr: form.optimizer.lr },
-    train: { batchSize: form.batchSize, evalEvery: 50, seed: form.data.seed },
+    evalEvery: 50,
+    trainSeed: null,
+    schedule: { type: 'constant', warmupSteps: 0, stepSize: 1000, gamma: 0.5, periodSteps: 5000, minLr: 0 },
+    l1: 0,
+    l2: 0,
+    clipNorm: null,
+    stop: { maxEpochs: null, maxSteps: null, targetLoss: null, earlyStopping: null },
+    alarms: { explodingGradNorm: 1e3, vanishingGradNorm: 1e-7, pause: true },
+    maxStepsPerSecond: null,
     backend: 'auto',
   }
 }
 
-/** Everything that needs a new session when it changes (lr and batch size change live). */
+/** The data spec of the form's current source (a missing upload gives an empty file id). */
+export function buildData(form: SessionForm): CreatePayload['data'] {
+  switch (form.source) {
+    case 'generator': {
+      const { classes, features, ...rest } = form.data
+      const takesClasses = GENERATORS_WITH_CLASSES.includes(rest.generator)
+      return { ...rest, ...(takesClasses && classes !== null ? { classes } : {}), features: [...features] }
+    }
+    case 'bundled':
+      return { source: 'bundled', ...form.bundled }
+    case 'csv': {
+      const { fileId, features, ...rest } = form.csv
+      return { source: 'csv', fileId: fileId ?? '', ...rest, ...(features ? { features: [...features] } : {}) }
+    }
+    case 'idx': {
+      const { imagesFileId, labelsFileId, ...rest } = form.idx
+      return { source: 'idx', imagesFileId: imagesFileId ?? '', labelsFileId: labelsFileId ?? '', ...rest }
+    }
+  }
+}
+
+function dataSeed(form: SessionForm): number {
+  return form.source === 'generator' ? form.data.seed : form[form.source].seed
+}
+
+function buildOptimizer(o: SessionForm['optimizer']): CreatePayload['optimizer'] {
+  switch (o.type) {
+    case 'sgd':
+      return { type: 'sgd', lr: o.lr, momentum: o.momentum, nesterov: o.nesterov, weightDecay: o.weightDecay }
+    case 'adam':
+    case 'adamw':
+      return { type: o.type, lr: o.lr, beta1: o.beta1, beta2: o.beta2, eps: o.eps, weightDecay: o.weightDecay }
+    case 'rmsprop':
+      return { type: 'rmsprop', lr: o.lr, alpha: o.alpha, eps: o.eps, momentum: o.momentum, weightDecay: o.weightDecay }
+  }
+}
+
+function buildSchedule(s: SessionForm['schedule']): NonNullable<UpdatePatch['schedule']> {
+  switch (s.type) {
+    case 'constant':
+      return { type: 'constant', warmupSteps: s.warmupSteps }
+    case 'step':
+      return { type: 'step', stepSize: s.stepSize, gamma: s.gamma, warmupSteps: s.warmupSteps }
+    case 'cosine':
+      return { type: 'cosine', periodSteps: s.periodSteps, minLr: s.minLr, warmupSteps: s.warmupSteps }
+  }
+}
+
+/** What `session.update` may change without a reset, as the form has it now. */
+export function liveSettings(form: SessionForm): Required<UpdatePatch> {
+  const { type: _type, ...optimizer } = buildOptimizer(form.optimizer)
+  return {
+    optimizer,
+    batchSize: form.batchSize,
+    evalEvery: form.evalEvery,
+    schedule: buildSchedule(form.schedule),
+    l1: form.l1,
+    l2: form.l2,
+    clipNorm: form.clipNorm,
+    stop: { ...form.stop, earlyStopping: form.stop.earlyStopping && { ...form.stop.earlyStopping } },
+    alarms: { ...form.alarms },
+    maxStepsPerSecond: form.maxStepsPerSecond,
+  }
+}
+
+/**
+ * The part of `next` that differs from `applied` (both from liveSettings), for session.update;
+ * null when nothing changed. The optimiser's hyperparameters are compared one by one.
+ */
+export function livePatch(applied: Required<UpdatePatch>, next: Required<UpdatePatch>): UpdatePatch | null {
+  const patch: Record<string, unknown> = {}
+  const opt: Record<string, unknown> = {}
+  const a = applied.optimizer as Record<string, unknown>
+  for (const [k, v] of Object.entries(next.optimizer)) if (a[k] !== v) opt[k] = v
+  if (Object.keys(opt).length) patch['optimizer'] = opt
+  for (const key of Object.keys(next) as (keyof UpdatePatch)[]) {
+    if (key !== 'optimizer' && JSON.stringify(applied[key]) !== JSON.stringify(next[key])) patch[key] = next[key]
+  }
+  return Object.keys(patch).length ? (patch as UpdatePatch) : null
+}
+
+export function buildSpec(form: SessionForm): CreatePayload {
+  const live = liveSettings(form)
+  const activations = form.hidden.map((_, i) => form.activations[i] ?? form.activations.at(-1) ?? 'tanh')
+  return {
+    model: { hidden: [...form.hidden], activation: activations[0] ?? 'tanh', activations, init: form.init, loss: form.loss },
+    data: buildData(form),
+    optimizer: buildOptimizer(form.optimizer),
+    train: {
+      batchSize: live.batchSize,
+      evalEvery: live.evalEvery,
+      seed: form.trainSeed ?? dataSeed(form),
+      schedule: live.schedule,
+      l1: live.l1,
+      l2: live.l2,
+      clipNorm: live.clipNorm,
+      stop: live.stop,
+      alarms: live.alarms,
+      maxStepsPerSecond: live.maxStepsPerSecond,
+    },
+    backend: form.backend,
+  }
+}
+
+/** Everything that needs a new session when it changes (what liveSettings has changes live). */
 export function structuralKey(form: SessionForm): string {
-  return JSON.stringify({ model: { hidden: form.hidden, activation: form.activation }, data: form.data, optimizer: form.optimizer.type })
+  const spec = buildSpec(form)
+  return JSON.stringify({ model: spec.model, data: spec.data, optimizer: spec.optimizer.type, seed: spec.train?.seed, backend: spec.backend })
+}
+
+/** Problems the schema cannot word well: a source with nothing chosen yet. Path → message. */
+function sourceIssues(form: SessionForm): Record<string, string> {
+  if (form.source === 'csv') {
+    if (!form.csv.fileId) return { 'data.fileId': 'upload a CSV file first' }
+    if (!form.csv.target) return { 'data.target': 'choose the target column' }
+    if (form.csv.features?.length === 0) return { 'data.features': 'choose at least one feature column' }
+    if (form.csv.features?.includes(form.csv.target)) return { 'data.features': `"${form.csv.target}" is the target, so it cannot also be a feature` }
+  }
+  if (form.source === 'idx') {
+    if (!form.idx.imagesFileId) return { 'data.imagesFileId': 'upload an IDX images file first' }
+    if (!form.idx.labelsFileId) return { 'data.labelsFileId': 'upload an IDX labels file first' }
+  }
+  if (form.source === 'generator' && form.data.features.length === 0) return { 'data.features': 'choose at least one input feature' }
+  return {}
+}
+
+/**
+ * What is wrong with the form, by spec path (`model.hidden[2]`, `optimizer.lr`, `data.target`),
+ * in the schema's own words, so each message can sit next to its field. Empty when valid.
+ */
+export function formIssues(form: SessionForm): Record<string, string> {
+  const local = sourceIssues(form)
+  if (Object.keys(local).length) return local
+  const parsed = SessionSpec.safeParse(buildSpec(form))
+  if (parsed.success) return {}
+  const issues: Record<string, string> = {}
+  for (const issue of parsed.error.issues) {
+    const path = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '')
+    issues[path] ??= issue.message
+  }
+  return issues
+}
+
+/** The message for a field: its own path, or anything under it (`model.hidden` covers `[2]`). */
+export function issueAt(issues: Record<string, string>, path: string): string | null {
+  for (const [p, message] of Object.entries(issues)) if (p === path || p.startsWith(`${path}.`) || p.startsWith(`${path}[`)) return message
+  return null
 }
 
 /** A user-facing description of what is wrong with the form, or null when it is valid. */
 export function validateForm(form: SessionForm): string | null {
+  const local = Object.entries(sourceIssues(form))
+  if (local.length) return local.map(([p, m]) => `${p}: ${m}`).join('; ')
   const parsed = SessionSpec.safeParse(buildSpec(form))
   return parsed.success ? null : describeIssues(parsed.error)
 }
 
 /** The form that builds `spec` (a session opened from a run), so it is not seen as edited. */
-export function formFromSpec(spec: CreatePayload): SessionForm {
-  const { generator, n = 500, noise = 0, seed = 0, testRatio = 0.3 } = spec.data
-  return {
-    data: { generator, n, noise, seed, testRatio },
-    hidden: [...spec.model.hidden],
-    activation: spec.model.activation ?? 'tanh',
-    optimizer: { type: spec.optimizer.type, lr: spec.optimizer.lr },
-    batchSize: spec.train?.batchSize ?? 32,
+export function formFromSpec(input: CreatePayload): SessionForm {
+  const spec = SessionSpec.parse(input)
+  const form = defaultForm()
+  const d = spec.data
+  switch (d.source) {
+    case 'bundled':
+      form.source = 'bundled'
+      form.bundled = { name: d.name, testRatio: d.testRatio, seed: d.seed, standardize: d.standardize }
+      break
+    case 'csv':
+      form.source = 'csv'
+      form.csv = { fileId: d.fileId, target: d.target, features: d.features ? [...d.features] : null, task: d.task, standardize: d.standardize, testRatio: d.testRatio, seed: d.seed }
+      break
+    case 'idx':
+      form.source = 'idx'
+      form.idx = { imagesFileId: d.imagesFileId, labelsFileId: d.labelsFileId, limit: d.limit, scale: d.scale, testRatio: d.testRatio, seed: d.seed }
+      break
+    default:
+      form.source = 'generator'
+      form.data = { generator: d.generator, n: d.n, noise: d.noise, seed: d.seed, testRatio: d.testRatio, classes: d.classes ?? null, features: [...d.features] }
   }
+  form.hidden = [...spec.model.hidden]
+  form.activations = spec.model.hidden.map((_, i) => spec.model.activations?.[i] ?? spec.model.activation)
+  form.init = spec.model.init
+  form.loss = spec.model.loss
+  form.optimizer = { ...form.optimizer, ...spec.optimizer }
+  const t = spec.train
+  form.batchSize = t.batchSize
+  form.evalEvery = t.evalEvery
+  form.trainSeed = t.seed === dataSeed(form) ? null : t.seed
+  form.schedule = { ...form.schedule, ...t.schedule }
+  form.l1 = t.l1
+  form.l2 = t.l2
+  form.clipNorm = t.clipNorm
+  form.stop = { ...t.stop, earlyStopping: t.stop.earlyStopping && { ...t.stop.earlyStopping } }
+  form.alarms = { ...t.alarms }
+  form.maxStepsPerSecond = t.maxStepsPerSecond
+  form.backend = spec.backend
+  return form
 }

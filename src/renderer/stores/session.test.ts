@@ -4,7 +4,7 @@ import { isReactive, isRef } from 'vue'
 import { createEngineClient } from '../engine/engine-client'
 import { FAKE_BACKEND, FakeHost, metricsBatch } from '../engine/fake-host'
 import { setEngineClient } from '../engine'
-import { REBUILD_DELAY_MS, UPDATE_DELAY_MS, useSessionStore } from './session'
+import { PREVIEW_DELAY_MS, REBUILD_DELAY_MS, UPDATE_DELAY_MS, useSessionStore } from './session'
 
 let host: FakeHost
 
@@ -31,11 +31,13 @@ describe('session store: lifecycle', () => {
     await vi.advanceTimersByTimeAsync(0)
     expect(host.kinds()).toEqual(['host.hello', 'dataset.preview', 'session.create'])
     expect(host.last('session.create')!.payload).toMatchObject({ model: { hidden: [8, 8], activation: 'tanh' }, data: { generator: 'spiral' }, optimizer: { type: 'adam', lr: 0.01 }, train: { batchSize: 32 } })
-    expect(store.hello?.generators).toHaveLength(2)
-    expect(store.preview?.trainCount).toBe(1)
-    expect(store.info?.paramCount).toBe(2 * 8 + 8 + 8 * 8 + 8 + 8 + 1)
+    expect(store.hello?.generators.map((g) => g.name)).toContain('spiral')
+    expect(store.preview?.trainCount).toBe(6)
+    // The form's own count (shown before the session exists) agrees with the host's.
+    expect(store.info?.paramCount).toBe(2 * 8 + 8 + 8 * 8 + 8 + 8 * 2 + 2)
+    expect(store.shape?.paramCount).toBe(store.info?.paramCount)
     expect(store.state).toMatchObject({ status: 'idle', step: 0, backend: FAKE_BACKEND })
-    expect(store.metrics.layerNames).toEqual(['hidden 1 (2→8)', 'hidden 2 (8→8)', 'output (8→1)'])
+    expect(store.metrics.layerNames).toEqual(['hidden 1 (2→8)', 'hidden 2 (8→8)', 'output (8→2)'])
     expect(store.connection.state).toBe('open')
   })
 
@@ -83,6 +85,99 @@ describe('session store: lifecycle', () => {
     expect(host.last('session.update')!.payload).toEqual({ sessionId: store.info!.state.sessionId, optimizer: { lr: 0.1 }, batchSize: 64 })
     expect(host.kinds().filter((k) => k === 'session.create')).toHaveLength(1)
     expect(store.running).toBe(true)
+  })
+})
+
+describe('session store: studio settings', () => {
+  it('sends every live setting as a patch of what changed, mid-run, without a reset', async () => {
+    const store = await ready()
+    await store.play()
+    const id = store.info!.state.sessionId
+    store.form.optimizer.beta1 = 0.8
+    store.form.schedule = { ...store.form.schedule, type: 'cosine', periodSteps: 400, minLr: 0.001 }
+    store.form.l2 = 0.01
+    store.form.clipNorm = 1
+    store.form.stop.earlyStopping = { patience: 3, minDelta: 0 }
+    store.form.alarms.pause = false
+    store.form.maxStepsPerSecond = 10
+    await vi.advanceTimersByTimeAsync(UPDATE_DELAY_MS + REBUILD_DELAY_MS)
+    expect(host.last('session.update')!.payload).toEqual({
+      sessionId: id,
+      optimizer: { beta1: 0.8 },
+      schedule: { type: 'cosine', periodSteps: 400, minLr: 0.001, warmupSteps: 0 },
+      l2: 0.01,
+      clipNorm: 1,
+      stop: { maxEpochs: null, maxSteps: null, targetLoss: null, earlyStopping: { patience: 3, minDelta: 0 } },
+      alarms: { explodingGradNorm: 1000, vanishingGradNorm: 1e-7, pause: false },
+      maxStepsPerSecond: 10,
+    })
+    // A second edit sends only itself.
+    store.form.optimizer.lr = 0.003
+    await vi.advanceTimersByTimeAsync(UPDATE_DELAY_MS)
+    expect(host.last('session.update')!.payload).toEqual({ sessionId: id, optimizer: { lr: 0.003 } })
+    expect(host.kinds().filter((k) => k === 'session.create')).toHaveLength(1)
+    expect(store.running).toBe(true)
+  })
+
+  it('does not rebuild a session that has trained until the user asks (Rebuild, Reset or Play)', async () => {
+    const store = await ready()
+    await store.step(5)
+    store.form.activations[0] = 'gelu'
+    await vi.advanceTimersByTimeAsync(REBUILD_DELAY_MS * 2)
+    expect(store.stale).toBe(true)
+    expect(store.progressed).toBe(true)
+    expect(host.kinds().filter((k) => k === 'session.create')).toHaveLength(1)
+    expect(store.state?.step).toBe(5)
+    await store.rebuild()
+    expect(host.last('session.create')!.payload.model).toMatchObject({ activations: ['gelu', 'tanh'] })
+    expect(store.state?.step).toBe(0)
+    expect(store.stale).toBe(false)
+  })
+
+  it('rebuilds at once while the session has not trained yet (as Playground does)', async () => {
+    const store = await ready()
+    store.addLayer()
+    store.moveLayer(2, -2)
+    store.form.hidden[0] = 3
+    await vi.advanceTimersByTimeAsync(REBUILD_DELAY_MS)
+    expect(host.last('session.create')!.payload.model).toMatchObject({ hidden: [3, 8, 8], activations: ['tanh', 'tanh', 'tanh'] })
+    expect(store.info?.paramCount).toBe(store.shape?.paramCount)
+  })
+
+  it('shows why a backend was refused, next to the backend choice', async () => {
+    const store = await ready()
+    store.form.backend = 'webgpu'
+    await vi.advanceTimersByTimeAsync(REBUILD_DELAY_MS)
+    expect(store.createError).toEqual({ code: 'backend_unavailable', message: expect.stringMatching(/no WebGPU adapter/) })
+    expect(store.errors.at(-1)!.message).toMatch(/^Backend unavailable: /)
+    store.form.backend = 'cpu'
+    await vi.advanceTimersByTimeAsync(REBUILD_DELAY_MS)
+    expect(store.createError).toBeNull()
+    expect(store.info?.spec.backend).toBe('cpu')
+  })
+
+  it('previews each source, skips one with nothing chosen, and counts parameters from the preview', async () => {
+    const store = await ready()
+    store.form.source = 'csv'
+    await vi.advanceTimersByTimeAsync(PREVIEW_DELAY_MS + REBUILD_DELAY_MS)
+    expect(host.kinds().filter((k) => k === 'dataset.preview')).toHaveLength(1)
+    expect(store.freshPreview).toBeNull()
+    expect(store.errors.at(-1)?.message).toMatch(/data\.fileId: upload a CSV file first/)
+
+    const file = host.addFile('houses.csv', 'rooms,area,city,price\n3,80,a,200\n4,95,b,260\n2,50,a,150\n5,120,b,400\n')
+    store.form.csv = { ...store.form.csv, fileId: file.fileId, target: 'price', features: null }
+    await vi.advanceTimersByTimeAsync(PREVIEW_DELAY_MS + REBUILD_DELAY_MS)
+    expect(host.last('dataset.preview')!.payload).toMatchObject({ source: 'csv', fileId: file.fileId, target: 'price' })
+    expect(store.freshPreview?.featureNames).toEqual(['rooms', 'area'])
+    expect(store.shape).toMatchObject({ inputs: 2 })
+    expect(store.info?.spec.data).toMatchObject({ source: 'csv' })
+    expect(store.info?.paramCount).toBe(store.shape?.paramCount)
+
+    store.form.source = 'bundled'
+    await vi.advanceTimersByTimeAsync(PREVIEW_DELAY_MS + REBUILD_DELAY_MS)
+    expect(store.freshPreview?.axisNames).toEqual(['sepal length', 'sepal width'])
+    expect(store.info?.inputFeatures).toBe(4)
+    expect(store.info?.paramCount).toBe(store.shape?.paramCount)
   })
 })
 

@@ -8,7 +8,20 @@ import type { RequestResult } from '../../shared/protocol'
 import { EngineRequestError, getEngineClient, type ConnectionStatus, type EngineEvent } from '../engine'
 import { EMPTY_LATEST, MetricsBuffers, type LatestMetrics } from './metrics-buffers'
 import { adoptedHistory } from './adopted-history'
-import { buildSpec, defaultForm, formFromSpec, structuralKey, validateForm, type SessionForm } from './session-form'
+import {
+  buildData,
+  buildSpec,
+  defaultForm,
+  formFromSpec,
+  formIssues,
+  livePatch,
+  liveSettings,
+  structuralKey,
+  validateForm,
+  type SessionForm,
+  type UpdatePatch,
+} from './session-form'
+import { networkShape } from './session-shape'
 
 type SessionInfo = RequestResult<'session.create'>
 type SessionState = RequestResult<'session.start'>
@@ -20,7 +33,7 @@ export interface UiError {
   count: number
 }
 
-/** Debounce delays: structural edits rebuild the session, lr/batch edits update it live. */
+/** Debounce delays: structural edits rebuild the session, live settings update it in place. */
 export const REBUILD_DELAY_MS = 300
 export const UPDATE_DELAY_MS = 200
 export const PREVIEW_DELAY_MS = 150
@@ -48,10 +61,25 @@ export const useSessionStore = defineStore('session', () => {
   const metricsVersion = shallowRef(0)
   const latest = shallowRef<LatestMetrics>(EMPTY_LATEST)
   const createdKey = ref<string | null>(null)
+  /** The data spec (JSON) that `preview` shows. */
+  const previewKey = ref<string | null>(null)
+  /** The last session.create refusal (e.g. a backend that is not available), shown by its field. */
+  const createError = shallowRef<{ code: string; message: string } | null>(null)
+  /** The live settings the current session has (what session.update patches are made against). */
+  let appliedLive: Required<UpdatePatch> | null = null
 
   const formError = computed(() => validateForm(form))
+  /** The form's problems by spec path, for messages next to their fields. */
+  const issues = computed(() => formIssues(form))
   const stale = computed(() => info.value !== null && createdKey.value !== structuralKey(form))
   const running = computed(() => state.value?.status === 'running')
+  /** Whether the session has trained (a structural edit then waits for the user to rebuild). */
+  const progressed = computed(() => running.value || (state.value?.step ?? 0) > 0)
+  const dataKey = computed(() => JSON.stringify(buildData(form)))
+  /** The preview when it is of the form's current data, else null. */
+  const freshPreview = computed(() => (preview.value && previewKey.value === dataKey.value ? preview.value : null))
+  /** The network the form describes (input → hidden… → output, parameters), computed locally. */
+  const shape = computed(() => networkShape(form, hello.value, freshPreview.value))
 
   // ---------------------------------------------------------------------------------------------
   // Errors
@@ -123,13 +151,20 @@ export const useSessionStore = defineStore('session', () => {
     if (problem) throw new FormError(problem)
     const key = structuralKey(form)
     const spec = buildSpec(form)
+    const live = liveSettings(form)
+    // The new session first: when the host refuses it, the current one is still there.
+    const created = await client.request('session.create', spec).catch((err: unknown) => {
+      if (err instanceof EngineRequestError) createError.value = { code: err.code, message: err.message }
+      throw err
+    })
+    createError.value = null
     const old = info.value?.state.sessionId
     forgetSession()
     if (old) await client.request('session.dispose', { sessionId: old }).catch(() => undefined)
-    const created = await client.request('session.create', spec)
     info.value = created
     state.value = created.state
     createdKey.value = key
+    appliedLive = live
     clearMetrics(layerLabels(created.layers))
     return created
   }
@@ -167,29 +202,51 @@ export const useSessionStore = defineStore('session', () => {
 
   const rebuild = () => serial(async () => void (await ensureSession()))
 
-  /** lr and batch size apply to the running session without a reset. */
+  /** What session.update accepts (optimiser hyperparameters, batch, schedule, …) applies without a reset. */
   const applyLive = () =>
     serial(async () => {
       const id = sessionId()
-      if (!id || stale.value) return
+      if (!id || stale.value || !appliedLive) return
       const problem = validateForm(form)
       if (problem) throw new FormError(problem)
-      state.value = await client.request('session.update', { sessionId: id, optimizer: { lr: form.optimizer.lr }, batchSize: form.batchSize })
+      const next = liveSettings(form)
+      const patch = livePatch(appliedLive, next)
+      if (!patch) return
+      state.value = await client.request('session.update', { sessionId: id, ...patch })
+      appliedLive = next
     })
 
   let previewTicket = 0
+  /** Preview the form's data (skipped while the source has nothing chosen, e.g. no upload yet). */
   async function refreshPreview(): Promise<void> {
     const ticket = ++previewTicket
+    const data = buildData(form)
+    const key = JSON.stringify(data)
+    if (Object.keys(issues.value).some((p) => p.startsWith('data.'))) return
     try {
-      const result = await client.request('dataset.preview', { ...form.data })
-      if (ticket === previewTicket) preview.value = result
+      const result = await client.request('dataset.preview', data)
+      if (ticket === previewTicket) (preview.value = result), (previewKey.value = key)
     } catch (err) {
       if (ticket === previewTicket) report(err)
     }
   }
 
+  /**
+   * Ask the host whether `data` can be used (a CSV with its target and features): null when it
+   * can, else the host's message (it names the row/column). Changes nothing.
+   */
+  async function probeData(data: ReturnType<typeof buildData>): Promise<string | null> {
+    try {
+      await client.request('dataset.preview', data)
+      return null
+    } catch (err) {
+      return (err instanceof Error ? err.message : String(err)).replace(/^dataset\.preview: /, '')
+    }
+  }
+
   // ---------------------------------------------------------------------------------------------
-  // Form edits: structural ones rebuild (as TensorFlow Playground does), lr/batch update live
+  // Form edits: structural ones rebuild (as TensorFlow Playground does) until the session has
+  // trained, then wait for Rebuild/Reset/Play (the UI says so); live settings update in place.
 
   const timers = new Map<string, ReturnType<typeof setTimeout>>()
   function debounce(name: string, ms: number, fn: () => void): void {
@@ -197,21 +254,41 @@ export const useSessionStore = defineStore('session', () => {
     timers.set(name, setTimeout(() => (timers.delete(name), fn()), ms))
   }
   function scheduleRebuild(): void {
-    debounce('rebuild', REBUILD_DELAY_MS, () => void (formError.value ? pushError(`Check the settings: ${formError.value}`) : rebuild()))
+    debounce('rebuild', REBUILD_DELAY_MS, () => {
+      if (formError.value) return pushError(`Check the settings: ${formError.value}`)
+      // A session that has trained waits for Rebuild / Reset / Play (the setup column says so).
+      if (info.value && (!stale.value || progressed.value)) return
+      void rebuild()
+    })
   }
 
   watch(() => structuralKey(form), scheduleRebuild)
-  watch([() => form.optimizer.lr, () => form.batchSize], () => debounce('live', UPDATE_DELAY_MS, () => void applyLive()))
-  watch(() => JSON.stringify(form.data), () => debounce('preview', PREVIEW_DELAY_MS, () => void refreshPreview()))
+  watch(() => JSON.stringify(liveSettings(form)), () => debounce('live', UPDATE_DELAY_MS, () => void applyLive()))
+  watch(dataKey, () => debounce('preview', PREVIEW_DELAY_MS, () => void refreshPreview()))
 
   function addLayer(): void {
-    if (form.hidden.length < (hello.value?.limits.maxHiddenLayers ?? 16)) form.hidden.push(form.hidden.at(-1) ?? 8)
+    if (form.hidden.length >= (hello.value?.limits.maxHiddenLayers ?? 16)) return
+    form.hidden.push(form.hidden.at(-1) ?? 8)
+    form.activations.push(form.activations.at(-1) ?? 'tanh')
   }
   function removeLayer(index: number): void {
     form.hidden.splice(index, 1)
+    form.activations.splice(index, 1)
+  }
+  /** Move hidden layer `index` by `by` places (−1: towards the input), with its activation. */
+  function moveLayer(index: number, by: number): void {
+    const to = index + by
+    if (to < 0 || to >= form.hidden.length) return
+    for (const list of [form.hidden, form.activations] as unknown[][]) list.splice(to, 0, ...list.splice(index, 1))
+  }
+  /** The same activation for every hidden layer. */
+  function setAllActivations(a: SessionForm['activations'][number]): void {
+    form.activations = form.hidden.map(() => a)
   }
   function regenerate(): void {
-    form.data.seed = Math.floor(Math.random() * 1_000_000)
+    const seed = Math.floor(Math.random() * 1_000_000)
+    if (form.source === 'generator') form.data.seed = seed
+    else form[form.source].seed = seed
   }
 
   /**
@@ -234,6 +311,7 @@ export const useSessionStore = defineStore('session', () => {
       info.value = adopted
       state.value = adopted.state
       createdKey.value = structuralKey(form)
+      appliedLive = liveSettings(form)
       clearMetrics(layerLabels(adopted.layers))
       if (history) {
         metrics.ingest(adoptedHistory(history, adopted.state))
@@ -266,6 +344,7 @@ export const useSessionStore = defineStore('session', () => {
       lastStateMessage = ev.payload.message
       return
     }
+    if (ev.event === 'train.alarm') return // the studio-inspect store records alarms
     metrics.ingest(ev.payload)
     latest.value = metrics.latest
     if (state.value?.status === 'running') state.value = { ...state.value, step: metrics.latest.step, epoch: metrics.latest.epoch }
@@ -300,7 +379,7 @@ export const useSessionStore = defineStore('session', () => {
 
   return {
     form, hello, preview, info, state, connection, errors, busy, metrics, metricsVersion, latest,
-    formError, stale, running,
-    init, play, pause, step, reset, adoptSession, refreshPreview, addLayer, removeLayer, regenerate, dismissError, pushError,
+    formError, issues, stale, running, progressed, freshPreview, shape, createError,
+    init, play, pause, step, reset, rebuild, adoptSession, refreshPreview, probeData, addLayer, removeLayer, moveLayer, setAllActivations, regenerate, dismissError, pushError,
   }
 })

@@ -123,3 +123,5 @@ export class CpuBackend implements Backend {
 }
 
 export const cpuBackend = new CpuBackend()
+
+export { cpuMatmulKernel, setCpuMatmulKernel, type CpuMatmulKernelChoice, type CpuMatmulKernelInfo } from './matmul.js'

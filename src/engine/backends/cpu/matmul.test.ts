@@ -1,8 +1,9 @@
-// The blocked kernel against a naive float64 triple loop: odd sizes (edge tiles), depths past one
-// K block, widths past one N block, every transpose combination and broadcast batch dims.
-import { describe, expect, it } from 'vitest'
+// The blocked kernels against a naive float64 triple loop: odd sizes (edge tiles), depths past one
+// K block, widths past one N block, every transpose combination and broadcast batch dims — on
+// both float32 kernels (WebAssembly SIMD and TS); float64 always runs the TS one.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { DType, MatmulArgs, Shape } from '../backend.js'
-import { cpuBackend } from './index.js'
+import { cpuBackend, cpuMatmulKernel, setCpuMatmulKernel } from './index.js'
 
 function naive(a: Float64Array, b: Float64Array, args: MatmulArgs, m: number, k: number, n: number, batch: number, aBatch: number, bBatch: number): Float64Array {
   const out = new Float64Array(batch * m * n)
@@ -53,20 +54,32 @@ const SHAPES: [number, number, number][] = [
   [1, 1, 1], [1, 4099, 1], [17, 31, 13], [4, 4, 256], [5, 1000, 3], [67, 300, 129], [3, 5, 600], [1, 64, 97], [97, 64, 1], [130, 2, 33],
 ]
 
-describe('cpu matmul (blocked kernel vs naive float64)', () => {
-  for (const dtype of ['float64', 'float32'] as const) {
-    for (const transA of [false, true]) {
-      for (const transB of [false, true]) {
-        it(`${dtype} transA=${transA} transB=${transB}`, () => {
-          for (const [m, k, n] of SHAPES) check(m, k, n, transA, transB, dtype)
-        })
-      }
-    }
-    it(`${dtype} batch dims broadcast`, () => {
-      check(19, 37, 23, false, false, dtype, 3, 1)
-      check(19, 37, 23, true, false, dtype, 1, 2)
-      check(19, 37, 23, false, true, dtype, 2, 2)
-      check(64, 70, 65, true, true, dtype, 2, 0)
+for (const kernel of ['wasm', 'ts'] as const) {
+  describe(`cpu matmul, ${kernel} float32 kernel (blocked kernel vs naive float64)`, () => {
+    const before = cpuMatmulKernel().choice
+    beforeAll(() => {
+      setCpuMatmulKernel(kernel)
     })
-  }
-})
+    afterAll(() => {
+      setCpuMatmulKernel(before)
+    })
+    it('runs the chosen kernel', () => {
+      expect(cpuMatmulKernel().kernel.startsWith(kernel)).toBe(true)
+    })
+    for (const dtype of ['float64', 'float32'] as const) {
+      for (const transA of [false, true]) {
+        for (const transB of [false, true]) {
+          it(`${dtype} transA=${transA} transB=${transB}`, () => {
+            for (const [m, k, n] of SHAPES) check(m, k, n, transA, transB, dtype)
+          })
+        }
+      }
+      it(`${dtype} batch dims broadcast`, () => {
+        check(19, 37, 23, false, false, dtype, 3, 1)
+        check(19, 37, 23, true, false, dtype, 1, 2)
+        check(19, 37, 23, false, true, dtype, 2, 2)
+        check(64, 70, 65, true, true, dtype, 2, 0)
+      })
+    }
+  })
+}

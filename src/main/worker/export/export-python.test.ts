@@ -9,10 +9,12 @@ import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
 import { data, tensor } from '../../../engine'
 import { ACTIVATION_NAMES } from '../../../shared/protocol'
-import { prepareData } from '../data-source'
+import { prepareData, useFileStore } from '../data-source'
+import { FileStore } from '../datasets/store'
+import { ingest } from '../datasets/uploads'
 import { planLoss } from '../setup'
 import { exportRun } from './index'
-import { fixedInputs, makeRun, makeSpec, removeRuns, type Fixture } from './test-fixture'
+import { fixedInputs, generatorOf, makeRun, makeSpec, removeRuns, type Fixture } from './test-fixture'
 
 afterAll(removeRuns)
 
@@ -62,19 +64,20 @@ describe.skipIf(SKIP)('export → PyTorch (python3-torch)', () => {
     ]
     const train = await Promise.all(
       trainSpecs.map(async (spec, i) => {
-        const task = data.listGenerators().find((g) => g.name === spec.data.generator)!.task
+        const gen = generatorOf(spec)
+        const task = data.listGenerators().find((g) => g.name === gen.generator)!.task
         const outputSize = task === 'multiclass' ? 3 : 1
         const fx = makeRun(spec, outputSize, { seed: 40 + i })
         const dir = await writeExport(fx, 'pytorch', 'pytorch')
         // The export ships the run's own training split, so `python train.py data.csv` just works.
         const shipped = readFileSync(join(dir, 'data.csv'), 'utf8').trim().split('\n')
-        expect(shipped[0]).toBe([...spec.data.features, 'label'].join(','))
+        expect(shipped[0]).toBe([...gen.features, 'label'].join(','))
         expect(shipped.length - 1).toBe(prepareData(spec.data).train.n)
-        const x = fixedInputs(8, spec.data.features.length)
+        const x = fixedInputs(8, gen.features.length)
         const y = x.map((_, r) => (task === 'regression' ? 0.25 * r - 1 : r % (task === 'multiclass' ? 3 : 2)))
-        const csv = [[...spec.data.features, 'label'].join(','), ...x.map((row, r) => [...row, y[r]].join(','))].join('\n') + '\n'
+        const csv = [[...gen.features, 'label'].join(','), ...x.map((row, r) => [...row, y[r]].join(','))].join('\n') + '\n'
         writeFileSync(join(dir, 'data.csv'), csv)
-        const plan = planLoss(spec.model.loss, task, outputSize, spec.data.generator)
+        const plan = planLoss(spec.model.loss, task, outputSize, gen.generator)
         const ourLoss = plan.loss(fx.model.forward(tensor(x)), Float32Array.from(y)).dataSync()[0]
         return { spec, dir, x, y, ourLoss }
       }),
@@ -105,6 +108,51 @@ describe.skipIf(SKIP)('export → PyTorch (python3-torch)', () => {
       expect(got.stdout).toMatch(/^step 2 loss [0-9.]+\nsaved weights-trained\.safetensors\n$/)
       expect(got).toMatchObject({ ...expected[i], changed: true, finite: true })
       expect(Math.abs(got.loss0 - t.ourLoss)).toBeLessThan(1e-5)
+    })
+  }, 240_000)
+})
+
+describe.skipIf(SKIP)('export → PyTorch for table data (standardisation folded into layer 0)', () => {
+  it('bundled and CSV runs: model.py takes the raw columns and matches our forward on standardised inputs; data.csv is the training rows', async () => {
+    const store = new FileStore(null)
+    const csv = readFileSync(new URL('../../../../e2e/fixtures/good.csv', import.meta.url))
+    const fileId = ingest(store, 'good.csv', csv).fileId
+    useFileStore(store)
+    const specs = [
+      makeSpec({ data: { source: 'bundled', name: 'wine', seed: 3 }, model: { hidden: [6], activation: 'relu' } }),
+      makeSpec({ data: { source: 'csv', fileId, target: 'species', features: ['sepal_length', 'petal_length', 'petal_width', 'site'] }, model: { hidden: [5, 4], activation: 'tanh' } }),
+    ]
+    const cases = await Promise.all(
+      specs.map(async (spec, i) => {
+        const d = prepareData(spec.data)
+        const fx = makeRun(spec, 3, { seed: 60 + i })
+        const dir = await writeExport(fx, 'pytorch', 'pytorch')
+        const f = d.raw.nFeatures
+        // Raw rows as the user's file has them: the first training rows, unstandardised.
+        const rows = d.trainRows.slice(0, 6)
+        const x = rows.map((r) => Array.from(d.raw.x.subarray(r * f, (r + 1) * f)))
+        const y = rows.map((r) => d.raw.y[r])
+        const z = d.toModelInputs(Float32Array.from(x.flat()), x.length)
+        const ours = fx.forward(Array.from({ length: x.length }, (_, r) => Array.from(z.subarray(r * f, (r + 1) * f))))
+        const shipped = readFileSync(join(dir, 'data.csv'), 'utf8').trim().split('\n')
+        expect(shipped[0]).toBe([...d.raw.featureNames, 'label'].join(','))
+        expect(shipped.length - 1).toBe(d.train.n)
+        expect(shipped[1]).toBe([...x[0], y[0]].join(','))
+        const plan = planLoss(spec.model.loss, d.raw.task, 3, 'table')
+        const ourLoss = plan.loss(fx.model.forward(tensor(Array.from({ length: x.length }, (_, r) => Array.from(z.subarray(r * f, (r + 1) * f))))), Float32Array.from(y)).dataSync()[0]
+        return { dir, x, y, ours, ourLoss }
+      }),
+    )
+    const out = runPython('check_torch.py', {
+      forward: cases.map((c) => ({ dir: c.dir, x: c.x })),
+      train: cases.map((c) => ({ dir: c.dir, csv: 'data.csv', x: c.x, y: c.y })),
+    })
+    cases.forEach((c, i) => {
+      expectClose(out.forward[i].y, c.ours)
+      const got = out.train[i]
+      expect(got.rc, got.stderr).toBe(0)
+      expect(got).toMatchObject({ changed: true, finite: true })
+      expect(Math.abs(got.loss0 - c.ourLoss)).toBeLessThan(1e-5)
     })
   }, 240_000)
 })

@@ -12,7 +12,7 @@ import { metricsCsv } from './metrics-csv'
 import { loadExportModel, type ExportModel, type SessionSpecOut } from './model'
 import { onnxModel } from './onnx'
 import { modelPy, trainPy } from './pytorch'
-import { prepareData } from '../data-source'
+import { dataLabel, modelInputsOf, prepareData } from '../data-source'
 import { architectureJson, torchSafetensors } from './torch-weights'
 
 export type ExportFormat = (typeof EXPORT_FORMATS)[number]
@@ -49,14 +49,15 @@ async function readRunFile(path: string, what: string): Promise<Buffer> {
 
 async function loadModel(run: ExportableRun): Promise<ExportModel> {
   const bytes = await readRunFile(run.checkpointPath, 'checkpoint')
-  return loadExportModel(run.spec, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength))
+  return loadExportModel(run.spec, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), modelInputsOf(run.spec.data))
 }
 
 /** The loss the run trained with, resolved as the host resolves it ('auto' by task). */
 function lossName(spec: SessionSpecOut, outputSize: number): ReturnType<typeof planLoss>['name'] {
-  const info = data.listGenerators().find((g) => g.name === spec.data.generator)
-  if (!info) throw new HostError('invalid_payload', `export: unknown generator "${spec.data.generator}"`)
-  return planLoss(spec.model.loss, info.task, outputSize, spec.data.generator).name
+  const d = spec.data
+  const task = d.source === undefined || d.source === 'generator' ? data.listGenerators().find((g) => g.name === d.generator)?.task : prepareData(d).raw.task
+  if (!task) throw new HostError('invalid_payload', `export: unknown data "${dataLabel(d)}"`)
+  return planLoss(spec.model.loss, task, outputSize, dataLabel(d)).name
 }
 
 export async function exportRun(run: ExportableRun, format: ExportFormat): Promise<ExportedFileOut[]> {
@@ -87,9 +88,14 @@ export async function exportRun(run: ExportableRun, format: ExportFormat): Promi
   }
 }
 
-/** The run's training split (regenerated from its seeded spec), as train.py reads it. */
+/**
+ * The run's training split (regenerated from its seeded spec), as train.py reads it: the model's
+ * inputs for generator runs; for tables the raw rows, as the exported model (standardisation
+ * folded in) takes them.
+ */
 function trainingCsv(spec: ExportableRun['spec'], features: readonly string[]): string {
-  const { train } = prepareData(spec.data)
+  const d = prepareData(spec.data)
+  const train = d.standardization ? data.subset(d.raw, d.trainRows) : d.train
   const lines = [[...features, 'label'].join(',')]
   for (let i = 0; i < train.n; i++) {
     const row: number[] = []

@@ -6,17 +6,30 @@ import { join } from 'node:path'
 import type { z } from 'zod'
 import { encodeSafetensors, nn, noGrad, tensor, type SafeTensor } from '../../../engine'
 import { SessionSpec } from '../../../shared/protocol'
+import { modelInputsOf } from '../data-source'
 import type { ExportableRun } from './index'
 import type { SessionSpecOut } from './model'
 
 export type SpecInput = z.input<typeof SessionSpec>
 
-export function makeSpec(over: { model?: Partial<SpecInput['model']>; data?: Partial<SpecInput['data']>; optimizer?: SpecInput['optimizer'] } = {}): SessionSpecOut {
+type GeneratorInput = Extract<SpecInput['data'], { generator: string }>
+export type GeneratorSpecOut = Extract<SessionSpecOut['data'], { generator: string }>
+
+/** A run spec; `data` overrides the spiral3 generator's fields, or replaces it when it names another source. */
+export function makeSpec(over: { model?: Partial<SpecInput['model']>; data?: Partial<GeneratorInput> | Exclude<SpecInput['data'], GeneratorInput>; optimizer?: SpecInput['optimizer'] } = {}): SessionSpecOut {
+  const d = over.data
   return SessionSpec.parse({
     model: { hidden: [5, 4], activation: 'tanh', ...over.model },
-    data: { generator: 'spiral3', features: ['x1', 'x2', 'x1x2'], ...over.data },
+    data: d && d.source !== undefined && d.source !== 'generator' ? d : { generator: 'spiral3', features: ['x1', 'x2', 'x1x2'], ...d },
     optimizer: over.optimizer ?? { type: 'adam', lr: 0.01 },
   })
+}
+
+/** The spec's generator data (the exporters' generator tests need its features). */
+export function generatorOf(spec: SessionSpecOut): GeneratorSpecOut {
+  const d = spec.data
+  if (d.source !== undefined && d.source !== 'generator') throw new Error(`expected generator data, got ${d.source}`)
+  return d
 }
 
 export interface Fixture {
@@ -36,7 +49,7 @@ export function removeRuns(): void {
 export function makeRun(spec: SessionSpecOut, outputSize: number, options: { name?: string; metrics?: string; seed?: number } = {}): Fixture {
   const dir = mkdtempSync(join(tmpdir(), 'bps-export-'))
   made.push(dir)
-  const model = new nn.MLP([spec.data.features.length, ...spec.model.hidden, outputSize], {
+  const model = new nn.MLP([modelInputsOf(spec.data).features.length, ...spec.model.hidden, outputSize], {
     activation: spec.model.activation,
     outputActivation: 'linear',
     init: 'pytorch',

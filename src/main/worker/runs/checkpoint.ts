@@ -5,6 +5,7 @@
 import { decodeSafetensors, encodeSafetensors, Tensor, type RngState, type SafeTensor } from '../../../engine'
 import { HostError } from '../errors'
 import type { SessionSpecOut } from '../setup'
+import type { MonitorState } from '../train-guards'
 import type { Trainer, TrainerState } from '../trainer'
 
 export const CHECKPOINT_FORMAT = 1
@@ -18,7 +19,9 @@ export interface CheckpointMeta {
   sampler: { epoch: number; stepInEpoch: number; total: number; rng: RngState }
   optimizer: { step: number; scalars: Record<string, number> }
   /** Settings changed while training (session.update) that the next steps depend on. */
-  live: { optimizer: SessionSpecOut['optimizer']; batchSize: number; evalEvery: number }
+  live: { optimizer: SessionSpecOut['optimizer']; batchSize: number; evalEvery: number; train?: SessionSpecOut['train'] }
+  /** Early-stopping and alarm progress (absent in checkpoints written before it existed). */
+  monitor?: MonitorState
 }
 
 export interface Checkpoint {
@@ -48,7 +51,8 @@ export function captureCheckpoint(trainer: Trainer, spec: SessionSpecOut, now: D
     createdAt: now.toISOString(),
     sampler: { epoch: st.sampler.epoch, stepInEpoch: st.sampler.stepInEpoch, total: st.sampler.total, rng: st.sampler.rng },
     optimizer: { step: st.optimizer.step, scalars: st.optimizer.scalars },
-    live: { optimizer: structuredClone(spec.optimizer), batchSize: spec.train.batchSize, evalEvery: spec.train.evalEvery },
+    live: { optimizer: structuredClone(spec.optimizer), batchSize: spec.train.batchSize, evalEvery: spec.train.evalEvery, train: structuredClone(spec.train) },
+    monitor: st.monitor,
   }
   return { bytes: encodeSafetensors(tensors, { format: 'backprop-studio-checkpoint', step: String(st.step) }), meta }
 }
@@ -73,6 +77,8 @@ export function weightsOf(tensors: Record<string, SafeTensor>): Record<string, S
 export function specAt(spec: SessionSpecOut, meta: CheckpointMeta): SessionSpecOut {
   const s = structuredClone(spec)
   s.optimizer = structuredClone(meta.live.optimizer)
+  // Schedule, penalties, clipping, stops and alarms as they were (older checkpoints lack them).
+  if (meta.live.train) s.train = structuredClone(meta.live.train)
   s.train.batchSize = meta.live.batchSize
   s.train.evalEvery = meta.live.evalEvery
   return s
@@ -111,6 +117,7 @@ export function applyCheckpoint(trainer: Trainer, ck: Checkpoint, where: string)
     epochBase: meta.epochBase,
     sampler: { ...meta.sampler, order: Uint32Array.from(order.data) },
     optimizer: { step: meta.optimizer.step, tensors: optimTensors, scalars: meta.optimizer.scalars },
+    monitor: meta.monitor,
   }
   try {
     trainer.restoreState(Object.fromEntries(Object.entries(weights).map(([k, t]) => [k, t.data])), state)

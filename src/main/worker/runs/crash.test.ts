@@ -11,6 +11,8 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { testHost } from '../test-helpers'
 
 const child = fileURLToPath(new URL('./crash-child.ts', import.meta.url))
+// The engine host bundles its datasets as Vite `?raw` imports; this hook gives Node the same.
+const rawHook = fileURLToPath(new URL('../datasets/raw-register.mjs', import.meta.url))
 const dirs: string[] = []
 afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true })
@@ -19,7 +21,7 @@ afterAll(() => {
 /** Start the child, let it train for `ms` after it says ready, then kill -9 it. */
 function trainAndKill(dataDir: string, mode: string, ms: number): Promise<void> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ['--import', 'tsx', child, dataDir, mode], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const p = spawn(process.execPath, ['--import', 'tsx', '--import', rawHook, child, dataDir, mode], { stdio: ['ignore', 'pipe', 'pipe'] })
     let err = ''
     p.stderr.on('data', (d: Buffer) => (err += d.toString()))
     p.stdout.on('data', (d: Buffer) => {

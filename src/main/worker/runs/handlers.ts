@@ -4,6 +4,7 @@
 import { copyFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { ParsedPayload, RequestResult } from '../../../shared/protocol'
+import { dataLabel } from '../data-source'
 import { HostError } from '../errors'
 import { exportRun } from '../export/index'
 import type { TrainingSession } from '../session'
@@ -32,7 +33,7 @@ export type RunsHandlers = {
 }
 
 function defaultName(spec: SessionSpecOut): string {
-  return `${spec.data.generator} · ${[...spec.model.hidden].join('-') || 'linear'} · ${spec.optimizer.type} ${spec.optimizer.lr}`
+  return `${dataLabel(spec.data)} · ${[...spec.model.hidden].join('-') || 'linear'} · ${spec.optimizer.type} ${spec.optimizer.lr}`
 }
 
 /**

@@ -10,7 +10,7 @@ export type RunMetricsOut = RequestResult<'runs.metrics'>
 
 export type LogLine = { k: 'm'; steps: number[]; trainLoss: number[]; epoch: number; evals: EvalPoint[]; layers: MetricsBatch['layers'] } | { k: 'rewind'; step: number }
 
-export function batchLine(b: MetricsBatch): string {
+export function batchLine(b: Omit<MetricsBatch, 'lr'>): string {
   const line: LogLine = { k: 'm', steps: b.steps, trainLoss: b.trainLoss, epoch: b.epoch, evals: b.evals, layers: b.layers }
   return `${JSON.stringify(line)}\n`
 }

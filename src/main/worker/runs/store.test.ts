@@ -46,8 +46,9 @@ const batch = (steps: number[], evals: { step: number; testLoss: number }[] = []
   trainLoss: steps.map((s) => 1 / s),
   epoch: 0,
   evals: evals.map((e) => ({ ...e, trainLoss: e.testLoss, trainAccuracy: null, testAccuracy: 0.5 })),
-  layers: [{ step: steps[0], stats: [{ gradNorm: steps[0], meanAbsGrad: 0, maxAbsGrad: 0, weightNorm: 1, updateRatio: 0 }] }],
+  layers: [{ step: steps[0], stats: [{ gradNorm: steps[0], meanAbsGrad: 0, maxAbsGrad: 0, weightNorm: 1, updateRatio: 0, deadFraction: null, saturatedFraction: null }] }],
   stepsPerSecond: 10,
+  lr: 0.01,
 })
 
 describe('atomic writes', () => {

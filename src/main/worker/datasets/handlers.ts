@@ -1,0 +1,33 @@
+// The 'files.upload' and 'files.info' requests, over one file store per host: on disk in
+// `<dataDir>/files/` when the host has a data directory, else in memory. The store also becomes
+// the one data-source.ts resolves CSV and IDX specs against.
+import { join } from 'node:path'
+import type { ParsedPayload, RequestResult } from '../../../shared/protocol'
+import { useFileStore } from '../data-source'
+import { FileStore } from './store'
+import { Uploads } from './uploads'
+
+export type FilesHandlers = {
+  [K in 'files.upload' | 'files.info']: (p: ParsedPayload<K>) => RequestResult<K>
+}
+
+export interface FilesHost {
+  store: FileStore
+  uploads: Uploads
+  handlers: FilesHandlers
+}
+
+/** The file store and upload assembly of a host with (or without) a data directory. */
+export function filesHost(dataDir: string | undefined, now?: () => number): FilesHost {
+  const store = new FileStore(dataDir === undefined ? null : join(dataDir, 'files'))
+  const uploads = new Uploads(store, now)
+  useFileStore(store)
+  return {
+    store,
+    uploads,
+    handlers: {
+      'files.upload': (p) => uploads.receive(p),
+      'files.info': ({ fileId }) => store.info(fileId),
+    },
+  }
+}

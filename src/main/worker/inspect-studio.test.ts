@@ -1,0 +1,155 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { parseReply, okReply } from '../../shared/protocol'
+import { histogram, niceCeil } from './inspect-studio'
+import { spec, testHost } from './test-helpers'
+
+let current: ReturnType<typeof testHost> | null = null
+function make() {
+  current = testHost()
+  return current
+}
+afterEach(() => {
+  current?.host.dispose()
+  current = null
+})
+
+describe('histogram', () => {
+  it('bins honestly over a user range: edges, under/overflow, non-finite counted apart', () => {
+    const h = histogram([-1, -0.5, 0, 0.49, 0.5, 1, 1.01, -2, NaN, Infinity], 4, { lo: -1, hi: 1 })
+    // Bins [-1,-0.5) [-0.5,0) [0,0.5) [0.5,1]: hi itself belongs to the last bin.
+    expect(h.counts).toEqual([1, 1, 2, 2])
+    expect(h).toMatchObject({ lo: -1, hi: 1, underflow: 1, overflow: 1, count: 8, nonFinite: 2, min: -2, max: 1.01 })
+    const finite = [-1, -0.5, 0, 0.49, 0.5, 1, 1.01, -2]
+    const mean = finite.reduce((a, b) => a + b) / 8
+    expect(h.mean).toBeCloseTo(mean, 12)
+    expect(h.std).toBeCloseTo(Math.sqrt(finite.reduce((a, b) => a + (b - mean) ** 2, 0) / 8), 12)
+    expect(h.counts.reduce((a, b) => a + b) + h.underflow + h.overflow).toBe(h.count)
+  })
+
+  it("'auto' is symmetric around 0 up to max |x| rounded to 1, 2 or 5 × 10^k", () => {
+    expect([0.003, 0.2, 0.21, 1, 3, 7, 12].map(niceCeil)).toEqual([0.005, 0.2, 0.5, 1, 5, 10, 20])
+    const h = histogram([0.1, -0.13, 0.05], 10, 'auto')
+    expect([h.lo, h.hi]).toEqual([-0.2, 0.2])
+    expect(h.underflow + h.overflow).toBe(0)
+    // Drifting values keep the same bins while max |x| stays under the same nice number.
+    expect(histogram([0.11, -0.16], 10, 'auto').hi).toBe(0.2)
+  })
+
+  it('handles a single element, all-equal values, zeros and no finite values', () => {
+    const one = histogram([0.37], 5, 'auto')
+    expect(one.lo).toBeLessThan(0.37)
+    expect(one.hi).toBeGreaterThan(0.37)
+    expect(one.hi - one.lo).toBeCloseTo(0.1, 12)
+    expect(one.counts.reduce((a, b) => a + b)).toBe(1)
+    expect(one).toMatchObject({ count: 1, min: 0.37, max: 0.37, mean: 0.37, std: 0 })
+    const zeros = histogram(new Float32Array(6), 4, 'auto')
+    expect([zeros.lo, zeros.hi]).toEqual([-0.01, 0.01])
+    expect(zeros.counts).toEqual([0, 0, 6, 0])
+    const none = histogram([NaN, -Infinity], 4, 'auto')
+    expect(none).toMatchObject({ lo: -1, hi: 1, counts: [0, 0, 0, 0], count: 0, nonFinite: 2, min: 0, max: 0, mean: 0, std: 0 })
+    expect(histogram([], 4, 'auto')).toMatchObject({ count: 0, nonFinite: 0 })
+  })
+})
+
+describe('session.histograms', () => {
+  it('weights, biases and (after a step) gradients per layer; a user range applies to all', async () => {
+    const { ok } = make()
+    await ok('session.create', spec({ model: { hidden: [8, 4] } }))
+    const before = await ok('session.histograms', { sessionId: 's1', bins: 10 })
+    expect(parseReply('session.histograms', okReply(1, before)).ok).toBe(true)
+    expect(before.step).toBe(0)
+    expect(before.layers.map((l) => l.name)).toEqual(['layers.0', 'layers.1', 'layers.2'])
+    expect(before.layers.every((l) => l.grads === null)).toBe(true)
+    expect(before.layers.map((l) => l.weights.count)).toEqual([16, 32, 8])
+    expect(before.layers[0].weights.counts).toHaveLength(10)
+    await ok('session.step', { sessionId: 's1', steps: 3 })
+    const after = await ok('session.histograms', { sessionId: 's1', bins: 8, range: { lo: -0.5, hi: 0.5 } })
+    expect(after.step).toBe(3)
+    for (const l of after.layers) {
+      expect(l.grads).not.toBeNull()
+      for (const h of [l.weights, l.grads!, l.biases]) {
+        expect([h.lo, h.hi]).toEqual([-0.5, 0.5])
+        expect(h.counts.reduce((a, b) => a + b) + h.underflow + h.overflow).toBe(h.count)
+      }
+    }
+  })
+})
+
+describe('session.boundary', () => {
+  it('binary: P(class 1) over the data extent plus 10%, row-major from the top left', async () => {
+    const { ok } = make()
+    await ok('session.create', spec({ model: { hidden: [8] } }))
+    await ok('session.step', { sessionId: 's1', steps: 200 })
+    const b = await ok('session.boundary', { sessionId: 's1', resolution: 16 })
+    expect(parseReply('session.boundary', okReply(1, b)).ok).toBe(true)
+    expect(b).toMatchObject({ step: 200, resolution: 16, kind: 'probability', confidence: [] })
+    expect(b.values).toHaveLength(256)
+    for (const v of b.values) expect(v >= 0 && v <= 1).toBe(true)
+    const session = current!.host['sessions'].get('s1')!
+    const raw = session.trainer.data.raw
+    const xs = Array.from({ length: raw.n }, (_, i) => raw.x[2 * i])
+    const span = Math.max(...xs) - Math.min(...xs)
+    expect(b.xRange[0]).toBeCloseTo(Math.min(...xs) - 0.1 * span, 5)
+    expect(b.xRange[1]).toBeCloseTo(Math.max(...xs) + 0.1 * span, 5)
+    // XOR: the top-left and bottom-left corners (x < 0; y > 0 vs y < 0) fall on different sides.
+    expect(Math.round(b.values[0])).not.toBe(Math.round(b.values[15 * 16]))
+    expect(b.min).toBe(Math.min(...b.values))
+    expect(b.max).toBe(Math.max(...b.values))
+  })
+
+  it('multiclass gives classes and confidences; regression gives values; non-planar data is refused', async () => {
+    const { ok, fail } = make()
+    await ok('session.create', spec({ data: { generator: 'blobs', n: 300, classes: 4 } }))
+    const m = await ok('session.boundary', { sessionId: 's1', resolution: 8 })
+    expect(m.kind).toBe('class')
+    expect(m.values.every((v) => Number.isInteger(v) && v >= 0 && v < 4)).toBe(true)
+    expect(m.confidence).toHaveLength(64)
+    expect(m.confidence.every((c) => c >= 0.25 && c <= 1)).toBe(true)
+    await ok('session.create', spec({ data: { generator: 'reg-plane', n: 100 } }))
+    const r = await ok('session.boundary', { sessionId: 's2', resolution: 8 })
+    expect(r.kind).toBe('value')
+    expect(r.min).toBeLessThanOrEqual(r.max)
+    await ok('session.create', spec({ data: { source: 'bundled', name: 'iris' } }))
+    const e = await fail('session.boundary', { sessionId: 's3' })
+    expect(e.code).toBe('invalid_payload')
+    expect(e.message).toMatch(/^session\.boundary: a decision boundary needs data with 2 raw input columns, but "[^"]+" has 4$/)
+  })
+})
+
+describe('session.predictions', () => {
+  it('classification: the first rows and the confusion matrix over the whole split', async () => {
+    const { ok, fail } = make()
+    await ok('session.create', spec({ data: { generator: 'blobs', n: 300, classes: 3 }, optimizer: { type: 'adam', lr: 0.05 } }))
+    await ok('session.step', { sessionId: 's1', steps: 100 })
+    const p = await ok('session.predictions', { sessionId: 's1', split: 'test', max: 20 })
+    expect(parseReply('session.predictions', okReply(1, p)).ok).toBe(true)
+    expect(p).toMatchObject({ step: 100, split: 'test' })
+    expect(p.actual).toHaveLength(20)
+    expect(p.predicted).toHaveLength(20)
+    const c = p.confusion!
+    expect(c).toHaveLength(3)
+    expect(c.flat().reduce((a, b) => a + b)).toBe(90) // the whole test split
+    const session = current!.host['sessions'].get('s1')!
+    const y = Array.from(session.trainer.data.test.y)
+    for (let k = 0; k < 3; k++) expect(c[k].reduce((a, b) => a + b)).toBe(y.filter((v) => v === k).length)
+    expect(p.actual).toEqual(y.slice(0, 20))
+    const right = c[0][0] + c[1][1] + c[2][2]
+    expect(right / 90).toBeGreaterThan(0.8)
+    await ok('session.create', spec({ data: { generator: 'xor', n: 50, testRatio: 0 } }))
+    expect((await fail('session.predictions', { sessionId: 's2' })).message).toMatch(/has no test rows/)
+    const tr = await ok('session.predictions', { sessionId: 's2', split: 'train', max: 1000 })
+    expect(tr.actual).toHaveLength(50)
+  })
+
+  it('regression: actual and predicted values, no confusion matrix', async () => {
+    const { ok } = make()
+    await ok('session.create', spec({ data: { generator: 'reg-plane', n: 200 }, optimizer: { type: 'adam', lr: 0.05 } }))
+    await ok('session.step', { sessionId: 's1', steps: 300 })
+    const p = await ok('session.predictions', { sessionId: 's1', split: 'train', max: 30 })
+    expect(p.confusion).toBeNull()
+    expect(p.actual).toHaveLength(30)
+    const err = p.actual.reduce((s, a, i) => s + (a - p.predicted[i]) ** 2, 0) / 30
+    const variance = p.actual.reduce((s, a) => s + a * a, 0) / 30
+    expect(err).toBeLessThan(0.2 * variance)
+  })
+})

@@ -1,0 +1,65 @@
+// What the form describes before the host builds it: losses by task, the network's shape and
+// parameter count (from the form, or the preview's columns), and the schedule's lr curve.
+import { describe, expect, it } from 'vitest'
+import { FAKE_DATASETS, FAKE_GENERATORS } from '../engine/fake-host'
+import { defaultForm } from './session-form'
+import { lossChoices, networkShape, scheduleCurve } from './session-shape'
+
+describe('session shape: losses, shape, parameters', () => {
+  const hello = {
+    protocolVersion: 1,
+    generators: FAKE_GENERATORS.map((g) => ({ ...g })),
+    datasets: FAKE_DATASETS.map((d) => ({ ...d })),
+    activations: [],
+    initializers: [],
+    limits: { maxHiddenLayers: 16, maxWidth: 1024, maxSamples: 100000, maxBatchSize: 4096, maxStepsPerRequest: 100000, maxSessions: 8 },
+  }
+
+  it('offers the losses that fit the task and says why the others do not', () => {
+    const byName = (task: Parameters<typeof lossChoices>[0]) => Object.fromEntries(lossChoices(task).map((c) => [c.name, c.disabled]))
+    expect(byName('regression')).toMatchObject({ auto: null, mse: null })
+    expect(byName('regression').softmaxCrossEntropy).toMatch(/binary or multiclass dataset; this one is regression/)
+    expect(byName('binary')).toMatchObject({ auto: null, softmaxCrossEntropy: null, bceWithLogits: null, hinge: null })
+    expect(byName('binary').mse).toMatch(/regression/)
+    expect(byName('multiclass')).toMatchObject({ auto: null, softmaxCrossEntropy: null })
+    expect(byName('multiclass').hinge).toMatch(/needs a binary dataset/)
+    expect(lossChoices('multiclass')[0]!.label).toBe('auto (softmax cross-entropy)')
+  })
+
+  it('counts parameters from the form: features in, classes out (softmax) or one out', () => {
+    const form = defaultForm() // spiral (binary), x1 x2, [8, 8], auto → softmax with 2 outputs
+    expect(networkShape(form, hello, null)).toEqual({ inputs: 2, hidden: [8, 8], outputs: 2, paramCount: 2 * 8 + 8 + 8 * 8 + 8 + 8 * 2 + 2 })
+    form.loss = 'bceWithLogits'
+    form.data.features = ['x1', 'x2', 'x1x2']
+    expect(networkShape(form, hello, null)).toMatchObject({ inputs: 3, outputs: 1, paramCount: 3 * 8 + 8 + 8 * 8 + 8 + 8 + 1 })
+    form.source = 'bundled'
+    form.loss = 'auto'
+    form.hidden = [10, 10, 10, 10]
+    expect(networkShape(form, hello, null)).toMatchObject({ inputs: 4, outputs: 3, paramCount: 4 * 10 + 10 + 3 * (10 * 10 + 10) + 10 * 3 + 3 })
+    form.source = 'csv' // nothing known about the file yet
+    expect(networkShape(form, hello, null)).toBeNull()
+  })
+
+  it("uses the preview's columns and classes when it has them", () => {
+    const form = defaultForm()
+    form.source = 'csv'
+    const preview = { task: 'multiclass', nClasses: 4, featureNames: ['a', 'b', 'c'] } as Parameters<typeof networkShape>[2]
+    expect(networkShape(form, hello, preview)).toMatchObject({ inputs: 3, outputs: 4 })
+  })
+
+  it('draws the lr schedule: warmup, step decay, cosine to minLr', () => {
+    const form = defaultForm()
+    form.optimizer.lr = 1
+    expect(scheduleCurve(form, 3)).toEqual([1, 1, 1])
+    form.schedule = { ...form.schedule, type: 'step', stepSize: 2, gamma: 0.5 }
+    expect(scheduleCurve(form, 5)).toEqual([1, 1, 0.5, 0.5, 0.25])
+    form.schedule = { ...form.schedule, type: 'cosine', periodSteps: 4, minLr: 0, warmupSteps: 0 }
+    const cos = scheduleCurve(form, 6)
+    expect(cos[0]).toBe(1)
+    expect(cos[2]).toBeCloseTo(0.5)
+    expect(cos[4]).toBeCloseTo(0)
+    expect(cos[5]).toBeCloseTo(0)
+    form.schedule = { ...form.schedule, type: 'constant', warmupSteps: 4 }
+    expect(scheduleCurve(form, 5)).toEqual([0.25, 0.5, 0.75, 1, 1])
+  })
+})

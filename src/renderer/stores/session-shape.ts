@@ -1,0 +1,103 @@
+// What the form describes before the host builds it: the data's task, the losses that fit it
+// (with the reason the others do not), the network's shape and parameter count, and the lr curve
+// of the schedule. Pure functions of the form, hello and the data preview.
+import type { RequestResult } from '../../shared/protocol'
+import { GENERATORS_WITH_CLASSES, type LossName, type SessionForm, type Task } from './session-form'
+
+type Hello = RequestResult<'host.hello'>
+type Preview = RequestResult<'dataset.preview'>
+
+/** The task of the form's data: the preview's when it is of this data, else what hello says. */
+export function formTask(form: SessionForm, hello: Hello | null, preview: Preview | null): Task | null {
+  if (preview) return preview.task
+  if (form.source === 'generator') return hello?.generators.find((g) => g.name === form.data.generator)?.task ?? null
+  if (form.source === 'bundled') return hello?.datasets.find((d) => d.name === form.bundled.name)?.task ?? null
+  if (form.source === 'csv') return form.csv.task === 'auto' ? null : form.csv.task
+  return 'multiclass'
+}
+
+export interface LossChoice {
+  name: LossName
+  label: string
+  /** Why it cannot be chosen for this task; null when it can. */
+  disabled: string | null
+}
+
+const LOSS_LABELS: Record<LossName, string> = { auto: 'auto', mse: 'MSE', softmaxCrossEntropy: 'softmax cross-entropy', bceWithLogits: 'binary cross-entropy', hinge: 'hinge' }
+const LOSS_TASKS: Record<Exclude<LossName, 'auto'>, Task[]> = {
+  mse: ['regression'],
+  softmaxCrossEntropy: ['binary', 'multiclass'],
+  bceWithLogits: ['binary'],
+  hinge: ['binary'],
+}
+
+/** Every loss, with the reason it does not fit `task` (regression: MSE; binary: CE, BCE, hinge). */
+export function lossChoices(task: Task | null): LossChoice[] {
+  return (Object.keys(LOSS_LABELS) as LossName[]).map((name) => {
+    if (name === 'auto' || task === null) return { name, label: name === 'auto' ? autoLossLabel(task) : LOSS_LABELS[name], disabled: null }
+    const fits = LOSS_TASKS[name]
+    const disabled = fits.includes(task) ? null : `needs a ${fits.join(' or ')} dataset; this one is ${task}`
+    return { name, label: LOSS_LABELS[name], disabled }
+  })
+}
+
+function autoLossLabel(task: Task | null): string {
+  if (task === null) return 'auto'
+  return `auto (${task === 'regression' ? 'MSE' : 'softmax cross-entropy'})`
+}
+
+export interface NetworkShape {
+  inputs: number
+  hidden: number[]
+  outputs: number
+  paramCount: number
+}
+
+/**
+ * The network the form builds: inputs follow the features (the preview's when it is of this
+ * data), outputs the task and loss (softmax: one per class; otherwise one). Null while unknown.
+ */
+export function networkShape(form: SessionForm, hello: Hello | null, preview: Preview | null): NetworkShape | null {
+  let inputs: number | null = null
+  let classes: number | null = null
+  if (preview) {
+    inputs = preview.featureNames.length
+    classes = preview.nClasses
+  } else if (form.source === 'generator') {
+    inputs = form.data.features.length
+    const task = formTask(form, hello, null)
+    classes = task === 'regression' ? 1 : GENERATORS_WITH_CLASSES.includes(form.data.generator) ? (form.data.classes ?? 3) : 2
+  } else if (form.source === 'bundled') {
+    const d = hello?.datasets.find((x) => x.name === form.bundled.name)
+    if (d) (inputs = d.features), (classes = d.classes)
+  }
+  const task = formTask(form, hello, preview)
+  if (inputs === null || classes === null || task === null) return null
+  const loss = form.loss === 'auto' ? (task === 'regression' ? 'mse' : 'softmaxCrossEntropy') : form.loss
+  const outputs = loss === 'softmaxCrossEntropy' ? classes : 1
+  const sizes = [inputs, ...form.hidden, outputs]
+  let paramCount = 0
+  for (let i = 1; i < sizes.length; i++) paramCount += sizes[i - 1]! * sizes[i]! + sizes[i]!
+  return { inputs, hidden: [...form.hidden], outputs, paramCount }
+}
+
+/**
+ * The learning rate at steps 0…n-1 under the form's schedule (the host's rule: warmup from 0,
+ * then constant, step decay every stepSize steps, or cosine to minLr over periodSteps).
+ */
+export function scheduleCurve(form: SessionForm, n: number): number[] {
+  const { lr } = form.optimizer
+  const s = form.schedule
+  const out: number[] = []
+  for (let step = 0; step < n; step++) {
+    let v = lr
+    if (s.type === 'step') v = lr * Math.pow(s.gamma, Math.floor(step / Math.max(1, s.stepSize)))
+    if (s.type === 'cosine') {
+      const t = Math.min(1, step / Math.max(1, s.periodSteps))
+      v = s.minLr + ((lr - s.minLr) * (1 + Math.cos(Math.PI * t))) / 2
+    }
+    if (s.warmupSteps > 0 && step < s.warmupSteps) v *= (step + 1) / s.warmupSteps
+    out.push(v)
+  }
+  return out
+}
