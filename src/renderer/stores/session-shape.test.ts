@@ -47,7 +47,7 @@ describe('session shape: losses, shape, parameters', () => {
     expect(networkShape(form, hello, preview)).toMatchObject({ inputs: 3, outputs: 4 })
   })
 
-  it('draws the lr schedule: warmup, step decay, cosine to minLr', () => {
+  it('draws the lr schedule as the engine applies it: warmup first, then step decay or cosine', () => {
     const form = defaultForm()
     form.optimizer.lr = 1
     expect(scheduleCurve(form, 3)).toEqual([1, 1, 1])
@@ -59,7 +59,10 @@ describe('session shape: losses, shape, parameters', () => {
     expect(cos[2]).toBeCloseTo(0.5)
     expect(cos[4]).toBeCloseTo(0)
     expect(cos[5]).toBeCloseTo(0)
-    form.schedule = { ...form.schedule, type: 'constant', warmupSteps: 4 }
-    expect(scheduleCurve(form, 5)).toEqual([0.25, 0.5, 0.75, 1, 1])
+    // Warmup to the base rate, then the schedule starts (step decay counted from there).
+    form.schedule = { ...form.schedule, type: 'step', stepSize: 2, gamma: 0.5, warmupSteps: 4 }
+    expect(scheduleCurve(form, 8)).toEqual([0.25, 0.5, 0.75, 1, 1, 1, 0.5, 0.5])
+    form.schedule.stepSize = 0
+    expect(scheduleCurve(form, 8)).toEqual([])
   })
 })

@@ -2,6 +2,7 @@
 // (with the reason the others do not), the network's shape and parameter count, and the lr curve
 // of the schedule. Pure functions of the form, hello and the data preview.
 import type { RequestResult } from '../../shared/protocol'
+import { scheduledLr, type Schedule } from '../../engine/optim/schedule'
 import { GENERATORS_WITH_CLASSES, type LossName, type SessionForm, type Task } from './session-form'
 
 type Hello = RequestResult<'host.hello'>
@@ -81,23 +82,18 @@ export function networkShape(form: SessionForm, hello: Hello | null, preview: Pr
   return { inputs, hidden: [...form.hidden], outputs, paramCount }
 }
 
-/**
- * The learning rate at steps 0…n-1 under the form's schedule (the host's rule: warmup from 0,
- * then constant, step decay every stepSize steps, or cosine to minLr over periodSteps).
- */
+/** The learning rate for steps 0…n-1 under the form's schedule, by the engine's own rule. */
 export function scheduleCurve(form: SessionForm, n: number): number[] {
-  const { lr } = form.optimizer
   const s = form.schedule
-  const out: number[] = []
-  for (let step = 0; step < n; step++) {
-    let v = lr
-    if (s.type === 'step') v = lr * Math.pow(s.gamma, Math.floor(step / Math.max(1, s.stepSize)))
-    if (s.type === 'cosine') {
-      const t = Math.min(1, step / Math.max(1, s.periodSteps))
-      v = s.minLr + ((lr - s.minLr) * (1 + Math.cos(Math.PI * t))) / 2
-    }
-    if (s.warmupSteps > 0 && step < s.warmupSteps) v *= (step + 1) / s.warmupSteps
-    out.push(v)
+  const schedule: Schedule =
+    s.type === 'step'
+      ? { type: 'step', stepSize: s.stepSize, gamma: s.gamma, warmupSteps: s.warmupSteps }
+      : s.type === 'cosine'
+        ? { type: 'cosine', periodSteps: s.periodSteps, minLr: s.minLr, warmupSteps: s.warmupSteps }
+        : { type: 'constant', warmupSteps: s.warmupSteps }
+  try {
+    return Array.from({ length: n }, (_, t) => scheduledLr(schedule, form.optimizer.lr, t))
+  } catch {
+    return [] // settings the form marks as invalid (e.g. a period of 0): nothing to draw
   }
-  return out
 }

@@ -34,10 +34,6 @@ export class Poller {
     private readonly fetch: () => Promise<void>,
   ) {}
 
-  get busy(): boolean {
-    return this.inFlight
-  }
-
   poke(): void {
     this.stopped = false
     this.dirty = true
