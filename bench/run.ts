@@ -11,7 +11,8 @@ import { cpus, loadavg } from 'node:os'
 import { MLPS, MATMUL_SIZES, type ColumnResult, type TimingOptions } from './common.js'
 import { benchMemory, type MemoryResult } from './memory.js'
 import { benchOurs } from './ours.js'
-import { cpuMatmulKernel, setCpuMatmulKernel } from '../src/engine/backends/cpu/index.js'
+import { setCpuMatmulKernel } from '../src/engine/backends/cpu/index.js'
+import { loadWasmGemm } from '../src/engine/backends/cpu/wasm/wasm-gemm.js'
 import type { StudioResult } from './studio.js'
 import { benchTfjs, tfjsVersion } from './tfjs.js'
 import { benchTorch } from './torch.js'
@@ -35,6 +36,7 @@ const progress = (msg: string): void => void process.stderr.write(`… ${msg}\n`
 
 /** Ratios printed: each of our columns over each peer on the same hardware. */
 const RATIOS: [string, string][] = [
+  ['ours', 'ours-1t'],
   ['ours', 'ours-ts'],
   ['ours', 'tfjs-cpu'],
   ['ours', 'tfjs-wasm'],
@@ -49,16 +51,24 @@ async function main(): Promise<void> {
   const load0 = loadavg()[0]
   let memory: MemoryResult[] = []
   let studio: StudioResult | null = null
-  const kernel = cpuMatmulKernel()
+  // Both WebAssembly kernel setups loaded once, so switching columns starts no extra threads.
+  const pooled = loadWasmGemm()
+  const single = loadWasmGemm({ threads: 1 })
+  const kernel = setCpuMatmulKernel('auto', () => pooled)
   if (cpuColumns) {
-    progress(`ours (cpu backend, float32 matmul: ${kernel.kernel})`)
-    columns.push({ key: 'ours', result: await benchOurs(timing), note: `float32 matmul kernel ${kernel.kernel} (${kernel.reason})` })
+    progress(`ours (cpu backend, float32 matmul: ${kernel.kernel}, ${kernel.threads} thread(s) for large products)`)
+    columns.push({ key: 'ours', result: await benchOurs(timing), note: `float32 matmul kernel ${kernel.kernel} on ${kernel.threads} thread(s) from 256³ multiply-adds (${kernel.reason})` })
+    if (kernel.threads > 1) {
+      progress('ours (cpu backend, WebAssembly kernel on one thread)')
+      setCpuMatmulKernel('auto', () => single)
+      columns.push({ key: 'ours-1t', result: await benchOurs(timing), note: 'the WebAssembly kernel kept on one thread (BPS_CPU_MATMUL_THREADS=1)' })
+    }
     if (kernel.kernel !== 'ts') {
       progress('ours (cpu backend, TS matmul kernel)')
       setCpuMatmulKernel('ts')
       columns.push({ key: 'ours-ts', result: await benchOurs(timing), note: 'the pure-TS matmul kernel (the fallback where WebAssembly SIMD is unavailable)' })
-      setCpuMatmulKernel(kernel.choice)
     }
+    setCpuMatmulKernel('auto', () => pooled)
     for (const backend of ['cpu', 'wasm'] as const) {
       progress(`tfjs ${backend}`)
       const r = await benchTfjs(backend, timing)
@@ -103,6 +113,7 @@ async function main(): Promise<void> {
     loadAverage1mAtStart: load0,
     loadAverage1mAtEnd: loadavg()[0],
     float32Matmul: kernel.kernel,
+    float32MatmulThreads: kernel.threads,
     node: process.version,
     tfjs: tfjsVersion,
     torch: !torch || 'skipped' in torch ? null : torch.version,

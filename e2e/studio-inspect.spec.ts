@@ -102,7 +102,8 @@ test.describe('studio live inspection', () => {
     const boundary = page.getByTestId('boundary-panel')
     await expect.poll(() => num(boundary, 'data-painted')).toBeGreaterThan(0)
     expect(await num(boundary, 'data-step')).toBeGreaterThan(0)
-    const pixels = await page.getByTestId('boundary-canvas').evaluate((c: HTMLCanvasElement) => {
+    const pixels = await page.getByTestId('boundary-canvas').evaluate((el) => {
+      const c = el as unknown as { width: number; height: number; getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } | null }
       const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data
       let lit = 0
       for (let k = 3; k < d.length; k += 4) if (d[k]! > 0) lit++

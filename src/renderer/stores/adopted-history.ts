@@ -8,10 +8,14 @@ type SessionState = RequestResult<'session.start'>
 export function adoptedHistory(run: RunMetrics, state: SessionState): EventPayload<'train.metrics'> {
   const upTo = state.step
   const kept = run.steps.flatMap((s, i) => (s <= upTo ? [i] : []))
-  // Only gradient norms were saved per layer; the other statistics are not shown from history.
+  // Only gradient norms were saved per layer; the other statistics are unknown for the history
+  // (NaN, which the charts and the health strip show as "—", never as a misleading 0).
   const layers = run.gradNorms
     .filter((g) => g.step <= upTo)
-    .map((g) => ({ step: g.step, stats: g.norms.map((gradNorm) => ({ gradNorm, meanAbsGrad: 0, maxAbsGrad: 0, weightNorm: 0, updateRatio: 0 })) }))
+    .map((g) => ({
+      step: g.step,
+      stats: g.norms.map((gradNorm) => ({ gradNorm, meanAbsGrad: NaN, maxAbsGrad: NaN, weightNorm: NaN, updateRatio: NaN, deadFraction: null, saturatedFraction: null })),
+    }))
   return {
     sessionId: state.sessionId,
     steps: kept.map((i) => run.steps[i]!),
@@ -20,5 +24,7 @@ export function adoptedHistory(run: RunMetrics, state: SessionState): EventPaylo
     evals: run.evals.filter((e) => e.step <= upTo),
     layers,
     stepsPerSecond: 0,
+    // The saved log has no learning rate per step; the first live batch brings it.
+    lr: NaN,
   }
 }

@@ -3,7 +3,8 @@
 // has it, else to the blocked TS kernel (gemm.ts), which float64 always uses; small ones use plain
 // loops whose order follows the memory layout of B: i-k-j when B's rows are contiguous, dot
 // products otherwise. `setCpuMatmulKernel` (or BPS_CPU_MATMUL=ts|wasm|auto in the environment)
-// chooses the float32 kernel, so the test suites run on both.
+// chooses the float32 kernel, so the test suites run on both; BPS_CPU_MATMUL_THREADS=1 keeps the
+// WebAssembly kernel on one thread.
 import type { MatmulArgs, TypedArray } from '../backend.js'
 import { broadcastStrides, sizeOf } from '../../shape.js'
 import { gemm } from './gemm.js'
@@ -24,19 +25,32 @@ export type CpuMatmulKernelChoice = 'auto' | 'wasm' | 'ts'
 export interface CpuMatmulKernelInfo {
   choice: CpuMatmulKernelChoice
   kernel: 'wasm-simd' | 'wasm-relaxed-simd' | 'ts'
+  /** Threads a large product runs on (2: split with a helper thread; the TS kernel uses 1). */
+  threads: number
   reason: string
 }
 
+const processEnv = (): Record<string, string | undefined> | undefined => (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env
+
 /** BPS_CPU_MATMUL in the environment (Node only), else 'auto'. */
 function choiceFromEnv(): CpuMatmulKernelChoice {
-  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.BPS_CPU_MATMUL
+  const env = processEnv()?.BPS_CPU_MATMUL
   if (env === undefined || env === '') return 'auto'
   if (env !== 'auto' && env !== 'wasm' && env !== 'ts') throw new Error(`BPS_CPU_MATMUL=${env}: expected auto, wasm or ts`)
   return env
 }
 
+/** The default loader: BPS_CPU_MATMUL_THREADS=1 keeps every product on the calling thread. */
+function loadFromEnv(): WasmGemmLoad {
+  const threads = processEnv()?.BPS_CPU_MATMUL_THREADS
+  if (threads !== undefined && threads !== '' && threads !== '1' && threads !== '2') {
+    throw new Error(`BPS_CPU_MATMUL_THREADS=${threads}: expected 1 or 2`)
+  }
+  return loadWasmGemm({ threads: threads === '1' ? 1 : 2 })
+}
+
 let choice: CpuMatmulKernelChoice = choiceFromEnv()
-let loader: () => WasmGemmLoad = loadWasmGemm
+let loader: () => WasmGemmLoad = loadFromEnv
 /** undefined until first needed: the module is compiled lazily, on the first large product. */
 let loaded: WasmGemmLoad | undefined
 
@@ -53,9 +67,9 @@ function activeWasm(): WasmGemm | null {
  * Chooses the float32 matmul kernel. 'wasm' throws, naming the reason, where the WebAssembly
  * kernel cannot load (and leaves the choice as it was). `load` replaces the loader (tests use it
  * to stand for a runtime without WebAssembly SIMD); the default instantiates the best build the
- * runtime validates.
+ * runtime validates, with a helper thread for large products unless BPS_CPU_MATMUL_THREADS=1.
  */
-export function setCpuMatmulKernel(next: CpuMatmulKernelChoice, load: () => WasmGemmLoad = loadWasmGemm): CpuMatmulKernelInfo {
+export function setCpuMatmulKernel(next: CpuMatmulKernelChoice, load: () => WasmGemmLoad = loadFromEnv): CpuMatmulKernelInfo {
   if (next !== 'auto' && next !== 'wasm' && next !== 'ts') {
     throw new Error(`setCpuMatmulKernel: unknown kernel ${JSON.stringify(next)} (expected 'auto', 'wasm' or 'ts')`)
   }
@@ -73,11 +87,11 @@ export function setCpuMatmulKernel(next: CpuMatmulKernelChoice, load: () => Wasm
 
 /** The float32 kernel in use (loading the WebAssembly one if not yet tried). */
 export function cpuMatmulKernel(): CpuMatmulKernelInfo {
-  if (choice === 'ts') return { choice, kernel: 'ts', reason: 'TS kernel chosen' }
+  if (choice === 'ts') return { choice, kernel: 'ts', threads: 1, reason: 'TS kernel chosen' }
   const l = (loaded ??= loader())
   return l.ok
-    ? { choice, kernel: l.gemm.variant === 'relaxed-simd' ? 'wasm-relaxed-simd' : 'wasm-simd', reason: 'WebAssembly SIMD kernel loaded' }
-    : { choice, kernel: 'ts', reason: l.reason }
+    ? { choice, kernel: l.gemm.variant === 'relaxed-simd' ? 'wasm-relaxed-simd' : 'wasm-simd', threads: l.gemm.threads, reason: 'WebAssembly SIMD kernel loaded' }
+    : { choice, kernel: 'ts', threads: 1, reason: l.reason }
 }
 
 export function matmulInto(a: TypedArray, b: TypedArray, out: TypedArray, args: MatmulArgs): void {

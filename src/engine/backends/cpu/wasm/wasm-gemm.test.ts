@@ -48,15 +48,21 @@ const SHAPES: [number, number, number][] = [
 ]
 
 const builds = [
-  { name: 'default build', load: () => loadWasmGemm() },
-  { name: 'SIMD128 build (no relaxed SIMD)', load: () => loadWasmGemm({ allowRelaxed: false }) },
+  { name: 'default build, one thread', load: () => loadWasmGemm({ threads: 1 }) },
+  { name: 'SIMD128 build (no relaxed SIMD), one thread', load: () => loadWasmGemm({ allowRelaxed: false, threads: 1 }) },
+  // Every product of at least two tiles of rows split with the helper thread.
+  { name: 'shared-memory build, split with a helper thread', load: () => loadWasmGemm({ threads: 2, splitMinWork: 0 }) },
 ]
 
 for (const build of builds) {
   describe(`wasm gemm kernel, ${build.name}`, () => {
     const loaded = build.load()
-    it('loads in Node', () => {
+    it('loads in Node', async () => {
       expect(loaded.ok ? loaded.gemm.variant : loaded.reason).toMatch(/simd/)
+      const helper = build.name.includes('helper')
+      expect(loaded.ok && loaded.gemm.threads).toBe(helper ? 2 : 1)
+      // The helper thread starts asynchronously; the products below must really be split.
+      if (helper) await vi.waitFor(() => expect(loaded.ok && loaded.gemm.splitting).toBe(true), { timeout: 10_000 })
     })
     const g = (): WasmGemm => {
       if (!loaded.ok) throw new Error(loaded.reason)
@@ -114,8 +120,10 @@ describe('wasm gemm kernel, relaxed-SIMD (FMA) build', () => {
     const module = fileURLToPath(new URL('./wasm-gemm.ts', import.meta.url))
     const child = `
       import { loadWasmGemm } from ${JSON.stringify(module)}
-      const l = loadWasmGemm()
+      const l = loadWasmGemm({ threads: 1 })
       if (!l.ok) throw new Error(l.reason)
+      const shared = loadWasmGemm({ threads: 2 })
+      const sharedVariant = shared.ok ? shared.gemm.variant : shared.reason
       let s = 12345
       const rand = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 4294967296) * 2 - 1
       let worst = 0
@@ -130,13 +138,43 @@ describe('wasm gemm kernel, relaxed-SIMD (FMA) build', () => {
           worst = Math.max(worst, Math.abs(out[i * n + j] - want) / (mag + 1e-30))
         }
       }
-      console.log(JSON.stringify({ variant: l.gemm.variant, worst }))`
-    const r = spawnSync(process.execPath, ['--experimental-wasm-relaxed-simd', '--import', 'tsx', '--input-type=module', '-e', child], { encoding: 'utf8' })
-    if (r.status !== 0) throw new Error(`child failed (${r.status}): ${r.stderr}`)
-    const { variant, worst } = JSON.parse(r.stdout.trim().split('\n').pop()!) as { variant: string; worst: number }
+      console.log(JSON.stringify({ variant: l.gemm.variant, sharedVariant, worst }))
+      process.exit(0)`
+    const r = spawnSync(process.execPath, ['--experimental-wasm-relaxed-simd', '--import', 'tsx', '--input-type=module', '-e', child], { encoding: 'utf8', timeout: 50_000 })
+    if (r.status !== 0) throw new Error(`child failed (status ${r.status}, signal ${r.signal}, ${r.error?.message ?? 'no spawn error'}): ${r.stderr}\n${r.stdout}`)
+    const { variant, sharedVariant, worst } = JSON.parse(r.stdout.trim().split('\n').pop()!) as { variant: string; sharedVariant: string; worst: number }
     expect(variant).toBe('relaxed-simd')
+    expect(sharedVariant).toBe('relaxed-simd')
     expect(worst).toBeLessThan(1e-6)
-  }, 30_000)
+  }, 60_000)
+})
+
+describe('wasm gemm kernel, two threads', () => {
+  afterEach(() => {
+    vi.unstubAllGlobals()
+  })
+  it('splits products of at least 256³ multiply-adds by default, with the same result bit for bit', async () => {
+    const one = loadWasmGemm({ threads: 1 })
+    const two = loadWasmGemm({ threads: 2 })
+    if (!one.ok || !two.ok) throw new Error('the kernel did not load')
+    expect(two.gemm.threads).toBe(2)
+    await vi.waitFor(() => expect(two.gemm.splitting).toBe(true), { timeout: 10_000 })
+    const r = rand(3)
+    const [m, k, n] = [260, 256, 257]
+    const a = Float32Array.from({ length: m * k }, r)
+    const b = Float32Array.from({ length: k * n }, r)
+    const want = new Float32Array(m * n)
+    const got = new Float32Array(m * n)
+    one.gemm.gemm(m, n, k, a, 0, k, 1, b, 0, n, 1, want, 0)
+    two.gemm.gemm(m, n, k, a, 0, k, 1, b, 0, n, 1, got, 0)
+    expect(Array.from(got)).toEqual(Array.from(want))
+  })
+  it('stays on one thread where SharedArrayBuffer is missing (a renderer without COOP/COEP)', () => {
+    vi.stubGlobal('SharedArrayBuffer', undefined)
+    const l = loadWasmGemm({ threads: 2 })
+    expect(l.ok && l.gemm.threads).toBe(1)
+    if (l.ok) check(l.gemm, 67, 300, 129, true, false)
+  })
 })
 
 describe('cpu matmul kernel selection', () => {
@@ -163,7 +201,7 @@ describe('cpu matmul kernel selection', () => {
     const detected = loadWasmGemm()
     expect(detected).toEqual({ ok: false, reason: 'this runtime does not support WebAssembly SIMD128' })
     const info = setCpuMatmulKernel('auto', () => detected)
-    expect(info).toEqual({ choice: 'auto', kernel: 'ts', reason: 'this runtime does not support WebAssembly SIMD128' })
+    expect(info).toEqual({ choice: 'auto', kernel: 'ts', threads: 1, reason: 'this runtime does not support WebAssembly SIMD128' })
     vi.restoreAllMocks()
     const fallback = product()
     setCpuMatmulKernel('auto')
@@ -182,7 +220,7 @@ describe('cpu matmul kernel selection', () => {
       vi.stubEnv('BPS_CPU_MATMUL', 'ts')
       vi.resetModules()
       const fresh = await import('../matmul.js')
-      expect(fresh.cpuMatmulKernel()).toEqual({ choice: 'ts', kernel: 'ts', reason: 'TS kernel chosen' })
+      expect(fresh.cpuMatmulKernel()).toEqual({ choice: 'ts', kernel: 'ts', threads: 1, reason: 'TS kernel chosen' })
       vi.stubEnv('BPS_CPU_MATMUL', 'fast')
       vi.resetModules()
       await expect(import('../matmul.js')).rejects.toThrow('BPS_CPU_MATMUL=fast: expected auto, wasm or ts')

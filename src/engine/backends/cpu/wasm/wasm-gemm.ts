@@ -5,7 +5,10 @@
 // allocates nothing per call. Instantiation is synchronous (the module is ~2 KB, under every
 // runtime's limit for synchronous compiles); where WebAssembly or SIMD128 is missing, or a content
 // security policy forbids compiling, `loadWasmGemm()` says why and the caller keeps the TS kernel.
-import { GEMM_RELAXED_WASM, GEMM_SIMD_WASM } from './gemm-wasm.generated.js'
+// In Node (the engine host, tests, the bench) with two or more cores, large products are split by
+// rows with one helper thread on a shared memory (the shared builds; Atomics to hand over and wait);
+// where SharedArrayBuffer, worker_threads or blocking waits are missing it stays on one thread.
+import { GEMM_RELAXED_WASM, GEMM_SHARED_RELAXED_WASM, GEMM_SHARED_SIMD_WASM, GEMM_SIMD_WASM } from './gemm-wasm.generated.js'
 
 /** Which build runs: relaxed SIMD adds fused multiply-add where the runtime validates it. */
 export type WasmGemmVariant = 'simd' | 'relaxed-simd'
@@ -20,16 +23,102 @@ type GemmExport = (
 
 const align64 = (x: number): number => Math.ceil(x / 64) * 64
 
+/**
+ * Multiply-adds from which a product is split between two threads: 256³. On the 2-core
+ * development machine with its second core idle, two threads ran 1.8-2.0× one at n = 1024 and
+ * ~1.76× at 256; with that core busy elsewhere 0.95-1.0× (bench/matmul-threads.ts).
+ */
+export const SPLIT_MIN_WORK = 256 ** 3
+
+/** Largest shared memory: 1 GiB (16384 pages), the shared builds' declared maximum. */
+const SHARED_MAX_PAGES = 16384
+
+/**
+ * The helper thread's side, as the source of a Node `eval` worker: say it is ready in control[17],
+ * then wait for a new sequence number in control[0], run the posted rows (arguments in
+ * control[2..16]) and publish the number (negated on failure) in control[1].
+ */
+const HELPER_SOURCE = `
+const { workerData } = require('node:worker_threads')
+const { module, memory, control: c } = workerData
+const gemm = new WebAssembly.Instance(module, { env: { memory } }).exports.gemm
+Atomics.store(c, 17, 1)
+let seen = 0
+for (;;) {
+  Atomics.wait(c, 0, seen)
+  seen = Atomics.load(c, 0)
+  try {
+    gemm(c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11], c[12], c[13], c[14], c[15], c[16])
+    Atomics.store(c, 1, seen)
+  } catch {
+    Atomics.store(c, 1, -seen)
+  }
+  Atomics.notify(c, 1)
+}
+`
+
+/** The main thread's handle on the helper: post a row range, then block until it is done. */
+export class GemmHelper {
+  private seq = 0
+
+  constructor(private readonly control: Int32Array) {}
+
+  /**
+   * Whether the helper has started and instantiated the kernel. Until then products stay on the
+   * calling thread, so a helper that never starts costs nothing and cannot be waited on forever.
+   */
+  get ready(): boolean {
+    return Atomics.load(this.control, 17) === 1
+  }
+
+  /** Posts the 15 kernel arguments (byte addresses and element counts, all below 2³¹). */
+  start(args: readonly number[]): void {
+    for (let i = 0; i < args.length; i++) this.control[2 + i] = args[i]
+    Atomics.store(this.control, 0, ++this.seq)
+    Atomics.notify(this.control, 0)
+  }
+
+  /** Waits for the posted rows; throws if the helper's kernel call failed. */
+  finish(): void {
+    for (;;) {
+      const done = Atomics.load(this.control, 1)
+      if (done === this.seq) return
+      if (done === -this.seq) throw new Error('wasm gemm: the helper thread failed on its rows')
+      Atomics.wait(this.control, 1, done)
+    }
+  }
+}
+
+interface NodeBuiltins {
+  getBuiltinModule?: (id: string) => unknown
+}
+
+/**
+ * Starts the helper thread on `module` and `memory` where the runtime can (Node ≥ 20.16 with
+ * worker_threads, SharedArrayBuffer and at least two cores); null otherwise. The thread is unref'd:
+ * it never keeps a process alive.
+ */
+function startHelper(module: object, memory: WasmMemory): GemmHelper | null {
+  const proc = (globalThis as { process?: NodeBuiltins }).process
+  const wt = proc?.getBuiltinModule?.('node:worker_threads') as { Worker: new (src: string, o: object) => { unref(): void } } | undefined
+  const os = proc?.getBuiltinModule?.('node:os') as { availableParallelism?: () => number } | undefined
+  if (!wt || typeof SharedArrayBuffer !== 'function' || (os?.availableParallelism?.() ?? 1) < 2) return null
+  const control = new Int32Array(new SharedArrayBuffer(4 * 18))
+  const worker = new wt.Worker(HELPER_SOURCE, { eval: true, workerData: { module, memory, control } })
+  worker.unref()
+  return new GemmHelper(control)
+}
+
 /** The part of the WebAssembly JS API used here (the engine compiles without DOM typings). */
 export interface WasmApi {
   validate(bytes: Uint8Array): boolean
-  Memory: new (descriptor: { initial: number }) => WasmMemory
+  Memory: new (descriptor: { initial: number; maximum?: number; shared?: boolean }) => WasmMemory
   Module: new (bytes: Uint8Array) => object
   Instance: new (module: object, imports: object) => { exports: Record<string, unknown> }
 }
 
 interface WasmMemory {
-  readonly buffer: ArrayBuffer
+  readonly buffer: ArrayBufferLike
   grow(pages: number): number
 }
 
@@ -43,6 +132,10 @@ export class WasmGemm {
   /** First byte after the packing scratch: where operands and the product go. */
   private readonly dataStart: number
 
+  /** The helper thread's packing scratch (after ours), when there is a helper. */
+  private readonly helperPackA: number
+  private readonly helperPackB: number
+
   constructor(
     readonly variant: WasmGemmVariant,
     private readonly memory: WasmMemory,
@@ -51,10 +144,25 @@ export class WasmGemm {
     packBBytes: number,
     private readonly tileRows: number,
     private readonly tileCols: number,
+    /** The second thread, or null: products of at least `splitMinWork` multiply-adds are split. */
+    private readonly helper: GemmHelper | null = null,
+    private readonly splitMinWork = SPLIT_MIN_WORK,
   ) {
     this.packB = align64(packABytes)
-    this.dataStart = this.packB + align64(packBBytes)
+    this.helperPackA = this.packB + align64(packBBytes)
+    this.helperPackB = this.helperPackA + align64(packABytes)
+    this.dataStart = helper ? this.helperPackB + align64(packBBytes) : this.helperPackA
     this.heap = new Float32Array(memory.buffer)
+  }
+
+  /** Threads a large product runs on: 2 with a helper thread (once it has started), else 1. */
+  get threads(): number {
+    return this.helper ? 2 : 1
+  }
+
+  /** Whether the helper thread has started, so large products are split now. */
+  get splitting(): boolean {
+    return this.helper?.ready ?? false
   }
 
   /** Bytes of linear memory held now (the high-water mark of every product so far). */
@@ -86,7 +194,15 @@ export class WasmGemm {
     const heap = this.heap
     heap.set(a.subarray(offA, offA + spanA), aAt >> 2)
     heap.set(b.subarray(offB, offB + spanB), bAt >> 2)
-    this.kernel(m, n, k, aAt, aI, aK, bAt, bK, bJ, cAt, ldc, 0, this.packB, 0, m)
+    if (this.helper !== null && m >= 2 * this.tileRows && m * n * k >= this.splitMinWork && this.helper.ready) {
+      // Rows [0, half) here, [half, m) on the helper; each packs into its own scratch.
+      const half = Math.ceil(m / 2 / this.tileRows) * this.tileRows
+      this.helper.start([m, n, k, aAt, aI, aK, bAt, bK, bJ, cAt, ldc, this.helperPackA, this.helperPackB, half, m])
+      this.kernel(m, n, k, aAt, aI, aK, bAt, bK, bJ, cAt, ldc, 0, this.packB, 0, half)
+      this.helper.finish()
+    } else {
+      this.kernel(m, n, k, aAt, aI, aK, bAt, bK, bJ, cAt, ldc, 0, this.packB, 0, m)
+    }
     const c0 = cAt >> 2
     if (ldc === n) {
       out.set(heap.subarray(c0, c0 + m * n), offC)
@@ -126,36 +242,46 @@ function decodeBase64(s: string): Uint8Array {
 
 /**
  * Instantiates the best build the runtime validates: relaxed SIMD (FMA), else SIMD128.
- * `allowRelaxed: false` skips the relaxed build (tests use it to cover both).
+ * `allowRelaxed: false` skips the relaxed build; `threads: 1` keeps every product on the calling
+ * thread (default 2 where a helper thread can run); `splitMinWork` lowers the split threshold
+ * (tests split small products with it).
  */
-export function loadWasmGemm(o: { allowRelaxed?: boolean } = {}): WasmGemmLoad {
+export function loadWasmGemm(o: { allowRelaxed?: boolean; threads?: 1 | 2; splitMinWork?: number } = {}): WasmGemmLoad {
   const wa = wasmApi()
   if (typeof wa !== 'object' || typeof wa.validate !== 'function') {
     return { ok: false, reason: 'WebAssembly is not available' }
   }
-  const relaxed = decodeBase64(GEMM_RELAXED_WASM)
-  const simd = decodeBase64(GEMM_SIMD_WASM)
-  let variant: WasmGemmVariant
-  let bytes: Uint8Array
-  if (o.allowRelaxed !== false && wa.validate(relaxed)) {
-    variant = 'relaxed-simd'
-    bytes = relaxed
-  } else if (wa.validate(simd)) {
-    variant = 'simd'
-    bytes = simd
-  } else {
+  const relaxed = o.allowRelaxed !== false && wa.validate(decodeBase64(GEMM_RELAXED_WASM))
+  const variant: WasmGemmVariant = relaxed ? 'relaxed-simd' : 'simd'
+  if (!relaxed && !wa.validate(decodeBase64(GEMM_SIMD_WASM))) {
     return { ok: false, reason: 'this runtime does not support WebAssembly SIMD128' }
   }
   try {
-    const memory = new wa.Memory({ initial: 1 })
-    const ex = new wa.Instance(new wa.Module(bytes), { env: { memory } }).exports
-    const num = (name: string): number => (ex[name] as { value: number }).value
-    return {
-      ok: true,
-      gemm: new WasmGemm(variant, memory, ex.gemm as GemmExport, num('PACK_A_BYTES'), num('PACK_B_BYTES'), num('TILE_ROWS'), num('TILE_COLS')),
+    if (o.threads !== 1) {
+      const pooled = loadShared(wa, variant, o.splitMinWork)
+      if (pooled) return { ok: true, gemm: pooled }
     }
+    const memory = new wa.Memory({ initial: 1 })
+    const ex = new wa.Instance(new wa.Module(decodeBase64(relaxed ? GEMM_RELAXED_WASM : GEMM_SIMD_WASM)), { env: { memory } }).exports
+    return { ok: true, gemm: fromExports(variant, memory, ex, null) }
   } catch (e) {
     // A renderer whose CSP lacks 'wasm-unsafe-eval' refuses to compile: keep the TS kernel.
     return { ok: false, reason: `WebAssembly instantiation failed: ${e instanceof Error ? e.message : String(e)}` }
   }
+}
+
+function fromExports(variant: WasmGemmVariant, memory: WasmMemory, ex: Record<string, unknown>, helper: GemmHelper | null, splitMinWork?: number): WasmGemm {
+  const num = (name: string): number => (ex[name] as { value: number }).value
+  return new WasmGemm(variant, memory, ex.gemm as GemmExport, num('PACK_A_BYTES'), num('PACK_B_BYTES'), num('TILE_ROWS'), num('TILE_COLS'), helper, splitMinWork)
+}
+
+/** The shared-memory build with a helper thread, or null where either cannot run here. */
+function loadShared(wa: WasmApi, variant: WasmGemmVariant, splitMinWork?: number): WasmGemm | null {
+  const bytes = decodeBase64(variant === 'relaxed-simd' ? GEMM_SHARED_RELAXED_WASM : GEMM_SHARED_SIMD_WASM)
+  if (typeof SharedArrayBuffer !== 'function' || !wa.validate(bytes)) return null
+  const memory = new wa.Memory({ initial: 1, maximum: SHARED_MAX_PAGES, shared: true })
+  const module = new wa.Module(bytes)
+  const ex = new wa.Instance(module, { env: { memory } }).exports
+  const helper = startHelper(module, memory)
+  return helper && fromExports(variant, memory, ex, helper, splitMinWork)
 }
