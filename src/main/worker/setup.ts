@@ -81,16 +81,21 @@ export function buildModel(nInputs: number, spec: SessionSpecOut, outputSize: nu
 
 export type AnyOptimizer = optim.SGD | optim.Adam | optim.AdamW | optim.RMSprop
 
+/**
+ * The session's optimiser. Its own per-step NaN/Inf gradient check is off: the trainer already
+ * sums every gradient's squares each step (for the alarms), and a non-finite sum is that check.
+ */
 export function buildOptimizer(spec: OptimizerSpecOut, params: [string, Tensor][]): AnyOptimizer {
+  const checkFinite = false
   switch (spec.type) {
     case 'sgd':
-      return new optim.SGD(params, { lr: spec.lr, momentum: spec.momentum, nesterov: spec.nesterov, weightDecay: spec.weightDecay })
+      return new optim.SGD(params, { lr: spec.lr, momentum: spec.momentum, nesterov: spec.nesterov, weightDecay: spec.weightDecay, checkFinite })
     case 'adam':
-      return new optim.Adam(params, { lr: spec.lr, beta1: spec.beta1, beta2: spec.beta2, eps: spec.eps, weightDecay: spec.weightDecay })
+      return new optim.Adam(params, { lr: spec.lr, beta1: spec.beta1, beta2: spec.beta2, eps: spec.eps, weightDecay: spec.weightDecay, checkFinite })
     case 'adamw':
-      return new optim.AdamW(params, { lr: spec.lr, beta1: spec.beta1, beta2: spec.beta2, eps: spec.eps, weightDecay: spec.weightDecay })
+      return new optim.AdamW(params, { lr: spec.lr, beta1: spec.beta1, beta2: spec.beta2, eps: spec.eps, weightDecay: spec.weightDecay, checkFinite })
     case 'rmsprop':
-      return new optim.RMSprop(params, { lr: spec.lr, alpha: spec.alpha, eps: spec.eps, momentum: spec.momentum, weightDecay: spec.weightDecay })
+      return new optim.RMSprop(params, { lr: spec.lr, alpha: spec.alpha, eps: spec.eps, momentum: spec.momentum, weightDecay: spec.weightDecay, checkFinite })
   }
 }
 

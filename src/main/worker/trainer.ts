@@ -161,6 +161,12 @@ export class Trainer {
     if (l1 > 0 || l2 > 0) addPenaltyGrads(this.model, l1, l2)
     if (clipNorm !== null) optim.clipGradNorm(this.optimizer.params, clipNorm)
     const norms = gradNorms(this.model)
+    // Every gradient's squares were just summed: a non-finite sum means a non-finite gradient
+    // (or, for float64 weights only, squares beyond 1.8e308), so the exact scan runs only then.
+    if (!norms.every((x) => Number.isFinite(x.layer))) {
+      const bad = this.firstNonFinite('grad')
+      if (bad) return refuse(`gradient of ${bad.name} is ${bad.value}`, Number.isNaN(bad.value) ? 'nan' : 'inf', bad.name)
+    }
     let alarm = explodingAlarm(n, norms, alarms)
     if (alarm === null) this.explodingArmed = true
     else if (!this.explodingArmed) alarm = null
@@ -170,15 +176,7 @@ export class Trainer {
     }
     const stats = sampleStats ? layerStats(this.model, lr, { rows: b.size, values: outs.map(view) }) : null
     this.takeSnapshot()
-    try {
-      this.optimizer.step()
-    } catch (e) {
-      if (e instanceof EngineError && e.code === 'nan') {
-        const bad = this.firstNonFinite('grad')
-        return bad ? refuse(`gradient of ${bad.name} is ${bad.value}`, Number.isNaN(bad.value) ? 'nan' : 'inf', bad.name) : refuse(e.message, 'nan', null)
-      }
-      throw e
-    }
+    this.optimizer.step()
     const overflow = this.firstNonFinite('value')
     if (overflow) {
       this.restoreSnapshot()
@@ -218,8 +216,12 @@ export class Trainer {
     for (let i = 0; i < params.length; i++) {
       const t = what === 'grad' ? params[i].grad : params[i]
       if (!t) continue
-      const v = view(t).find((x) => !Number.isFinite(x))
-      if (v !== undefined) return { name: names[i], value: v }
+      const v = view(t)
+      // x·0 is 0 for finite x and NaN for ±Inf/NaN: one multiply-add per element, no callback.
+      let probe = 0
+      for (let k = 0; k < v.length; k++) probe += v[k] * 0
+      if (probe === 0) continue
+      for (let k = 0; k < v.length; k++) if (!Number.isFinite(v[k])) return { name: names[i], value: v[k] }
     }
     return null
   }
