@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { LIMITS } from '../../shared/protocol'
+import { setDeviceSource } from './gpu'
 import { sleep, spec, testHost } from './test-helpers'
 
 let current: ReturnType<typeof testHost> | null = null
@@ -67,9 +68,12 @@ describe('engine host: bad messages get typed errors and change nothing', () => 
       expect(await fail(kind, { sessionId: 's404' }), kind).toMatchObject({ code: 'not_found', message: expect.stringContaining('s404') })
     }
     expect((await fail('session.step', { sessionId: 's404', steps: 3 })).code).toBe('not_found')
+    // A machine where Dawn finds no adapter (webgpu-session.test.ts covers the ones that have one).
+    setDeviceSource(async () => ({ problem: 'no adapter here' }))
     const gpu = await fail('session.create', spec({ backend: 'webgpu' }))
+    setDeviceSource(null)
     expect(gpu.code).toBe('backend_unavailable')
-    expect(gpu.message).toMatch(/WebGPU/)
+    expect(gpu.message).toMatch(/WebGPU is unavailable: no adapter here/)
     const auto = await ok('session.create', spec({ backend: 'auto' }))
     expect(auto.state.backend).toMatchObject({ name: 'cpu', reason: expect.stringMatching(/^auto: /) })
     await ok('session.dispose', { sessionId: auto.state.sessionId })

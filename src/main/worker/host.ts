@@ -2,10 +2,12 @@
 // training loop for all sessions in one thread. Running sessions take turns (round robin), each
 // training for one time slice before the loop yields (setImmediate), so a pause or any other
 // request waits at most one slice. A session paced by maxStepsPerSecond is skipped until it is due;
-// when no running session is due the loop sleeps (a timer) instead of spinning.
+// when no running session is due the loop sleeps (a timer) instead of spinning. A WebGPU session's
+// slice awaits the device: it runs beside the loop, the session is busy (skipped) until it ends,
+// and reads of its weights (inspections, exports) wait for it on the session's queue.
 // `handle` never throws: every failure is a typed error reply.
 import { performance } from 'node:perf_hooks'
-import { data, nn, setBackend, type BackendInfo } from '../../engine'
+import { data, nn } from '../../engine'
 import {
   ACTIVATION_NAMES,
   errorReply,
@@ -22,6 +24,7 @@ import {
   type RequestResult,
 } from '../../shared/protocol'
 import { HostError, toProtocolError } from './errors'
+import { chooseBackend } from './gpu'
 import { gradcheckOf, graphOf } from './inspect-model'
 import { networkOf, neuronMapOf } from './inspect-network'
 import { evaluateScalar } from './inspect-scalar'
@@ -53,22 +56,6 @@ export const UNKNOWN_REQUEST_ID = -1
 
 /** Preview points are subsampled to about this many, enough for a scatter plot. */
 export const PREVIEW_MAX_POINTS = 2000
-
-/**
- * The engine's backend choice, limited to what this host can drive: it reads losses and layer
- * statistics synchronously, which only the CPU backend offers so far. 'auto' settles on the CPU
- * then (saying why); an explicit 'webgpu' is refused rather than failing at the first step.
- */
-async function chooseBackend(choice: 'auto' | 'cpu' | 'webgpu'): Promise<BackendInfo> {
-  const info = await setBackend(choice)
-  if (info.name === 'cpu') return info
-  if (choice === 'webgpu') {
-    await setBackend('cpu')
-    throw new HostError('backend_unavailable', 'the engine host cannot train on WebGPU yet (it reads metrics synchronously); choose cpu or auto')
-  }
-  const cpu = await setBackend('cpu')
-  return { name: cpu.name, reason: `auto: ${info.name} was found, but the engine host trains on the CPU so far` }
-}
 
 export class EngineHost {
   private readonly sessions = new Map<string, TrainingSession>()
@@ -138,7 +125,7 @@ export class EngineHost {
     }
     this.reserved++
     try {
-      const backend = await chooseBackend(choice)
+      const { info: backend, backend: device } = await chooseBackend(choice)
       if (this.disposed) throw new HostError('host_crashed', 'the engine host shut down while the session was being created')
       // The id is used up only by a session that was built (a refused spec changes nothing).
       const id = `s${this.nextId}`
@@ -147,7 +134,7 @@ export class EngineHost {
         emitMetrics: (batch) => this.post(eventMessage('train.metrics', batch)),
         emitAlarm: (alarm) => this.post(eventMessage('train.alarm', alarm)),
         now: () => performance.now(),
-      })
+      }, device)
       this.nextId++
       this.sessions.set(id, session)
       return session
@@ -159,6 +146,12 @@ export class EngineHost {
   private disposeSession(sessionId: string): void {
     this.session(sessionId).dispose()
     this.sessions.delete(sessionId)
+  }
+
+  /** A read-only request over a session's weights, current even while a device session trains. */
+  private async reading<T>(sessionId: string, fn: (s: TrainingSession) => T | Promise<T>): Promise<T> {
+    const s = this.session(sessionId)
+    return s.reading(() => fn(s))
   }
 
   private session(sessionId: string): TrainingSession {
@@ -187,7 +180,11 @@ export class EngineHost {
     },
 
     'session.start': ({ sessionId }) => this.session(sessionId).start(),
-    'session.pause': ({ sessionId }) => this.session(sessionId).pause(),
+    'session.pause': ({ sessionId }) => {
+      const s = this.session(sessionId)
+      // A device session pauses between steps: after its running slice (at most one, as on the CPU).
+      return s.onDevice ? s.queued(() => s.pause()) : s.pause()
+    },
     'session.step': ({ sessionId, steps }) => {
       const done = this.session(sessionId).runSteps(steps)
       this.schedule()
@@ -196,18 +193,21 @@ export class EngineHost {
     'session.reset': ({ sessionId }) => this.session(sessionId).reset(),
     'session.update': (payload) => this.session(payload.sessionId).update(payload),
     'session.info': ({ sessionId }) => this.session(sessionId).info(),
-    'session.dispose': ({ sessionId }) => {
+    'session.dispose': async ({ sessionId }) => {
+      const s = this.session(sessionId)
       this.disposeSession(sessionId)
+      // A device session's last checkpoint is read back from the GPU first: answer when it is saved.
+      if (s.onDevice) await s.queued(() => undefined)
       return { sessionId }
     },
 
     // Seeing backprop. Read-only for the session whatever its status: they work on copies of the
     // weights (or without a graph) and run between training slices, so a run continues unchanged.
     'scalar.evaluate': ({ source }) => evaluateScalar(source),
-    'session.graph': ({ sessionId, batchSize }) => graphOf(this.session(sessionId), batchSize),
-    'session.network': ({ sessionId, maxEdgesPerLayer }) => networkOf(this.session(sessionId), maxEdgesPerLayer),
-    'session.neuronMap': ({ sessionId, layer, neuron, resolution }) => neuronMapOf(this.session(sessionId), layer, neuron, resolution),
-    'session.gradcheck': ({ sessionId, param, maxElements }) => gradcheckOf(this.session(sessionId), param, maxElements),
+    'session.graph': ({ sessionId, batchSize }) => this.reading(sessionId, (s) => graphOf(s, batchSize)),
+    'session.network': ({ sessionId, maxEdgesPerLayer }) => this.reading(sessionId, (s) => networkOf(s, maxEdgesPerLayer)),
+    'session.neuronMap': ({ sessionId, layer, neuron, resolution }) => this.reading(sessionId, (s) => neuronMapOf(s, layer, neuron, resolution)),
+    'session.gradcheck': ({ sessionId, param, maxElements }) => this.reading(sessionId, (s) => gradcheckOf(s, param, maxElements)),
 
     // Runs on disk (runs/handlers.ts).
     ...runsHandlers(() => this.runs),
@@ -217,9 +217,9 @@ export class EngineHost {
     'files.info': (p) => this.files.handlers['files.info'](p),
 
     // The studio's inspection panels (inspect-studio.ts): read-only like the ones above.
-    'session.histograms': ({ sessionId, bins, range }) => histogramsOf(this.session(sessionId), bins, range),
-    'session.boundary': ({ sessionId, resolution }) => boundaryOf(this.session(sessionId), resolution),
-    'session.predictions': ({ sessionId, split, max }) => predictionsOf(this.session(sessionId), split, max),
+    'session.histograms': ({ sessionId, bins, range }) => this.reading(sessionId, (s) => histogramsOf(s, bins, range)),
+    'session.boundary': ({ sessionId, resolution }) => this.reading(sessionId, (s) => boundaryOf(s, resolution)),
+    'session.predictions': ({ sessionId, split, max }) => this.reading(sessionId, (s) => predictionsOf(s, split, max)),
   }
 
   /** Make sure the loop runs while any session is running: now if one is due, else when one will be. */
@@ -229,7 +229,7 @@ export class EngineHost {
     this.wake = null
     const now = performance.now()
     let next = Infinity
-    for (const s of this.sessions.values()) if (s.status === 'running') next = Math.min(next, s.wakeAt(this.flushMs))
+    for (const s of this.sessions.values()) if (s.status === 'running' && !s.busy) next = Math.min(next, s.wakeAt(this.flushMs))
     if (next <= now) this.timer = setImmediate(() => this.tick())
     else if (next < Infinity) {
       this.wake = setTimeout(() => {
@@ -247,9 +247,10 @@ export class EngineHost {
       for (let k = 0; k < list.length; k++) {
         const s = list[(this.cursor + k) % list.length]
         const now = performance.now()
-        if (s.status !== 'running' || s.nextStepAt() > now) continue
+        if (s.status !== 'running' || s.busy || s.nextStepAt() > now) continue
         this.cursor = (this.cursor + k + 1) % list.length
-        s.runSlice(Math.min(now + this.sliceMs, s.metrics.lastFlushAt + this.flushMs))
+        if (s.onDevice) this.runOnDevice(s, now + this.sliceMs)
+        else s.runSlice(Math.min(now + this.sliceMs, s.metrics.lastFlushAt + this.flushMs))
         break
       }
       const now = performance.now()
@@ -259,6 +260,22 @@ export class EngineHost {
       console.error('engine host: training loop failure:', e)
     }
     this.schedule()
+  }
+
+  /**
+   * Start a device session's slice: it awaits the GPU, so the loop goes on (requests, other
+   * sessions) while it runs; the session is busy and skipped until it ends, then it is due again.
+   */
+  private runOnDevice(s: TrainingSession, deadline: number): void {
+    s.busy = true
+    void s
+      .queued(() => s.runSliceOnDevice(deadline))
+      .catch((e) => console.error('engine host: device slice failure:', e))
+      .finally(() => {
+        s.busy = false
+        s.maybeFlush(performance.now(), this.flushMs)
+        this.schedule()
+      })
   }
 
   /** Events go out through the owner's callback; a failing callback must not stop training. */

@@ -52,11 +52,12 @@ export function saturatedFraction(h: TypedArray, activation: 'tanh' | 'sigmoid')
  * optimiser step. updateRatio is lr·‖g‖/‖W‖ (0 when ‖W‖ is 0, e.g. a zeros init, since the ratio is
  * undefined there and the protocol carries finite numbers only). Dead and saturated fractions come
  * from the layers' outputs on the batch when given (null for activations they do not apply to).
+ * `read` gives a tensor's values: `view` on the CPU, values read back already on a device.
  */
-export function layerStats(model: nn.MLP, lr: number, outputs?: LayerOutputs): LayerStats[] {
+export function layerStats(model: nn.MLP, lr: number, outputs?: LayerOutputs, read: (t: Tensor) => TypedArray = view): LayerStats[] {
   return model.layers.map((layer, i) => {
-    const w = view(layer.weight)
-    const g = layer.weight.grad ? view(layer.weight.grad) : null
+    const w = read(layer.weight)
+    const g = layer.weight.grad ? read(layer.weight.grad) : null
     let w2 = 0
     for (let k = 0; k < w.length; k++) w2 += w[k] * w[k]
     let g2 = 0

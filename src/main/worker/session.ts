@@ -12,16 +12,20 @@
 // around every step, targetLoss and early stopping at evaluations); alarms go out as `train.alarm`
 // and pause it when alarms.pause is set (NaN/Inf always). maxStepsPerSecond paces the steps: the
 // host asks `nextStepAt` when the session is due instead of spinning.
-import type { BackendInfo } from '../../engine'
+//
+// A WebGPU session steps asynchronously (runSliceOnDevice): its slices and every read of its
+// weights run one after another on the session's queue (`queued`). Evaluation runs on the device;
+// the CPU mirror that checkpoints and inspections read is refreshed from the device before they do.
+import type { Backend, BackendInfo } from '../../engine'
 import type { EventPayload, ParsedPayload, RequestResult } from '../../shared/protocol'
 import { HostError } from './errors'
-import { MetricsCollector, type MetricsBatch } from './metrics'
+import { MetricsCollector, type EvalPoint, type MetricsBatch } from './metrics'
 import { applyCheckpoint, type Checkpoint } from './runs/checkpoint'
 import type { RunRecorder } from './runs/recorder'
 import { dataLabel, prepareData } from './data-source'
 import { patchOptimizerSpec, planLoss, type SessionSpecOut } from './setup'
 import { countStop, evalStop, type TrainAlarm } from './train-guards'
-import { Trainer } from './trainer'
+import { Trainer, type StepOutcome } from './trainer'
 
 export type SessionState = EventPayload<'session.state'>
 export type SessionStatus = SessionState['status']
@@ -55,22 +59,52 @@ export class TrainingSession {
   /** Pacing under maxStepsPerSecond: the time and step from which steps are spaced evenly. */
   private paceAt = 0
   private paceStep = 0
+  /** The tail of this session's queue of device work (WebGPU sessions only). */
+  private queue: Promise<unknown> = Promise.resolve()
+  /** A device slice is queued or running: the host's scheduler skips the session meanwhile. */
+  busy = false
 
   constructor(
     readonly id: string,
     readonly spec: SessionSpecOut,
     readonly backend: BackendInfo,
     private readonly hooks: SessionHooks,
+    /** The WebGPU backend when `backend.name` is 'webgpu'. */
+    deviceBackend?: Backend,
   ) {
     const prepared = prepareData(spec.data)
     const plan = planLoss(spec.model.loss, prepared.train.task, prepared.train.nClasses, dataLabel(spec.data))
-    this.trainer = new Trainer(prepared, plan, spec)
+    this.trainer = new Trainer(prepared, plan, spec, backend.name === 'webgpu' ? deviceBackend : undefined)
     this.metrics = new MetricsCollector(id, hooks.now())
     this.metrics.lr = this.trainer.nextLr
   }
 
   get step(): number {
     return this.trainer.stepCount
+  }
+
+  /** Whether this session trains on a device (asynchronous steps, a CPU mirror for reads). */
+  get onDevice(): boolean {
+    return this.trainer.device !== null
+  }
+
+  /** Run `fn` after everything queued before it (device slices, mirror reads) has finished. */
+  queued<T>(fn: () => T | Promise<T>): Promise<T> {
+    const run = this.queue.then(fn)
+    this.queue = run.catch(() => undefined)
+    return run
+  }
+
+  /**
+   * `fn` over the session with its CPU mirror current: at once on the CPU; for a device session
+   * after its queued work, with the weights read back first (inspections and exports use this).
+   */
+  reading<T>(fn: () => T | Promise<T>): T | Promise<T> {
+    if (!this.onDevice) return fn()
+    return this.queued(async () => {
+      await this.trainer.syncMirror()
+      return fn()
+    })
   }
 
   state(): SessionState {
@@ -153,7 +187,7 @@ export class TrainingSession {
     const optimizer = p.optimizer ? patchOptimizerSpec(this.spec.optimizer, p.optimizer) : this.spec.optimizer
     if (p.optimizer) {
       const patch = Object.fromEntries(Object.entries(p.optimizer).filter(([, v]) => v !== undefined))
-      this.trainer.optimizer.setOptions(patch)
+      this.trainer.setOptimizerOptions(patch)
       this.spec.optimizer = optimizer
     }
     if (p.batchSize !== undefined && p.batchSize !== this.spec.train.batchSize) {
@@ -180,7 +214,9 @@ export class TrainingSession {
   dispose(): void {
     this.flush()
     this.checkpoint()
-    this.recorder?.close('saved')
+    const recorder = this.recorder
+    if (this.onDevice) void this.queued(() => recorder?.close('saved'))
+    else recorder?.close('saved')
     this.stepsLeft = null
     this.status = 'idle'
     const waiters = this.waiters
@@ -214,36 +250,83 @@ export class TrainingSession {
         if (this.stopIfDue(countStop(this.spec.train.stop, this.step, this.trainer.epoch))) return
         if (this.hooks.now() < this.nextStepAt()) return
         if (this.step === 0 && this.evaluatedAt !== 0 && this.stopIfDue(this.evaluate())) return
-        const r = this.trainer.trainStep(this.metrics.layerSampleDue)
-        if (!r.ok) {
-          this.raise(r.alarm, true)
-          this.halt('paused', r.alarm.message)
-          return
-        }
-        this.metrics.recordStep(this.step, r.loss, r.stats, r.lr)
-        const stop = this.step % this.spec.train.evalEvery === 0 ? this.evaluate() : null
-        if (this.recorder && this.step % this.recorder.every === 0) this.checkpoint()
-        if (r.alarm) {
-          const pause = this.spec.train.alarms.pause
-          this.raise(r.alarm, pause)
-          if (pause) {
-            this.halt('paused', r.alarm.message)
-            return
-          }
-        }
-        if (this.stopIfDue(stop ?? countStop(this.spec.train.stop, this.step, this.trainer.epoch))) return
-        if (this.stepsLeft !== null && --this.stepsLeft === 0) {
-          this.halt('paused', undefined)
-          return
-        }
+        if (this.afterStep(this.trainer.trainStep(this.metrics.layerSampleDue), this.evaluateNow)) return
         if (this.hooks.now() >= deadline) return
       }
     } catch (e) {
-      // Not a NaN (that is handled above) but something the engine did not expect: the session
-      // cannot be trusted to continue, but the host and the other sessions carry on.
-      const detail = e instanceof Error ? e.message : String(e)
-      this.halt('error', `step ${this.step + 1} failed: ${detail}; reset the session to continue`)
+      this.failed(e)
     }
+  }
+
+  /**
+   * runSlice for a WebGPU session: the same loop over awaited device steps. The CPU mirror is
+   * read back before whatever reads it synchronously (an evaluation or checkpoint that is due, a
+   * halt's checkpoint), so those see the weights of the step they name.
+   */
+  async runSliceOnDevice(deadline: number): Promise<void> {
+    try {
+      while (this.status === 'running') {
+        if (countStop(this.spec.train.stop, this.step, this.trainer.epoch) !== null) await this.trainer.syncMirror()
+        if (this.stopIfDue(countStop(this.spec.train.stop, this.step, this.trainer.epoch))) return
+        if (this.hooks.now() < this.nextStepAt()) return
+        if (this.step === 0 && this.evaluatedAt !== 0) {
+          const stop = await this.evaluateOnDevice()
+          if (this.status !== 'running') return
+          if (this.stopIfDue(stop)) return
+        }
+        const r = await this.trainer.trainStepOnDevice(this.metrics.layerSampleDue)
+        // The weights were replaced (reset, restore, import) while the step ran: it no longer counts.
+        // Pauses wait for the slice (host.ts); a session disposed meanwhile records nothing more.
+        if (r === null || this.status !== 'running') return
+        const stop = r.ok && this.step % this.spec.train.evalEvery === 0 ? await this.evaluateOnDevice() : null
+        // Whatever may checkpoint next (a due checkpoint, an alarm, a halt) reads the mirror.
+        const due = !r.ok || r.alarm !== null || stop !== null || (this.recorder !== null && this.step % this.recorder.every === 0)
+        if (due || this.stepsLeft === 1 || countStop(this.spec.train.stop, this.step, this.trainer.epoch) !== null) await this.trainer.syncMirror()
+        if (this.status !== 'running') return
+        if (this.afterStep(r, () => stop)) return
+        if (this.hooks.now() >= deadline) return
+      }
+    } catch (e) {
+      this.failed(e)
+    }
+  }
+
+  /**
+   * What follows a step (either kind): metrics, evaluation (`evaluate` at evalEvery steps),
+   * checkpoint, alarms, stops. True: the slice ends.
+   */
+  private afterStep(r: StepOutcome, evaluate: () => string | null): boolean {
+    if (!r.ok) {
+      this.raise(r.alarm, true)
+      this.halt('paused', r.alarm.message)
+      return true
+    }
+    this.metrics.recordStep(this.step, r.loss, r.stats, r.lr)
+    const stop = this.step % this.spec.train.evalEvery === 0 ? evaluate() : null
+    if (this.recorder && this.step % this.recorder.every === 0) this.checkpoint()
+    if (r.alarm) {
+      const pause = this.spec.train.alarms.pause
+      this.raise(r.alarm, pause)
+      if (pause) {
+        this.halt('paused', r.alarm.message)
+        return true
+      }
+    }
+    if (this.stopIfDue(stop ?? countStop(this.spec.train.stop, this.step, this.trainer.epoch))) return true
+    if (this.stepsLeft !== null && --this.stepsLeft === 0) {
+      this.halt('paused', undefined)
+      return true
+    }
+    return false
+  }
+
+  /**
+   * Not a NaN (the step reports those) but something the engine did not expect: the session
+   * cannot be trusted to continue, but the host and the other sessions carry on.
+   */
+  private failed(e: unknown): void {
+    const detail = e instanceof Error ? e.message : String(e)
+    this.halt('error', `step ${this.step + 1} failed: ${detail}; reset the session to continue`)
   }
 
   private stopIfDue(message: string | null): boolean {
@@ -274,7 +357,15 @@ export class TrainingSession {
   checkpoint(): void {
     if (!this.recorder || this.status === 'error') return
     this.flush()
-    this.recorder.checkpoint(this.trainer, this.spec)
+    if (!this.trainer.device?.stale) {
+      this.recorder.checkpoint(this.trainer, this.spec)
+      return
+    }
+    // A device session between steps (a pause request): read the weights back after the running slice.
+    void this.queued(async () => {
+      await this.trainer.syncMirror()
+      if (this.recorder && this.status !== 'error') this.recorder.checkpoint(this.trainer, this.spec)
+    }).catch((e) => this.storageFailed(`could not read the weights back from the GPU for a checkpoint: ${e instanceof Error ? e.message : String(e)}`))
   }
 
   /** Continue from a saved checkpoint (runs.open); the session waits, paused, at its step. */
@@ -295,15 +386,32 @@ export class TrainingSession {
    * test loss, or without a test split the train loss (measured only when one of them is set).
    */
   private evaluate(): string | null {
-    this.evaluatedAt = this.step
-    const point = this.trainer.evaluate()
-    if (point) this.metrics.recordEval(point)
+    const watched = this.watchesTrainLoss()
+    return this.evaluated(this.trainer.evaluate(), watched ? this.trainer.trainLoss() : null)
+  }
+
+  /** evaluate() for a device session: the forward passes run on the device, read back in one await. */
+  private async evaluateOnDevice(): Promise<string | null> {
+    const [point, trainLoss] = await Promise.all([this.trainer.evaluateOnDevice(), this.watchesTrainLoss() ? this.trainer.trainLossOnDevice() : null])
+    return this.evaluated(point, trainLoss)
+  }
+
+  /** evaluate, bound once (the CPU slice passes it to afterStep every step). */
+  private readonly evaluateNow = (): string | null => this.evaluate()
+
+  /** Without a test split, targetLoss and early stopping watch the train loss: measured only then. */
+  private watchesTrainLoss(): boolean {
     const { stop } = this.spec.train
+    return this.trainer.data.test.n === 0 && (stop.targetLoss !== null || stop.earlyStopping !== null)
+  }
+
+  private evaluated(point: EvalPoint | null, trainLoss: number | null): string | null {
+    this.evaluatedAt = this.step
+    if (point) this.metrics.recordEval(point)
     const which = this.trainer.data.test.n > 0 ? 'test' : 'train'
-    const watched = stop.targetLoss !== null || stop.earlyStopping !== null
-    const loss = point ? point.testLoss : which === 'train' && watched ? this.trainer.trainLoss() : null
+    const loss = point ? point.testLoss : trainLoss
     if (loss === null || !Number.isFinite(loss)) return null
-    return evalStop(stop, this.trainer.monitor, loss, this.step, which)
+    return evalStop(this.spec.train.stop, this.trainer.monitor, loss, this.step, which)
   }
 
   private halt(status: 'paused' | 'error', message: string | undefined): void {

@@ -1,8 +1,10 @@
 // The numeric side of a session: model, optimiser, batches, one training step (scheduled lr,
 // L1/L2 penalties, gradient clipping, the NaN/Inf guard and gradient alarms), and evaluation. No
-// status, no events: session.ts decides when to call what.
-import { data, EngineError, nn, noGrad, optim, Tensor, type Backend } from '../../engine'
-import { gradNorms, layerStats, view, type EvalPoint, type LayerStats } from './metrics'
+// status, no events: session.ts decides when to call what. A WebGPU session trains its device copy
+// (device-trainer.ts) with the asynchronous trainStepOnDevice and evaluateOnDevice.
+import { data, EngineError, nn, noGrad, optim, Tensor, type Backend, type TypedArray } from '../../engine'
+import { DeviceModel } from './device-trainer'
+import { gradNorms, layerStats, view, type EvalPoint, type LayerGradNorm, type LayerStats } from './metrics'
 import { buildModel, buildOptimizer, type AnyOptimizer, type LossPlan, type SessionSpecOut, type SplitData } from './setup'
 import { explodingAlarm, freshMonitor, layerOf, vanishingAlarm, type MonitorState, type TrainAlarm } from './train-guards'
 
@@ -55,12 +57,21 @@ export class Trainer {
   monitor: MonitorState = freshMonitor()
   /** The exploding alarm fires once per episode: re-armed by a calm step or a user's (re)start. */
   explodingArmed = true
+  /**
+   * A WebGPU session's device copy, which trains (trainStepOnDevice); `model` and `optimizer` are
+   * then its CPU mirror, current after syncMirror. Null for a CPU session.
+   */
+  readonly device: DeviceModel | null
+  /** Bumped whenever the weights are replaced (reset, restore, import): a device step that straddles it is dropped. */
+  private generation = 0
 
   constructor(
     readonly data: SplitData,
     readonly plan: LossPlan,
     /** The session's live spec: updates (lr, batch size) change it, and reset reads it. */
     private readonly spec: SessionSpecOut,
+    /** The WebGPU backend to train on; without it the session trains on the CPU. */
+    deviceBackend?: Backend,
   ) {
     this.model = buildModel(data.train.nFeatures, spec, plan.outputSize)
     this.optimizer = buildOptimizer(spec.optimizer, this.model.namedParameters())
@@ -68,6 +79,24 @@ export class Trainer {
     // Inputs go to the backend the weights live on, whatever the global backend is meanwhile.
     this.be = this.model.layers[0].weight.backend
     this.snapshots = this.optimizer.params.map((p) => (p.dtype === 'float64' ? new Float64Array(p.size) : new Float32Array(p.size)))
+    this.device = deviceBackend ? new DeviceModel(deviceBackend, this.model, this.optimizer, spec) : null
+  }
+
+  /** Bring the CPU mirror up to date with the device (a no-op on the CPU or when it is current). */
+  async syncMirror(): Promise<void> {
+    if (this.device) await this.device.download(this.model, this.optimizer, this.snapshots)
+  }
+
+  /** The CPU mirror's weights or optimiser state were replaced: the device takes them over. */
+  private replaced(): void {
+    this.generation++
+    this.device?.upload(this.model, this.optimizer)
+  }
+
+  /** Set optimiser options (session.update) on the model that trains and on its mirror. */
+  setOptimizerOptions(patch: Parameters<AnyOptimizer['setOptions']>[0]): void {
+    this.optimizer.setOptions(patch)
+    this.device?.optimizer.setOptions(patch)
   }
 
   /** Completed epochs (a batch-size change starts a fresh epoch but keeps the count). */
@@ -92,6 +121,7 @@ export class Trainer {
     this.epochBase = 0
     this.monitor = freshMonitor()
     this.explodingArmed = true
+    this.replaced()
   }
 
   captureState(): TrainerState {
@@ -124,6 +154,7 @@ export class Trainer {
       const arr = p.dtype === 'float64' ? Float64Array.from(w) : Float32Array.from(w)
       p.assign(new Tensor(p.backend.fromArray(arr), p.shape, p.backend))
     }
+    this.replaced()
   }
 
   setBatchSize(batchSize: number): void {
@@ -181,6 +212,75 @@ export class Trainer {
     if (overflow) {
       this.restoreSnapshot()
       return refuse(`the update made ${overflow.name} ${overflow.value}`, Number.isNaN(overflow.value) ? 'nan' : 'inf', overflow.name)
+    }
+    this.stepCount = n
+    return { ok: true, loss: value, stats, lr, alarm: alarm ?? vanishingAlarm(n, norms, alarms, this.monitor) }
+  }
+
+  /**
+   * trainStep for a WebGPU session, on the device copy: the same checks and outcomes, with what
+   * they need (the loss, each parameter's gradient sum of squares, and the sampled layer values)
+   * read in one batched await before the update and the updated weights' sums of squares in one
+   * after it (a non-finite one restores the device copies taken before). Null when the weights
+   * were replaced (reset, restore, import) while it waited: that step no longer counts.
+   */
+  async trainStepOnDevice(sampleStats: boolean): Promise<StepOutcome | null> {
+    const d = this.device
+    if (!d) throw new EngineError('trainStepOnDevice', 'backend', 'this session trains on the CPU')
+    const gen = this.generation
+    const n = this.stepCount + 1
+    const { l1, l2, clipNorm, alarms } = this.spec.train
+    const lr = this.nextLr
+    d.optimizer.lr = lr
+    this.optimizer.lr = lr
+    const names = d.optimizer.names
+    const refuse = (what: string, value: number, parameter: string | null): StepOutcome => ({
+      ok: false,
+      alarm: { step: n, kind: Number.isNaN(value) ? 'nan' : 'inf', layer: parameter && layerOf(parameter), parameter, message: `step ${n}: ${what}; training paused. Lower the learning rate or reset.` },
+    })
+    const b = this.sampler.next()
+    d.optimizer.zeroGrad()
+    const outs: Tensor[] = []
+    let h = new Tensor(d.be.fromArray(b.x.slice()), [b.size, this.data.train.nFeatures], d.be)
+    for (let i = 0; i < d.model.layers.length; i++) outs.push((h = nn.activate(d.model.layers[i].forward(h), d.model.activations[i])))
+    const loss = this.plan.loss(h, b.y)
+    loss.backward()
+    if (l1 > 0 || l2 > 0) d.addPenaltyGrads(l1, l2)
+    if (clipNorm !== null) optim.clipGradNorm(d.optimizer.params, clipNorm)
+    const gradSq = d.sumsOfSquares('grad')
+    const sampled: Tensor[] = sampleStats ? [...outs, ...d.model.layers.flatMap((l) => (l.weight.grad ? [l.weight, l.weight.grad] : [l.weight]))] : []
+    const reads = [loss, ...gradSq.filter((t): t is Tensor => t !== null), ...sampled]
+    const values = await Promise.all(reads.map((t) => t.data()))
+    if (gen !== this.generation) return null
+    const value = values[0][0]
+    if (!Number.isFinite(value)) return refuse(`the minibatch loss is ${value}`, value, null)
+    let k = 1
+    const sq = gradSq.map((t) => (t ? values[k++][0] : 0))
+    const bad = sq.findIndex((x) => !Number.isFinite(x))
+    if (bad >= 0) return refuse(`gradient of ${names[bad]} is ${sq[bad]}`, sq[bad], names[bad])
+    const norms = layerNorms(d.optimizer.params, sq, d.model)
+    let alarm = explodingAlarm(n, norms, alarms)
+    if (alarm === null) this.explodingArmed = true
+    else if (!this.explodingArmed) alarm = null
+    else {
+      this.explodingArmed = false
+      if (alarms.pause) return { ok: false, alarm }
+    }
+    let stats: LayerStats[] | null = null
+    if (sampleStats) {
+      const read = new Map<Tensor, TypedArray>()
+      sampled.forEach((t, i) => read.set(t, values[k + i]))
+      stats = layerStats(d.model, lr, { rows: b.size, values: outs.map((o) => read.get(o)!) }, (t) => read.get(t)!)
+    }
+    d.snapshot()
+    d.optimizer.step()
+    d.stale = true
+    const after = await Promise.all(d.sumsOfSquares('value').map((t) => t!.data()))
+    if (gen !== this.generation) return null
+    const overflow = after.findIndex((v) => !Number.isFinite(v[0]))
+    if (overflow >= 0) {
+      d.restore()
+      return refuse(`the update made ${names[overflow]} ${after[overflow][0]}`, after[overflow][0], names[overflow])
     }
     this.stepCount = n
     return { ok: true, loss: value, stats, lr, alarm: alarm ?? vanishingAlarm(n, norms, alarms, this.monitor) }
@@ -246,6 +346,46 @@ export class Trainer {
     })
   }
 
+  /** measure() on the device copy: every chunk's loss and outputs read back in one await. */
+  private async measureOnDevice(ds: data.Dataset, rows: number): Promise<{ loss: number; accuracy: number | null }> {
+    const d = this.device
+    if (!d) throw new EngineError('measureOnDevice', 'backend', 'this session trains on the CPU')
+    const f = ds.nFeatures
+    const chunks: { a: number; m: number }[] = []
+    for (let a = 0; a < rows; a += EVAL_CHUNK_ROWS) chunks.push({ a, m: Math.min(EVAL_CHUNK_ROWS, rows - a) })
+    const reads = noGrad(() =>
+      chunks.flatMap(({ a, m }) => {
+        const out = d.model.forward(new Tensor(d.be.fromArray(ds.x.slice(a * f, (a + m) * f)), [m, f], d.be))
+        return [this.plan.loss(out, ds.y.subarray(a, a + m)).data(), out.data()]
+      }),
+    )
+    const values = await Promise.all(reads)
+    let lossSum = 0
+    let correct = 0
+    let classified = true
+    chunks.forEach(({ a, m }, i) => {
+      lossSum += values[2 * i][0] * m
+      const c = this.plan.correct(values[2 * i + 1], ds.y.subarray(a, a + m), m)
+      if (c === null) classified = false
+      else correct += c
+    })
+    return { loss: lossSum / rows, accuracy: classified ? correct / rows : null }
+  }
+
+  /** trainLoss() on the device copy. */
+  async trainLossOnDevice(): Promise<number> {
+    return (await this.measureOnDevice(this.data.train, Math.min(this.data.train.n, TRAIN_EVAL_ROWS))).loss
+  }
+
+  /** evaluate() on the device copy (the test and train measurements read back together). */
+  async evaluateOnDevice(): Promise<EvalPoint | null> {
+    const { train, test } = this.data
+    if (test.n === 0) return null
+    const [te, tr] = await Promise.all([this.measureOnDevice(test, test.n), this.measureOnDevice(train, Math.min(train.n, TRAIN_EVAL_ROWS))])
+    if (!Number.isFinite(te.loss) || !Number.isFinite(tr.loss)) return null
+    return { step: this.stepCount, trainLoss: tr.loss, testLoss: te.loss, trainAccuracy: tr.accuracy, testAccuracy: te.accuracy }
+  }
+
   /** Mean loss on the (capped) training rows: what stop conditions watch when there is no test split. */
   trainLoss(): number {
     return this.measure(this.data.train, Math.min(this.data.train.n, TRAIN_EVAL_ROWS)).loss
@@ -264,4 +404,14 @@ export class Trainer {
     if (!Number.isFinite(te.loss) || !Number.isFinite(tr.loss)) return null
     return { step: this.stepCount, trainLoss: tr.loss, testLoss: te.loss, trainAccuracy: tr.accuracy, testAccuracy: te.accuracy }
   }
+}
+
+/** Each layer's gradient norms from its parameters' sums of squares (gradNorms for read-back values). */
+function layerNorms(params: readonly Tensor[], sq: number[], model: nn.MLP): LayerGradNorm[] {
+  const of = (t: Tensor | null) => (t ? sq[params.indexOf(t)] : 0)
+  return model.layers.map((l) => {
+    const w = of(l.weight)
+    const b = of(l.bias)
+    return { layer: Math.sqrt(w + b), weight: Math.sqrt(w), bias: Math.sqrt(b) }
+  })
 }

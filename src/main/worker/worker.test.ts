@@ -66,4 +66,15 @@ describe('engine host worker (worker_threads)', () => {
     })
     expect(steps).toEqual(Array.from({ length: 200 }, (_, i) => i + 1))
   }, 20_000)
+
+  it('loads Dawn inside the worker thread and trains a WebGPU session there', async () => {
+    const created = await request('session.create', spec({ backend: 'webgpu' }))
+    const c = parseReply('session.create', created)
+    expect(c.ok && c.result.state.backend).toMatchObject({ name: 'webgpu', reason: expect.stringMatching(/^requested \(/) })
+    const sessionId = c.ok ? c.result.state.sessionId : ''
+    const stepped = parseReply('session.step', await request('session.step', { sessionId, steps: 30 }))
+    expect(stepped.ok && stepped.result).toMatchObject({ status: 'paused', step: 30, backend: { name: 'webgpu' } })
+    const hist = parseReply('session.histograms', await request('session.histograms', { sessionId, bins: 8, range: 'auto' }))
+    expect(hist.ok && hist.result.step).toBe(30)
+  }, 30_000)
 })

@@ -194,13 +194,15 @@ export function runsHandlers(hostOf: () => RunsHost): RunsHandlers {
     },
     'runs.rename': ({ runId, name }) => edit(host, runId, (r) => (r.name = name)),
     'runs.tag': ({ runId, tags }) => edit(host, runId, (r) => (r.tags = [...new Set(tags)])),
-    'runs.delete': ({ runId }) => {
+    'runs.delete': async ({ runId }) => {
       const store = needStore(host)
       store.locate(runId)
       const live = liveSession(host, runId)
       if (live) {
         live.pause()
         host.disposeSession(live.id)
+        // A WebGPU session's last checkpoint is written after a read-back: let it land before the move.
+        await live.queued(() => undefined)
       }
       store.move(runId, true)
       return { runId }
@@ -214,7 +216,8 @@ export function runsHandlers(hostOf: () => RunsHost): RunsHandlers {
     'runs.export': async ({ runId, format, checkpointStep }) => {
       const store = needStore(host)
       const live = liveSession(host, runId)
-      live?.checkpoint() // export what the live run is at now
+      // Export what the live run is at now (a WebGPU session's weights are read back first).
+      if (live) await live.reading(() => live.checkpoint())
       const rec = live?.recorder?.rec ?? store.read(runId)
       const steps = store.checkpointSteps(runId)
       const step = checkpointStep ?? steps.at(-1)
@@ -223,6 +226,10 @@ export function runsHandlers(hostOf: () => RunsHost): RunsHandlers {
       const files = await exportRun({ dir, name: rec.name, spec: rec.spec, checkpointPath: store.checkpointPaths(runId, step).tensors, metricsPath: join(dir, METRICS_FILE) }, format)
       return { files }
     },
-    'session.importWeights': ({ sessionId, safetensorsBase64 }) => importWeights(host.session(sessionId), safetensorsBase64),
+    'session.importWeights': ({ sessionId, safetensorsBase64 }) => {
+      // A WebGPU session's mirror is made current first: a partial import keeps the other weights.
+      const session = host.session(sessionId)
+      return session.reading(() => importWeights(session, safetensorsBase64))
+    },
   }
 }
