@@ -6,6 +6,7 @@
 import { performance } from 'node:perf_hooks'
 import { nn, optim, softmaxCrossEntropy, tensor, type Tensor, type TypedArray } from '../src/engine/index.js'
 import { EngineHost } from '../src/main/worker/host.js'
+import { allFinite } from '../src/main/worker/scan.js'
 import { median, rng } from './common.js'
 
 export interface StudioResult {
@@ -176,7 +177,7 @@ function bareLoop(files: { images: Uint8Array; labels: Uint8Array }): { run(mode
         if (mode >= 1) params.forEach((p, i) => snaps[i].set(view(p)))
         opt.step()
         // The trainer's overflow check, as written there (x·0 summed per parameter).
-        if (mode === 2) for (const p of params) if (!finiteAll(view(p))) throw new Error('overflow')
+        if (mode === 2) for (const p of params) if (!allFinite(view(p))) throw new Error('overflow')
         steps++
       }
       return (steps * 1000) / (performance.now() - t0)
@@ -186,9 +187,3 @@ function bareLoop(files: { images: Uint8Array; labels: Uint8Array }): { run(mode
 
 /** 0 bare, 1 + the trainer's weight snapshot, 2 + snapshot + its non-finite scan. */
 type Mode = 0 | 1 | 2
-
-function finiteAll(a: TypedArray): boolean {
-  let s = 0
-  for (let k = 0; k < a.length; k++) s += a[k] * 0
-  return s === 0
-}

@@ -1,7 +1,7 @@
 // The studio's inspection panels: per-layer histograms of weights, gradients and biases; the
 // decision boundary over 2-D inputs; predicted against actual on a split. Read-only for the
 // session: they read the live tensors or run the model without a graph, between training slices.
-import { noGrad, Tensor, type nn, type TypedArray } from '../../engine'
+import { noGrad, Tensor, tensorStats, type nn, type TypedArray } from '../../engine'
 import type { RequestResult } from '../../shared/protocol'
 import type { HistogramRange } from '../../shared/protocol-studio'
 import type { z } from 'zod'
@@ -44,21 +44,9 @@ export function niceCeil(x: number): number {
  * all-equal tensor (one element, a zeros init) gets a small range around its value instead.
  */
 export function histogram(values: ArrayLike<number>, bins: number, range: Range): Histogram {
-  let count = 0
-  let sum = 0
-  let min = Infinity
-  let max = -Infinity
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i]
-    if (!Number.isFinite(v)) continue
-    count++
-    sum += v
-    if (v < min) min = v
-    if (v > max) max = v
-  }
-  const mean = count > 0 ? sum / count : 0
-  let sq = 0
-  for (let i = 0; i < values.length; i++) if (Number.isFinite(values[i])) sq += (values[i] - mean) ** 2
+  // Moments and extremes of the finite values (the same statistics the graph view shows).
+  const { mean, std, min, max, nonFinite } = tensorStats(values)
+  const count = values.length - nonFinite
   let lo: number
   let hi: number
   if (range !== 'auto') ({ lo, hi } = range)
@@ -87,11 +75,11 @@ export function histogram(values: ArrayLike<number>, bins: number, range: Range)
     underflow,
     overflow,
     count,
-    nonFinite: values.length - count,
-    min: count > 0 ? min : 0,
-    max: count > 0 ? max : 0,
+    nonFinite,
+    min,
+    max,
     mean,
-    std: count > 0 ? Math.sqrt(sq / count) : 0,
+    std,
   }
 }
 

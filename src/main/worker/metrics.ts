@@ -3,6 +3,7 @@
 // renderer gets a few messages a second however fast training runs.
 import { EngineError, type nn, type Tensor, type TypedArray } from '../../engine'
 import type { EventPayload } from '../../shared/protocol'
+import { sumOfSquares } from './scan'
 
 export type MetricsBatch = EventPayload<'train.metrics'>
 export type LayerStats = MetricsBatch['layers'][number]['stats'][number]
@@ -96,11 +97,7 @@ export interface LayerGradNorm {
 }
 
 function sumSquares(t: Tensor | null | undefined): number {
-  if (!t) return 0
-  const g = view(t)
-  let s = 0
-  for (let k = 0; k < g.length; k++) s += g[k] * g[k]
-  return s
+  return t ? sumOfSquares(view(t)) : 0
 }
 
 /**

@@ -4,6 +4,7 @@
 // (device-trainer.ts) with the asynchronous trainStepOnDevice and evaluateOnDevice.
 import { data, EngineError, nn, noGrad, optim, Tensor, type Backend, type TypedArray } from '../../engine'
 import { DeviceModel } from './device-trainer'
+import { allFinite } from './scan'
 import { gradNorms, layerStats, view, type EvalPoint, type LayerGradNorm, type LayerStats } from './metrics'
 import { buildModel, buildOptimizer, type AnyOptimizer, type LossPlan, type SessionSpecOut, type SplitData } from './setup'
 import { explodingAlarm, freshMonitor, layerOf, vanishingAlarm, type MonitorState, type TrainAlarm } from './train-guards'
@@ -317,10 +318,7 @@ export class Trainer {
       const t = what === 'grad' ? params[i].grad : params[i]
       if (!t) continue
       const v = view(t)
-      // x·0 is 0 for finite x and NaN for ±Inf/NaN: one multiply-add per element, no callback.
-      let probe = 0
-      for (let k = 0; k < v.length; k++) probe += v[k] * 0
-      if (probe === 0) continue
+      if (allFinite(v)) continue
       for (let k = 0; k < v.length; k++) if (!Number.isFinite(v[k])) return { name: names[i], value: v[k] }
     }
     return null
