@@ -42,7 +42,6 @@ describe('MetricsBuffers', () => {
     expect(m.trainLoss.sampleCount).toBe(100_000)
     expect(m.trainLoss.points().length).toBeLessThanOrEqual(2000)
     for (const s of [m.trainEvalLoss, m.testLoss, m.trainAccuracy, m.testAccuracy, m.lr]) expect(s.points().length).toBeLessThanOrEqual(600)
-    for (const s of m.gradNorms) expect(s.points().length).toBeLessThanOrEqual(600)
     expect(m.layers.length).toBeLessThanOrEqual(256)
     expect(m.layers.length).toBeGreaterThan(64)
     expect(m.layers.step(m.layers.length - 1)).toBe(100_000)

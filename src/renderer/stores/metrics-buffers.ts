@@ -52,8 +52,6 @@ export class MetricsBuffers {
   readonly testAccuracy = new DownsampledSeries({ maxPoints: 600 })
   /** The learning rate in effect, one point per batch. */
   readonly lr = new DownsampledSeries({ maxPoints: 600 })
-  /** One series per layer: gradient norm of its weights. */
-  gradNorms: DownsampledSeries[] = []
   /** Every per-layer statistic over time (heatmap, health strip). */
   readonly layers = new LayerTimeline(256)
   /** This run's alarms, oldest first. */
@@ -67,7 +65,6 @@ export class MetricsBuffers {
   clear(layerNames: string[] = this.layerNames): void {
     for (const s of [this.trainLoss, this.trainEvalLoss, this.testLoss, this.trainAccuracy, this.testAccuracy, this.lr]) s.clear()
     this.layerNames = [...layerNames]
-    this.gradNorms = layerNames.map(() => new DownsampledSeries({ maxPoints: 600 }))
     this.layers.clear(layerNames.length)
     this.alarms = []
     this.latest = EMPTY_LATEST
@@ -92,10 +89,6 @@ export class MetricsBuffers {
     }
     if (steps.length && Number.isFinite(batch.lr)) this.lr.push(steps[steps.length - 1]!, batch.lr)
     for (const sample of batch.layers) {
-      sample.stats.forEach((s, i) => {
-        // Log scale: a zero gradient cannot be drawn, so it is left out rather than clamped.
-        if (s.gradNorm > 0) this.gradNorms[i]?.push(sample.step, s.gradNorm)
-      })
       this.layers.push(sample.step, sample.stats)
     }
     const lastEval = batch.evals.length ? batch.evals[batch.evals.length - 1]! : null

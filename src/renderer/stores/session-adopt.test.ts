@@ -82,7 +82,11 @@ describe('session store: adoptSession', () => {
     expect(store.metrics.layerNames).toEqual(['hidden 1 (2→4)', 'output (4→2)'])
     expect(store.metrics.trainLoss.sampleCount).toBe(3)
     expect(store.metrics.testLoss.points().map((p) => p.x)).toEqual([100, 200])
-    expect(store.metrics.gradNorms.map((s) => s.points().map((p) => p.x))).toEqual([[100, 200], [100, 200]])
+    expect([0, 1].map((layer) => store.metrics.layers.series(layer, 'gradNorm').map((p) => [p.x, p.y]))).toEqual([
+      // The history stops at the adopted step (200): step 300 belongs to another time.
+      [[100, 0.2], [200, 0.2]],
+      [[100, 0.1], [200, 0.1]],
+    ])
     expect(store.latest).toMatchObject({ step: 200, testLoss: 0.45, testAccuracy: 0.7, stepsPerSecond: 0 })
   })
 

@@ -192,7 +192,8 @@ describe('session store: metrics', () => {
     expect(store.metricsVersion).toBe(v0 + 1)
     expect(store.metrics.trainLoss.sampleCount).toBe(50)
     expect(store.metrics.testLoss.points()).toEqual([{ x: 50, y: 0.6 }])
-    expect(store.metrics.gradNorms.map((s) => s.points().length)).toEqual([1, 1, 1])
+    expect(store.metrics.layers.length).toBe(1)
+    expect(store.metrics.layers.layers).toBe(3)
     expect(store.latest).toMatchObject({ step: 50, trainLoss: 0.5, testLoss: 0.6, testAccuracy: 0.75, stepsPerSecond: 1000 })
     expect(store.state?.step).toBe(50)
     // The buffers never become reactive proxies, however many points they hold.
