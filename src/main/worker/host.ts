@@ -287,7 +287,3 @@ export class EngineHost {
     }
   }
 }
-
-function notYet(kind: string): never {
-  throw new HostError('internal', `${kind} is not implemented yet`)
-}
