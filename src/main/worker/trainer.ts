@@ -1,18 +1,14 @@
 // The numeric side of a session: model, optimiser, batches, one training step (scheduled lr,
-// L1/L2 penalties, gradient clipping, the NaN/Inf guard and gradient alarms), and evaluation. No
+// L1/L2 penalties, gradient clipping, the NaN/Inf guard and gradient alarms), and evaluation (evaluation.ts). No
 // status, no events: session.ts decides when to call what. A WebGPU session trains its device copy
 // (device-trainer.ts) with the asynchronous trainStepOnDevice and evaluateOnDevice.
-import { data, EngineError, nn, noGrad, optim, Tensor, type Backend, type TypedArray } from '../../engine'
+import { data, EngineError, nn, optim, Tensor, type Backend, type TypedArray } from '../../engine'
 import { DeviceModel } from './device-trainer'
+import { evalPoint, measure, measureOnDevice, trainRows, type ChunkInput, type Measurement } from './evaluation'
 import { allFinite } from './scan'
 import { gradNorms, layerStats, view, type EvalPoint, type LayerGradNorm, type LayerStats } from './metrics'
 import { buildModel, buildOptimizer, type AnyOptimizer, type LossPlan, type SessionSpecOut, type SplitData } from './setup'
 import { explodingAlarm, freshMonitor, layerOf, vanishingAlarm, type MonitorState, type TrainAlarm } from './train-guards'
-
-/** Train metrics are taken on at most this many training rows, so evaluation stays cheap. */
-export const TRAIN_EVAL_ROWS = 5000
-/** Evaluation runs in chunks so a 100k-row test set never needs one giant activation matrix. */
-const EVAL_CHUNK_ROWS = 4096
 
 /** Everything besides the weights that decides the next steps; a checkpoint saves it. */
 export interface TrainerState {
@@ -177,10 +173,7 @@ export class Trainer {
     const { l1, l2, clipNorm, alarms } = this.spec.train
     const lr = this.nextLr
     this.optimizer.lr = lr
-    const refuse = (what: string, kind: 'nan' | 'inf', parameter: string | null): StepOutcome => ({
-      ok: false,
-      alarm: { step: n, kind, layer: parameter && layerOf(parameter), parameter, message: `step ${n}: ${what}; training paused. Lower the learning rate or reset.` },
-    })
+    const refuse = (what: string, value: number, parameter: string | null): StepOutcome => refusal(n, what, value, parameter)
     const b = this.sampler.next()
     this.optimizer.zeroGrad()
     const outs: Tensor[] = []
@@ -188,7 +181,7 @@ export class Trainer {
     for (let i = 0; i < this.model.layers.length; i++) outs.push((h = nn.activate(this.model.layers[i].forward(h), this.model.activations[i])))
     const loss = this.plan.loss(h, b.y)
     const value = view(loss)[0]
-    if (!Number.isFinite(value)) return refuse(`the minibatch loss is ${value}`, Number.isNaN(value) ? 'nan' : 'inf', null)
+    if (!Number.isFinite(value)) return refuse(`the minibatch loss is ${value}`, value, null)
     loss.backward()
     if (l1 > 0 || l2 > 0) addPenaltyGrads(this.model, l1, l2)
     if (clipNorm !== null) optim.clipGradNorm(this.optimizer.params, clipNorm)
@@ -197,22 +190,17 @@ export class Trainer {
     // (or, for float64 weights only, squares beyond 1.8e308), so the exact scan runs only then.
     if (!norms.every((x) => Number.isFinite(x.layer))) {
       const bad = this.firstNonFinite('grad')
-      if (bad) return refuse(`gradient of ${bad.name} is ${bad.value}`, Number.isNaN(bad.value) ? 'nan' : 'inf', bad.name)
+      if (bad) return refuse(`gradient of ${bad.name} is ${bad.value}`, bad.value, bad.name)
     }
-    let alarm = explodingAlarm(n, norms, alarms)
-    if (alarm === null) this.explodingArmed = true
-    else if (!this.explodingArmed) alarm = null
-    else {
-      this.explodingArmed = false
-      if (alarms.pause) return { ok: false, alarm }
-    }
+    const alarm = this.explodingCheck(n, norms)
+    if (alarm && alarms.pause) return { ok: false, alarm }
     const stats = sampleStats ? layerStats(this.model, lr, { rows: b.size, values: outs.map(view) }) : null
     this.takeSnapshot()
     this.optimizer.step()
     const overflow = this.firstNonFinite('value')
     if (overflow) {
       this.restoreSnapshot()
-      return refuse(`the update made ${overflow.name} ${overflow.value}`, Number.isNaN(overflow.value) ? 'nan' : 'inf', overflow.name)
+      return refuse(`the update made ${overflow.name} ${overflow.value}`, overflow.value, overflow.name)
     }
     this.stepCount = n
     return { ok: true, loss: value, stats, lr, alarm: alarm ?? vanishingAlarm(n, norms, alarms, this.monitor) }
@@ -226,8 +214,7 @@ export class Trainer {
    * were replaced (reset, restore, import) while it waited: that step no longer counts.
    */
   async trainStepOnDevice(sampleStats: boolean): Promise<StepOutcome | null> {
-    const d = this.device
-    if (!d) throw new EngineError('trainStepOnDevice', 'backend', 'this session trains on the CPU')
+    const d = this.onDevice('trainStepOnDevice')
     const gen = this.generation
     const n = this.stepCount + 1
     const { l1, l2, clipNorm, alarms } = this.spec.train
@@ -235,10 +222,7 @@ export class Trainer {
     d.optimizer.lr = lr
     this.optimizer.lr = lr
     const names = d.optimizer.names
-    const refuse = (what: string, value: number, parameter: string | null): StepOutcome => ({
-      ok: false,
-      alarm: { step: n, kind: Number.isNaN(value) ? 'nan' : 'inf', layer: parameter && layerOf(parameter), parameter, message: `step ${n}: ${what}; training paused. Lower the learning rate or reset.` },
-    })
+    const refuse = (what: string, value: number, parameter: string | null): StepOutcome => refusal(n, what, value, parameter)
     const b = this.sampler.next()
     d.optimizer.zeroGrad()
     const outs: Tensor[] = []
@@ -260,13 +244,8 @@ export class Trainer {
     const bad = sq.findIndex((x) => !Number.isFinite(x))
     if (bad >= 0) return refuse(`gradient of ${names[bad]} is ${sq[bad]}`, sq[bad], names[bad])
     const norms = layerNorms(d.optimizer.params, sq, d.model)
-    let alarm = explodingAlarm(n, norms, alarms)
-    if (alarm === null) this.explodingArmed = true
-    else if (!this.explodingArmed) alarm = null
-    else {
-      this.explodingArmed = false
-      if (alarms.pause) return { ok: false, alarm }
-    }
+    const alarm = this.explodingCheck(n, norms)
+    if (alarm && alarms.pause) return { ok: false, alarm }
     let stats: LayerStats[] | null = null
     if (sampleStats) {
       const read = new Map<Tensor, TypedArray>()
@@ -285,6 +264,18 @@ export class Trainer {
     }
     this.stepCount = n
     return { ok: true, loss: value, stats, lr, alarm: alarm ?? vanishingAlarm(n, norms, alarms, this.monitor) }
+  }
+
+  /**
+   * The exploding-gradient alarm for this step, once per episode: it fires on the first step over
+   * the threshold, stays quiet while the gradients stay over it, and re-arms on a calm step.
+   */
+  private explodingCheck(n: number, norms: readonly LayerGradNorm[]): TrainAlarm | null {
+    const alarm = explodingAlarm(n, norms, this.spec.train.alarms)
+    if (alarm === null) this.explodingArmed = true
+    else if (!this.explodingArmed) return null
+    else this.explodingArmed = false
+    return alarm
   }
 
   /**
@@ -324,83 +315,54 @@ export class Trainer {
     return null
   }
 
-  /** Mean loss and accuracy over the first `rows` rows of a dataset, in chunks, without a graph. */
-  private measure(ds: data.Dataset, rows: number): { loss: number; accuracy: number | null } {
-    const f = ds.nFeatures
-    return noGrad(() => {
-      let lossSum = 0
-      let correct = 0
-      let classified = true
-      for (let a = 0; a < rows; a += EVAL_CHUNK_ROWS) {
-        const m = Math.min(EVAL_CHUNK_ROWS, rows - a)
-        const y = ds.y.subarray(a, a + m)
-        const out = this.model.forward(this.input(ds.x.subarray(a * f, (a + m) * f), m))
-        lossSum += view(this.plan.loss(out, y))[0] * m
-        const c = this.plan.correct(view(out), y, m)
-        if (c === null) classified = false
-        else correct += c
-      }
-      return { loss: lossSum / rows, accuracy: classified ? correct / rows : null }
-    })
+  /** Rows [a, a+m) of a dataset as the CPU model's input (a view, no copy). */
+  private readonly chunkInput: ChunkInput = (ds, a, m) => this.input(ds.x.subarray(a * ds.nFeatures, (a + m) * ds.nFeatures), m)
+
+  /** The same rows as the device model's input (a copy: the device upload owns its array). */
+  private readonly deviceChunkInput: ChunkInput = (ds, a, m) => {
+    const d = this.onDevice('evaluate')
+    return new Tensor(d.be.fromArray(ds.x.slice(a * ds.nFeatures, (a + m) * ds.nFeatures)), [m, ds.nFeatures], d.be)
   }
 
-  /** measure() on the device copy: every chunk's loss and outputs read back in one await. */
-  private async measureOnDevice(ds: data.Dataset, rows: number): Promise<{ loss: number; accuracy: number | null }> {
-    const d = this.device
-    if (!d) throw new EngineError('measureOnDevice', 'backend', 'this session trains on the CPU')
-    const f = ds.nFeatures
-    const chunks: { a: number; m: number }[] = []
-    for (let a = 0; a < rows; a += EVAL_CHUNK_ROWS) chunks.push({ a, m: Math.min(EVAL_CHUNK_ROWS, rows - a) })
-    const reads = noGrad(() =>
-      chunks.flatMap(({ a, m }) => {
-        const out = d.model.forward(new Tensor(d.be.fromArray(ds.x.slice(a * f, (a + m) * f)), [m, f], d.be))
-        return [this.plan.loss(out, ds.y.subarray(a, a + m)).data(), out.data()]
-      }),
-    )
-    const values = await Promise.all(reads)
-    let lossSum = 0
-    let correct = 0
-    let classified = true
-    chunks.forEach(({ a, m }, i) => {
-      lossSum += values[2 * i][0] * m
-      const c = this.plan.correct(values[2 * i + 1], ds.y.subarray(a, a + m), m)
-      if (c === null) classified = false
-      else correct += c
-    })
-    return { loss: lossSum / rows, accuracy: classified ? correct / rows : null }
+  private onDevice(what: string): DeviceModel {
+    if (!this.device) throw new EngineError(what, 'backend', 'this session trains on the CPU')
+    return this.device
+  }
+
+  private measure(ds: data.Dataset, rows: number): Measurement {
+    return measure(this.model, this.plan, ds, rows, this.chunkInput, view)
+  }
+
+  private measureOnDevice(ds: data.Dataset, rows: number): Promise<Measurement> {
+    return measureOnDevice(this.onDevice('measureOnDevice').model, this.plan, ds, rows, this.deviceChunkInput)
+  }
+
+  /** Mean loss on the (capped) training rows: what stop conditions watch when there is no test split. */
+  trainLoss(): number {
+    return this.measure(this.data.train, trainRows(this.data.train)).loss
   }
 
   /** trainLoss() on the device copy. */
   async trainLossOnDevice(): Promise<number> {
-    return (await this.measureOnDevice(this.data.train, Math.min(this.data.train.n, TRAIN_EVAL_ROWS))).loss
+    return (await this.measureOnDevice(this.data.train, trainRows(this.data.train))).loss
+  }
+
+  /**
+   * Full test-set and (capped) train-set loss and accuracy at the current weights; null when there
+   * is no test set (testRatio rounds to zero rows) or a loss is not finite (see evalPoint).
+   */
+  evaluate(): EvalPoint | null {
+    const { train, test } = this.data
+    if (test.n === 0) return null
+    return evalPoint(this.stepCount, this.measure(test, test.n), this.measure(train, trainRows(train)))
   }
 
   /** evaluate() on the device copy (the test and train measurements read back together). */
   async evaluateOnDevice(): Promise<EvalPoint | null> {
     const { train, test } = this.data
     if (test.n === 0) return null
-    const [te, tr] = await Promise.all([this.measureOnDevice(test, test.n), this.measureOnDevice(train, Math.min(train.n, TRAIN_EVAL_ROWS))])
-    if (!Number.isFinite(te.loss) || !Number.isFinite(tr.loss)) return null
-    return { step: this.stepCount, trainLoss: tr.loss, testLoss: te.loss, trainAccuracy: tr.accuracy, testAccuracy: te.accuracy }
-  }
-
-  /** Mean loss on the (capped) training rows: what stop conditions watch when there is no test split. */
-  trainLoss(): number {
-    return this.measure(this.data.train, Math.min(this.data.train.n, TRAIN_EVAL_ROWS)).loss
-  }
-
-  /**
-   * Full test-set and (capped) train-set loss and accuracy at the current weights. Null when there
-   * is no test set (testRatio rounds to zero rows) or the loss is not finite: the protocol carries
-   * finite numbers only, and the step-loss guard reports the problem.
-   */
-  evaluate(): EvalPoint | null {
-    const { train, test } = this.data
-    if (test.n === 0) return null
-    const te = this.measure(test, test.n)
-    const tr = this.measure(train, Math.min(train.n, TRAIN_EVAL_ROWS))
-    if (!Number.isFinite(te.loss) || !Number.isFinite(tr.loss)) return null
-    return { step: this.stepCount, trainLoss: tr.loss, testLoss: te.loss, trainAccuracy: tr.accuracy, testAccuracy: te.accuracy }
+    const [te, tr] = await Promise.all([this.measureOnDevice(test, test.n), this.measureOnDevice(train, trainRows(train))])
+    return evalPoint(this.stepCount, te, tr)
   }
 }
 
@@ -412,4 +374,10 @@ function layerNorms(params: readonly Tensor[], sq: number[], model: nn.MLP): Lay
     const b = of(l.bias)
     return { layer: Math.sqrt(w + b), weight: Math.sqrt(w), bias: Math.sqrt(b) }
   })
+}
+
+/** A refused step: the update was not applied, training pauses, and the alarm says why. */
+function refusal(step: number, what: string, value: number, parameter: string | null): StepOutcome {
+  const message = `step ${step}: ${what}; training paused. Lower the learning rate or reset.`
+  return { ok: false, alarm: { step, kind: Number.isNaN(value) ? 'nan' : 'inf', layer: parameter && layerOf(parameter), parameter, message } }
 }
