@@ -2,7 +2,7 @@
 // must never load under vitest (it would try to download the Electron binary).
 import { EventEmitter } from 'node:events'
 import { describe, expect, it, vi } from 'vitest'
-import { fileOrigin } from './security'
+import { APP_INDEX_URL, bundleOrigin } from './security'
 
 const handlers = vi.hoisted(() => new Map<string, (event: unknown) => unknown>())
 vi.mock('electron', () => ({
@@ -15,8 +15,8 @@ vi.mock('electron', () => ({
 const { hardenWebContents } = await import('./window')
 const { registerIpcHandlers } = await import('./ipc')
 
-const indexUrl = 'file:///opt/app/out/renderer/index.html'
-const origin = fileOrigin(indexUrl)
+const indexUrl = APP_INDEX_URL
+const origin = bundleOrigin()
 
 class FakeContents extends EventEmitter {
   openHandler: ((details: { url: string }) => unknown) | undefined
@@ -27,6 +27,12 @@ class FakeContents extends EventEmitter {
   attempt(event: string, url?: string): 'blocked' | 'allowed' {
     let blocked = false
     this.emit(event, { preventDefault: () => (blocked = true) }, url)
+    return blocked ? 'blocked' : 'allowed'
+  }
+  /** will-frame-navigate passes one details object that is also the event. */
+  frameNavigation(url: string, isMainFrame: boolean): 'blocked' | 'allowed' {
+    let blocked = false
+    this.emit('will-frame-navigate', { url, isMainFrame, isSameDocument: false, frame: null, preventDefault: () => (blocked = true) })
     return blocked ? 'blocked' : 'allowed'
   }
 }
@@ -44,8 +50,19 @@ describe('hardenWebContents', () => {
     expect(contents.attempt('will-navigate', `${indexUrl}#/runs`)).toBe('allowed')
     expect(contents.attempt('will-navigate', 'https://example.com/')).toBe('blocked')
     expect(contents.attempt('will-navigate', 'file:///etc/passwd')).toBe('blocked')
+    expect(contents.attempt('will-navigate', 'file:///opt/app/out/renderer/index.html')).toBe('blocked')
+    expect(contents.attempt('will-navigate', 'app://bundle/assets/index.js')).toBe('blocked')
     expect(contents.attempt('will-redirect', 'https://example.com/')).toBe('blocked')
     expect(contents.attempt('will-attach-webview')).toBe('blocked')
+  })
+
+  it('guards every frame: the top frame stays on the app page, subframes navigate nowhere', () => {
+    expect(contents.frameNavigation(`${indexUrl}#/runs`, true)).toBe('allowed')
+    expect(contents.frameNavigation('https://example.com/', true)).toBe('blocked')
+    expect(contents.frameNavigation('app://evil/index.html', true)).toBe('blocked')
+    expect(contents.frameNavigation('https://example.com/', false)).toBe('blocked')
+    expect(contents.frameNavigation(indexUrl, false)).toBe('blocked')
+    expect(contents.frameNavigation('javascript:alert(1)', false)).toBe('blocked')
   })
 })
 
@@ -61,6 +78,7 @@ describe('app.info IPC handler', () => {
   it('refuses foreign pages, subframes and destroyed frames', () => {
     const forbidden = { ok: false, error: { code: 'forbidden' } }
     expect(handle?.({ senderFrame: { url: 'https://example.com/', parent: null } })).toMatchObject(forbidden)
+    expect(handle?.({ senderFrame: { url: 'file:///opt/app/out/renderer/index.html', parent: null } })).toMatchObject(forbidden)
     expect(handle?.({ senderFrame: { url: indexUrl, parent: {} } })).toMatchObject(forbidden)
     expect(handle?.({ senderFrame: null })).toMatchObject(forbidden)
   })

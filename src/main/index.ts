@@ -2,19 +2,23 @@
 // ipc-relay.ts, the engine host worker in engine-process.ts.
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { app, BrowserWindow } from 'electron'
+import { fileURLToPath } from 'node:url'
+import { app, BrowserWindow, protocol } from 'electron'
 import createWorker from './worker/index?nodeWorker'
 import { EngineProcess } from './engine-process'
 import { relayEvents } from './ipc-relay'
-import { devOrigin, fileOrigin, type AppOrigin } from './security'
+import { APP_SCHEME, APP_SCHEME_PRIVILEGES, handleAppRequest } from './app-protocol'
+import { rendererUrl } from './security'
 import { createMainWindow, denyAllPermissions, hardenWebContents } from './window'
 import { registerIpcHandlers } from './ipc'
 
-// electron-vite dev sets ELECTRON_RENDERER_URL; a packaged app must never honour it.
-const devUrl = !app.isPackaged ? process.env['ELECTRON_RENDERER_URL'] : undefined
-const indexUrl = new URL('../renderer/index.html', import.meta.url).href
-const origin: AppOrigin = devUrl ? devOrigin(devUrl) : fileOrigin(indexUrl)
-const startUrl = devUrl ?? indexUrl
+// The built renderer on app://bundle/ (app-protocol.ts); electron-vite's dev server only under
+// `npm run dev` in an unpackaged app (security.ts: rendererUrl).
+const rendererDir = fileURLToPath(new URL('../renderer/', import.meta.url))
+const { url: startUrl, origin, ignored } = rendererUrl(process.env, app.isPackaged)
+if (ignored) console.warn(`backprop-studio: ${ignored}`)
+// Must happen before 'ready': privileges cannot be granted to a scheme afterwards.
+protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: APP_SCHEME_PRIVILEGES }])
 
 // Sandbox every renderer, including any created by code we have not written yet.
 app.enableSandbox()
@@ -23,11 +27,20 @@ app.on('web-contents-created', (_event, contents) => hardenWebContents(contents,
 
 void app.whenReady().then(async () => {
   denyAllPermissions()
+  protocol.handle(APP_SCHEME, (request) => handleAppRequest(request, rendererDir))
   const dataDir = join(app.getPath('userData'), 'runs')
   await mkdir(dataDir, { recursive: true })
   const engine = new EngineProcess(() => createWorker({ workerData: { dataDir } }))
   registerIpcHandlers(origin, engine)
   relayEvents(engine, () => BrowserWindow.getAllWindows().map((w) => w.webContents), origin)
+  // Quitting saves every run first (final checkpoint, status no longer live), bounded in time.
+  let saved = false
+  app.on('before-quit', (event) => {
+    if (saved) return
+    event.preventDefault()
+    saved = true
+    void engine.shutdown().finally(() => app.quit())
+  })
   app.on('will-quit', () => void engine.dispose())
   createMainWindow(startUrl)
   app.on('activate', () => {

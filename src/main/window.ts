@@ -1,8 +1,9 @@
 // Creates the studio window with Electron's security defaults made explicit, and locks down
-// what any web contents may do: no new windows, no navigation away, no webviews, no permissions.
+// what any web contents may do: no new windows, no navigation away (of any frame), no webviews,
+// no permissions.
 import { BrowserWindow, session, type WebContents } from 'electron'
 import { fileURLToPath } from 'node:url'
-import { isAppUrl, type AppOrigin } from './security'
+import { isAppUrl, navigationAllowed, type AppOrigin } from './security'
 
 const preloadPath = fileURLToPath(new URL('../preload/index.cjs', import.meta.url))
 
@@ -41,6 +42,10 @@ export function hardenWebContents(contents: WebContents, app: AppOrigin): void {
   }
   contents.on('will-navigate', blockForeign)
   contents.on('will-redirect', blockForeign)
+  // Every frame, not only the top one (will-navigate): an injected iframe may not load anything.
+  contents.on('will-frame-navigate', (details) => {
+    if (!navigationAllowed(details, app)) details.preventDefault()
+  })
   contents.on('will-attach-webview', (event) => event.preventDefault())
 }
 
