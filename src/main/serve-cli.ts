@@ -13,6 +13,10 @@ export interface ServeConfig {
   port: number
   token: string
   dataDir: string
+  /** At most this many browser connections at once. */
+  maxClients: number
+  /** Per-session memory budget in bytes (--memory-budget); undefined: derived from the machine's memory. */
+  memoryBudget?: number
   /** Printed to stderr before starting (e.g. non-loopback binding). */
   warnings: string[]
 }
@@ -21,7 +25,9 @@ export const SERVE_USAGE = `Usage: npm run serve -- [--port N] [--host ADDR] [--
   --port      port to listen on (default 0: any free port)
   --host      address to bind (default 127.0.0.1; anything else exposes the engine to the network)
   --data-dir  folder for runs (default ~/.backprop-studio/runs; created if missing)
-  --token     access token (default: a new random one per launch; 16+ characters of A-Z a-z 0-9 - _)`
+  --token     access token (default: a new random one per launch; 16+ characters of A-Z a-z 0-9 - _)
+  --max-clients  browser connections served at once (default 32; more are refused with the reason)
+  --memory-budget  memory one session may need, e.g. 4GiB (default: an eighth of the machine's memory)`
 
 /** Parse argv (without node and script). Throws an Error whose message is fit to print. */
 export function parseServeArgs(argv: string[]): ServeConfig {
@@ -34,6 +40,8 @@ export function parseServeArgs(argv: string[]): ServeConfig {
       host: { type: 'string' },
       'data-dir': { type: 'string' },
       token: { type: 'string' },
+      'max-clients': { type: 'string' },
+      'memory-budget': { type: 'string' },
     },
   })
   const port = values.port === undefined ? 0 : Number(values.port)
@@ -44,6 +52,10 @@ export function parseServeArgs(argv: string[]): ServeConfig {
   if (host.trim() === '') throw new Error('--host must not be empty')
   const token = values.token ?? randomBytes(32).toString('hex')
   if (!TOKEN_PATTERN.test(token)) throw new Error('--token must be 16 to 256 characters from A-Z, a-z, 0-9, "-" and "_"')
+  const maxClients = values['max-clients'] === undefined ? 32 : Number(values['max-clients'])
+  if (!Number.isInteger(maxClients) || maxClients < 1 || maxClients > 10_000 || values['max-clients']?.trim() === '') {
+    throw new Error(`--max-clients must be an integer from 1 to 10000, got "${values['max-clients']}"`)
+  }
   const warnings: string[] = []
   if (!isLoopbackHost(host)) {
     warnings.push(
@@ -57,7 +69,26 @@ export function parseServeArgs(argv: string[]): ServeConfig {
     hostExplicit: values.host !== undefined,
     port,
     token,
+    maxClients,
     dataDir: resolve(values['data-dir'] ?? join(homedir(), '.backprop-studio', 'runs')),
+    ...memoryBudgetFlag(values['memory-budget']),
     warnings,
   }
+}
+
+/** --memory-budget SIZE (bytes, or with a unit: 512MiB, 4GiB, 1.5G). */
+function memoryBudgetFlag(value: string | undefined): { memoryBudget?: number } {
+  if (value === undefined) return {}
+  const bytes = parseBytes(value)
+  if (bytes === null || bytes < 64 * 1024 * 1024) throw new Error(`--memory-budget must be a size of at least 64MiB, such as 4GiB or 512MiB, got "${value}"`)
+  return { memoryBudget: bytes }
+}
+
+/** Parses "4GiB", "512MiB", "2G", "1.5 GiB" or plain bytes; null when it is none of those. */
+export function parseBytes(text: string): number | null {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(|b|k|kb|kib|m|mb|mib|g|gb|gib|t|tb|tib)\s*$/i.exec(text)
+  if (!m) return null
+  const scale = { '': 1, b: 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 }[m[2].toLowerCase().charAt(0)] ?? 1
+  const n = Math.floor(Number(m[1]) * scale)
+  return n > 0 ? n : null
 }

@@ -19,6 +19,8 @@ export const DATA_LIMITS = {
   maxChunkChars: 700_000,
   maxChunks: 200,
   maxColumns: 4096,
+  /** Rows × columns of a CSV file (kept compactly: about 6 bytes a cell while it is in use). */
+  maxCells: 16_000_000,
 } as const
 
 const finite = z.number().refine(Number.isFinite, 'must be a finite number')

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { EngineError } from '../errors.js'
-import { csvDataset, describeColumns, parseCsv } from './csv.js'
+import { CsvReader, csvDataset, describeColumns, parseCsv } from './csv.js'
 
 const IRIS = 'sepal_len,petal_len,species\n5.1,1.4,setosa\n7.0,4.7,versicolor\n6.3,6.0,virginica\n4.9,1.5,setosa\n'
 
@@ -19,9 +19,9 @@ describe('parseCsv', () => {
   it('reads a header and rows, numbering rows as a spreadsheet does', () => {
     const t = parseCsv(IRIS)
     expect(t.columns).toEqual(['sepal_len', 'petal_len', 'species'])
-    expect(t.rows).toHaveLength(4)
-    expect(t.rows[2]).toEqual(['6.3', '6.0', 'virginica'])
-    expect(t.rowNumbers).toEqual([2, 3, 4, 5])
+    expect(t.n).toBe(4)
+    expect(t.rows()[2]).toEqual(['6.3', '6.0', 'virginica'])
+    expect(Array.from(t.rowNumbers)).toEqual([2, 3, 4, 5])
     expect(t.delimiter).toBe(',')
     expect(t.warnings).toEqual([])
   })
@@ -29,7 +29,7 @@ describe('parseCsv', () => {
   it('handles a BOM, CRLF, quoted fields with delimiters, quotes and line breaks inside', () => {
     const t = parseCsv('\uFEFFname,"note, with comma",y\r\n"Smith, J.","said ""hi""\r\nthen left",1\r\nLee,plain,0\r\n')
     expect(t.columns).toEqual(['name', 'note, with comma', 'y'])
-    expect(t.rows).toEqual([
+    expect(t.rows()).toEqual([
       ['Smith, J.', 'said "hi"\r\nthen left', '1'],
       ['Lee', 'plain', '0'],
     ])
@@ -39,11 +39,11 @@ describe('parseCsv', () => {
   it('guesses semicolon and tab delimiters and says so; skips blank rows with a warning', () => {
     const semi = parseCsv('a;b;c\n1,5;2;x\n\n3;4;y\n')
     expect(semi.delimiter).toBe(';')
-    expect(semi.rows).toEqual([
+    expect(semi.rows()).toEqual([
       ['1,5', '2', 'x'],
       ['3', '4', 'y'],
     ])
-    expect(semi.rowNumbers).toEqual([2, 4])
+    expect(Array.from(semi.rowNumbers)).toEqual([2, 4])
     expect(semi.warnings).toEqual(['columns are separated by ";"', '1 blank row was skipped'])
     // Semicolon files may write decimals with a comma (European spreadsheets): they read as numbers.
     const ds = csvDataset(semi, { name: 'semi', target: 'c' })
@@ -52,7 +52,7 @@ describe('parseCsv', () => {
     expect(describeColumns(parseCsv('a,b\n"1,5",2\n3,4\n'))[0].type).toBe('categorical')
     const tab = parseCsv('a\tb\n1\t2\n3\t4')
     expect(tab.delimiter).toBe('\t')
-    expect(tab.rows).toEqual([
+    expect(tab.rows()).toEqual([
       ['1', '2'],
       ['3', '4'],
     ])
@@ -74,7 +74,56 @@ describe('parseCsv', () => {
   it('refuses more rows or columns than the limits', () => {
     expect(error(() => parseCsv('a,b\n1,2\n3,4\n5,6\n', 'f.csv', { maxRows: 2 }))).toBe('parseCsv: f.csv: more than 2 data rows (the most a dataset may have)')
     expect(error(() => parseCsv('a,b,c\n1,2,3\n', 'f.csv', { maxColumns: 2 }))).toBe('parseCsv: f.csv: the header has 3 columns, more than the 2 allowed')
-    expect(parseCsv('a,b\n1,2\n3,4\n', 'f.csv', { maxRows: 2, maxColumns: 2 }).rows).toHaveLength(2)
+    expect(parseCsv('a,b\n1,2\n3,4\n', 'f.csv', { maxRows: 2, maxColumns: 2 }).n).toBe(2)
+  })
+})
+
+describe('CsvReader (text in pieces)', () => {
+  it('reads rows split anywhere across pieces: inside quotes, between CR and LF, mid-number', () => {
+    const rows = Array.from({ length: 12 }, (_, i) => `"Smith, J.";"said ""hi""\r\nthen left";1,${i}5\r\n`).join('')
+    const text = `name;"note; with semicolon";y\r\n${rows}\r\nLee;plain;0\r\n`
+    const whole = parseCsv(text, 'f.csv')
+    expect(whole.n).toBe(13)
+    expect(whole.rows()[12]).toEqual(['Lee', 'plain', '0'])
+    expect(whole.number(3, 2)).toBe(Math.fround(1.35))
+    for (let cut = 1; cut < text.length; cut++) {
+      const r = new CsvReader('f.csv')
+      // Three pieces: the first holds the rows the delimiter is guessed from, the cut falls anywhere after.
+      const first = text.indexOf('\n', text.indexOf('1,95')) + 1
+      const at = first + (cut % (text.length - first))
+      r.push(text.slice(0, first))
+      r.push(text.slice(first, at))
+      r.push(text.slice(at))
+      const t = r.end()
+      expect(t.rows()).toEqual(whole.rows())
+      expect(Array.from(t.rowNumbers)).toEqual([...Array.from({ length: 12 }, (_, i) => i + 2), 15])
+      expect(t.warnings).toEqual(['columns are separated by ";"', '1 blank row was skipped'])
+    }
+  })
+
+  it('stops at the first row past the row limit, however much text follows', () => {
+    const r = new CsvReader('bomb.csv', { maxRows: 1000 })
+    let message = ''
+    try {
+      r.push('"1"\n')
+      // 2 MB of "1" rows with blank rows between, pushed in 64 KiB pieces as an inflating file arrives.
+      const piece = '"1"\n\n'.repeat(13_107)
+      for (let k = 0; k < 32; k++) r.push(piece)
+    } catch (e) {
+      message = (e as Error).message
+    }
+    expect(message).toBe('parseCsv: bomb.csv: more than 1000 data rows (the most a dataset may have)')
+    expect(r.rowsParsed).toBe(1000)
+  })
+
+  it('refuses more cells than the limit and a row that never ends', () => {
+    const wide = `${Array.from({ length: 10 }, (_, j) => `c${j}`).join(',')}\n${'1,2,3,4,5,6,7,8,9,0\n'.repeat(5)}`
+    expect(error(() => parseCsv(wide, 'w.csv', { maxCells: 40 }))).toBe('parseCsv: w.csv: more than 40 cells (10 columns × 5+ rows; the most a file may hold); use fewer rows or columns')
+    const r = new CsvReader('q.csv', { maxRowChars: 1000 })
+    expect(error(() => {
+      r.push('a,b\n1,"')
+      for (let k = 0; k < 10; k++) r.push('x'.repeat(10_000))
+    })).toBe('parseCsv: q.csv: row 2 is longer than 1000 characters (is a quote never closed?)')
   })
 })
 
@@ -146,6 +195,20 @@ describe('csvDataset', () => {
     expect(error(() => csvDataset(gap, { name: 'f', target: 'y', features: ['color'] }))).toBe('csvDataset: f: row 3, column "color" is empty (missing values are not supported: fill or remove the row)')
     const many = parseCsv(`id,y\n${Array.from({ length: 65 }, (_, i) => `v${i},${i % 2}`).join('\n')}\n`)
     expect(error(() => csvDataset(many, { name: 'f', target: 'y', features: ['id'] }))).toBe('csvDataset: f: column "id" is categorical with 65 distinct values, too many to one-hot encode (at most 64); leave it out')
+  })
+
+  it('says a number too large to store overflows, numbering rows as a spreadsheet does (header = row 1)', () => {
+    const t = parseCsv('a,b,y\n1,2,0\n1e309,3,1\n4,1e39,0\n5,6,-1e309\n')
+    expect(error(() => csvDataset(t, { name: '"nan.csv"', target: 'y', features: ['a'] }))).toBe(
+      'csvDataset: "nan.csv": row 3, column "a": 1e309 is too large for a 64-bit float (it overflows to Infinity)',
+    )
+    expect(error(() => csvDataset(t, { name: '"nan.csv"', target: 'y', features: ['b'] }))).toBe(
+      'csvDataset: "nan.csv": row 4, column "b": 1e39 is too large for a 32-bit float, which the dataset stores (the largest is about 3.4e+38)',
+    )
+    const reg = parseCsv(`a,y\n${Array.from({ length: 30 }, (_, i) => `${i},${i === 7 ? '-1e309' : i * 1.5}`).join('\n')}\n`)
+    expect(error(() => csvDataset(reg, { name: '"r.csv"', target: 'y' }))).toBe(
+      'csvDataset: "r.csv": row 9, column "y" (the regression target): -1e309 is too large for a 64-bit float (it overflows to Infinity)',
+    )
   })
 
   it('uses a given class order (bundled datasets keep their published order)', () => {

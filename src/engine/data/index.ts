@@ -27,5 +27,5 @@ export {
 } from './features.js'
 export type { IdxArray, IdxData, IdxDatasetOptions, IdxDtype } from './idx.js'
 export { IDX_TYPES, idxDataset, MAX_IDX_CLASSES, MAX_IDX_ELEMENTS, parseIdx } from './idx.js'
-export type { CsvColumnInfo, CsvDatasetOptions, CsvLimits, CsvTable } from './csv.js'
-export { AUTO_CLASS_MAX, csvDataset, csvNumber, describeColumns, DISTINCT_CAP, MAX_CSV_CLASSES, MAX_ONE_HOT, parseCsv } from './csv.js'
+export type { CsvColumnInfo, CsvDatasetOptions, CsvLimits } from './csv.js'
+export { AUTO_CLASS_MAX, CSV_DICT_CAP, csvDataset, csvNumber, CsvReader, CsvTable, describeColumns, DISTINCT_CAP, MAX_CSV_CLASSES, MAX_ONE_HOT, parseCsv } from './csv.js'

@@ -14,9 +14,9 @@ const mean = (ds: data.Dataset, j: number): number => {
   return s / ds.n
 }
 
-function csvStore(text: string, name = 'data.csv') {
+async function csvStore(text: string, name = 'data.csv') {
   const store = new FileStore(null)
-  const file = ingest(store, name, new TextEncoder().encode(text))
+  const file = await ingest(store, name, new TextEncoder().encode(text))
   return { store, fileId: file.fileId }
 }
 
@@ -62,9 +62,9 @@ describe('prepareData', () => {
     expect(modelInputsOf(spec)).toEqual({ features: a.featureNames, standardization: st })
   })
 
-  it('CSV: default features, task inference, session-time errors naming row and column', () => {
+  it('CSV: default features, task inference, session-time errors naming row and column', async () => {
     const text = 'x,y,colour,kind\n1,2,red,a\n2,1,blue,b\n3,5,red,a\n4,abc,red,b\n5,3,blue,a\n6,1,red,b\n'
-    const { store, fileId } = csvStore(text, 'toy.csv')
+    const { store, fileId } = await csvStore(text, 'toy.csv')
     const err = (over: object) => {
       try {
         prepareData(parse({ source: 'csv', fileId, target: 'kind', ...over }), store)

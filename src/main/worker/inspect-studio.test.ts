@@ -51,6 +51,23 @@ describe('histogram', () => {
   })
 })
 
+describe('histogram over ranges near the largest float64 (issue 17: ±1e308 put every count in bin 0)', () => {
+  it('bins by position whatever the width: the range is halved before dividing, so hi − lo never overflows', () => {
+    const h = histogram([-1.5e308, -0.5e308, 0.5e308, 1.5e308], 4, { lo: -1.7e308, hi: 1.7e308 })
+    expect(h.counts).toEqual([1, 1, 1, 1])
+    const auto = histogram([-1.7e308, 1e300, 1.7e308], 2, 'auto')
+    expect([auto.lo, auto.hi]).toEqual([-Number.MAX_VALUE, Number.MAX_VALUE])
+    expect(auto.counts).toEqual([1, 2])
+  })
+
+  it('session.histograms refuses a range whose width is not a finite float64, naming it', async () => {
+    const { ok, fail } = make()
+    await ok('session.create', spec())
+    const e = await fail('session.histograms', { sessionId: 's1', range: { lo: -1e308, hi: 1e308 } })
+    expect(e).toEqual({ code: 'invalid_payload', message: 'session.histograms: range [-1e+308, 1e+308] is wider than a 64-bit float can hold (hi − lo overflows); use a narrower range' })
+  })
+})
+
 describe('session.histograms', () => {
   it('weights, biases and (after a step) gradients per layer; a user range applies to all', async () => {
     const { ok } = make()

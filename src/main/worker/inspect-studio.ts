@@ -27,14 +27,14 @@ const CHUNK_ROWS = 4096
 /** Half-width of the range an all-zero tensor gets under 'auto'. */
 const ZERO_HALF_WIDTH = 0.01
 
-/** The smallest of 1, 2, 5 × 10^k that is ≥ x (x > 0): ranges that stay put as weights drift. */
+/** The smallest of 1, 2, 5 × 10^k that is ≥ x (x > 0): ranges that stay put as weights drift (at most the largest float64). */
 export function niceCeil(x: number): number {
   const k = Math.floor(Math.log10(x))
   for (const f of [1, 2, 5, 10]) {
     const v = f * 10 ** k
-    if (v >= x) return v
+    if (v >= x) return Math.min(v, Number.MAX_VALUE)
   }
-  return 10 ** (k + 1)
+  return Math.min(10 ** (k + 1), Number.MAX_VALUE)
 }
 
 /**
@@ -61,12 +61,14 @@ export function histogram(values: ArrayLike<number>, bins: number, range: Range)
   const counts = new Array<number>(bins).fill(0)
   let underflow = 0
   let overflow = 0
+  // Halved first: hi − lo of a range near ±1.8e308 overflows to Infinity, (hi/2 − lo/2) does not.
+  const half = hi / 2 - lo / 2
   for (let i = 0; i < values.length; i++) {
     const v = values[i]
     if (!Number.isFinite(v)) continue
     if (v < lo) underflow++
     else if (v > hi) overflow++
-    else counts[Math.min(bins - 1, Math.floor(((v - lo) / (hi - lo)) * bins))]++
+    else counts[Math.min(bins - 1, Math.floor(((v / 2 - lo / 2) / half) * bins))]++
   }
   return {
     lo,
@@ -85,6 +87,9 @@ export function histogram(values: ArrayLike<number>, bins: number, range: Range)
 
 /** Every layer's weights, last gradients (null before the first backward) and biases. */
 export function histogramsOf(session: TrainingSession, bins: number, range: Range): HistogramsResult {
+  if (range !== 'auto' && !Number.isFinite(range.hi - range.lo)) {
+    throw new HostError('invalid_payload', `session.histograms: range [${range.lo}, ${range.hi}] is wider than a 64-bit float can hold (hi − lo overflows); use a narrower range`)
+  }
   const { model, stepCount } = session.trainer
   return {
     step: stepCount,

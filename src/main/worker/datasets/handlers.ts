@@ -8,7 +8,7 @@ import { FileStore } from './store'
 import { Uploads } from './uploads'
 
 export type FilesHandlers = {
-  [K in 'files.upload' | 'files.info']: (p: ParsedPayload<K>) => RequestResult<K>
+  [K in 'files.upload' | 'files.info']: (p: ParsedPayload<K>) => RequestResult<K> | Promise<RequestResult<K>>
 }
 
 export interface FilesHost {

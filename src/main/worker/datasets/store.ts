@@ -42,9 +42,10 @@ export class FileStore {
     this.dir = usable
   }
 
-  /** Keep a checked file; storing the same bytes again returns the same id. */
-  put(name: string, bytes: Uint8Array, summary: StoredFileOut['summary']): StoredFileOut {
+  /** Keep a checked file (and its parsed table, for the sessions that follow); the same bytes again get the same id. */
+  put(name: string, bytes: Uint8Array, summary: StoredFileOut['summary'], table?: data.CsvTable): StoredFileOut {
     const info: StoredFileOut = { fileId: contentId(bytes), name, bytes: bytes.length, summary }
+    if (table) this.cache(info.fileId, table)
     const existing = this.find(info.fileId)
     if (existing) return existing
     if (this.dir !== null) {
@@ -88,9 +89,14 @@ export class FileStore {
     const info = this.info(fileId)
     if (info.summary.format !== 'csv') throw new HostError('invalid_payload', `file ${fileId} ("${info.name}") is an IDX file, not a CSV table`)
     const table = parseCsvBytes(this.bytes(fileId), info.name)
+    this.cache(fileId, table)
+    return table
+  }
+
+  private cache(fileId: string, table: data.CsvTable): void {
+    this.tables.delete(fileId)
     this.tables.set(fileId, table)
     if (this.tables.size > TABLE_CACHE) this.tables.delete(this.tables.keys().next().value!)
-    return table
   }
 
   private find(fileId: string): StoredFileOut | null {
@@ -122,10 +128,13 @@ export function csvText(bytes: Uint8Array, name: string): string {
   }
 }
 
-/** Parse a CSV file's bytes with the host's limits; malformed files become payload errors. */
+/** What a CSV file may hold: checked as it is read, so a file over them is never parsed whole. */
+export const CSV_LIMITS: data.CsvLimits = { maxRows: DATA_LIMITS.maxSamples, maxColumns: DATA_LIMITS.maxColumns, maxCells: DATA_LIMITS.maxCells }
+
+/** Parse a stored CSV file's bytes with the host's limits; malformed files become payload errors. */
 export function parseCsvBytes(bytes: Uint8Array, name: string): data.CsvTable {
   const text = csvText(bytes, name)
-  return asDataError(() => data.parseCsv(text, `"${name}"`, { maxRows: DATA_LIMITS.maxSamples, maxColumns: DATA_LIMITS.maxColumns }))
+  return asDataError(() => data.parseCsv(text, `"${name}"`, CSV_LIMITS))
 }
 
 /** Engine data/argument errors are about the user's file or spec: 'invalid_payload'. */

@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { DATA_LIMITS } from '../../../shared/protocol-data'
 import { testHost } from '../test-helpers'
 import { FileStore } from './store'
-import { ingest, MAX_CONCURRENT_UPLOADS, UPLOAD_STALE_MS, Uploads } from './uploads'
+import { ingest, MAX_CONCURRENT_UPLOADS, PIECE_BYTES, UPLOAD_STALE_MS, Uploads } from './uploads'
 
 const dirs: string[] = []
 afterAll(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })))
@@ -124,52 +124,127 @@ describe('files.upload', () => {
     now += UPLOAD_STALE_MS - 1
     expect(() => start('uconc009')).toThrow(/already in progress/)
     now += 2
-    expect(start('uconc009').received).toBe(1)
+    expect((start('uconc009') as { received: number }).received).toBe(1)
     expect(uploads.inProgress).toBe(1)
   })
 
   it('refuses empty, binary, non-UTF-8, over-inflating and malformed files; nothing is stored', async () => {
     const store = new FileStore(join(tempDir(), 'files'))
-    const err = (name: string, bytes: Uint8Array) => {
+    const err = async (name: string, bytes: Uint8Array) => {
       try {
-        ingest(store, name, bytes)
+        await ingest(store, name, bytes)
       } catch (e) {
         return `${(e as { code: string }).code}: ${(e as Error).message}`
       }
       throw new Error('expected a refusal')
     }
     const text = (s: string) => new TextEncoder().encode(s)
-    expect(err('empty.csv', new Uint8Array(0))).toBe('invalid_payload: "empty.csv" is empty')
-    expect(err('blank.csv', text('\n\n'))).toBe('invalid_payload: "blank.csv": the file is empty')
-    expect(err('pic.png', Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]))).toBe('invalid_payload: "pic.png" is not a CSV text file: it holds binary data (a zero byte at offset 8); upload a CSV table or an IDX file')
-    expect(err('latin1.csv', Uint8Array.from([0x61, 0x0a, 0xe9, 0x0a]))).toBe('invalid_payload: "latin1.csv" is not UTF-8 text; save the CSV as UTF-8')
-    expect(err('header.csv', text('a,b,c\n'))).toBe('invalid_payload: "header.csv": the file has a header row but no data rows')
-    expect(err('ragged.csv', text('a,b,c\n1,2,3\n4,5\n'))).toBe('invalid_payload: "ragged.csv": row 3 has 2 fields, expected 3 (as in the header)')
-    expect(err('dup.csv', text('a,b,a\n1,2,3\n'))).toBe('invalid_payload: "dup.csv": column name "a" appears twice in the header row (columns 1 and 3)')
+    expect(await err('empty.csv', new Uint8Array(0))).toBe('invalid_payload: "empty.csv" is empty')
+    expect(await err('blank.csv', text('\n\n'))).toBe('invalid_payload: "blank.csv": the file is empty')
+    expect(await err('pic.png', Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]))).toBe('invalid_payload: "pic.png" is not a CSV text file: it holds binary data (a zero byte at offset 8); upload a CSV table or an IDX file')
+    expect(await err('latin1.csv', Uint8Array.from([0x61, 0x0a, 0xe9, 0x0a]))).toBe('invalid_payload: "latin1.csv" is not UTF-8 text; save the CSV as UTF-8')
+    expect(await err('header.csv', text('a,b,c\n'))).toBe('invalid_payload: "header.csv": the file has a header row but no data rows')
+    expect(await err('ragged.csv', text('a,b,c\n1,2,3\n4,5\n'))).toBe('invalid_payload: "ragged.csv": row 3 has 2 fields, expected 3 (as in the header)')
+    expect(await err('dup.csv', text('a,b,a\n1,2,3\n'))).toBe('invalid_payload: "dup.csv": column name "a" appears twice in the header row (columns 1 and 3)')
     const wide = Array.from({ length: DATA_LIMITS.maxColumns + 1 }, (_, i) => `c${i}`).join(',')
-    expect(err('wide.csv', text(`${wide}\n${wide}\n`))).toBe(`invalid_payload: "wide.csv": the header has ${DATA_LIMITS.maxColumns + 1} columns, more than the ${DATA_LIMITS.maxColumns} allowed`)
-    expect(err('long.csv', text(`a\n${'1\n'.repeat(DATA_LIMITS.maxSamples + 1)}`))).toBe(`invalid_payload: "long.csv": more than ${DATA_LIMITS.maxSamples} data rows (the most a dataset may have)`)
-    expect(err('bomb.csv.gz', gzipSync(new Uint8Array(DATA_LIMITS.maxUploadBytes + 1)))).toBe('limit: "bomb.csv.gz" inflates to more than 64 MiB, the most a file may hold')
-    expect(err('cut.csv.gz', gzipSync(text(CSV)).subarray(0, 40))).toMatch(/^invalid_payload: "cut\.csv\.gz" looks gzip-compressed but does not inflate \(.*\); is it truncated\?$/)
-    expect(err('bad-idx3-ubyte', Uint8Array.from([0, 0, 8, 3, 0, 0, 0, 2]))).toMatch(/^invalid_payload: "bad-idx3-ubyte": truncated header: 3 dims need 16 header bytes, got 8$/)
+    expect(await err('wide.csv', text(`${wide}\n${wide}\n`))).toBe(`invalid_payload: "wide.csv": the header has ${DATA_LIMITS.maxColumns + 1} columns, more than the ${DATA_LIMITS.maxColumns} allowed`)
+    expect(await err('long.csv', text(`a\n${'1\n'.repeat(DATA_LIMITS.maxSamples + 1)}`))).toBe(`invalid_payload: "long.csv": more than ${DATA_LIMITS.maxSamples} data rows (the most a dataset may have)`)
+    const zeros = gzipSync(new Uint8Array(DATA_LIMITS.maxUploadBytes + 1))
+    expect(await err('bomb.csv.gz', zeros)).toBe('invalid_payload: "bomb.csv.gz" is not a CSV text file: it holds binary data (a zero byte at offset 0); upload a CSV table or an IDX file')
+    const stats = { inflatedBytes: 0, rowsParsed: 0, yields: 0 }
+    await expect(ingest(store, 'bomb-idx3-ubyte.gz', zeros, stats)).rejects.toThrow('"bomb-idx3-ubyte.gz" inflates to more than 64 MiB, the most a file may hold')
+    // Inflation stopped at the first piece past the limit.
+    expect(stats.inflatedBytes).toBeLessThanOrEqual(DATA_LIMITS.maxUploadBytes + PIECE_BYTES)
+    expect(await err('cut.csv.gz', gzipSync(text(CSV)).subarray(0, 40))).toMatch(/^invalid_payload: "cut\.csv\.gz" looks gzip-compressed but does not inflate \(.*\); is it truncated\?$/)
+    expect(await err('bad-idx3-ubyte', Uint8Array.from([0, 0, 8, 3, 0, 0, 0, 2]))).toMatch(/^invalid_payload: "bad-idx3-ubyte": truncated header: 3 dims need 16 header bytes, got 8$/)
     expect(readdirSync(store.dir!)).toEqual([])
     expect(existsSync(join(store.dir!, '..', 'files'))).toBe(true)
+  }, 120_000)
+})
+
+describe('uploads over the limits (issue 17: a 92 KB gzip of `"1"\\n\\n` rows took the worker to 4.48 GB)', () => {
+  it('refuses a gzip bomb of "1" rows at the row limit, having inflated and parsed only that far', async () => {
+    // 60 MiB of `"1"\n\n` (12.6 M rows) gzips to well under 1 MB.
+    const unit = Buffer.from('"1"\n\n')
+    const bomb = gzipSync(Buffer.concat([Buffer.from('x\n'), Buffer.alloc(60 * 1024 * 1024 - 2 - ((60 * 1024 * 1024 - 2) % unit.length), '"1"\n\n')]), { level: 9 })
+    expect(bomb.length).toBeLessThan(1024 * 1024)
+    const h = testHost()
+    const e = await h.fail('files.upload', { uploadId: uploadId(), name: 'bomb.csv.gz', index: 0, total: 1, bytes: bomb.length, chunkBase64: bomb.toString('base64') })
+    expect(e).toEqual({ code: 'invalid_payload', message: `"bomb.csv.gz": more than ${DATA_LIMITS.maxSamples} data rows (the most a dataset may have)` })
+    const stats = { inflatedBytes: 0, rowsParsed: 0, yields: 0 }
+    await expect(ingest(new FileStore(null), 'bomb.csv.gz', bomb, stats)).rejects.toThrow(/more than 100000 data rows/)
+    expect(stats.rowsParsed).toBeLessThanOrEqual(DATA_LIMITS.maxSamples + 1)
+    // 100,000 rows are 500 KB of the 60 MiB: the rest was never inflated.
+    expect(stats.inflatedBytes).toBeLessThan(100_001 * unit.length + 2 * PIECE_BYTES)
+  }, 120_000)
+
+  it('refuses more cells than the limit while parsing', async () => {
+    const width = 4000
+    const row = `${Array.from({ length: width }, (_, j) => j % 10).join(',')}\n`
+    const rows = Math.floor(DATA_LIMITS.maxCells / width) + 1
+    const bytes = gzipSync(Buffer.from(`${Array.from({ length: width }, (_, j) => `c${j}`).join(',')}\n${row.repeat(rows)}`))
+    const stats = { inflatedBytes: 0, rowsParsed: 0, yields: 0 }
+    await expect(ingest(new FileStore(null), 'wide.csv.gz', bytes, stats)).rejects.toThrow(
+      `"wide.csv.gz": more than ${DATA_LIMITS.maxCells} cells (${width} columns × ${rows}+ rows; the most a file may hold); use fewer rows or columns`,
+    )
+    expect(stats.rowsParsed).toBe(rows - 1)
+  }, 120_000)
+
+  it('answers other requests while a big legal file is being parsed: the parse yields between pieces', async () => {
+    const h = testHost()
+    const csv = Buffer.from(`a,b,y\n${Array.from({ length: 90_000 }, (_, i) => `${(i % 97) + 0.125},${(i * 7) % 13}.375,${i % 2}`).join('\n')}\n`)
+    expect(csv.length).toBeGreaterThan(16 * PIECE_BYTES)
+    const order: string[] = []
+    let turns = 0
+    let done = false
+    const spin = (): void => {
+      turns++
+      if (!done) setImmediate(spin)
+    }
+    const id = uploadId()
+    const total = Math.ceil(csv.length / CHUNK)
+    const chunk = (i: number) => ({ uploadId: id, name: 'big.csv', index: i, total, bytes: csv.length, chunkBase64: csv.subarray(i * CHUNK, (i + 1) * CHUNK).toString('base64') })
+    for (let i = 0; i < total - 1; i++) await h.ok('files.upload', chunk(i))
+    setImmediate(spin)
+    // The last chunk completes the file: it is parsed while the host answers host.hello.
+    const upload = h.send('files.upload', chunk(total - 1)).then((r) => {
+      done = true
+      order.push('upload')
+      return r
+    })
+    const hello = h.send('host.hello', {}).then(() => order.push('hello'))
+    const [r] = await Promise.all([upload, hello])
+    expect(r.ok).toBe(true)
+    expect(order).toEqual(['hello', 'upload'])
+    // The event loop turned many times while the file was parsed (a training slice could run in each).
+    expect(turns).toBeGreaterThanOrEqual(16)
+  }, 120_000)
+})
+
+describe('CSV errors at preview (issue 17: `"nan.csv"": row 0…` for the spreadsheet\'s row 2)', () => {
+  it('numbers rows as a spreadsheet does, quotes the file name once and says a huge value overflows', async () => {
+    const h = testHost()
+    const file = await upload(h, 'nan.csv', new TextEncoder().encode('a,b,y\n1e309,2,0\n3,4,1\n'))
+    expect(await h.fail('dataset.preview', { source: 'csv', fileId: file.fileId, target: 'y' })).toEqual({
+      code: 'invalid_payload',
+      message: '"nan.csv": row 2, column "a": 1e309 is too large for a 64-bit float (it overflows to Infinity)',
+    })
   })
 })
 
 describe('FileStore', () => {
-  it('keeps files in memory when the data directory cannot be used, and ignores leftover temp files and bad metadata', () => {
+  it('keeps files in memory when the data directory cannot be used, and ignores leftover temp files and bad metadata', async () => {
     const blocker = join(tempDir(), 'not-a-dir')
     writeFileSync(blocker, 'x')
     const store = new FileStore(join(blocker, 'files'))
     expect(store.dir).toBeNull()
-    const info = ingest(store, 'a.csv', csvBytes)
+    const info = await ingest(store, 'a.csv', csvBytes)
     expect(store.info(info.fileId)).toEqual(info)
     expect(new TextDecoder().decode(store.bytes(info.fileId))).toBe(CSV)
 
     const dir = join(tempDir(), 'files')
     const disk = new FileStore(dir)
-    const stored = ingest(disk, 'a.csv', csvBytes)
+    const stored = await ingest(disk, 'a.csv', csvBytes)
     writeFileSync(join(dir, '.tmp-half-written'), 'partial')
     expect(new FileStore(dir).info(stored.fileId)).toEqual(stored)
     expect(readdirSync(dir).sort()).toEqual([`${stored.fileId}.data`, `${stored.fileId}.json`])
@@ -177,7 +252,7 @@ describe('FileStore', () => {
     expect(new FileStore(dir).has(stored.fileId)).toBe(false)
     // Uploading the same bytes again repairs it.
     const again = new FileStore(dir)
-    expect(ingest(again, 'a.csv', csvBytes)).toEqual(stored)
+    expect(await ingest(again, 'a.csv', csvBytes)).toEqual(stored)
     expect(new FileStore(dir).info(stored.fileId)).toEqual(stored)
   })
 })

@@ -3,12 +3,13 @@
 // text), checked, summarised and stored by content id. Every refusal says what was wrong: a chunk
 // out of order or repeated, a size or count that differs from what the upload began with, too much
 // data, too many uploads at once, a malformed file. Nothing is stored unless the whole file is good.
-import { gunzipSync } from 'node:zlib'
+import { createGunzip } from 'node:zlib'
 import { data } from '../../../engine'
 import { DATA_LIMITS } from '../../../shared/protocol-data'
 import type { ParsedPayload, RequestResult } from '../../../shared/protocol'
+import { currentClient } from '../clients'
 import { HostError } from '../errors'
-import { asDataError, type FileStore, parseCsvBytes, type StoredFileOut } from './store'
+import { asDataError, CSV_LIMITS, type FileStore, type StoredFileOut } from './store'
 
 export type UploadPayload = ParsedPayload<'files.upload'>
 export type UploadResult = RequestResult<'files.upload'>
@@ -27,6 +28,8 @@ interface Upload {
   chunks: Buffer[]
   received: number
   lastAt: number
+  /** The client that began it (clients.ts): its slots are freed when that client leaves. */
+  owner: string | null
 }
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/
@@ -40,7 +43,8 @@ export class Uploads {
     private readonly now: () => number = Date.now,
   ) {}
 
-  receive(p: UploadPayload): UploadResult {
+  /** Sync for every chunk but the last; the last one's file is checked asynchronously (ingest). */
+  receive(p: UploadPayload): UploadResult | Promise<UploadResult> {
     const refuse = (code: 'invalid_payload' | 'limit', msg: string, drop = false): never => {
       if (drop) this.open.delete(p.uploadId)
       throw new HostError(code, `files.upload ${p.uploadId} ("${p.name}"): ${msg}`)
@@ -52,7 +56,7 @@ export class Uploads {
     if (!up) {
       if (p.index !== 0) refuse('invalid_payload', `chunk ${p.index} arrived, but no upload with this id is in progress (chunks start at 0; an upload idle for ${UPLOAD_STALE_MS / 60_000} minutes is dropped)`)
       if (this.open.size >= MAX_CONCURRENT_UPLOADS) refuse('limit', `${MAX_CONCURRENT_UPLOADS} uploads are already in progress; wait for one to finish`)
-      up = { name: p.name, total: p.total, bytes: p.bytes, chunks: [], received: 0, lastAt: this.now() }
+      up = { name: p.name, total: p.total, bytes: p.bytes, chunks: [], received: 0, lastAt: this.now(), owner: currentClient() }
       this.open.set(p.uploadId, up)
     } else {
       if (p.index < up.received) refuse('invalid_payload', `chunk ${p.index} was already received (next expected: chunk ${up.received})`)
@@ -69,15 +73,31 @@ export class Uploads {
     up.lastAt = this.now()
     if (up.received < up.total) return { uploadId: p.uploadId, received: up.received, done: false, file: null }
 
-    this.open.delete(p.uploadId)
-    if (have !== up.bytes) refuse('invalid_payload', `the ${up.total} chunks hold ${have} bytes, but the upload announced ${up.bytes}`)
-    const file = ingest(this.store, up.name, Buffer.concat(up.chunks, have))
-    return { uploadId: p.uploadId, received: up.received, done: true, file }
+    if (have !== up.bytes) refuse('invalid_payload', `the ${up.total} chunks hold ${have} bytes, but the upload announced ${up.bytes}`, true)
+    return this.complete(p.uploadId, up, Buffer.concat(up.chunks, have))
+  }
+
+  /** Check and store a whole file; its slot stays taken until then, so at most MAX_CONCURRENT_UPLOADS are parsed at once. */
+  private async complete(uploadId: string, up: Upload, bytes: Buffer): Promise<UploadResult> {
+    up.chunks = []
+    try {
+      const file = await ingest(this.store, up.name, bytes)
+      return { uploadId, received: up.received, done: true, file }
+    } finally {
+      if (this.open.get(uploadId) === up) this.open.delete(uploadId)
+    }
   }
 
   /** Uploads in progress (for tests and diagnostics). */
   get inProgress(): number {
     return this.open.size
+  }
+
+  /** The client left: drop the uploads it began. Returns how many. */
+  releaseClient(client: string): number {
+    let n = 0
+    for (const [id, up] of this.open) if (up.owner === client && this.open.delete(id)) n++
+    return n
   }
 
   private dropStale(): void {
@@ -86,16 +106,49 @@ export class Uploads {
   }
 }
 
-/** Inflate when gzipped (whatever the name says), with the upload size limit on the output. */
-function inflate(bytes: Uint8Array, name: string): Uint8Array {
-  if (bytes.length < 2 || bytes[0] !== 0x1f || bytes[1] !== 0x8b) return bytes
+/** Work done by one ingest (tests read it to see that a refused file was not read to its end). */
+export interface IngestStats {
+  /** Bytes after inflating, read so far. */
+  inflatedBytes: number
+  /** CSV data rows parsed so far. */
+  rowsParsed: number
+  /** Times the ingest yielded to the event loop (once per piece). */
+  yields: number
+}
+
+/** Inflated bytes are read, checked and parsed in pieces of this size, yielding between pieces. */
+export const PIECE_BYTES = 64 * 1024
+
+const isGzip = (b: Uint8Array): boolean => b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b
+
+/**
+ * The file's bytes (inflated when gzipped, whatever the name says) in pieces, counted: past
+ * maxUploadBytes the inflation stops and the file is refused, so a gzip bomb costs at most the
+ * limit, and less when the consumer stops early (a CSV over its row limit).
+ */
+async function* pieces(bytes: Uint8Array, name: string, stats: IngestStats): AsyncGenerator<Uint8Array> {
+  const tooBig = () => new HostError('limit', `"${name}" inflates to more than ${MiB(DATA_LIMITS.maxUploadBytes)}, the most a file may hold`)
+  if (!isGzip(bytes)) {
+    for (let a = 0; a < bytes.length; a += PIECE_BYTES) {
+      const piece = bytes.subarray(a, a + PIECE_BYTES)
+      stats.inflatedBytes += piece.length
+      yield piece
+    }
+    return
+  }
+  const gunzip = createGunzip({ chunkSize: PIECE_BYTES })
+  gunzip.end(bytes)
   try {
-    const out = gunzipSync(bytes, { maxOutputLength: DATA_LIMITS.maxUploadBytes })
-    return new Uint8Array(out.buffer, out.byteOffset, out.byteLength)
+    for await (const piece of gunzip as AsyncIterable<Buffer>) {
+      stats.inflatedBytes += piece.length
+      if (stats.inflatedBytes > DATA_LIMITS.maxUploadBytes) throw tooBig()
+      yield new Uint8Array(piece.buffer, piece.byteOffset, piece.byteLength)
+    }
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code
-    if (code === 'ERR_BUFFER_TOO_LARGE') throw new HostError('limit', `"${name}" inflates to more than ${MiB(DATA_LIMITS.maxUploadBytes)}, the most a file may hold`)
+    if (e instanceof HostError) throw e
     throw new HostError('invalid_payload', `"${name}" looks gzip-compressed but does not inflate (${(e as Error).message}); is it truncated?`)
+  } finally {
+    gunzip.destroy()
   }
 }
 
@@ -105,23 +158,95 @@ function looksLikeIdx(bytes: Uint8Array, name: string): boolean {
   return bytes.length >= 4 && bytes[0] === 0 && bytes[1] === 0 && data.IDX_TYPES[bytes[2]] !== undefined && bytes[3] >= 1
 }
 
-/** Check, summarise and store a whole file. */
-export function ingest(store: FileStore, name: string, received: Uint8Array): StoredFileOut {
-  const bytes = inflate(received, name)
+/** Let other requests and training slices run between pieces. */
+const yieldNow = (stats: IngestStats): Promise<void> => {
+  stats.yields++
+  return new Promise((resolve) => setImmediate(resolve))
+}
+
+/**
+ * Check, summarise and store a whole file, in pieces: the bytes are inflated, checked and (CSV)
+ * parsed one piece at a time, yielding to the event loop after each, and refused at the first
+ * piece past a limit (bytes, rows, columns, cells). Memory stays within the limits: the inflated
+ * bytes (at most maxUploadBytes, kept to be stored) and the compact parsed table.
+ */
+export async function ingest(
+  store: FileStore,
+  name: string,
+  received: Uint8Array,
+  stats: IngestStats = { inflatedBytes: 0, rowsParsed: 0, yields: 0 },
+): Promise<StoredFileOut> {
   const stored = name.replace(/\.gz$/i, '')
-  if (bytes.length === 0) throw new HostError('invalid_payload', `"${name}" is empty`)
-  if (looksLikeIdx(bytes, name)) {
+  const kept: Uint8Array[] = []
+  let head: Uint8Array = new Uint8Array(0)
+  let kind: 'idx' | 'csv' | null = null
+  const csv = new CsvPieces(name)
+  /** Recognise the file once 4 bytes are in (or at the end), then parse what came so far. */
+  const recognise = (): void => {
+    kind = looksLikeIdx(head, name) ? 'idx' : 'csv'
+    if (kind === 'csv') csv.push(head)
+  }
+  try {
+    for await (const piece of pieces(received, name, stats)) {
+      kept.push(piece)
+      if (kind === null) {
+        head = Buffer.concat([head, piece])
+        if (head.length >= 4) recognise()
+      } else if (kind === 'csv') csv.push(piece)
+      stats.rowsParsed = csv.reader.rowsParsed
+      await yieldNow(stats)
+    }
+    if (head.length === 0) throw new HostError('invalid_payload', `"${name}" is empty`)
+    if (kind === null) recognise()
+  } finally {
+    stats.rowsParsed = csv.reader.rowsParsed
+  }
+  const bytes = Buffer.concat(kept)
+  if (kind === 'idx') {
     const idx = asDataError(() => data.parseIdx(bytes, `"${name}"`))
     if (idx.shape.length === 0) throw new HostError('invalid_payload', `"${name}" is an IDX file with no dims; expected images [n, rows, cols] or labels [n]`)
     return store.put(stored, bytes, { format: 'idx', dtype: idx.dtype, dims: idx.shape, role: idx.shape.length === 1 ? 'labels' : 'images' })
   }
-  const table = parseCsvBytes(bytes, name)
+  const table = csv.end()
   const columns = data.describeColumns(table)
-  return store.put(stored, bytes, {
-    format: 'csv',
-    rows: table.rows.length,
-    columns,
-    preview: table.rows.slice(0, PREVIEW_ROWS).map((r) => r.map((c) => c.trim())),
-    warnings: table.warnings,
-  })
+  const summary = { format: 'csv' as const, rows: table.n, columns, preview: table.rows(0, PREVIEW_ROWS), warnings: table.warnings }
+  return store.put(stored, bytes, summary, table)
+}
+
+/** CSV bytes → text → rows, a piece at a time: binary data and bad UTF-8 are refused where they are met. */
+class CsvPieces {
+  readonly reader: data.CsvReader
+  private readonly decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
+  private offset = 0
+
+  constructor(private readonly name: string) {
+    this.reader = new data.CsvReader(`"${name}"`, CSV_LIMITS)
+  }
+
+  push(piece: Uint8Array): void {
+    const text = this.decode(piece, false)
+    asDataError(() => this.reader.push(text))
+  }
+
+  end(): data.CsvTable {
+    const text = this.decode(new Uint8Array(0), true)
+    return asDataError(() => {
+      this.reader.push(text)
+      return this.reader.end()
+    })
+  }
+
+  private decode(piece: Uint8Array, last: boolean): string {
+    const nul = piece.indexOf(0)
+    if (nul >= 0) {
+      const where = `a zero byte at offset ${this.offset + nul}`
+      throw new HostError('invalid_payload', `"${this.name}" is not a CSV text file: it holds binary data (${where}); upload a CSV table or an IDX file`)
+    }
+    this.offset += piece.length
+    try {
+      return this.decoder.decode(piece, { stream: !last })
+    } catch {
+      throw new HostError('invalid_payload', `"${this.name}" is not UTF-8 text; save the CSV as UTF-8`)
+    }
+  }
 }

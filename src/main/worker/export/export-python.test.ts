@@ -116,7 +116,7 @@ describe.skipIf(SKIP)('export → PyTorch for table data (standardisation folded
   it('bundled and CSV runs: model.py takes the raw columns and matches our forward on standardised inputs; data.csv is the training rows', async () => {
     const store = new FileStore(null)
     const csv = readFileSync(new URL('../../../../e2e/fixtures/good.csv', import.meta.url))
-    const fileId = ingest(store, 'good.csv', csv).fileId
+    const fileId = (await ingest(store, 'good.csv', csv)).fileId
     useFileStore(store)
     const specs = [
       makeSpec({ data: { source: 'bundled', name: 'wine', seed: 3 }, model: { hidden: [6], activation: 'relu' } }),
