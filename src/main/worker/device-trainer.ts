@@ -6,6 +6,9 @@ import { mul, nn, noGrad, relu, Rng, sub, sum, Tensor, type Backend, type TypedA
 import { view } from './metrics'
 import { buildOptimizer, type AnyOptimizer, type SessionSpecOut } from './setup'
 
+/** Values copied between yields to the event loop while the CPU mirror is refreshed. */
+const YIELD_EVERY = 4_000_000
+
 /** Past this, relu(w)·BIG·BIG overflows to Infinity for any float32 w > 0 (even a subnormal one). */
 const BIG = 1e30
 
@@ -77,10 +80,14 @@ export class DeviceModel {
     for (const g of grads) if (g) reads.push(g)
     if (this.before) reads.push(...this.before)
     const values = await Promise.all(reads.map((t) => t.data()))
+    if (!this.stale) return
+    // The read-back arrays are fresh and ours: the mirror takes them as they are (no element-wise
+    // copy, which for a 16M-parameter model held the thread for seconds). The copies into the
+    // snapshots run in pieces, the loop answering requests in between.
     let k = 0
     const cpuParams = cpuOptimizer.params
     const cpu = cpuParams[0].backend
-    const cpuTensor = (v: TypedArray, like: Tensor) => new Tensor(cpu.fromArray(Float32Array.from(v)), like.shape, cpu)
+    const cpuTensor = (v: TypedArray, like: Tensor) => new Tensor(cpu.fromArray(v instanceof Float32Array ? v : Float32Array.from(v)), like.shape, cpu)
     for (const p of cpuParams) p.assign(cpuTensor(values[k++], p))
     const tensors: Record<string, Tensor> = {}
     for (const key of stateKeys) tensors[key] = cpuTensor(values[k++], sd.tensors[key])
@@ -89,8 +96,17 @@ export class DeviceModel {
       if (g) cpuParams[i].grad = cpuTensor(values[k++], g)
       else cpuParams[i].grad = null
     })
-    if (this.before) for (const s of snapshots) s.set(values[k++])
     this.stale = false
+    if (!this.before) return
+    let copied = 0
+    for (const s of snapshots) {
+      s.set(values[k++])
+      copied += s.length
+      if (copied >= YIELD_EVERY) {
+        copied = 0
+        await new Promise<void>((resolve) => setImmediate(resolve))
+      }
+    }
   }
 
   /** Keep device copies of the parameters (before an update). */

@@ -1,14 +1,14 @@
 // Loss and accuracy of a session's model over the rows of a split, in chunks and without a graph:
-// on the CPU synchronously, on a WebGPU device with every chunk's results read back in one await.
-// Both tally the chunks the same way, so a CPU and a device session report the same measurement.
+// on the CPU as resumable work (one chunk between yields, so an evaluation spreads over slices),
+// on a WebGPU device with every chunk's results read back in one await. Both tally the same chunks
+// the same way, so a CPU and a device session report the same measurement.
 import { noGrad, type data, type nn, type Tensor, type TypedArray } from '../../engine'
 import type { EvalPoint } from './metrics'
 import type { LossPlan } from './setup'
+import type { Work } from './work-budget'
 
 /** Train metrics are taken on at most this many training rows, so evaluation stays cheap. */
 export const TRAIN_EVAL_ROWS = 5000
-/** Evaluation runs in chunks so a 100k-row test set never needs one giant activation matrix. */
-const EVAL_CHUNK_ROWS = 4096
 
 export interface Measurement {
   loss: number
@@ -28,9 +28,9 @@ interface Chunk {
   m: number
 }
 
-function chunksOf(rows: number): Chunk[] {
+function chunksOf(rows: number, chunkRows: number): Chunk[] {
   const out: Chunk[] = []
-  for (let a = 0; a < rows; a += EVAL_CHUNK_ROWS) out.push({ a, m: Math.min(EVAL_CHUNK_ROWS, rows - a) })
+  for (let a = 0; a < rows; a += chunkRows) out.push({ a, m: Math.min(chunkRows, rows - a) })
   return out
 }
 
@@ -58,21 +58,33 @@ class Tally {
   }
 }
 
-/** Mean loss and accuracy over the first `rows` rows, on a CPU model (values read in place). */
-export function measure(model: nn.MLP, plan: LossPlan, ds: data.Dataset, rows: number, input: ChunkInput, read: (t: Tensor) => TypedArray): Measurement {
+/** What a measurement runs over: the model, its loss, and chunks of `chunkRows` rows (work-budget.ts). */
+export interface MeasureSetup {
+  model: nn.MLP
+  plan: LossPlan
+  chunkRows: number
+  input: ChunkInput
+}
+
+/**
+ * Mean loss and accuracy over the first `rows` rows, on a CPU model (values read in place), as
+ * resumable work: it yields after every chunk. The caller must not change the weights meanwhile.
+ */
+export function* measure({ model, plan, chunkRows, input }: MeasureSetup, ds: data.Dataset, rows: number, read: (t: Tensor) => TypedArray): Work<Measurement> {
   const tally = new Tally(plan, ds)
-  noGrad(() => {
-    for (const chunk of chunksOf(rows)) {
+  for (const chunk of chunksOf(rows, chunkRows)) {
+    noGrad(() => {
       const out = model.forward(input(ds, chunk.a, chunk.m))
       tally.add(chunk, read(plan.loss(out, ds.y.subarray(chunk.a, chunk.a + chunk.m)))[0], read(out))
-    }
-  })
+    })
+    yield
+  }
   return tally.result(rows)
 }
 
 /** measure() on a device model: every chunk's loss and outputs read back in one await. */
-export async function measureOnDevice(model: nn.MLP, plan: LossPlan, ds: data.Dataset, rows: number, input: ChunkInput): Promise<Measurement> {
-  const chunks = chunksOf(rows)
+export async function measureOnDevice({ model, plan, chunkRows, input }: MeasureSetup, ds: data.Dataset, rows: number): Promise<Measurement> {
+  const chunks = chunksOf(rows, chunkRows)
   const reads = noGrad(() =>
     chunks.flatMap(({ a, m }) => {
       const out = model.forward(input(ds, a, m))

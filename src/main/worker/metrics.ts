@@ -40,22 +40,81 @@ export function deadFraction(h: TypedArray, rows: number, units: number): number
 
 /** tanh/sigmoid: the fraction of all unit outputs of the batch that sit in a flat tail. */
 export function saturatedFraction(h: TypedArray, activation: 'tanh' | 'sigmoid'): number {
+  return h.length > 0 ? saturatedCount(h, activation) / h.length : 0
+}
+
+function saturatedCount(h: TypedArray, activation: 'tanh' | 'sigmoid'): number {
   let n = 0
   for (let k = 0; k < h.length; k++) {
     const v = h[k]
     if (activation === 'tanh' ? Math.abs(v) > TANH_SATURATED : v < SIGMOID_LOW || v > SIGMOID_HIGH) n++
   }
-  return h.length > 0 ? n / h.length : 0
+  return n
+}
+
+/**
+ * Dead and saturated fractions of each layer's outputs, gathered over a batch that may come in
+ * chunks of rows (a split training step): a unit is dead when it is ≤ 0 on every row of every
+ * chunk, and saturation counts over all values, so the fractions equal those of the whole batch.
+ */
+export class OutputTally {
+  private readonly alive: (Uint8Array | null)[]
+  private readonly saturated: number[]
+  private readonly values: number[]
+
+  constructor(private readonly model: nn.MLP) {
+    this.alive = model.layers.map((l, i) => (isReluLike(model.activations[i]) ? new Uint8Array(l.outFeatures) : null))
+    this.saturated = model.layers.map(() => 0)
+    this.values = model.layers.map(() => 0)
+  }
+
+  /** Layer i's outputs on `rows` more rows (row-major). */
+  add(i: number, h: TypedArray, rows: number): void {
+    const act = this.model.activations[i]
+    const alive = this.alive[i]
+    if (alive) {
+      const units = alive.length
+      for (let j = 0; j < units; j++) for (let r = 0; r < rows && !alive[j]; r++) if (h[r * units + j] > 0) alive[j] = 1
+    } else if (act === 'tanh' || act === 'sigmoid') {
+      this.saturated[i] += saturatedCount(h, act)
+      this.values[i] += h.length
+    }
+  }
+
+  dead(i: number): number | null {
+    const alive = this.alive[i]
+    if (!alive) return null
+    let dead = 0
+    for (let j = 0; j < alive.length; j++) if (!alive[j]) dead++
+    return alive.length > 0 ? dead / alive.length : 0
+  }
+
+  saturatedFraction(i: number): number | null {
+    const act = this.model.activations[i]
+    if (act !== 'tanh' && act !== 'sigmoid') return null
+    return this.values[i] > 0 ? this.saturated[i] / this.values[i] : 0
+  }
+}
+
+const isReluLike = (a: string): boolean => a === 'relu' || a === 'leakyRelu'
+
+/** A tally of one whole batch's outputs. */
+function tallyOf(model: nn.MLP, outputs: LayerOutputs): OutputTally {
+  const t = new OutputTally(model)
+  outputs.values.forEach((h, i) => t.add(i, h, outputs.rows))
+  return t
 }
 
 /**
  * Statistics of each layer's weight matrix and its gradient, taken after backward and before the
  * optimiser step. updateRatio is lr·‖g‖/‖W‖ (0 when ‖W‖ is 0, e.g. a zeros init, since the ratio is
  * undefined there and the protocol carries finite numbers only). Dead and saturated fractions come
- * from the layers' outputs on the batch when given (null for activations they do not apply to).
+ * from the layers' outputs on the batch when given, whole or tallied over chunks (null for
+ * activations they do not apply to).
  * `read` gives a tensor's values: `view` on the CPU, values read back already on a device.
  */
-export function layerStats(model: nn.MLP, lr: number, outputs?: LayerOutputs, read: (t: Tensor) => TypedArray = view): LayerStats[] {
+export function layerStats(model: nn.MLP, lr: number, outputs?: LayerOutputs | OutputTally, read: (t: Tensor) => TypedArray = view): LayerStats[] {
+  const tally = outputs === undefined ? null : outputs instanceof OutputTally ? outputs : tallyOf(model, outputs)
   return model.layers.map((layer, i) => {
     const w = read(layer.weight)
     const g = layer.weight.grad ? read(layer.weight.grad) : null
@@ -75,16 +134,14 @@ export function layerStats(model: nn.MLP, lr: number, outputs?: LayerOutputs, re
     }
     const gradNorm = Math.sqrt(g2)
     const weightNorm = Math.sqrt(w2)
-    const act = model.activations[i]
-    const h = outputs?.values[i]
     return {
       gradNorm,
       meanAbsGrad: g ? sumAbs / g.length : 0,
       maxAbsGrad: maxAbs,
       weightNorm,
       updateRatio: weightNorm > 0 ? (lr * gradNorm) / weightNorm : 0,
-      deadFraction: h && (act === 'relu' || act === 'leakyRelu') ? deadFraction(h, outputs.rows, layer.outFeatures) : null,
-      saturatedFraction: h && (act === 'tanh' || act === 'sigmoid') ? saturatedFraction(h, act) : null,
+      deadFraction: tally && tally.dead(i),
+      saturatedFraction: tally && tally.saturatedFraction(i),
     }
   })
 }

@@ -16,6 +16,14 @@
 // A WebGPU session steps asynchronously (runSliceOnDevice): its slices and every read of its
 // weights run one after another on the session's queue (`queued`). Evaluation runs on the device;
 // the CPU mirror that checkpoints and inspections read is refreshed from the device before they do.
+//
+// A CPU session's step and what follows it (evaluation, checkpoint, alarms, stops) is one unit of
+// resumable work (`unit`): a big step or evaluation yields between chunks of rows (trainer.ts), and
+// the slice resumes it where it stopped, so no piece of it holds the thread for long. A pause
+// between chunks takes effect at once and keeps the unit: the next start or session.step resumes
+// the same step (a run paused mid-step ends up exactly where an unpaused one would). A reset,
+// restore, weight import or batch-size change drops it (the step's batch is put back; nothing of
+// it was applied); so does dispose.
 import type { Backend, BackendInfo } from '../../engine'
 import type { EventPayload, ParsedPayload, RequestResult } from '../../shared/protocol'
 import { HostError } from './errors'
@@ -23,9 +31,10 @@ import { MetricsCollector, type EvalPoint, type MetricsBatch } from './metrics'
 import { applyCheckpoint, type Checkpoint } from './runs/checkpoint'
 import type { RunRecorder } from './runs/recorder'
 import { dataLabel, prepareData } from './data-source'
-import { patchOptimizerSpec, planLoss, type SessionSpecOut } from './setup'
+import { patchOptimizerSpec, planLoss, type LossPlan, type SessionSpecOut, type SplitData } from './setup'
 import { countStop, evalStop, type TrainAlarm } from './train-guards'
-import { Trainer, type StepOutcome } from './trainer'
+import { Trainer, type StepOutcome, type TrainerOptions } from './trainer'
+import type { Work } from './work-budget'
 
 export type SessionState = EventPayload<'session.state'>
 export type SessionStatus = SessionState['status']
@@ -37,6 +46,8 @@ export interface SessionHooks {
   emitMetrics(batch: MetricsBatch): void
   emitAlarm(alarm: EventPayload<'train.alarm'>): void
   now(): number
+  /** Called with the data and loss before the model is built: the host's memory budget may refuse (budget.ts). */
+  admit?(data: SplitData, plan: LossPlan): void
 }
 
 interface Waiter {
@@ -63,6 +74,10 @@ export class TrainingSession {
   private queue: Promise<unknown> = Promise.resolve()
   /** A device slice is queued or running: the host's scheduler skips the session meanwhile. */
   busy = false
+  /** The CPU unit of work in progress (a step and what follows it), resumed by the next slice. */
+  private work: Work<boolean> | null = null
+  /** Bumped when a new run of steps begins (start, session.step): a unit of an earlier run does not count towards it. */
+  private run = 0
 
   constructor(
     readonly id: string,
@@ -71,10 +86,12 @@ export class TrainingSession {
     private readonly hooks: SessionHooks,
     /** The WebGPU backend when `backend.name` is 'webgpu'. */
     deviceBackend?: Backend,
+    options: TrainerOptions = {},
   ) {
     const prepared = prepareData(spec.data)
     const plan = planLoss(spec.model.loss, prepared.train.task, prepared.train.nClasses, dataLabel(spec.data))
-    this.trainer = new Trainer(prepared, plan, spec, backend.name === 'webgpu' ? deviceBackend : undefined)
+    hooks.admit?.(prepared, plan)
+    this.trainer = new Trainer(prepared, plan, spec, backend.name === 'webgpu' ? deviceBackend : undefined, options)
     this.metrics = new MetricsCollector(id, hooks.now())
     this.metrics.lr = this.trainer.nextLr
   }
@@ -139,6 +156,7 @@ export class TrainingSession {
     this.assertCanTrain('session.start')
     this.trainer.explodingArmed = true
     this.stepsLeft = null
+    this.run++
     this.setStatus('running', undefined)
     // A pending session.step run became a free run: its request is answered now.
     this.settle()
@@ -159,6 +177,7 @@ export class TrainingSession {
     this.settle() // a newer step request supersedes an older one
     this.trainer.explodingArmed = true
     this.stepsLeft = n
+    this.run++
     const done = new Promise<SessionState>((resolve, reject) => this.waiters.push({ resolve, reject }))
     this.setStatus('running', undefined)
     return done
@@ -166,6 +185,7 @@ export class TrainingSession {
 
   reset(): SessionState {
     this.flush()
+    this.work = null
     this.trainer.reset()
     this.stepsLeft = null
     this.evaluatedAt = -1
@@ -217,6 +237,8 @@ export class TrainingSession {
     const recorder = this.recorder
     if (this.onDevice) void this.queued(() => recorder?.close('saved'))
     else recorder?.close('saved')
+    this.work = null
+    this.trainer.abandonStep()
     this.stepsLeft = null
     this.status = 'idle'
     const waiters = this.waiters
@@ -229,6 +251,7 @@ export class TrainingSession {
    * when maxStepsPerSecond spaces steps evenly from the moment training (re)started at that rate.
    */
   nextStepAt(): number {
+    if (this.work) return -Infinity // a unit in progress continues at once
     const rate = this.spec.train.maxStepsPerSecond
     return rate === null ? -Infinity : this.paceAt + ((this.step - this.paceStep) * 1000) / rate
   }
@@ -243,19 +266,49 @@ export class TrainingSession {
     this.paceStep = this.step
   }
 
-  /** Train until `deadline`, a stop condition, a session.step target, a halt or a paced step not yet due. */
+  /**
+   * Train until `deadline`, a stop condition, a session.step target, a halt or a paced step not yet
+   * due. Runs at least one piece (a whole small step, or one chunk of a big one) per call.
+   */
   runSlice(deadline: number): void {
     try {
       while (this.status === 'running') {
-        if (this.stopIfDue(countStop(this.spec.train.stop, this.step, this.trainer.epoch))) return
-        if (this.hooks.now() < this.nextStepAt()) return
-        if (this.step === 0 && this.evaluatedAt !== 0 && this.stopIfDue(this.evaluate())) return
-        if (this.afterStep(this.trainer.trainStep(this.metrics.layerSampleDue), this.evaluateNow)) return
-        if (this.hooks.now() >= deadline) return
+        if (this.work === null) {
+          if (this.stopIfDue(countStop(this.spec.train.stop, this.step, this.trainer.epoch))) return
+          if (this.hooks.now() < this.nextStepAt()) return
+          this.work = this.unit()
+        }
+        const work = this.work
+        let r = work.next()
+        while (!r.done && this.hooks.now() < deadline) r = work.next()
+        if (!r.done) return
+        if (this.work === work) this.work = null
+        if (r.value || this.hooks.now() >= deadline) return
       }
     } catch (e) {
+      this.work = null
+      this.trainer.abandonStep()
       this.failed(e)
     }
+  }
+
+  /**
+   * One step and what follows it, as resumable work; true: the slice ends (a halt). The step
+   * count advances only when the step completes, and the next step waits for its evaluation.
+   */
+  private *unit(): Work<boolean> {
+    const gen = this.trainer.generation
+    if (this.step === 0 && this.evaluatedAt !== 0) {
+      const stop = yield* this.evaluation()
+      if (gen !== this.trainer.generation) return false // weights replaced meanwhile: that evaluation is void
+      if (this.stopIfDue(stop)) return true
+    }
+    const r = yield* this.trainer.stepTask(this.metrics.layerSampleDue)
+    if (r === null) return false // abandoned (reset, restore, import, batch-size change): the next unit redoes it
+    const run = this.run
+    const stop = r.ok && this.step % this.spec.train.evalEvery === 0 ? yield* this.evaluation() : null
+    if (gen !== this.trainer.generation) return false
+    return this.afterStep(r, stop, run === this.run)
   }
 
   /**
@@ -283,7 +336,7 @@ export class TrainingSession {
         const due = !r.ok || r.alarm !== null || stop !== null || (this.recorder !== null && this.step % this.recorder.every === 0)
         if (due || this.stepsLeft === 1 || countStop(this.spec.train.stop, this.step, this.trainer.epoch) !== null) await this.trainer.syncMirror()
         if (this.status !== 'running') return
-        if (this.afterStep(r, () => stop)) return
+        if (this.afterStep(r, stop)) return
         if (this.hooks.now() >= deadline) return
       }
     } catch (e) {
@@ -292,17 +345,17 @@ export class TrainingSession {
   }
 
   /**
-   * What follows a step (either kind): metrics, evaluation (`evaluate` at evalEvery steps),
-   * checkpoint, alarms, stops. True: the slice ends.
+   * What follows a step (either kind) and its evaluation (`stop`: what the evaluation said, if one
+   * ran): metrics, checkpoint, alarms, stops. True: the slice ends. `counts`: the step belongs to
+   * the current run of steps (not to one paused during its evaluation), so session.step counts it.
    */
-  private afterStep(r: StepOutcome, evaluate: () => string | null): boolean {
+  private afterStep(r: StepOutcome, stop: string | null, counts = true): boolean {
     if (!r.ok) {
       this.raise(r.alarm, true)
       this.halt('paused', r.alarm.message)
       return true
     }
     this.metrics.recordStep(this.step, r.loss, r.stats, r.lr)
-    const stop = this.step % this.spec.train.evalEvery === 0 ? evaluate() : null
     if (this.recorder && this.step % this.recorder.every === 0) this.checkpoint()
     if (r.alarm) {
       const pause = this.spec.train.alarms.pause
@@ -313,7 +366,7 @@ export class TrainingSession {
       }
     }
     if (this.stopIfDue(stop ?? countStop(this.spec.train.stop, this.step, this.trainer.epoch))) return true
-    if (this.stepsLeft !== null && --this.stepsLeft === 0) {
+    if (counts && this.stepsLeft !== null && --this.stepsLeft === 0) {
       this.halt('paused', undefined)
       return true
     }
@@ -370,6 +423,7 @@ export class TrainingSession {
 
   /** Continue from a saved checkpoint (runs.open); the session waits, paused, at its step. */
   restore(ck: Checkpoint, where: string): void {
+    this.work = null
     applyCheckpoint(this.trainer, ck, where)
     this.evaluatedAt = this.step
     this.setStatus('paused', undefined)
@@ -382,12 +436,14 @@ export class TrainingSession {
   }
 
   /**
-   * Evaluate now; returns a stop message when targetLoss or early stopping says so. They watch the
-   * test loss, or without a test split the train loss (measured only when one of them is set).
+   * Evaluate now, as resumable work; returns a stop message when targetLoss or early stopping says
+   * so. They watch the test loss, or without a test split the train loss (measured only when one
+   * of them is set).
    */
-  private evaluate(): string | null {
+  private *evaluation(): Work<string | null> {
     const watched = this.watchesTrainLoss()
-    return this.evaluated(this.trainer.evaluate(), watched ? this.trainer.trainLoss() : null)
+    const point = yield* this.trainer.evaluateTask()
+    return this.evaluated(point, watched ? yield* this.trainer.trainLossTask() : null)
   }
 
   /** evaluate() for a device session: the forward passes run on the device, read back in one await. */
@@ -395,9 +451,6 @@ export class TrainingSession {
     const [point, trainLoss] = await Promise.all([this.trainer.evaluateOnDevice(), this.watchesTrainLoss() ? this.trainer.trainLossOnDevice() : null])
     return this.evaluated(point, trainLoss)
   }
-
-  /** evaluate, bound once (the CPU slice passes it to afterStep every step). */
-  private readonly evaluateNow = (): string | null => this.evaluate()
 
   /** Without a test split, targetLoss and early stopping watch the train loss: measured only then. */
   private watchesTrainLoss(): boolean {

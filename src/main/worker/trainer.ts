@@ -2,13 +2,27 @@
 // L1/L2 penalties, gradient clipping, the NaN/Inf guard and gradient alarms), and evaluation (evaluation.ts). No
 // status, no events: session.ts decides when to call what. A WebGPU session trains its device copy
 // (device-trainer.ts) with the asynchronous trainStepOnDevice and evaluateOnDevice.
+//
+// A CPU step or evaluation too big for one piece of work (work-budget.ts) is resumable work: the
+// step accumulates gradients over chunks of its batch (stepTask), the evaluation measures chunk
+// by chunk, and the session's slice loop runs chunks until its deadline. Between chunks every
+// reader sees the state of the last completed step: the weights and the step count change only
+// when the step completes, the gradients are summed aside, and a checkpoint gets the batch order
+// from before the step's batch was drawn.
 import { data, EngineError, nn, optim, Tensor, type Backend, type TypedArray } from '../../engine'
+import { accumulateStep, type PendingStep } from './chunked-step'
 import { DeviceModel } from './device-trainer'
-import { evalPoint, measure, measureOnDevice, trainRows, type ChunkInput, type Measurement } from './evaluation'
+import { evalPoint, measure, measureOnDevice, trainRows, type ChunkInput, type MeasureSetup, type Measurement } from './evaluation'
 import { allFinite } from './scan'
-import { gradNorms, layerStats, view, type EvalPoint, type LayerGradNorm, type LayerStats } from './metrics'
+import { gradNorms, layerStats, view, type EvalPoint, type LayerGradNorm, type LayerOutputs, type LayerStats, type OutputTally } from './metrics'
 import { buildModel, buildOptimizer, type AnyOptimizer, type LossPlan, type SessionSpecOut, type SplitData } from './setup'
 import { explodingAlarm, freshMonitor, layerOf, vanishingAlarm, type MonitorState, type TrainAlarm } from './train-guards'
+import { CHUNK_FLOPS, drain, evalChunkRows, stepChunkRows, type Work } from './work-budget'
+
+export interface TrainerOptions {
+  /** Floating-point operations in one chunk of a split step or evaluation (work-budget.ts); tests force splits with a small one. */
+  chunkFlops?: number
+}
 
 /** Everything besides the weights that decides the next steps; a checkpoint saves it. */
 export interface TrainerState {
@@ -60,7 +74,10 @@ export class Trainer {
    */
   readonly device: DeviceModel | null
   /** Bumped whenever the weights are replaced (reset, restore, import): a device step that straddles it is dropped. */
-  private generation = 0
+  private gen = 0
+  private readonly chunkFlops: number
+  /** The split CPU step in progress (stepTask), null between steps. */
+  private pending: PendingStep | null = null
 
   constructor(
     readonly data: SplitData,
@@ -69,7 +86,9 @@ export class Trainer {
     private readonly spec: SessionSpecOut,
     /** The WebGPU backend to train on; without it the session trains on the CPU. */
     deviceBackend?: Backend,
+    options: TrainerOptions = {},
   ) {
+    this.chunkFlops = options.chunkFlops ?? CHUNK_FLOPS
     this.model = buildModel(data.train.nFeatures, spec, plan.outputSize)
     this.optimizer = buildOptimizer(spec.optimizer, this.model.namedParameters())
     this.sampler = this.newSampler(spec.train.batchSize, spec.train.seed)
@@ -84,9 +103,15 @@ export class Trainer {
     if (this.device) await this.device.download(this.model, this.optimizer, this.snapshots)
   }
 
+  /** Changes whenever the weights are replaced (reset, restore, import): work on the old ones is void. */
+  get generation(): number {
+    return this.gen
+  }
+
   /** The CPU mirror's weights or optimiser state were replaced: the device takes them over. */
   private replaced(): void {
-    this.generation++
+    this.abandonStep()
+    this.gen++
     this.device?.upload(this.model, this.optimizer)
   }
 
@@ -98,7 +123,24 @@ export class Trainer {
 
   /** Completed epochs (a batch-size change starts a fresh epoch but keeps the count). */
   get epoch(): number {
-    return this.epochBase + this.sampler.epoch
+    return this.epochBase + (this.pending ? this.pending.samplerBefore.epoch : this.sampler.epoch)
+  }
+
+  /** A split step is in progress (its batch drawn, its update not yet applied). */
+  get stepPending(): boolean {
+    return this.pending !== null
+  }
+
+  /**
+   * Drop the split step in progress and put its batch back (the sampler as before it was drawn),
+   * so the next step draws the same batch: nothing of it was applied. Called before anything that
+   * replaces the weights, the sampler or the batch size.
+   */
+  abandonStep(): void {
+    const p = this.pending
+    if (!p) return
+    this.pending = null
+    this.sampler.setState(p.samplerBefore)
   }
 
   private newSampler(batchSize: number, seed: number): data.BatchSampler {
@@ -111,6 +153,7 @@ export class Trainer {
 
   /** The same model, optimiser and batch order as at creation; live settings are kept. */
   reset(): void {
+    this.abandonStep()
     this.model = buildModel(this.data.train.nFeatures, this.spec, this.plan.outputSize)
     this.optimizer = buildOptimizer(this.spec.optimizer, this.model.namedParameters())
     this.sampler = this.newSampler(this.spec.train.batchSize, this.spec.train.seed)
@@ -122,7 +165,9 @@ export class Trainer {
   }
 
   captureState(): TrainerState {
-    return { step: this.stepCount, epochBase: this.epochBase, sampler: this.sampler.getState(), optimizer: this.optimizer.stateDict(), monitor: { ...this.monitor } }
+    // Mid-step, the batch order from before the step's batch: the step is redone after a restore.
+    const sampler = this.pending ? structuredClone(this.pending.samplerBefore) : this.sampler.getState()
+    return { step: this.stepCount, epochBase: this.epochBase, sampler, optimizer: this.optimizer.stateDict(), monitor: { ...this.monitor } }
   }
 
   /** The learning rate the next update uses: the optimiser spec's lr (the base) under the schedule. */
@@ -135,6 +180,7 @@ export class Trainer {
    * optimiser buffers, batch order and step. The spec's live settings must be the checkpoint's.
    */
   restoreState(weights: Record<string, Float32Array | Float64Array>, state: TrainerState): void {
+    this.abandonStep()
     this.optimizer.loadStateDict(state.optimizer)
     this.sampler.setState(state.sampler)
     this.loadWeights(weights)
@@ -155,6 +201,7 @@ export class Trainer {
   }
 
   setBatchSize(batchSize: number): void {
+    this.abandonStep()
     this.epochBase = this.epoch
     // A different seed per switch point, so switching back does not replay the first epoch's order.
     this.sampler = this.newSampler(batchSize, (this.spec.train.seed + this.stepCount) % 2 ** 31)
@@ -170,10 +217,6 @@ export class Trainer {
    */
   trainStep(sampleStats: boolean): StepOutcome {
     const n = this.stepCount + 1
-    const { l1, l2, clipNorm, alarms } = this.spec.train
-    const lr = this.nextLr
-    this.optimizer.lr = lr
-    const refuse = (what: string, value: number, parameter: string | null): StepOutcome => refusal(n, what, value, parameter)
     const b = this.sampler.next()
     this.optimizer.zeroGrad()
     const outs: Tensor[] = []
@@ -181,8 +224,50 @@ export class Trainer {
     for (let i = 0; i < this.model.layers.length; i++) outs.push((h = nn.activate(this.model.layers[i].forward(h), this.model.activations[i])))
     const loss = this.plan.loss(h, b.y)
     const value = view(loss)[0]
-    if (!Number.isFinite(value)) return refuse(`the minibatch loss is ${value}`, value, null)
+    if (!Number.isFinite(value)) return refusal(n, `the minibatch loss is ${value}`, value, null)
     loss.backward()
+    return this.completeStep(n, value, sampleStats ? { rows: b.size, values: outs.map(view) } : null)
+  }
+
+  /** Rows per chunk of a split step at the current batch size; the batch size when it is not split. */
+  get stepChunkRows(): number {
+    return Math.min(this.spec.train.batchSize, stepChunkRows(this.model.sizes, this.chunkFlops))
+  }
+
+  /**
+   * trainStep as resumable work. A batch that fits one chunk (the common case) runs as trainStep,
+   * without a yield. A bigger one sums its gradients over chunks of rows (chunked-step.ts), one
+   * chunk per resume, then completes like trainStep with the mean loss weighted by rows. Null when
+   * the step was abandoned meanwhile (abandonStep: reset, restore, import, batch-size change).
+   */
+  *stepTask(sampleStats: boolean): Work<StepOutcome | null> {
+    const rows = this.stepChunkRows
+    if (rows >= this.spec.train.batchSize) return this.trainStep(sampleStats)
+    const n = this.stepCount + 1
+    const pending: PendingStep = { samplerBefore: this.sampler.getState() }
+    this.pending = pending
+    const r = yield* accumulateStep(this, this.sampler.next(), rows, sampleStats, () => this.pending === pending)
+    if (this.pending !== pending) return null
+    this.pending = null
+    if ('refused' in r) return refusal(n, `the minibatch loss is ${r.refused}`, r.refused, null)
+    return this.completeStep(n, r.loss, r.outputs)
+  }
+
+  /** The model's input for rows already laid out row-major (a view, no copy). */
+  inputOf(x: Float32Array, rows: number): Tensor {
+    return this.input(x, rows)
+  }
+
+  /**
+   * What follows the gradients of step n: penalty gradients, clipping, the guards, statistics and
+   * the update (see trainStep). The lr is read here, so a live change made during a split step
+   * applies to it and the statistics report the rate that was used.
+   */
+  private completeStep(n: number, value: number, outputs: LayerOutputs | OutputTally | null): StepOutcome {
+    const { l1, l2, clipNorm, alarms } = this.spec.train
+    const lr = this.nextLr
+    this.optimizer.lr = lr
+    const refuse = (what: string, v: number, parameter: string | null): StepOutcome => refusal(n, what, v, parameter)
     if (l1 > 0 || l2 > 0) addPenaltyGrads(this.model, l1, l2)
     if (clipNorm !== null) optim.clipGradNorm(this.optimizer.params, clipNorm)
     const norms = gradNorms(this.model)
@@ -194,7 +279,7 @@ export class Trainer {
     }
     const alarm = this.explodingCheck(n, norms)
     if (alarm && alarms.pause) return { ok: false, alarm }
-    const stats = sampleStats ? layerStats(this.model, lr, { rows: b.size, values: outs.map(view) }) : null
+    const stats = outputs ? layerStats(this.model, lr, outputs) : null
     this.takeSnapshot()
     this.optimizer.step()
     const overflow = this.firstNonFinite('value')
@@ -215,7 +300,7 @@ export class Trainer {
    */
   async trainStepOnDevice(sampleStats: boolean): Promise<StepOutcome | null> {
     const d = this.onDevice('trainStepOnDevice')
-    const gen = this.generation
+    const gen = this.gen
     const n = this.stepCount + 1
     const { l1, l2, clipNorm, alarms } = this.spec.train
     const lr = this.nextLr
@@ -236,7 +321,7 @@ export class Trainer {
     const sampled: Tensor[] = sampleStats ? [...outs, ...d.model.layers.flatMap((l) => (l.weight.grad ? [l.weight, l.weight.grad] : [l.weight]))] : []
     const reads = [loss, ...gradSq.filter((t): t is Tensor => t !== null), ...sampled]
     const values = await Promise.all(reads.map((t) => t.data()))
-    if (gen !== this.generation) return null
+    if (gen !== this.gen) return null
     const value = values[0][0]
     if (!Number.isFinite(value)) return refuse(`the minibatch loss is ${value}`, value, null)
     let k = 1
@@ -256,7 +341,7 @@ export class Trainer {
     d.optimizer.step()
     d.stale = true
     const after = await Promise.all(d.sumsOfSquares('value').map((t) => t!.data()))
-    if (gen !== this.generation) return null
+    if (gen !== this.gen) return null
     const overflow = after.findIndex((v) => !Number.isFinite(v[0]))
     if (overflow >= 0) {
       d.restore()
@@ -329,17 +414,27 @@ export class Trainer {
     return this.device
   }
 
-  private measure(ds: data.Dataset, rows: number): Measurement {
-    return measure(this.model, this.plan, ds, rows, this.chunkInput, view)
+  /** How evaluation chunks are cut: the same on the CPU and the device, so both measure alike. */
+  private measureSetup(model: nn.MLP, input: ChunkInput): MeasureSetup {
+    return { model, plan: this.plan, chunkRows: evalChunkRows(this.model.sizes, this.chunkFlops), input }
+  }
+
+  private measure(ds: data.Dataset, rows: number): Work<Measurement> {
+    return measure(this.measureSetup(this.model, this.chunkInput), ds, rows, view)
   }
 
   private measureOnDevice(ds: data.Dataset, rows: number): Promise<Measurement> {
-    return measureOnDevice(this.onDevice('measureOnDevice').model, this.plan, ds, rows, this.deviceChunkInput)
+    return measureOnDevice(this.measureSetup(this.onDevice('measureOnDevice').model, this.deviceChunkInput), ds, rows)
   }
 
   /** Mean loss on the (capped) training rows: what stop conditions watch when there is no test split. */
   trainLoss(): number {
-    return this.measure(this.data.train, trainRows(this.data.train)).loss
+    return drain(this.trainLossTask())
+  }
+
+  /** trainLoss as resumable work (one chunk per resume). */
+  *trainLossTask(): Work<number> {
+    return (yield* this.measure(this.data.train, trainRows(this.data.train))).loss
   }
 
   /** trainLoss() on the device copy. */
@@ -352,9 +447,16 @@ export class Trainer {
    * is no test set (testRatio rounds to zero rows) or a loss is not finite (see evalPoint).
    */
   evaluate(): EvalPoint | null {
+    return drain(this.evaluateTask())
+  }
+
+  /** evaluate() as resumable work (one chunk per resume); the weights must not change meanwhile. */
+  *evaluateTask(): Work<EvalPoint | null> {
     const { train, test } = this.data
     if (test.n === 0) return null
-    return evalPoint(this.stepCount, this.measure(test, test.n), this.measure(train, trainRows(train)))
+    const te = yield* this.measure(test, test.n)
+    const tr = yield* this.measure(train, trainRows(train))
+    return evalPoint(this.stepCount, te, tr)
   }
 
   /** evaluate() on the device copy (the test and train measurements read back together). */

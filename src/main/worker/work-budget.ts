@@ -1,0 +1,44 @@
+// How much work one uninterrupted piece of a training step or an evaluation may hold. The host
+// runs every session in one thread, so a piece that runs for seconds makes every request and every
+// other session wait that long: big steps are split into chunks of rows (gradient accumulation),
+// evaluations into chunks of rows, and a slice runs chunks until its deadline. Chunk sizes come
+// from the model's shape only (never from measured speed), so a run is the same on every machine.
+
+/**
+ * Floating-point operations in one chunk: about 17 ms at the ~60 GFLOP/s a desktop CPU reaches on
+ * big matrices, and still under 250 ms at 4 GFLOP/s (a loaded or slow machine).
+ */
+export const CHUNK_FLOPS = 1e9
+
+/** Evaluation chunks never exceed this many rows, so a 100k-row test set needs no giant activation matrix. */
+export const EVAL_CHUNK_ROWS = 4096
+
+/** Multiply-adds of one row through a model with these layer widths (input first), counted as 2 FLOPs each. */
+export function forwardFlopsPerRow(sizes: readonly number[]): number {
+  let f = 0
+  for (let i = 1; i < sizes.length; i++) f += 2 * sizes[i - 1] * sizes[i]
+  return f
+}
+
+/** Rows of a training step per chunk: forward plus backward (two products per layer) ≈ 3× the forward. */
+export function stepChunkRows(sizes: readonly number[], chunkFlops: number): number {
+  return Math.max(1, Math.floor(chunkFlops / (3 * forwardFlopsPerRow(sizes))))
+}
+
+/** Rows of an evaluation per chunk (forward only, no graph). */
+export function evalChunkRows(sizes: readonly number[], chunkFlops: number): number {
+  return Math.max(1, Math.min(EVAL_CHUNK_ROWS, Math.floor(chunkFlops / forwardFlopsPerRow(sizes))))
+}
+
+/**
+ * Resumable work: a generator that yields between chunks and returns its result. The slice loop
+ * steps it until a deadline; `drain` runs one to the end at once (tests, synchronous callers).
+ */
+export type Work<T> = Generator<void, T, void>
+
+export function drain<T>(work: Work<T>): T {
+  for (;;) {
+    const r = work.next()
+    if (r.done) return r.value
+  }
+}
