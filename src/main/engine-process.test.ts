@@ -5,18 +5,26 @@ import { afterEach, describe, expect, it } from 'vitest'
 import type { EventMessage } from '../shared/protocol'
 import { EngineProcess } from './engine-process'
 
-// A stand-in host: echoes what it received (including the id it saw), emits an event on
-// request, never answers 'test.silent', and dies on 'test.crash' or 'test.exit'.
+// A stand-in host: echoes what it received (including the id and client it saw), emits an event
+// on request (with an owner when asked), never answers 'test.silent', dies on 'test.crash' or
+// 'test.exit', answers control messages with what it was told (never, after 'test.deaf').
 const FAKE_HOST = `
 const { parentPort } = require('node:worker_threads')
+let deaf = false
 parentPort.postMessage({ v: 1, event: 'session.state', payload: { booted: true } })
-parentPort.on('message', (m) => {
+parentPort.on('message', (w) => {
+  if (w.channel === 'control') {
+    if (!deaf) parentPort.postMessage({ v: 1, id: w.id, ok: true, result: { control: w.control } })
+    return
+  }
+  const m = w.message
+  if (m.kind === 'test.deaf') deaf = true
   if (m.kind === 'test.crash') throw new Error('boom in the host')
   if (m.kind === 'test.exit') process.exit(3)
   if (m.kind === 'test.silent') return
-  if (m.kind === 'test.emit') parentPort.postMessage({ v: 1, event: 'train.metrics', payload: { n: m.payload.n } })
+  if (m.kind === 'test.emit') parentPort.postMessage({ v: 1, event: 'train.metrics', payload: { n: m.payload.n }, ...(m.payload.owner ? { owner: m.payload.owner } : {}) })
   const delay = m.payload && typeof m.payload.delay === 'number' ? m.payload.delay : 0
-  setTimeout(() => parentPort.postMessage({ v: 1, id: m.id, ok: true, result: { hostSawId: m.id, payload: m.payload } }), delay)
+  setTimeout(() => parentPort.postMessage({ v: 1, id: m.id, ok: true, result: { hostSawId: m.id, hostSawClient: w.client, payload: m.payload } }), delay)
 })
 `
 const CRASH_AT_START = `throw new Error('cannot start')`
@@ -133,6 +141,35 @@ describe('EngineProcess', () => {
     engines.push(e)
     await expect(e.request({ v: 1, id: 9, kind: 'test.echo', payload: {} })).resolves.toMatchObject({ id: 9, ok: true })
     expect(calls).toBe(2)
+  })
+
+  it('tags each request with its client, outside the payload, and passes event owners to listeners', async () => {
+    const { engine: e } = engine(FAKE_HOST)
+    const owners: (string | undefined)[] = []
+    const events: EventMessage[] = []
+    e.onEvent((m, owner) => {
+      if (m.event !== 'train.metrics') return
+      events.push(m)
+      owners.push(owner)
+    })
+    await expect(e.request({ v: 1, id: 1, kind: 'test.echo', payload: {} }, 'ws7')).resolves.toMatchObject({ result: { hostSawClient: 'ws7', payload: {} } })
+    await expect(e.request({ v: 1, id: 2, kind: 'test.echo', payload: {} })).resolves.toMatchObject({ result: { hostSawClient: null } })
+    await e.request({ v: 1, id: 3, kind: 'test.emit', payload: { n: 1, owner: 'ws7' } })
+    await e.request({ v: 1, id: 4, kind: 'test.emit', payload: { n: 2 } })
+    expect(owners).toEqual(['ws7', undefined])
+    // The owner travels beside the event, never inside what a client is sent.
+    for (const m of events) expect(Object.keys(m).sort()).toEqual(['event', 'payload', 'v'])
+  })
+
+  it('sends release and shutdown as control messages, and terminates a host that never answers shutdown', async () => {
+    const { engine: e } = engine(FAKE_HOST)
+    await expect(e.release('ws3')).resolves.toMatchObject({ ok: true, result: { control: { op: 'release', client: 'ws3' } } })
+    const lines: string[] = []
+    const { engine: quiet } = engine(FAKE_HOST, { log: (l) => lines.push(l) })
+    await quiet.request({ v: 1, id: 1, kind: 'test.deaf', payload: {} })
+    await quiet.shutdown(50)
+    expect(lines.join('\n')).toMatch(/did not save its runs within 50 ms/)
+    await expect(quiet.request({ v: 1, id: 2, kind: 'test.echo', payload: {} })).resolves.toMatchObject({ ok: false, error: { code: 'host_crashed' } })
   })
 
   it('answers pending and later requests after dispose', async () => {

@@ -1,8 +1,11 @@
 // Owns the engine host worker for one main side (Electron or serve mode): relays requests under
-// its own ids (clients may reuse theirs), fans out events, and replaces a crashed worker.
+// its own ids (clients may reuse theirs), tagged with the client they came from, fans out events
+// (with the client that owns their session), replaces a crashed worker, and stops it in order:
+// shutdown() lets the host save every run before the worker is terminated.
 // No `electron` import: serve mode and vitest load this module in plain Node.
 import type { Worker } from 'node:worker_threads'
 import { errorReply, eventMessage, type EventMessage, type ReplyMessage } from '../shared/protocol'
+import { OWNER_FIELD, type ControlMessage, type HostControl, type TaggedRequest } from '../shared/host-control'
 
 export interface EngineProcessOptions {
   /** Crashes closer together than this count as one crash loop. Default 30 s. */
@@ -20,14 +23,18 @@ interface Pending {
   resolve: (reply: ReplyMessage) => void
 }
 
-type EventListener = (msg: EventMessage) => void
+/** `owner`: the client whose session the event is about (absent for host-wide events). */
+type EventListener = (msg: EventMessage, owner?: string) => void
+
+/** How long shutdown() waits for the host to save its runs before terminating it anyway. */
+export const SHUTDOWN_TIMEOUT_MS = 10_000
 
 export class EngineProcess {
   private worker: Worker | undefined
   private startedAt = 0
   private readonly pending = new Map<number, Pending>()
   /** Requests that arrived while a replacement worker was being started. */
-  private queued: { message: Record<string, unknown>; entry: Pending }[] = []
+  private queued: { message: Outbound; entry: Pending }[] = []
   private readonly listeners = new Set<EventListener>()
   private nextId = 1
   private crashes = 0
@@ -55,7 +62,7 @@ export class EngineProcess {
    * Forward one request (already validated by the caller, or validated by the host itself) and
    * resolve with its reply under the caller's id. Never rejects.
    */
-  request(raw: unknown): Promise<ReplyMessage> {
+  request(raw: unknown, client: string | null = null): Promise<ReplyMessage> {
     const callerId = idOf(raw)
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
       return Promise.resolve(errorReply(callerId, 'invalid_message', 'a request must be a JSON object'))
@@ -63,11 +70,33 @@ export class EngineProcess {
     if (this.disposed) return Promise.resolve(errorReply(callerId, 'host_crashed', 'the engine host has been shut down'))
     if (this.gaveUp) return Promise.resolve(errorReply(callerId, 'host_crashed', this.gaveUpMessage()))
     return new Promise((resolve) => {
-      const entry: Pending = { callerId, resolve }
-      const message = { ...(raw as Record<string, unknown>) }
-      if (this.worker) this.send(message, entry)
-      else this.queued.push({ message, entry })
+      this.enqueue({ channel: 'request', client, message: { ...(raw as Record<string, unknown>) } }, { callerId, resolve })
     })
+  }
+
+  /**
+   * The client left: the host disposes its sessions (even ones whose create is still running) and
+   * drops its uploads. Sent in order behind that client's requests, so none of them slips past.
+   */
+  release(client: string): Promise<ReplyMessage> {
+    return this.control({ op: 'release', client })
+  }
+
+  /**
+   * An orderly stop: the host saves every run (final checkpoint, status no longer live), then the
+   * worker is terminated. A host that does not answer within `timeoutMs` is terminated anyway.
+   */
+  async shutdown(timeoutMs = SHUTDOWN_TIMEOUT_MS): Promise<void> {
+    if (this.disposed) return
+    if (this.worker) {
+      let timer: NodeJS.Timeout | undefined
+      const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), timeoutMs)))
+      const r = await Promise.race([this.control({ op: 'shutdown' }), late])
+      clearTimeout(timer)
+      if (r === 'late') this.opts.log(`the engine host did not save its runs within ${timeoutMs} ms; stopping it anyway`)
+      else if (!r.ok) this.opts.log(`the engine host could not save every run: ${r.error.message}`)
+    }
+    await this.dispose()
   }
 
   /** Subscribe to host events (metrics, state, host.status). Returns the unsubscribe function. */
@@ -88,11 +117,23 @@ export class EngineProcess {
     if (worker) await worker.terminate()
   }
 
-  private send(message: Record<string, unknown>, entry: Pending): void {
+  private control(control: HostControl): Promise<ReplyMessage> {
+    if (this.disposed || this.gaveUp) return Promise.resolve(errorReply(0, 'host_crashed', 'the engine host is not running'))
+    return new Promise((resolve) => this.enqueue({ channel: 'control', id: 0, control }, { callerId: 0, resolve }))
+  }
+
+  private enqueue(message: Outbound, entry: Pending): void {
+    if (this.worker) this.send(message, entry)
+    else this.queued.push({ message, entry })
+  }
+
+  private send(message: Outbound, entry: Pending): void {
     const hostId = this.nextId++
     this.pending.set(hostId, entry)
     try {
-      this.worker?.postMessage({ ...message, id: hostId })
+      this.worker?.postMessage(
+        message.channel === 'control' ? { ...message, id: hostId } : { ...message, message: { ...(message.message as object), id: hostId } },
+      )
     } catch (err) {
       // DataCloneError: something in the message cannot cross a thread boundary.
       this.pending.delete(hostId)
@@ -135,7 +176,8 @@ export class EngineProcess {
       this.pending.delete(m['id'])
       entry.resolve({ ...(m as unknown as ReplyMessage), id: entry.callerId })
     } else if (typeof m['event'] === 'string') {
-      this.emit(m as unknown as EventMessage)
+      const { [OWNER_FIELD]: owner, ...event } = m
+      this.emit(event as unknown as EventMessage, typeof owner === 'string' ? owner : undefined)
     } else {
       this.opts.log(`ignored a message from the engine host that is neither a reply nor an event`)
     }
@@ -177,10 +219,10 @@ export class EngineProcess {
     }
   }
 
-  private emit(msg: EventMessage): void {
+  private emit(msg: EventMessage, owner?: string): void {
     for (const cb of this.listeners) {
       try {
-        cb(msg)
+        cb(msg, owner)
       } catch (err) {
         this.opts.log(`an event listener threw: ${errorText(err)}`)
       }
@@ -191,6 +233,8 @@ export class EngineProcess {
     return `the engine host crashed ${this.crashes} times in a row and was not restarted (last: ${this.lastError}); restart Backprop Studio`
   }
 }
+
+type Outbound = TaggedRequest | ControlMessage
 
 /** The caller's id when it is a usable one, else 0 (the protocol's "no id"). */
 function idOf(raw: unknown): number {

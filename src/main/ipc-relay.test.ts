@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest'
 import { IpcChannel, RequestChannel } from '../shared/ipc-channels'
 import { okReply, REQUEST_KINDS, type EventMessage, type ReplyMessage } from '../shared/protocol'
-import { registerEngineHandlers, relayEvents, type EventSink, type IpcMainLike, type RelayEngine } from './ipc-relay'
+import { registerEngineHandlers, relayEvents, type ClientContents, type EventSink, type IpcMainLike, type RelayEngine } from './ipc-relay'
 import { fileOrigin, type SenderFrame } from './security'
 
 const indexUrl = 'file:///opt/app/out/renderer/index.html'
@@ -95,5 +95,43 @@ describe('engine IPC relay', () => {
     off()
     emit({ v: 1, event: 'host.status', payload: { status: 'restarted', message: 'y' } })
     expect(sent).toEqual([`app:${IpcChannel.engineEvent}`])
+  })
+
+  it('tags requests with a client per page shown, and releases it on reload, navigation, crash or close', async () => {
+    const handlers = new Map<string, (event: { senderFrame: SenderFrame | null; sender?: ClientContents }, ...args: unknown[]) => unknown>()
+    const clients: (string | null | undefined)[] = []
+    const released: string[] = []
+    const engine: RelayEngine = {
+      request: (msg, client) => {
+        clients.push(client)
+        return Promise.resolve(okReply((msg as { id: number }).id, {}) as ReplyMessage)
+      },
+      onEvent: () => () => undefined,
+      release: (client) => released.push(client),
+    }
+    registerEngineHandlers({ handle: (channel, fn) => handlers.set(channel, fn) }, engine, origin)
+    const listeners = new Map<string, (() => void)[]>()
+    const contents: ClientContents & { fire(event: string): void } = {
+      id: 5,
+      on: (event, fn) => listeners.set(event, [...(listeners.get(event) ?? []), fn as () => void]),
+      fire: (event) => listeners.get(event)?.forEach((fn) => fn()),
+    }
+    const hello = (id: number, frame: SenderFrame = appFrame): Promise<unknown> =>
+      Promise.resolve(handlers.get(RequestChannel['host.hello'])?.({ senderFrame: frame, sender: contents }, { v: 1, id, kind: 'host.hello', payload: {} }))
+    await hello(1)
+    await hello(2)
+    contents.fire('did-navigate') // a reload: the page that owned the sessions is gone
+    await hello(3)
+    contents.fire('render-process-gone')
+    await hello(4)
+    contents.fire('destroyed')
+    contents.fire('destroyed') // nothing left to release
+    expect(clients).toEqual(['wc5.1', 'wc5.1', 'wc5.2', 'wc5.3'])
+    expect(released).toEqual(['wc5.1', 'wc5.2', 'wc5.3'])
+    // A foreign page never becomes a client.
+    await hello(5, { url: 'https://example.com/', parent: null })
+    expect(clients).toHaveLength(4)
+    // Listeners are added once per window, not once per page.
+    expect([...listeners.values()].map((l) => l.length)).toEqual([1, 1, 1])
   })
 })

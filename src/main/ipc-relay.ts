@@ -1,18 +1,61 @@
 // The Electron relay between the renderer and the engine host, kept free of `electron` imports
 // so it can be tested with a fake ipcMain: one invoke handler per request kind, each checking
-// its sender and validating the message for its own kind before the engine sees it.
+// its sender and validating the message for its own kind before the engine sees it. Each page
+// shown in a window is one client of the host (RendererClients): a reload, a navigation, a crashed
+// renderer or a closed window releases it, and the host disposes the sessions it owned.
 import { errorReply, parseRequest, REQUEST_KINDS, type EventMessage, type ReplyMessage, type RequestKind } from '../shared/protocol'
 import { IpcChannel, RequestChannel } from '../shared/ipc-channels'
 import { isTrustedSender, type AppOrigin, type SenderFrame } from './security'
 
+/** The part of Electron's WebContents that tells when its page is gone. */
+export interface ClientContents {
+  readonly id: number
+  on(event: string, listener: (...args: never[]) => void): unknown
+}
+
 /** The part of Electron's ipcMain the relay uses. */
 export interface IpcMainLike {
-  handle(channel: string, listener: (event: { senderFrame: SenderFrame | null }, ...args: unknown[]) => unknown): void
+  handle(channel: string, listener: (event: { senderFrame: SenderFrame | null; sender?: ClientContents }, ...args: unknown[]) => unknown): void
 }
 
 export interface RelayEngine {
-  request(msg: unknown): Promise<ReplyMessage>
+  request(msg: unknown, client?: string | null): Promise<ReplyMessage>
   onEvent(cb: (msg: EventMessage) => void): () => void
+  /** The client left: the host disposes what it owned. */
+  release?(client: string): unknown
+}
+
+/**
+ * One client id per page a window shows: `wc<contents id>.<n>`. A committed main-frame navigation
+ * (reload included; blocked ones never commit), a crashed renderer or a destroyed window releases
+ * it, and the next request from that window starts a new client.
+ */
+export class RendererClients {
+  private readonly current = new Map<number, string>()
+  private readonly watched = new WeakSet<ClientContents>()
+  private next = 1
+
+  constructor(private readonly engine: RelayEngine) {}
+
+  clientOf(contents: ClientContents): string {
+    const known = this.current.get(contents.id)
+    if (known !== undefined) return known
+    const client = `wc${contents.id}.${this.next++}`
+    this.current.set(contents.id, client)
+    if (!this.watched.has(contents)) {
+      this.watched.add(contents)
+      const leave = (): void => this.leave(contents.id)
+      for (const event of ['did-navigate', 'render-process-gone', 'destroyed']) contents.on(event, leave)
+    }
+    return client
+  }
+
+  private leave(contentsId: number): void {
+    const client = this.current.get(contentsId)
+    if (client === undefined) return
+    this.current.delete(contentsId)
+    void Promise.resolve(this.engine.release?.(client)).catch(() => undefined)
+  }
 }
 
 /** A renderer that may receive events (Electron's WebContents). */
@@ -22,13 +65,26 @@ export interface EventSink {
   send(channel: string, msg: EventMessage): void
 }
 
-export function registerEngineHandlers(ipc: IpcMainLike, engine: RelayEngine, origin: AppOrigin): void {
+export function registerEngineHandlers(ipc: IpcMainLike, engine: RelayEngine, origin: AppOrigin): RendererClients {
+  const clients = new RendererClients(engine)
   for (const kind of REQUEST_KINDS) {
-    ipc.handle(RequestChannel[kind], (event, raw) => relayRequest(kind, event.senderFrame, raw, engine, origin))
+    ipc.handle(RequestChannel[kind], (event, raw) => {
+      const sender = event.sender
+      return relayRequest(kind, event.senderFrame, raw, engine, origin, () => (sender ? clients.clientOf(sender) : null))
+    })
   }
+  return clients
 }
 
-export async function relayRequest(kind: RequestKind, frame: SenderFrame | null, raw: unknown, engine: RelayEngine, origin: AppOrigin): Promise<ReplyMessage> {
+/** `clientOf` is asked only once the sender is trusted and the message valid. */
+export async function relayRequest(
+  kind: RequestKind,
+  frame: SenderFrame | null,
+  raw: unknown,
+  engine: RelayEngine,
+  origin: AppOrigin,
+  clientOf: () => string | null = () => null,
+): Promise<ReplyMessage> {
   // The protocol has no 'forbidden' code; invalid_message is the closest: this message is refused.
   if (!isTrustedSender(frame, origin)) return errorReply(idOf(raw), 'invalid_message', `${kind}: refused, the sender is not the app page`)
   const parsed = parseRequest(raw)
@@ -38,7 +94,7 @@ export async function relayRequest(kind: RequestKind, frame: SenderFrame | null,
     return errorReply(id, 'invalid_message', `channel ${RequestChannel[kind]} carries ${kind} requests only, not ${parsed.value.kind}`)
   }
   try {
-    return await engine.request(raw)
+    return await engine.request(raw, clientOf())
   } catch (err) {
     return errorReply(id, 'internal', `${kind}: ${err instanceof Error ? err.message : String(err)}`)
   }

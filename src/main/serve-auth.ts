@@ -1,6 +1,13 @@
 // Who may talk to the serve-mode server: the per-launch token (query or cookie, compared in
 // constant time), the Host header (DNS-rebinding guard) and the WebSocket Origin.
-import { createHash, timingSafeEqual } from 'node:crypto'
+//
+// Cookies ignore ports: a browser sends 127.0.0.1's cookies to every server on 127.0.0.1, whatever
+// its port, and no prefix (__Host- included) changes that. So the cookie never carries the token:
+// it carries a value derived from it for this port (an HMAC), which another server on another
+// port can neither accept (its name and value differ) nor turn into the printed token. A program
+// listening on another local port that the same browser visits still sees the value and could use
+// it against this port; the URL token and the Origin check are what keep other web pages out.
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto'
 import { isIP } from 'node:net'
 import type { IncomingMessage } from 'node:http'
 
@@ -31,6 +38,18 @@ export function readCookie(header: string | undefined, name: string): string | u
   return undefined
 }
 
+/** How many Host headers a request carries (Node's req.headers keeps only the first). */
+export function hostHeaderCount(req: IncomingMessage): number {
+  let n = 0
+  for (let i = 0; i < req.rawHeaders.length; i += 2) if (req.rawHeaders[i]?.toLowerCase() === 'host') n++
+  return n
+}
+
+/** What the cookie holds for the server on `port`: derived from the token, never the token. */
+export function cookieValue(token: string, port: number): string {
+  return createHmac('sha256', token).update(`backprop-studio cookie for port ${port}`).digest('base64url')
+}
+
 export interface Gate {
   /** Cookies ignore ports, so the name carries it: two servers on one host do not collide. */
   readonly cookieName: string
@@ -47,6 +66,7 @@ export function createGate(token: string, port: number, boundToLoopback: boolean
   const loopbackHosts = [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]
   const ownOrigins = new Set(loopbackHosts.map((h) => `http://${h}`))
   const cookieName = `backprop_studio_${port}`
+  const cookie = cookieValue(token, port)
   const hostOf = (req: IncomingMessage): string => (req.headers.host ?? '').toLowerCase()
   return {
     cookieName,
@@ -54,7 +74,7 @@ export function createGate(token: string, port: number, boundToLoopback: boolean
     token(req, url) {
       const query = url.searchParams.get('token') ?? undefined
       if (tokensEqual(query, token)) return { ok: true, fromQuery: true }
-      return { ok: tokensEqual(readCookie(req.headers.cookie, cookieName), token), fromQuery: false }
+      return { ok: tokensEqual(readCookie(req.headers.cookie, cookieName), cookie), fromQuery: false }
     },
     originAllowed(req) {
       const origin = req.headers.origin
@@ -63,6 +83,6 @@ export function createGate(token: string, port: number, boundToLoopback: boolean
       // Bound to a LAN address on purpose: the page's origin is whatever host name the user typed.
       return !boundToLoopback && origin === `http://${hostOf(req)}`
     },
-    setCookieHeader: () => `${cookieName}=${token}; HttpOnly; SameSite=Strict; Path=/`,
+    setCookieHeader: () => `${cookieName}=${cookie}; HttpOnly; SameSite=Strict; Path=/`,
   }
 }

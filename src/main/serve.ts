@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url'
 import createWorker from './worker/index?nodeWorker'
 import { EngineProcess } from './engine-process'
 import { parseServeArgs, SERVE_USAGE, type ServeConfig } from './serve-cli'
+import { stopOnSignals } from './serve-lifecycle'
 import { startServer } from './server'
 
 async function main(): Promise<void> {
@@ -34,6 +35,7 @@ async function main(): Promise<void> {
       staticDir,
       engine,
       allowNonLoopback: config.hostExplicit,
+      maxClients: config.maxClients,
     })
   } catch (err) {
     console.error(`serve: ${err instanceof Error ? err.message : String(err)}`)
@@ -43,14 +45,7 @@ async function main(): Promise<void> {
   console.log(`Backprop Studio serving at ${server.url}`)
   console.log(`Runs are kept in ${config.dataDir}. Press Ctrl+C to stop.`)
 
-  let stopping = false
-  const stop = (): void => {
-    if (stopping) return
-    stopping = true
-    void Promise.all([server.close(), engine.dispose()]).finally(() => process.exit(0))
-  }
-  process.on('SIGINT', stop)
-  process.on('SIGTERM', stop)
+  stopOnSignals(server, engine)
 }
 
 void main()

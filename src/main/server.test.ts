@@ -7,6 +7,8 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import { errorReply, okReply, type EventMessage, type ReplyMessage } from '../shared/protocol'
+import { cookieValue } from './serve-auth'
+import { inProcess } from './serve-test-helpers'
 import { EngineHost } from './worker/host'
 import { CSP, MAX_IN_FLIGHT, MAX_MESSAGE_BYTES, startServer, type RunningServer, type ServerEngine } from './server'
 
@@ -86,7 +88,7 @@ function inbox(ws: WebSocket): (pred?: (m: Record<string, unknown>) => boolean) 
     })
 }
 
-const cookieHeader = (): Record<string, string> => ({ Cookie: `backprop_studio_${server.port}=${TOKEN}` })
+const cookieHeader = (): Record<string, string> => ({ Cookie: `backprop_studio_${server.port}=${cookieValue(TOKEN, server.port)}` })
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'bps-serve-'))
@@ -132,7 +134,9 @@ describe('serve mode HTTP', () => {
     expect(page.headers['content-type']).toBe('text/html; charset=utf-8')
     expect(page.body).toContain('Backprop Studio')
     const cookie = String(page.headers['set-cookie'])
-    expect(cookie).toContain(`backprop_studio_${server.port}=${TOKEN}`)
+    // The cookie carries a value derived for this port, never the token (cookies ignore ports).
+    expect(cookie).toContain(`backprop_studio_${server.port}=${cookieValue(TOKEN, server.port)};`)
+    expect(cookie).not.toContain(TOKEN)
     expect(cookie).toMatch(/HttpOnly/)
     expect(cookie).toMatch(/SameSite=Strict/)
     expect(cookie).toMatch(/Path=\//)
@@ -257,19 +261,9 @@ describe('serve mode WebSocket', () => {
 
 describe('serve mode with the real engine host (in-process)', () => {
   it('creates a session, steps it and streams its events to the browser', async () => {
-    const listeners = new Set<(m: EventMessage) => void>()
-    const host = new EngineHost((m) => listeners.forEach((cb) => cb(m)))
-    const real = await startServer({
-      token: TOKEN,
-      staticDir,
-      engine: {
-        request: (msg) => host.handle(msg),
-        onEvent: (cb) => {
-          listeners.add(cb)
-          return () => listeners.delete(cb)
-        },
-      },
-    })
+    const listeners = new Set<(m: EventMessage, owner?: string) => void>()
+    const host = new EngineHost((m, owner) => listeners.forEach((cb) => cb(m, owner)))
+    const real = await startServer({ token: TOKEN, staticDir, engine: inProcess(host, listeners) })
     try {
       const ws = await new Promise<WebSocket>((resolve, reject) => {
         const s = new WebSocket(`ws://127.0.0.1:${real.port}/ws?token=${TOKEN}`, { origin: `http://127.0.0.1:${real.port}` })

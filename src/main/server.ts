@@ -1,19 +1,21 @@
 // Serve mode's HTTP + WebSocket server: hands the built renderer to a browser that shows the
 // per-launch token, and relays protocol messages between its WebSocket and the engine host.
-// Browsers are untrusted: every message is validated here before the engine sees it.
+// Browsers are untrusted: every message is validated here before the engine sees it. Connections
+// are capped (maxClients); each is one client of the host (serve-clients.ts).
 import { createReadStream } from 'node:fs'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
-import { WebSocket, WebSocketServer, type RawData } from 'ws'
-import { errorReply, parseRequest, PROTOCOL_VERSION, type EventMessage, type ReplyMessage } from '../shared/protocol'
-import { createGate, isLoopbackHost, TOKEN_PATTERN, type Gate } from './serve-auth'
+import { WebSocket, WebSocketServer } from 'ws'
+import { ClientLink, routeEvent, type ClientEngine, type ClientStats } from './serve-clients'
+import { createGate, hostHeaderCount, isLoopbackHost, TOKEN_PATTERN, type Gate } from './serve-auth'
 import { lookupStatic } from './static-files'
 
-export interface ServerEngine {
-  request(msg: unknown): Promise<ReplyMessage>
-  onEvent(cb: (msg: EventMessage) => void): () => void
-}
+export { MAX_IN_FLIGHT, SLOW_CLIENT_BYTES, STUCK_CLIENT_BYTES } from './serve-clients'
+export type ServerEngine = ClientEngine
+
+/** Connections served at once by default; each costs the events it is sent. */
+export const DEFAULT_MAX_CLIENTS = 32
 
 export interface ServerOptions {
   host?: string
@@ -24,6 +26,8 @@ export interface ServerOptions {
   engine: ServerEngine
   /** Binding beyond loopback exposes the engine to the network; the caller must opt in. */
   allowNonLoopback?: boolean
+  /** At most this many WebSocket connections at once; more are closed with 1013 and the reason. */
+  maxClients?: number
 }
 
 export interface RunningServer {
@@ -34,14 +38,12 @@ export interface RunningServer {
   port: number
   /** The address actually bound (e.g. 127.0.0.1). */
   address: string
+  /** The open connections: what each has waiting to be written and what it was not sent. */
+  clients(): ClientStats[]
   close(): Promise<void>
 }
 
 export const MAX_MESSAGE_BYTES = 1024 * 1024
-/** Requests one socket may have waiting on the engine; more get a 'limit' error reply. */
-export const MAX_IN_FLIGHT = 64
-/** A client this far behind on events is dropped rather than buffered without bound. */
-const MAX_BUFFERED_BYTES = 16 * 1024 * 1024
 
 export const CSP = [
   "default-src 'self'",
@@ -79,6 +81,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     throw new Error('serve: the token must be 16 to 256 characters from A-Z, a-z, 0-9, "-" and "_"')
   }
   const { engine, staticDir, token } = options
+  const maxClients = options.maxClients ?? DEFAULT_MAX_CLIENTS
+  const links = new Map<WebSocket, ClientLink>()
+  let nextClient = 1
   let gate: Gate | undefined
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES, perMessageDeflate: false })
 
@@ -92,10 +97,20 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy())
     const refusal = gate ? upgradeRefusal(gate, req) : 'starting'
-    if (refusal) return rejectUpgrade(socket, refusal === 'not found' ? 404 : 403, refusal)
-    wss.handleUpgrade(req, socket, head, (ws) => relay(ws, engine))
+    if (refusal) return rejectUpgrade(socket, refusal === 'not found' ? 404 : refusal === 'more than one Host header' ? 400 : 403, refusal)
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      // Refused after the handshake so a browser can read why (it sees no HTTP status).
+      if (links.size >= maxClients) return ws.close(1013, `too many connections: this server accepts ${maxClients} at once`)
+      const link = new ClientLink(`ws${nextClient++}`, ws, engine)
+      links.set(ws, link)
+      ws.on('close', () => {
+        links.delete(ws)
+        // The host disposes the sessions and uploads this client owned, finished or still being made.
+        void Promise.resolve(engine.release?.(link.id)).catch(() => undefined)
+      })
+    })
   })
-  const offEvents = engine.onEvent((msg) => broadcast(wss, msg))
+  const offEvents = engine.onEvent((msg, owner) => routeEvent(links.values(), msg, owner))
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
@@ -114,10 +129,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     origin,
     port,
     address,
+    clients: () => [...links.values()].map((l) => l.stats()),
     close: async () => {
       offEvents()
       for (const ws of wss.clients) ws.close(1001, 'server shutting down')
+      // A client that does not answer the close frame must not hold the stop up (ws waits 30 s).
+      const stragglers = setTimeout(() => wss.clients.forEach((ws) => ws.terminate()), 1000)
       await new Promise<void>((resolve) => wss.close(() => resolve()))
+      clearTimeout(stragglers)
       await new Promise<void>((resolve) => {
         server.close(() => resolve())
         server.closeAllConnections()
@@ -128,6 +147,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
 async function serveHttp(gate: Gate, staticDir: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
   for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v)
+  // Node keeps the first of several Host headers; a proxy may have read the last. Refuse both.
+  if (hostHeaderCount(req) > 1) return plain(res, 400, 'Bad request: more than one Host header.\n')
   if (!gate.hostAllowed(req)) return plain(res, 403, 'Forbidden: unexpected Host header (this server answers only 127.0.0.1 and localhost).\n')
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.setHeader('Allow', 'GET, HEAD')
@@ -156,91 +177,20 @@ function plain(res: ServerResponse, status: number, text: string): void {
 function upgradeRefusal(gate: Gate, req: IncomingMessage): string | undefined {
   const url = new URL(req.url ?? '/', 'http://localhost')
   if (url.pathname !== '/ws') return 'not found'
+  if (hostHeaderCount(req) > 1) return 'more than one Host header'
   if (!gate.hostAllowed(req)) return 'unexpected Host header'
   if (!gate.originAllowed(req)) return 'the page is not from this server (Origin refused)'
   if (!gate.token(req, url).ok) return 'missing or wrong token'
   return undefined
 }
 
-function rejectUpgrade(socket: Duplex, status: 403 | 404, reason: string): void {
-  const body = `${status === 404 ? 'Not found' : 'Forbidden'}: ${reason}.\n`
+const STATUS_TEXT = { 400: 'Bad Request', 403: 'Forbidden', 404: 'Not Found' } as const
+
+function rejectUpgrade(socket: Duplex, status: 400 | 403 | 404, reason: string): void {
+  const body = `${STATUS_TEXT[status]}: ${reason}.\n`
   socket.end(
-    `HTTP/1.1 ${status} ${status === 404 ? 'Not Found' : 'Forbidden'}\r\n` +
+    `HTTP/1.1 ${status} ${STATUS_TEXT[status]}\r\n` +
       'Connection: close\r\nContent-Type: text/plain; charset=utf-8\r\n' +
       `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
   )
-}
-
-/** One browser connection: validate each message, forward it, answer on this socket only. */
-function relay(ws: WebSocket, engine: ServerEngine): void {
-  let inFlight = 0
-  // Sessions this browser created: a closed tab must not leave them training (and holding one of
-  // the host's session slots) forever. Its store recreates them if the page reconnects.
-  const owned = new Set<string>()
-  ws.on('close', () => {
-    for (const sessionId of owned) {
-      void engine.request({ v: PROTOCOL_VERSION, id: 0, kind: 'session.dispose', payload: { sessionId } }).catch(() => undefined)
-    }
-    owned.clear()
-  })
-  ws.on('error', () => ws.terminate())
-  ws.on('message', (data: RawData, isBinary: boolean) => {
-    if (isBinary) return send(ws, errorReply(0, 'invalid_message', 'binary frames are not accepted; send JSON text'))
-    let raw: unknown
-    try {
-      raw = JSON.parse(textOf(data))
-    } catch (err) {
-      return send(ws, errorReply(0, 'invalid_message', `the message is not valid JSON (${err instanceof Error ? err.message : 'parse error'})`))
-    }
-    const parsed = parseRequest(raw)
-    if (!parsed.ok) return send(ws, errorReply(parsed.id ?? 0, parsed.error.code, parsed.error.message))
-    if (inFlight >= MAX_IN_FLIGHT) {
-      return send(ws, errorReply(parsed.value.id, 'limit', `${parsed.value.kind}: more than ${MAX_IN_FLIGHT} requests are waiting on this connection; wait for replies`))
-    }
-    inFlight++
-    void engine
-      .request(raw)
-      .catch((err: unknown) => errorReply(parsed.value.id, 'internal', `${parsed.value.kind}: ${err instanceof Error ? err.message : String(err)}`))
-      .then((reply) => {
-        inFlight--
-        trackOwnership(owned, parsed.value.kind, parsed.value.payload, reply)
-        send(ws, reply)
-      })
-  })
-}
-
-function trackOwnership(owned: Set<string>, kind: string, payload: unknown, reply: ReplyMessage): void {
-  if (!reply.ok) return
-  if (kind === 'session.create') {
-    const id = (reply.result as { state?: { sessionId?: unknown } } | null)?.state?.sessionId
-    if (typeof id === 'string') owned.add(id)
-  } else if (kind === 'session.dispose') {
-    owned.delete((payload as { sessionId: string }).sessionId)
-  }
-}
-
-function broadcast(wss: WebSocketServer, msg: EventMessage): void {
-  if (wss.clients.size === 0) return
-  const text = JSON.stringify(msg)
-  for (const ws of wss.clients) {
-    if (ws.readyState !== WebSocket.OPEN) continue
-    if (ws.bufferedAmount > MAX_BUFFERED_BYTES) ws.close(1013, 'client too slow to keep up with events')
-    else ws.send(text)
-  }
-}
-
-function send(ws: WebSocket, reply: ReplyMessage): void {
-  if (ws.readyState !== WebSocket.OPEN) return
-  let text: string
-  try {
-    text = JSON.stringify(reply)
-  } catch (err) {
-    text = JSON.stringify(errorReply(reply.id, 'internal', `the reply could not be encoded: ${err instanceof Error ? err.message : String(err)}`))
-  }
-  ws.send(text)
-}
-
-function textOf(data: RawData): string {
-  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8')
-  return Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.from(data).toString('utf8')
 }

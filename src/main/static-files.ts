@@ -29,6 +29,8 @@ export type StaticLookup =
   | { ok: false; status: 400 | 404; reason: string }
 
 export async function lookupStatic(staticDir: string, pathname: string): Promise<StaticLookup> {
+  // An encoded separator names no file of ours; decoding it would change where the path splits.
+  if (/%(2f|5c)/i.test(pathname)) return { ok: false, status: 400, reason: 'encoded slashes and backslashes are refused' }
   let decoded: string
   try {
     decoded = decodeURIComponent(pathname)

@@ -23,6 +23,8 @@ import {
   type RequestKind,
   type RequestResult,
 } from '../../shared/protocol'
+import type { ReleaseResult, ShutdownResult } from '../../shared/host-control'
+import { asClient, currentClient, Ownership } from './clients'
 import { HostError, toProtocolError } from './errors'
 import { chooseBackend } from './gpu'
 import { gradcheckOf, graphOf } from './inspect-model'
@@ -31,7 +33,9 @@ import { evaluateScalar } from './inspect-scalar'
 import { boundaryOf, histogramsOf, predictionsOf } from './inspect-studio'
 import { runsHandlers, startRun, type RunsHost } from './runs/handlers'
 import type { RecorderOptions } from './runs/recorder'
-import { RunStore } from './runs/store'
+import { runsEvents, type RunsEventsOptions } from './runs/runs-events'
+import { RunStore, type RunStoreOptions } from './runs/store'
+import { MemoryBudget, sessionEstimate, type MemoryBudgetOptions } from './budget'
 import { previewData } from './data-source'
 import { listBundled } from './datasets/bundled'
 import { filesHost, type FilesHost } from './datasets/handlers'
@@ -43,13 +47,30 @@ export interface EngineHostOptions {
   flushMs?: number
   /** How long one session trains before the loop yields to requests and other sessions. Default 15. */
   sliceMs?: number
+  /**
+   * Floating-point operations in one uninterrupted piece of a CPU step or evaluation; bigger ones
+   * are split across slices (work-budget.ts). Tests force splits on small models with a small one.
+   */
+  chunkFlops?: number
   /** Where runs are saved (one folder per run); without it nothing is saved. */
   dataDir?: string
   /** Checkpoint cadence and thinning (tests use small numbers). */
   checkpoints?: RecorderOptions
+  /** Run store settings (log size limit, write retry backoff; tests inject filesystem failures). */
+  runStore?: RunStoreOptions
+  /** How often runs.changed may be sent. */
+  runEvents?: RunsEventsOptions
+  /** Memory budgets per session and for all sessions (budget.ts); default: from the machine's memory. */
+  memoryBudget?: MemoryBudgetOptions
 }
 
 type Handlers = { [K in RequestKind]: (payload: ParsedPayload<K>) => RequestResult<K> | Promise<RequestResult<K>> }
+
+/**
+ * The longest sleep the loop takes before looking again: setTimeout fires at once past 2^31−1 ms,
+ * so a very slow pace (maxStepsPerSecond 1e-7: a step every 116 days) sleeps in hours, re-checking.
+ */
+export const MAX_WAKE_MS = 3_600_000
 
 /** The id a reply gets when the request's own id could not be read (ids are never negative). */
 export const UNKNOWN_REQUEST_ID = -1
@@ -59,6 +80,8 @@ export const PREVIEW_MAX_POINTS = 2000
 
 export class EngineHost {
   private readonly sessions = new Map<string, TrainingSession>()
+  /** Which client owns each session (see clients.ts); released clients' sessions are disposed. */
+  private readonly ownership = new Ownership()
   /** Creates still in flight (awaiting the backend), so concurrent creates respect maxSessions. */
   private reserved = 0
   private nextId = 1
@@ -69,18 +92,24 @@ export class EngineHost {
   private disposed = false
   private readonly flushMs: number
   private readonly sliceMs: number
+  private readonly chunkFlops: number | undefined
   private readonly runs: RunsHost
+  private readonly stopRunEvents: () => void
   /** Uploaded files (in <dataDir>/files, or in memory without a data directory). */
   private readonly files: FilesHost
+  /** What open sessions may need in memory; every session reserves its estimate before its model is built. */
+  private readonly budget: MemoryBudget
 
   constructor(
-    private readonly emit: (msg: EventMessage) => void,
+    /** `owner`: the client whose session the event is about, when a client owns it. */
+    private readonly emit: (msg: EventMessage, owner?: string) => void,
     options: EngineHostOptions = {},
   ) {
     this.flushMs = options.flushMs ?? 50
     this.sliceMs = options.sliceMs ?? 15
+    this.chunkFlops = options.chunkFlops
     this.runs = {
-      store: options.dataDir === undefined ? null : new RunStore(options.dataDir),
+      store: options.dataDir === undefined ? null : new RunStore(options.dataDir, options.runStore),
       recorderOptions: options.checkpoints ?? {},
       sessions: () => this.sessions.values(),
       session: (id) => this.session(id),
@@ -88,9 +117,12 @@ export class EngineHost {
       disposeSession: (id) => this.disposeSession(id),
     }
     this.files = filesHost(options.dataDir)
+    this.budget = new MemoryBudget(options.memoryBudget)
+    this.stopRunEvents = runsEvents(this.runs, (msg) => this.post(msg), options.runEvents)
   }
 
-  async handle(raw: unknown): Promise<ReplyMessage> {
+  /** `client`: who sent it, as the main side tagged it (null: untagged, owns nothing). */
+  async handle(raw: unknown, client: string | null = null): Promise<ReplyMessage> {
     let id = UNKNOWN_REQUEST_ID
     try {
       const parsed = parseRequest(raw)
@@ -98,7 +130,7 @@ export class EngineHost {
       id = parsed.value.id
       if (this.disposed) return errorReply(id, 'host_crashed', 'the engine host has been shut down')
       const handler = this.handlers[parsed.value.kind] as (p: unknown) => unknown
-      const result = await handler(parsed.value.payload)
+      const result = await asClient(client, () => handler(parsed.value.payload))
       this.schedule()
       return okReply(id, result)
     } catch (e) {
@@ -115,11 +147,42 @@ export class EngineHost {
     if (this.wake) clearTimeout(this.wake)
     this.timer = null
     this.wake = null
+    this.stopRunEvents()
     for (const s of this.sessions.values()) s.dispose()
     this.sessions.clear()
   }
 
+  /** The client left: dispose every session it owns (device ones once saved) and drop its uploads. */
+  async release(client: string): Promise<ReleaseResult> {
+    const ids = this.ownership.release(client)
+    const device = ids.map((id) => this.sessions.get(id)).filter((s) => s?.onDevice)
+    for (const id of ids) if (this.sessions.has(id)) this.disposeSession(id)
+    const uploads = this.files.uploads.releaseClient(client)
+    await Promise.all(device.map((s) => s?.queued(() => undefined)))
+    return { sessions: ids.length, uploads }
+  }
+
+  /**
+   * An orderly stop: every session flushes its metrics, writes a final checkpoint and closes its
+   * run (a device session after its queue), then the host refuses everything.
+   */
+  async shutdown(): Promise<ShutdownResult> {
+    const list = [...this.sessions.values()]
+    this.disposed = true
+    for (const s of list) {
+      if (s.onDevice) await s.queued(() => s.pause())
+      if (this.sessions.has(s.id)) this.disposeSession(s.id)
+      if (s.onDevice) await s.queued(() => undefined)
+    }
+    this.dispose()
+    return { sessions: list.length }
+  }
+
   private async createSession(spec: SessionSpecOut, choice: SessionSpecOut['backend']): Promise<TrainingSession> {
+    // Owned from the first moment: a client released while this create awaits gets nothing.
+    const owner = currentClient()
+    const gone = (): HostError => new HostError('not_found', 'the client that asked for this session has disconnected')
+    if (this.ownership.isReleased(owner)) throw gone()
     if (this.sessions.size + this.reserved >= LIMITS.maxSessions) {
       throw new HostError('limit', `at most ${LIMITS.maxSessions} sessions can be open at once; dispose one first`)
     }
@@ -127,25 +190,32 @@ export class EngineHost {
     try {
       const { info: backend, backend: device } = await chooseBackend(choice)
       if (this.disposed) throw new HostError('host_crashed', 'the engine host shut down while the session was being created')
+      if (this.ownership.isReleased(owner)) throw gone()
       // The id is used up only by a session that was built (a refused spec changes nothing).
       const id = `s${this.nextId}`
       const session = new TrainingSession(id, structuredClone(spec), backend, {
-        emitState: (state) => this.post(eventMessage('session.state', state)),
-        emitMetrics: (batch) => this.post(eventMessage('train.metrics', batch)),
-        emitAlarm: (alarm) => this.post(eventMessage('train.alarm', alarm)),
+        emitState: (state) => this.post(eventMessage('session.state', state), owner),
+        emitMetrics: (batch) => this.post(eventMessage('train.metrics', batch), owner),
+        emitAlarm: (alarm) => this.post(eventMessage('train.alarm', alarm), owner),
         now: () => performance.now(),
-      }, device)
+        admit: (d, plan) => this.budget.reserve(id, sessionEstimate(spec, backend.name === 'webgpu', d, plan), 'this session', spec.optimizer.type),
+      }, device, { chunkFlops: this.chunkFlops })
       this.nextId++
       this.sessions.set(id, session)
+      this.ownership.add(owner, id)
       return session
     } finally {
       this.reserved--
+      // A session refused or failed after its memory was reserved gives it back.
+      if (!this.sessions.has(`s${this.nextId}`)) this.budget.release(`s${this.nextId}`)
     }
   }
 
   private disposeSession(sessionId: string): void {
     this.session(sessionId).dispose()
     this.sessions.delete(sessionId)
+    this.budget.release(sessionId)
+    this.ownership.remove(sessionId)
   }
 
   /** A read-only request over a session's weights, current even while a device session trains. */
@@ -191,7 +261,15 @@ export class EngineHost {
       return done
     },
     'session.reset': ({ sessionId }) => this.session(sessionId).reset(),
-    'session.update': (payload) => this.session(payload.sessionId).update(payload),
+    'session.update': (payload) => {
+      const s = this.session(payload.sessionId)
+      // A bigger batch needs more memory for activations: sized before anything changes.
+      if (payload.batchSize !== undefined) {
+        const spec = { ...s.spec, train: { ...s.spec.train, batchSize: payload.batchSize } }
+        this.budget.reserve(s.id, sessionEstimate(spec, s.onDevice, s.trainer.data, s.trainer.plan), `session.update: batchSize ${payload.batchSize}`, spec.optimizer.type)
+      }
+      return s.update(payload)
+    },
     'session.info': ({ sessionId }) => this.session(sessionId).info(),
     'session.dispose': async ({ sessionId }) => {
       const s = this.session(sessionId)
@@ -235,7 +313,7 @@ export class EngineHost {
       this.wake = setTimeout(() => {
         this.wake = null
         this.schedule()
-      }, Math.ceil(next - now))
+      }, Math.min(Math.ceil(next - now), MAX_WAKE_MS))
     }
   }
 
@@ -279,9 +357,9 @@ export class EngineHost {
   }
 
   /** Events go out through the owner's callback; a failing callback must not stop training. */
-  private post(msg: EventMessage): void {
+  private post(msg: EventMessage, owner: string | null = null): void {
     try {
-      this.emit(msg)
+      this.emit(msg, owner ?? undefined)
     } catch (e) {
       console.error('engine host: could not emit an event:', e)
     }

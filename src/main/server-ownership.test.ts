@@ -1,0 +1,144 @@
+// Sessions and uploads belong to the client that made them, from creation: a real server over a
+// real engine host (with a runs folder) and real WebSocket clients that leave at awkward moments.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import type { WebSocket } from 'ws'
+import { LIMITS, type EventMessage, type ReplyMessage } from '../shared/protocol'
+import { EngineProcess } from './engine-process'
+import { connect, inbox, inProcess, realWorker } from './serve-test-helpers'
+import { startServer, type RunningServer, type ServerEngine } from './server'
+import { EngineHost } from './worker/host'
+import { spec } from './worker/test-helpers'
+
+const TOKEN = 'owner-token-0123456789ab'
+let dir: string
+let server: RunningServer
+/** Requests the engine has not answered yet: the test waits for none before it looks. */
+let pending = 0
+
+let stop: () => Promise<void>
+
+/** A server over an engine host: in this thread, or (`worker`) in a real worker as the app runs it. */
+async function serve(kind: 'in-process' | 'worker'): Promise<void> {
+  let engine: ServerEngine
+  if (kind === 'worker') {
+    const proc = new EngineProcess(() => realWorker(join(dir, 'runs')))
+    engine = proc
+    stop = () => proc.dispose()
+  } else {
+    const listeners = new Set<(m: EventMessage, owner?: string) => void>()
+    const host = new EngineHost((m, owner) => listeners.forEach((cb) => cb(m, owner)), { dataDir: join(dir, 'runs') })
+    engine = inProcess(host, listeners)
+    hostInThread = host
+    stop = async () => host.dispose()
+  }
+  const request = engine.request.bind(engine)
+  const counted: ServerEngine = {
+    request: (msg, client) => {
+      pending++
+      return request(msg, client).finally(() => pending--)
+    },
+    onEvent: (cb) => engine.onEvent(cb),
+    release: (client) => engine.release?.(client),
+  }
+  server = await startServer({ token: TOKEN, staticDir: dir, engine: counted })
+}
+let hostInThread: EngineHost
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'bps-owner-'))
+  writeFileSync(join(dir, 'index.html'), '<!doctype html>')
+})
+afterEach(async () => {
+  await server.close()
+  await stop()
+  rmSync(dir, { recursive: true, force: true })
+})
+
+const until = async (cond: () => boolean): Promise<void> => {
+  while (!cond()) await new Promise((r) => setTimeout(r, 5))
+}
+/** Every client gone and every request answered (a create may finish after its client left). */
+const settled = (): Promise<void> => until(() => server.clients().length === 0 && pending === 0)
+
+let nextId = 1
+async function client(): Promise<{ ws: WebSocket; ask: (kind: string, payload: unknown) => Promise<ReplyMessage> }> {
+  const ws = await connect(server.port, `?token=${TOKEN}`)
+  const next = inbox(ws)
+  return {
+    ws,
+    ask: async (kind, payload) => {
+      const id = nextId++
+      ws.send(JSON.stringify({ v: 1, id, kind, payload }))
+      return (await next((m) => m['id'] === id)) as unknown as ReplyMessage
+    },
+  }
+}
+const result = <T>(r: ReplyMessage): T => {
+  if (!r.ok) throw new Error(`${r.error.code}: ${r.error.message}`)
+  return r.result as T
+}
+type RunRow = { runId: string; status: string; sessionId: string | null }
+const runs = async (ask: (kind: string, payload: unknown) => Promise<ReplyMessage>): Promise<RunRow[]> => result<{ runs: RunRow[] }>(await ask('runs.list', {})).runs
+
+describe('sessions belong to their client from creation', () => {
+  it('leaves no session behind when a socket closes 0–5 ms after session.create (10 times)', { timeout: 60_000 }, async () => {
+    await serve('worker')
+    for (let i = 0; i < 10; i++) {
+      const { ws } = await client()
+      ws.send(JSON.stringify({ v: 1, id: 1, kind: 'session.create', payload: spec() }))
+      // Half close at once (before the reply, whatever the machine's speed), half 1–5 ms later.
+      if (i % 2 === 1) await new Promise((r) => setTimeout(r, 1 + (i % 5)))
+      ws.close()
+    }
+    await settled()
+    const other = await client()
+    expect((await runs(other.ask)).filter((r) => r.status === 'live')).toEqual([])
+    // Every session slot is free again: another client gets all of them.
+    for (let i = 0; i < LIMITS.maxSessions; i++) expect((await other.ask('session.create', spec())).ok).toBe(true)
+  })
+
+  it('disposes a session made by runs.open and started when its tab closes, saving the run', async () => {
+    await serve('in-process')
+    const a = await client()
+    const made = result<{ runId: string; state: { sessionId: string } }>(await a.ask('session.create', spec()))
+    await a.ask('session.step', { sessionId: made.state.sessionId, steps: 5 })
+    await a.ask('session.dispose', { sessionId: made.state.sessionId })
+    const b = await client()
+    const opened = result<{ sessionId: string }>(await b.ask('runs.open', { runId: made.runId }))
+    expect(result<{ status: string }>(await b.ask('session.start', { sessionId: opened.sessionId })).status).toBe('running')
+    expect((await runs(a.ask)).find((r) => r.runId === made.runId)).toMatchObject({ status: 'live', sessionId: opened.sessionId })
+    b.ws.close()
+    a.ws.close()
+    await settled()
+    const c = await client()
+    expect((await runs(c.ask)).find((r) => r.runId === made.runId)).toMatchObject({ status: 'saved', sessionId: null })
+    expect((await c.ask('session.info', { sessionId: opened.sessionId })).ok).toBe(false)
+  })
+
+  it('disposes a session whose create finishes after its client was released', async () => {
+    await serve('in-process')
+    const host = hostInThread
+    const creating = host.handle({ v: 1, id: 1, kind: 'session.create', payload: spec() }, 'gone-client')
+    const released = host.release('gone-client')
+    const reply = await creating
+    expect(reply).toMatchObject({ ok: false, error: { code: 'not_found', message: expect.stringMatching(/disconnected/) } })
+    expect(await released).toEqual({ sessions: 0, uploads: 0 })
+    const listed = await host.handle({ v: 1, id: 2, kind: 'runs.list', payload: {} })
+    expect(result<{ runs: RunRow[] }>(listed).runs).toEqual([])
+  })
+
+  it('frees the upload slots of a client that leaves mid-upload', async () => {
+    await serve('in-process')
+    const a = await client()
+    const chunk = (uploadId: string) => ({ uploadId, name: 'a.csv', index: 0, total: 2, bytes: 8, chunkBase64: Buffer.from('x,y\n').toString('base64') })
+    for (const id of ['uabcdef1', 'uabcdef2', 'uabcdef3', 'uabcdef4']) expect((await a.ask('files.upload', chunk(id))).ok).toBe(true)
+    expect(await a.ask('files.upload', chunk('uabcdef5'))).toMatchObject({ ok: false, error: { code: 'limit' } })
+    a.ws.close()
+    await settled()
+    const b = await client()
+    expect(await b.ask('files.upload', chunk('uabcdef6'))).toMatchObject({ ok: true, result: { received: 1, done: false } })
+  })
+})
