@@ -25,7 +25,8 @@ async function main(): Promise<void> {
   for (const w of config.warnings) console.error(w)
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 })
 
-  const engine = new EngineProcess(() => createWorker({ workerData: { dataDir: config.dataDir } }))
+  const workerData = { dataDir: config.dataDir, ...(config.memoryBudget === undefined ? {} : { memoryBudget: config.memoryBudget }) }
+  const engine = new EngineProcess(() => createWorker({ workerData }))
   let server: Awaited<ReturnType<typeof startServer>>
   try {
     server = await startServer({

@@ -8,7 +8,8 @@ const sessionId = z.string().regex(/^s[0-9]{1,9}$/, 'is not a session id')
 export const RunId = z.string().regex(/^r[0-9a-z-]{6,40}$/, 'is not a run id')
 const num = z.number()
 
-export const RUN_STATUSES = ['live', 'saved', 'interrupted'] as const
+/** 'damaged': its run.json could not be read (see `damaged.reason`); it is listed so the user sees it. */
+export const RUN_STATUSES = ['live', 'saved', 'interrupted', 'damaged'] as const
 
 export const RunSummary = z.strictObject({
   runId: RunId,
@@ -29,6 +30,8 @@ export const RunSummary = z.strictObject({
   spec: z.unknown(),
   /** The session training it now, if any. */
   sessionId: sessionId.nullable(),
+  /** Present when the run's files could not be read: why (name the file), so it is not hidden. */
+  damaged: z.strictObject({ reason: z.string() }).optional(),
 })
 
 export const RunMetrics = z.strictObject({
@@ -60,8 +63,23 @@ export const ExportedFile = z.strictObject({
   content: z.string(),
 })
 
+/** Runs per runs.list page unless asked otherwise, and the most one page may hold. */
+export const RUNS_PAGE = { default: 200, max: 1_000 } as const
+
 export const RUNS_REQUESTS = {
-  'runs.list': { payload: z.strictObject({ includeDeleted: z.boolean().default(false) }), result: z.strictObject({ runs: z.array(RunSummary), storage: StorageStatus }) },
+  /**
+   * One page of runs, newest first: `limit` of them after `cursor` (a previous page's nextCursor;
+   * none: the first page). `total` counts them all; nextCursor is null on the last page. Changes
+   * after that arrive as runs.changed events, so a list need not be polled.
+   */
+  'runs.list': {
+    payload: z.strictObject({
+      includeDeleted: z.boolean().default(false),
+      cursor: z.string().max(200).optional(),
+      limit: z.number().int().min(1).max(RUNS_PAGE.max).default(RUNS_PAGE.default),
+    }),
+    result: z.strictObject({ runs: z.array(RunSummary), total: z.number().int(), nextCursor: z.string().nullable(), storage: StorageStatus }),
+  },
   'runs.metrics': { payload: z.strictObject({ runId: RunId, maxPoints: z.number().int().min(10).max(20_000).default(2_000) }), result: RunMetrics },
   'runs.rename': { payload: z.strictObject({ runId: RunId, name: z.string().trim().min(1).max(120) }), result: RunSummary },
   'runs.tag': { payload: z.strictObject({ runId: RunId, tags: z.array(z.string().trim().min(1).max(40)).max(20) }), result: RunSummary },
@@ -74,7 +92,11 @@ export const RUNS_REQUESTS = {
    * earlier checkpoint is time travel (the run's later history is kept; training from there starts
    * a new branch run whose name says where it came from).
    */
-  'runs.open': { payload: z.strictObject({ runId: RunId, checkpointStep: z.number().int().min(0).optional() }), result: z.strictObject({ sessionId, runId: RunId, step: z.number().int() }) },
+  'runs.open': {
+    payload: z.strictObject({ runId: RunId, checkpointStep: z.number().int().min(0).optional() }),
+    /** `notice`: what the user should know, e.g. the latest checkpoint was damaged and an earlier one opened. */
+    result: z.strictObject({ sessionId, runId: RunId, step: z.number().int(), notice: z.string().optional() }),
+  },
   'runs.export': {
     payload: z.strictObject({ runId: RunId, format: z.enum(EXPORT_FORMATS), checkpointStep: z.number().int().min(0).optional() }),
     result: z.strictObject({ files: z.array(ExportedFile) }),
@@ -85,4 +107,13 @@ export const RUNS_REQUESTS = {
     payload: z.strictObject({ sessionId, safetensorsBase64: z.string().max(1_000_000) }),
     result: z.strictObject({ loaded: z.array(z.string()), step: z.number().int() }),
   },
+} as const
+
+export const RUNS_EVENTS = {
+  /**
+   * Runs changed on disk (created, renamed, tagged, checkpointed, stopped, deleted, restored): the
+   * new summaries of those in the data directory, the ids of those that left it (trashed or gone),
+   * and the storage status when it changed. Sent instead of being polled for; at most a few a second.
+   */
+  'runs.changed': z.strictObject({ runs: z.array(RunSummary), removed: z.array(RunId), storage: StorageStatus.optional() }),
 } as const

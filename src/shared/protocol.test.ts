@@ -122,7 +122,7 @@ describe('parseRequest', () => {
       const r = parseRequest(req(kind, p))
       return r.ok ? r.value.payload : r.error
     }
-    expect(payload('runs.list', {})).toEqual({ includeDeleted: false })
+    expect(payload('runs.list', {})).toEqual({ includeDeleted: false, limit: 200 })
     expect(payload('runs.metrics', { runId: 'rmiabc12-x8f2k1' })).toEqual({ runId: 'rmiabc12-x8f2k1', maxPoints: 2000 })
     expect(payload('runs.rename', { runId: 'rmiabc12-x8f2k1', name: '  spaced  ' })).toEqual({ runId: 'rmiabc12-x8f2k1', name: 'spaced' })
     for (const runId of ['../etc', 'r/abc/def', 'R123456', 'rabc', 'r' + 'a'.repeat(41)]) {

@@ -3,7 +3,7 @@
 // these schemas; nothing throws across a process boundary, failures travel as typed error replies.
 import { z } from 'zod'
 import { INSPECT_REQUESTS } from './protocol-inspect'
-import { RUNS_REQUESTS, RunId } from './protocol-runs'
+import { RUNS_EVENTS, RUNS_REQUESTS, RunId } from './protocol-runs'
 import { BUNDLED_DATASETS, DATA_LIMITS, DATA_REQUESTS, DataSpec, DatasetPreview, GENERATOR_NAMES, TASKS } from './protocol-data'
 import { STUDIO_EVENTS, STUDIO_REQUESTS } from './protocol-studio'
 
@@ -214,6 +214,11 @@ export const MetricsBatch = z.strictObject({
   stepsPerSecond: z.number(),
   /** The learning rate in effect at the batch's last step (after the schedule). */
   lr: z.number(),
+  /**
+   * Serve mode: batches of this session the server did not send to this client before this one,
+   * because it read too slowly (its chart has a gap; the run's metrics log has every step).
+   */
+  droppedBatches: z.number().int().min(1).optional(),
 })
 
 // ---------------------------------------------------------------------------------------------
@@ -273,6 +278,7 @@ export const EVENTS = {
   /** The engine host stopped (crash) or was restarted; sessions it held are gone. */
   'host.status': z.strictObject({ status: z.enum(['restarted', 'crashed']), message: z.string() }),
   ...STUDIO_EVENTS,
+  ...RUNS_EVENTS,
 } as const
 export type EventKind = keyof typeof EVENTS
 export type EventPayload<K extends EventKind> = z.output<(typeof EVENTS)[K]>

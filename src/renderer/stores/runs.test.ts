@@ -4,7 +4,7 @@ import type { RequestMessage } from '../../shared/protocol'
 import { createEngineClient } from '../engine/engine-client'
 import { FakeHost } from '../engine/fake-host'
 import { setEngineClient } from '../engine'
-import { MAX_POINTS, UNDO_MS, useRunsStore, type RunSummary } from './runs'
+import { MAX_POINTS, PAGE_SIZE, UNDO_MS, useRunsStore, type RunSummary } from './runs'
 
 const STORAGE = { dir: '/data/runs', writable: true }
 
@@ -23,7 +23,14 @@ class FakeRuns {
   constructor(host: FakeHost) {
     const find = (m: RequestMessage) => this.runs.find((r) => r.runId === (m.payload as { runId: string }).runId)
     const notFound = { error: { code: 'not_found' as const, message: 'no such run' } }
-    host.overrides.set('runs.list', () => ({ result: { runs: this.runs, storage: STORAGE } }))
+    // Pages as the host makes them: newest first, `limit` after the cursor (here: a run id).
+    host.overrides.set('runs.list', (m) => {
+      const { limit = 200, cursor } = m.payload as { limit?: number; cursor?: string }
+      const all = [...this.runs].sort((a, b) => b.createdAt.localeCompare(a.createdAt))
+      const from = cursor ? all.findIndex((r) => r.runId === cursor) + 1 : 0
+      const page = all.slice(from, from + limit)
+      return { result: { runs: page, total: all.length, nextCursor: from + limit < all.length ? page.at(-1)!.runId : null, storage: STORAGE } }
+    })
     host.overrides.set('runs.metrics', (m) => {
       const runId = (m.payload as { runId: string }).runId
       return { result: { runId, steps: [1, 2], trainLoss: [0.5, 0.4], evals: [], gradNorms: [], skippedLines: 0 } }
@@ -102,13 +109,58 @@ describe('runs store', () => {
     await store.refresh()
     expect(host.kinds().filter((k) => k === 'runs.metrics')).toHaveLength(2)
     fake.runs[1]!.updatedAt = '2026-11-26T11:30:00Z'
-    fake.runs[0]!.status = 'live'
     await store.refresh()
-    expect(host.kinds().filter((k) => k === 'runs.metrics')).toHaveLength(4)
+    expect(host.kinds().filter((k) => k === 'runs.metrics')).toHaveLength(3)
     await store.refresh()
-    expect(host.kinds().filter((k) => k === 'runs.metrics')).toHaveLength(5) // the live one, always
+    expect(host.kinds().filter((k) => k === 'runs.metrics')).toHaveLength(3) // nothing changed since
     store.toggleSelected('r-bbbbbb', false)
     expect(store.selected).toEqual(['r-aaaaaa'])
+  })
+
+  it('loads a page at a time: the total, then older runs on "load more"', async () => {
+    fake.runs = Array.from({ length: 250 }, (_, i) => summary(`r-p${String(i).padStart(5, '0')}`, new Date(Date.UTC(2026, 0, 1, 0, i)).toISOString()))
+    const store = await loaded()
+    expect(host.last('runs.list')!.payload).toEqual({ includeDeleted: false, limit: PAGE_SIZE })
+    expect(store.runs).toHaveLength(PAGE_SIZE)
+    expect(store.total).toBe(250)
+    expect(store.runs[0]!.runId).toBe('r-p00249')
+    await store.loadMore()
+    await store.loadMore()
+    expect(store.runs.map((r) => r.runId)).toEqual(fake.runs.map((r) => r.runId).reverse())
+    expect(store.nextCursor).toBeNull()
+    const calls = host.kinds().filter((k) => k === 'runs.list').length
+    await store.loadMore() // nothing left: no request
+    expect(host.kinds().filter((k) => k === 'runs.list')).toHaveLength(calls)
+  })
+
+  it('follows runs.changed without polling: new, changed and removed runs, the storage status', async () => {
+    const store = await loaded()
+    store.toggleSelected('r-aaaaaa', true)
+    await vi.advanceTimersByTimeAsync(0)
+    const requests = host.requests.length
+    // Time passes: nothing is asked of the host (no poll, not even with a live run).
+    host.emit('runs.changed', { runs: [{ ...summary('r-aaaaaa', '2026-11-26T10:00:00Z'), status: 'live', sessionId: 's1' }], removed: [] })
+    await vi.advanceTimersByTimeAsync(60_000)
+    expect(host.requests.length).toBe(requests)
+    expect(store.runs.find((r) => r.runId === 'r-aaaaaa')!.status).toBe('live')
+    // A checkpoint saved (updatedAt moves): its curves are fetched again, once.
+    host.emit('runs.changed', { runs: [{ ...summary('r-aaaaaa', '2026-11-26T10:00:00Z'), updatedAt: '2026-11-26T12:00:00Z', steps: 250 }], removed: [] })
+    await vi.advanceTimersByTimeAsync(0)
+    expect(host.kinds().slice(requests)).toEqual(['runs.metrics'])
+    // A new run arrives on top; a trashed one goes; a storage problem shows.
+    host.emit('runs.changed', {
+      runs: [summary('r-cccccc', '2026-11-26T12:00:00Z')],
+      removed: ['r-bbbbbb'],
+      storage: { dir: '/data/runs', writable: false, message: 'runs cannot be saved: the disk is full (ENOSPC)' },
+    })
+    await vi.advanceTimersByTimeAsync(0)
+    expect(store.runs.map((r) => r.runId)).toEqual(['r-cccccc', 'r-aaaaaa'])
+    expect(store.total).toBe(2)
+    expect(store.storage!.writable).toBe(false)
+    // A damaged run is listed with its reason.
+    host.emit('runs.changed', { runs: [{ ...summary('r-dddddd', '2026-11-26T13:00:00Z'), status: 'damaged', damaged: { reason: 'run.json is not valid JSON' } }], removed: [] })
+    await vi.advanceTimersByTimeAsync(0)
+    expect(store.runs[0]).toMatchObject({ runId: 'r-dddddd', status: 'damaged', damaged: { reason: 'run.json is not valid JSON' } })
   })
 
   it('renames and tags a run in place', async () => {

@@ -1,21 +1,25 @@
-// The runs on disk as the Runs view sees them: the list and the storage status, which runs are
+// The runs on disk as the Runs view sees them: the list (loaded a page at a time, kept current by
+// the host's runs.changed events instead of polling) and the storage status, which runs are
 // selected for comparison and their metrics, rename/tag, delete with a few seconds to undo, and
 // exports. Metrics live in a shallow map replaced per load, so the charts read plain arrays.
 import { defineStore } from 'pinia'
 import { computed, ref, shallowRef, watch } from 'vue'
-import type { RequestResult } from '../../shared/protocol'
+import type { EventPayload, RequestResult } from '../../shared/protocol'
 import type { EXPORT_FORMATS } from '../../shared/protocol-runs'
 import { EngineRequestError, getEngineClient } from '../engine'
 import type { RunMetricsData } from '../composables/use-runs-series'
 
 export type RunSummary = RequestResult<'runs.rename'>
 export type StorageStatus = RequestResult<'runs.list'>['storage']
+type RunsChanged = EventPayload<'runs.changed'>
 export type ExportFormat = (typeof EXPORT_FORMATS)[number]
 
 /** How long the Undo button stays after a delete. */
 export const UNDO_MS = 8_000
 /** Points per curve asked of the host: plenty for a chart a few hundred pixels wide. */
 export const MAX_POINTS = 1_500
+/** Runs per page of the list ("Load more" asks for the next). */
+export const PAGE_SIZE = 100
 
 export interface PendingDelete {
   runId: string
@@ -39,6 +43,10 @@ export const useRunsStore = defineStore('runs', () => {
   const selected = ref<string[]>([])
   const metrics = shallowRef<Readonly<Record<string, RunMetricsData>>>({})
   const pendingDelete = shallowRef<PendingDelete | null>(null)
+  /** Runs in the data directory (the list may hold fewer: pages not yet loaded). */
+  const total = ref(0)
+  /** Where the next page starts; null when every run is loaded. */
+  const nextCursor = ref<string | null>(null)
 
   const byId = computed(() => new Map(runs.value.map((r) => [r.runId, r])))
   /** The selected runs that still exist, in list order. */
@@ -61,24 +69,79 @@ export const useRunsStore = defineStore('runs', () => {
     runs.value = [...others, run].sort(newestFirst)
   }
 
-  /** Reload the list, and the metrics of selected runs that changed (a live run keeps growing). */
+  /** Reload the first page, and the metrics of selected runs that changed since they were fetched. */
   async function refresh(): Promise<void> {
     loading.value = true
     try {
       await attempt(async () => {
-        const result = await client.request('runs.list', { includeDeleted: false })
+        const result = await client.request('runs.list', { includeDeleted: false, limit: Math.max(PAGE_SIZE, runs.value.length) })
         runs.value = [...result.runs].sort(newestFirst)
         storage.value = result.storage
+        total.value = result.total
+        nextCursor.value = result.nextCursor
         loaded.value = true
         const present = new Set(result.runs.map((r) => r.runId))
         selected.value = selected.value.filter((id) => present.has(id))
-        const stale = runs.value.filter((r) => selected.value.includes(r.runId) && (r.status === 'live' || loadedAt.get(r.runId) !== r.updatedAt))
-        await Promise.all(stale.map((r) => loadMetrics(r.runId)))
+        await reloadChanged()
       })
     } finally {
       loading.value = false
     }
   }
+
+  /** The next page of older runs. */
+  async function loadMore(): Promise<void> {
+    const cursor = nextCursor.value
+    if (cursor === null || loading.value) return
+    loading.value = true
+    try {
+      await attempt(async () => {
+        const result = await client.request('runs.list', { includeDeleted: false, limit: PAGE_SIZE, cursor })
+        const known = new Set(runs.value.map((r) => r.runId))
+        runs.value = [...runs.value, ...result.runs.filter((r) => !known.has(r.runId))].sort(newestFirst)
+        storage.value = result.storage
+        total.value = result.total
+        nextCursor.value = result.nextCursor
+      })
+    } finally {
+      loading.value = false
+    }
+  }
+
+  /** Curves of selected runs saved since their metrics were fetched (a live run at each checkpoint). */
+  async function reloadChanged(): Promise<void> {
+    const stale = runs.value.filter((r) => selected.value.includes(r.runId) && loadedAt.get(r.runId) !== r.updatedAt)
+    await Promise.all(stale.map((r) => loadMetrics(r.runId)))
+  }
+
+  /**
+   * A runs.changed event: changed runs replace theirs (a new one is added when it falls within the
+   * loaded pages), removed ones go, the storage status follows. Nothing is polled.
+   */
+  function applyChange(change: RunsChanged): void {
+    if (change.storage) storage.value = change.storage
+    if (!loaded.value) return
+    const byRun = new Map(runs.value.map((r) => [r.runId, r]))
+    const oldest = runs.value.at(-1)
+    for (const run of change.runs) {
+      const within = nextCursor.value === null || (oldest !== undefined && newestFirst(run, oldest) <= 0)
+      if (!byRun.has(run.runId) && within) total.value++
+      if (byRun.has(run.runId) || within) byRun.set(run.runId, run)
+    }
+    for (const id of change.removed) {
+      if (byRun.delete(id)) total.value = Math.max(0, total.value - 1)
+    }
+    runs.value = [...byRun.values()].sort(newestFirst)
+    const present = new Set(byRun.keys())
+    selected.value = selected.value.filter((id) => present.has(id))
+    void attempt(reloadChanged)
+  }
+
+  client.onEvent((e) => {
+    if (e.event === 'runs.changed') applyChange(e.payload)
+    // A restarted host may have changed anything: start over from its first page.
+    else if (e.event === 'host.status' && loaded.value) void refresh()
+  })
 
   /** The run's updatedAt when its metrics were fetched: unchanged saved runs are not fetched again. */
   const loadedAt = new Map<string, string>()
@@ -113,6 +176,7 @@ export const useRunsStore = defineStore('runs', () => {
     attempt(async () => {
       const name = byId.value.get(runId)?.name ?? runId
       await client.request('runs.delete', { runId })
+      if (runs.value.some((r) => r.runId === runId)) total.value = Math.max(0, total.value - 1)
       runs.value = runs.value.filter((r) => r.runId !== runId)
       selected.value = selected.value.filter((id) => id !== runId)
       clearPending()
@@ -125,7 +189,9 @@ export const useRunsStore = defineStore('runs', () => {
       const pending = pendingDelete.value
       if (!pending) return
       clearPending()
-      replace(await client.request('runs.restore', { runId: pending.runId }))
+      const run = await client.request('runs.restore', { runId: pending.runId })
+      if (!runs.value.some((r) => r.runId === run.runId)) total.value++
+      replace(run)
     })
 
   /** The files of an export (the caller saves them). */
@@ -137,7 +203,7 @@ export const useRunsStore = defineStore('runs', () => {
     attempt(() => client.request('runs.open', checkpointStep === undefined ? { runId } : { runId, checkpointStep }))
 
   return {
-    runs, storage, loading, loaded, error, selected, metrics, pendingDelete, selectedRuns, compared,
-    refresh, toggleSelected, rename, setTags, remove, undoDelete, exportRun, open,
+    runs, storage, loading, loaded, error, selected, metrics, pendingDelete, selectedRuns, compared, total, nextCursor,
+    refresh, loadMore, applyChange, toggleSelected, rename, setTags, remove, undoDelete, exportRun, open,
   }
 })

@@ -337,6 +337,7 @@ export const useSessionStore = defineStore('session', () => {
       if (ev.payload.status === 'restarted') scheduleRebuild()
       return
     }
+    if (ev.event === 'runs.changed') return // the runs store's business
     if (ev.payload.sessionId !== sessionId()) return // a disposed session's last words
     if (ev.event === 'session.state') {
       state.value = ev.payload

@@ -2,6 +2,7 @@
 // (`optim.layers.0.weight.m`) and the sampler's row order (`sampler.order`), next to a JSON file
 // with everything scalar (step, epoch, RNG words, Adam's t, the live hyperparameters). Together
 // they let a reopened run take exactly the steps the uninterrupted run would have taken.
+import { z } from 'zod'
 import { decodeSafetensors, encodeSafetensors, Tensor, type RngState, type SafeTensor } from '../../../engine'
 import { HostError } from '../errors'
 import type { SessionSpecOut } from '../setup'
@@ -57,15 +58,51 @@ export function captureCheckpoint(trainer: Trainer, spec: SessionSpecOut, now: D
   return { bytes: encodeSafetensors(tensors, { format: 'backprop-studio-checkpoint', step: String(st.step) }), meta }
 }
 
-export function parseCheckpoint(bytes: Uint8Array, metaText: string, where: string): Checkpoint {
-  let meta: CheckpointMeta
+const count = z.number().int().min(0)
+/** What a checkpoint's JSON must hold before anything reads it (extra fields are allowed). */
+const CheckpointMetaSchema = z.looseObject({
+  format: z.literal(CHECKPOINT_FORMAT),
+  step: count,
+  epoch: z.number(),
+  epochBase: z.number(),
+  createdAt: z.string(),
+  sampler: z.looseObject({ epoch: z.number(), stepInEpoch: z.number(), total: z.number(), rng: z.looseObject({}) }),
+  optimizer: z.looseObject({ step: z.number(), scalars: z.record(z.string(), z.number()) }),
+  live: z.looseObject({ optimizer: z.looseObject({ type: z.string() }), batchSize: count, evalEvery: count, train: z.looseObject({}).optional() }),
+  monitor: z.looseObject({}).optional(),
+})
+
+/** "the field optimizer.step is missing" / "the field step: expected number, got string". */
+function describeMetaIssue(issue: z.core.$ZodIssue): string {
+  const path = issue.path.map(String).join('.') || '(top level)'
+  const missing = issue.code === 'invalid_type' && /received undefined/.test(issue.message)
+  return missing ? `the field "${path}" is missing` : `the field "${path}" is wrong: ${issue.message}`
+}
+
+/** `where` names the checkpoint; `metaFile` the JSON file that is read (errors name it). */
+export function parseCheckpoint(bytes: Uint8Array, metaText: string, where: string, metaFile = 'the checkpoint description'): Checkpoint {
+  let raw: unknown
   try {
-    meta = JSON.parse(metaText) as CheckpointMeta
+    raw = JSON.parse(metaText)
   } catch (e) {
-    throw new HostError('internal', `${where}: the checkpoint description is not JSON (${e instanceof Error ? e.message : String(e)})`)
+    throw new HostError('internal', `${where}: ${metaFile} is not JSON (${e instanceof Error ? e.message : String(e)})`)
   }
-  if (meta?.format !== CHECKPOINT_FORMAT || !Number.isInteger(meta.step)) throw new HostError('internal', `${where}: not a checkpoint of format ${CHECKPOINT_FORMAT}`)
-  return { meta, tensors: decodeSafetensors(bytes).tensors }
+  const fmt = (raw as { format?: unknown } | null)?.format
+  if (typeof raw !== 'object' || raw === null || fmt !== CHECKPOINT_FORMAT) {
+    throw new HostError('internal', `${where}: ${metaFile} is not a checkpoint of format ${CHECKPOINT_FORMAT} (format ${JSON.stringify(fmt)})`)
+  }
+  const parsed = CheckpointMetaSchema.safeParse(raw)
+  if (!parsed.success) {
+    const issues = parsed.error.issues.slice(0, 3).map(describeMetaIssue).join('; ')
+    throw new HostError('internal', `${where}: ${metaFile} cannot be used: ${issues}`)
+  }
+  let tensors: Record<string, SafeTensor>
+  try {
+    tensors = decodeSafetensors(bytes).tensors
+  } catch (e) {
+    throw new HostError('internal', `${where}: the checkpoint's tensors are unreadable (${e instanceof Error ? e.message : String(e)})`)
+  }
+  return { meta: parsed.data as unknown as CheckpointMeta, tensors }
 }
 
 /** The weights of a checkpoint or an imported file: every tensor that is not optimiser or sampler state. */

@@ -1,7 +1,7 @@
 // The runs.* requests (and session.importWeights) over the run store: list, metrics, rename, tag,
 // delete/restore, open (resume at the latest checkpoint, or a branch at an earlier one), export.
 // The host supplies sessions; this module decides what becomes of runs on disk.
-import { copyFileSync } from 'node:fs'
+import { statSync } from 'node:fs'
 import { join } from 'node:path'
 import type { ParsedPayload, RequestResult } from '../../../shared/protocol'
 import { dataLabel } from '../data-source'
@@ -9,10 +9,12 @@ import { HostError } from '../errors'
 import { exportRun } from '../export/index'
 import type { TrainingSession } from '../session'
 import type { SessionSpecOut } from '../setup'
-import { specAt } from './checkpoint'
+import { specAt, type Checkpoint } from './checkpoint'
+import { decimate } from './history'
 import { importWeights } from './import-weights'
-import { readMetricsLog, runMetricsOf, statsOf, type MetricsHistory } from './metrics-log'
+import { compactLog, DEFAULT_READ_BUDGET, readMetricsLog, runMetricsOf, statsOf, type MetricsHistory } from './metrics-log'
 import { RunRecorder, type RecorderOptions } from './recorder'
+import type { IndexEntry } from './run-index'
 import { METRICS_FILE, newRunId, APP_VERSION, RUN_FORMAT, type RunRecord, type RunStore, type RunSummaryOut } from './store'
 
 export interface RunsHost {
@@ -66,7 +68,20 @@ export function startRun(host: RunsHost, session: TrainingSession, extra: { name
 }
 
 function attach(host: RunsHost, session: TrainingSession, rec: RunRecord): RunRecorder {
-  const recorder = new RunRecorder(host.store!, rec, (message) => session.storageFailed(message), host.recorderOptions)
+  let lost: string | undefined
+  const recorder = new RunRecorder(
+    host.store!,
+    rec,
+    (message) => {
+      lost = message
+      session.storageFailed(message)
+    },
+    host.recorderOptions,
+    // Saving works again: the session's warning goes (unless something else has replaced it).
+    () => {
+      if (session.message === lost) session.message = undefined
+    },
+  )
   session.recorder = recorder
   return recorder
 }
@@ -81,7 +96,8 @@ function needStore(host: RunsHost): RunStore {
   return host.store
 }
 
-function summary(host: RunsHost, rec: RunRecord, trashed: boolean): RunSummaryOut {
+/** A run as listed: the live recorder's numbers for a run being trained, the index's otherwise. */
+export function summary(host: RunsHost, rec: RunRecord, trashed: boolean): RunSummaryOut {
   const live = trashed ? undefined : liveSession(host, rec.runId)
   const r = live?.recorder?.rec ?? rec
   return {
@@ -92,12 +108,33 @@ function summary(host: RunsHost, rec: RunRecord, trashed: boolean): RunSummaryOu
     updatedAt: r.updatedAt,
     status: live ? 'live' : r.status === 'live' ? 'interrupted' : r.status,
     steps: r.stats.steps,
-    checkpoints: host.store!.checkpointSteps(r.runId, trashed),
+    checkpoints: [...(host.store!.index.get(r.runId, trashed)?.checkpoints ?? host.store!.checkpointSteps(r.runId, trashed))],
     lastTrainLoss: r.stats.lastTrainLoss,
     lastTestLoss: r.stats.lastTestLoss,
     lastTestAccuracy: r.stats.lastTestAccuracy,
     spec: r.spec,
     sessionId: live?.id ?? null,
+  }
+}
+
+/** An index entry as listed; a damaged one says why, under its folder's name. */
+export function entrySummary(host: RunsHost, e: IndexEntry): RunSummaryOut {
+  if (e.rec) return summary(host, e.rec, e.trashed)
+  return {
+    runId: e.runId,
+    name: e.runId,
+    tags: [],
+    createdAt: e.createdAt,
+    updatedAt: e.createdAt,
+    status: 'damaged',
+    steps: 0,
+    checkpoints: [...e.checkpoints],
+    lastTrainLoss: null,
+    lastTestLoss: null,
+    lastTestAccuracy: null,
+    spec: null,
+    sessionId: null,
+    damaged: { reason: e.damaged ?? 'its files could not be read' },
   }
 }
 
@@ -124,9 +161,56 @@ function historyUpTo(h: MetricsHistory, step: number): MetricsHistory {
   }
 }
 
-/** `hostOf` is read at request time: the host builds its handler table before its run store. */
-export function runsHandlers(hostOf: () => RunsHost): RunsHandlers {
-  const host: RunsHost = {
+/**
+ * The newest checkpoint that can be read. Damaged ones after it (a torn file, missing fields) are
+ * named in the notice and, when `setAside`, moved out of the way so the run resumes from it.
+ */
+function latestReadable(store: RunStore, runId: string, steps: number[], setAside: boolean): { ck: Checkpoint; step: number; notice?: string } {
+  const bad: { step: number; why: string }[] = []
+  for (let i = steps.length - 1; i >= 0; i--) {
+    let ck: Checkpoint
+    try {
+      ck = store.readCheckpoint(runId, steps[i])
+    } catch (e) {
+      if (!(e instanceof HostError)) throw e
+      bad.push({ step: steps[i], why: e.message })
+      continue
+    }
+    if (bad.length === 0) return { ck, step: steps[i] }
+    if (setAside) for (const b of bad) store.setAsideCheckpoint(runId, b.step)
+    const which = bad.map((b) => b.step).join(', ')
+    const notice = `the checkpoint${bad.length > 1 ? 's' : ''} at step ${which} could not be read (${bad.map((b) => b.why).join('; ')}); opened the previous good one, at step ${steps[i]}${setAside ? ', and set the damaged files aside (damaged-step-*)' : ''}`
+    return { ck, step: steps[i], notice }
+  }
+  throw new HostError('internal', `run ${runId}: none of its checkpoints can be read: ${bad.map((b) => b.why).join('; ')}`)
+}
+
+/**
+ * A run's history in bounded memory. A log past the size limit that no session is appending to
+ * is compacted first (once), so later reads are quick.
+ */
+function history(host: RunsHost, runId: string, budget = DEFAULT_READ_BUDGET): MetricsHistory {
+  const store = needStore(host)
+  const path = join(store.locate(runId), METRICS_FILE)
+  let size = 0
+  try {
+    size = statSync(path).size
+  } catch {
+    // No log yet: an empty history.
+  }
+  if (size > store.maxLogBytes && !liveSession(host, runId)) {
+    const done = store.guard('compact a long metrics log', () => compactLog(path, Math.floor(store.maxLogBytes / 2), store.ops))
+    if (done) {
+      decimate(done.history, budget)
+      return done.history
+    }
+  }
+  return readMetricsLog(path, { budget })
+}
+
+/** A RunsHost that reads `hostOf()` at each use. */
+export function lateHost(hostOf: () => RunsHost): RunsHost {
+  return {
     get store() {
       return hostOf().store
     },
@@ -138,43 +222,40 @@ export function runsHandlers(hostOf: () => RunsHost): RunsHandlers {
     createSession: (spec, backend) => hostOf().createSession(spec, backend),
     disposeSession: (id) => hostOf().disposeSession(id),
   }
+}
+
+/** `hostOf` is read at request time: the host builds its handler table before its run store. */
+export function runsHandlers(hostOf: () => RunsHost): RunsHandlers {
+  const host = lateHost(hostOf)
   const open: Handler<'runs.open'> = async ({ runId, checkpointStep }) => {
     const store = needStore(host)
     const rec = store.read(runId)
     const steps = store.checkpointSteps(runId)
-    const latest = steps.at(-1)
-    if (latest === undefined) throw new HostError('not_found', `run ${runId} has no checkpoint to open`)
-    const step = checkpointStep ?? latest
+    if (steps.length === 0) throw new HostError('not_found', `run ${runId} has no checkpoint to open`)
     const live = liveSession(host, runId)
     // Resuming a run that a session is training already: that session is the run.
-    if (live && step === latest) return { sessionId: live.id, runId, step: live.step }
-    const ck = store.readCheckpoint(runId, step)
+    if (live && (checkpointStep ?? steps.at(-1)) === steps.at(-1)) return { sessionId: live.id, runId, step: live.step }
+    const { ck, step, notice } = checkpointStep === undefined ? latestReadable(store, runId, steps, !live) : { ck: store.readCheckpoint(runId, checkpointStep), step: checkpointStep, notice: undefined }
+    const latest = store.checkpointSteps(runId).at(-1)
     const session = await host.createSession(specAt(rec.spec, ck.meta), rec.spec.backend)
     try {
-      const history = historyUpTo(readMetricsLog(join(store.runDir(runId), METRICS_FILE)), step)
+      const past = historyUpTo(history(host, runId), step)
       const resume = step === latest && !live
       let recorder: RunRecorder | null
       if (resume) {
         recorder = attach(host, session, { ...rec, status: 'live' })
-        recorder.rewind(step, statsOf(history))
+        recorder.rewind(step, statsOf(past))
         recorder.save('live')
       } else {
         recorder = startRun(host, session, { name: `${rec.name} (from step ${step})`, parent: { runId, step } })
         if (recorder) {
-          for (const s of steps.filter((s) => s <= step)) {
-            const from = store.checkpointPaths(runId, s)
-            const to = store.checkpointPaths(recorder.runId, s)
-            store.guard('copy checkpoints into the branch', () => {
-              copyFileSync(from.tensors, to.tensors)
-              copyFileSync(from.meta, to.meta)
-            })
-          }
+          store.copyCheckpoints(runId, recorder.runId, steps.filter((s) => s <= step))
           recorder.lastCheckpoint = step
-          recorder.seed(history)
+          recorder.seed(past)
         }
       }
       session.restore(ck, `run ${runId}, step ${step}`)
-      return { sessionId: session.id, runId: session.recorder?.runId ?? runId, step: session.step }
+      return { sessionId: session.id, runId: session.recorder?.runId ?? runId, step: session.step, ...(notice ? { notice } : {}) }
     } catch (e) {
       session.recorder = null
       host.disposeSession(session.id)
@@ -183,14 +264,16 @@ export function runsHandlers(hostOf: () => RunsHost): RunsHandlers {
   }
 
   return {
-    'runs.list': ({ includeDeleted }) => {
+    'runs.list': ({ includeDeleted, cursor, limit }) => {
       const store = host.store
-      if (!store) return { runs: [], storage: { dir: '', writable: false, message: 'runs are not saved: this engine host has no data directory' } }
-      return { runs: store.list(includeDeleted).map(({ rec, trashed }) => summary(host, rec, trashed)), storage: store.storage() }
+      if (!store) return { runs: [], total: 0, nextCursor: null, storage: { dir: '', writable: false, message: 'runs are not saved: this engine host has no data directory' } }
+      // From the index: a page reads nothing from disk, whatever the number of runs.
+      const page = store.index.page(includeDeleted, limit, cursor)
+      return { runs: page.entries.map((e) => entrySummary(host, e)), total: page.total, nextCursor: page.nextCursor, storage: store.storage() }
     },
     'runs.metrics': ({ runId, maxPoints }) => {
-      const store = needStore(host)
-      return runMetricsOf(runId, readMetricsLog(join(store.locate(runId), METRICS_FILE)), maxPoints)
+      needStore(host)
+      return runMetricsOf(runId, history(host, runId, Math.max(4 * maxPoints, 20_000)), maxPoints)
     },
     'runs.rename': ({ runId, name }) => edit(host, runId, (r) => (r.name = name)),
     'runs.tag': ({ runId, tags }) => edit(host, runId, (r) => (r.tags = [...new Set(tags)])),

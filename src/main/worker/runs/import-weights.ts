@@ -31,7 +31,16 @@ export function fromTorchLayout(tensors: Record<string, SafeTensor>): Record<str
   return out
 }
 
+/** Standard base64 (padding optional, whitespace between lines allowed). Node's decoder drops anything else silently. */
+const BASE64 = /^[A-Za-z0-9+/\s]*={0,2}\s*$/
+
 export function importWeights(session: TrainingSession, base64: string): { loaded: string[]; step: number } {
+  if (!BASE64.test(base64)) {
+    const at = base64.search(/[^A-Za-z0-9+/=\s]/)
+    const where = at >= 0 ? `: character ${at + 1} is ${JSON.stringify(base64[at])}` : ': "=" appears before the end'
+    throw new HostError('invalid_payload', `session.importWeights: safetensorsBase64 is not base64${where}`)
+  }
+  if (base64.trim() === '') throw new HostError('invalid_payload', 'session.importWeights: safetensorsBase64 is empty (a safetensors file is at least 8 bytes)')
   let tensors: Record<string, SafeTensor>
   try {
     tensors = decodeSafetensors(new Uint8Array(Buffer.from(base64, 'base64'))).tensors

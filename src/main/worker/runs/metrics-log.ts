@@ -1,10 +1,14 @@
 // The metrics log of a run (metrics.ndjson): one JSON line per train.metrics batch, appended as
 // batches are flushed, plus "rewind" lines when a run continues from an earlier point (resume
 // after a crash, reset). Reading never fails on content: a torn last line (the process died
-// mid-write) or any unreadable line is skipped and counted.
-import { existsSync, readFileSync } from 'node:fs'
+// mid-write) or any unreadable line is skipped and counted. Logs are read streaming, in bounded
+// memory, and a log past its size limit is compacted (history.ts: recent steps kept, older thinned).
+import { existsSync } from 'node:fs'
 import type { MetricsBatch, EvalPoint } from '../metrics'
 import type { RequestResult } from '../../../shared/protocol'
+import { nodeFs, writeFileAtomic, type FsOps } from './atomic'
+import { decimate, decimateSeries, emptyHistory, seriesLength, seriesLines, type MetricsHistory, type Series } from './history'
+import { forEachLine, type LineReadOptions, type LineReadStats } from './line-reader'
 
 export type RunMetricsOut = RequestResult<'runs.metrics'>
 
@@ -19,13 +23,7 @@ export function rewindLine(step: number): string {
   return `${JSON.stringify({ k: 'rewind', step } satisfies LogLine)}\n`
 }
 
-export interface MetricsHistory {
-  steps: number[]
-  trainLoss: number[]
-  evals: EvalPoint[]
-  layers: MetricsBatch['layers']
-  skippedLines: number
-}
+export type { MetricsHistory } from './history'
 
 const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v)
 const nums = (v: unknown): v is number[] => Array.isArray(v) && v.every(finite)
@@ -45,33 +43,73 @@ function parseLine(text: string): LogLine | null {
   return o as LogLine
 }
 
-/** The history as it stands: rewinds drop what came after their step. */
-export function readMetricsLog(path: string): MetricsHistory {
-  const h: MetricsHistory = { steps: [], trainLoss: [], evals: [], layers: [], skippedLines: 0 }
-  if (!existsSync(path)) return h
-  const lines = readFileSync(path, 'utf8').split('\n')
+export interface ReadLogOptions extends LineReadOptions {
+  /** At most this many points per series are held; older history is decimated beyond it. Default 100,000. */
+  budget?: number
+}
+
+export const DEFAULT_READ_BUDGET = 100_000
+
+/** The history as it stands: rewinds drop what came after their step. Streams the file; memory stays bounded. */
+export function readMetricsLog(path: string, options: ReadLogOptions = {}): MetricsHistory {
+  return readMetricsLogWithStats(path, options).history
+}
+
+export function readMetricsLogWithStats(path: string, options: ReadLogOptions = {}): { history: MetricsHistory; read: LineReadStats | null } {
+  const h = emptyHistory()
+  if (!existsSync(path)) return { history: h, read: null }
+  const budget = options.budget ?? DEFAULT_READ_BUDGET
+  // Thinning runs when a series passes 1.5× the budget, so it costs O(1) per point on average.
+  const over = Math.ceil(budget * 1.5)
+  const read = forEachLine(
+    path,
+    (text) => {
+      if (text.trim() === '') return
+      const line = parseLine(text)
+      if (!line) {
+        h.skippedLines++
+        return
+      }
+      if (line.k === 'rewind') return rewind(h, line.step)
+      for (let i = 0; i < line.steps.length; i++) {
+        h.steps.push(line.steps[i])
+        h.trainLoss.push(line.trainLoss[i])
+      }
+      for (const e of line.evals) h.evals.push(e)
+      for (const l of line.layers) h.layers.push(l)
+      if (h.steps.length > over || h.evals.length > over || h.layers.length > over) decimate(h, budget)
+    },
+    options,
+  )
   // Whatever follows the last newline was never completed: a torn tail (or nothing).
-  const tail = lines.pop()
-  if (tail !== undefined && tail.trim() !== '') h.skippedLines++
-  for (const text of lines) {
-    if (text.trim() === '') continue
-    const line = parseLine(text)
-    if (!line) {
-      h.skippedLines++
-      continue
-    }
-    if (line.k === 'rewind') {
-      rewind(h, line.step)
-      continue
-    }
-    for (let i = 0; i < line.steps.length; i++) {
-      h.steps.push(line.steps[i])
-      h.trainLoss.push(line.trainLoss[i])
-    }
-    h.evals.push(...line.evals)
-    h.layers.push(...line.layers)
+  if (read.tail.trim() !== '') h.skippedLines++
+  h.skippedLines += read.longLines
+  decimate(h, budget)
+  return { history: h, read }
+}
+
+/**
+ * Rewrite a log as its current history, decimated until it fits in `targetBytes`: rewinds are
+ * applied (what they dropped is gone), recent steps keep full resolution. Atomic (temp + rename);
+ * the caller reopens any descriptor it held. Returns the history written and the new size.
+ */
+export function compactLog(path: string, targetBytes: number, ops: FsOps = nodeFs, options: LineReadOptions = {}): { history: MetricsHistory; bytes: number } {
+  const h = readMetricsLog(path, { ...options, budget: Math.max(64, Math.floor(targetBytes / 24)) })
+  const all = ['loss', 'evals', 'layers'] as const
+  const lines = new Map<Series, string[]>(all.map((s) => [s, seriesLines(h, s)]))
+  const size = (s: Series) => lines.get(s)!.reduce((n, l) => n + Buffer.byteLength(l), 0)
+  const sizes = new Map<Series, number>(all.map((s) => [s, size(s)]))
+  const total = () => [...sizes.values()].reduce((a, b) => a + b, 0)
+  // Thin whichever series takes the most bytes until the whole fits (layer records are the biggest).
+  while (total() > targetBytes) {
+    const biggest = all.filter((s) => seriesLength(h, s) > 8).sort((a, b) => sizes.get(b)! - sizes.get(a)!)[0]
+    if (!biggest) break
+    decimateSeries(h, biggest, Math.floor(seriesLength(h, biggest) / 2))
+    lines.set(biggest, seriesLines(h, biggest))
+    sizes.set(biggest, size(biggest))
   }
-  return h
+  writeFileAtomic(path, all.flatMap((s) => lines.get(s)!).join(''), ops)
+  return { history: { ...h, skippedLines: 0 }, bytes: total() }
 }
 
 function rewind(h: MetricsHistory, step: number): void {

@@ -1,15 +1,17 @@
 // What a session writes while it trains: its metrics batches appended to the log (one write per
 // flush, the file kept open), checkpoints every `every` steps and whenever it stops, and run.json
-// kept up to date. The first filesystem failure stops recording for this session and is reported
-// once; training goes on in memory.
-import { closeSync, fsyncSync, openSync, readSync, fstatSync } from 'node:fs'
+// kept up to date. A log that grows past its limit is compacted in place (recent steps kept,
+// older history thinned). A filesystem failure stops recording and is reported once; training
+// goes on in memory, and at each later checkpoint the recorder tries again (as the store's
+// backoff allows): the log gets a rewind line to the last step it holds, so it stays consistent.
+import { fstatSync, openSync, readSync } from 'node:fs'
 import { join } from 'node:path'
 import type { MetricsBatch } from '../metrics'
 import type { SessionSpecOut } from '../setup'
 import type { Trainer } from '../trainer'
-import { appendAll } from './atomic'
+import { appendAll, type FsOps } from './atomic'
 import { captureCheckpoint, checkpointsToThin } from './checkpoint'
-import { batchLine, rewindLine, statsOf, type MetricsHistory, type RunStats } from './metrics-log'
+import { batchLine, compactLog, rewindLine, statsOf, type MetricsHistory, type RunStats } from './metrics-log'
 import { METRICS_FILE, type RunRecord, type RunStore } from './store'
 
 export interface RecorderOptions {
@@ -17,17 +19,25 @@ export interface RecorderOptions {
   every?: number
   /** At most this many checkpoints are kept (step 0 and the latest always). Default 40. */
   keep?: number
+  /** The metrics log is compacted to about half this when it grows past it. Default: the store's (64 MiB). */
+  maxLogBytes?: number
   now?: () => Date
 }
 
 export class RunRecorder {
   private fd: number | null = null
+  private logBytes = 0
   private failed = false
+  /** The last step the log holds (for the rewind written when recording resumes). */
+  private loggedStep = -1
   readonly every: number
   private readonly keep: number
+  readonly maxLogBytes: number
   private readonly now: () => Date
   /** Step of the newest checkpoint on disk. */
   lastCheckpoint = -1
+  /** Times the log was compacted (for tests and diagnostics). */
+  compactions = 0
 
   constructor(
     private readonly store: RunStore,
@@ -35,11 +45,15 @@ export class RunRecorder {
     /** Told once, with the store's message, when recording stops. */
     private readonly onFailure: (message: string) => void,
     options: RecorderOptions = {},
+    /** Told when recording works again after a failure. */
+    private readonly onRecovered: () => void = () => {},
   ) {
     this.every = options.every ?? 250
     this.keep = options.keep ?? 40
+    this.maxLogBytes = options.maxLogBytes ?? store.maxLogBytes
     this.now = options.now ?? (() => new Date())
     this.lastCheckpoint = store.checkpointSteps(rec.runId).at(-1) ?? -1
+    this.loggedStep = rec.stats.steps
   }
 
   get runId(): string {
@@ -50,22 +64,52 @@ export class RunRecorder {
     return this.rec.stats
   }
 
+  get recording(): boolean {
+    return !this.failed
+  }
+
+  private get ops(): FsOps {
+    return this.store.ops
+  }
+
+  private get logPath(): string {
+    return join(this.store.runDir(this.runId), METRICS_FILE)
+  }
+
   private attempt(what: string, fn: () => void): boolean {
     if (this.failed) return false
     const ok = this.store.guard(what, fn) !== null
-    if (!ok) {
-      this.failed = true
-      this.closeLog()
-      this.onFailure(this.store.storage().message ?? 'runs cannot be saved; training continues in memory')
-    }
+    if (!ok) this.fail()
     return ok
   }
 
-  private log(text: string): void {
+  private open(): number {
+    if (this.fd === null) {
+      const { fd, size } = openLog(this.logPath, this.ops)
+      this.fd = fd
+      this.logBytes = size
+    }
+    return this.fd
+  }
+
+  private log(text: string, lastStep?: number): void {
     this.attempt('append to the metrics log', () => {
-      if (this.fd === null) this.fd = openLog(join(this.store.runDir(this.runId), METRICS_FILE))
-      appendAll(this.fd, text)
+      let fd = this.open()
+      if (this.logBytes > this.maxLogBytes) {
+        this.compact()
+        fd = this.open()
+      }
+      appendAll(fd, text, this.ops)
+      this.logBytes += Buffer.byteLength(text)
+      if (lastStep !== undefined) this.loggedStep = lastStep
     })
+  }
+
+  /** Rewrite the log as its decimated history (about half the limit), then append to the new file. */
+  private compact(): void {
+    this.closeLog()
+    compactLog(this.logPath, Math.floor(this.maxLogBytes / 2), this.ops)
+    this.compactions++
   }
 
   appendMetrics(b: MetricsBatch): void {
@@ -79,34 +123,55 @@ export class RunRecorder {
       s.lastTestLoss = e.testLoss
       s.lastTestAccuracy = e.testAccuracy
     }
-    this.log(batchLine(b))
+    this.log(batchLine(b), b.steps.at(-1))
+    this.store.touched(this.runId)
   }
 
   /** The run continues from `step`: later lines in the log no longer count. */
   rewind(step: number, stats: RunStats): void {
     this.rec.stats = { ...stats }
-    this.log(rewindLine(step))
+    this.log(rewindLine(step), step)
   }
 
   /** A branch starts with its parent's history up to the step it branched at. */
   seed(h: MetricsHistory): void {
     this.rec.stats = statsOf(h)
     if (h.steps.length === 0 && h.evals.length === 0) return
-    this.log(batchLine({ sessionId: 's0', steps: h.steps, trainLoss: h.trainLoss, epoch: 0, evals: h.evals, layers: h.layers, stepsPerSecond: 0 }))
+    this.log(batchLine({ sessionId: 's0', steps: h.steps, trainLoss: h.trainLoss, epoch: 0, evals: h.evals, layers: h.layers, stepsPerSecond: 0 }), h.steps.at(-1))
+  }
+
+  /**
+   * After a failure: try the disk again (no more often than the store's backoff). The log first
+   * gets a rewind to the last step it holds, so whatever a failed append left is not counted.
+   */
+  private resume(): boolean {
+    const ok = this.store.guard('resume saving the run', () => {
+      this.open()
+      appendAll(this.fd!, rewindLine(this.loggedStep), this.ops)
+    })
+    if (ok === null) {
+      this.closeLog()
+      return false
+    }
+    this.failed = false
+    return true
   }
 
   /** Save a checkpoint of the trainer as it is now (once per step), then thin old ones. */
   checkpoint(trainer: Trainer, spec: SessionSpecOut): void {
-    if (this.failed || trainer.stepCount === this.lastCheckpoint) return
+    const wasFailed = this.failed
+    if (this.failed && !this.resume()) return
+    if (trainer.stepCount === this.lastCheckpoint) return
     const { bytes, meta } = captureCheckpoint(trainer, spec, this.now())
     // The log is flushed first, so a checkpoint never runs ahead of the metrics on disk.
     this.attempt('flush the metrics log', () => {
-      if (this.fd !== null) fsyncSync(this.fd)
+      if (this.fd !== null) this.ops.fsyncSync(this.fd)
     })
     if (this.failed || !this.store.writeCheckpoint(this.runId, meta.step, bytes, meta)) return this.fail()
     this.lastCheckpoint = meta.step
     for (const step of checkpointsToThin(this.store.checkpointSteps(this.runId), this.keep)) this.store.deleteCheckpoint(this.runId, step)
     this.save()
+    if (wasFailed && !this.failed) this.onRecovered()
   }
 
   /**
@@ -139,7 +204,7 @@ export class RunRecorder {
   private closeLog(): void {
     if (this.fd === null) return
     try {
-      closeSync(this.fd)
+      this.ops.closeSync(this.fd)
     } catch {
       // Already unusable; nothing more will be written through it.
     }
@@ -148,13 +213,16 @@ export class RunRecorder {
 }
 
 /** Open the log for appending; a torn last line (a crash mid-write) is ended so the next line stands alone. */
-function openLog(path: string): number {
-  const fd = openSync(path, 'a+')
-  const size = fstatSync(fd).size
+function openLog(path: string, ops: FsOps): { fd: number; size: number } {
+  const fd = ops.openSync(path, 'a+')
+  let size = fstatSync(fd).size
   if (size > 0) {
     const last = Buffer.alloc(1)
     readSync(fd, last, 0, 1, size - 1)
-    if (last[0] !== 0x0a) appendAll(fd, '\n')
+    if (last[0] !== 0x0a) {
+      appendAll(fd, '\n', ops)
+      size++
+    }
   }
-  return fd
+  return { fd, size }
 }
