@@ -1,8 +1,12 @@
 import { describe, expect, it } from 'vitest'
-import { OptimizerSpec } from '../../shared/protocol'
+import { OptimizerSpec, SessionSpec } from '../../shared/protocol'
 import { parseBytes, parseServeArgs } from '../serve-cli'
-import { defaultBudget, estimateSession, MemoryBudget } from './budget'
+import { defaultBudget, estimateSession, MemoryBudget, sessionEstimate, stepSplits } from './budget'
+import { prepareData } from './data-source'
+import { planLoss } from './setup'
 import { spec, testHost } from './test-helpers'
+import { Trainer } from './trainer'
+import { CHUNK_FLOPS, forwardFlopsPerRow, stepChunkRows } from './work-budget'
 
 const GiB = 2 ** 30
 const adam = OptimizerSpec.parse({ type: 'adam', lr: 0.001 })
@@ -41,13 +45,43 @@ describe('estimateSession', () => {
     budget.reserve('c', estimateSession({ ...HEAVY, optimizer: adam, device: true }), 'this session', 'adam')
   })
 
+  it('a CPU step split into gradient-accumulated chunks counts its running sums and chunk gradients (2 floats per parameter)', () => {
+    // 16 × 1024 is ~94 MFLOP per row for forward and backward: at CHUNK_FLOPS a chunk is 10 rows, so batch 4096 splits.
+    expect(stepChunkRows(HEAVY.sizes, CHUNK_FLOPS)).toBe(10)
+    const split = estimateSession({ ...HEAVY, optimizer: adam })
+    const p = split.params * 4
+    expect(stepSplits({ ...HEAVY, optimizer: adam })).toBe(true)
+    expect(split.parts.accumulation).toBe(2 * p)
+    expect(split.bytes).toBe(1_514_893_080) // was 1,388,900,104 before the split step was counted
+    // The same shape whose step is not split: a batch within one chunk, a bigger chunk, or a device session.
+    const whole = estimateSession({ ...HEAVY, optimizer: adam, chunkFlops: 1e12 })
+    expect(whole.parts.accumulation).toBe(0)
+    expect(split.bytes - whole.bytes).toBe(2 * p)
+    expect(estimateSession({ ...HEAVY, optimizer: adam, batchSize: 10 }).parts.accumulation).toBe(0)
+    expect(estimateSession({ ...HEAVY, optimizer: adam, batchSize: 11 }).parts.accumulation).toBe(2 * p)
+    expect(estimateSession({ ...HEAVY, optimizer: adam, device: true }).parts.accumulation).toBe(0)
+  })
+
+  it("decides the split exactly as the trainer does, from the session's spec and data", () => {
+    const chunkFlops = 4 * 3 * forwardFlopsPerRow([2, 8, 8, 2]) // 4-row chunks for the 2-8-8-2 spiral model
+    for (const batchSize of [4, 5, 16]) {
+      const s = SessionSpec.parse(spec({ model: { hidden: [8, 8] }, train: { batchSize, seed: 1 } }))
+      const d = prepareData(s.data)
+      const plan = planLoss(s.model.loss, d.train.task, d.train.nClasses, 'test data')
+      const t = new Trainer(d, plan, s, undefined, { chunkFlops })
+      const e = sessionEstimate(s, false, d, plan, chunkFlops)
+      expect(e.parts.accumulation > 0).toBe(t.stepChunkRows < batchSize)
+      expect(e.parts.accumulation > 0).toBe(batchSize > 4)
+    }
+  })
+
   it('shares a host-wide total across sessions: reserved on create, released on dispose', () => {
     const budget = new MemoryBudget({ perSession: 2 * GiB, total: 3 * GiB })
-    const need = estimateSession({ ...HEAVY, optimizer: adam }) // about 1.3 GiB
+    const need = estimateSession({ ...HEAVY, optimizer: adam }) // about 1.4 GiB
     budget.reserve('s1', need, 'this session', 'adam')
     budget.reserve('s2', need, 'this session', 'adam')
     expect(() => budget.reserve('s3', need, 'this session', 'adam')).toThrow(
-      /^this session needs about 1\.3 GiB \(15,749,122 parameters; Adam\) — the other open sessions hold 2\.6 GiB of this host's 3\.0 GiB for all sessions, 902 MiB short; dispose a session/,
+      /^this session needs about 1\.4 GiB \(15,749,122 parameters; Adam\) — the other open sessions hold 2\.8 GiB of this host's 3\.0 GiB for all sessions, 1\.2 GiB short; dispose a session/,
     )
     budget.release('s1')
     budget.reserve('s3', need, 'this session', 'adam')

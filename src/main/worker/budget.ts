@@ -6,13 +6,13 @@
 import { totalmem } from 'node:os'
 import { HostError } from './errors'
 import type { LossPlan, SessionSpecOut, SplitData } from './setup'
+import { CHUNK_FLOPS, EVAL_CHUNK_ROWS, stepChunkRows } from './work-budget'
 
 const MiB = 1024 * 1024
 const GiB = 1024 * MiB
 /** Bytes of one value: weights, activations and datasets are float32. */
 const F = 4
-/** Rows the evaluation runs at once (evaluation.ts). */
-export const EVAL_CHUNK_ROWS = 4096
+export { EVAL_CHUNK_ROWS }
 
 export interface MemoryBudgetOptions {
   /** Most bytes one session may need. Default: an eighth of the machine's memory. */
@@ -36,13 +36,15 @@ export interface SessionShape {
   rawFeatures: number
   /** Trains on a WebGPU device (copies of weights, state and activations there). */
   device: boolean
+  /** The host's work per chunk (work-budget.ts), which decides whether a CPU step is split. Default CHUNK_FLOPS. */
+  chunkFlops?: number
 }
 
 export interface MemoryEstimate {
   bytes: number
   params: number
   /** Bytes by part, for messages and tests. */
-  parts: Record<'weights' | 'grads' | 'optimizer' | 'snapshot' | 'dataset' | 'device' | 'transient', number>
+  parts: Record<'weights' | 'grads' | 'optimizer' | 'snapshot' | 'dataset' | 'device' | 'accumulation' | 'transient', number>
 }
 
 /** Optimiser buffers per parameter (Adam: m and v; momentum or RMSprop: one each). */
@@ -64,7 +66,10 @@ export function optimizerSlots(o: SessionSpecOut['optimizer']): number {
  * the device's copies of those plus its activations. Transient, the largest of: a training step's
  * activations at the batch size (each layer's pre-activation and output and their gradients), an
  * evaluation chunk's forward pass, a checkpoint's serialised weights and optimiser state, and an
- * inspection's float64 copy of the model with its gradients (gradcheck).
+ * inspection's float64 copy of the model with its gradients (gradcheck). A CPU step split into
+ * chunks (chunked-step.ts) also holds, while the last step's gradients stay for readers, the running
+ * sums and the chunk's own gradients: two more gradient-sized buffers (its activations are only a
+ * chunk's, so counting the whole batch's stays an upper bound).
  */
 export function estimateSession(s: SessionShape): MemoryEstimate {
   let params = 0
@@ -85,13 +90,19 @@ export function estimateSession(s: SessionShape): MemoryEstimate {
     snapshot: p,
     dataset: s.rows * (2 * s.rawFeatures + 2) * F,
     device: s.device ? (3 + slots) * p + activations : 0,
+    accumulation: stepSplits(s) ? 2 * p : 0,
     transient,
   }
   return { bytes: Object.values(parts).reduce((a, b) => a + b, 0), params, parts }
 }
 
+/** Whether a training step at this shape runs as gradient-accumulated chunks (the rule of Trainer.stepTask). */
+export function stepSplits(s: SessionShape): boolean {
+  return !s.device && stepChunkRows(s.sizes, s.chunkFlops ?? CHUNK_FLOPS) < s.batchSize
+}
+
 /** The estimate for a session built from `spec` over prepared data (before its model exists). */
-export function sessionEstimate(spec: SessionSpecOut, device: boolean, d: SplitData, plan: LossPlan): MemoryEstimate {
+export function sessionEstimate(spec: SessionSpecOut, device: boolean, d: SplitData, plan: LossPlan, chunkFlops?: number): MemoryEstimate {
   return estimateSession({
     sizes: [d.train.nFeatures, ...spec.model.hidden, plan.outputSize],
     optimizer: spec.optimizer,
@@ -99,6 +110,7 @@ export function sessionEstimate(spec: SessionSpecOut, device: boolean, d: SplitD
     rows: d.raw.n,
     rawFeatures: d.raw.nFeatures,
     device,
+    chunkFlops,
   })
 }
 

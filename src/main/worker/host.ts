@@ -111,6 +111,8 @@ export class EngineHost {
     this.runs = {
       store: options.dataDir === undefined ? null : new RunStore(options.dataDir, options.runStore),
       recorderOptions: options.checkpoints ?? {},
+      // (Read at use: the budget is made below.)
+      sessionBytes: () => this.budget.perSession,
       sessions: () => this.sessions.values(),
       session: (id) => this.session(id),
       createSession: (spec, backend) => this.createSession(spec, backend),

@@ -1,11 +1,13 @@
 // The inspection requests are read-only: a session that is running while graphs, network
 // snapshots, neuron maps and gradient checks are served trains exactly as an undisturbed one.
 import { afterEach, describe, expect, it } from 'vitest'
-import { sleep, spec, testHost } from './test-helpers'
+import { spec, testHost } from './test-helpers'
+import { turns } from './test-wait'
 
 const hosts: ReturnType<typeof testHost>[] = []
+/** sliceMs 0: one step per turn of the loop, so the rounds below interleave with training at any speed. */
 function make() {
-  const h = testHost({ sliceMs: 5 })
+  const h = testHost({ sliceMs: 0 })
   hosts.push(h)
   return h
 }
@@ -43,7 +45,7 @@ describe('inspection while training', () => {
       ])
       stepsSeen.push(g.step, n.step)
       rounds++
-      await sleep(2)
+      await turns(10) // about ten steps between rounds (the host's loop takes one piece per turn)
     }
     const end = await done
     expect(end.step).toBe(STEPS)

@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest'
+import { noGrad, Tensor } from '../../engine'
 import { parseReply, okReply } from '../../shared/protocol'
-import { histogram, niceCeil } from './inspect-studio'
+import { histogram, niceCeil, predictionsOf } from './inspect-studio'
+import { view } from './metrics'
 import { spec, testHost } from './test-helpers'
 
 let current: ReturnType<typeof testHost> | null = null
@@ -168,5 +170,79 @@ describe('session.predictions', () => {
     const err = p.actual.reduce((s, a, i) => s + (a - p.predicted[i]) ** 2, 0) / 30
     const variance = p.actual.reduce((s, a) => s + a * a, 0) / 30
     expect(err).toBeLessThan(0.2 * variance)
+  })
+})
+
+/**
+ * Runs `fn` (synchronous) with Float32Array and Float64Array replaced by subclasses that record each
+ * new array's length; `instanceof` still answers for arrays made before. The largest length seen.
+ */
+function largestTypedArrayDuring<T>(fn: () => T): { result: T; largest: number } {
+  const g = globalThis as unknown as Record<'Float32Array' | 'Float64Array', Float32ArrayConstructor | Float64ArrayConstructor>
+  const real = { Float32Array: g.Float32Array, Float64Array: g.Float64Array }
+  let largest = 0
+  const spy = (Base: Float32ArrayConstructor | Float64ArrayConstructor) =>
+    class extends (Base as Float64ArrayConstructor) {
+      constructor(...a: ConstructorParameters<Float64ArrayConstructor>) {
+        super(...a)
+        largest = Math.max(largest, this.length)
+      }
+      static override [Symbol.hasInstance](x: unknown): boolean {
+        return x instanceof Base
+      }
+    }
+  g.Float32Array = spy(real.Float32Array) as unknown as Float32ArrayConstructor
+  g.Float64Array = spy(real.Float64Array)
+  try {
+    return { result: fn(), largest }
+  } finally {
+    Object.assign(g, real)
+  }
+}
+
+describe('session.predictions memory (issue 17: every row × class was kept, ~200 MB at 100k rows × 256 classes)', () => {
+  it('classification: the same sample and confusion as one whole-split pass, from chunks, with no buffer of rows × classes', async () => {
+    const { ok } = make()
+    await ok('session.create', spec({ data: { generator: 'blobs', n: 600, classes: 5, seed: 3 }, model: { hidden: [8] }, optimizer: { type: 'adam', lr: 0.05 } }))
+    await ok('session.step', { sessionId: 's1', steps: 30 })
+    const session = current!.host['sessions'].get('s1')!
+    const { model, data } = session.trainer
+    const ds = data.test
+    const k = 5
+    // The old computation: every row's outputs in one buffer, then each row's argmax.
+    const w = model.layers[0].weight
+    const all = view(noGrad(() => model.forward(new Tensor(w.backend.fromArray(ds.x.slice()), [ds.n, ds.nFeatures], w.backend))))
+    const classes = Array.from({ length: ds.n }, (_, i) => {
+      let best = 0
+      for (let j = 1; j < k; j++) if (all[i * k + j] > all[i * k + best]) best = j
+      return best
+    })
+    const confusion = Array.from({ length: k }, () => new Array<number>(k).fill(0))
+    classes.forEach((c, i) => confusion[ds.y[i]][c]++)
+    expect(ds.n).toBe(180)
+
+    // Chunks of 7 rows: the split takes 26 of them, the last one partial.
+    const { result, largest } = largestTypedArrayDuring(() => predictionsOf(session, 'test', 25, 7))
+    expect(result).toEqual({ step: 30, split: 'test', actual: Array.from(ds.y.subarray(0, 25)), predicted: classes.slice(0, 25), confusion })
+    // Nothing as big as the split's outputs (180 × 5 = 900 values) was made: the biggest buffer is
+    // a chunk's activations (7 rows × 8 hidden units). The old code made a Float64Array of 900.
+    expect(largest).toBeGreaterThan(0)
+    expect(largest).toBeLessThanOrEqual(7 * 8)
+    // The same answer from the default chunk size, and `max` caps the sample, not the tally.
+    expect(predictionsOf(session, 'test', 25)).toEqual(result)
+    expect(predictionsOf(session, 'test', 3, 7)).toEqual({ ...result, actual: result.actual.slice(0, 3), predicted: result.predicted.slice(0, 3) })
+  })
+
+  it('regression: runs only the first `max` rows, in chunks', async () => {
+    const { ok } = make()
+    await ok('session.create', spec({ data: { generator: 'reg-plane', n: 400 }, model: { hidden: [8] } }))
+    const session = current!.host['sessions'].get('s1')!
+    const whole = predictionsOf(session, 'train', 30)
+    const { result, largest } = largestTypedArrayDuring(() => predictionsOf(session, 'train', 30, 4))
+    // Equal up to float rounding: a product over 4 rows may sum in another order than over 30.
+    expect(result).toMatchObject({ step: 0, split: 'train', actual: whole.actual, confusion: null })
+    expect(result.predicted).toHaveLength(30)
+    result.predicted.forEach((v, i) => expect(v).toBeCloseTo(whole.predicted[i], 5))
+    expect(largest).toBeLessThanOrEqual(4 * 8)
   })
 })

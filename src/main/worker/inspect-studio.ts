@@ -102,20 +102,29 @@ export function histogramsOf(session: TrainingSession, bins: number, range: Rang
   }
 }
 
-/** The model's outputs for `rows` rows of model inputs, without a graph, in chunks. */
-function predict(model: nn.MLP, x: Float32Array, rows: number): Float64Array {
+/** One chunk of outputs: rows [start, start + rows), row-major; valid only until the next chunk is asked for. */
+interface OutputChunk {
+  start: number
+  rows: number
+  out: TypedArray
+}
+
+/** The model's outputs for `rows` rows of model inputs, without a graph, one chunk of `chunkRows` rows at a time. */
+function* outputChunks(model: nn.MLP, x: Float32Array, rows: number, chunkRows = CHUNK_ROWS): Generator<OutputChunk, void, void> {
   const w = model.layers[0].weight
   const f = model.sizes[0]
-  const k = model.sizes.at(-1)!
-  const out = new Float64Array(rows * k)
-  noGrad(() => {
-    for (let a = 0; a < rows; a += CHUNK_ROWS) {
-      const m = Math.min(CHUNK_ROWS, rows - a)
-      const part = x.subarray(a * f, (a + m) * f)
-      const t = new Tensor(w.backend.fromArray(w.dtype === 'float64' ? Float64Array.from(part) : part.slice()), [m, f], w.backend)
-      out.set(view(model.forward(t)), a * k)
-    }
-  })
+  for (let a = 0; a < rows; a += chunkRows) {
+    const m = Math.min(chunkRows, rows - a)
+    const part = x.subarray(a * f, (a + m) * f)
+    const t = new Tensor(w.backend.fromArray(w.dtype === 'float64' ? Float64Array.from(part) : part.slice()), [m, f], w.backend)
+    yield { start: a, rows: m, out: view(noGrad(() => model.forward(t))) }
+  }
+}
+
+/** The model's outputs for `rows` rows of model inputs, in one buffer (callers bound `rows`). */
+function predict(model: nn.MLP, x: Float32Array, rows: number): Float64Array {
+  const out = new Float64Array(rows * model.sizes.at(-1)!)
+  for (const c of outputChunks(model, x, rows)) out.set(c.out, c.start * model.sizes.at(-1)!)
   return out
 }
 
@@ -193,33 +202,41 @@ export function boundaryOf(session: TrainingSession, resolution: number): Bounda
   return { step: trainer.stepCount, resolution: r, xRange, yRange, values, confidence, kind, min, max }
 }
 
-/** Class index per row: one output is a logit (class 1 when positive); else the argmax. */
-function classes(out: TypedArray | Float64Array, rows: number, k: number): number[] {
-  return Array.from({ length: rows }, (_, i) => {
-    if (k === 1) return out[i] > 0 ? 1 : 0
-    let best = 0
-    for (let j = 1; j < k; j++) if (out[i * k + j] > out[i * k + best]) best = j
-    return best
-  })
+/** Class of row i of a chunk: one output is a logit (class 1 when positive); else the argmax. */
+function classOf(out: TypedArray, i: number, k: number): number {
+  if (k === 1) return out[i] > 0 ? 1 : 0
+  let best = 0
+  for (let j = 1; j < k; j++) if (out[i * k + j] > out[i * k + best]) best = j
+  return best
 }
 
 /**
  * Regression: targets and predictions of the split's first `max` rows. Classification: the first
- * `max` rows' actual and predicted classes, and confusion[actual][predicted] over the whole split.
+ * `max` rows' actual and predicted classes, and confusion[actual][predicted] over the whole split,
+ * tallied chunk by chunk: what it holds is bounded by `max`, the classes and one chunk's outputs,
+ * never by the split's rows × outputs (100k rows × 256 classes would be 200 MB).
  */
-export function predictionsOf(session: TrainingSession, split: 'train' | 'test', max: number): PredictionsResult {
+export function predictionsOf(session: TrainingSession, split: 'train' | 'test', max: number, chunkRows = CHUNK_ROWS): PredictionsResult {
   const { trainer } = session
   const ds = trainer.data[split]
   if (ds.n === 0) throw new HostError('invalid_payload', `session.predictions: the session has no ${split} rows (its testRatio leaves none); ask for the other split`)
   const shown = Math.min(max, ds.n)
   const k = trainer.plan.outputSize
+  const actual = Array.from(ds.y.subarray(0, shown))
   if (ds.task === 'regression') {
-    const out = predict(trainer.model, ds.x, shown)
-    return { step: trainer.stepCount, split, actual: Array.from(ds.y.subarray(0, shown)), predicted: Array.from(out.subarray(0, shown), finite), confusion: null }
+    const predicted: number[] = []
+    for (const c of outputChunks(trainer.model, ds.x, shown, chunkRows)) for (const v of c.out) predicted.push(finite(v))
+    return { step: trainer.stepCount, split, actual, predicted, confusion: null }
   }
-  const predicted = classes(predict(trainer.model, ds.x, ds.n), ds.n, k)
   const n = ds.nClasses
   const confusion = Array.from({ length: n }, () => new Array<number>(n).fill(0))
-  for (let i = 0; i < ds.n; i++) confusion[ds.y[i]][predicted[i]]++
-  return { step: trainer.stepCount, split, actual: Array.from(ds.y.subarray(0, shown)), predicted: predicted.slice(0, shown), confusion }
+  const predicted: number[] = []
+  for (const c of outputChunks(trainer.model, ds.x, ds.n, chunkRows)) {
+    for (let i = 0; i < c.rows; i++) {
+      const p = classOf(c.out, i, k)
+      confusion[ds.y[c.start + i]][p]++
+      if (c.start + i < shown) predicted.push(p)
+    }
+  }
+  return { step: trainer.stepCount, split, actual, predicted, confusion }
 }

@@ -8,6 +8,7 @@ import { adamSpec, checkpointTensors, cleanupAfterEach, make as makeRuns, tempDi
 import { TrainingSession, type SessionState } from './session'
 import { planLoss } from './setup'
 import { spec, testHost } from './test-helpers'
+import { turns, until } from './test-wait'
 import { Trainer } from './trainer'
 import { VANISHING_STREAK } from './train-guards'
 
@@ -33,7 +34,8 @@ describe('stop conditions', () => {
     const done = await ok('session.step', { sessionId: 's1', steps: 500 })
     expect(done).toMatchObject({ status: 'paused', step: 120, message: 'stopped: reached 120 steps (maxSteps)' })
     await ok('session.start', { sessionId: 's1' })
-    await new Promise((r) => setTimeout(r, 50))
+    await until(() => of('session.state', 's1').at(-1)!.status !== 'running', 'the start to settle')
+    await turns(20) // and nothing more happens
     expect(of('session.state', 's1').at(-1)).toMatchObject({ status: 'paused', step: 120, message: 'stopped: reached 120 steps (maxSteps)' })
     await ok('session.update', { sessionId: 's1', stop: stop({ maxSteps: 130 }) })
     expect(await ok('session.step', { sessionId: 's1', steps: 500 })).toMatchObject({ step: 130, message: 'stopped: reached 130 steps (maxSteps)' })
@@ -171,13 +173,17 @@ describe('speed limit', () => {
     const { ok, of } = make()
     await ok('session.create', spec({ train: train({ maxStepsPerSecond: 20 }) }))
     await ok('session.create', spec())
+    const live = (id: string) => current!.host['sessions'].get(id)!.step
+    const t0 = performance.now()
     await ok('session.start', { sessionId: 's1' })
     await ok('session.start', { sessionId: 's2' })
-    await new Promise((r) => setTimeout(r, 400))
+    await until(() => live('s1') >= 2 && live('s2') > 4 * live('s1'), "the paced session's second step, the other well ahead")
     const slow = await ok('session.pause', { sessionId: 's1' })
     const fast = await ok('session.pause', { sessionId: 's2' })
+    const elapsed = (performance.now() - t0) / 1000
     expect(slow.step).toBeGreaterThanOrEqual(2)
-    expect(slow.step).toBeLessThanOrEqual(Math.ceil(0.4 * 20) + 2)
+    // The pace is a ceiling however long the wait took: one step at start, then one per 1/20 s.
+    expect(slow.step).toBeLessThanOrEqual(Math.floor(elapsed * 20) + 1)
     expect(fast.step).toBeGreaterThan(4 * slow.step)
     // Metrics still flow for the paced session.
     expect(of('train.metrics', 's1').flatMap((b) => b.steps)).toEqual(Array.from({ length: slow.step }, (_, i) => i + 1))

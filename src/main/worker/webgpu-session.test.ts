@@ -9,6 +9,7 @@ import type { RequestPayload } from '../../shared/protocol'
 import { setDeviceSource } from './gpu'
 import { cleanupAfterEach, make as makeWithDir, tempDir, checkpointTensors } from './runs/test-helpers'
 import { sleep, spec, testHost } from './test-helpers'
+import { until } from './test-wait'
 
 let current: ReturnType<typeof testHost> | null = null
 function make() {
@@ -25,6 +26,9 @@ cleanupAfterEach()
 const gpuSpec = (over: Partial<RequestPayload<'session.create'>> = {}) => spec({ backend: 'webgpu', ...over })
 
 /** The live session object behind an id (for reading its CPU mirror after a read-back). */
+/** The live session behind an id in the current host (its step count and whether a device slice is in flight). */
+const live = (id: string) => current!.host['sessions'].get(id)!
+
 async function mirror(h: ReturnType<typeof testHost>, id: string) {
   const s = h.host['sessions'].get(id)!
   await s.trainer.syncMirror()
@@ -134,11 +138,11 @@ describe('webgpu sessions: training', () => {
     const c = await ok('session.create', spec())
     await ok('session.start', { sessionId: g.state.sessionId })
     await ok('session.start', { sessionId: c.state.sessionId })
-    await sleep(400)
+    await until(() => live(g.state.sessionId).step > 5 && live(c.state.sessionId).step > 20, 'the device session past step 5, the CPU one past 20', 20_000)
     const paused = await ok('session.pause', { sessionId: g.state.sessionId })
     expect(paused.status).toBe('paused')
     expect(paused.step).toBeGreaterThan(5)
-    await sleep(100)
+    await until(() => !live(g.state.sessionId).busy, 'the device slice in flight to end', 20_000)
     // No step lands after the pause: the last batch ends at the paused step.
     expect(of('train.metrics', g.state.sessionId).flatMap((b) => b.steps).at(-1)).toBe(paused.step)
     const cpuState = await ok('session.pause', { sessionId: c.state.sessionId })
@@ -149,10 +153,10 @@ describe('webgpu sessions: training', () => {
     expect(sample.step).toBe(paused.step + 1)
     for (const st of sample.stats) expect(st.updateRatio).toBeCloseTo((0.2 * st.gradNorm) / st.weightNorm, 6)
     await ok('session.start', { sessionId: g.state.sessionId })
-    await sleep(100)
+    await until(() => live(g.state.sessionId).step > paused.step + 2, 'the restarted device session to step', 20_000)
     const reset = await ok('session.reset', { sessionId: g.state.sessionId })
     expect(reset).toMatchObject({ status: 'idle', step: 0 })
-    await sleep(50)
+    await until(() => !live(g.state.sessionId).busy, 'the device slice in flight to end', 20_000)
     expect((await ok('session.info', { sessionId: g.state.sessionId })).state.step).toBe(0)
     const again = await ok('session.step', { sessionId: g.state.sessionId, steps: 3 })
     expect(again).toMatchObject({ step: 3, status: 'paused' })
@@ -241,11 +245,11 @@ describe('webgpu sessions: inspections', () => {
     expect(check.maxRelError).toBeLessThan(1e-3)
     // Mid-run the read waits for the running slice and sees a consistent step.
     await ok('session.start', { sessionId: id })
-    await sleep(100)
-    const live = await ok('session.histograms', { sessionId: id, bins: 5, range: 'auto' })
-    expect(live.step).toBeGreaterThan(20)
+    await until(() => live(id).step > 20 && live(id).busy, 'a device slice in flight past step 20', 20_000)
+    const mid = await ok('session.histograms', { sessionId: id, bins: 5, range: 'auto' })
+    expect(mid.step).toBeGreaterThan(20)
     const s = await ok('session.pause', { sessionId: id })
-    expect(s.step).toBeGreaterThanOrEqual(live.step)
+    expect(s.step).toBeGreaterThanOrEqual(mid.step)
   }, 30_000)
 })
 
@@ -297,7 +301,7 @@ describe('webgpu sessions: checkpoints and resume', () => {
     expect(out.files.length).toBeGreaterThan(0)
     const at = checkpointTensors(dir, a.runId!, 37)
     await ok('session.start', { sessionId: a.state.sessionId })
-    await sleep(50)
+    await until(() => run.host['sessions'].get(a.state.sessionId)!.step > 37, 'the run to go on past step 37', 20_000)
     const running = await ok('runs.export', { runId: a.runId!, format: 'json' })
     expect(running.files.length).toBeGreaterThan(0)
     const bytes = readFileSync(join(dir, a.runId!, 'checkpoints', 'step-37.safetensors'))

@@ -14,6 +14,8 @@ export interface FsOps {
   openSync(path: string, flags: string, mode?: number): number
   writeSync(fd: number, data: Uint8Array, offset: number, length: number): number
   fsyncSync(fd: number): void
+  /** The same flush off the thread (libuv's pool): a big file's flush must not block the engine host. */
+  fsync(fd: number): Promise<void>
   closeSync(fd: number): void
   renameSync(from: string, to: string): void
   rmSync(path: string, options: { force?: boolean; recursive?: boolean }): void
@@ -24,13 +26,14 @@ export const nodeFs: FsOps = {
   openSync: (p, flags, mode) => fs.openSync(p, flags, mode),
   writeSync: (fd, data, offset, length) => fs.writeSync(fd, data, offset, length),
   fsyncSync: (fd) => fs.fsyncSync(fd),
+  fsync: (fd) => new Promise<void>((resolve, reject) => fs.fsync(fd, (e) => (e ? reject(e) : resolve()))),
   closeSync: (fd) => fs.closeSync(fd),
   renameSync: (from, to) => fs.renameSync(from, to),
   rmSync: (p, options) => fs.rmSync(p, options),
   mkdirSync: (p, options) => void fs.mkdirSync(p, options),
 }
 
-function writeAll(fd: number, data: Uint8Array, ops: FsOps): void {
+export function writeAll(fd: number, data: Uint8Array, ops: FsOps): void {
   for (let off = 0; off < data.length; ) off += ops.writeSync(fd, data, off, data.length - off)
 }
 
@@ -48,10 +51,15 @@ export function fsyncDir(dir: string, ops: FsOps = nodeFs): void {
   }
 }
 
+/** A temporary name next to `path` (same folder, so the rename stays on one filesystem). */
+export function tempPathFor(path: string): string {
+  return join(dirname(path), `${TMP_PREFIX}${basename(path)}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`)
+}
+
 export function writeFileAtomic(path: string, data: Uint8Array | string, ops: FsOps = nodeFs): void {
   const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data
   const dir = dirname(path)
-  const tmp = join(dir, `${TMP_PREFIX}${basename(path)}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`)
+  const tmp = tempPathFor(path)
   const fd = ops.openSync(tmp, 'w', 0o600)
   try {
     writeAll(fd, bytes, ops)

@@ -75,16 +75,14 @@ export const seriesLength = (h: MetricsHistory, s: Series): number => (s === 'lo
 /** Points per line when a history is written out whole (a compacted log), so no line is huge. */
 export const POINTS_PER_LINE = 4096
 
-/** One series of the history as log lines, each under POINTS_PER_LINE points (fewer for layer records, which are bigger). */
-export function seriesLines(h: MetricsHistory, series: Series): string[] {
-  const lines: string[] = []
+/** One series of the history as log lines, each under POINTS_PER_LINE points (fewer for layer records, which are bigger); lazily, a line at a time. */
+export function* seriesLines(h: MetricsHistory, series: Series): Generator<string> {
   const m = (steps: number[], trainLoss: number[], evals: EvalPoint[], layers: LayerPoint[]) =>
     `${JSON.stringify({ k: 'm', steps, trainLoss, epoch: 0, evals, layers })}\n`
   const per = series === 'layers' ? Math.max(1, Math.floor(POINTS_PER_LINE / 16)) : POINTS_PER_LINE
   for (let i = 0; i < seriesLength(h, series); i += per) {
-    if (series === 'loss') lines.push(m(h.steps.slice(i, i + per), h.trainLoss.slice(i, i + per), [], []))
-    else if (series === 'evals') lines.push(m([], [], h.evals.slice(i, i + per), []))
-    else lines.push(m([], [], [], h.layers.slice(i, i + per)))
+    if (series === 'loss') yield m(h.steps.slice(i, i + per), h.trainLoss.slice(i, i + per), [], [])
+    else if (series === 'evals') yield m([], [], h.evals.slice(i, i + per), [])
+    else yield m([], [], [], h.layers.slice(i, i + per))
   }
-  return lines
 }

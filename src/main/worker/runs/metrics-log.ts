@@ -2,13 +2,12 @@
 // batches are flushed, plus "rewind" lines when a run continues from an earlier point (resume
 // after a crash, reset). Reading never fails on content: a torn last line (the process died
 // mid-write) or any unreadable line is skipped and counted. Logs are read streaming, in bounded
-// memory, and a log past its size limit is compacted (history.ts: recent steps kept, older thinned).
+// memory, and a log past its size limit is compacted (log-compaction.ts: recent steps kept, older thinned).
 import { existsSync } from 'node:fs'
 import type { MetricsBatch, EvalPoint } from '../metrics'
 import type { RequestResult } from '../../../shared/protocol'
-import { nodeFs, writeFileAtomic, type FsOps } from './atomic'
-import { decimate, decimateSeries, emptyHistory, seriesLength, seriesLines, type MetricsHistory, type Series } from './history'
-import { forEachLine, type LineReadOptions, type LineReadStats } from './line-reader'
+import { decimate, emptyHistory, type MetricsHistory } from './history'
+import { forEachLine, forEachLineAsync, type AsyncLineReadOptions, type LineReadOptions, type LineReadStats } from './line-reader'
 
 export type RunMetricsOut = RequestResult<'runs.metrics'>
 
@@ -50,66 +49,61 @@ export interface ReadLogOptions extends LineReadOptions {
 
 export const DEFAULT_READ_BUDGET = 100_000
 
+/** Builds a history line by line, thinning as it grows (so memory stays bounded whatever the log's size). */
+class HistoryBuilder {
+  readonly h = emptyHistory()
+  private readonly over: number
+
+  constructor(private readonly budget: number) {
+    // Thinning runs when a series passes 1.5× the budget, so it costs O(1) per point on average.
+    this.over = Math.ceil(budget * 1.5)
+  }
+
+  readonly line = (text: string): void => {
+    const h = this.h
+    if (text.trim() === '') return
+    const line = parseLine(text)
+    if (!line) {
+      h.skippedLines++
+      return
+    }
+    if (line.k === 'rewind') return rewind(h, line.step)
+    for (let i = 0; i < line.steps.length; i++) {
+      h.steps.push(line.steps[i])
+      h.trainLoss.push(line.trainLoss[i])
+    }
+    for (const e of line.evals) h.evals.push(e)
+    for (const l of line.layers) h.layers.push(l)
+    if (h.steps.length > this.over || h.evals.length > this.over || h.layers.length > this.over) decimate(h, this.budget)
+  }
+
+  finish(read: LineReadStats): MetricsHistory {
+    // Whatever follows the last newline was never completed: a torn tail (or nothing).
+    if (read.tail.trim() !== '') this.h.skippedLines++
+    this.h.skippedLines += read.longLines
+    decimate(this.h, this.budget)
+    return this.h
+  }
+}
+
 /** The history as it stands: rewinds drop what came after their step. Streams the file; memory stays bounded. */
 export function readMetricsLog(path: string, options: ReadLogOptions = {}): MetricsHistory {
   return readMetricsLogWithStats(path, options).history
 }
 
 export function readMetricsLogWithStats(path: string, options: ReadLogOptions = {}): { history: MetricsHistory; read: LineReadStats | null } {
-  const h = emptyHistory()
-  if (!existsSync(path)) return { history: h, read: null }
-  const budget = options.budget ?? DEFAULT_READ_BUDGET
-  // Thinning runs when a series passes 1.5× the budget, so it costs O(1) per point on average.
-  const over = Math.ceil(budget * 1.5)
-  const read = forEachLine(
-    path,
-    (text) => {
-      if (text.trim() === '') return
-      const line = parseLine(text)
-      if (!line) {
-        h.skippedLines++
-        return
-      }
-      if (line.k === 'rewind') return rewind(h, line.step)
-      for (let i = 0; i < line.steps.length; i++) {
-        h.steps.push(line.steps[i])
-        h.trainLoss.push(line.trainLoss[i])
-      }
-      for (const e of line.evals) h.evals.push(e)
-      for (const l of line.layers) h.layers.push(l)
-      if (h.steps.length > over || h.evals.length > over || h.layers.length > over) decimate(h, budget)
-    },
-    options,
-  )
-  // Whatever follows the last newline was never completed: a torn tail (or nothing).
-  if (read.tail.trim() !== '') h.skippedLines++
-  h.skippedLines += read.longLines
-  decimate(h, budget)
-  return { history: h, read }
+  if (!existsSync(path)) return { history: emptyHistory(), read: null }
+  const b = new HistoryBuilder(options.budget ?? DEFAULT_READ_BUDGET)
+  const read = forEachLine(path, b.line, options)
+  return { history: b.finish(read), read }
 }
 
-/**
- * Rewrite a log as its current history, decimated until it fits in `targetBytes`: rewinds are
- * applied (what they dropped is gone), recent steps keep full resolution. Atomic (temp + rename);
- * the caller reopens any descriptor it held. Returns the history written and the new size.
- */
-export function compactLog(path: string, targetBytes: number, ops: FsOps = nodeFs, options: LineReadOptions = {}): { history: MetricsHistory; bytes: number } {
-  const h = readMetricsLog(path, { ...options, budget: Math.max(64, Math.floor(targetBytes / 24)) })
-  const all = ['loss', 'evals', 'layers'] as const
-  const lines = new Map<Series, string[]>(all.map((s) => [s, seriesLines(h, s)]))
-  const size = (s: Series) => lines.get(s)!.reduce((n, l) => n + Buffer.byteLength(l), 0)
-  const sizes = new Map<Series, number>(all.map((s) => [s, size(s)]))
-  const total = () => [...sizes.values()].reduce((a, b) => a + b, 0)
-  // Thin whichever series takes the most bytes until the whole fits (layer records are the biggest).
-  while (total() > targetBytes) {
-    const biggest = all.filter((s) => seriesLength(h, s) > 8).sort((a, b) => sizes.get(b)! - sizes.get(a)!)[0]
-    if (!biggest) break
-    decimateSeries(h, biggest, Math.floor(seriesLength(h, biggest) / 2))
-    lines.set(biggest, seriesLines(h, biggest))
-    sizes.set(biggest, size(biggest))
-  }
-  writeFileAtomic(path, all.flatMap((s) => lines.get(s)!).join(''), ops)
-  return { history: { ...h, skippedLines: 0 }, bytes: total() }
+/** readMetricsLog in slices (a chunk, then a turn of the event loop): what requests and compaction use. */
+export async function readMetricsLogAsync(path: string, options: ReadLogOptions & AsyncLineReadOptions = {}): Promise<{ history: MetricsHistory; read: LineReadStats | null }> {
+  if (!existsSync(path)) return { history: emptyHistory(), read: null }
+  const b = new HistoryBuilder(options.budget ?? DEFAULT_READ_BUDGET)
+  const read = await forEachLineAsync(path, b.line, options)
+  return { history: b.finish(read), read }
 }
 
 function rewind(h: MetricsHistory, step: number): void {

@@ -1,9 +1,11 @@
 // What a session writes while it trains: its metrics batches appended to the log (one write per
 // flush, the file kept open), checkpoints every `every` steps and whenever it stops, and run.json
-// kept up to date. A log that grows past its limit is compacted in place (recent steps kept,
-// older history thinned). A filesystem failure stops recording and is reported once; training
-// goes on in memory, and at each later checkpoint the recorder tries again (as the store's
-// backoff allows): the log gets a rewind line to the last step it holds, so it stays consistent.
+// kept up to date. A log that grows past its limit is compacted (recent steps kept, older history
+// thinned) in slices beside training (log-compaction.ts): appends go on meanwhile and are carried
+// into the new file, and the recorder reopens it after the swap. A filesystem failure stops this
+// run's recording and is reported once; training goes on in memory, and at each later checkpoint
+// the recorder tries again (at most once per the store's retry interval; other runs' writes are not
+// held back): the log gets a rewind line to the last step it holds, so it stays consistent.
 import { fstatSync, openSync, readSync } from 'node:fs'
 import { join } from 'node:path'
 import type { MetricsBatch } from '../metrics'
@@ -11,7 +13,7 @@ import type { SessionSpecOut } from '../setup'
 import type { Trainer } from '../trainer'
 import { appendAll, type FsOps } from './atomic'
 import { captureCheckpoint, checkpointsToThin } from './checkpoint'
-import { batchLine, compactLog, rewindLine, statsOf, type MetricsHistory, type RunStats } from './metrics-log'
+import { batchLine, rewindLine, statsOf, type MetricsHistory, type RunStats } from './metrics-log'
 import { METRICS_FILE, type RunRecord, type RunStore } from './store'
 
 export interface RecorderOptions {
@@ -38,6 +40,9 @@ export class RunRecorder {
   lastCheckpoint = -1
   /** Times the log was compacted (for tests and diagnostics). */
   compactions = 0
+  /** The compaction in progress (at most one). */
+  private compaction: { done: Promise<void>; abort: AbortController } | null = null
+  private readonly offSwap: () => void
 
   constructor(
     private readonly store: RunStore,
@@ -52,8 +57,10 @@ export class RunRecorder {
     this.keep = options.keep ?? 40
     this.maxLogBytes = options.maxLogBytes ?? store.maxLogBytes
     this.now = options.now ?? (() => new Date())
-    this.lastCheckpoint = store.checkpointSteps(rec.runId).at(-1) ?? -1
+    this.lastCheckpoint = store.checkpoints.steps(rec.runId).at(-1) ?? -1
     this.loggedStep = rec.stats.steps
+    // A compaction replaced the log (ours or a request's): the descriptor points at the old file.
+    this.offSwap = store.onLogSwap(rec.runId, () => this.closeLog())
   }
 
   get runId(): string {
@@ -78,7 +85,7 @@ export class RunRecorder {
 
   private attempt(what: string, fn: () => void): boolean {
     if (this.failed) return false
-    const ok = this.store.guard(what, fn) !== null
+    const ok = this.store.guard(what, fn, this.runId) !== null
     if (!ok) this.fail()
     return ok
   }
@@ -94,22 +101,38 @@ export class RunRecorder {
 
   private log(text: string, lastStep?: number): void {
     this.attempt('append to the metrics log', () => {
-      let fd = this.open()
-      if (this.logBytes > this.maxLogBytes) {
-        this.compact()
-        fd = this.open()
-      }
-      appendAll(fd, text, this.ops)
+      appendAll(this.open(), text, this.ops)
       this.logBytes += Buffer.byteLength(text)
       if (lastStep !== undefined) this.loggedStep = lastStep
     })
+    if (!this.failed && this.compaction === null && this.logBytes > this.maxLogBytes) this.compact()
   }
 
-  /** Rewrite the log as its decimated history (about half the limit), then append to the new file. */
+  /** Start rewriting the log as its decimated history (about half the limit); appends go on meanwhile. */
   private compact(): void {
-    this.closeLog()
-    compactLog(this.logPath, Math.floor(this.maxLogBytes / 2), this.ops)
-    this.compactions++
+    const abort = new AbortController()
+    const done = this.store
+      .compactLog(this.runId, Math.floor(this.maxLogBytes / 2), { signal: abort.signal })
+      .then((r) => {
+        if (r) this.compactions++
+        // Not aborted and no result: it failed (the store has the message) or its retry was not due.
+        else if (!abort.signal.aborted) this.fail()
+      })
+      .catch((e: unknown) => console.error(`run ${this.runId}: metrics log compaction failed:`, e))
+      .finally(() => {
+        if (this.compaction?.abort === abort) this.compaction = null
+      })
+    this.compaction = { done, abort }
+  }
+
+  /** Resolves when no compaction started by this recorder is in progress. */
+  idle(): Promise<void> {
+    return this.compaction?.done ?? Promise.resolve()
+  }
+
+  /** Stop a compaction in progress: the log stays as it is (closing, or the disk failed). */
+  private stopCompaction(): void {
+    this.compaction?.abort.abort()
   }
 
   appendMetrics(b: MetricsBatch): void {
@@ -146,9 +169,8 @@ export class RunRecorder {
    */
   private resume(): boolean {
     const ok = this.store.guard('resume saving the run', () => {
-      this.open()
-      appendAll(this.fd!, rewindLine(this.loggedStep), this.ops)
-    })
+      appendAll(this.open(), rewindLine(this.loggedStep), this.ops)
+    }, this.runId)
     if (ok === null) {
       this.closeLog()
       return false
@@ -167,9 +189,9 @@ export class RunRecorder {
     this.attempt('flush the metrics log', () => {
       if (this.fd !== null) this.ops.fsyncSync(this.fd)
     })
-    if (this.failed || !this.store.writeCheckpoint(this.runId, meta.step, bytes, meta)) return this.fail()
+    if (this.failed || !this.store.checkpoints.write(this.runId, meta.step, bytes, meta)) return this.fail()
     this.lastCheckpoint = meta.step
-    for (const step of checkpointsToThin(this.store.checkpointSteps(this.runId), this.keep)) this.store.deleteCheckpoint(this.runId, step)
+    for (const step of checkpointsToThin(this.store.checkpoints.steps(this.runId), this.keep)) this.store.checkpoints.delete(this.runId, step)
     this.save()
     if (wasFailed && !this.failed) this.onRecovered()
   }
@@ -179,7 +201,7 @@ export class RunRecorder {
    * replaces it (atomically), so a crash in between still leaves a run that opens.
    */
   forgetAfterStart(): void {
-    for (const s of this.store.checkpointSteps(this.runId)) if (s > 0) this.store.deleteCheckpoint(this.runId, s)
+    for (const s of this.store.checkpoints.steps(this.runId)) if (s > 0) this.store.checkpoints.delete(this.runId, s)
     this.lastCheckpoint = -1
   }
 
@@ -190,6 +212,8 @@ export class RunRecorder {
   }
 
   close(status: RunRecord['status']): void {
+    this.stopCompaction()
+    this.offSwap()
     this.closeLog()
     this.save(status)
   }
@@ -197,6 +221,7 @@ export class RunRecorder {
   private fail(): void {
     if (this.failed) return
     this.failed = true
+    this.stopCompaction()
     this.closeLog()
     this.onFailure(this.store.storage().message ?? 'runs cannot be saved; training continues in memory')
   }

@@ -2,7 +2,7 @@
 // Changes are gathered and sent together, at most one event per `minIntervalMs` (a live run
 // changes with every metrics flush); the first change after a quiet spell goes out at once.
 import { eventMessage, type EventMessage } from '../../../shared/protocol'
-import { entrySummary, type RunsHost } from './handlers'
+import { entrySummary, type RunsHost } from './runs-host'
 import type { RunChange } from './store'
 
 export interface RunsEventsOptions {

@@ -131,11 +131,11 @@ describe('checkpoints, trash and recovery', () => {
   it('a checkpoint counts once its JSON is written; a lone tensors file is ignored', () => {
     const store = new RunStore(tempDir())
     const rec = store.create(record())!
-    expect(store.writeCheckpoint(rec.runId, 10, new Uint8Array(8), { format: 1 })).toBe(true)
-    writeFileSync(store.checkpointPaths(rec.runId, 20).tensors, 'half')
-    expect(store.checkpointSteps(rec.runId)).toEqual([10])
-    store.deleteCheckpoint(rec.runId, 10)
-    expect(store.checkpointSteps(rec.runId)).toEqual([])
+    expect(store.checkpoints.write(rec.runId, 10, new Uint8Array(8), { format: 1 })).toBe(true)
+    writeFileSync(store.checkpoints.paths(rec.runId, 20).tensors, 'half')
+    expect(store.checkpoints.steps(rec.runId)).toEqual([10])
+    store.checkpoints.delete(rec.runId, 10)
+    expect(store.checkpoints.steps(rec.runId)).toEqual([])
   })
 
   it('trash and restore move the whole folder; unknown runs are not_found', () => {
@@ -152,7 +152,7 @@ describe('checkpoints, trash and recovery', () => {
     expect(() => store.locate('../../etc')).toThrow(/no run/)
   })
 
-  it('startup marks runs left live as interrupted with stats from their log, and clears temp files', () => {
+  it('startup marks runs left live as interrupted with stats from their log, and clears temp files', async () => {
     const dir = tempDir()
     const store = new RunStore(dir)
     const rec = store.create(record())!
@@ -161,6 +161,7 @@ describe('checkpoints, trash and recovery', () => {
     writeFileSync(join(dir, rec.runId, '.tmp-run.json-1-abc'), '{')
     mkdirSync(join(dir, 'not-a-run'))
     const fresh = new RunStore(dir)
+    await fresh.ready
     const [found] = fresh.list(false)
     expect(found.rec).toMatchObject({ status: 'interrupted', stats: { steps: 3, lastTrainLoss: 1 / 3, lastTestLoss: 0.25, lastTestAccuracy: 0.5 } })
     expect(readdirSync(join(dir, rec.runId)).sort()).toEqual(['checkpoints', 'metrics.ndjson', 'run.json'])

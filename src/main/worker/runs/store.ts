@@ -1,19 +1,22 @@
 // The run store: one folder per run in the data directory, `<dataDir>/<runId>/` holding run.json
-// (name, tags, status, the spec, versions), metrics.ndjson and checkpoints/step-<n>.{safetensors,json}.
-// Deleting moves a folder to `<dataDir>/.trash/` (undo: restore). Every run.json is read once at
-// startup into an index (run-index.ts) that the store's own writes keep current; listeners hear of
-// each change. A run whose files cannot be read is listed as damaged, never stops startup. A
-// filesystem failure marks the store unwritable with a message; later writes retry (at most once
-// per `retryMs`, a new run always), and the first that succeeds clears it.
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
+// (name, tags, status, the spec, versions), metrics.ndjson and checkpoints/step-<n>.{safetensors,json}
+// (checkpoint-files.ts). Deleting moves a folder to `<dataDir>/.trash/` (undo: restore). Every
+// run.json is read at startup, in slices (store-recovery.ts; `ready` resolves when done), into an
+// index (run-index.ts) that the store's own writes keep current; listeners hear of each change.
+// A filesystem failure marks the store unwritable with a message; the operation that failed (one
+// run's writes, keyed by its id) is retried at most once per `retryMs`, while other runs' writes
+// and user actions are tried as usual; the first write that succeeds clears the message.
+import { existsSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { RunId } from '../../../shared/protocol-runs'
 import { HostError } from '../errors'
-import { describeFsError, isFsError, nodeFs, TMP_PREFIX, writeFileAtomic, type FsOps } from './atomic'
-import { parseCheckpoint, type Checkpoint } from './checkpoint'
-import { readMetricsLog, statsOf } from './metrics-log'
+import { describeFsError, isFsError, nodeFs, writeFileAtomic, type FsOps } from './atomic'
+import { CheckpointFiles } from './checkpoint-files'
+import { compactLog, type CompactResult } from './log-compaction'
 import { RunIndex, type IndexEntry } from './run-index'
-import { CHECKPOINT_DIR, DEFAULT_MAX_LOG_BYTES, METRICS_FILE, parseRecord, RUN_FILE, TRASH, type RunRecord, type StorageStatusOut } from './run-record'
+import { DEFAULT_MAX_LOG_BYTES, METRICS_FILE, parseRecord, RUN_FILE, TRASH, type RunRecord, type StorageStatusOut } from './run-record'
+import { nextTurn, type YieldFn } from './slices'
+import { recoverRuns } from './store-recovery'
 
 export * from './run-record'
 
@@ -22,27 +25,39 @@ export interface RunStoreOptions {
   ops?: FsOps
   /** A run's metrics log is compacted when it grows past this. Default 64 MiB. */
   maxLogBytes?: number
-  /** After a failure, writes are tried again at most this often (ms). Default 3,000. */
+  /** After a failure, that operation is tried again at most this often (ms). Default 3,000. */
   retryMs?: number
   /** Clock for the retry backoff (ms). */
   now?: () => number
+  /** Between slices of long work (startup, log reads and compaction); tests count the turns. */
+  yieldFn?: YieldFn
 }
 
 /** A change to one run (in the folder or the trash), or to the storage status. */
 export type RunChange = { runId: string; trashed: boolean } | { storage: true }
 
-const CKPT = /^step-(\d+)\.json$/
+/** The retry key of the store's own housekeeping (the data directory, startup clean-up). */
+export const STORE_KEY = '(store)'
 
 export class RunStore {
   private writable = true
   private message: string | undefined
-  private retryAt = 0
+  /** Operations that failed, by key (a run id or STORE_KEY), and when each may be tried again. */
+  private readonly retryAt = new Map<string, number>()
   readonly ops: FsOps
   readonly maxLogBytes: number
+  readonly yieldFn: YieldFn
   private readonly retryMs: number
   private readonly now: () => number
   readonly index = new RunIndex()
+  readonly checkpoints = new CheckpointFiles(this)
   private readonly listeners = new Set<(c: RunChange) => void>()
+  /** Compactions in progress, by run id (one at a time per log). */
+  private readonly compacting = new Map<string, Promise<CompactResult | null>>()
+  /** Whoever appends to a run's log (its recorder): told when a compaction replaced the file. */
+  private readonly logWriters = new Map<string, () => void>()
+  /** Resolves once every run folder found at startup is indexed. */
+  readonly ready: Promise<void>
 
   constructor(
     readonly dir: string,
@@ -52,8 +67,9 @@ export class RunStore {
     this.maxLogBytes = options.maxLogBytes ?? DEFAULT_MAX_LOG_BYTES
     this.retryMs = options.retryMs ?? 3_000
     this.now = options.now ?? Date.now
+    this.yieldFn = options.yieldFn ?? nextTurn
     this.guard('open the data directory', () => this.ops.mkdirSync(join(dir, TRASH), { recursive: true }))
-    this.recover()
+    this.ready = recoverRuns(this)
   }
 
   storage(): StorageStatusOut {
@@ -78,33 +94,56 @@ export class RunStore {
     for (const l of this.listeners) l(c)
   }
 
-  /** Whether a failed store would try a write now (always true while writable). */
-  retryDue(): boolean {
-    return this.writable || this.now() >= this.retryAt
+  /** Whether an operation with this key would be tried now (false while its retry is not due). */
+  retryDue(key: string | null = STORE_KEY): boolean {
+    return key === null || this.now() >= (this.retryAt.get(key) ?? -Infinity)
   }
 
   /**
-   * Run a write; a filesystem failure marks the store unwritable and returns null. While
-   * unwritable, writes are skipped until the backoff has passed (`force`: try anyway).
+   * Run a write; a filesystem failure marks the store unwritable and returns null. An operation
+   * whose key failed before is skipped (null) until its backoff has passed; other keys are tried
+   * as usual, and a null key (a user's action, a new run) always is.
    */
-  guard<T>(what: string, fn: () => T, force = false): T | null {
-    if (!this.writable && !force && !this.retryDue()) return null
+  guard<T>(what: string, fn: () => T, key: string | null = STORE_KEY): T | null {
+    if (!this.retryDue(key)) return null
     try {
       const result = fn()
-      if (!this.writable) {
-        this.writable = true
-        this.message = undefined
-        this.notify({ storage: true })
-      }
+      this.succeeded(key)
       return result
     } catch (e) {
       if (!isFsError(e)) throw e
-      this.writable = false
-      this.retryAt = this.now() + this.retryMs
-      this.message = `runs cannot be saved: could not ${what} in ${this.dir}: ${describeFsError(e, this.dir)}; training continues in memory, what was saved before is kept, and saving is retried`
-      this.notify({ storage: true })
+      this.failed(what, e, key)
       return null
     }
+  }
+
+  /** guard for work that takes several slices (a log compaction). */
+  async guardAsync<T>(what: string, fn: () => Promise<T>, key: string | null = STORE_KEY): Promise<T | null> {
+    if (!this.retryDue(key)) return null
+    try {
+      const result = await fn()
+      this.succeeded(key)
+      return result
+    } catch (e) {
+      if (!isFsError(e)) throw e
+      this.failed(what, e, key)
+      return null
+    }
+  }
+
+  private succeeded(key: string | null): void {
+    if (key !== null) this.retryAt.delete(key)
+    if (this.writable) return
+    this.writable = true
+    this.message = undefined
+    this.notify({ storage: true })
+  }
+
+  private failed(what: string, e: NodeJS.ErrnoException, key: string | null): void {
+    if (key !== null) this.retryAt.set(key, this.now() + this.retryMs)
+    this.writable = false
+    this.message = `runs cannot be saved: could not ${what} in ${this.dir}: ${describeFsError(e, this.dir)}; training continues in memory, what was saved before is kept, and saving is retried`
+    this.notify({ storage: true })
   }
 
   runDir(runId: string, trashed = false): string {
@@ -127,9 +166,12 @@ export class RunStore {
     return r
   }
 
-  /** Atomically replace run.json; false (and the store unwritable) when it could not be written. */
-  write(rec: RunRecord, trashed = false): boolean {
-    const ok = this.guard('save run.json', () => writeFileAtomic(join(this.runDir(rec.runId, trashed), RUN_FILE), `${JSON.stringify(rec, null, 1)}\n`, this.ops)) !== null
+  /**
+   * Atomically replace run.json; false (and the store unwritable) when it could not be written.
+   * `key`: the retry key (default the run's own, as its recorder writes; null for a user's edit).
+   */
+  write(rec: RunRecord, trashed = false, key: string | null = rec.runId): boolean {
+    const ok = this.guard('save run.json', () => writeFileAtomic(join(this.runDir(rec.runId, trashed), RUN_FILE), `${JSON.stringify(rec, null, 1)}\n`, this.ops), key) !== null
     if (ok) this.indexRun(rec.runId, trashed, rec)
     return ok
   }
@@ -139,10 +181,10 @@ export class RunStore {
     const ok = this.guard(
       'create a run folder',
       () => {
-        this.ops.mkdirSync(join(this.runDir(rec.runId), CHECKPOINT_DIR), { recursive: true })
+        this.ops.mkdirSync(join(this.runDir(rec.runId), 'checkpoints'), { recursive: true })
         writeFileAtomic(join(this.runDir(rec.runId), RUN_FILE), `${JSON.stringify(rec, null, 1)}\n`, this.ops)
       },
-      true,
+      null,
     )
     if (ok === null) return null
     this.indexRun(rec.runId, false, rec)
@@ -154,125 +196,70 @@ export class RunStore {
     return this.index.entries(includeTrash).flatMap((e) => (e.rec ? [{ rec: e.rec, trashed: e.trashed }] : []))
   }
 
-  private runIds(trashed: boolean): string[] {
-    const d = trashed ? join(this.dir, TRASH) : this.dir
-    try {
-      return readdirSync(d).filter((n) => RunId.safeParse(n).success)
-    } catch (e) {
-      if (isFsError(e)) return []
-      throw e
-    }
-  }
-
-  checkpointSteps(runId: string, trashed = false): number[] {
-    let names: Set<string>
-    try {
-      names = new Set(readdirSync(join(this.runDir(runId, trashed), CHECKPOINT_DIR)))
-    } catch (e) {
-      if (isFsError(e)) return [] // missing or unreadable: no checkpoint can be opened there
-      throw e
-    }
-    return [...names]
-      .map((n) => CKPT.exec(n))
-      .filter((m): m is RegExpExecArray => m !== null && names.has(`step-${m[1]}.safetensors`))
-      .map((m) => Number(m[1]))
-      .sort((a, b) => a - b)
-  }
-
-  checkpointPaths(runId: string, step: number, trashed = false): { tensors: string; meta: string } {
-    const d = join(this.runDir(runId, trashed), CHECKPOINT_DIR)
-    return { tensors: join(d, `step-${step}.safetensors`), meta: join(d, `step-${step}.json`) }
-  }
-
-  /** The tensors first, then the JSON that makes the checkpoint count (a lone .safetensors is ignored). */
-  writeCheckpoint(runId: string, step: number, bytes: Uint8Array, meta: object): boolean {
-    const p = this.checkpointPaths(runId, step)
-    const ok = this.guard(`save the checkpoint at step ${step}`, () => {
-      writeFileAtomic(p.tensors, bytes, this.ops)
-      writeFileAtomic(p.meta, `${JSON.stringify(meta)}\n`, this.ops)
-    }) !== null
-    this.indexCheckpoints(runId)
-    return ok
-  }
-
-  /** Copy checkpoints of one run into another (a branch starts with its parent's). */
-  copyCheckpoints(from: string, to: string, steps: number[]): boolean {
-    const ok = this.guard('copy checkpoints into the branch', () => {
-      for (const s of steps) {
-        const a = this.checkpointPaths(from, s)
-        const b = this.checkpointPaths(to, s)
-        writeFileAtomic(b.tensors, readFileSync(a.tensors), this.ops)
-        writeFileAtomic(b.meta, readFileSync(a.meta), this.ops)
-      }
-    }) !== null
-    this.indexCheckpoints(to)
-    return ok
-  }
-
-  deleteCheckpoint(runId: string, step: number): void {
-    const p = this.checkpointPaths(runId, step)
-    // The JSON first: without it the checkpoint no longer counts, whatever happens next.
-    this.guard('delete an old checkpoint', () => {
-      this.ops.rmSync(p.meta, { force: true })
-      this.ops.rmSync(p.tensors, { force: true })
-    })
-    this.indexCheckpoints(runId)
-  }
-
-  /** Move a checkpoint that cannot be read out of the way (kept as damaged-step-<n>.*, not deleted). */
-  setAsideCheckpoint(runId: string, step: number): void {
-    const p = this.checkpointPaths(runId, step)
-    const aside = (f: string) => f.replace(/step-(\d+)\.(json|safetensors)$/, 'damaged-step-$1.$2')
-    this.guard('set a damaged checkpoint aside', () => {
-      this.ops.renameSync(p.meta, aside(p.meta))
-      if (existsSync(p.tensors)) this.ops.renameSync(p.tensors, aside(p.tensors))
-    })
-    this.indexCheckpoints(runId)
-  }
-
-  readCheckpoint(runId: string, step: number): Checkpoint {
-    const p = this.checkpointPaths(runId, step)
-    const have = this.checkpointSteps(runId)
-    if (!have.includes(step)) {
-      throw new HostError('not_found', `run ${runId} has no checkpoint at step ${step} (it has ${have.length > 0 ? have.join(', ') : 'none'})`)
-    }
-    return parseCheckpoint(readFileSync(p.tensors), readFileSync(p.meta, 'utf8'), `run ${runId}, step ${step}`, p.meta)
-  }
-
   /** Into the trash (or back): a rename, so a run is never half moved. */
   move(runId: string, toTrash: boolean): void {
     const from = this.locate(runId, !toTrash)
     const to = this.runDir(runId, toTrash)
     if (existsSync(to)) {
       if (!toTrash) throw new HostError('invalid_payload', `run ${runId} is both in the trash and in ${this.dir}; it cannot be restored over itself`)
-      this.guard('clear an old copy from the trash', () => this.ops.rmSync(to, { recursive: true, force: true }), true)
+      this.guard('clear an old copy from the trash', () => this.ops.rmSync(to, { recursive: true, force: true }), null)
     }
-    const ok = this.guard(toTrash ? 'move the run to the trash' : 'restore the run from the trash', () => this.ops.renameSync(from, to), true)
+    const ok = this.guard(toTrash ? 'move the run to the trash' : 'restore the run from the trash', () => this.ops.renameSync(from, to), null)
     if (ok === null) throw new HostError('internal', this.message ?? 'the data directory cannot be written')
     const old = this.index.remove(runId, !toTrash)
     this.notify({ runId, trashed: !toTrash })
     this.indexRun(runId, toTrash, old?.rec ?? null)
   }
 
+  /**
+   * Compact a run's metrics log (log-compaction.ts) in slices; a compaction already running for it
+   * is joined. The run's log writer is told when the new file replaces the old. Null when it was
+   * aborted, skipped (its retry not due) or failed (the store says why).
+   */
+  compactLog(runId: string, targetBytes: number, options: { signal?: AbortSignal } = {}, key: string | null = runId): Promise<CompactResult | null> {
+    const running = this.compacting.get(runId)
+    if (running) return running
+    const path = join(this.runDir(runId), METRICS_FILE)
+    const onSwap = () => this.logWriters.get(runId)?.()
+    const done = this.guardAsync('compact a long metrics log', () => compactLog(path, targetBytes, { ops: this.ops, yieldFn: this.yieldFn, onSwap, ...options }), key)
+    const tracked = done.finally(() => this.compacting.delete(runId))
+    this.compacting.set(runId, tracked)
+    return tracked
+  }
+
+  /** Resolves when no compaction of the run's log is in progress (before moving or reopening it). */
+  async logIdle(runId: string): Promise<void> {
+    await this.compacting.get(runId)?.catch(() => undefined)
+  }
+
+  /** The writer of a run's log (its recorder) reopens the file after a compaction; returns the unregister. */
+  onLogSwap(runId: string, reopen: () => void): () => void {
+    this.logWriters.set(runId, reopen)
+    return () => {
+      if (this.logWriters.get(runId) === reopen) this.logWriters.delete(runId)
+    }
+  }
+
   /** (Re)index one run from what is on disk (its run.json unless given) and tell listeners. */
   private indexRun(runId: string, trashed: boolean, rec: RunRecord | null): void {
-    this.index.put(rec ? this.entryOf(runId, trashed, rec) : this.load(runId, trashed))
+    this.index.put(rec ? this.entryOf(runId, trashed, rec) : this.loadEntry(runId, trashed))
     this.notify({ runId, trashed })
   }
 
-  private indexCheckpoints(runId: string): void {
+  /** The run's checkpoint files changed (checkpoint-files.ts): the index follows. */
+  checkpointsChanged(runId: string): void {
     const e = this.index.get(runId, false)
     if (!e) return
-    e.checkpoints = this.checkpointSteps(runId)
+    e.checkpoints = this.checkpoints.steps(runId)
     this.notify({ runId, trashed: false })
   }
 
   private entryOf(runId: string, trashed: boolean, rec: RunRecord): IndexEntry {
-    return { runId, trashed, rec, createdAt: rec.createdAt, checkpoints: this.checkpointSteps(runId, trashed) }
+    return { runId, trashed, rec, createdAt: rec.createdAt, checkpoints: this.checkpoints.steps(runId, trashed) }
   }
 
   /** An index entry from disk; a run whose files cannot be read becomes a damaged entry saying why. */
-  private load(runId: string, trashed: boolean): IndexEntry {
+  loadEntry(runId: string, trashed: boolean): IndexEntry {
     const d = this.runDir(runId, trashed)
     const damaged = (reason: string): IndexEntry => {
       let createdAt = new Date(0).toISOString()
@@ -281,7 +268,7 @@ export class RunStore {
       } catch {
         // The folder's time is only for sorting; the epoch will do.
       }
-      return { runId, trashed, rec: null, damaged: reason, createdAt, checkpoints: this.checkpointSteps(runId, trashed) }
+      return { runId, trashed, rec: null, damaged: reason, createdAt, checkpoints: this.checkpoints.steps(runId, trashed) }
     }
     try {
       const file = join(d, RUN_FILE)
@@ -292,43 +279,4 @@ export class RunStore {
       return damaged(`${join(d, RUN_FILE)} could not be read: ${isFsError(e) ? describeFsError(e, this.dir) : e instanceof Error ? e.message : String(e)}`)
     }
   }
-
-  /**
-   * At startup: index every run; a run still marked live belonged to a process that died (its
-   * stats come from its log, read streaming). Each run is recovered on its own: whatever its
-   * files hold, the others and the host start.
-   */
-  private recover(): void {
-    for (const trashed of [false, true]) {
-      for (const runId of this.runIds(trashed)) {
-        try {
-          this.recoverRun(runId, trashed)
-        } catch (e) {
-          const reason = `could not be recovered: ${isFsError(e) ? describeFsError(e, this.dir) : e instanceof Error ? e.message : String(e)}`
-          this.index.put({ runId, trashed, rec: null, damaged: reason, createdAt: new Date(0).toISOString(), checkpoints: [] })
-        }
-      }
-    }
-  }
-
-  private recoverRun(runId: string, trashed: boolean): void {
-    const d = this.runDir(runId, trashed)
-    for (const sub of [d, join(d, CHECKPOINT_DIR)]) {
-      if (!existsSync(sub)) continue
-      for (const n of readdirSync(sub)) if (n.startsWith(TMP_PREFIX)) this.guard('remove a temporary file', () => this.ops.rmSync(join(sub, n), { force: true }))
-    }
-    const entry = this.load(runId, trashed)
-    const hasData = existsSync(join(d, METRICS_FILE)) || this.checkpointSteps(runId, trashed).length > 0
-    // Killed between making the folder and its first checkpoint: it never held anything to open.
-    if (!trashed && !hasData && (entry.rec?.status === 'live' || (!entry.rec && !existsSync(join(d, RUN_FILE))))) {
-      if (this.guard('remove an empty run folder', () => this.ops.rmSync(d, { recursive: true, force: true })) !== null) return
-    }
-    if (!trashed && entry.rec?.status === 'live') {
-      const rec: RunRecord = { ...entry.rec, status: 'interrupted', stats: statsOf(readMetricsLog(join(d, METRICS_FILE), { budget: 4096 })) }
-      entry.rec = rec
-      this.guard('mark an interrupted run', () => writeFileAtomic(join(d, RUN_FILE), `${JSON.stringify(rec, null, 1)}\n`, this.ops))
-    }
-    this.index.put(entry)
-  }
 }
-
