@@ -6,6 +6,7 @@ import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { expect, test, type Page } from '@playwright/test'
 import { appPath } from './serve-token'
+import { wireLog } from './wire-log'
 
 const SCREENSHOT = 'test-results/screenshots/studio-setup.png'
 const fixture = (name: string) => `e2e/fixtures/${name}`
@@ -31,37 +32,6 @@ async function trainSome(page: Page, steps: number): Promise<void> {
   await expect(page.getByTestId('session-status')).toHaveText('paused')
 }
 
-/**
- * The engine protocol as the page speaks it over its WebSocket: requests sent and the ids of the
- * ones answered, so a test can wait until the host has applied a change instead of waiting a while.
- */
-function wireLog(page: Page) {
-  const sent: { id: number; kind: string; payload: Record<string, unknown> }[] = []
-  const answered = new Set<number>()
-  const parse = (data: string | Buffer): Record<string, unknown> | null => {
-    try {
-      return JSON.parse(String(data)) as Record<string, unknown>
-    } catch {
-      return null
-    }
-  }
-  page.on('websocket', (ws) => {
-    ws.on('framesent', ({ payload }) => {
-      const m = parse(payload)
-      if (m && typeof m['id'] === 'number' && typeof m['kind'] === 'string') sent.push(m as (typeof sent)[number])
-    })
-    ws.on('framereceived', ({ payload }) => {
-      const m = parse(payload)
-      if (m && typeof m['id'] === 'number' && 'ok' in m) answered.add(m['id'])
-    })
-  })
-  return {
-    /** Whether a session.update setting `key` to `value` has been answered. */
-    updated: (key: string, value: unknown): boolean =>
-      sent.some((m) => m.kind === 'session.update' && key in m.payload && m.payload[key] === value && answered.has(m.id)),
-  }
-}
-
 /** The form's and the host's parameter counts, once they agree. */
 async function agreedCount(page: Page): Promise<number> {
   const count = page.getByTestId('param-count')
@@ -79,11 +49,14 @@ async function agreedCount(page: Page): Promise<number> {
  * sampled on a timer and then ran out of time clicking "+ hidden layer").
  */
 async function startPaced(page: Page): Promise<void> {
+  const wire = wireLog(page)
   await open(page)
   await page.getByTestId('generator-spiral').click()
   await agreedCount(page)
   await page.getByTestId('speed-slider').fill('4')
   await expect(page.getByTestId('speed-value')).toHaveText('10 steps/s')
+  // Play does not wait for the slider's debounced update: without this the run starts at full speed.
+  await expect.poll(() => wire.updated('maxStepsPerSecond', 10), { message: 'the host applies 10 steps/s' }).toBe(true)
   await page.getByTestId('play-button').click()
   await expect(page.getByTestId('session-status')).toHaveText('running')
   await expect.poll(() => stepOf(page), { timeout: 30_000 }).toBeGreaterThan(2)
@@ -183,6 +156,7 @@ test.describe('studio setup in serve mode', () => {
   })
 
   test('malformed CSVs are refused with the row or column named; the data in use stays', async ({ page }) => {
+    const wire = wireLog(page)
     await open(page)
     await page.getByTestId('source-bundled').click()
     await page.getByTestId('bundled-iris').click()
@@ -214,9 +188,16 @@ test.describe('studio setup in serve mode', () => {
     await page.getByTestId('csv-file').setInputFiles(fixture('good.csv'))
     await expect(page.getByTestId('source-csv')).toHaveAttribute('data-in-use', 'true', { timeout: 15_000 })
     await expect(refusal).toHaveCount(0)
+    // Iris and this file have the same shape, so the counts agree before the CSV's session exists: wait for it.
+    await expect.poll(() => wire.csvSession('species', 'auto'), { timeout: 15_000, message: 'a session on good.csv' }).not.toBeNull()
+    await expect(page.getByTestId('param-count')).toHaveAttribute('data-session', wire.csvSession('species', 'auto')!)
     const accepted = await agreedCount(page)
-    const csvSession = await sessionOf(page)
+    // "site" with the task left on auto is accepted (3 classes); built before the refused choice, never folded into it.
     await page.getByTestId('csv-target').selectOption('site')
+    await expect.poll(() => wire.csvSession('site', 'auto'), { timeout: 15_000, message: 'a session with target "site"' }).not.toBeNull()
+    const csvSession = wire.csvSession('site', 'auto')!
+    await expect(page.getByTestId('param-count')).toHaveAttribute('data-session', csvSession)
+    expect(await agreedCount(page)).toBe(accepted)
     await page.getByTestId('csv-task').selectOption('binary')
     await expect(page.getByTestId('csv-host-error')).toContainText(/binary needs 2 classes.*"site" has 3/, { timeout: 15_000 })
     expect(await sessionOf(page)).toBe(csvSession)

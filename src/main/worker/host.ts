@@ -200,7 +200,7 @@ export class EngineHost {
         emitMetrics: (batch) => this.post(eventMessage('train.metrics', batch), owner),
         emitAlarm: (alarm) => this.post(eventMessage('train.alarm', alarm), owner),
         now: () => performance.now(),
-        admit: (d, plan) => this.budget.reserve(id, sessionEstimate(spec, backend.name === 'webgpu', d, plan), 'this session', spec.optimizer.type),
+        admit: (d, plan) => this.budget.reserve(id, sessionEstimate(spec, backend.name === 'webgpu', d, plan, this.chunkFlops), 'this session', spec.optimizer.type),
       }, device, { chunkFlops: this.chunkFlops })
       this.nextId++
       this.sessions.set(id, session)
@@ -268,7 +268,7 @@ export class EngineHost {
       // A bigger batch needs more memory for activations: sized before anything changes.
       if (payload.batchSize !== undefined) {
         const spec = { ...s.spec, train: { ...s.spec.train, batchSize: payload.batchSize } }
-        this.budget.reserve(s.id, sessionEstimate(spec, s.onDevice, s.trainer.data, s.trainer.plan), `session.update: batchSize ${payload.batchSize}`, spec.optimizer.type)
+        this.budget.reserve(s.id, sessionEstimate(spec, s.onDevice, s.trainer.data, s.trainer.plan, this.chunkFlops), `session.update: batchSize ${payload.batchSize}`, spec.optimizer.type)
       }
       return s.update(payload)
     },
