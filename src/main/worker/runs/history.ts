@@ -25,23 +25,28 @@ function thinLoss(h: MetricsHistory, budget: number): void {
   const n = h.steps.length
   if (n <= budget) return
   const old = n - Math.floor(budget / 2)
-  const steps: number[] = []
-  const loss: number[] = []
+  // Written in place (the write index never passes the read index): no copy of a series that may hold millions.
+  const { steps, trainLoss: loss } = h
+  let w = 0
+  const keep = (i: number) => {
+    steps[w] = steps[i]
+    loss[w] = loss[i]
+    w++
+  }
   for (let a = 0; a < old; a += BUCKET) {
     const b = Math.min(old, a + BUCKET)
     let lo = a
     let hi = a
     for (let i = a + 1; i < b; i++) {
-      if (h.trainLoss[i] < h.trainLoss[lo]) lo = i
-      if (h.trainLoss[i] > h.trainLoss[hi]) hi = i
+      if (loss[i] < loss[lo]) lo = i
+      if (loss[i] > loss[hi]) hi = i
     }
-    for (const i of lo === hi ? [lo] : lo < hi ? [lo, hi] : [hi, lo]) {
-      steps.push(h.steps[i])
-      loss.push(h.trainLoss[i])
-    }
+    keep(Math.min(lo, hi))
+    if (lo !== hi) keep(Math.max(lo, hi))
   }
-  h.steps = steps.concat(h.steps.slice(old))
-  h.trainLoss = loss.concat(h.trainLoss.slice(old))
+  for (let i = old; i < n; i++) keep(i)
+  steps.length = w
+  loss.length = w
 }
 
 /** Thin the older half of a sparse series: of each pair the one `worse` prefers survives. */

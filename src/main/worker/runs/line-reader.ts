@@ -98,7 +98,11 @@ export function forEachLine(path: string, onLine: (text: string) => void, option
 }
 
 /** forEachLine in slices: one chunk, then a turn of the event loop. */
-export async function forEachLineAsync(path: string, onLine: (text: string) => void, options: AsyncLineReadOptions = {}): Promise<LineReadStats> {
+export async function forEachLineAsync(
+  path: string,
+  onLine: (text: string) => void,
+  options: AsyncLineReadOptions = {},
+): Promise<LineReadStats> {
   const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES
   const yieldFn = options.yieldFn ?? nextTurn
   const end = options.endOffset ?? Infinity

@@ -99,7 +99,10 @@ export function readMetricsLogWithStats(path: string, options: ReadLogOptions = 
 }
 
 /** readMetricsLog in slices (a chunk, then a turn of the event loop): what requests and compaction use. */
-export async function readMetricsLogAsync(path: string, options: ReadLogOptions & AsyncLineReadOptions = {}): Promise<{ history: MetricsHistory; read: LineReadStats | null }> {
+export async function readMetricsLogAsync(
+  path: string,
+  options: ReadLogOptions & AsyncLineReadOptions = {},
+): Promise<{ history: MetricsHistory; read: LineReadStats | null }> {
   if (!existsSync(path)) return { history: emptyHistory(), read: null }
   const b = new HistoryBuilder(options.budget ?? DEFAULT_READ_BUDGET)
   const read = await forEachLineAsync(path, b.line, options)

@@ -101,11 +101,13 @@ export class RunRecorder {
 
   private log(text: string, lastStep?: number): void {
     this.attempt('append to the metrics log', () => {
-      appendAll(this.open(), text, this.ops)
+      const fd = this.open()
+      // Past the limit: compaction starts from what the log holds now; this line is carried over whole.
+      if (this.compaction === null && this.logBytes > this.maxLogBytes) this.compact()
+      appendAll(fd, text, this.ops)
       this.logBytes += Buffer.byteLength(text)
       if (lastStep !== undefined) this.loggedStep = lastStep
     })
-    if (!this.failed && this.compaction === null && this.logBytes > this.maxLogBytes) this.compact()
   }
 
   /** Start rewriting the log as its decimated history (about half the limit); appends go on meanwhile. */

@@ -171,7 +171,8 @@ export class RunStore {
    * `key`: the retry key (default the run's own, as its recorder writes; null for a user's edit).
    */
   write(rec: RunRecord, trashed = false, key: string | null = rec.runId): boolean {
-    const ok = this.guard('save run.json', () => writeFileAtomic(join(this.runDir(rec.runId, trashed), RUN_FILE), `${JSON.stringify(rec, null, 1)}\n`, this.ops), key) !== null
+    const file = join(this.runDir(rec.runId, trashed), RUN_FILE)
+    const ok = this.guard('save run.json', () => writeFileAtomic(file, `${JSON.stringify(rec, null, 1)}\n`, this.ops), key) !== null
     if (ok) this.indexRun(rec.runId, trashed, rec)
     return ok
   }
@@ -216,12 +217,18 @@ export class RunStore {
    * is joined. The run's log writer is told when the new file replaces the old. Null when it was
    * aborted, skipped (its retry not due) or failed (the store says why).
    */
-  compactLog(runId: string, targetBytes: number, options: { signal?: AbortSignal } = {}, key: string | null = runId): Promise<CompactResult | null> {
+  compactLog(
+    runId: string,
+    targetBytes: number,
+    options: { signal?: AbortSignal } = {},
+    key: string | null = runId,
+  ): Promise<CompactResult | null> {
     const running = this.compacting.get(runId)
     if (running) return running
     const path = join(this.runDir(runId), METRICS_FILE)
     const onSwap = () => this.logWriters.get(runId)?.()
-    const done = this.guardAsync('compact a long metrics log', () => compactLog(path, targetBytes, { ops: this.ops, yieldFn: this.yieldFn, onSwap, ...options }), key)
+    const run = () => compactLog(path, targetBytes, { ops: this.ops, yieldFn: this.yieldFn, onSwap, ...options })
+    const done = this.guardAsync('compact a long metrics log', run, key)
     const tracked = done.finally(() => this.compacting.delete(runId))
     this.compacting.set(runId, tracked)
     return tracked

@@ -1,0 +1,143 @@
+// What the runs handlers need from the engine host (its store, its sessions, a way to make one,
+// the memory budget per session) and the glue between a session and its run: starting a run for
+// a session, attaching a recorder, finding the session that trains a run, and a run's summary.
+import { dataLabel } from '../data-source'
+import { HostError } from '../errors'
+import type { TrainingSession } from '../session'
+import type { SessionSpecOut } from '../setup'
+import { RunRecorder, type RecorderOptions } from './recorder'
+import type { IndexEntry } from './run-index'
+import { APP_VERSION, newRunId, RUN_FORMAT, type RunRecord, type RunStore, type RunSummaryOut } from './store'
+
+export interface RunsHost {
+  store: RunStore | null
+  recorderOptions: RecorderOptions
+  /** The most bytes one session may need (budget.ts): a checkpoint bigger than this is not read. */
+  sessionBytes(): number
+  sessions(): Iterable<TrainingSession>
+  session(sessionId: string): TrainingSession
+  /** A new session from a spec (not yet recording), counted against the session limit. */
+  createSession(spec: SessionSpecOut, backend: SessionSpecOut['backend']): Promise<TrainingSession>
+  disposeSession(sessionId: string): void
+}
+
+/** A RunsHost that reads `hostOf()` at each use (the host builds its handler table before its run store). */
+export function lateHost(hostOf: () => RunsHost): RunsHost {
+  return {
+    get store() {
+      return hostOf().store
+    },
+    get recorderOptions() {
+      return hostOf().recorderOptions
+    },
+    sessionBytes: () => hostOf().sessionBytes(),
+    sessions: () => hostOf().sessions(),
+    session: (id) => hostOf().session(id),
+    createSession: (spec, backend) => hostOf().createSession(spec, backend),
+    disposeSession: (id) => hostOf().disposeSession(id),
+  }
+}
+
+function defaultName(spec: SessionSpecOut): string {
+  return `${dataLabel(spec.data)} · ${[...spec.model.hidden].join('-') || 'linear'} · ${spec.optimizer.type} ${spec.optimizer.lr}`
+}
+
+/**
+ * Start recording a session into a new run (or leave it unrecorded, with the store's message in
+ * its state, when the data directory cannot be written).
+ */
+export function startRun(host: RunsHost, session: TrainingSession, extra: { name?: string; parent?: RunRecord['parent'] } = {}): RunRecorder | null {
+  const store = host.store
+  if (!store) return null
+  const now = new Date()
+  const rec: RunRecord = {
+    format: RUN_FORMAT,
+    runId: newRunId(now),
+    name: extra.name ?? defaultName(session.spec),
+    tags: [],
+    createdAt: now.toISOString(),
+    updatedAt: now.toISOString(),
+    status: 'live',
+    spec: structuredClone(session.spec),
+    backend: { ...session.backend },
+    appVersion: APP_VERSION,
+    stats: { steps: 0, lastTrainLoss: null, lastTestLoss: null, lastTestAccuracy: null },
+    ...(extra.parent ? { parent: extra.parent } : {}),
+  }
+  if (!store.create(rec)) {
+    session.message = store.storage().message
+    return null
+  }
+  return attach(host, session, rec)
+}
+
+export function attach(host: RunsHost, session: TrainingSession, rec: RunRecord): RunRecorder {
+  let lost: string | undefined
+  const recorder = new RunRecorder(
+    host.store!,
+    rec,
+    (message) => {
+      lost = message
+      session.storageFailed(message)
+    },
+    host.recorderOptions,
+    // Saving works again: the session's warning goes (unless something else has replaced it).
+    () => {
+      if (session.message === lost) session.message = undefined
+    },
+  )
+  session.recorder = recorder
+  return recorder
+}
+
+export function liveSession(host: RunsHost, runId: string): TrainingSession | undefined {
+  for (const s of host.sessions()) if (s.recorder?.runId === runId) return s
+  return undefined
+}
+
+export function needStore(host: RunsHost): RunStore {
+  if (!host.store) throw new HostError('not_found', 'runs are not saved by this engine host (it has no data directory)')
+  return host.store
+}
+
+/** A run as listed: the live recorder's numbers for a run being trained, the index's otherwise. */
+export function summary(host: RunsHost, rec: RunRecord, trashed: boolean): RunSummaryOut {
+  const live = trashed ? undefined : liveSession(host, rec.runId)
+  const r = live?.recorder?.rec ?? rec
+  return {
+    runId: r.runId,
+    name: r.name,
+    tags: [...r.tags],
+    createdAt: r.createdAt,
+    updatedAt: r.updatedAt,
+    status: live ? 'live' : r.status === 'live' ? 'interrupted' : r.status,
+    steps: r.stats.steps,
+    checkpoints: [...(host.store!.index.get(r.runId, trashed)?.checkpoints ?? host.store!.checkpoints.steps(r.runId, trashed))],
+    lastTrainLoss: r.stats.lastTrainLoss,
+    lastTestLoss: r.stats.lastTestLoss,
+    lastTestAccuracy: r.stats.lastTestAccuracy,
+    spec: r.spec,
+    sessionId: live?.id ?? null,
+  }
+}
+
+/** An index entry as listed; a damaged one says why, under its folder's name. */
+export function entrySummary(host: RunsHost, e: IndexEntry): RunSummaryOut {
+  if (e.rec) return summary(host, e.rec, e.trashed)
+  return {
+    runId: e.runId,
+    name: e.runId,
+    tags: [],
+    createdAt: e.createdAt,
+    updatedAt: e.createdAt,
+    status: 'damaged',
+    steps: 0,
+    checkpoints: [...e.checkpoints],
+    lastTrainLoss: null,
+    lastTestLoss: null,
+    lastTestAccuracy: null,
+    spec: null,
+    sessionId: null,
+    damaged: { reason: e.damaged ?? 'its files could not be read' },
+  }
+}
