@@ -13,8 +13,9 @@ import { cleanupAfterEach, tempDir } from './test-helpers'
 cleanupAfterEach()
 
 /** node:fs whose writes fail with `code` while `down.code` is set. */
-function faulty(): { ops: FsOps; down: { code: string | null } } {
-  const down: { code: string | null } = { code: null }
+function faulty(): { ops: FsOps; down: { code: string | null; mkdirWorks?: boolean } } {
+  // mkdirWorks: a full disk often still has inodes, so folders appear while files cannot be written.
+  const down: { code: string | null; mkdirWorks?: boolean } = { code: null }
   const fail = () => {
     if (down.code) throw Object.assign(new Error(`${down.code}: no space left on device, write`), { code: down.code })
   }
@@ -29,7 +30,7 @@ function faulty(): { ops: FsOps; down: { code: string | null } } {
       return nodeFs.writeSync(fd, data, off, len)
     },
     mkdirSync: (p, o) => {
-      fail()
+      if (!down.mkdirWorks) fail()
       nodeFs.mkdirSync(p, o)
     },
   }
@@ -53,8 +54,13 @@ describe('disk full once is not broken forever', () => {
       expect(failed.writable).toBe(false)
       expect(failed.message).toMatch(/the disk is full \(ENOSPC\)/)
       expect(failed.message).not.toMatch(/ENOSPC: ENOSPC/)
+      const before = readdirSync(dir).sort()
+      down.mkdirWorks = true
       const unsaved = await h.ok('session.create', spec())
+      down.mkdirWorks = false
       expect(unsaved.runId).toBeNull()
+      // No half-made run folder (one without its run.json) is left behind.
+      expect(readdirSync(dir).sort()).toEqual(before)
       expect(unsaved.state.message).toMatch(/the disk is full/)
 
       // Space is back, but the backoff has not passed: the running session does not hammer the disk.

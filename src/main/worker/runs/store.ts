@@ -187,7 +187,15 @@ export class RunStore {
       },
       null,
     )
-    if (ok === null) return null
+    if (ok === null) {
+      // A folder without its run.json is not a run: leave nothing half made (the disk may be full).
+      try {
+        this.ops.rmSync(this.runDir(rec.runId), { recursive: true, force: true })
+      } catch {
+        // Start-up recovery removes an empty run folder too.
+      }
+      return null
+    }
     this.indexRun(rec.runId, false, rec)
     return rec
   }
