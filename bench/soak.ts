@@ -37,12 +37,12 @@ if (!existsSync(SERVE)) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The data directory: a 48 MiB tmpfs when we may mount one (a real full disk), else a temp folder.
+// The data directory: a 512 MiB tmpfs when we may mount one (a real full disk), else a temp folder.
 
 const base = mkdtempSync(join(tmpdir(), 'bps-soak-'))
 const dataDir = join(base, 'data')
 mkdirSync(dataDir)
-const tmpfs = process.getuid?.() === 0 && spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=48m', 'tmpfs', dataDir]).status === 0
+const tmpfs = process.getuid?.() === 0 && spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=512m', 'tmpfs', dataDir]).status === 0
 const notes: string[] = []
 if (!tmpfs) notes.push('full disk: skipped (mounting a tmpfs needs root); the data directory is a plain temp folder')
 
@@ -308,7 +308,7 @@ async function fullDisk(): Promise<void> {
   } catch {
     // ENOSPC: the disk is full.
   }
-  notes.push(`full disk: filled the 48 MiB tmpfs (${written} MiB of filler) for 15 s`)
+  notes.push(`full disk: filled the 512 MiB tmpfs (${written} MiB of filler) for 15 s`)
   await sleep(15_000)
   rmSync(filler, { force: true })
   await sleep(3_000)
@@ -328,34 +328,38 @@ async function fullDisk(): Promise<void> {
 interface RunCheck {
   total: number
   intact: number
+  /** Still `live` after a restart: recovery should have marked every orphan `interrupted`. */
   live: number
   damaged: string[]
 }
 
+/** Restart on the same data directory and open every run the store lists (all pages). */
 async function checkRuns(): Promise<RunCheck> {
   const out: RunCheck = { total: 0, intact: 0, live: 0, damaged: [] }
-  for (const name of readdirSync(dataDir)) {
-    if (!/^r[0-9a-z]+-[0-9a-z]+$/.test(name)) continue
-    out.total++
-    try {
-      const rec = JSON.parse(readFileSync(join(dataDir, name, 'run.json'), 'utf8')) as { status: string }
-      if (rec.status === 'live') out.live++
-    } catch (e) {
-      out.damaged.push(`${name}: run.json unreadable (${(e as Error).message})`)
-    }
-  }
   await startServer()
   const c = new Client()
   if (!(await c.connect())) throw new Error('soak: could not connect to the restarted server to check runs')
-  for (const name of readdirSync(dataDir)) {
-    if (!/^r[0-9a-z]+-[0-9a-z]+$/.test(name)) continue
-    const r = await c.request('runs.open', { runId: name })
+  const runs: { runId: string; status: string; damaged?: { reason: string } }[] = []
+  let cursor: string | null | undefined
+  do {
+    const r = await c.request('runs.list', cursor ? { limit: 1000, cursor } : { limit: 1000 })
+    if (!r.ok) throw new Error(`soak: runs.list failed after the restart: ${r.error?.code} ${r.error?.message ?? ''}`)
+    const page = r.result as { runs: typeof runs; nextCursor: string | null }
+    runs.push(...page.runs)
+    cursor = page.nextCursor
+  } while (cursor)
+  for (const run of runs) {
+    out.total++
+    if (run.status === 'live') out.live++
+    if (run.status === 'damaged') {
+      out.damaged.push(`${run.runId}: ${run.damaged?.reason ?? 'damaged'}`)
+      continue
+    }
+    const r = await c.request('runs.open', { runId: run.runId })
     if (r.ok) {
       out.intact++
       await c.request('session.dispose', { sessionId: (r.result as { sessionId: string }).sessionId })
-    } else if (!out.damaged.some((d) => d.startsWith(name))) {
-      out.damaged.push(`${name}: runs.open → ${r.error?.code}`)
-    }
+    } else out.damaged.push(`${run.runId}: runs.open → ${r.error?.code}: ${r.error?.message ?? ''}`)
   }
   c.close()
   return out
@@ -424,8 +428,8 @@ async function main(): Promise<void> {
   console.log(`peak RSS (server):  ${(peakRssKiB / 1024).toFixed(0)} MiB`)
   console.log(`kill -9:            ${kills}; connections refused ${connectionsRefused}`)
   console.log(
-    `clean stop:         exit code ${code}; runs left live ${runs.live}; ` +
-      `${closedAtLastStep} of ${trained.length} runs training at SIGTERM have a checkpoint at their last logged step`,
+    `clean stop:         exit code ${code}; ${closedAtLastStep} of ${trained.length} runs training at SIGTERM ` +
+      `have a checkpoint at their last logged step; after a restart ${runs.live} runs are still marked live`,
   )
   console.log(`runs intact:        ${runs.intact} of ${runs.total}${runs.damaged.length ? `; damaged: ${runs.damaged.join('; ')}` : ''}`)
   for (const [k, m] of firstMessage) console.log(`first ${k}: ${m}`)
