@@ -1,4 +1,5 @@
 // The engine's public surface: the only module the rest of the app imports from src/engine.
+import './chained-ops.js' // Tensor's chained methods (t.add(), t.backward())
 export { Tensor, isTensor, type TensorLike, type OpMeta } from './tensor.js'
 export { tensor, zeros, ones, full, randn, uniform, type TensorOptions, type RandomOptions, type NestedArray } from './creation.js'
 export { noGrad, isGradEnabled } from './grad-mode.js'
