@@ -16,7 +16,9 @@ export { mseLoss, softmaxCrossEntropy, bceWithLogits, hingeLoss, oneHot } from '
 export { gradcheck, type GradcheckResult } from './gradcheck.js'
 export { EngineError, type EngineErrorCode } from './errors.js'
 export { Rng, manualSeed, globalRng, type RngState } from './rng.js'
-export { setBackend, getBackend, registerBackend, type BackendChoice, type BackendInfo, type BackendName } from './backends/registry.js'
+export {
+  backends, setBackend, getBackend, registerBackend, type BackendChoice, type BackendInfo, type BackendName, type ResolvedBackend,
+} from './backends/registry.js'
 export type { Backend, DType, Shape, Storage, TypedArray } from './backends/backend.js'
 export {
   registerWebGpu, createWebGpuBackend, webGpuFactory, isSoftwareAdapter, WebGpuBackend,
