@@ -1,10 +1,12 @@
-// Making tensors: from numbers, nested arrays or typed arrays, and filled or random ones.
-import type { DType, TypedArray } from './backends/backend.js'
+// Making tensors: from numbers, nested arrays or typed arrays, and filled or random ones, on the
+// backend the call names (the default backend, setBackend's, when it names none).
+import type { Backend, DType, TypedArray } from './backends/backend.js'
 import { currentBackend } from './backends/registry.js'
 import { EngineError, fmtShape } from './errors.js'
 import { globalRng, Rng } from './rng.js'
 import { sizeOf, validateShape } from './shape.js'
 import { Tensor } from './tensor.js'
+import './chained-ops.js' // a tensor made here has its methods (t.add(), t.backward()) whoever imports this
 
 export type NestedArray = number | readonly NestedArray[]
 
@@ -14,6 +16,8 @@ export interface TensorOptions {
   requiresGrad?: boolean
   /** NaN/Inf are rejected by default: in a training tool they are a bug to report, not data. */
   allowNonFinite?: boolean
+  /** Where the tensor lives; ops then run there. Default: the default backend (setBackend). */
+  backend?: Backend
 }
 
 export interface RandomOptions {
@@ -22,6 +26,8 @@ export interface RandomOptions {
   /** A generator to draw from; defaults to a fresh Rng(seed) if seed is given, else the global one. */
   rng?: Rng
   seed?: number
+  /** Where the tensor lives (default: the default backend). */
+  backend?: Backend
 }
 
 function checkDtype(op: string, dtype: unknown): DType {
@@ -29,6 +35,15 @@ function checkDtype(op: string, dtype: unknown): DType {
     throw new EngineError(op, 'dtype', `dtype must be "float32" or "float64", got ${JSON.stringify(dtype)}`)
   }
   return dtype
+}
+
+/** The backend a creation call names, or the default one; anything else is named in the error. */
+function placement(op: string, backend: Backend | undefined): Backend {
+  if (backend === undefined) return currentBackend()
+  if (typeof backend !== 'object' || backend === null || typeof backend.fromArray !== 'function') {
+    throw new EngineError(op, 'argument', `options.backend must be a Backend (backends.get('cpu'), a tensor's .backend), got ${backend === null ? 'null' : typeof backend}`)
+  }
+  return backend
 }
 
 function allocArray(n: number, dtype: DType): TypedArray {
@@ -101,14 +116,14 @@ export function tensor(values: NestedArray | ArrayLike<number>, options: TensorO
       }
     }
   }
-  const be = currentBackend()
+  const be = placement('tensor', options.backend)
   return new Tensor(be.fromArray(data), shape, be, options.requiresGrad ?? false)
 }
 
 export function full(shape: readonly number[], value: number, options: Omit<TensorOptions, 'shape'> = {}): Tensor {
   const s = validateShape('full', shape)
   const dtype = checkDtype('full', options.dtype ?? 'float32')
-  const be = currentBackend()
+  const be = placement('full', options.backend)
   return new Tensor(be.full(sizeOf(s), value, dtype), s, be, options.requiresGrad ?? false)
 }
 
@@ -126,7 +141,7 @@ function random(op: string, shape: readonly number[], options: RandomOptions, dr
   const rng = options.rng ?? (options.seed !== undefined ? new Rng(options.seed) : globalRng)
   const data = allocArray(sizeOf(s), dtype)
   for (let i = 0; i < data.length; i++) data[i] = draw(rng)
-  const be = currentBackend()
+  const be = placement(op, options.backend)
   return new Tensor(be.fromArray(data), s, be, options.requiresGrad ?? false)
 }
 

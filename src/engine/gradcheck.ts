@@ -3,6 +3,7 @@
 import { EngineError } from './errors.js'
 import { noGrad } from './grad-mode.js'
 import { Tensor } from './tensor.js'
+import './chained-ops.js' // out.backward() below
 import type { TypedArray } from './backends/backend.js'
 
 export interface GradcheckResult {

@@ -1,4 +1,5 @@
 // The engine's public surface: the only module the rest of the app imports from src/engine.
+import './chained-ops.js' // Tensor's chained methods (t.add(), t.backward())
 export { Tensor, isTensor, type TensorLike, type OpMeta } from './tensor.js'
 export { tensor, zeros, ones, full, randn, uniform, type TensorOptions, type RandomOptions, type NestedArray } from './creation.js'
 export { noGrad, isGradEnabled } from './grad-mode.js'
@@ -15,7 +16,9 @@ export { mseLoss, softmaxCrossEntropy, bceWithLogits, hingeLoss, oneHot } from '
 export { gradcheck, type GradcheckResult } from './gradcheck.js'
 export { EngineError, type EngineErrorCode } from './errors.js'
 export { Rng, manualSeed, globalRng, type RngState } from './rng.js'
-export { setBackend, getBackend, registerBackend, type BackendChoice, type BackendInfo, type BackendName } from './backends/registry.js'
+export {
+  backends, setBackend, getBackend, registerBackend, type BackendChoice, type BackendInfo, type BackendName, type ResolvedBackend,
+} from './backends/registry.js'
 export type { Backend, DType, Shape, Storage, TypedArray } from './backends/backend.js'
 export {
   registerWebGpu, createWebGpuBackend, webGpuFactory, isSoftwareAdapter, WebGpuBackend,

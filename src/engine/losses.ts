@@ -4,6 +4,7 @@ import { currentBackend } from './backends/registry.js'
 import { EngineError, fmtShape } from './errors.js'
 import { sameShape } from './shape.js'
 import { Tensor } from './tensor.js'
+import './chained-ops.js' // callers call loss.backward() on what these return
 import { abs, mean, mul, relu, sub, add, log, exp, logSoftmax, sum, neg } from './ops/index.js'
 import { checkTensor } from './ops/op.js'
 import { fusedSoftmaxCrossEntropy } from './ops/softmax-cross-entropy.js'

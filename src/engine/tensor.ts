@@ -1,10 +1,10 @@
 // Tensor: shape, dtype, a backend storage handle, and its place in the autograd graph
 // (_prev: the inputs it was computed from, _op and _backward: the op and its local rule).
+// It imports no op: the chained methods (t.add(), t.backward()) are attached by chained-ops.ts,
+// so ops and autograd can import this module without a cycle.
 import type { Backend, DType, Shape, Storage, TypedArray } from './backends/backend.js'
 import { EngineError, fmtShape } from './errors.js'
 import { sizeOf, sameShape } from './shape.js'
-import { backward as runBackward, type BackwardOptions } from './autograd.js'
-import * as ops from './ops/index.js'
 
 export type TensorLike = Tensor | number
 /** A primitive's local backward rule: the upstream gradient in, one gradient per input out. */
@@ -72,10 +72,6 @@ export class Tensor {
     return (await this.data())[0]
   }
 
-  backward(grad?: Tensor, options?: BackwardOptions): void {
-    runBackward(this, grad, options)
-  }
-
   zeroGrad(): void {
     this.grad = null
   }
@@ -103,30 +99,35 @@ export class Tensor {
     this.storage = value.storage
   }
 
-  add(b: TensorLike): Tensor { return ops.add(this, b) }
-  sub(b: TensorLike): Tensor { return ops.sub(this, b) }
-  mul(b: TensorLike): Tensor { return ops.mul(this, b) }
-  div(b: TensorLike): Tensor { return ops.div(this, b) }
-  pow(b: TensorLike): Tensor { return ops.pow(this, b) }
-  neg(): Tensor { return ops.neg(this) }
-  exp(): Tensor { return ops.exp(this) }
-  log(): Tensor { return ops.log(this) }
-  sqrt(): Tensor { return ops.sqrt(this) }
-  abs(): Tensor { return ops.abs(this) }
-  relu(): Tensor { return ops.relu(this) }
-  leakyRelu(alpha = 0.01): Tensor { return ops.leakyRelu(this, alpha) }
-  tanh(): Tensor { return ops.tanh(this) }
-  sigmoid(): Tensor { return ops.sigmoid(this) }
-  gelu(): Tensor { return ops.gelu(this) }
-  matmul(b: Tensor): Tensor { return ops.matmul(this, b) }
-  transpose(): Tensor { return ops.transpose(this) }
-  reshape(shape: readonly number[]): Tensor { return ops.reshape(this, shape) }
-  expand(shape: readonly number[]): Tensor { return ops.expand(this, shape) }
-  sum(axis?: number | readonly number[], keepDims = false): Tensor { return ops.sum(this, axis, keepDims) }
-  mean(axis?: number | readonly number[], keepDims = false): Tensor { return ops.mean(this, axis, keepDims) }
-  max(axis?: number | readonly number[], keepDims = false): Tensor { return ops.max(this, axis, keepDims) }
-  softmax(axis = -1): Tensor { return ops.softmax(this, axis) }
-  logSoftmax(axis = -1): Tensor { return ops.logSoftmax(this, axis) }
+  /**
+   * This tensor on `backend` (in `dtype`): itself when it is already there, else a copy (see copyTo).
+   * Moving is how operands of one op get onto one backend; ops never move data implicitly.
+   */
+  to(backend: Backend, dtype: DType = this.dtype): Tensor {
+    return backend === this.backend && dtype === this.dtype ? this : this.copyTo(backend, dtype)
+  }
+
+  /**
+   * A copy on `backend` in `dtype`, cut from the graph (gradients do not flow back through a move);
+   * it keeps the label, and a leaf keeps requiresGrad so a moved parameter still trains. Leaving a
+   * backend that reads only asynchronously (webgpu) takes an await: read with t.data() instead.
+   */
+  copyTo(backend: Backend, dtype: DType = this.dtype): Tensor {
+    let storage: Storage
+    if (backend === this.backend) {
+      storage = backend.cast(this.storage, dtype)
+    } else {
+      const read = this.backend.readSync
+      if (!read) {
+        throw new EngineError('to', 'backend', `a tensor ${fmtShape(this.shape)} on ${this.backend.name} cannot move to ${backend.name} synchronously (${this.backend.name} reads asynchronously); read it with await t.data() and make it with tensor(values, { backend })`)
+      }
+      const values = read.call(this.backend, this.storage)
+      storage = backend.fromArray(dtype === 'float64' ? Float64Array.from(values) : Float32Array.from(values))
+    }
+    const t = new Tensor(storage, this.shape, backend, this.isLeaf && this.requiresGrad)
+    t.label = this.label
+    return t
+  }
 
   toString(): string {
     const grad = this.requiresGrad ? ', requiresGrad' : ''

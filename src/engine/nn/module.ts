@@ -1,9 +1,11 @@
-// Layers: Module (named parameters), Linear, and the MLP the studio trains.
-import type { DType } from '../backends/backend.js'
-import { currentBackend } from '../backends/registry.js'
+// Layers: Module (named parameters), Linear, and the MLP the studio trains. A module's parameters
+// live on the backend it was built on (`backend` option, else the default); `to` and `clone` make
+// a copy elsewhere, so a host places each session's model without switching a global.
+import type { Backend, DType } from '../backends/backend.js'
+import { tensor } from '../creation.js'
 import { EngineError, fmtShape } from '../errors.js'
 import { globalRng, Rng } from '../rng.js'
-import { Tensor } from '../tensor.js'
+import type { Tensor } from '../tensor.js'
 import { add, matmul } from '../ops/index.js'
 import { ACTIVATIONS, activate, type Activation } from './activations.js'
 import { initBias, initWeights, INITIALIZERS, type Initializer } from './init.js'
@@ -24,6 +26,27 @@ export abstract class Module {
   parameterCount(): number {
     return this.parameters().reduce((n, p) => n + p.size, 0)
   }
+
+  /** The same module with copies of the parameters' current values (no gradients), on `backend` in `dtype`. */
+  abstract clone(options?: CloneOptions): Module
+
+  /** This module on `backend`: itself when every parameter is already there, else a clone there. */
+  to(backend: Backend): this {
+    return this.parameters().every((p) => p.backend === backend) ? this : (this.clone({ backend }) as this)
+  }
+}
+
+export interface CloneOptions {
+  /** Default: where the module's parameters are. */
+  backend?: Backend
+  /** Default: the parameters' dtype. */
+  dtype?: DType
+}
+
+/** Where a module's parameters are and in which dtype, the defaults of its clone. */
+function placementOf(m: Module, options: CloneOptions): Required<CloneOptions> {
+  const first = m.parameters()[0]
+  return { backend: options.backend ?? first.backend, dtype: options.dtype ?? first.dtype }
 }
 
 export interface LinearOptions {
@@ -31,6 +54,10 @@ export interface LinearOptions {
   init?: Initializer
   dtype?: DType
   rng?: Rng
+  /** Where the parameters live (default: the default backend). */
+  backend?: Backend
+  /** Start from copies of these values instead of drawing them (clone); nothing is drawn from the rng. */
+  from?: { weight: Tensor; bias: Tensor | null }
 }
 
 export class Linear extends Module {
@@ -44,21 +71,37 @@ export class Linear extends Module {
     }
     const init = options.init ?? 'pytorch'
     if (!INITIALIZERS.includes(init)) throw new EngineError('Linear', 'argument', `unknown initialiser "${String(init)}"; expected one of ${INITIALIZERS.join(', ')}`)
+    const dtype = options.dtype ?? 'float32'
+    const from = options.from
+    if (from) {
+      const want = [inFeatures, outFeatures]
+      if (from.weight.shape.join() !== want.join() || (options.bias !== false) !== (from.bias !== null)) {
+        throw new EngineError('Linear', 'shape', `from.weight has shape ${fmtShape(from.weight.shape)}${from.bias ? ' with a bias' : ''}, expected ${fmtShape(want)}${options.bias === false ? '' : ' with a bias'}`)
+      }
+    }
     const rng = options.rng ?? globalRng
-    const f64 = options.dtype === 'float64'
-    const w = f64 ? new Float64Array(inFeatures * outFeatures) : new Float32Array(inFeatures * outFeatures)
-    initWeights(init, w, inFeatures, outFeatures, rng)
-    const be = currentBackend()
-    this.weight = new Tensor(be.fromArray(w), [inFeatures, outFeatures], be, true)
-    this.weight.label = 'weight'
+    const param = (values: Float32Array | Float64Array, shape: number[], label: string): Tensor => {
+      const t = tensor(values, { shape, dtype, backend: options.backend, requiresGrad: true, allowNonFinite: true })
+      t.label = label
+      return t
+    }
+    const w = from ? null : dtype === 'float64' ? new Float64Array(inFeatures * outFeatures) : new Float32Array(inFeatures * outFeatures)
+    if (w) initWeights(init, w, inFeatures, outFeatures, rng)
+    this.weight = from ? copyParam(from.weight, options.backend, dtype) : param(w!, [inFeatures, outFeatures], 'weight')
     if (options.bias === false) {
       this.bias = null
+    } else if (from) {
+      this.bias = copyParam(from.bias!, options.backend, dtype)
     } else {
-      const b = f64 ? new Float64Array(outFeatures) : new Float32Array(outFeatures)
+      const b = dtype === 'float64' ? new Float64Array(outFeatures) : new Float32Array(outFeatures)
       initBias(init, b, inFeatures, rng)
-      this.bias = new Tensor(be.fromArray(b), [outFeatures], be, true)
-      this.bias.label = 'bias'
+      this.bias = param(b, [outFeatures], 'bias')
     }
+  }
+
+  clone(options: CloneOptions = {}): Linear {
+    const { backend, dtype } = placementOf(this, options)
+    return new Linear(this.inFeatures, this.outFeatures, { bias: this.bias !== null, backend, dtype, from: { weight: this.weight, bias: this.bias } })
   }
 
   forward(x: Tensor): Tensor {
@@ -83,6 +126,10 @@ export interface MLPOptions {
   dtype?: DType
   rng?: Rng
   seed?: number
+  /** Where the parameters live (default: the default backend). */
+  backend?: Backend
+  /** Start from copies of these layers' values instead of drawing them (clone); sizes must match. */
+  from?: readonly Linear[]
 }
 
 /** A multilayer perceptron: sizes [in, hidden..., out]. */
@@ -109,11 +156,21 @@ export class MLP extends Module {
     this.activations.forEach((a, i) => {
       if (!ACTIVATIONS.includes(a)) throw new EngineError('MLP', 'argument', `activation of layer ${i} is "${String(a)}"; expected one of ${ACTIVATIONS.join(', ')}`)
     })
+    if (options.from && options.from.length !== nLayers) {
+      throw new EngineError('MLP', 'argument', `from has ${options.from.length} layers, sizes ${JSON.stringify(sizes)} make ${nLayers}`)
+    }
     const rng = options.rng ?? (options.seed !== undefined ? new Rng(options.seed) : globalRng)
+    const { init, dtype, backend, from } = options
     this.layers = []
     for (let i = 0; i < nLayers; i++) {
-      this.layers.push(new Linear(sizes[i], sizes[i + 1], { init: options.init, dtype: options.dtype, rng }))
+      this.layers.push(new Linear(sizes[i], sizes[i + 1], { init, dtype, rng, backend, from: from?.[i] }))
     }
+  }
+
+  clone(options: CloneOptions = {}): MLP {
+    const { backend, dtype } = placementOf(this, options)
+    // The private Rng is never drawn from (`from` gives every value): the global one stays untouched.
+    return new MLP(this.sizes, { activation: this.activations, backend, dtype, from: this.layers, rng: new Rng(0) })
   }
 
   forward(x: Tensor): Tensor {
@@ -125,4 +182,11 @@ export class MLP extends Module {
   namedParameters(): [string, Tensor][] {
     return this.layers.flatMap((l, i) => l.namedParameters().map(([n, p]): [string, Tensor] => [`layers.${i}.${n}`, p]))
   }
+}
+
+/** A parameter's current values as a new leaf on `backend` (default: where it is) in `dtype`. */
+function copyParam(p: Tensor, backend: Backend | undefined, dtype: DType): Tensor {
+  const t = p.copyTo(backend ?? p.backend, dtype)
+  t.requiresGrad = true
+  return t
 }

@@ -23,7 +23,8 @@ function castGrad(g: Tensor, dtype: DType): Tensor {
 export function asTensor(op: string, arg: string, x: TensorLike, like: Tensor): Tensor {
   if (x instanceof Tensor) {
     if (x.backend !== like.backend) {
-      throw new EngineError(op, 'backend', `${arg} lives on the ${x.backend.name} backend, the other operand on ${like.backend.name}`)
+      // Ops never move data on their own: a silent copy would hide a device round trip per step.
+      throw new EngineError(op, 'backend', `${arg} lives on the ${x.backend.name} backend, the other operand on ${like.backend.name}; move one with .to(backend)`)
     }
     return x
   }

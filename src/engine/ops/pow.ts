@@ -1,9 +1,9 @@
-// pow: d(x^y)/dx = y·x^(y-1); d(x^y)/dy = x^y·log x (only computed when y needs a gradient).
+// pow and log, in one module because each is the other's backward rule:
+// d(x^y)/dx = y·x^(y-1); d(x^y)/dy = x^y·log x (only computed when y needs a gradient); d/dx log x = x^-1.
 import type { Tensor, TensorLike } from '../tensor.js'
 import { add } from './add.js'
-import { log } from './log.js'
 import { mul } from './mul.js'
-import { binaryOp } from './op.js'
+import { binaryOp, unaryOp } from './op.js'
 
 export function pow(a: TensorLike, b: TensorLike): Tensor {
   return binaryOp('pow', a, b, (g, out) => {
@@ -12,4 +12,8 @@ export function pow(a: TensorLike, b: TensorLike): Tensor {
     const dy = y.requiresGrad ? mul(g, mul(out, log(x))) : null
     return [dx, dy]
   })
+}
+
+export function log(x: Tensor): Tensor {
+  return unaryOp('log', x, (g, out) => [mul(g, pow(out._prev[0], -1))])
 }

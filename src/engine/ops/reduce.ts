@@ -1,12 +1,14 @@
-// sum and max along axes. The primitives reduce one axis keeping it as size 1, so their rules
-// are one line: sum broadcasts the gradient back; max routes it to the (first) argmax.
+// sum and max along axes, and expand (broadcast). The primitives reduce one axis keeping it as
+// size 1, so their rules are one line: sum broadcasts the gradient back (expand); max routes it to
+// the (first) argmax; expand sums it back (sumToShape). sum and expand live together because each
+// is the other's rule.
 import type { ReduceOp } from '../backends/backend.js'
 import { EngineError, fmtShape } from '../errors.js'
-import { normalizeAxis, sameShape } from '../shape.js'
+import { broadcastShapes, normalizeAxis, sameShape, validateShape } from '../shape.js'
 import { Tensor } from '../tensor.js'
 import { mul } from './mul.js'
 import { checkTensor, record } from './op.js'
-import { expand, reshape } from './shape-ops.js'
+import { reshape } from './shape-ops.js'
 
 function reduceAxis(op: ReduceOp, x: Tensor, axis: number): Tensor {
   const shape = x.shape.map((d, i) => (i === axis ? 1 : d))
@@ -59,4 +61,16 @@ export function sumToShape(g: Tensor, shape: readonly number[]): Tensor {
   let r = g
   for (const a of axes.reverse()) r = reduceAxis('sum', r, a)
   return reshape(r, shape)
+}
+
+/** Broadcast to `shape` (NumPy rules). Backward sums the gradient back to the input's shape. */
+export function expand(x: Tensor, shape: readonly number[]): Tensor {
+  checkTensor('expand', 'x', x)
+  const target = validateShape('expand', shape)
+  const b = broadcastShapes('expand', x.shape, target)
+  if (!sameShape(b, target)) {
+    throw new EngineError('expand', 'shape', `cannot expand a tensor of shape ${fmtShape(x.shape)} to ${fmtShape(target)}`)
+  }
+  if (sameShape(x.shape, target)) return x
+  return record('expand', x.backend.expand(x.storage, x.shape, target), target, [x], (g, out) => [sumToShape(g, out._prev[0].shape)])
 }

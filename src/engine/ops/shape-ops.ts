@@ -1,10 +1,9 @@
-// Ops that move data without arithmetic: transpose (last two axes), reshape, expand (broadcast).
-// Their backward rules undo the move.
+// Ops that move data without arithmetic: transpose (last two axes) and reshape. Their backward
+// rules undo the move. expand (broadcast) is in reduce.ts: its rule is sum's, and sum's is expand.
 import { EngineError, fmtShape } from '../errors.js'
-import { broadcastShapes, sameShape, sizeOf, validateShape } from '../shape.js'
+import { sizeOf, validateShape } from '../shape.js'
 import type { Tensor } from '../tensor.js'
 import { checkTensor, record } from './op.js'
-import { sumToShape } from './reduce.js'
 
 export function transpose(x: Tensor): Tensor {
   checkTensor('transpose', 'x', x)
@@ -38,16 +37,4 @@ function resolveShape(x: Tensor, shape: readonly number[]): number[] {
     throw new EngineError('reshape', 'shape', `cannot reshape a tensor of shape ${fmtShape(x.shape)} (${x.size} elements) to ${fmtShape(out)} (${sizeOf(out)} elements)`)
   }
   return out
-}
-
-/** Broadcast to `shape` (NumPy rules). Backward sums the gradient back to the input's shape. */
-export function expand(x: Tensor, shape: readonly number[]): Tensor {
-  checkTensor('expand', 'x', x)
-  const target = validateShape('expand', shape)
-  const b = broadcastShapes('expand', x.shape, target)
-  if (!sameShape(b, target)) {
-    throw new EngineError('expand', 'shape', `cannot expand a tensor of shape ${fmtShape(x.shape)} to ${fmtShape(target)}`)
-  }
-  if (sameShape(x.shape, target)) return x
-  return record('expand', x.backend.expand(x.storage, x.shape, target), target, [x], (g, out) => [sumToShape(g, out._prev[0].shape)])
 }

@@ -4,7 +4,7 @@
 // the gradient: the sum equals the whole batch's mean loss and gradient up to float rounding.
 // Between chunks the parameters keep the last completed step's gradients (readers such as the
 // histograms see a finished step); the partial sums live here until the last chunk.
-import { mul, nn, Tensor, type data } from '../../engine'
+import { mul, nn, tensor, type Tensor, type data } from '../../engine'
 import { OutputTally, view } from './metrics'
 import type { Trainer } from './trainer'
 import type { Work } from './work-budget'
@@ -65,7 +65,7 @@ export function* accumulateStep(t: Trainer, b: data.Batch, rows: number, sampleS
   }
   params.forEach((p, i) => {
     const s = sums[i]
-    p.grad = s ? new Tensor(p.backend.fromArray(s), p.shape, p.backend) : null
+    p.grad = s ? tensor(s, { shape: p.shape, dtype: p.dtype, backend: p.backend, allowNonFinite: true }) : null
   })
   return { loss, outputs: tally }
 }

@@ -2,8 +2,7 @@
 // mirror that everything synchronous reads (evaluation, checkpoints, inspections); the copy here
 // trains. After a step the mirror is stale until `download` refreshes it with one batched async
 // read; anything that replaces weights on the CPU (reset, restore, import) calls `upload`.
-import { mul, nn, noGrad, relu, Rng, sub, sum, Tensor, type Backend, type TypedArray } from '../../engine'
-import { view } from './metrics'
+import { mul, nn, noGrad, relu, sub, sum, Tensor, type Backend, type TypedArray } from '../../engine'
 import { buildOptimizer, type AnyOptimizer, type SessionSpecOut } from './setup'
 
 /** Values copied between yields to the event loop while the CPU mirror is refreshed. */
@@ -11,13 +10,6 @@ const YIELD_EVERY = 4_000_000
 
 /** Past this, relu(w)·BIG·BIG overflows to Infinity for any float32 w > 0 (even a subnormal one). */
 const BIG = 1e30
-
-/** A parameter copied to `be`, as a leaf that takes gradients. */
-function onDevice(p: Tensor, be: Backend): Tensor {
-  const t = new Tensor(be.fromArray(Float32Array.from(view(p))), p.shape, be, true)
-  t.label = p.label
-  return t
-}
 
 /**
  * sign(w) on the device without a sign kernel: min(1, relu(w)·∞) − min(1, relu(−w)·∞), with
@@ -46,14 +38,8 @@ export class DeviceModel {
   }
 
   private copy(cpuModel: nn.MLP, cpuOptimizer: AnyOptimizer): { model: nn.MLP; optimizer: AnyOptimizer } {
-    // Linear has no backend option: a zero-initialised CPU shell gets device copies of the weights.
-    const model = new nn.MLP(cpuModel.sizes, { activation: cpuModel.activations, init: 'zeros', rng: new Rng(0) })
-    model.layers.forEach((layer, i) => {
-      const src = cpuModel.layers[i]
-      const fields = layer as { weight: Tensor; bias: Tensor | null }
-      fields.weight = onDevice(src.weight, this.be)
-      fields.bias = src.bias && onDevice(src.bias, this.be)
-    })
+    // WGSL has no float64: the device copy is float32 whatever the mirror's dtype.
+    const model = cpuModel.clone({ backend: this.be, dtype: 'float32' })
     const optimizer = buildOptimizer(this.spec.optimizer, model.namedParameters())
     optimizer.loadStateDict(cpuOptimizer.stateDict())
     return { model, optimizer }
@@ -87,6 +73,7 @@ export class DeviceModel {
     let k = 0
     const cpuParams = cpuOptimizer.params
     const cpu = cpuParams[0].backend
+    // Wrapped, not copied by tensor(): the read-back arrays are fresh and ours (see above).
     const cpuTensor = (v: TypedArray, like: Tensor) => new Tensor(cpu.fromArray(v instanceof Float32Array ? v : Float32Array.from(v)), like.shape, cpu)
     for (const p of cpuParams) p.assign(cpuTensor(values[k++], p))
     const tensors: Record<string, Tensor> = {}

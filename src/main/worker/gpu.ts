@@ -1,11 +1,12 @@
 // The worker's WebGPU device and the backend choice of a session. Dawn (the `webgpu` npm
 // package) is loaded and its one device per thread created lazily, the first time a session asks
 // for 'webgpu' or 'auto', then cached for the worker's life (Dawn crashes when instances are made
-// and collected again). Models are always built on the CPU (the engine's global backend stays
-// 'cpu' between requests); a WebGPU session copies its model to the device (device-trainer.ts).
+// and collected again). The engine's default backend is never switched here: a session gets its
+// backend object and places its model and tensors on it explicitly (a WebGPU session keeps a CPU
+// mirror beside its device copy, device-trainer.ts), so overlapping creates cannot swap backends.
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
-import { EngineError, registerWebGpu, setBackend, zeros, type Backend, type BackendInfo } from '../../engine'
+import { backends, EngineError, registerWebGpu, type Backend, type BackendInfo } from '../../engine'
 import { HostError } from './errors'
 
 /**
@@ -94,29 +95,20 @@ export interface ChosenBackend {
 /**
  * Resolve a session's backend choice. 'auto' settles on the CPU when Dawn cannot give a device or
  * the adapter is a software one (saying why); an explicit 'webgpu' then fails as
- * backend_unavailable naming the reason. The engine's global backend is left on the CPU.
+ * backend_unavailable naming the reason. No global is read or written across the awaits.
  */
 export async function chooseBackend(choice: 'auto' | 'cpu' | 'webgpu'): Promise<ChosenBackend> {
-  if (choice === 'cpu') {
-    const info = await setBackend('cpu')
-    return { info, backend: zeros([1]).backend }
-  }
+  const cpu = backends.get('cpu')
+  if (choice === 'cpu') return { info: { name: 'cpu', reason: 'requested' }, backend: cpu }
   const problem = await ensureWebGpu()
   if (problem !== null) {
     if (choice === 'webgpu') throw new HostError('backend_unavailable', `WebGPU is unavailable: ${problem}; choose cpu or auto`)
-    await setBackend('cpu')
-    return { info: { name: 'cpu', reason: `auto: ${problem}` }, backend: zeros([1]).backend }
+    return { info: { name: 'cpu', reason: `auto: ${problem}` }, backend: cpu }
   }
-  let info: BackendInfo
   try {
-    info = await setBackend(choice)
+    return await backends.resolve(choice)
   } catch (e) {
-    await setBackend('cpu')
-    const detail = e instanceof EngineError ? e.message : String(e)
+    const detail = e instanceof EngineError ? e.message.replace(/^backends\.resolve: /, '') : String(e)
     throw new HostError('backend_unavailable', `${detail}; choose cpu or auto`)
   }
-  // The backend new tensors are made on now (the engine exports no getter for the object itself).
-  const backend = zeros([1]).backend
-  await setBackend('cpu')
-  return { info, backend }
 }

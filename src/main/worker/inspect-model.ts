@@ -3,7 +3,7 @@
 // against central differences in float64. Nothing here steps the optimiser, writes the live
 // model's weights or its .grad, or draws from a shared random generator, so a running session
 // trains exactly as it would have (the requests run between its time slices).
-import { EngineError, graphSnapshot, nn, noGrad, Rng, Tensor, type DType, type data } from '../../engine'
+import { EngineError, graphSnapshot, nn, noGrad, tensor, type Tensor, type data } from '../../engine'
 import type { RequestResult } from '../../shared/protocol'
 import { HostError } from './errors'
 import { view } from './metrics'
@@ -34,25 +34,12 @@ export function withinBudget(budget: number, costEach: number, want: number, min
   return Math.max(min, Math.min(want, Math.floor(budget / costEach)))
 }
 
-/** A copy of `model` in `dtype` with the same weights now, sharing nothing with it. */
-export function copyModel(model: nn.MLP, dtype: DType): nn.MLP {
-  // 'zeros' draws nothing, and the private Rng keeps the global generator untouched either way.
-  const copy = new nn.MLP(model.sizes, { activation: model.activations, init: 'zeros', dtype, rng: new Rng(0) })
-  const source = model.parameters()
-  copy.parameters().forEach((p, i) => {
-    const values = dtype === 'float64' ? Float64Array.from(view(source[i])) : Float32Array.from(view(source[i]))
-    p.assign(new Tensor(p.backend.fromArray(values), p.shape, p.backend))
-  })
-  return copy
-}
-
 /** The first `rows` rows of a dataset as an input batch for `model` (its backend and dtype). */
 export function firstRows(ds: data.Dataset, rows: number, model: nn.MLP, requiresGrad = false): { x: Tensor; y: Float32Array; rows: number } {
   const n = Math.min(rows, ds.n)
   const w = model.layers[0].weight
-  const raw = ds.x.subarray(0, n * ds.nFeatures)
-  const values = w.dtype === 'float64' ? Float64Array.from(raw) : raw.slice()
-  return { x: new Tensor(w.backend.fromArray(values), [n, ds.nFeatures], w.backend, requiresGrad), y: ds.y.slice(0, n), rows: n }
+  const x = tensor(ds.x.subarray(0, n * ds.nFeatures), { shape: [n, ds.nFeatures], dtype: w.dtype, backend: w.backend, requiresGrad, allowNonFinite: true })
+  return { x, y: ds.y.slice(0, n), rows: n }
 }
 
 /** The post-activation output of layers from..to-1, starting from `h`, the input of layer `from`. */
@@ -70,7 +57,7 @@ export function forwardLayers(model: nn.MLP, h: Tensor, from = 0, to = model.lay
 export async function graphOf(session: TrainingSession, batchSize: number): Promise<GraphResult> {
   const { trainer } = session
   const step = trainer.stepCount
-  const model = copyModel(trainer.model, trainer.model.layers[0].weight.dtype)
+  const model = trainer.model.clone()
   // Forward and backward cost about three forward passes.
   const { x, y, rows } = firstRows(trainer.data.train, withinBudget(GRAPH_BUDGET, 3 * forwardCost(model), batchSize), model)
   const loss = trainer.plan.loss(model.forward(x), y)
@@ -98,7 +85,7 @@ export function gradcheckOf(session: TrainingSession, param: string, maxElements
   const index = names.indexOf(param)
   if (index < 0) throw new HostError('not_found', `session.gradcheck: no parameter "${param}"; the model's parameters are ${names.join(', ')}`)
   const step = trainer.stepCount
-  const model = copyModel(trainer.model, 'float64')
+  const model = trainer.model.clone({ dtype: 'float64' })
   const p = model.namedParameters()[index][1]
   const layer = model.layers.findIndex((l) => l.weight === p || l.bias === p)
   const { x, y, rows } = firstRows(trainer.data.train, GRADCHECK_ROWS, model)
@@ -114,7 +101,7 @@ export function gradcheckOf(session: TrainingSession, param: string, maxElements
   // Two loss evaluations per element, each from the parameter's layer on.
   const affordable = withinBudget(GRADCHECK_BUDGET, 2 * rows * forwardCost(model, layer), maxElements)
   const indices = spreadIndices(p.size, affordable)
-  // The copy's weights are ours: perturb them in place (fromArray wraps the array without copying).
+  // The clone's weights are ours (freshly allocated, wrapped without a copy): perturb them in place.
   const w = view(p)
   const samples: GradcheckResult['samples'] = []
   let maxRel = 0

@@ -1,10 +1,10 @@
 // The network view's data: every layer's weights, gradients and last updates as edges, and each
 // neuron's mean activation and gradient; and a neuron's output over the 2-D input plane. Read-only
 // for the session: gradients come from a copy of the model, the neuron map runs without a graph.
-import { data, noGrad, Tensor } from '../../engine'
+import { data, noGrad, tensor } from '../../engine'
 import type { RequestResult } from '../../shared/protocol'
 import { HostError } from './errors'
-import { copyModel, firstRows, forwardCost, forwardLayers, withinBudget } from './inspect-model'
+import { firstRows, forwardCost, forwardLayers, withinBudget } from './inspect-model'
 import { view } from './metrics'
 import type { TrainingSession } from './session'
 
@@ -54,7 +54,7 @@ function columns(values: ArrayLike<number>, rows: number, cols: number, scale: n
 export function networkOf(session: TrainingSession, maxEdgesPerLayer: number): NetworkResult {
   const { trainer } = session
   const live = trainer.model
-  const model = copyModel(live, live.layers[0].weight.dtype)
+  const model = live.clone()
   const want = withinBudget(NETWORK_BUDGET, 3 * forwardCost(model), NETWORK_EVAL_ROWS, 8)
   const { x, y, rows } = firstRows(trainer.data.train, want, model, true)
   const outs = forwardLayers(model, x).map((h) => h.retainGrad())
@@ -125,7 +125,7 @@ export function neuronMapOf(session: TrainingSession, layer: number, neuron: num
   const nFeatures = trainer.data.featureNames.length
   const w = model.layers[0].weight
   const values = noGrad(() => {
-    const x = new Tensor(w.backend.fromArray(w.dtype === 'float64' ? Float64Array.from(features) : features), [r * r, nFeatures], w.backend)
+    const x = tensor(features, { shape: [r * r, nFeatures], dtype: w.dtype, backend: w.backend, allowNonFinite: true })
     let h = forwardLayers(model, x, 0, layer + 1).at(-1)!
     if (layer === n - 1 && trainer.plan.name === 'softmaxCrossEntropy') h = h.softmax(1)
     if (layer === n - 1 && trainer.plan.name === 'bceWithLogits') h = h.sigmoid()

@@ -1,7 +1,7 @@
 // The studio's inspection panels: per-layer histograms of weights, gradients and biases; the
 // decision boundary over 2-D inputs; predicted against actual on a split. Read-only for the
 // session: they read the live tensors or run the model without a graph, between training slices.
-import { noGrad, Tensor, tensorStats, type nn, type TypedArray } from '../../engine'
+import { noGrad, tensor, tensorStats, type nn, type TypedArray } from '../../engine'
 import type { RequestResult } from '../../shared/protocol'
 import type { HistogramRange } from '../../shared/protocol-studio'
 import type { z } from 'zod'
@@ -116,7 +116,7 @@ function* outputChunks(model: nn.MLP, x: Float32Array, rows: number, chunkRows =
   for (let a = 0; a < rows; a += chunkRows) {
     const m = Math.min(chunkRows, rows - a)
     const part = x.subarray(a * f, (a + m) * f)
-    const t = new Tensor(w.backend.fromArray(w.dtype === 'float64' ? Float64Array.from(part) : part.slice()), [m, f], w.backend)
+    const t = tensor(part, { shape: [m, f], dtype: w.dtype, backend: w.backend, allowNonFinite: true })
     yield { start: a, rows: m, out: view(noGrad(() => model.forward(t))) }
   }
 }

@@ -84,14 +84,14 @@ export class TrainingSession {
     readonly spec: SessionSpecOut,
     readonly backend: BackendInfo,
     private readonly hooks: SessionHooks,
-    /** The WebGPU backend when `backend.name` is 'webgpu'. */
-    deviceBackend?: Backend,
+    /** The backend object `backend` names, where the model is placed (default: the CPU). */
+    placement?: Backend,
     options: TrainerOptions = {},
   ) {
     const prepared = prepareData(spec.data)
     const plan = planLoss(spec.model.loss, prepared.train.task, prepared.train.nClasses, dataLabel(spec.data))
     hooks.admit?.(prepared, plan)
-    this.trainer = new Trainer(prepared, plan, spec, backend.name === 'webgpu' ? deviceBackend : undefined, options)
+    this.trainer = new Trainer(prepared, plan, spec, placement, options)
     this.metrics = new MetricsCollector(id, hooks.now())
     this.metrics.lr = this.trainer.nextLr
   }

@@ -1,7 +1,7 @@
 // Turning a validated spec into engine objects: the dataset and its split, the loss that fits the
 // task, and the optimiser. Spec problems the schema cannot see (a loss that does not fit the data,
 // a class count the generator does not take) become 'invalid_payload' errors that name the mismatch.
-import { bceWithLogits, data, EngineError, hingeLoss, mseLoss, nn, optim, softmaxCrossEntropy, type Tensor, type TypedArray } from '../../engine'
+import { bceWithLogits, data, EngineError, hingeLoss, mseLoss, nn, optim, softmaxCrossEntropy, type Backend, type Tensor, type TypedArray } from '../../engine'
 import type { ParsedPayload } from '../../shared/protocol'
 import { HostError } from './errors'
 
@@ -70,8 +70,10 @@ export function hiddenActivations(model: SessionSpecOut['model']): nn.Activation
   return model.activations ? [...model.activations] : model.hidden.map(() => model.activation)
 }
 
-export function buildModel(nInputs: number, spec: SessionSpecOut, outputSize: number): nn.MLP {
+/** The session's model, on `backend` (the session's own: never the engine's default). */
+export function buildModel(nInputs: number, spec: SessionSpecOut, outputSize: number, backend: Backend): nn.MLP {
   return new nn.MLP([nInputs, ...spec.model.hidden, outputSize], {
+    backend,
     activation: [...hiddenActivations(spec.model), 'linear'],
     outputActivation: 'linear',
     init: spec.model.init,

@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest'
 import { add, mean, mul, nn, noGrad, softmaxCrossEntropy, sqrt, sum, tanh, tensor, Tensor } from '../../engine'
 import { SessionSpec } from '../../shared/protocol'
 import { prepareData } from './data-source'
-import { copyModel } from './inspect-model'
 import { planLoss, type LossPlan, type SessionSpecOut } from './setup'
 import { addPenaltyGrads, Trainer } from './trainer'
 import { spec as specInput } from './test-helpers'
@@ -144,7 +143,7 @@ describe('Trainer', () => {
 
   it('adds the L1/L2 penalty gradient to the weights only: matches central differences in float64', () => {
     const live = new nn.MLP([2, 3, 2], { activation: 'tanh', seed: 3 })
-    const model = copyModel(live, 'float64')
+    const model = live.clone({ dtype: 'float64' })
     // One weight exactly 0: L1's subgradient there is 0 (as PyTorch's abs), and the check skips it.
     const w0 = model.layers[0].weight
     const first = Float64Array.from(w0.dataSync())

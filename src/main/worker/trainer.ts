@@ -9,7 +9,7 @@
 // reader sees the state of the last completed step: the weights and the step count change only
 // when the step completes, the gradients are summed aside, and a checkpoint gets the batch order
 // from before the step's batch was drawn.
-import { data, EngineError, nn, optim, Tensor, type Backend, type TypedArray } from '../../engine'
+import { backends, data, EngineError, nn, optim, Tensor, tensor, type Backend, type TypedArray } from '../../engine'
 import { accumulateStep, type PendingStep } from './chunked-step'
 import { DeviceModel } from './device-trainer'
 import { evalPoint, measure, measureOnDevice, trainRows, type ChunkInput, type MeasureSetup, type Measurement } from './evaluation'
@@ -52,6 +52,7 @@ export function addPenaltyGrads(model: nn.MLP, l1: number, l2: number): void {
     const g = p.grad ? view(p.grad) : null
     const out = p.dtype === 'float64' ? new Float64Array(w.length) : new Float32Array(w.length)
     for (let k = 0; k < w.length; k++) out[k] = (g ? g[k] : 0) + l1 * Math.sign(w[k]) + 2 * l2 * w[k]
+    // `out` is fresh and ours: wrapped without the copy tensor() would make (this runs every step).
     p.grad = new Tensor(p.backend.fromArray(out), p.shape, p.backend)
   }
 }
@@ -63,6 +64,7 @@ export class Trainer {
   private sampler: data.BatchSampler
   private epochBase = 0
   private snapshots: (Float32Array | Float64Array)[] = []
+  /** Where `model` lives: the session's backend, or the CPU when that is a device (the mirror). */
   private readonly be: Backend
   /** Early stopping and vanishing-alarm progress (session.ts and train-guards.ts update it). */
   monitor: MonitorState = freshMonitor()
@@ -84,18 +86,20 @@ export class Trainer {
     readonly plan: LossPlan,
     /** The session's live spec: updates (lr, batch size) change it, and reset reads it. */
     private readonly spec: SessionSpecOut,
-    /** The WebGPU backend to train on; without it the session trains on the CPU. */
-    deviceBackend?: Backend,
+    /**
+     * The session's backend (default: the CPU). One that reads only asynchronously (WebGPU) trains
+     * a device copy of the model; `model` is then its CPU mirror.
+     */
+    backend: Backend = backends.get('cpu'),
     options: TrainerOptions = {},
   ) {
     this.chunkFlops = options.chunkFlops ?? CHUNK_FLOPS
-    this.model = buildModel(data.train.nFeatures, spec, plan.outputSize)
+    this.be = backend.readSync ? backend : backends.get('cpu')
+    this.model = buildModel(data.train.nFeatures, spec, plan.outputSize, this.be)
     this.optimizer = buildOptimizer(spec.optimizer, this.model.namedParameters())
     this.sampler = this.newSampler(spec.train.batchSize, spec.train.seed)
-    // Inputs go to the backend the weights live on, whatever the global backend is meanwhile.
-    this.be = this.model.layers[0].weight.backend
     this.snapshots = this.optimizer.params.map((p) => (p.dtype === 'float64' ? new Float64Array(p.size) : new Float32Array(p.size)))
-    this.device = deviceBackend ? new DeviceModel(deviceBackend, this.model, this.optimizer, spec) : null
+    this.device = backend === this.be ? null : new DeviceModel(backend, this.model, this.optimizer, spec)
   }
 
   /** Bring the CPU mirror up to date with the device (a no-op on the CPU or when it is current). */
@@ -148,13 +152,14 @@ export class Trainer {
   }
 
   private input(x: Float32Array, rows: number): Tensor {
+    // A view of the dataset's rows, not a copy (tensor() would copy): nothing writes through it.
     return new Tensor(this.be.fromArray(x), [rows, this.data.train.nFeatures], this.be)
   }
 
   /** The same model, optimiser and batch order as at creation; live settings are kept. */
   reset(): void {
     this.abandonStep()
-    this.model = buildModel(this.data.train.nFeatures, this.spec, this.plan.outputSize)
+    this.model = buildModel(this.data.train.nFeatures, this.spec, this.plan.outputSize, this.be)
     this.optimizer = buildOptimizer(this.spec.optimizer, this.model.namedParameters())
     this.sampler = this.newSampler(this.spec.train.batchSize, this.spec.train.seed)
     this.stepCount = 0
@@ -194,8 +199,7 @@ export class Trainer {
     for (const [name, p] of this.model.namedParameters()) {
       const w = weights[name]
       if (!w) continue
-      const arr = p.dtype === 'float64' ? Float64Array.from(w) : Float32Array.from(w)
-      p.assign(new Tensor(p.backend.fromArray(arr), p.shape, p.backend))
+      p.assign(tensor(w, { shape: p.shape, dtype: p.dtype, backend: p.backend, allowNonFinite: true }))
     }
     this.replaced()
   }
@@ -311,7 +315,7 @@ export class Trainer {
     const b = this.sampler.next()
     d.optimizer.zeroGrad()
     const outs: Tensor[] = []
-    let h = new Tensor(d.be.fromArray(b.x.slice()), [b.size, this.data.train.nFeatures], d.be)
+    let h = tensor(b.x, { shape: [b.size, this.data.train.nFeatures], backend: d.be, allowNonFinite: true })
     for (let i = 0; i < d.model.layers.length; i++) outs.push((h = nn.activate(d.model.layers[i].forward(h), d.model.activations[i])))
     const loss = this.plan.loss(h, b.y)
     loss.backward()
@@ -384,7 +388,7 @@ export class Trainer {
   }
 
   private restoreSnapshot(): void {
-    this.optimizer.params.forEach((p, i) => p.assign(new Tensor(p.backend.fromArray(this.snapshots[i].slice()), p.shape, p.backend)))
+    this.optimizer.params.forEach((p, i) => p.assign(tensor(this.snapshots[i], { shape: p.shape, dtype: p.dtype, backend: p.backend, allowNonFinite: true })))
   }
 
   /** The first parameter (in order) whose gradient or value holds a non-finite number. */
@@ -404,10 +408,8 @@ export class Trainer {
   private readonly chunkInput: ChunkInput = (ds, a, m) => this.input(ds.x.subarray(a * ds.nFeatures, (a + m) * ds.nFeatures), m)
 
   /** The same rows as the device model's input (a copy: the device upload owns its array). */
-  private readonly deviceChunkInput: ChunkInput = (ds, a, m) => {
-    const d = this.onDevice('evaluate')
-    return new Tensor(d.be.fromArray(ds.x.slice(a * ds.nFeatures, (a + m) * ds.nFeatures)), [m, ds.nFeatures], d.be)
-  }
+  private readonly deviceChunkInput: ChunkInput = (ds, a, m) =>
+    tensor(ds.x.subarray(a * ds.nFeatures, (a + m) * ds.nFeatures), { shape: [m, ds.nFeatures], backend: this.onDevice('evaluate').be, allowNonFinite: true })
 
   private onDevice(what: string): DeviceModel {
     if (!this.device) throw new EngineError(what, 'backend', 'this session trains on the CPU')

@@ -3,7 +3,7 @@
 // with everything scalar (step, epoch, RNG words, Adam's t, the live hyperparameters). Together
 // they let a reopened run take exactly the steps the uninterrupted run would have taken.
 import { z } from 'zod'
-import { decodeSafetensors, encodeSafetensors, Tensor, type RngState, type SafeTensor } from '../../../engine'
+import { decodeSafetensors, encodeSafetensors, tensor, type RngState, type SafeTensor, type Tensor } from '../../../engine'
 import { HostError } from '../errors'
 import type { SessionSpecOut } from '../setup'
 import type { MonitorState } from '../train-guards'
@@ -144,7 +144,7 @@ export function applyCheckpoint(trainer: Trainer, ck: Checkpoint, where: string)
   const be = trainer.model.layers[0].weight.backend
   const optimTensors: Record<string, Tensor> = {}
   for (const [k, t] of Object.entries(ck.tensors)) {
-    if (k.startsWith(OPTIM)) optimTensors[k.slice(OPTIM.length)] = new Tensor(be.fromArray(t.data), t.shape, be)
+    if (k.startsWith(OPTIM)) optimTensors[k.slice(OPTIM.length)] = tensor(t.data, { shape: t.shape, dtype: t.data instanceof Float64Array ? 'float64' : 'float32', backend: be, allowNonFinite: true })
   }
   const order = ck.tensors[ORDER]
   if (!order) throw new HostError('internal', `${where}: the checkpoint has no ${ORDER}`)
