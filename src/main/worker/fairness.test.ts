@@ -178,6 +178,20 @@ describe('the host between chunks', () => {
     expectClose(weights(s.trainer), weights(ref))
   })
 
+  it('a pause during the evaluation after step k reports step k with its metrics already sent', async () => {
+    const h = splitHost()
+    const { sessionId } = (await h.ok('session.create', specInput(trainSpec({ evalEvery: 2 })))).state
+    const s = h.session(sessionId)
+    const inUnit = () => (s as unknown as { work: unknown }).work !== null
+    await h.ok('session.start', { sessionId })
+    // Step 2 is done (no step pending) but its unit goes on: its evaluation runs in chunks.
+    await until(() => s.step === 2 && !s.trainer.stepPending && inUnit(), 'the evaluation after step 2 to be in progress')
+    const paused = await h.ok('session.pause', { sessionId })
+    expect(paused).toMatchObject({ status: 'paused', step: 2 })
+    // The client heard about step 2 before it heard that the run paused there.
+    expect(h.of('train.metrics', sessionId).flatMap((b) => b.steps).at(-1)).toBe(2)
+  })
+
   it('a reset mid-step drops it: the run starts over with the same first batch', async () => {
     const h = splitHost()
     const { sessionId } = (await h.ok('session.create', specInput(trainSpec({ evalEvery: 1000 })))).state

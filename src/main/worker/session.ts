@@ -305,10 +305,13 @@ export class TrainingSession {
     }
     const r = yield* this.trainer.stepTask(this.metrics.layerSampleDue)
     if (r === null) return false // abandoned (reset, restore, import, batch-size change): the next unit redoes it
+    // The step counts from here on: its metrics are recorded now, so a pause during its evaluation
+    // (which yields between chunks) never shows a step, or saves a checkpoint, ahead of the log.
+    if (r.ok) this.metrics.recordStep(this.step, r.loss, r.stats, r.lr)
     const run = this.run
     const stop = r.ok && this.step % this.spec.train.evalEvery === 0 ? yield* this.evaluation() : null
     if (gen !== this.trainer.generation) return false
-    return this.afterStep(r, stop, run === this.run)
+    return this.afterStep(r, stop, run === this.run, true)
   }
 
   /**
@@ -348,14 +351,15 @@ export class TrainingSession {
    * What follows a step (either kind) and its evaluation (`stop`: what the evaluation said, if one
    * ran): metrics, checkpoint, alarms, stops. True: the slice ends. `counts`: the step belongs to
    * the current run of steps (not to one paused during its evaluation), so session.step counts it.
+   * `recorded`: the step's metrics were recorded when it completed (the CPU unit does).
    */
-  private afterStep(r: StepOutcome, stop: string | null, counts = true): boolean {
+  private afterStep(r: StepOutcome, stop: string | null, counts = true, recorded = false): boolean {
     if (!r.ok) {
       this.raise(r.alarm, true)
       this.halt('paused', r.alarm.message)
       return true
     }
-    this.metrics.recordStep(this.step, r.loss, r.stats, r.lr)
+    if (!recorded) this.metrics.recordStep(this.step, r.loss, r.stats, r.lr)
     if (this.recorder && this.step % this.recorder.every === 0) this.checkpoint()
     if (r.alarm) {
       const pause = this.spec.train.alarms.pause
