@@ -132,13 +132,16 @@ describe('sessions belong to their client from creation', () => {
 
   it('frees the upload slots of a client that leaves mid-upload', async () => {
     await serve('in-process')
+    // Two tabs hold every slot (a client may hold two: uploads.ts MAX_UPLOADS_PER_CLIENT).
     const a = await client()
+    const a2 = await client()
     const chunk = (uploadId: string) => ({ uploadId, name: 'a.csv', index: 0, total: 2, bytes: 8, chunkBase64: Buffer.from('x,y\n').toString('base64') })
-    for (const id of ['uabcdef1', 'uabcdef2', 'uabcdef3', 'uabcdef4']) expect((await a.ask('files.upload', chunk(id))).ok).toBe(true)
-    expect(await a.ask('files.upload', chunk('uabcdef5'))).toMatchObject({ ok: false, error: { code: 'limit' } })
-    a.ws.close()
-    await settled()
+    for (const id of ['uabcdef1', 'uabcdef2']) expect((await a.ask('files.upload', chunk(id))).ok).toBe(true)
+    for (const id of ['uabcdef3', 'uabcdef4']) expect((await a2.ask('files.upload', chunk(id))).ok).toBe(true)
     const b = await client()
+    expect(await b.ask('files.upload', chunk('uabcdef5'))).toMatchObject({ ok: false, error: { code: 'limit' } })
+    a.ws.close()
+    await until(() => server.clients().length === 2 && pending === 0)
     expect(await b.ask('files.upload', chunk('uabcdef6'))).toMatchObject({ ok: true, result: { received: 1, done: false } })
   })
 })

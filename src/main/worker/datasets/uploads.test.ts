@@ -7,7 +7,8 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { DATA_LIMITS } from '../../../shared/protocol-data'
 import { testHost } from '../test-helpers'
 import { FileStore } from './store'
-import { ingest, MAX_CONCURRENT_UPLOADS, PIECE_BYTES, UPLOAD_STALE_MS, Uploads } from './uploads'
+import { asClient } from '../clients'
+import { ingest, MAX_CONCURRENT_UPLOADS, MAX_UPLOADS_PER_CLIENT, PIECE_BYTES, UPLOAD_STALE_MS, Uploads } from './uploads'
 
 const dirs: string[] = []
 afterAll(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })))
@@ -126,6 +127,26 @@ describe('files.upload', () => {
     now += 2
     expect((start('uconc009') as { received: number }).received).toBe(1)
     expect(uploads.inProgress).toBe(1)
+  })
+
+  it(`one client holds at most ${MAX_UPLOADS_PER_CLIENT} unfinished uploads: abandoning more never locks other clients out`, () => {
+    let now = 0
+    const uploads = new Uploads(new FileStore(null), () => now)
+    const start = (client: string, id: string) =>
+      asClient(client, () => uploads.receive({ uploadId: id, name: 'x.csv', index: 0, total: 2, bytes: 6, chunkBase64: Buffer.from('a,b').toString('base64') }))
+    const next = (client: string, id: string) =>
+      asClient(client, () => uploads.receive({ uploadId: id, name: 'x.csv', index: 1, total: 2, bytes: 6, chunkBase64: Buffer.from('\n1,').toString('base64') }))
+    // A tab starts and abandons uploads while it stays connected (nothing releases it).
+    for (let i = 0; i < MAX_CONCURRENT_UPLOADS + 2; i++) {
+      now++
+      start('tab-a', `uaban00${i}`)
+    }
+    expect(uploads.inProgress).toBe(MAX_UPLOADS_PER_CLIENT)
+    // Its oldest were dropped (it had moved on); its newest still continue.
+    expect(() => next('tab-a', 'uaban000')).toThrow(/no upload with this id is in progress/)
+    expect((next('tab-a', `uaban00${MAX_CONCURRENT_UPLOADS + 1}`) as Promise<unknown>) instanceof Promise).toBe(true)
+    // Another tab still gets slots.
+    for (let i = 0; i < MAX_UPLOADS_PER_CLIENT; i++) expect((start('tab-b', `uother0${i}`) as { received: number }).received).toBe(1)
   })
 
   it('refuses empty, binary, non-UTF-8, over-inflating and malformed files; nothing is stored', async () => {

@@ -16,6 +16,12 @@ export type UploadResult = RequestResult<'files.upload'>
 
 /** At most this many uploads may be in progress at once. */
 export const MAX_CONCURRENT_UPLOADS = 4
+/**
+ * Uploads one client may have open at once (an IDX pair is two). A client starting another has
+ * moved on from its oldest unfinished one, which is dropped, so one client can never hold every
+ * slot and lock the others out, however many uploads it abandons while it stays connected.
+ */
+export const MAX_UPLOADS_PER_CLIENT = 2
 /** An upload that receives no chunk for this long is dropped. */
 export const UPLOAD_STALE_MS = 5 * 60_000
 /** Rows shown in a CSV file's summary. */
@@ -55,8 +61,10 @@ export class Uploads {
     let up = this.open.get(p.uploadId)
     if (!up) {
       if (p.index !== 0) refuse('invalid_payload', `chunk ${p.index} arrived, but no upload with this id is in progress (chunks start at 0; an upload idle for ${UPLOAD_STALE_MS / 60_000} minutes is dropped)`)
+      const owner = currentClient()
+      if (owner !== null) this.makeRoomFor(owner)
       if (this.open.size >= MAX_CONCURRENT_UPLOADS) refuse('limit', `${MAX_CONCURRENT_UPLOADS} uploads are already in progress; wait for one to finish`)
-      up = { name: p.name, total: p.total, bytes: p.bytes, chunks: [], received: 0, lastAt: this.now(), owner: currentClient() }
+      up = { name: p.name, total: p.total, bytes: p.bytes, chunks: [], received: 0, lastAt: this.now(), owner }
       this.open.set(p.uploadId, up)
     } else {
       if (p.index < up.received) refuse('invalid_payload', `chunk ${p.index} was already received (next expected: chunk ${up.received})`)
@@ -91,6 +99,17 @@ export class Uploads {
   /** Uploads in progress (for tests and diagnostics). */
   get inProgress(): number {
     return this.open.size
+  }
+
+  /** Keep `client` under MAX_UPLOADS_PER_CLIENT by dropping its least recently fed unfinished uploads. */
+  private makeRoomFor(client: string): void {
+    // Uploads whose file is being checked (every chunk received) keep their slot until it is done.
+    const receiving = [...this.open].filter(([, up]) => up.owner === client && up.received < up.total)
+    const held = [...this.open.values()].filter((up) => up.owner === client).length
+    receiving.sort((a, b) => a[1].lastAt - b[1].lastAt)
+    for (let extra = held - MAX_UPLOADS_PER_CLIENT + 1, k = 0; extra > 0 && k < receiving.length; extra--, k++) {
+      this.open.delete(receiving[k][0])
+    }
   }
 
   /** The client left: drop the uploads it began. Returns how many. */
