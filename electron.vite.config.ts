@@ -2,11 +2,13 @@
 // main as ESM (package.json "type": "module") with two entries — index.js (Electron) and
 // serve.js (serve mode in plain Node), sharing the engine worker chunk that `?nodeWorker`
 // emits — preload as CommonJS because a sandboxed preload cannot be an ES module, and the Vue
-// renderer from src/renderer/index.html.
+// renderer from src/renderer/index.html. The preload gets the protocol's request kinds as a
+// constant: it builds its named functions from them without bundling the schemas (zod).
 import { readFileSync } from 'node:fs'
 import { defineConfig } from 'electron-vite'
 import vue from '@vitejs/plugin-vue'
 import type { Plugin } from 'vite'
+import { REQUEST_KINDS } from './src/shared/protocol'
 
 const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { version: string }
 const define = { __APP_VERSION__: JSON.stringify(pkg.version) }
@@ -27,7 +29,7 @@ export default defineConfig({
     build: { rolldownOptions: { input: { index: 'src/main/index.ts', serve: 'src/main/serve.ts' } } },
   },
   preload: {
-    define,
+    define: { ...define, __REQUEST_KINDS__: JSON.stringify(REQUEST_KINDS) },
     build: { rolldownOptions: { output: { format: 'cjs', entryFileNames: '[name].cjs' } } },
   },
   renderer: {

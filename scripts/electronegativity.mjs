@@ -21,7 +21,8 @@ const runElectronegativity = require('@doyensec/electronegativity') // dist/runn
 const REVIEWED = {
   'PRELOAD_JS_CHECK main/window.ts':
     'Fires on every window that has a preload. Ours runs sandboxed with contextIsolation and exposes ' +
-    'only named functions (src/preload/index.ts), never ipcRenderer or a generic invoke; every channel ' +
+    'only named functions, one per request kind, each bound to its own fixed channel (the kinds are fixed at build time) ' +
+    '(src/preload/create-bridge.ts), never ipcRenderer or a generic invoke; every channel ' +
     'checks its sender in main (src/main/ipc.ts, src/main/ipc-relay.ts).',
 }
 

@@ -5,14 +5,23 @@ import { describe, expect, it, vi } from 'vitest'
 import { APP_INDEX_URL, bundleOrigin } from './security'
 
 const handlers = vi.hoisted(() => new Map<string, (event: unknown) => unknown>())
+const windows = vi.hoisted(() => [] as { webPreferences: Record<string, unknown> }[])
 vi.mock('electron', () => ({
   app: { getName: () => 'backprop-studio', getVersion: () => '0.1.0' },
   ipcMain: { handle: (channel: string, fn: (event: unknown) => unknown) => handlers.set(channel, fn) },
-  BrowserWindow: class {},
+  BrowserWindow: class {
+    constructor(options: { webPreferences: Record<string, unknown> }) {
+      windows.push(options)
+    }
+    once(): void {}
+    loadURL(): Promise<void> {
+      return Promise.resolve()
+    }
+  },
   session: {},
 }))
 
-const { hardenWebContents } = await import('./window')
+const { createMainWindow, hardenWebContents } = await import('./window')
 const { registerIpcHandlers } = await import('./ipc')
 
 const indexUrl = APP_INDEX_URL
@@ -36,6 +45,24 @@ class FakeContents extends EventEmitter {
     return blocked ? 'blocked' : 'allowed'
   }
 }
+
+describe('createMainWindow', () => {
+  it('keeps the page isolated and sandboxed, without Node, with the CommonJS preload', () => {
+    createMainWindow(APP_INDEX_URL)
+    const prefs = windows.at(-1)!.webPreferences
+    expect(prefs).toMatchObject({
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      nodeIntegrationInWorker: false,
+      webSecurity: true,
+      allowRunningInsecureContent: false,
+      webviewTag: false,
+    })
+    // The file preload-bundle.test.ts builds and checks (a sandboxed preload cannot be an ES module).
+    expect(String(prefs['preload'])).toMatch(/[/\\]preload[/\\]index\.cjs$/)
+  })
+})
 
 describe('hardenWebContents', () => {
   const contents = new FakeContents()

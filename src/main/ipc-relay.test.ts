@@ -1,7 +1,7 @@
 // The Electron relay's logic against a fake ipcMain and fake senders: one channel per request
 // kind, the sender checked on each, messages validated for their own kind before the engine.
 import { describe, expect, it } from 'vitest'
-import { IpcChannel, RequestChannel } from '../shared/ipc-channels'
+import { IpcChannel, requestChannel } from '../shared/ipc-channels'
 import { okReply, REQUEST_KINDS, type EventMessage, type ReplyMessage } from '../shared/protocol'
 import { registerEngineHandlers, relayEvents, type ClientContents, type EventSink, type IpcMainLike, type RelayEngine } from './ipc-relay'
 import { fileOrigin, type SenderFrame } from './security'
@@ -42,22 +42,44 @@ const call = (h: Handler | undefined, frame: SenderFrame | null, msg: unknown): 
 describe('engine IPC relay', () => {
   it('registers exactly one channel per request kind, all distinct', () => {
     const { handlers } = setup()
-    expect([...handlers.keys()].sort()).toEqual(REQUEST_KINDS.map((k) => RequestChannel[k]).sort())
-    expect(new Set(Object.values(RequestChannel)).size).toBe(REQUEST_KINDS.length)
-    expect(Object.values(RequestChannel)).not.toContain(IpcChannel.engineEvent)
+    expect([...handlers.keys()].sort()).toEqual(REQUEST_KINDS.map((k) => requestChannel(k)).sort())
+    const channels = REQUEST_KINDS.map((k) => requestChannel(k))
+    expect(new Set(channels).size).toBe(REQUEST_KINDS.length)
+    expect(channels).not.toContain(IpcChannel.engineEvent)
+    expect(channels).not.toContain(IpcChannel.appInfo)
+  })
+
+  it('leaves every other channel unhandled: nothing generic, no kind outside the protocol', () => {
+    const { handlers } = setup()
+    // What a page might try if it could name a channel: a made-up kind, the event channel, a bare
+    // prefix, a kind without its prefix. None has a handler (Electron rejects such an invoke).
+    for (const channel of ['engine.runs.purge', 'engine.', 'engine', 'engine.*', IpcChannel.engineEvent, 'session.create', 'invoke', '']) {
+      expect(handlers.has(channel), channel).toBe(false)
+    }
+    expect([...handlers.keys()].every((c) => /^engine\.[a-z]+\.[A-Za-z]+$/.test(c))).toBe(true)
+  })
+
+  it('refuses, on every channel, a request whose kind is not that channel’s', async () => {
+    const { handlers, seen } = setup()
+    for (const kind of REQUEST_KINDS) {
+      const other = kind === 'host.hello' ? 'session.dispose' : 'host.hello'
+      const reply = await call(handlers.get(requestChannel(kind)), appFrame, { v: 1, id: 9, kind: other, payload: other === 'host.hello' ? {} : { sessionId: 's1' } })
+      expect(reply, kind).toMatchObject({ id: 9, ok: false, error: { code: 'invalid_message' } })
+    }
+    expect(seen).toEqual([])
   })
 
   it('forwards a valid request from the app page and returns the reply envelope', async () => {
     const { handlers, seen } = setup()
     const msg = { v: 1, id: 42, kind: 'session.start', payload: { sessionId: 's1' } }
-    await expect(call(handlers.get(RequestChannel['session.start']), appFrame, msg)).resolves.toEqual({ v: 1, id: 42, ok: true, result: { kind: 'session.start' } })
+    await expect(call(handlers.get(requestChannel('session.start')), appFrame, msg)).resolves.toEqual({ v: 1, id: 42, ok: true, result: { kind: 'session.start' } })
     expect(seen).toEqual([msg])
   })
 
   it('refuses foreign pages, subframes and destroyed frames without reaching the engine', async () => {
     const { handlers, seen } = setup()
     const msg = { v: 1, id: 3, kind: 'host.hello', payload: {} }
-    const h = handlers.get(RequestChannel['host.hello'])
+    const h = handlers.get(requestChannel('host.hello'))
     for (const frame of [{ url: 'https://example.com/', parent: null }, { url: indexUrl, parent: {} }, { url: 'file:///etc/passwd', parent: null }, null]) {
       const reply = await call(h, frame, msg)
       expect(reply).toMatchObject({ id: 3, ok: false, error: { code: 'invalid_message' } })
@@ -68,7 +90,7 @@ describe('engine IPC relay', () => {
 
   it('validates the payload for its kind and refuses a kind sent on another kind’s channel', async () => {
     const { handlers, seen } = setup()
-    const create = handlers.get(RequestChannel['session.create'])
+    const create = handlers.get(requestChannel('session.create'))
     await expect(call(create, appFrame, { v: 1, id: 5, kind: 'session.create', payload: { model: {} } })).resolves.toMatchObject({ id: 5, ok: false, error: { code: 'invalid_payload' } })
     await expect(call(create, appFrame, { v: 1, id: 6, kind: 'session.dispose', payload: { sessionId: 's1' } })).resolves.toMatchObject({ id: 6, ok: false, error: { code: 'invalid_message' } })
     await expect(call(create, appFrame, 'not an envelope')).resolves.toMatchObject({ id: 0, ok: false, error: { code: 'invalid_message' } })
@@ -79,7 +101,7 @@ describe('engine IPC relay', () => {
   it('turns an engine failure into an error reply instead of a rejected invoke', async () => {
     const { handlers, engine } = setup()
     engine.request = () => Promise.reject(new Error('worker gone'))
-    await expect(call(handlers.get(RequestChannel['host.hello']), appFrame, { v: 1, id: 8, kind: 'host.hello', payload: {} })).resolves.toMatchObject({ id: 8, ok: false, error: { code: 'internal' } })
+    await expect(call(handlers.get(requestChannel('host.hello')), appFrame, { v: 1, id: 8, kind: 'host.hello', payload: {} })).resolves.toMatchObject({ id: 8, ok: false, error: { code: 'internal' } })
   })
 
   it('sends events only to live renderers that show the app page', () => {
@@ -117,7 +139,7 @@ describe('engine IPC relay', () => {
       fire: (event) => listeners.get(event)?.forEach((fn) => fn()),
     }
     const hello = (id: number, frame: SenderFrame = appFrame): Promise<unknown> =>
-      Promise.resolve(handlers.get(RequestChannel['host.hello'])?.({ senderFrame: frame, sender: contents }, { v: 1, id, kind: 'host.hello', payload: {} }))
+      Promise.resolve(handlers.get(requestChannel('host.hello'))?.({ senderFrame: frame, sender: contents }, { v: 1, id, kind: 'host.hello', payload: {} }))
     await hello(1)
     await hello(2)
     contents.fire('did-navigate') // a reload: the page that owned the sessions is gone

@@ -1,10 +1,11 @@
 // The Electron relay between the renderer and the engine host, kept free of `electron` imports
-// so it can be tested with a fake ipcMain: one invoke handler per request kind, each checking
-// its sender and validating the message for its own kind before the engine sees it. Each page
+// so it can be tested with a fake ipcMain: one invoke handler per request kind (from the
+// protocol's request table, on the channel requestChannel gives it), each checking its sender and
+// validating the message for its own kind before the engine sees it. Each page
 // shown in a window is one client of the host (RendererClients): a reload, a navigation, a crashed
 // renderer or a closed window releases it, and the host disposes the sessions it owned.
 import { errorReply, parseRequest, REQUEST_KINDS, type EventMessage, type ReplyMessage, type RequestKind } from '../shared/protocol'
-import { IpcChannel, RequestChannel } from '../shared/ipc-channels'
+import { IpcChannel, requestChannel } from '../shared/ipc-channels'
 import { isTrustedSender, type AppOrigin, type SenderFrame } from './security'
 
 /** The part of Electron's WebContents that tells when its page is gone. */
@@ -68,7 +69,7 @@ export interface EventSink {
 export function registerEngineHandlers(ipc: IpcMainLike, engine: RelayEngine, origin: AppOrigin): RendererClients {
   const clients = new RendererClients(engine)
   for (const kind of REQUEST_KINDS) {
-    ipc.handle(RequestChannel[kind], (event, raw) => {
+    ipc.handle(requestChannel(kind), (event, raw) => {
       const sender = event.sender
       return relayRequest(kind, event.senderFrame, raw, engine, origin, () => (sender ? clients.clientOf(sender) : null))
     })
@@ -91,7 +92,7 @@ export async function relayRequest(
   if (!parsed.ok) return errorReply(parsed.id ?? 0, parsed.error.code, parsed.error.message)
   const { id } = parsed.value
   if (parsed.value.kind !== kind) {
-    return errorReply(id, 'invalid_message', `channel ${RequestChannel[kind]} carries ${kind} requests only, not ${parsed.value.kind}`)
+    return errorReply(id, 'invalid_message', `channel ${requestChannel(kind)} carries ${kind} requests only, not ${parsed.value.kind}`)
   }
   try {
     return await engine.request(raw, clientOf())

@@ -1,5 +1,6 @@
 // The shape of the API the preload exposes on `window.backpropStudio`. Shared so that the
-// preload implements it and the renderer consumes it against one definition.
+// preload implements it and the renderer consumes it against one definition. The engine part is
+// derived from the protocol's request table: one named function per request kind, nothing generic.
 import type { EventMessage, ReplyMessage, RequestKind, RequestMessage } from './protocol'
 
 /** The global name; unusual on purpose, so a DOM element id cannot shadow it. */
@@ -19,79 +20,30 @@ export type IpcReply<T> =
   | { ok: true; result: T }
   | { ok: false; error: { code: string; message: string } }
 
+/** The bridge function of a request kind: `session.create` → `sessionCreate`, `runs.list` → `runsList`. */
+export type BridgeFunctionName<K extends string> = K extends `${infer Domain}.${infer Name}` ? `${Domain}${Capitalize<Name>}` : never
+
+/** The same mapping as a value (kinds are `domain.name`; create-bridge.test.ts keeps them so). */
+export function bridgeFunctionName<K extends RequestKind>(kind: K): BridgeFunctionName<K> {
+  const dot = kind.indexOf('.')
+  return `${kind.slice(0, dot)}${kind.charAt(dot + 1).toUpperCase()}${kind.slice(dot + 2)}` as BridgeFunctionName<K>
+}
+
 /**
  * One function per request kind. Each takes the full request envelope `{ v, id, kind, payload }`
  * and resolves with the reply envelope under the same id (never rejects on purpose). Replies are
  * untyped here on purpose: the renderer validates them with `parseReply`.
  */
-export interface EngineBridgeApi {
-  hello(message: RequestMessage<'host.hello'>): Promise<ReplyMessage>
-  previewDataset(message: RequestMessage<'dataset.preview'>): Promise<ReplyMessage>
-  createSession(message: RequestMessage<'session.create'>): Promise<ReplyMessage>
-  startSession(message: RequestMessage<'session.start'>): Promise<ReplyMessage>
-  pauseSession(message: RequestMessage<'session.pause'>): Promise<ReplyMessage>
-  stepSession(message: RequestMessage<'session.step'>): Promise<ReplyMessage>
-  resetSession(message: RequestMessage<'session.reset'>): Promise<ReplyMessage>
-  updateSession(message: RequestMessage<'session.update'>): Promise<ReplyMessage>
-  disposeSession(message: RequestMessage<'session.dispose'>): Promise<ReplyMessage>
-  sessionInfo(message: RequestMessage<'session.info'>): Promise<ReplyMessage>
-  evaluateScalar(message: RequestMessage<'scalar.evaluate'>): Promise<ReplyMessage>
-  graphSnapshot(message: RequestMessage<'session.graph'>): Promise<ReplyMessage>
-  networkSnapshot(message: RequestMessage<'session.network'>): Promise<ReplyMessage>
-  neuronMap(message: RequestMessage<'session.neuronMap'>): Promise<ReplyMessage>
-  gradcheck(message: RequestMessage<'session.gradcheck'>): Promise<ReplyMessage>
-  listRuns(message: RequestMessage<'runs.list'>): Promise<ReplyMessage>
-  runMetrics(message: RequestMessage<'runs.metrics'>): Promise<ReplyMessage>
-  renameRun(message: RequestMessage<'runs.rename'>): Promise<ReplyMessage>
-  tagRun(message: RequestMessage<'runs.tag'>): Promise<ReplyMessage>
-  deleteRun(message: RequestMessage<'runs.delete'>): Promise<ReplyMessage>
-  restoreRun(message: RequestMessage<'runs.restore'>): Promise<ReplyMessage>
-  openRun(message: RequestMessage<'runs.open'>): Promise<ReplyMessage>
-  exportRun(message: RequestMessage<'runs.export'>): Promise<ReplyMessage>
-  importWeights(message: RequestMessage<'session.importWeights'>): Promise<ReplyMessage>
-  uploadFile(message: RequestMessage<'files.upload'>): Promise<ReplyMessage>
-  fileInfo(message: RequestMessage<'files.info'>): Promise<ReplyMessage>
-  histograms(message: RequestMessage<'session.histograms'>): Promise<ReplyMessage>
-  decisionBoundary(message: RequestMessage<'session.boundary'>): Promise<ReplyMessage>
-  predictions(message: RequestMessage<'session.predictions'>): Promise<ReplyMessage>
+export type EngineRequestApi = {
+  readonly [K in RequestKind as BridgeFunctionName<K>]: (message: RequestMessage<K>) => Promise<ReplyMessage>
+}
+
+export type EngineBridgeApi = EngineRequestApi & {
   /** Every engine host event (metrics, session state, host status); returns the unsubscribe. */
   onEvent(listener: (message: EventMessage) => void): () => void
 }
 
-/** Which bridge function carries which request kind. */
-export const BRIDGE_FUNCTIONS = {
-  'host.hello': 'hello',
-  'dataset.preview': 'previewDataset',
-  'session.create': 'createSession',
-  'session.start': 'startSession',
-  'session.pause': 'pauseSession',
-  'session.step': 'stepSession',
-  'session.reset': 'resetSession',
-  'session.update': 'updateSession',
-  'session.dispose': 'disposeSession',
-  'session.info': 'sessionInfo',
-  'scalar.evaluate': 'evaluateScalar',
-  'session.graph': 'graphSnapshot',
-  'session.network': 'networkSnapshot',
-  'session.neuronMap': 'neuronMap',
-  'session.gradcheck': 'gradcheck',
-  'runs.list': 'listRuns',
-  'runs.metrics': 'runMetrics',
-  'runs.rename': 'renameRun',
-  'runs.tag': 'tagRun',
-  'runs.delete': 'deleteRun',
-  'runs.restore': 'restoreRun',
-  'runs.open': 'openRun',
-  'runs.export': 'exportRun',
-  'session.importWeights': 'importWeights',
-  'files.upload': 'uploadFile',
-  'files.info': 'fileInfo',
-  'session.histograms': 'histograms',
-  'session.boundary': 'decisionBoundary',
-  'session.predictions': 'predictions',
-} as const satisfies Record<RequestKind, Exclude<keyof EngineBridgeApi, 'onEvent'>>
-
-export interface BackpropStudioBridge extends EngineBridgeApi {
+export type BackpropStudioBridge = EngineBridgeApi & {
   /** Version of the app that built this preload. */
   readonly version: string
   getAppInfo(): Promise<IpcReply<AppInfo>>

@@ -28,6 +28,9 @@ type Override = (message: RequestMessage) => { error: { code: ErrorCode; message
 type Preview = RequestResult<'dataset.preview'>
 type Stored = RequestResult<'files.info'>
 type DataIn = RequestPayload<'dataset.preview'>
+/** The fake's answer to one request kind: that kind's payload in, that kind's result out. */
+type FakeAnswer<K extends RequestKind> = (payload: RequestPayload<K>, kind: K) => RequestResult<K>
+type FakeAnswers = { [K in RequestKind]?: FakeAnswer<K> }
 
 export const FAKE_BACKEND = { name: 'cpu', reason: 'no WebGPU adapter in tests' } as const
 
@@ -74,6 +77,16 @@ function contentId(bytes: Uint8Array): string {
 }
 
 class FileError extends Error {}
+
+/** The fake refusing a request as the host would: an error reply with this code and message. */
+class Refusal extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message)
+  }
+}
 
 /** Check and summarise a CSV as the host does: equal column counts, numeric or categorical columns. */
 function summariseCsv(text: string): { summary: Stored['summary']; rows: string[][]; header: string[] } {
@@ -277,73 +290,83 @@ export class FakeHost {
     return { uploadId: p.uploadId, received: up.total, done: true, file: this.store(p.name, bytes) }
   }
 
-  private answer(m: RequestMessage): unknown {
-    const p = m.payload as Record<string, unknown>
-    const state = typeof p['sessionId'] === 'string' ? this.sessions.get(p['sessionId']) : undefined
-    const withState = (change: Partial<State>) => {
-      if (!state) return errorReply(m.id, 'not_found', `${m.kind}: no session ${String(p['sessionId'])}`)
-      const next = { ...state, ...change }
-      this.sessions.set(next.sessionId, next)
-      return okReply(m.id, next)
-    }
-    try {
-      return this.answerKind(m, p, state, withState)
-    } catch (err) {
-      if (err instanceof FileError) return errorReply(m.id, 'invalid_payload', `${m.kind}: ${err.message}`)
-      throw err
-    }
+  /** The request's session, or the host's not_found refusal. */
+  private session(kind: RequestKind, sessionId: string): State {
+    const state = this.sessions.get(sessionId)
+    if (!state) throw new Refusal('not_found', `${kind}: no session ${sessionId}`)
+    return state
   }
 
-  private answerKind(m: RequestMessage, p: Record<string, unknown>, state: State | undefined, withState: (change: Partial<State>) => unknown): unknown {
-    switch (m.kind) {
-      case 'host.hello':
-        return okReply(m.id, {
-          protocolVersion: PROTOCOL_VERSION,
-          generators: FAKE_GENERATORS,
-          datasets: FAKE_DATASETS,
-          activations: [...ACTIVATION_NAMES],
-          initializers: [...INIT_NAMES],
-          limits: { maxHiddenLayers: 16, maxWidth: 1024, maxSamples: 100000, maxBatchSize: 4096, maxStepsPerRequest: 100000, maxSessions: 8 },
-        })
-      case 'dataset.preview':
-        return okReply(m.id, this.preview(m.payload as DataIn))
-      case 'session.create':
-        if ((m.payload as { backend?: string }).backend === 'webgpu') return errorReply(m.id, 'backend_unavailable', 'WebGPU was asked for, but this host has no WebGPU adapter')
-        return okReply(m.id, this.addSession(m.payload))
-      case 'files.upload':
-        return okReply(m.id, this.upload(m.payload as RequestPayload<'files.upload'>))
-      case 'files.info': {
-        const { rows: _rows, header: _header, ...file } = this.file(String(p['fileId']), 'fileId')
-        return okReply(m.id, file)
-      }
-      case 'session.info':
-        if (!state) return errorReply(m.id, 'not_found', `session.info: no session ${String(p['sessionId'])}`)
-        return okReply(m.id, { ...this.infos.get(state.sessionId)!, state })
-      case 'session.start':
-        return withState({ status: 'running' })
-      case 'session.pause':
-        return withState({ status: 'paused' })
-      case 'session.step':
-        return withState({ status: 'paused', step: (state?.step ?? 0) + Number(p['steps'] ?? 1) })
-      case 'session.reset':
-        return withState({ status: 'idle', step: 0, epoch: 0 })
-      case 'session.update':
-        return withState({})
-      case 'session.dispose':
-        if (!state) return errorReply(m.id, 'not_found', `session.dispose: no session ${String(p['sessionId'])}`)
-        this.sessions.delete(state.sessionId)
-        this.infos.delete(state.sessionId)
-        return okReply(m.id, { sessionId: state.sessionId })
-      case 'session.histograms':
-        if (!state) return errorReply(m.id, 'not_found', `session.histograms: no session ${String(p['sessionId'])}`)
-        return okReply(m.id, fakeHistograms(state.step, this.infos.get(state.sessionId)!.layers.length))
-      case 'session.boundary':
-        if (!state) return errorReply(m.id, 'not_found', `session.boundary: no session ${String(p['sessionId'])}`)
-        if (!this.infos.get(state.sessionId)!.planar) return errorReply(m.id, 'invalid_payload', 'session.boundary: the inputs are not 2-D')
-        return okReply(m.id, fakeBoundary(state.step, Number(p['resolution'] ?? 64)))
-      case 'session.predictions':
-        if (!state) return errorReply(m.id, 'not_found', `session.predictions: no session ${String(p['sessionId'])}`)
-        return okReply(m.id, { step: state.step, split: 'test', actual: [0, 1, 1], predicted: [0, 1, 0], confusion: [[1, 0], [1, 1]] })
+  private change(kind: RequestKind, sessionId: string, change: (s: State) => Partial<State>): State {
+    const state = this.session(kind, sessionId)
+    const next = { ...state, ...change(state) }
+    this.sessions.set(next.sessionId, next)
+    return next
+  }
+
+  /**
+   * What the fake answers, keyed by the protocol's request kinds: each takes that kind's payload and
+   * returns that kind's result type, so a wrong answer fails to compile. A kind it does not answer
+   * gets an unknown_kind error; a test that needs one answers it through `overrides`.
+   */
+  private readonly answers: FakeAnswers = {
+    'host.hello': () => ({
+      protocolVersion: PROTOCOL_VERSION,
+      generators: [...FAKE_GENERATORS],
+      datasets: [...FAKE_DATASETS],
+      activations: [...ACTIVATION_NAMES],
+      initializers: [...INIT_NAMES],
+      limits: { maxHiddenLayers: 16, maxWidth: 1024, maxSamples: 100000, maxBatchSize: 4096, maxStepsPerRequest: 100000, maxSessions: 8 },
+    }),
+    'dataset.preview': (p) => this.preview(p),
+    'session.create': (p) => {
+      if (p.backend === 'webgpu') throw new Refusal('backend_unavailable', 'WebGPU was asked for, but this host has no WebGPU adapter')
+      return this.addSession(p)
+    },
+    'files.upload': (p) => this.upload(p),
+    'files.info': (p) => {
+      const { rows: _rows, header: _header, ...file } = this.file(p.fileId, 'fileId')
+      return file
+    },
+    'session.info': (p, kind) => {
+      const state = this.session(kind, p.sessionId)
+      return { ...this.infos.get(state.sessionId)!, state }
+    },
+    'session.start': (p, kind) => this.change(kind, p.sessionId, () => ({ status: 'running' })),
+    'session.pause': (p, kind) => this.change(kind, p.sessionId, () => ({ status: 'paused' })),
+    'session.step': (p, kind) => this.change(kind, p.sessionId, (s) => ({ status: 'paused', step: s.step + (p.steps ?? 1) })),
+    'session.reset': (p, kind) => this.change(kind, p.sessionId, () => ({ status: 'idle', step: 0, epoch: 0 })),
+    'session.update': (p, kind) => this.change(kind, p.sessionId, () => ({})),
+    'session.dispose': (p, kind) => {
+      const state = this.session(kind, p.sessionId)
+      this.sessions.delete(state.sessionId)
+      this.infos.delete(state.sessionId)
+      return { sessionId: state.sessionId }
+    },
+    'session.histograms': (p, kind) => {
+      const state = this.session(kind, p.sessionId)
+      return fakeHistograms(state.step, this.infos.get(state.sessionId)!.layers.length)
+    },
+    'session.boundary': (p, kind) => {
+      const state = this.session(kind, p.sessionId)
+      if (!this.infos.get(state.sessionId)!.planar) throw new Refusal('invalid_payload', 'session.boundary: the inputs are not 2-D')
+      return fakeBoundary(state.step, p.resolution ?? 64)
+    },
+    'session.predictions': (p, kind) => {
+      const state = this.session(kind, p.sessionId)
+      return { step: state.step, split: 'test', actual: [0, 1, 1], predicted: [0, 1, 0], confusion: [[1, 0], [1, 1]] }
+    },
+  }
+
+  private answer(m: RequestMessage): unknown {
+    const answer = this.answers[m.kind] as FakeAnswer<RequestKind> | undefined
+    if (!answer) return errorReply(m.id, 'unknown_kind', `the fake host does not answer ${m.kind} (a test answers it through overrides)`)
+    try {
+      return okReply(m.id, answer(m.payload, m.kind))
+    } catch (err) {
+      if (err instanceof Refusal) return errorReply(m.id, err.code, err.message)
+      if (err instanceof FileError) return errorReply(m.id, 'invalid_payload', `${m.kind}: ${err.message}`)
+      throw err
     }
   }
 }

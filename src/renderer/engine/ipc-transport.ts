@@ -1,16 +1,15 @@
 // Electron transport: the preload's named functions on window.backpropStudio, one per request.
-// The renderer never gets a generic invoke; this table maps each request kind to its function.
-import { BRIDGE_FUNCTIONS, type EngineBridgeApi } from '../../shared/bridge'
-import type { RequestMessage } from '../../shared/protocol'
+// The renderer never gets a generic invoke; bridgeFunctionName maps each request kind to its function.
+import { bridgeFunctionName, type EngineBridgeApi } from '../../shared/bridge'
+import { REQUEST_KINDS, type RequestMessage } from '../../shared/protocol'
 import { Listeners, TransportError, type ConnectionStatus, type Transport } from './transport'
 
-export { BRIDGE_FUNCTIONS }
 export type EngineBridge = EngineBridgeApi
 
 /** True when `candidate` has every engine function (checked by shape: an element id can shadow a global). */
 export function isEngineBridge(candidate: unknown): candidate is EngineBridge {
   if (typeof candidate !== 'object' || candidate === null) return false
-  const fns = [...Object.values(BRIDGE_FUNCTIONS), 'onEvent']
+  const fns = [...REQUEST_KINDS.map(bridgeFunctionName), 'onEvent']
   return fns.every((name) => typeof (candidate as Record<string, unknown>)[name] === 'function')
 }
 
@@ -23,7 +22,7 @@ export function createIpcTransport(bridge: EngineBridge): Transport {
   return {
     async send(message) {
       if (closed) throw new TransportError('the engine connection is closed')
-      const fn = bridge[BRIDGE_FUNCTIONS[message.kind]] as (m: RequestMessage) => Promise<unknown>
+      const fn = bridge[bridgeFunctionName(message.kind)] as (m: RequestMessage) => Promise<unknown>
       try {
         return await fn.call(bridge, message)
       } catch (err) {
