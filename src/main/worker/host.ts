@@ -108,7 +108,9 @@ export class EngineHost {
     this.flushMs = options.flushMs ?? 50
     this.sliceMs = options.sliceMs ?? 15
     this.chunkFlops = options.chunkFlops
+    this.files = filesHost(options.dataDir)
     this.runs = {
+      files: this.files.store,
       store: options.dataDir === undefined ? null : new RunStore(options.dataDir, options.runStore),
       recorderOptions: options.checkpoints ?? {},
       // (Read at use: the budget is made below.)
@@ -118,7 +120,6 @@ export class EngineHost {
       createSession: (spec, backend) => this.createSession(spec, backend),
       disposeSession: (id) => this.disposeSession(id),
     }
-    this.files = filesHost(options.dataDir)
     this.budget = new MemoryBudget(options.memoryBudget)
     this.stopRunEvents = runsEvents(this.runs, (msg) => this.post(msg), options.runEvents)
   }
@@ -200,6 +201,7 @@ export class EngineHost {
         emitMetrics: (batch) => this.post(eventMessage('train.metrics', batch), owner),
         emitAlarm: (alarm) => this.post(eventMessage('train.alarm', alarm), owner),
         now: () => performance.now(),
+        files: this.files.store,
         admit: (d, plan) => this.budget.reserve(id, sessionEstimate(spec, backend.name === 'webgpu', d, plan, this.chunkFlops), 'this session', spec.optimizer.type),
       }, device, { chunkFlops: this.chunkFlops })
       this.nextId++
