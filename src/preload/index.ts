@@ -55,6 +55,7 @@ const bridge: BackpropStudioBridge = {
   histograms: (m) => ipcRenderer.invoke(RequestChannel['session.histograms'], envelope('session.histograms', m)).catch((e: unknown) => failed(m, e)),
   decisionBoundary: (m) => ipcRenderer.invoke(RequestChannel['session.boundary'], envelope('session.boundary', m)).catch((e: unknown) => failed(m, e)),
   predictions: (m) => ipcRenderer.invoke(RequestChannel['session.predictions'], envelope('session.predictions', m)).catch((e: unknown) => failed(m, e)),
+  describeSession: (m) => ipcRenderer.invoke(RequestChannel['session.describe'], envelope('session.describe', m)).catch((e: unknown) => failed(m, e)),
   onEvent: (listener) => {
     if (typeof listener !== 'function') throw new TypeError('onEvent: listener must be a function')
     // Only the message crosses; the IpcRendererEvent (sender, ports) never reaches the page.

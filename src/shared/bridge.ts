@@ -54,6 +54,7 @@ export interface EngineBridgeApi {
   histograms(message: RequestMessage<'session.histograms'>): Promise<ReplyMessage>
   decisionBoundary(message: RequestMessage<'session.boundary'>): Promise<ReplyMessage>
   predictions(message: RequestMessage<'session.predictions'>): Promise<ReplyMessage>
+  describeSession(message: RequestMessage<'session.describe'>): Promise<ReplyMessage>
   /** Every engine host event (metrics, session state, host status); returns the unsubscribe. */
   onEvent(listener: (message: EventMessage) => void): () => void
 }
@@ -89,6 +90,7 @@ export const BRIDGE_FUNCTIONS = {
   'session.histograms': 'histograms',
   'session.boundary': 'decisionBoundary',
   'session.predictions': 'predictions',
+  'session.describe': 'describeSession',
 } as const satisfies Record<RequestKind, Exclude<keyof EngineBridgeApi, 'onEvent'>>
 
 export interface BackpropStudioBridge extends EngineBridgeApi {

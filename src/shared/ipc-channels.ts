@@ -40,6 +40,7 @@ export const RequestChannel = {
   'session.histograms': 'engine.session.histograms',
   'session.boundary': 'engine.session.boundary',
   'session.predictions': 'engine.session.predictions',
+  'session.describe': 'engine.session.describe',
 } as const satisfies Record<RequestKind, `engine.${string}`>
 
 export type IpcChannelName = (typeof IpcChannel)[keyof typeof IpcChannel] | (typeof RequestChannel)[RequestKind]

@@ -122,3 +122,53 @@ export function mlpParamCount(sizes: readonly number[]): number {
 }
 
 export const OPTIMIZER_LABELS = { sgd: 'SGD', adam: 'Adam', adamw: 'AdamW', rmsprop: 'RMSprop' } as const
+export type OptimizerType = keyof typeof OPTIMIZER_LABELS
+
+/** What a model is made of, as the host knows it once built (session.describe). */
+export interface ModelFacts {
+  /** Layer sizes: inputs, each hidden width, outputs. */
+  sizes: readonly number[]
+  /** One per hidden layer (the output layer is linear: the loss reads logits). */
+  hiddenActivations: readonly string[]
+  loss: LossName
+  /** The spec said 'auto' and the task picked the loss. */
+  auto: boolean
+  task: Task
+  optimizer: OptimizerType
+}
+
+export interface ModelDescription {
+  summary: string
+  architecture: string
+  layers: { name: string; activation: string; weightShape: number[]; biasShape: number[]; params: number }[]
+  paramCount: number
+  loss: { name: LossName; label: string; auto: boolean; task: Task; why: string }
+  optimizer: string
+}
+
+/**
+ * The model summary the studio shows: "2 → 16 tanh → 16 tanh → 2 (softmax CE) · 354 parameters ·
+ * Adam", each layer's shapes (weights are [in, out], as the engine stores them) and why the loss
+ * fits. Built from facts so the host (from its live model) and test doubles say it the same way.
+ */
+export function describeModel(f: ModelFacts): ModelDescription {
+  const rule = LOSS_RULES[f.loss]
+  const out = f.sizes.length - 1
+  const layers = f.sizes.slice(1).map((width, i) => {
+    const inputs = f.sizes[i]!
+    return { name: `layers.${i}`, activation: i < out - 1 ? (f.hiddenActivations[i] ?? 'linear') : 'linear', weightShape: [inputs, width], biasShape: [width], params: inputs * width + width }
+  })
+  const hidden = layers.slice(0, -1).map((l) => `${l.weightShape[1]} ${l.activation}`)
+  const architecture = [String(f.sizes[0]), ...hidden, `${f.sizes[out]} (${rule.short})`].join(' → ')
+  const paramCount = mlpParamCount(f.sizes)
+  const optimizer = OPTIMIZER_LABELS[f.optimizer]
+  const why = `${f.auto ? 'auto picked' : 'chosen:'} ${rule.label} for a ${f.task} task — ${rule.why}`
+  return {
+    summary: `${architecture} · ${paramCount.toLocaleString('en-US')} parameter${paramCount === 1 ? '' : 's'} · ${optimizer}`,
+    architecture,
+    layers,
+    paramCount,
+    loss: { name: f.loss, label: rule.label, auto: f.auto, task: f.task, why },
+    optimizer,
+  }
+}

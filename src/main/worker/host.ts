@@ -27,6 +27,7 @@ import type { ReleaseResult, ShutdownResult } from '../../shared/host-control'
 import { asClient, currentClient, Ownership } from './clients'
 import { HostError, toProtocolError } from './errors'
 import { chooseBackend } from './gpu'
+import { describeSession } from './describe-session'
 import { gradcheckOf, graphOf } from './inspect-model'
 import { networkOf, neuronMapOf } from './inspect-network'
 import { evaluateScalar } from './inspect-scalar'
@@ -302,6 +303,8 @@ export class EngineHost {
     'session.histograms': ({ sessionId, bins, range }) => this.reading(sessionId, (s) => histogramsOf(s, bins, range)),
     'session.boundary': ({ sessionId, resolution }) => this.reading(sessionId, (s) => boundaryOf(s, resolution)),
     'session.predictions': ({ sessionId, split, max }) => this.reading(sessionId, (s) => predictionsOf(s, split, max)),
+    // Shapes and names only, so it does not wait for a device session's queue.
+    'session.describe': ({ sessionId }) => describeSession(this.session(sessionId)),
   }
 
   /** Make sure the loop runs while any session is running: now if one is due, else when one will be. */

@@ -21,7 +21,7 @@ import {
   type RequestResult,
 } from '../../shared/protocol'
 import { DATA_LIMITS } from '../../shared/protocol-data'
-import { generatorClassCount, lossMismatch, mlpParamCount, outputWidth, resolveLoss } from '../../shared/model-rules'
+import { describeModel, generatorClassCount, lossMismatch, mlpParamCount, outputWidth, resolveLoss } from '../../shared/model-rules'
 import { Listeners, type ConnectionStatus, type Transport } from './transport'
 
 type State = RequestResult<'session.start'>
@@ -342,6 +342,13 @@ export class FakeHost {
         if (!state) return errorReply(m.id, 'not_found', `session.boundary: no session ${String(p['sessionId'])}`)
         if (!this.infos.get(state.sessionId)!.planar) return errorReply(m.id, 'invalid_payload', 'session.boundary: the inputs are not 2-D')
         return okReply(m.id, fakeBoundary(state.step, Number(p['resolution'] ?? 64)))
+      case 'session.describe': {
+        if (!state) return errorReply(m.id, 'not_found', `session.describe: no session ${String(p['sessionId'])}`)
+        const info = this.infos.get(state.sessionId)!
+        const { spec, layers, loss, task, inputFeatures } = info
+        const facts = { sizes: [inputFeatures, ...layers.map((l) => l.outFeatures)], hiddenActivations: layers.slice(0, -1).map((l) => l.activation), loss, task }
+        return okReply(m.id, describeModel({ ...facts, auto: spec.model.loss === 'auto', optimizer: spec.optimizer.type }))
+      }
       case 'session.predictions':
         if (!state) return errorReply(m.id, 'not_found', `session.predictions: no session ${String(p['sessionId'])}`)
         return okReply(m.id, { step: state.step, split: 'test', actual: [0, 1, 1], predicted: [0, 1, 0], confusion: [[1, 0], [1, 1]] })
