@@ -4,6 +4,7 @@
 // host in its data directory under a content id, and are then referred to by that id, so a run's
 // spec names exactly the bytes it was trained on.
 import { z } from 'zod'
+import { GENERATOR_CLASS_RANGE } from './model-rules'
 
 export const GENERATOR_NAMES = ['circle', 'xor', 'gauss', 'spiral', 'moons', 'spiral3', 'blobs', 'reg-plane', 'reg-gauss'] as const
 export const FEATURE_NAMES = ['x1', 'x2', 'x1sq', 'x2sq', 'x1x2', 'sinx1', 'sinx2'] as const
@@ -42,7 +43,7 @@ export const GeneratorData = z.strictObject({
   noise: finite.check(z.gte(0), z.lte(1)).default(0),
   testRatio,
   seed: seed.default(0),
-  classes: z.number().int().min(2).max(10).optional(),
+  classes: z.number().int().min(GENERATOR_CLASS_RANGE.min).max(GENERATOR_CLASS_RANGE.max).optional(),
   features: z.array(z.enum(FEATURE_NAMES)).min(1).max(FEATURE_NAMES.length).default(['x1', 'x2']),
 })
 

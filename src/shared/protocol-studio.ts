@@ -1,7 +1,10 @@
 // Protocol messages for the training studio's live inspection beyond the metrics stream:
 // per-layer weight/gradient histograms, the decision boundary over 2-D inputs, predicted vs actual
-// for regression, and alarms (exploding/vanishing gradients, the first NaN/Inf).
+// for regression, alarms (exploding/vanishing gradients, the first NaN/Inf), and the model's
+// one-line description (session.describe; its text comes from shared/model-rules.ts).
 import { z } from 'zod'
+import { LOSSES } from './model-rules'
+import { TASKS } from './protocol-data'
 
 const sessionId = z.string().regex(/^s[0-9]{1,9}$/, 'is not a session id')
 const num = z.number()
@@ -69,6 +72,22 @@ export const Predictions = z.strictObject({
   confusion: z.array(z.array(z.number().int())).nullable(),
 })
 
+const size = z.number().int().min(0)
+
+/** What session.describe answers: the model as built, in one line and layer by layer. */
+export const ModelDescription = z.strictObject({
+  /** "2 → 16 tanh → 16 tanh → 2 (softmax CE) · 354 parameters · Adam" */
+  summary: z.string(),
+  /** Inputs, each hidden layer's width and activation, the outputs and the loss. */
+  architecture: z.string(),
+  /** Weights are [in, out], biases [out], as the engine stores them. */
+  layers: z.array(z.strictObject({ name: z.string(), activation: z.string(), weightShape: z.array(size), biasShape: z.array(size), params: size })),
+  paramCount: size,
+  /** The loss trained with, whether 'auto' picked it, and why it fits the task. */
+  loss: z.strictObject({ name: z.enum(LOSSES), label: z.string(), auto: z.boolean(), task: z.enum(TASKS), why: z.string() }),
+  optimizer: z.string(),
+})
+
 export const ALARM_KINDS = ['nan', 'inf', 'exploding', 'vanishing'] as const
 
 export const TrainAlarm = z.strictObject({
@@ -104,6 +123,7 @@ export const STUDIO_REQUESTS = {
     payload: z.strictObject({ sessionId, split: z.enum(['train', 'test']).default('test'), max: z.number().int().min(1).max(5_000).default(1_000) }),
     result: Predictions,
   },
+  'session.describe': { payload: z.strictObject({ sessionId }), result: ModelDescription },
 } as const
 
 export const STUDIO_EVENTS = {

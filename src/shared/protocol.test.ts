@@ -70,6 +70,7 @@ const GOOD: { [K in RequestKind]: RequestPayload<K> } = {
   'session.histograms': { sessionId: 's1', bins: 20, range: { lo: -1, hi: 1 } },
   'session.boundary': { sessionId: 's1', resolution: 50 },
   'session.predictions': { sessionId: 's1', split: 'test' },
+  'session.describe': { sessionId: 's1' },
 }
 
 const req = (kind: string, payload: unknown, extra: object = {}) => ({ v: PROTOCOL_VERSION, id: 3, kind, payload, ...extra })

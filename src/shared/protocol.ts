@@ -6,8 +6,10 @@ import { INSPECT_REQUESTS } from './protocol-inspect'
 import { RUNS_EVENTS, RUNS_REQUESTS, RunId } from './protocol-runs'
 import { BUNDLED_DATASETS, DATA_LIMITS, DATA_REQUESTS, DataSpec, DatasetPreview, GENERATOR_NAMES, TASKS } from './protocol-data'
 import { STUDIO_EVENTS, STUDIO_REQUESTS } from './protocol-studio'
+import { LOSSES, LOSS_NAMES } from './model-rules'
 
 export { BUNDLED_DATASETS, DataSpec, DatasetPreview, FEATURE_NAMES, GENERATOR_NAMES } from './protocol-data'
+export { LOSS_NAMES } from './model-rules'
 
 // zod probes `new Function` to JIT its validators; under our CSP (no 'unsafe-eval') that probe is
 // refused and reported as a violation on every page. Interpreted validation is fast enough here.
@@ -20,7 +22,6 @@ export const PROTOCOL_VERSION = 1
 
 export const ACTIVATION_NAMES = ['relu', 'leakyRelu', 'tanh', 'sigmoid', 'gelu', 'linear'] as const
 export const INIT_NAMES = ['xavier-uniform', 'xavier-normal', 'he-uniform', 'he-normal', 'pytorch', 'zeros'] as const
-export const LOSS_NAMES = ['auto', 'mse', 'softmaxCrossEntropy', 'bceWithLogits', 'hinge'] as const
 export const BACKEND_CHOICES = ['auto', 'cpu', 'webgpu'] as const
 export const SESSION_STATUSES = ['idle', 'running', 'paused', 'error'] as const
 
@@ -176,7 +177,7 @@ export const SessionInfo = z.strictObject({
   spec: SessionSpec,
   paramCount: z.number().int(),
   layers: z.array(LayerInfo),
-  loss: z.enum(['mse', 'softmaxCrossEntropy', 'bceWithLogits', 'hinge']),
+  loss: z.enum(LOSSES),
   task: z.enum(TASKS),
   inputFeatures: z.number().int(),
   outputSize: z.number().int(),

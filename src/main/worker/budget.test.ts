@@ -66,7 +66,7 @@ describe('estimateSession', () => {
     const chunkFlops = 4 * 3 * forwardFlopsPerRow([2, 8, 8, 2]) // 4-row chunks for the 2-8-8-2 spiral model
     for (const batchSize of [4, 5, 16]) {
       const s = SessionSpec.parse(spec({ model: { hidden: [8, 8] }, train: { batchSize, seed: 1 } }))
-      const d = prepareData(s.data)
+      const d = prepareData(s.data, null)
       const plan = planLoss(s.model.loss, d.train.task, d.train.nClasses, 'test data')
       const t = new Trainer(d, plan, s, undefined, { chunkFlops })
       const e = sessionEstimate(s, false, d, plan, chunkFlops)

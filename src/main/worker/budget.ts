@@ -5,6 +5,7 @@
 // model too big must be refused before it exists. Defaults follow the machine's memory.
 import { totalmem } from 'node:os'
 import { HostError } from './errors'
+import { OPTIMIZER_LABELS } from '../../shared/model-rules'
 import type { LossPlan, SessionSpecOut, SplitData } from './setup'
 import { CHUNK_FLOPS, EVAL_CHUNK_ROWS, stepChunkRows } from './work-budget'
 
@@ -119,8 +120,6 @@ export function formatBytes(n: number): string {
   return n >= GiB ? `${(n / GiB).toFixed(1)} GiB` : `${Math.max(1, Math.round(n / MiB))} MiB`
 }
 
-const OPTIMIZER_NAMES = { sgd: 'SGD', adam: 'Adam', adamw: 'AdamW', rmsprop: 'RMSprop' } as const
-
 /** Per-session and host-wide budgets, with the open sessions' reservations. */
 export class MemoryBudget {
   readonly perSession: number
@@ -145,7 +144,7 @@ export class MemoryBudget {
    * much it needs, the budget, by how much it is over and what to change. `what` names the request.
    */
   reserve(key: string, need: MemoryEstimate, what: string, optimizer: SessionSpecOut['optimizer']['type']): void {
-    const needs = `${what} needs about ${formatBytes(need.bytes)} (${need.params.toLocaleString('en-US')} parameters; ${OPTIMIZER_NAMES[optimizer]})`
+    const needs = `${what} needs about ${formatBytes(need.bytes)} (${need.params.toLocaleString('en-US')} parameters; ${OPTIMIZER_LABELS[optimizer]})`
     const fix = 'use fewer or narrower layers or a smaller batch'
     if (need.bytes > this.perSession) {
       throw new HostError(

@@ -23,7 +23,7 @@ async function csvStore(text: string, name = 'data.csv') {
 describe('prepareData', () => {
   it('generators: the same split as before (trainTestSplit of the generated set), featurised; planar', () => {
     const spec = parse({ generator: 'spiral', n: 300, noise: 0.1, seed: 4, features: ['x1', 'x2', 'x1x2'] })
-    const d = prepareData(spec)
+    const d = prepareData(spec, null)
     const raw = data.generate('spiral', { n: 300, noise: 0.1, seed: 4 })
     const { train, test } = data.trainTestSplit(raw, { testRatio: 0.3, seed: 4, stratify: true })
     expect(d.train.x).toEqual(data.featurize(train, ['x1', 'x2', 'x1x2']).x)
@@ -38,11 +38,11 @@ describe('prepareData', () => {
 
   it('bundled: stratified, deterministic bit for bit, standardised with the training split only', () => {
     const spec = parse({ source: 'bundled', name: 'wine', seed: 5, testRatio: 0.25 })
-    const a = prepareData(spec)
-    const b = prepareData(spec)
+    const a = prepareData(spec, null)
+    const b = prepareData(spec, null)
     expect(a.train.x).toEqual(b.train.x)
     expect(a.testRows).toEqual(b.testRows)
-    expect(a.testRows).not.toEqual(prepareData(parse({ ...spec, seed: 6 })).testRows)
+    expect(a.testRows).not.toEqual(prepareData(parse({ ...spec, seed: 6 }), null).testRows)
     expect(data.classCounts(a.test)).toEqual([15, 18, 12]) // 59/71/48 rows, a quarter of each
     for (let j = 0; j < 13; j++) expect(Math.abs(mean(a.train, j))).toBeLessThan(1e-5)
     // The test rows use the training statistics, so their mean is not forced to 0.
@@ -56,10 +56,10 @@ describe('prepareData', () => {
     const rawRows = Float32Array.from(a.raw.x.subarray(i * 13, i * 13 + 13))
     expect(a.toModelInputs(rawRows, 1)).toEqual(a.test.x.subarray(0, 13))
 
-    const plain = prepareData(parse({ ...spec, standardize: false }))
+    const plain = prepareData(parse({ ...spec, standardize: false }), null)
     expect(plain.standardization).toBeNull()
     expect(plain.test.x[0]).toBe(raw.x[i * 13])
-    expect(modelInputsOf(spec)).toEqual({ features: a.featureNames, standardization: st })
+    expect(modelInputsOf(spec, null)).toEqual({ features: a.featureNames, standardization: st })
   })
 
   it('CSV: default features, task inference, session-time errors naming row and column', async () => {
@@ -97,7 +97,7 @@ describe('dataset.preview', () => {
     expect(iris.description).toMatch(/Fisher.*CC BY 4\.0/)
     expect(iris.labels).toHaveLength(150)
     // Points are standardised like the model's inputs (with the training statistics).
-    const d = prepareData(parse({ source: 'bundled', name: 'iris' }))
+    const d = prepareData(parse({ source: 'bundled', name: 'iris' }), null)
     const st = d.standardization!
     expect(iris.points.slice(0, 2)).toEqual(Array.from(d.toModelInputs(d.raw.x.slice(0, 4), 1).subarray(0, 2)))
     expect(iris.points[0]).toBe(Math.fround((Math.fround(5.1) - st.mean[0]) / st.std[0]))
@@ -114,5 +114,27 @@ describe('dataset.preview', () => {
     const p = await h.ok('dataset.preview', { source: 'csv', fileId: file.file!.fileId, target: 'species', features: ['petal_length', 'petal_width'] })
     expect(p).toMatchObject({ task: 'multiclass', planar: true, axisNames: ['petal_length', 'petal_width'], featureNames: ['petal_length', 'petal_width'], targetName: 'species', classNames: ['setosa', 'versicolor', 'virginica'] })
     expect(p.trainCount + p.testCount).toBe(150)
+  })
+})
+
+describe('file stores are passed, never looked up', () => {
+  it("a host's sessions and previews see its own uploads only, not another host's in the same thread", async () => {
+    const a = testHost()
+    const b = testHost()
+    const csv = readFileSync(new URL('../../../e2e/fixtures/good.csv', import.meta.url))
+    const file = await a.ok('files.upload', { uploadId: 'upisolate1', name: 'good.csv', index: 0, total: 1, bytes: csv.length, chunkBase64: csv.toString('base64') })
+    const csvSpec = { source: 'csv' as const, fileId: file.file!.fileId, target: 'species' }
+    expect((await a.ok('dataset.preview', csvSpec)).trainCount).toBeGreaterThan(0)
+    const created = await a.ok('session.create', { model: { hidden: [4] }, data: csvSpec, optimizer: { type: 'sgd', lr: 0.1 }, backend: 'cpu' })
+    expect(created.featureNames.length).toBeGreaterThan(0)
+    // Host b was made last; a global "newest store that has the file" used to hand it a's file.
+    expect(await b.fail('dataset.preview', csvSpec)).toMatchObject({ code: 'not_found', message: expect.stringContaining(file.file!.fileId) })
+    expect(await b.fail('session.create', { model: { hidden: [4] }, data: csvSpec, optimizer: { type: 'sgd', lr: 0.1 }, backend: 'cpu' })).toMatchObject({ code: 'not_found' })
+    a.host.dispose()
+    b.host.dispose()
+  })
+
+  it('a CSV spec without a store is refused, naming the file', () => {
+    expect(() => prepareData(parse({ source: 'csv', fileId: 'f0123456789abcdef', target: 'kind' }), null)).toThrow('no stored file "f0123456789abcdef"')
   })
 })

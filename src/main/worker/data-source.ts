@@ -2,7 +2,7 @@
 // file) becomes the raw dataset, its train/test split and the split the model sees (featurised
 // generator points, standardised table columns). Everything follows from the spec alone, so the
 // same spec gives the same split bit for bit (runs resume and reopen from their spec). Uploaded
-// files are found in the file store the host registers with useFileStore().
+// files come from the file store the caller passes (its host's: never looked up globally).
 import { data, EngineError } from '../../engine'
 import { HostError } from './errors'
 import { bundledDataset } from './datasets/bundled'
@@ -41,23 +41,10 @@ export interface SplitData {
   standardization: data.Standardization | null
 }
 
-/** File stores of the hosts in this thread (one in the app; tests make several), newest last. */
-const registered: WeakRef<FileStore>[] = []
-
-/** Make a host's file store the one CSV and IDX specs are resolved against when none is passed. */
-export function useFileStore(store: FileStore): void {
-  registered.push(new WeakRef(store))
-}
-
-/** The store given, else the newest registered store that holds the file (else the newest, to say it is missing). */
-function fileStore(files: FileStore | null | undefined, fileId: string): FileStore {
-  if (files) return files
-  const live = registered.map((r) => r.deref()).filter((s): s is FileStore => s !== undefined)
-  registered.splice(0, registered.length, ...live.map((s) => new WeakRef(s)))
-  const newestFirst = [...live].reverse()
-  const store = newestFirst.find((s) => s.has(fileId)) ?? newestFirst[0]
-  if (!store) throw new HostError('not_found', `no stored file "${fileId}": this host keeps no uploaded files`)
-  return store
+/** The store that holds a CSV or IDX spec's files; null: the caller has none (generator and bundled data need none). */
+function needFiles(files: FileStore | null, fileId: string): FileStore {
+  if (!files) throw new HostError('not_found', `no stored file "${fileId}": no file store was given for this data`)
+  return files
 }
 
 /** A short name for the data in messages ("spiral", "iris", "CSV f0123…"). */
@@ -148,14 +135,14 @@ function tableData(raw: data.Dataset, opts: { testRatio: number; seed: number; s
 }
 
 /** The split, with the model's input columns: every source goes through here (sessions, previews, exports). */
-export function prepareData(spec: DataSpecOut, files?: FileStore | null): SplitData {
+export function prepareData(spec: DataSpecOut, files: FileStore | null): SplitData {
   switch (spec.source) {
     case 'bundled': {
       const b = bundledDataset(spec.name)
       return tableData(b.dataset, { ...spec, description: b.description, targetName: b.targetName })
     }
     case 'csv': {
-      const store = fileStore(files, spec.fileId)
+      const store = needFiles(files, spec.fileId)
       const info = store.info(spec.fileId)
       const table = store.table(spec.fileId)
       const raw = asDataError(() => data.csvDataset(table, { name: `"${info.name}"`, target: spec.target, features: spec.features, task: spec.task }))
@@ -163,7 +150,7 @@ export function prepareData(spec: DataSpecOut, files?: FileStore | null): SplitD
       return tableData(raw, { ...spec, description, targetName: spec.target })
     }
     case 'idx': {
-      const store = fileStore(files, spec.imagesFileId)
+      const store = needFiles(files, spec.imagesFileId)
       const images = store.info(spec.imagesFileId)
       const labels = store.info(spec.labelsFileId)
       if (images.summary.format !== 'idx' || images.summary.role !== 'images') throw new HostError('invalid_payload', `data.imagesFileId: "${images.name}" is not an IDX images file`)
@@ -181,7 +168,7 @@ export function prepareData(spec: DataSpecOut, files?: FileStore | null): SplitD
 }
 
 /** What a model trained on this spec takes as input: column names and the standardisation folded into exports. */
-export function modelInputsOf(spec: DataSpecOut, files?: FileStore | null): { features: string[]; standardization: data.Standardization | null } {
+export function modelInputsOf(spec: DataSpecOut, files: FileStore | null): { features: string[]; standardization: data.Standardization | null } {
   if (spec.source === undefined || spec.source === 'generator') return { features: [...spec.features], standardization: null }
   const d = prepareData(spec, files)
   return { features: d.featureNames, standardization: d.standardization }
@@ -207,7 +194,7 @@ export interface PreviewOut {
  * dataset.preview: about maxPoints rows (every k-th) as 2-D points — the first two raw columns,
  * standardised when the spec standardises — with labels and whether each is a test row.
  */
-export function previewData(spec: DataSpecOut, maxPoints: number, files?: FileStore | null): PreviewOut {
+export function previewData(spec: DataSpecOut, maxPoints: number, files: FileStore | null): PreviewOut {
   const d = prepareData(spec, files)
   const { raw, standardization: st } = d
   const f = raw.nFeatures

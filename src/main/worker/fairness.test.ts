@@ -21,7 +21,7 @@ function makeSpec(over: Partial<RequestPayload<'session.create'>> = {}): Session
 }
 
 function trainer(chunkFlops?: number, s: SessionSpecOut = makeSpec()): Trainer {
-  const d = prepareData(s.data)
+  const d = prepareData(s.data, null)
   return new Trainer(d, planLoss(s.model.loss, d.train.task, d.train.nClasses, 'test data'), s, undefined, { chunkFlops })
 }
 

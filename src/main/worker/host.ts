@@ -27,6 +27,7 @@ import type { ReleaseResult, ShutdownResult } from '../../shared/host-control'
 import { asClient, currentClient, Ownership } from './clients'
 import { HostError, toProtocolError } from './errors'
 import { chooseBackend } from './gpu'
+import { describeSession } from './describe-session'
 import { gradcheckOf, graphOf } from './inspect-model'
 import { networkOf, neuronMapOf } from './inspect-network'
 import { evaluateScalar } from './inspect-scalar'
@@ -108,7 +109,9 @@ export class EngineHost {
     this.flushMs = options.flushMs ?? 50
     this.sliceMs = options.sliceMs ?? 15
     this.chunkFlops = options.chunkFlops
+    this.files = filesHost(options.dataDir)
     this.runs = {
+      files: this.files.store,
       store: options.dataDir === undefined ? null : new RunStore(options.dataDir, options.runStore),
       recorderOptions: options.checkpoints ?? {},
       // (Read at use: the budget is made below.)
@@ -118,7 +121,6 @@ export class EngineHost {
       createSession: (spec, backend) => this.createSession(spec, backend),
       disposeSession: (id) => this.disposeSession(id),
     }
-    this.files = filesHost(options.dataDir)
     this.budget = new MemoryBudget(options.memoryBudget)
     this.stopRunEvents = runsEvents(this.runs, (msg) => this.post(msg), options.runEvents)
   }
@@ -200,6 +202,7 @@ export class EngineHost {
         emitMetrics: (batch) => this.post(eventMessage('train.metrics', batch), owner),
         emitAlarm: (alarm) => this.post(eventMessage('train.alarm', alarm), owner),
         now: () => performance.now(),
+        files: this.files.store,
         admit: (d, plan) => this.budget.reserve(id, sessionEstimate(spec, backend.name === 'webgpu', d, plan, this.chunkFlops), 'this session', spec.optimizer.type),
       }, device, { chunkFlops: this.chunkFlops })
       this.nextId++
@@ -300,6 +303,8 @@ export class EngineHost {
     'session.histograms': ({ sessionId, bins, range }) => this.reading(sessionId, (s) => histogramsOf(s, bins, range)),
     'session.boundary': ({ sessionId, resolution }) => this.reading(sessionId, (s) => boundaryOf(s, resolution)),
     'session.predictions': ({ sessionId, split, max }) => this.reading(sessionId, (s) => predictionsOf(s, split, max)),
+    // Shapes and names only, so it does not wait for a device session's queue.
+    'session.describe': ({ sessionId }) => describeSession(this.session(sessionId)),
   }
 
   /** Make sure the loop runs while any session is running: now if one is due, else when one will be. */

@@ -101,7 +101,7 @@ describe('alarms', () => {
     const base = spec({ model: { hidden: [8, 8, 8, 8, 8, 8], activation: 'sigmoid' }, optimizer: { type: 'sgd', lr: 0.01 } })
     // A threshold between the first layer's and the output layer's gradient norms of this run.
     const parsed = SessionSpec.parse(base)
-    const d = prepareData(parsed.data)
+    const d = prepareData(parsed.data, null)
     const twin = new Trainer(d, planLoss('auto', d.train.task, d.train.nClasses, 'xor'), parsed)
     let firstMax = 0
     let lastMin = Infinity
@@ -145,6 +145,7 @@ function pacedSession(rate: number | null) {
     emitMetrics: () => {},
     emitAlarm: () => {},
     now: () => clock,
+    files: null,
   })
   return { s, states, tick: (t: number) => ((clock = t), s.runSlice(t + 15)) }
 }

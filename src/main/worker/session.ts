@@ -30,6 +30,7 @@ import { HostError } from './errors'
 import { MetricsCollector, type EvalPoint, type MetricsBatch } from './metrics'
 import { applyCheckpoint, type Checkpoint } from './runs/checkpoint'
 import type { RunRecorder } from './runs/recorder'
+import type { FileStore } from './datasets/store'
 import { dataLabel, prepareData } from './data-source'
 import { patchOptimizerSpec, planLoss, type LossPlan, type SessionSpecOut, type SplitData } from './setup'
 import { countStop, evalStop, type TrainAlarm } from './train-guards'
@@ -46,6 +47,8 @@ export interface SessionHooks {
   emitMetrics(batch: MetricsBatch): void
   emitAlarm(alarm: EventPayload<'train.alarm'>): void
   now(): number
+  /** The host's uploaded files, which CSV and IDX specs name (null: the session's data needs none). */
+  files: FileStore | null
   /** Called with the data and loss before the model is built: the host's memory budget may refuse (budget.ts). */
   admit?(data: SplitData, plan: LossPlan): void
 }
@@ -88,7 +91,7 @@ export class TrainingSession {
     placement?: Backend,
     options: TrainerOptions = {},
   ) {
-    const prepared = prepareData(spec.data)
+    const prepared = prepareData(spec.data, hooks.files)
     const plan = planLoss(spec.model.loss, prepared.train.task, prepared.train.nClasses, dataLabel(spec.data))
     hooks.admit?.(prepared, plan)
     this.trainer = new Trainer(prepared, plan, spec, placement, options)

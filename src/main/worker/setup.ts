@@ -3,6 +3,7 @@
 // a class count the generator does not take) become 'invalid_payload' errors that name the mismatch.
 import { bceWithLogits, data, EngineError, hingeLoss, mseLoss, nn, optim, softmaxCrossEntropy, type Backend, type Tensor, type TypedArray } from '../../engine'
 import type { ParsedPayload } from '../../shared/protocol'
+import { lossMismatch, outputWidth, resolveLoss, type LossName } from '../../shared/model-rules'
 import { HostError } from './errors'
 
 export type SessionSpecOut = ParsedPayload<'session.create'>
@@ -11,8 +12,7 @@ export type { SplitData } from './data-source'
 export type OptimizerSpecOut = SessionSpecOut['optimizer']
 export type OptimizerPatch = NonNullable<ParsedPayload<'session.update'>['optimizer']>
 export type Task = data.Task
-export type LossName = 'mse' | 'softmaxCrossEntropy' | 'bceWithLogits' | 'hinge'
-
+export type { LossName } from '../../shared/model-rules'
 
 /** A loss bound to the task: output width, the loss on a batch, and how to count correct rows. */
 export interface LossPlan {
@@ -42,26 +42,26 @@ function signCorrect(out: TypedArray, y: Float32Array, n: number): number {
   return c
 }
 
-/** `source` names the data in errors (a dataset's description or name; not every source is a generator). */
+/**
+ * The loss a spec trains with, bound to the task (which loss fits and the output width are the
+ * shared rules in shared/model-rules.ts; the engine functions are bound here). `source` names the
+ * data in errors (a dataset's description or name; not every source is a generator).
+ */
 export function planLoss(loss: SessionSpecOut['model']['loss'], task: Task, nClasses: number, source: string): LossPlan {
-  const name: LossName = loss === 'auto' ? (task === 'regression' ? 'mse' : 'softmaxCrossEntropy') : loss
-  const mismatch = (needs: string): never => {
-    throw new HostError('invalid_payload', `model.loss: ${name} needs ${needs}, but "${source}" is a ${task} dataset`)
-  }
+  const name = resolveLoss(loss, task)
+  const mismatch = lossMismatch(name, task)
+  if (mismatch) throw new HostError('invalid_payload', `model.loss: ${name} ${mismatch}, but "${source}" is a ${task} dataset`)
+  const outputSize = outputWidth(name, nClasses)
   switch (name) {
     case 'softmaxCrossEntropy':
-      if (task === 'regression') mismatch('a classification dataset')
-      return { name, outputSize: nClasses, loss: (out, y) => softmaxCrossEntropy(out, y), correct: argmaxCorrect(nClasses) }
+      return { name, outputSize, loss: (out, y) => softmaxCrossEntropy(out, y), correct: argmaxCorrect(nClasses) }
     case 'mse':
-      if (task !== 'regression') mismatch('a regression dataset (use softmaxCrossEntropy or auto for classes)')
-      return { name, outputSize: 1, loss: (out, y) => mseLoss(out, y), correct: () => null }
+      return { name, outputSize, loss: (out, y) => mseLoss(out, y), correct: () => null }
     case 'bceWithLogits':
-      if (task !== 'binary') mismatch('a binary dataset')
-      return { name, outputSize: 1, loss: (out, y) => bceWithLogits(out, y), correct: signCorrect }
+      return { name, outputSize, loss: (out, y) => bceWithLogits(out, y), correct: signCorrect }
     case 'hinge':
-      if (task !== 'binary') mismatch('a binary dataset')
       // Hinge wants labels in {-1, +1}; the datasets store classes 0 and 1.
-      return { name, outputSize: 1, loss: (out, y) => hingeLoss(out, y.map((v) => 2 * v - 1)), correct: signCorrect }
+      return { name, outputSize, loss: (out, y) => hingeLoss(out, y.map((v) => 2 * v - 1)), correct: signCorrect }
   }
 }
 

@@ -11,7 +11,7 @@ function makeSpec(over: Parameters<typeof specInput>[0] = {}): SessionSpecOut {
 }
 
 function trainer(s: SessionSpecOut, plan?: LossPlan): Trainer {
-  const d = prepareData(s.data)
+  const d = prepareData(s.data, null)
   return new Trainer(d, plan ?? planLoss(s.model.loss, d.train.task, d.train.nClasses, 'test data'), s)
 }
 

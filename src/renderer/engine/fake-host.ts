@@ -1,7 +1,8 @@
 // An in-memory stand-in for the engine host, for unit tests of the client and the stores: it
 // answers requests with protocol-valid replies, records what it was asked, and emits events.
 // Data follows the host's rules closely enough for the studio: generators, the bundled sets,
-// CSV and raw IDX uploads (chunked, checked, stored by content id), and loss → output width.
+// CSV and raw IDX uploads (chunked, checked, stored by content id). Loss fit, output width, class
+// counts and parameter counts are not imitated: they are the host's own rules (shared/model-rules.ts).
 import {
   PROTOCOL_VERSION,
   DataSpec,
@@ -20,6 +21,7 @@ import {
   type RequestResult,
 } from '../../shared/protocol'
 import { DATA_LIMITS } from '../../shared/protocol-data'
+import { describeModel, generatorClassCount, lossMismatch, mlpParamCount, outputWidth, resolveLoss } from '../../shared/model-rules'
 import { Listeners, type ConnectionStatus, type Transport } from './transport'
 
 type State = RequestResult<'session.start'>
@@ -178,16 +180,15 @@ export class FakeHost {
   addSession(payload: unknown, at: { step?: number; status?: State['status']; runId?: string } = {}): Info {
     const spec = SessionSpec.parse(payload)
     const facts = this.facts(spec.data)
-    // As the host: auto is MSE for regression and softmax cross-entropy (one output per class) else.
-    const loss = spec.model.loss === 'auto' ? (facts.task === 'regression' ? 'mse' : 'softmaxCrossEntropy') : spec.model.loss
-    const fits = loss === 'mse' ? facts.task === 'regression' : loss === 'softmaxCrossEntropy' ? facts.task !== 'regression' : facts.task === 'binary'
-    if (!fits) throw new FileError(`model.loss: ${loss} does not fit a ${facts.task} dataset`)
-    const outputSize = loss === 'softmaxCrossEntropy' ? facts.nClasses : 1
+    const loss = resolveLoss(spec.model.loss, facts.task)
+    const mismatch = lossMismatch(loss, facts.task)
+    if (mismatch) throw new FileError(`model.loss: ${loss} ${mismatch}, but this is a ${facts.task} dataset`)
+    const outputSize = outputWidth(loss, facts.nClasses)
     const s: State = { sessionId: `s${this.nextSession++}`, status: at.status ?? 'idle', step: at.step ?? 0, epoch: 0, backend: { ...FAKE_BACKEND } }
     const sizes = [facts.featureNames.length, ...spec.model.hidden, outputSize]
     const act = (i: number) => spec.model.activations?.[i] ?? spec.model.activation
     const layers = sizes.slice(1).map((out, i) => ({ name: `layers.${i}`, inFeatures: sizes[i]!, outFeatures: out, activation: i < spec.model.hidden.length ? act(i) : ('linear' as const) }))
-    const paramCount = layers.reduce((n, l) => n + l.inFeatures * l.outFeatures + l.outFeatures, 0)
+    const paramCount = mlpParamCount(sizes)
     const info = {
       spec, paramCount, layers, loss, task: facts.task, inputFeatures: sizes[0]!, outputSize,
       featureNames: facts.featureNames, classNames: facts.classNames, planar: facts.planar,
@@ -259,7 +260,7 @@ export class FakeHost {
     }
     const g = FAKE_GENERATORS.find((x) => x.name === d.generator)
     if (!g) throw new FileError(`data.generator: "${d.generator}" is not offered by this host`)
-    const nClasses = g.task === 'regression' ? 1 : g.task === 'binary' ? 2 : (d.classes ?? 3)
+    const nClasses = generatorClassCount(g.name, g.task, d.classes)
     const classNames = g.task === 'regression' ? null : Array.from({ length: nClasses }, (_, i) => String(i))
     return { task: g.task, nClasses, featureNames: [...d.features], axisNames: ['x1', 'x2'], classNames, targetName: 'y', planar: true, description: g.description }
   }
@@ -351,6 +352,13 @@ export class FakeHost {
       const state = this.session(kind, p.sessionId)
       if (!this.infos.get(state.sessionId)!.planar) throw new Refusal('invalid_payload', 'session.boundary: the inputs are not 2-D')
       return fakeBoundary(state.step, p.resolution ?? 64)
+    },
+    'session.describe': (p, kind) => {
+      const state = this.session(kind, p.sessionId)
+      const { spec, layers, loss, task, inputFeatures } = this.infos.get(state.sessionId)!
+      const sizes = [inputFeatures, ...layers.map((l) => l.outFeatures)]
+      const hiddenActivations = layers.slice(0, -1).map((l) => l.activation)
+      return describeModel({ sizes, hiddenActivations, loss, task, auto: spec.model.loss === 'auto', optimizer: spec.optimizer.type })
     },
     'session.predictions': (p, kind) => {
       const state = this.session(kind, p.sessionId)

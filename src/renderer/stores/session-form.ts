@@ -13,6 +13,7 @@ import {
   type LOSS_NAMES,
   type RequestPayload,
 } from '../../shared/protocol'
+import { takesClasses, type Task } from '../../shared/model-rules'
 
 export type OptimizerType = 'sgd' | 'adam' | 'adamw' | 'rmsprop'
 export const OPTIMIZER_TYPES: readonly OptimizerType[] = ['sgd', 'adam', 'adamw', 'rmsprop']
@@ -21,12 +22,9 @@ export const DATA_SOURCES: readonly DataSource[] = ['generator', 'bundled', 'csv
 export type Activation = (typeof ACTIVATION_NAMES)[number]
 export type FeatureName = (typeof FEATURE_NAMES)[number]
 export type LossName = (typeof LOSS_NAMES)[number]
-export type Task = 'binary' | 'multiclass' | 'regression'
+export type { Task } from '../../shared/model-rules'
 export type ScheduleType = 'constant' | 'step' | 'cosine'
 export const SCHEDULE_TYPES: readonly ScheduleType[] = ['constant', 'step', 'cosine']
-
-/** Generators that take a class count (`classes`). */
-export const GENERATORS_WITH_CLASSES: readonly string[] = ['blobs', 'spiral3']
 
 export interface SessionForm {
   /** Which of the data variants below the session trains on (the others keep their settings). */
@@ -105,8 +103,7 @@ export function buildData(form: SessionForm): CreatePayload['data'] {
   switch (form.source) {
     case 'generator': {
       const { classes, features, ...rest } = form.data
-      const takesClasses = GENERATORS_WITH_CLASSES.includes(rest.generator)
-      return { ...rest, ...(takesClasses && classes !== null ? { classes } : {}), features: [...features] }
+      return { ...rest, ...(takesClasses(rest.generator) && classes !== null ? { classes } : {}), features: [...features] }
     }
     case 'bundled':
       return { source: 'bundled', ...form.bundled }

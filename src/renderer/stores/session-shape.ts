@@ -1,9 +1,11 @@
 // What the form describes before the host builds it: the data's task, the losses that fit it
 // (with the reason the others do not), the network's shape and parameter count, and the lr curve
-// of the schedule. Pure functions of the form, hello and the data preview.
+// of the schedule. Pure functions of the form, hello and the data preview; the rules themselves
+// (loss fit, output width, class counts) are the host's, from shared/model-rules.ts.
 import type { RequestResult } from '../../shared/protocol'
+import { LOSS_NAMES, LOSS_RULES, generatorClassCount, lossFits, mlpParamCount, outputWidth, resolveLoss } from '../../shared/model-rules'
 import { scheduledLr, type Schedule } from '../../engine/optim/schedule'
-import { GENERATORS_WITH_CLASSES, type LossName, type SessionForm, type Task } from './session-form'
+import type { LossName, SessionForm, Task } from './session-form'
 
 type Hello = RequestResult<'host.hello'>
 type Preview = RequestResult<'dataset.preview'>
@@ -24,27 +26,13 @@ export interface LossChoice {
   disabled: string | null
 }
 
-const LOSS_LABELS: Record<LossName, string> = { auto: 'auto', mse: 'MSE', softmaxCrossEntropy: 'softmax cross-entropy', bceWithLogits: 'binary cross-entropy', hinge: 'hinge' }
-const LOSS_TASKS: Record<Exclude<LossName, 'auto'>, Task[]> = {
-  mse: ['regression'],
-  softmaxCrossEntropy: ['binary', 'multiclass'],
-  bceWithLogits: ['binary'],
-  hinge: ['binary'],
-}
-
 /** Every loss, with the reason it does not fit `task` (regression: MSE; binary: CE, BCE, hinge). */
 export function lossChoices(task: Task | null): LossChoice[] {
-  return (Object.keys(LOSS_LABELS) as LossName[]).map((name) => {
-    if (name === 'auto' || task === null) return { name, label: name === 'auto' ? autoLossLabel(task) : LOSS_LABELS[name], disabled: null }
-    const fits = LOSS_TASKS[name]
-    const disabled = fits.includes(task) ? null : `needs a ${fits.join(' or ')} dataset; this one is ${task}`
-    return { name, label: LOSS_LABELS[name], disabled }
+  return LOSS_NAMES.map((name) => {
+    if (name === 'auto') return { name, label: task === null ? 'auto' : `auto (${LOSS_RULES[resolveLoss('auto', task)].label})`, disabled: null }
+    const { label, tasks } = LOSS_RULES[name]
+    return { name, label, disabled: task === null || lossFits(name, task) ? null : `needs a ${tasks.join(' or ')} dataset; this one is ${task}` }
   })
-}
-
-function autoLossLabel(task: Task | null): string {
-  if (task === null) return 'auto'
-  return `auto (${task === 'regression' ? 'MSE' : 'softmax cross-entropy'})`
 }
 
 export interface NetworkShape {
@@ -67,19 +55,15 @@ export function networkShape(form: SessionForm, hello: Hello | null, preview: Pr
   } else if (form.source === 'generator') {
     inputs = form.data.features.length
     const task = formTask(form, hello, null)
-    classes = task === 'regression' ? 1 : GENERATORS_WITH_CLASSES.includes(form.data.generator) ? (form.data.classes ?? 3) : 2
+    if (task) classes = generatorClassCount(form.data.generator, task, form.data.classes)
   } else if (form.source === 'bundled') {
     const d = hello?.datasets.find((x) => x.name === form.bundled.name)
     if (d) (inputs = d.features), (classes = d.classes)
   }
   const task = formTask(form, hello, preview)
   if (inputs === null || classes === null || task === null) return null
-  const loss = form.loss === 'auto' ? (task === 'regression' ? 'mse' : 'softmaxCrossEntropy') : form.loss
-  const outputs = loss === 'softmaxCrossEntropy' ? classes : 1
-  const sizes = [inputs, ...form.hidden, outputs]
-  let paramCount = 0
-  for (let i = 1; i < sizes.length; i++) paramCount += sizes[i - 1]! * sizes[i]! + sizes[i]!
-  return { inputs, hidden: [...form.hidden], outputs, paramCount }
+  const outputs = outputWidth(resolveLoss(form.loss, task), classes)
+  return { inputs, hidden: [...form.hidden], outputs, paramCount: mlpParamCount([inputs, ...form.hidden, outputs]) }
 }
 
 /** The learning rate for steps 0…n-1 under the form's schedule, by the engine's own rule. */

@@ -50,7 +50,7 @@ describe('bundled datasets', () => {
         train: { batchSize: 16, seed: 1 },
         backend: 'cpu',
       })
-      const d = prepareData(spec.data)
+      const d = prepareData(spec.data, null)
       expect([d.train.n, d.test.n]).toEqual([105, 45])
       const t = new Trainer(d, planLoss(spec.model.loss, d.train.task, d.train.nClasses, 'iris'), spec)
       expect(t.evaluate()!.testAccuracy!).toBeLessThan(0.8)

@@ -1,9 +1,8 @@
 // The 'files.upload' and 'files.info' requests, over one file store per host: on disk in
-// `<dataDir>/files/` when the host has a data directory, else in memory. The store also becomes
-// the one data-source.ts resolves CSV and IDX specs against.
+// `<dataDir>/files/` when the host has a data directory, else in memory. The host passes the store
+// to everything that reads a CSV or IDX spec (sessions, previews, exports).
 import { join } from 'node:path'
 import type { ParsedPayload, RequestResult } from '../../../shared/protocol'
-import { useFileStore } from '../data-source'
 import { FileStore } from './store'
 import { Uploads } from './uploads'
 
@@ -21,7 +20,6 @@ export interface FilesHost {
 export function filesHost(dataDir: string | undefined, now?: () => number): FilesHost {
   const store = new FileStore(dataDir === undefined ? null : join(dataDir, 'files'))
   const uploads = new Uploads(store, now)
-  useFileStore(store)
   return {
     store,
     uploads,

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
 import { data, tensor } from '../../../engine'
 import { ACTIVATION_NAMES } from '../../../shared/protocol'
-import { prepareData, useFileStore } from '../data-source'
+import { prepareData } from '../data-source'
 import { FileStore } from '../datasets/store'
 import { ingest } from '../datasets/uploads'
 import { planLoss } from '../setup'
@@ -72,7 +72,7 @@ describe.skipIf(SKIP)('export → PyTorch (python3-torch)', () => {
         // The export ships the run's own training split, so `python train.py data.csv` just works.
         const shipped = readFileSync(join(dir, 'data.csv'), 'utf8').trim().split('\n')
         expect(shipped[0]).toBe([...gen.features, 'label'].join(','))
-        expect(shipped.length - 1).toBe(prepareData(spec.data).train.n)
+        expect(shipped.length - 1).toBe(prepareData(spec.data, null).train.n)
         const x = fixedInputs(8, gen.features.length)
         const y = x.map((_, r) => (task === 'regression' ? 0.25 * r - 1 : r % (task === 'multiclass' ? 3 : 2)))
         const csv = [[...gen.features, 'label'].join(','), ...x.map((row, r) => [...row, y[r]].join(','))].join('\n') + '\n'
@@ -117,15 +117,14 @@ describe.skipIf(SKIP)('export → PyTorch for table data (standardisation folded
     const store = new FileStore(null)
     const csv = readFileSync(new URL('../../../../e2e/fixtures/good.csv', import.meta.url))
     const fileId = (await ingest(store, 'good.csv', csv)).fileId
-    useFileStore(store)
     const specs = [
       makeSpec({ data: { source: 'bundled', name: 'wine', seed: 3 }, model: { hidden: [6], activation: 'relu' } }),
       makeSpec({ data: { source: 'csv', fileId, target: 'species', features: ['sepal_length', 'petal_length', 'petal_width', 'site'] }, model: { hidden: [5, 4], activation: 'tanh' } }),
     ]
     const cases = await Promise.all(
       specs.map(async (spec, i) => {
-        const d = prepareData(spec.data)
-        const fx = makeRun(spec, 3, { seed: 60 + i })
+        const d = prepareData(spec.data, store)
+        const fx = makeRun(spec, 3, { seed: 60 + i, files: store })
         const dir = await writeExport(fx, 'pytorch', 'pytorch')
         const f = d.raw.nFeatures
         // Raw rows as the user's file has them: the first training rows, unstandardised.

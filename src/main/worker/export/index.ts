@@ -13,6 +13,7 @@ import { loadExportModel, type ExportModel, type SessionSpecOut } from './model'
 import { onnxModel } from './onnx'
 import { modelPy, trainPy } from './pytorch'
 import { dataLabel, modelInputsOf, prepareData } from '../data-source'
+import type { FileStore } from '../datasets/store'
 import { architectureJson, torchSafetensors } from './torch-weights'
 
 export type ExportFormat = (typeof EXPORT_FORMATS)[number]
@@ -22,6 +23,8 @@ export interface ExportableRun {
   dir: string
   name: string
   spec: SessionSpecOut
+  /** Where a CSV or IDX run's uploaded files are (the host's store); null when the run needs none. */
+  files: FileStore | null
   /** A checkpoint: layers.<i>.weight [in, out] and layers.<i>.bias [out] (optim.* ignored). */
   checkpointPath: string
   /** The run's NDJSON metrics log (train.metrics batches, one per line). */
@@ -49,13 +52,13 @@ async function readRunFile(path: string, what: string): Promise<Buffer> {
 
 async function loadModel(run: ExportableRun): Promise<ExportModel> {
   const bytes = await readRunFile(run.checkpointPath, 'checkpoint')
-  return loadExportModel(run.spec, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), modelInputsOf(run.spec.data))
+  return loadExportModel(run.spec, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), modelInputsOf(run.spec.data, run.files))
 }
 
 /** The loss the run trained with, resolved as the host resolves it ('auto' by task). */
-function lossName(spec: SessionSpecOut, outputSize: number): ReturnType<typeof planLoss>['name'] {
+function lossName(spec: SessionSpecOut, files: FileStore | null, outputSize: number): ReturnType<typeof planLoss>['name'] {
   const d = spec.data
-  const task = d.source === undefined || d.source === 'generator' ? data.listGenerators().find((g) => g.name === d.generator)?.task : prepareData(d).raw.task
+  const task = d.source === undefined || d.source === 'generator' ? data.listGenerators().find((g) => g.name === d.generator)?.task : prepareData(d, files).raw.task
   if (!task) throw new HostError('invalid_payload', `export: unknown data "${dataLabel(d)}"`)
   return planLoss(spec.model.loss, task, outputSize, dataLabel(d)).name
 }
@@ -77,12 +80,12 @@ export async function exportRun(run: ExportableRun, format: ExportFormat): Promi
     }
     case 'pytorch': {
       const model = await loadModel(run)
-      const loss = lossName(run.spec, model.sizes[model.sizes.length - 1])
+      const loss = lossName(run.spec, run.files, model.sizes[model.sizes.length - 1])
       return [
         text('model.py', 'text/x-python', modelPy(model, run.name)),
         binary('weights.safetensors', 'application/octet-stream', torchSafetensors(model)),
         text('train.py', 'text/x-python', trainPy(run.spec, loss)),
-        text('data.csv', 'text/csv', trainingCsv(run.spec, model.features)),
+        text('data.csv', 'text/csv', trainingCsv(run.spec, run.files, model.features)),
       ]
     }
   }
@@ -93,8 +96,8 @@ export async function exportRun(run: ExportableRun, format: ExportFormat): Promi
  * inputs for generator runs; for tables the raw rows, as the exported model (standardisation
  * folded in) takes them.
  */
-function trainingCsv(spec: ExportableRun['spec'], features: readonly string[]): string {
-  const d = prepareData(spec.data)
+function trainingCsv(spec: ExportableRun['spec'], files: FileStore | null, features: readonly string[]): string {
+  const d = prepareData(spec.data, files)
   const train = d.standardization ? data.subset(d.raw, d.trainRows) : d.train
   const lines = [[...features, 'label'].join(',')]
   for (let i = 0; i < train.n; i++) {

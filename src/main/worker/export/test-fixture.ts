@@ -7,6 +7,7 @@ import type { z } from 'zod'
 import { encodeSafetensors, nn, noGrad, tensor, type SafeTensor } from '../../../engine'
 import { SessionSpec } from '../../../shared/protocol'
 import { modelInputsOf } from '../data-source'
+import type { FileStore } from '../datasets/store'
 import type { ExportableRun } from './index'
 import type { SessionSpecOut } from './model'
 
@@ -46,10 +47,10 @@ export function removeRuns(): void {
   for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true })
 }
 
-export function makeRun(spec: SessionSpecOut, outputSize: number, options: { name?: string; metrics?: string; seed?: number } = {}): Fixture {
+export function makeRun(spec: SessionSpecOut, outputSize: number, options: { name?: string; metrics?: string; seed?: number; files?: FileStore } = {}): Fixture {
   const dir = mkdtempSync(join(tmpdir(), 'bps-export-'))
   made.push(dir)
-  const model = new nn.MLP([modelInputsOf(spec.data).features.length, ...spec.model.hidden, outputSize], {
+  const model = new nn.MLP([modelInputsOf(spec.data, options.files ?? null).features.length, ...spec.model.hidden, outputSize], {
     activation: spec.model.activation,
     outputActivation: 'linear',
     init: 'pytorch',
@@ -69,7 +70,7 @@ export function makeRun(spec: SessionSpecOut, outputSize: number, options: { nam
       const y = model.forward(tensor(x)).dataSync()
       return x.map((_, r) => Array.from(y.subarray(r * outputSize, (r + 1) * outputSize)))
     })
-  return { run: { dir, name: options.name ?? 'spiral run', spec, checkpointPath, metricsPath }, model, forward }
+  return { run: { dir, name: options.name ?? 'spiral run', spec, files: options.files ?? null, checkpointPath, metricsPath }, model, forward }
 }
 
 /** Fixed inputs, one row per sample, `cols` features wide. */

@@ -79,7 +79,7 @@ export function runsHandlers(hostOf: () => RunsHost): RunsHandlers {
       const step = checkpointStep ?? steps.at(-1)
       if (step === undefined || !steps.includes(step)) throw new HostError('not_found', `run ${runId} has no checkpoint at step ${step ?? '(none)'} (it has ${steps.join(', ') || 'none'})`)
       const dir = store.locate(runId)
-      const files = await exportRun({ dir, name: rec.name, spec: rec.spec, checkpointPath: store.checkpoints.paths(runId, step).tensors, metricsPath: join(dir, METRICS_FILE) }, format)
+      const files = await exportRun({ dir, name: rec.name, spec: rec.spec, files: host.files, checkpointPath: store.checkpoints.paths(runId, step).tensors, metricsPath: join(dir, METRICS_FILE) }, format)
       return { files }
     },
     'session.importWeights': ({ sessionId, safetensorsBase64 }) => {

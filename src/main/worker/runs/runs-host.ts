@@ -5,12 +5,15 @@ import { dataLabel } from '../data-source'
 import { HostError } from '../errors'
 import type { TrainingSession } from '../session'
 import type { SessionSpecOut } from '../setup'
+import type { FileStore } from '../datasets/store'
 import { RunRecorder, type RecorderOptions } from './recorder'
 import type { IndexEntry } from './run-index'
 import { APP_VERSION, newRunId, RUN_FORMAT, type RunRecord, type RunStore, type RunSummaryOut } from './store'
 
 export interface RunsHost {
   store: RunStore | null
+  /** The host's uploaded files: exports of CSV and IDX runs read their data from it. */
+  files: FileStore
   recorderOptions: RecorderOptions
   /** The most bytes one session may need (budget.ts): a checkpoint bigger than this is not read. */
   sessionBytes(): number
@@ -26,6 +29,9 @@ export function lateHost(hostOf: () => RunsHost): RunsHost {
   return {
     get store() {
       return hostOf().store
+    },
+    get files() {
+      return hostOf().files
     },
     get recorderOptions() {
       return hostOf().recorderOptions
