@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import { errorReply, okReply, type EventMessage, type ReplyMessage } from '../shared/protocol'
 import { cookieValue } from './serve-auth'
-import { inProcess } from './serve-test-helpers'
+import { inbox, inProcess } from './serve-test-helpers'
 import { EngineHost } from './worker/host'
 import { CSP, MAX_IN_FLIGHT, MAX_MESSAGE_BYTES, startServer, type RunningServer, type ServerEngine } from './server'
 
@@ -68,24 +68,6 @@ function connect(query: string, headers: Record<string, string>, origin: string 
     ws.once('unexpected-response', (_req, res) => reject(new Error(`refused with ${res.statusCode}`)))
     ws.once('error', reject)
   })
-}
-
-/** Messages a socket receives, awaited in order. */
-function inbox(ws: WebSocket): (pred?: (m: Record<string, unknown>) => boolean) => Promise<Record<string, unknown>> {
-  const seen: Record<string, unknown>[] = []
-  const waiters: { pred: (m: Record<string, unknown>) => boolean; resolve: (m: Record<string, unknown>) => void }[] = []
-  ws.on('message', (data) => {
-    const m = JSON.parse(String(data)) as Record<string, unknown>
-    const i = waiters.findIndex((w) => w.pred(m))
-    if (i >= 0) waiters.splice(i, 1)[0]?.resolve(m)
-    else seen.push(m)
-  })
-  return (pred = () => true) =>
-    new Promise((resolve) => {
-      const i = seen.findIndex(pred)
-      if (i >= 0) resolve(seen.splice(i, 1)[0] as Record<string, unknown>)
-      else waiters.push({ pred, resolve })
-    })
 }
 
 const cookieHeader = (): Record<string, string> => ({ Cookie: `backprop_studio_${server.port}=${cookieValue(TOKEN, server.port)}` })
