@@ -1,14 +1,13 @@
 // Serve mode over real sockets: a real HTTP server on a free port, real `ws` clients, and a fake
 // engine that records what reached it (so we can prove invalid messages never do).
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
-import { request as httpRequest, type IncomingHttpHeaders } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import { errorReply, okReply, type EventMessage, type ReplyMessage } from '../shared/protocol'
 import { cookieValue } from './serve-auth'
-import { inbox, inProcess } from './serve-test-helpers'
+import { get as getFrom, inbox, inProcess, type Res } from './serve-test-helpers'
 import { EngineHost } from './worker/host'
 import { CSP, MAX_IN_FLIGHT, MAX_MESSAGE_BYTES, startServer, type RunningServer, type ServerEngine } from './server'
 
@@ -35,31 +34,14 @@ class FakeEngine implements ServerEngine {
   }
 }
 
-interface Res {
-  status: number
-  headers: IncomingHttpHeaders
-  body: string
-}
-
 let root: string
 let staticDir: string
 let server: RunningServer
 const engine = new FakeEngine()
 let base: string
 
-function get(path: string, headers: Record<string, string> = {}, method = 'GET'): Promise<Res> {
-  return new Promise((resolve, reject) => {
-    // Raw path on purpose: fetch/URL would normalise the traversal attempts away.
-    const req = httpRequest({ host: '127.0.0.1', port: server.port, path, method, headers }, (res) => {
-      let body = ''
-      res.setEncoding('utf8')
-      res.on('data', (c: string) => (body += c))
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }))
-    })
-    req.on('error', reject)
-    req.end()
-  })
-}
+/** The shared raw-path GET, on this file's server. */
+const get = (path: string, headers: Record<string, string> = {}, method = 'GET'): Promise<Res> => getFrom(server.port, path, headers, method)
 
 function connect(query: string, headers: Record<string, string>, origin: string | undefined = base): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
