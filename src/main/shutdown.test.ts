@@ -37,8 +37,13 @@ function runOnDisk(runsDir: string): { status: string; latestCheckpoint: number;
   return { status, latestCheckpoint: max(steps), lastLoggedStep: max(logged) }
 }
 
-/** Past the first checkpoint (every 250 steps) and between two of them, so a lost tail shows. */
-const trainedEnough = (step: number): boolean => step > 300 && step % 250 > 20
+/**
+ * Past the first checkpoint (every 250 steps). Not "between two checkpoints": once training is fast,
+ * slices (and so metrics batches) end on checkpoint steps, and a batch ending mid-interval may never
+ * come. Training goes on while the stop is on its way, so it usually lands mid-interval anyway, where
+ * a lost tail would show; `status` shows the shutdown reached the run either way.
+ */
+const trainedEnough = (step: number): boolean => step > 300
 
 describe('clean stop', () => {
   it('SIGTERM in serve mode saves the running run: not live, checkpoint at the last logged step, exit 0', { timeout: 90_000 }, async () => {
