@@ -85,7 +85,7 @@ async function main(): Promise<void> {
     memory = [await benchMemory(MLPS[0], quick ? [100, 1000] : [1000, 10_000]), await benchMemory(MLPS[1], quick ? [20, 100] : [200, 2000])]
     progress('studio loop vs bare loop')
     // The host imports its bundled CSVs with Vite's `?raw`; this hook gives tsx the same.
-    register('../src/main/worker/datasets/raw-loader.mjs', import.meta.url)
+    register('../src/host/datasets/raw-loader.mjs', import.meta.url)
     const { benchStudio } = await import('./studio.js')
     studio = await benchStudio(quick ? 1500 : 10_000)
   }

@@ -5,8 +5,8 @@
 // the trainer's per-step NaN guard pieces (weight snapshot, non-finite scan) on the bare loop.
 import { performance } from 'node:perf_hooks'
 import { nn, optim, softmaxCrossEntropy, tensor, type Tensor, type TypedArray } from '../src/engine/index.js'
-import { EngineHost } from '../src/main/worker/host.js'
-import { allFinite } from '../src/main/worker/scan.js'
+import { EngineHost } from '../src/host/host.js'
+import { allFinite } from '../src/host/scan.js'
 import { median, rng } from './common.js'
 
 export interface StudioResult {

@@ -28,7 +28,7 @@ function layerOf(f) {
   const r = rel(f)
   if (r.startsWith('src/engine/')) return 'engine'
   if (r.startsWith('src/shared/')) return 'shared'
-  if (r.startsWith('src/main/worker/')) return 'host'
+  if (r.startsWith('src/host/')) return 'host'
   if (r.startsWith('src/main/')) return 'main'
   if (r.startsWith('src/preload/')) return 'preload'
   if (r.startsWith('src/renderer/')) return 'renderer'

@@ -7,7 +7,7 @@ import { request as httpRequest, type IncomingHttpHeaders } from 'node:http'
 import { WebSocket } from 'ws'
 import type { EventMessage } from '../shared/protocol'
 import type { ServerEngine } from './server'
-import type { EngineHost } from './worker/host'
+import type { EngineHost } from '../host/host'
 
 export interface Res {
   status: number
@@ -98,8 +98,8 @@ export const closed = (ws: WebSocket): Promise<{ code: number; reason: string }>
  * electron-vite's `?nodeWorker` import): the same code and the same thread hop as the app.
  */
 export function workerBoot(): string {
-  const entry = fileURLToPath(new URL('./worker/index.ts', import.meta.url))
-  const rawHook = fileURLToPath(new URL('./worker/datasets/raw-register.mjs', import.meta.url))
+  const entry = fileURLToPath(new URL('../host/index.ts', import.meta.url))
+  const rawHook = fileURLToPath(new URL('../host/datasets/raw-register.mjs', import.meta.url))
   return `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(rawHook)}) }).then(() => import(${JSON.stringify(entry)}))`
 }
 

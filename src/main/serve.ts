@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
-import createWorker from './worker/index?nodeWorker'
+import createWorker from '../host/index?nodeWorker'
 import { EngineProcess } from './engine-process'
 import { parseServeArgs, SERVE_USAGE, type ServeConfig } from './serve-cli'
 import { stopOnSignals } from './serve-lifecycle'

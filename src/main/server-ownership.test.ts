@@ -9,8 +9,8 @@ import { LIMITS, type EventMessage, type ReplyMessage } from '../shared/protocol
 import { EngineProcess } from './engine-process'
 import { connect, inbox, inProcess, realWorker } from './serve-test-helpers'
 import { startServer, type RunningServer, type ServerEngine } from './server'
-import { EngineHost } from './worker/host'
-import { spec } from './worker/test-helpers'
+import { EngineHost } from '../host/host'
+import { spec } from '../host/test-helpers'
 
 const TOKEN = 'owner-token-0123456789ab'
 let dir: string

@@ -8,7 +8,7 @@ import { WebSocket } from 'ws'
 import { errorReply, okReply, type EventMessage, type ReplyMessage } from '../shared/protocol'
 import { cookieValue } from './serve-auth'
 import { get as getFrom, inbox, inProcess, type Res } from './serve-test-helpers'
-import { EngineHost } from './worker/host'
+import { EngineHost } from '../host/host'
 import { CSP, MAX_IN_FLIGHT, MAX_MESSAGE_BYTES, startServer, type RunningServer, type ServerEngine } from './server'
 
 const TOKEN = 'test-token-0123456789abcdef'

@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import type { EventMessage } from '../shared/protocol'
 import { EngineProcess } from './engine-process'
 import { connect, inbox, realWorker } from './serve-test-helpers'
-import { spec } from './worker/test-helpers'
+import { spec } from '../host/test-helpers'
 
 const dirs: string[] = []
 afterEach(() => {
@@ -50,7 +50,7 @@ describe('clean stop', () => {
     const dir = tempDir()
     const token = 'stop-token-0123456789abc'
     const child = fileURLToPath(new URL('./serve-stop-child.ts', import.meta.url))
-    const rawHook = fileURLToPath(new URL('./worker/datasets/raw-register.mjs', import.meta.url))
+    const rawHook = fileURLToPath(new URL('../host/datasets/raw-register.mjs', import.meta.url))
     const p = spawn(process.execPath, ['--import', 'tsx', '--import', rawHook, child, dir, token], { stdio: ['ignore', 'pipe', 'pipe'] })
     let stderr = ''
     p.stderr.on('data', (c: Buffer) => (stderr += c.toString()))

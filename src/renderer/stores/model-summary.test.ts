@@ -4,7 +4,7 @@
 import { createPinia, setActivePinia } from 'pinia'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { errorReply, type RequestPayload } from '../../shared/protocol'
-import { EngineHost } from '../../main/worker/host'
+import { EngineHost } from '../../host/host'
 import { createEngineClient } from '../engine/engine-client'
 import { FakeHost } from '../engine/fake-host'
 import { setEngineClient } from '../engine'

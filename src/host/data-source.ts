@@ -1,0 +1,228 @@
+// Where a session's data comes from: a DataSpec (generator, bundled dataset, uploaded CSV or IDX
+// file) becomes the raw dataset, its train/test split and the split the model sees (featurised
+// generator points, standardised table columns). Everything follows from the spec alone, so the
+// same spec gives the same split bit for bit (runs resume and reopen from their spec). Uploaded
+// files come from the file store the caller passes (its host's: never looked up globally).
+import { data, EngineError } from '../engine'
+import { HostError } from './errors'
+import { bundledDataset } from './datasets/bundled'
+import { asDataError, type FileStore } from './datasets/store'
+import type { DataSpecOut } from './setup'
+
+/** Engine 'argument' errors from the data layer are about the request, so they are payload errors. */
+function asPayloadError<T>(what: string, fn: () => T): T {
+  try {
+    return fn()
+  } catch (e) {
+    if (e instanceof EngineError && (e.code === 'argument' || e.code === 'data')) throw new HostError('invalid_payload', `${what}: ${e.message}`)
+    throw e
+  }
+}
+
+export interface SplitData {
+  /** Every row with its raw columns: x1, x2 for generators, the chosen file columns for tables, pixels for IDX. */
+  raw: data.Dataset
+  /** The training rows as the model takes them (after featurisation or standardisation). */
+  train: data.Dataset
+  test: data.Dataset
+  /** The model's input columns. */
+  featureNames: string[]
+  classNames: string[] | null
+  /** Raw inputs are exactly two numeric columns, so a decision boundary can be drawn over them. */
+  planar: boolean
+  description: string
+  targetName: string
+  /** Raw rows (raw's column layout, row major) → what the model takes. */
+  toModelInputs(raw: Float32Array, rows: number): Float32Array
+  /** Indices into raw of the training and test rows, in split order. */
+  trainRows: number[]
+  testRows: number[]
+  /** The standardisation fitted on the training rows, or null when the inputs are not standardised. */
+  standardization: data.Standardization | null
+}
+
+/** The store that holds a CSV or IDX spec's files; null: the caller has none (generator and bundled data need none). */
+function needFiles(files: FileStore | null, fileId: string): FileStore {
+  if (!files) throw new HostError('not_found', `no stored file "${fileId}": no file store was given for this data`)
+  return files
+}
+
+/** A short name for the data in messages ("spiral", "iris", "CSV f0123…"). */
+export function dataLabel(spec: DataSpecOut): string {
+  switch (spec.source) {
+    case 'bundled':
+      return spec.name
+    case 'csv':
+      return `CSV file ${spec.fileId}`
+    case 'idx':
+      return `IDX files ${spec.imagesFileId} + ${spec.labelsFileId}`
+    default:
+      return spec.generator
+  }
+}
+
+/** Row indices of a stratified split of ds (the same rows trainTestSplit would give: it depends on y, n and seed only). */
+function splitRows(ds: data.Dataset, testRatio: number, seed: number): { trainRows: number[]; testRows: number[] } {
+  const index: data.Dataset = { ...ds, x: Float32Array.from({ length: ds.n }, (_, i) => i), nFeatures: 1, featureNames: ['row'] }
+  const { train, test } = data.trainTestSplit(index, { testRatio, seed, stratify: true })
+  return { trainRows: Array.from(train.x), testRows: Array.from(test.x) }
+}
+
+const checkRows = (raw: Float32Array, rows: number, width: number): void => {
+  if (!Number.isInteger(rows) || rows < 0 || raw.length !== rows * width) {
+    throw new HostError('invalid_payload', `toModelInputs: ${raw.length} values are not ${rows} rows of ${width} raw columns`)
+  }
+}
+
+function classNamesOf(ds: data.Dataset): string[] | null {
+  if (ds.task === 'regression') return null
+  return ds.classNames ?? Array.from({ length: ds.nClasses }, (_, k) => String(k))
+}
+
+function generatorData(spec: Extract<DataSpecOut, { generator: string }>): SplitData {
+  const dup = spec.features.find((f, i) => spec.features.indexOf(f) !== i)
+  if (dup) throw new HostError('invalid_payload', `data.features: "${dup}" is listed twice`)
+  const raw = asPayloadError('data', () => data.generate(spec.generator, { n: spec.n, noise: spec.noise, seed: spec.seed, classes: spec.classes }))
+  const { trainRows, testRows } = asPayloadError('data', () => splitRows(raw, spec.testRatio, spec.seed))
+  const info = data.listGenerators().find((g) => g.name === spec.generator)
+  return asPayloadError('data.features', () => ({
+    raw,
+    train: data.featurize(data.subset(raw, trainRows), spec.features),
+    test: data.featurize(data.subset(raw, testRows), spec.features),
+    featureNames: [...spec.features],
+    classNames: classNamesOf(raw),
+    planar: true,
+    description: info ? `${info.label}: ${info.description}` : spec.generator,
+    targetName: raw.task === 'regression' ? 'target' : 'class',
+    toModelInputs: (x, rows) => {
+      checkRows(x, rows, 2)
+      return data.featurizeRows(x, spec.features)
+    },
+    trainRows,
+    testRows,
+    standardization: null,
+  }))
+}
+
+/** A table (bundled or CSV): split, then standardise with the training rows' statistics when asked. */
+function tableData(raw: data.Dataset, opts: { testRatio: number; seed: number; standardize: boolean; description: string; targetName: string }): SplitData {
+  const { trainRows, testRows } = asPayloadError('data', () => splitRows(raw, opts.testRatio, opts.seed))
+  let train = data.subset(raw, trainRows)
+  let test = data.subset(raw, testRows)
+  const stats = opts.standardize ? data.fitStandardization(train) : null
+  if (stats) {
+    train = data.applyStandardization(train, stats)
+    test = data.applyStandardization(test, stats)
+  }
+  const width = raw.nFeatures
+  return {
+    raw,
+    train,
+    test,
+    featureNames: [...raw.featureNames],
+    classNames: classNamesOf(raw),
+    planar: width === 2,
+    description: opts.description,
+    targetName: opts.targetName,
+    toModelInputs: (x, rows) => {
+      checkRows(x, rows, width)
+      return stats ? data.standardizeRows(x, stats) : x.slice()
+    },
+    trainRows,
+    testRows,
+    standardization: stats,
+  }
+}
+
+/** The split, with the model's input columns: every source goes through here (sessions, previews, exports). */
+export function prepareData(spec: DataSpecOut, files: FileStore | null): SplitData {
+  switch (spec.source) {
+    case 'bundled': {
+      const b = bundledDataset(spec.name)
+      return tableData(b.dataset, { ...spec, description: b.description, targetName: b.targetName })
+    }
+    case 'csv': {
+      const store = needFiles(files, spec.fileId)
+      const info = store.info(spec.fileId)
+      const table = store.table(spec.fileId)
+      const raw = asDataError(() => data.csvDataset(table, { name: `"${info.name}"`, target: spec.target, features: spec.features, task: spec.task }))
+      const description = `CSV file "${info.name}": ${raw.n} rows, ${raw.nFeatures} feature${raw.nFeatures === 1 ? '' : 's'}, target "${spec.target}" (${raw.task === 'regression' ? 'regression' : `${raw.nClasses} classes`})`
+      return tableData(raw, { ...spec, description, targetName: spec.target })
+    }
+    case 'idx': {
+      const store = needFiles(files, spec.imagesFileId)
+      const images = store.info(spec.imagesFileId)
+      const labels = store.info(spec.labelsFileId)
+      if (images.summary.format !== 'idx' || images.summary.role !== 'images') throw new HostError('invalid_payload', `data.imagesFileId: "${images.name}" is not an IDX images file`)
+      if (labels.summary.format !== 'idx' || labels.summary.role !== 'labels') throw new HostError('invalid_payload', `data.labelsFileId: "${labels.name}" is not an IDX labels file`)
+      const raw = asDataError(() =>
+        data.idxDataset({ images: store.bytes(spec.imagesFileId), labels: store.bytes(spec.labelsFileId), name: images.name, scale: spec.scale ? 1 / 255 : 1, limit: spec.limit }),
+      )
+      const dims = images.summary.dims
+      const description = `IDX images "${images.name}" (${dims[0]} × ${dims.slice(1).join('×')}) with labels "${labels.name}": the first ${raw.n} examples, ${raw.nClasses} classes${spec.scale ? ', pixels / 255' : ''}`
+      return tableData(raw, { ...spec, standardize: false, description, targetName: 'label' })
+    }
+    default:
+      return generatorData(spec)
+  }
+}
+
+/** What a model trained on this spec takes as input: column names and the standardisation folded into exports. */
+export function modelInputsOf(spec: DataSpecOut, files: FileStore | null): { features: string[]; standardization: data.Standardization | null } {
+  if (spec.source === undefined || spec.source === 'generator') return { features: [...spec.features], standardization: null }
+  const d = prepareData(spec, files)
+  return { features: d.featureNames, standardization: d.standardization }
+}
+
+export interface PreviewOut {
+  task: data.Task
+  nClasses: number
+  points: number[]
+  labels: number[]
+  isTest: boolean[]
+  trainCount: number
+  testCount: number
+  featureNames: string[]
+  axisNames: [string, string]
+  classNames: string[] | null
+  targetName: string
+  planar: boolean
+  description: string
+}
+
+/**
+ * dataset.preview: about maxPoints rows (every k-th) as 2-D points — the first two raw columns,
+ * standardised when the spec standardises — with labels and whether each is a test row.
+ */
+export function previewData(spec: DataSpecOut, maxPoints: number, files: FileStore | null): PreviewOut {
+  const d = prepareData(spec, files)
+  const { raw, standardization: st } = d
+  const f = raw.nFeatures
+  const isTest = new Uint8Array(raw.n)
+  for (const i of d.testRows) isTest[i] = 1
+  const col = (i: number, j: number): number => (j >= f ? 0 : st ? (raw.x[i * f + j] - st.mean[j]) / st.std[j] : raw.x[i * f + j])
+  const stride = Math.max(1, Math.ceil(raw.n / maxPoints))
+  const points: number[] = []
+  const labels: number[] = []
+  const test: boolean[] = []
+  for (let i = 0; i < raw.n; i += stride) {
+    points.push(Math.fround(col(i, 0)), Math.fround(col(i, 1)))
+    labels.push(raw.y[i])
+    test.push(isTest[i] === 1)
+  }
+  return {
+    task: raw.task,
+    nClasses: raw.nClasses,
+    points,
+    labels,
+    isTest: test,
+    trainCount: d.train.n,
+    testCount: d.test.n,
+    featureNames: d.featureNames,
+    axisNames: [raw.featureNames[0], raw.featureNames[1] ?? ''],
+    classNames: d.classNames,
+    targetName: d.targetName,
+    planar: d.planar,
+    description: d.description,
+  }
+}

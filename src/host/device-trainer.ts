@@ -1,0 +1,132 @@
+// The device half of a WebGPU session. The trainer keeps its model and optimiser on the CPU as a
+// mirror that everything synchronous reads (evaluation, checkpoints, inspections); the copy here
+// trains. After a step the mirror is stale until `download` refreshes it with one batched async
+// read; anything that replaces weights on the CPU (reset, restore, import) calls `upload`.
+import { mul, nn, noGrad, relu, sub, sum, Tensor, type Backend, type TypedArray } from '../engine'
+import { buildOptimizer, type AnyOptimizer, type SessionSpecOut } from './setup'
+
+/** Values copied between yields to the event loop while the CPU mirror is refreshed. */
+const YIELD_EVERY = 4_000_000
+
+/** Past this, relu(w)·BIG·BIG overflows to Infinity for any float32 w > 0 (even a subnormal one). */
+const BIG = 1e30
+
+/**
+ * sign(w) on the device without a sign kernel: min(1, relu(w)·∞) − min(1, relu(−w)·∞), with
+ * min(1, x) = 1 − relu(1 − x). Zero stays zero (sign(0) = 0, as PyTorch's abs has it).
+ */
+function sign(w: Tensor): Tensor {
+  const unit = (x: Tensor) => sub(1, relu(sub(1, mul(mul(relu(x), BIG), BIG))))
+  return sub(unit(w), unit(mul(w, -1)))
+}
+
+export class DeviceModel {
+  model: nn.MLP
+  optimizer: AnyOptimizer
+  /** Each parameter before the latest update (device copies): the overflow restore and lastUpdate. */
+  before: Tensor[] | null = null
+  /** True while the CPU mirror is behind the device (a step ran since the last download). */
+  stale = false
+
+  constructor(
+    readonly be: Backend,
+    cpuModel: nn.MLP,
+    cpuOptimizer: AnyOptimizer,
+    private readonly spec: SessionSpecOut,
+  ) {
+    ;({ model: this.model, optimizer: this.optimizer } = this.copy(cpuModel, cpuOptimizer))
+  }
+
+  private copy(cpuModel: nn.MLP, cpuOptimizer: AnyOptimizer): { model: nn.MLP; optimizer: AnyOptimizer } {
+    // WGSL has no float64: the device copy is float32 whatever the mirror's dtype.
+    const model = cpuModel.clone({ backend: this.be, dtype: 'float32' })
+    const optimizer = buildOptimizer(this.spec.optimizer, model.namedParameters())
+    optimizer.loadStateDict(cpuOptimizer.stateDict())
+    return { model, optimizer }
+  }
+
+  /** Replace the device copy by the CPU mirror's weights and optimiser state. */
+  upload(cpuModel: nn.MLP, cpuOptimizer: AnyOptimizer): void {
+    ;({ model: this.model, optimizer: this.optimizer } = this.copy(cpuModel, cpuOptimizer))
+    this.before = null
+    this.stale = false
+  }
+
+  /**
+   * Refresh the CPU mirror from the device in one batched read: weights, gradients, the
+   * pre-update copies (into `snapshots`, for lastUpdate) and the optimiser state.
+   */
+  async download(cpuModel: nn.MLP, cpuOptimizer: AnyOptimizer, snapshots: (Float32Array | Float64Array)[]): Promise<void> {
+    if (!this.stale) return
+    const params = this.optimizer.params
+    const sd = this.optimizer.stateDict()
+    const stateKeys = Object.keys(sd.tensors)
+    const reads: Tensor[] = [...params, ...stateKeys.map((k) => sd.tensors[k])]
+    const grads = params.map((p) => p.grad)
+    for (const g of grads) if (g) reads.push(g)
+    if (this.before) reads.push(...this.before)
+    const values = await Promise.all(reads.map((t) => t.data()))
+    if (!this.stale) return
+    // The read-back arrays are fresh and ours: the mirror takes them as they are (no element-wise
+    // copy, which for a 16M-parameter model held the thread for seconds). The copies into the
+    // snapshots run in pieces, the loop answering requests in between.
+    let k = 0
+    const cpuParams = cpuOptimizer.params
+    const cpu = cpuParams[0].backend
+    // Wrapped, not copied by tensor(): the read-back arrays are fresh and ours (see above).
+    const cpuTensor = (v: TypedArray, like: Tensor) => new Tensor(cpu.fromArray(v instanceof Float32Array ? v : Float32Array.from(v)), like.shape, cpu)
+    for (const p of cpuParams) p.assign(cpuTensor(values[k++], p))
+    const tensors: Record<string, Tensor> = {}
+    for (const key of stateKeys) tensors[key] = cpuTensor(values[k++], sd.tensors[key])
+    cpuOptimizer.loadStateDict({ step: sd.step, tensors, scalars: { ...sd.scalars } })
+    grads.forEach((g, i) => {
+      if (g) cpuParams[i].grad = cpuTensor(values[k++], g)
+      else cpuParams[i].grad = null
+    })
+    this.stale = false
+    if (!this.before) return
+    let copied = 0
+    for (const s of snapshots) {
+      s.set(values[k++])
+      copied += s.length
+      if (copied >= YIELD_EVERY) {
+        copied = 0
+        await new Promise<void>((resolve) => setImmediate(resolve))
+      }
+    }
+  }
+
+  /** Keep device copies of the parameters (before an update). */
+  snapshot(): void {
+    this.before = noGrad(() => this.optimizer.params.map((p) => mul(p, 1)))
+  }
+
+  /** Put the parameters back as they were at the last snapshot. */
+  restore(): void {
+    const before = this.before
+    if (!before) return
+    this.optimizer.params.forEach((p, i) => p.assign(before[i]))
+  }
+
+  /** The device version of addPenaltyGrads: l1·sign(w) + 2·l2·w added to each weight's gradient. */
+  addPenaltyGrads(l1: number, l2: number): void {
+    noGrad(() => {
+      for (const layer of this.model.layers) {
+        const w = layer.weight
+        let extra = mul(w, 2 * l2)
+        if (l1 > 0) extra = extra.add(mul(sign(w), l1))
+        w.grad = w.grad ? w.grad.add(extra) : extra
+      }
+    })
+  }
+
+  /** Each parameter's sum of squares (of its gradient or its value), still on the device. */
+  sumsOfSquares(what: 'grad' | 'value'): (Tensor | null)[] {
+    return noGrad(() =>
+      this.optimizer.params.map((p) => {
+        const t = what === 'grad' ? p.grad : p
+        return t ? sum(mul(t, t)) : null
+      }),
+    )
+  }
+}

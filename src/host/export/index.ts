@@ -1,0 +1,110 @@
+// Exporting a run: the model at a checkpoint as safetensors (PyTorch layout), a PyTorch package
+// (model.py, weights, train.py), ONNX or JSON, or the run's metrics as CSV. Files come back as
+// ExportedFile values; the caller (the runs.export handler) decides where they go.
+import { readFile } from 'node:fs/promises'
+import type { z } from 'zod'
+import { data } from '../../engine'
+import type { ExportedFile, EXPORT_FORMATS } from '../../shared/protocol-runs'
+import { HostError } from '../errors'
+import { planLoss } from '../setup'
+import { jsonExport } from './json'
+import { metricsCsv } from './metrics-csv'
+import { loadExportModel, type ExportModel, type SessionSpecOut } from './model'
+import { onnxModel } from './onnx'
+import { modelPy, trainPy } from './pytorch'
+import { dataLabel, modelInputsOf, prepareData } from '../data-source'
+import type { FileStore } from '../datasets/store'
+import { architectureJson, torchSafetensors } from './torch-weights'
+
+export type ExportFormat = (typeof EXPORT_FORMATS)[number]
+export type ExportedFileOut = z.output<typeof ExportedFile>
+
+export interface ExportableRun {
+  dir: string
+  name: string
+  spec: SessionSpecOut
+  /** Where a CSV or IDX run's uploaded files are (the host's store); null when the run needs none. */
+  files: FileStore | null
+  /** A checkpoint: layers.<i>.weight [in, out] and layers.<i>.bias [out] (optim.* ignored). */
+  checkpointPath: string
+  /** The run's NDJSON metrics log (train.metrics batches, one per line). */
+  metricsPath: string
+}
+
+/** A file-name stem from the run's name: letters, digits, '-', '_' and '.', never empty. */
+export function fileStem(name: string): string {
+  const s = name.normalize('NFKD').replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[-.]+|-+$/g, '').slice(0, 60)
+  return s || 'model'
+}
+
+const base64 = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')
+const binary = (name: string, mediaType: string, bytes: Uint8Array): ExportedFileOut => ({ name, mediaType, encoding: 'base64', content: base64(bytes) })
+const text = (name: string, mediaType: string, content: string): ExportedFileOut => ({ name, mediaType, encoding: 'utf8', content })
+
+async function readRunFile(path: string, what: string): Promise<Buffer> {
+  try {
+    return await readFile(path)
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code
+    throw new HostError(code === 'ENOENT' ? 'not_found' : 'internal', `export: cannot read the run's ${what} ${path} (${code ?? String(e)})`)
+  }
+}
+
+async function loadModel(run: ExportableRun): Promise<ExportModel> {
+  const bytes = await readRunFile(run.checkpointPath, 'checkpoint')
+  return loadExportModel(run.spec, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), modelInputsOf(run.spec.data, run.files))
+}
+
+/** The loss the run trained with, resolved as the host resolves it ('auto' by task). */
+function lossName(spec: SessionSpecOut, files: FileStore | null, outputSize: number): ReturnType<typeof planLoss>['name'] {
+  const d = spec.data
+  const task = d.source === undefined || d.source === 'generator' ? data.listGenerators().find((g) => g.name === d.generator)?.task : prepareData(d, files).raw.task
+  if (!task) throw new HostError('invalid_payload', `export: unknown data "${dataLabel(d)}"`)
+  return planLoss(spec.model.loss, task, outputSize, dataLabel(d)).name
+}
+
+export async function exportRun(run: ExportableRun, format: ExportFormat): Promise<ExportedFileOut[]> {
+  const stem = fileStem(run.name)
+  switch (format) {
+    case 'metrics-csv': {
+      const log = await readRunFile(run.metricsPath, 'metrics log')
+      return [text(`${stem}-metrics.csv`, 'text/csv', metricsCsv(log.toString('utf8')).csv)]
+    }
+    case 'safetensors':
+      return [binary(`${stem}.safetensors`, 'application/octet-stream', torchSafetensors(await loadModel(run)))]
+    case 'json':
+      return [text(`${stem}.json`, 'application/json', jsonExport(await loadModel(run), run.spec, run.name))]
+    case 'onnx': {
+      const model = await loadModel(run)
+      return [binary(`${stem}.onnx`, 'application/octet-stream', onnxModel(model, `Backprop Studio run "${run.name}": ${architectureJson(model)}`))]
+    }
+    case 'pytorch': {
+      const model = await loadModel(run)
+      const loss = lossName(run.spec, run.files, model.sizes[model.sizes.length - 1])
+      return [
+        text('model.py', 'text/x-python', modelPy(model, run.name)),
+        binary('weights.safetensors', 'application/octet-stream', torchSafetensors(model)),
+        text('train.py', 'text/x-python', trainPy(run.spec, loss)),
+        text('data.csv', 'text/csv', trainingCsv(run.spec, run.files, model.features)),
+      ]
+    }
+  }
+}
+
+/**
+ * The run's training split (regenerated from its seeded spec), as train.py reads it: the model's
+ * inputs for generator runs; for tables the raw rows, as the exported model (standardisation
+ * folded in) takes them.
+ */
+function trainingCsv(spec: ExportableRun['spec'], files: FileStore | null, features: readonly string[]): string {
+  const d = prepareData(spec.data, files)
+  const train = d.standardization ? data.subset(d.raw, d.trainRows) : d.train
+  const lines = [[...features, 'label'].join(',')]
+  for (let i = 0; i < train.n; i++) {
+    const row: number[] = []
+    for (let j = 0; j < train.nFeatures; j++) row.push(train.x[i * train.nFeatures + j])
+    row.push(train.y[i])
+    lines.push(row.join(','))
+  }
+  return lines.join('\n') + '\n'
+}

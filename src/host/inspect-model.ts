@@ -1,0 +1,141 @@
+// Looking inside a session's model without touching it: a private copy of the current weights, a
+// fixed batch of training rows, the autograd graph of one step on that copy, and gradient checks
+// against central differences in float64. Nothing here steps the optimiser, writes the live
+// model's weights or its .grad, or draws from a shared random generator, so a running session
+// trains exactly as it would have (the requests run between its time slices).
+import { EngineError, graphSnapshot, nn, noGrad, tensor, type Tensor, type data } from '../engine'
+import type { RequestResult } from '../shared/protocol'
+import { HostError } from './errors'
+import { view } from './metrics'
+import type { TrainingSession } from './session'
+
+export type GraphResult = RequestResult<'session.graph'>
+export type GradcheckResult = RequestResult<'session.gradcheck'>
+
+/** Rows of the training set a gradient check evaluates the loss on. */
+export const GRADCHECK_ROWS = 16
+/** Step size of the central differences (float64 leaves ~1e-10 of rounding at this size). */
+export const GRADCHECK_EPS = 1e-6
+const SAMPLES_SHOWN = 10
+
+// Requests run on the worker's one thread between training slices, so each has a budget of
+// multiply-adds (the CPU backend does roughly 0.25–1 G of them a second): a big model gets a
+// smaller batch or fewer checked elements instead of stalling every session for seconds.
+export const GRAPH_BUDGET = 3e7
+export const GRADCHECK_BUDGET = 5e7
+
+/** Multiply-adds of one row's forward pass through layers from..to-1. */
+export function forwardCost(model: nn.MLP, from = 0, to = model.layers.length): number {
+  return model.layers.slice(from, to).reduce((s, l) => s + l.inFeatures * l.outFeatures, 0)
+}
+
+/** How many items (rows, elements, grid points: at least `min`, at most `want`) fit the budget. */
+export function withinBudget(budget: number, costEach: number, want: number, min = 1): number {
+  return Math.max(min, Math.min(want, Math.floor(budget / costEach)))
+}
+
+/** The first `rows` rows of a dataset as an input batch for `model` (its backend and dtype). */
+export function firstRows(ds: data.Dataset, rows: number, model: nn.MLP, requiresGrad = false): { x: Tensor; y: Float32Array; rows: number } {
+  const n = Math.min(rows, ds.n)
+  const w = model.layers[0].weight
+  const x = tensor(ds.x.subarray(0, n * ds.nFeatures), { shape: [n, ds.nFeatures], dtype: w.dtype, backend: w.backend, requiresGrad, allowNonFinite: true })
+  return { x, y: ds.y.slice(0, n), rows: n }
+}
+
+/** The post-activation output of layers from..to-1, starting from `h`, the input of layer `from`. */
+export function forwardLayers(model: nn.MLP, h: Tensor, from = 0, to = model.layers.length): Tensor[] {
+  const outs: Tensor[] = []
+  for (let i = from; i < to; i++) {
+    h = nn.activate(model.layers[i].forward(h), model.activations[i])
+    outs.push(h)
+  }
+  return outs
+}
+
+/** One forward + backward of the current weights (on a copy) over the first rows (fewer when the
+ *  model is too big for GRAPH_BUDGET: the result says how many), as a graph. */
+export async function graphOf(session: TrainingSession, batchSize: number): Promise<GraphResult> {
+  const { trainer } = session
+  const step = trainer.stepCount
+  const model = trainer.model.clone()
+  // Forward and backward cost about three forward passes.
+  const { x, y, rows } = firstRows(trainer.data.train, withinBudget(GRAPH_BUDGET, 3 * forwardCost(model), batchSize), model)
+  const loss = trainer.plan.loss(model.forward(x), y)
+  loss.backward(undefined, { retainGrads: true })
+  const labels = new Map<Tensor, string>(model.namedParameters().map(([name, p]) => [p, name]))
+  labels.set(x, 'input x')
+  const snap = await graphSnapshot(loss, { labels, rootLabel: 'loss' })
+  return { sessionId: session.id, step, batchSize: rows, nodes: snap.nodes, edges: snap.edges, rootId: snap.rootId }
+}
+
+/** `m` element indices spread evenly over `size` (all of them when m >= size). */
+export function spreadIndices(size: number, m: number): number[] {
+  if (m >= size) return Array.from({ length: size }, (_, i) => i)
+  return Array.from({ length: m }, (_, k) => Math.floor((k * size) / m))
+}
+
+/**
+ * The analytic gradient of one parameter against central differences, on a float64 copy of the
+ * model and the first GRADCHECK_ROWS training rows. Only the layers from the parameter's own layer
+ * on are re-evaluated for each difference (the earlier ones do not depend on it).
+ */
+export function gradcheckOf(session: TrainingSession, param: string, maxElements: number): GradcheckResult {
+  const { trainer } = session
+  const names = trainer.model.namedParameters().map(([n]) => n)
+  const index = names.indexOf(param)
+  if (index < 0) throw new HostError('not_found', `session.gradcheck: no parameter "${param}"; the model's parameters are ${names.join(', ')}`)
+  const step = trainer.stepCount
+  const model = trainer.model.clone({ dtype: 'float64' })
+  const p = model.namedParameters()[index][1]
+  const layer = model.layers.findIndex((l) => l.weight === p || l.bias === p)
+  const { x, y, rows } = firstRows(trainer.data.train, GRADCHECK_ROWS, model)
+  const h = layer === 0 ? x : noGrad(() => forwardLayers(model, x, 0, layer).at(-1)!)
+  const lossFrom = () => trainer.plan.loss(forwardLayers(model, h, layer).at(-1)!, y)
+
+  const loss = lossFrom()
+  const base = view(loss)[0]
+  if (!Number.isFinite(base)) throw new HostError('engine', `session.gradcheck: the loss at the current weights is ${base}; there is no gradient to check`)
+  loss.backward()
+  const analytic = view(p.grad!)
+
+  // Two loss evaluations per element, each from the parameter's layer on.
+  const affordable = withinBudget(GRADCHECK_BUDGET, 2 * rows * forwardCost(model, layer), maxElements)
+  const indices = spreadIndices(p.size, affordable)
+  // The clone's weights are ours (freshly allocated, wrapped without a copy): perturb them in place.
+  const w = view(p)
+  const samples: GradcheckResult['samples'] = []
+  let maxRel = 0
+  let maxAbs = 0
+  noGrad(() => {
+    for (const i of indices) {
+      const orig = w[i]
+      w[i] = orig + GRADCHECK_EPS
+      const plus = view(lossFrom())[0]
+      w[i] = orig - GRADCHECK_EPS
+      const minus = view(lossFrom())[0]
+      w[i] = orig
+      const numeric = (plus - minus) / (2 * GRADCHECK_EPS)
+      const a = analytic[i]
+      if (!Number.isFinite(numeric) || !Number.isFinite(a)) {
+        throw new EngineError('gradcheck', 'nan', `${param}[${i}]: analytic ${a}, numeric ${numeric}; the loss is not finite near the current weights`)
+      }
+      const abs = Math.abs(a - numeric)
+      maxAbs = Math.max(maxAbs, abs)
+      maxRel = Math.max(maxRel, abs / Math.max(1, Math.abs(a), Math.abs(numeric)))
+      if (samples.length < SAMPLES_SHOWN) samples.push({ index: i, analytic: a, numeric })
+    }
+  })
+  const capped = indices.length < Math.min(maxElements, p.size) ? ` (capped at ${indices.length} to bound the time a model this size may take)` : ''
+  return {
+    param,
+    maxRelError: maxRel,
+    maxAbsError: maxAbs,
+    checked: indices.length,
+    total: p.size,
+    samples,
+    method:
+      `central differences (L(θ+ε) − L(θ−ε)) / 2ε with ε = ${GRADCHECK_EPS.toExponential()}, against backward(), on a float64 copy of the model ` +
+      `at step ${step}, loss over the first ${rows} training rows; ${indices.length} of ${p.size} elements, evenly spread${capped}; ` +
+      'error = |analytic − numeric| / max(1, |analytic|, |numeric|)',
+  }
+}

@@ -1,0 +1,155 @@
+// The network view's data: every layer's weights, gradients and last updates as edges, and each
+// neuron's mean activation and gradient; and a neuron's output over the 2-D input plane. Read-only
+// for the session: gradients come from a copy of the model, the neuron map runs without a graph.
+import { data, noGrad, tensor } from '../engine'
+import type { RequestResult } from '../shared/protocol'
+import { HostError } from './errors'
+import { firstRows, forwardCost, forwardLayers, withinBudget } from './inspect-model'
+import { view } from './metrics'
+import type { TrainingSession } from './session'
+
+export type NetworkResult = RequestResult<'session.network'>
+export type NeuronMapResult = RequestResult<'session.neuronMap'>
+
+/** The fixed evaluation batch for neuron statistics and edge gradients: the first training rows
+ *  (fewer for a model so big that NETWORK_BUDGET multiply-adds would not cover 256). */
+export const NETWORK_EVAL_ROWS = 256
+export const NETWORK_BUDGET = 3e7
+/** Multiply-adds a neuron map may spend: a huge model gets a coarser grid (at least 4 × 4). */
+export const MAP_BUDGET = 1e8
+/** The neuron map's grid extends this fraction of the data's span past its extremes. */
+export const MAP_MARGIN = 0.05
+
+/** NaN/Inf cannot cross JSON; a diverged model's numbers show as 0 (the loss chart says why). */
+const finite = (v: number): number => (Number.isFinite(v) ? v : 0)
+
+/** Indices of the k largest |w| (ties broken by index), in index order. */
+export function strongest(w: ArrayLike<number>, k: number): number[] {
+  const abs = Float64Array.from(w, (v) => Math.abs(finite(v)))
+  const threshold = abs.slice().sort()[abs.length - k]
+  const above: number[] = []
+  const at: number[] = []
+  for (let i = 0; i < abs.length; i++) {
+    if (abs[i] > threshold) above.push(i)
+    else if (abs[i] === threshold) at.push(i)
+  }
+  return [...above, ...at.slice(0, k - above.length)].sort((a, b) => a - b)
+}
+
+/** Per-column mean of a row-major [rows, cols] matrix (scale 1/rows), or the column sum (scale 1). */
+function columns(values: ArrayLike<number>, rows: number, cols: number, scale: number): number[] {
+  const out = new Array<number>(cols).fill(0)
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c] += values[r * cols + c]
+  return out.map((v) => finite(v * scale))
+}
+
+/**
+ * Weights, their gradients and last updates, biases, and per-neuron statistics over the first
+ * NETWORK_EVAL_ROWS training rows (fewer for a huge model). `grad` and `gradActivation` come from one forward + backward of
+ * that batch on a copy of the model (not the last minibatch), so edges and neurons agree; the
+ * update is the live optimiser's last step (Δw = w − w before it, from the trainer's pre-step copy).
+ * gradActivation is the batch sum of ∂L/∂activation for the batch-mean loss L, i.e. the mean over
+ * the batch of each example's ∂loss/∂activation.
+ */
+export function networkOf(session: TrainingSession, maxEdgesPerLayer: number): NetworkResult {
+  const { trainer } = session
+  const live = trainer.model
+  const model = live.clone()
+  const want = withinBudget(NETWORK_BUDGET, 3 * forwardCost(model), NETWORK_EVAL_ROWS, 8)
+  const { x, y, rows } = firstRows(trainer.data.train, want, model, true)
+  const outs = forwardLayers(model, x).map((h) => h.retainGrad())
+  trainer.plan.loss(outs.at(-1)!, y).backward()
+
+  const neurons = [x, ...outs].map((h) => {
+    const cols = h.shape[1]
+    return { activation: columns(view(h), rows, cols, 1 / rows), gradActivation: h.grad ? columns(view(h.grad), rows, cols, 1) : new Array<number>(cols).fill(0) }
+  })
+
+  const layers = model.layers.map((layer, i) => {
+    const w = view(layer.weight)
+    const g = layer.weight.grad ? view(layer.weight.grad) : null
+    const update = trainer.lastUpdate(trainer.optimizer.params.indexOf(live.layers[i].weight))
+    const sampled = w.length > maxEdgesPerLayer
+    const picked = sampled ? strongest(w, maxEdgesPerLayer) : Array.from({ length: w.length }, (_, k) => k)
+    const out = layer.outFeatures
+    const bias = layer.bias ? view(layer.bias) : new Float32Array(out)
+    const biasGrad = layer.bias?.grad ? view(layer.bias.grad) : new Float32Array(out)
+    return {
+      name: `layers.${i}`,
+      inFeatures: layer.inFeatures,
+      outFeatures: out,
+      activation: model.activations[i],
+      // Weights are stored [in, out]: element k joins input neuron ⌊k/out⌋ to output neuron k mod out.
+      from: picked.map((k) => Math.floor(k / out)),
+      to: picked.map((k) => k % out),
+      weight: picked.map((k) => finite(w[k])),
+      grad: picked.map((k) => (g ? finite(g[k]) : 0)),
+      update: picked.map((k) => finite(update[k])),
+      sampled,
+      bias: Array.from(bias, finite),
+      biasGrad: Array.from(biasGrad, finite),
+    }
+  })
+  return { sessionId: session.id, step: trainer.stepCount, featureNames: [...trainer.data.train.featureNames], layers, neurons }
+}
+
+/**
+ * One neuron's output over a resolution × resolution grid spanning the raw 2-D data (plus a
+ * margin), each grid point featurized as the session's inputs are. The resolution is the one asked
+ * for unless the model is so big that MAP_BUDGET needs a coarser grid; the result says which. The output layer shows what the
+ * loss reads: P(class) for softmax cross-entropy, P(class 1) for BCE, the raw output otherwise.
+ */
+export function neuronMapOf(session: TrainingSession, layer: number, neuron: number, resolution: number): NeuronMapResult {
+  const { trainer } = session
+  const model = trainer.model
+  const n = model.layers.length
+  if (layer >= n) throw new HostError('invalid_payload', `session.neuronMap: layer ${layer} does not exist; the model has ${n} layers (0..${n - 1}, the last is the output)`)
+  const width = model.layers[layer].outFeatures
+  if (neuron >= width) throw new HostError('invalid_payload', `session.neuronMap: neuron ${neuron} does not exist; layer ${layer} has ${width} neurons (0..${width - 1})`)
+  const raw = trainer.data.raw
+  if (raw.nFeatures !== 2) {
+    throw new HostError('invalid_payload', `session.neuronMap: needs a dataset of 2-D points to draw over the plane, but "${raw.name}" has ${raw.nFeatures} raw features`)
+  }
+  const xRange = range(raw, 0)
+  const yRange = range(raw, 1)
+  const r = Math.floor(Math.sqrt(withinBudget(MAP_BUDGET, forwardCost(model, 0, layer + 1), resolution * resolution, 16)))
+  const xy = new Float32Array(r * r * 2)
+  for (let row = 0; row < r; row++) {
+    for (let col = 0; col < r; col++) {
+      const k = (row * r + col) * 2
+      xy[k] = xRange[0] + ((xRange[1] - xRange[0]) * col) / (r - 1)
+      xy[k + 1] = yRange[1] - ((yRange[1] - yRange[0]) * row) / (r - 1) // top row is yMax
+    }
+  }
+  const features = trainer.data.toModelInputs(xy, r * r)
+  const nFeatures = trainer.data.featureNames.length
+  const w = model.layers[0].weight
+  const values = noGrad(() => {
+    const x = tensor(features, { shape: [r * r, nFeatures], dtype: w.dtype, backend: w.backend, allowNonFinite: true })
+    let h = forwardLayers(model, x, 0, layer + 1).at(-1)!
+    if (layer === n - 1 && trainer.plan.name === 'softmaxCrossEntropy') h = h.softmax(1)
+    if (layer === n - 1 && trainer.plan.name === 'bceWithLogits') h = h.sigmoid()
+    const out = view(h)
+    return Array.from({ length: r * r }, (_, i) => finite(out[i * width + neuron]))
+  })
+  let min = Infinity
+  let max = -Infinity
+  for (const v of values) {
+    if (v < min) min = v
+    if (v > max) max = v
+  }
+  return { resolution: r, xRange, yRange, values, min, max }
+}
+
+/** The span of raw column `c`, widened by MAP_MARGIN on each side (by 1 when the span is 0). */
+function range(ds: data.Dataset, c: number): [number, number] {
+  let lo = Infinity
+  let hi = -Infinity
+  for (let i = 0; i < ds.n; i++) {
+    const v = ds.x[i * ds.nFeatures + c]
+    if (v < lo) lo = v
+    if (v > hi) hi = v
+  }
+  const pad = hi > lo ? (hi - lo) * MAP_MARGIN : 1
+  return [lo - pad, hi + pad]
+}

@@ -1,0 +1,111 @@
+// The runs.* requests (and session.importWeights) over the run store: list, metrics, rename, tag,
+// delete/restore, open (open-run.ts: resume at the latest checkpoint, or a branch at an earlier
+// one), export. The host supplies sessions (runs-host.ts); this module decides what becomes of
+// runs on disk. Every runs.* request waits until the store has indexed the runs found at startup.
+import { join } from 'node:path'
+import type { ParsedPayload, RequestResult } from '../../shared/protocol'
+import { HostError } from '../errors'
+import { exportRun } from '../export/index'
+import { importWeights } from './import-weights'
+import { runMetricsOf } from './metrics-log'
+import { history, openRun } from './open-run'
+import { entrySummary, lateHost, liveSession, needStore, summary, type RunsHost } from './runs-host'
+import { METRICS_FILE, type RunRecord, type RunSummaryOut } from './store'
+
+export { entrySummary, startRun, summary, type RunsHost } from './runs-host'
+
+type RunsKind = 'runs.list' | 'runs.metrics' | 'runs.rename' | 'runs.tag' | 'runs.delete' | 'runs.restore' | 'runs.open' | 'runs.export'
+export type RunsHandlers = {
+  [K in RunsKind | 'session.importWeights']: (p: ParsedPayload<K>) => RequestResult<K> | Promise<RequestResult<K>>
+}
+
+/** Change run.json's user fields, through the live recorder when a session holds the run. */
+function edit(host: RunsHost, runId: string, change: (rec: RunRecord) => void): RunSummaryOut {
+  const store = needStore(host)
+  const live = liveSession(host, runId)
+  const rec = live?.recorder ? live.recorder.rec : store.read(runId)
+  change(rec)
+  rec.updatedAt = new Date().toISOString()
+  // A user's edit is always tried, whatever failed before (null: no retry backoff).
+  if (!store.write(rec, false, null)) throw new HostError('internal', store.storage().message ?? 'the run could not be saved')
+  return summary(host, rec, false)
+}
+
+/** `hostOf` is read at request time: the host builds its handler table before its run store. */
+export function runsHandlers(hostOf: () => RunsHost): RunsHandlers {
+  const host = lateHost(hostOf)
+  const table: RunsHandlers = {
+    'runs.list': ({ includeDeleted, cursor, limit }) => {
+      const store = host.store
+      if (!store) return { runs: [], total: 0, nextCursor: null, storage: { dir: '', writable: false, message: 'runs are not saved: this engine host has no data directory' } }
+      // From the index: a page reads nothing from disk, whatever the number of runs.
+      const page = store.index.page(includeDeleted, limit, cursor)
+      return { runs: page.entries.map((e) => entrySummary(host, e)), total: page.total, nextCursor: page.nextCursor, storage: store.storage() }
+    },
+    'runs.metrics': async ({ runId, maxPoints }) => {
+      needStore(host)
+      return runMetricsOf(runId, await history(host, runId, Math.max(4 * maxPoints, 20_000)), maxPoints)
+    },
+    'runs.rename': ({ runId, name }) => edit(host, runId, (r) => (r.name = name)),
+    'runs.tag': ({ runId, tags }) => edit(host, runId, (r) => (r.tags = [...new Set(tags)])),
+    'runs.delete': async ({ runId }) => {
+      const store = needStore(host)
+      store.locate(runId)
+      const live = liveSession(host, runId)
+      if (live) {
+        live.pause()
+        host.disposeSession(live.id)
+        // A WebGPU session's last checkpoint is written after a read-back: let it land before the move.
+        await live.queued(() => undefined)
+      }
+      // A compaction of its log (stopped by the dispose, or a request's) ends before the folder moves.
+      await store.logIdle(runId)
+      store.move(runId, true)
+      return { runId }
+    },
+    'runs.restore': ({ runId }) => {
+      const store = needStore(host)
+      store.move(runId, false)
+      return summary(host, store.read(runId), false)
+    },
+    'runs.open': (p) => openRun(host, p),
+    'runs.export': async ({ runId, format, checkpointStep }) => {
+      const store = needStore(host)
+      const live = liveSession(host, runId)
+      // Export what the live run is at now (a WebGPU session's weights are read back first).
+      if (live) await live.reading(() => live.checkpoint())
+      const rec = live?.recorder?.rec ?? store.read(runId)
+      const steps = store.checkpoints.steps(runId)
+      const step = checkpointStep ?? steps.at(-1)
+      if (step === undefined || !steps.includes(step)) throw new HostError('not_found', `run ${runId} has no checkpoint at step ${step ?? '(none)'} (it has ${steps.join(', ') || 'none'})`)
+      const dir = store.locate(runId)
+      const files = await exportRun({ dir, name: rec.name, spec: rec.spec, files: host.files, checkpointPath: store.checkpoints.paths(runId, step).tensors, metricsPath: join(dir, METRICS_FILE) }, format)
+      return { files }
+    },
+    'session.importWeights': ({ sessionId, safetensorsBase64 }) => {
+      // A WebGPU session's mirror is made current first: a partial import keeps the other weights.
+      const session = host.session(sessionId)
+      return session.reading(() => importWeights(session, safetensorsBase64))
+    },
+  }
+  return { ...table, ...afterStartup(host, table) }
+}
+
+/** The runs.* handlers, each waiting first for the store's startup indexing (store-recovery.ts). */
+function afterStartup(host: RunsHost, table: RunsHandlers): Pick<RunsHandlers, RunsKind> {
+  const wait = <K extends RunsKind>(k: K) =>
+    (async (p: ParsedPayload<K>) => {
+      await host.store?.ready
+      return (table[k] as (p: ParsedPayload<K>) => RequestResult<K> | Promise<RequestResult<K>>)(p)
+    }) as RunsHandlers[K]
+  return {
+    'runs.list': wait('runs.list'),
+    'runs.metrics': wait('runs.metrics'),
+    'runs.rename': wait('runs.rename'),
+    'runs.tag': wait('runs.tag'),
+    'runs.delete': wait('runs.delete'),
+    'runs.restore': wait('runs.restore'),
+    'runs.open': wait('runs.open'),
+    'runs.export': wait('runs.export'),
+  }
+}

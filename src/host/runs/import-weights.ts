@@ -1,0 +1,60 @@
+// session.importWeights: safetensors weights into a session's model. Our own checkpoints name
+// weights `layers.<i>.weight` [in, out]; a PyTorch state_dict of the exported nn.Sequential names
+// them `net.<k>.weight` [out, in], so those are mapped (k-th Linear in order → layers.i) and
+// transposed. Nothing is loaded unless every tensor fits; each misfit is explained.
+import { decodeSafetensors, type SafeTensor } from '../../engine'
+import { HostError } from '../errors'
+import type { TrainingSession } from '../session'
+import { weightMismatches, weightsOf } from './checkpoint'
+
+const TORCH = /^net\.(\d+)\.(weight|bias)$/
+
+/** PyTorch's Sequential layout in our names and orientation; anything else is returned as it is. */
+export function fromTorchLayout(tensors: Record<string, SafeTensor>): Record<string, SafeTensor> {
+  const names = Object.keys(tensors)
+  if (names.length === 0 || !names.every((n) => TORCH.test(n))) return tensors
+  const indices = [...new Set(names.map((n) => Number(TORCH.exec(n)![1])))].sort((a, b) => a - b)
+  const out: Record<string, SafeTensor> = {}
+  indices.forEach((k, i) => {
+    const w = tensors[`net.${k}.weight`]
+    const b = tensors[`net.${k}.bias`]
+    if (w && w.shape.length === 2) {
+      const [rows, cols] = w.shape
+      const data = new (w.data instanceof Float64Array ? Float64Array : Float32Array)(w.data.length)
+      for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) data[c * rows + r] = w.data[r * cols + c]
+      out[`layers.${i}.weight`] = { dtype: w.dtype, shape: [cols, rows], data }
+    } else if (w) {
+      out[`layers.${i}.weight`] = w
+    }
+    if (b) out[`layers.${i}.bias`] = b
+  })
+  return out
+}
+
+/** Standard base64 (padding optional, whitespace between lines allowed). Node's decoder drops anything else silently. */
+const BASE64 = /^[A-Za-z0-9+/\s]*={0,2}\s*$/
+
+export function importWeights(session: TrainingSession, base64: string): { loaded: string[]; step: number } {
+  if (!BASE64.test(base64)) {
+    const at = base64.search(/[^A-Za-z0-9+/=\s]/)
+    const where = at >= 0 ? `: character ${at + 1} is ${JSON.stringify(base64[at])}` : ': "=" appears before the end'
+    throw new HostError('invalid_payload', `session.importWeights: safetensorsBase64 is not base64${where}`)
+  }
+  if (base64.trim() === '') throw new HostError('invalid_payload', 'session.importWeights: safetensorsBase64 is empty (a safetensors file is at least 8 bytes)')
+  let tensors: Record<string, SafeTensor>
+  try {
+    tensors = decodeSafetensors(new Uint8Array(Buffer.from(base64, 'base64'))).tensors
+  } catch (e) {
+    throw new HostError('invalid_payload', `session.importWeights: ${e instanceof Error ? e.message : String(e)}`)
+  }
+  const weights = weightsOf(fromTorchLayout(tensors))
+  const bad = weightMismatches(session.trainer, weights)
+  if (bad.length > 0) throw new HostError('invalid_payload', `session.importWeights: the weights do not fit the model, nothing was loaded: ${bad.join('; ')}`)
+  session.trainer.loadWeights(Object.fromEntries(Object.entries(weights).map(([k, t]) => [k, t.data])))
+  // The run's checkpoint at this step now holds the imported weights.
+  if (session.recorder) {
+    session.recorder.lastCheckpoint = -1
+    session.checkpoint()
+  }
+  return { loaded: Object.keys(weights).sort(), step: session.step }
+}
