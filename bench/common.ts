@@ -26,7 +26,7 @@ export async function measure(run: Runner, o: TimingOptions = {}): Promise<Timin
   // Warm up (JIT, allocator, wasm instantiation) with growing batches; the last batch also
   // calibrates how many iterations fit in the budget.
   let n = 1
-  let perIterMs = 0
+  let perIterMs: number
   for (let spent = 0; ; n *= 2) {
     const t0 = performance.now()
     await run(n)

@@ -41,7 +41,11 @@ function pathToLoss(nodes: DrawnNode[]): DrawnNode[] {
   while (queue.length) {
     const id = queue.shift()!
     for (const n of nodes) {
-      if (n.inputs.includes(id) && !seen.has(n.id)) (seen.add(n.id), prev.set(n.id, id), queue.push(n.id))
+      if (n.inputs.includes(id) && !seen.has(n.id)) {
+        seen.add(n.id)
+        prev.set(n.id, id)
+        queue.push(n.id)
+      }
     }
   }
   const loss = nodes.find((n) => n.kind === 'loss')!

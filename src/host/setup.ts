@@ -1,7 +1,7 @@
 // Turning a validated spec into engine objects: the dataset and its split, the loss that fits the
 // task, and the optimiser. Spec problems the schema cannot see (a loss that does not fit the data,
 // a class count the generator does not take) become 'invalid_payload' errors that name the mismatch.
-import { bceWithLogits, data, EngineError, hingeLoss, mseLoss, nn, optim, softmaxCrossEntropy, type Backend, type Tensor, type TypedArray } from '../engine'
+import { bceWithLogits, data, hingeLoss, mseLoss, nn, optim, softmaxCrossEntropy, type Backend, type Tensor, type TypedArray } from '../engine'
 import type { ParsedPayload } from '../shared/protocol'
 import { lossMismatch, outputWidth, resolveLoss, type LossName } from '../shared/model-rules'
 import { HostError } from './errors'

@@ -47,7 +47,7 @@ function idx(code: number, shape: number[], values: number[]): Uint8Array {
 
 describe('parseIdx', () => {
   it('decodes every type code, big-endian, with its shape', () => {
-    const cases: [number, string, Function, number[]][] = [
+    const cases: [number, string, new (xs: number[]) => ArrayLike<number>, number[]][] = [
       [0x08, 'uint8', Uint8Array, [0, 1, 127, 128, 200, 255]],
       [0x09, 'int8', Int8Array, [-128, -1, 0, 1, 64, 127]],
       [0x0b, 'int16', Int16Array, [-32768, -2, 0, 258, 1000, 32767]],
@@ -242,7 +242,6 @@ function fashion(file: string): Uint8Array {
 
 describe.skipIf(SKIP_FIXTURES)('Fashion-MNIST fixture (dataset-fashion-mnist)', () => {
   it('parses the training images and labels into a 60000 × 784, 10-class dataset', () => {
-    const gzImages = fashionFile('train-images-idx3-ubyte.gz')
     const gzLabels = fashionFile('train-labels-idx1-ubyte.gz')
     // The package ships gzipped files: the engine says so instead of misreading them.
     expectError(() => parseIdx(gzLabels), 'data', 'gzip')

@@ -22,6 +22,8 @@ const PYTHON = '/usr/bin/python3'
 const SKIP = process.env.BPS_SKIP_PYTHON === '1'
 if (SKIP) console.log('export-python.test.ts: skipped: BPS_SKIP_PYTHON=1 (the PyTorch and ONNX export checks need python3-torch and python3-onnx)')
 
+// The checker's JSON: its shape is asserted field by field where it is used.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 function runPython(script: string, input: unknown): any {
   const r = spawnSync(PYTHON, [fileURLToPath(new URL(`./testdata/${script}`, import.meta.url))], {
     input: JSON.stringify(input),

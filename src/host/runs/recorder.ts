@@ -6,7 +6,7 @@
 // run's recording and is reported once; training goes on in memory, and at each later checkpoint
 // the recorder tries again (at most once per the store's retry interval; other runs' writes are not
 // held back): the log gets a rewind line to the last step it holds, so it stays consistent.
-import { fstatSync, openSync, readSync } from 'node:fs'
+import { fstatSync, readSync } from 'node:fs'
 import { join } from 'node:path'
 import type { MetricsBatch } from '../metrics'
 import type { SessionSpecOut } from '../setup'

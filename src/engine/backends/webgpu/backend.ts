@@ -10,7 +10,7 @@ import * as red from './reduce.js'
 import { matmul } from './matmul.js'
 import * as fused from './optimizers.js'
 
-export interface WebGpuOptions extends RuntimeOptions {}
+export type WebGpuOptions = RuntimeOptions
 export type { PoolStats }
 
 function float32Only(op: string): EngineError {

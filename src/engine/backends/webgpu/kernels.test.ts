@@ -6,7 +6,7 @@ import { describeWebGpu } from '../../testing/backends.js'
 import { requireNodeWebGpu } from '../../testing/webgpu-host.js'
 import { mismatch } from '../../testing/golden.js'
 import { registerBackend, setBackend } from '../registry.js'
-import { createWebGpuBackend, randn, tensor, type Tensor } from '../../index.js'
+import { createWebGpuBackend, randn, type Tensor } from '../../index.js'
 import { matmul } from '../../ops/index.js'
 import type { KernelTuning } from './runtime.js'
 
