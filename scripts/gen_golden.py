@@ -110,6 +110,10 @@ yb = torch.tensor([[0.0], [1.0], [1.0], [0.0], [1.0], [0.5]], dtype=D)
 case('bceWithLogits', 'bceWithLogits', lambda z: F.binary_cross_entropy_with_logits(z, yb), [t([6, 1], -4, 4)], extra={'target': enc(yb)})
 yh = torch.tensor([1.0, -1.0, 1.0, -1.0, 1.0, -1.0, -1.0, 1.0], dtype=D)
 case('hingeLoss', 'hingeLoss', lambda s: torch.relu(1 - yh * s).mean(), [t([8], -2, 2)], extra={'target': enc(yh)})
+# Residuals on both sides of delta, so the quadratic and the linear piece are both checked.
+yr = torch.tensor([[0.3, -1.2], [2.5, 0.0], [-0.7, 1.9], [1.1, -2.4]], dtype=D)
+for delta in [1.0, 0.5]:
+    case(f'huberLoss delta {delta}', 'huberLoss', lambda p, d=delta: F.huber_loss(p, yr, delta=d), [t([4, 2], -3, 3)], {'delta': delta}, extra={'target': enc(yr)})
 
 # A whole MLP: 3-5-4-2, tanh then relu, cross-entropy. Weights are exported as [in, out].
 torch.manual_seed(7)

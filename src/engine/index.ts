@@ -12,7 +12,7 @@ export {
   add, sub, mul, div, neg, pow, exp, log, sqrt, abs, relu, leakyRelu, tanh, sigmoid, gelu,
   matmul, transpose, reshape, expand, sum, mean, max, softmax, logSoftmax,
 } from './ops/index.js'
-export { mseLoss, softmaxCrossEntropy, bceWithLogits, hingeLoss, oneHot } from './losses.js'
+export { mseLoss, huberLoss, softmaxCrossEntropy, bceWithLogits, hingeLoss, oneHot } from './losses.js'
 export { gradcheck, type GradcheckResult } from './gradcheck.js'
 export { EngineError, type EngineErrorCode } from './errors.js'
 export { Rng, manualSeed, globalRng, type RngState } from './rng.js'

@@ -45,6 +45,24 @@ export function mseLoss(pred: Tensor, target: Tensor | ArrayLike<number>): Tenso
   return mean(mul(d, d))
 }
 
+/**
+ * Huber loss (PyTorch's HuberLoss, mean reduction): ½d² where |d| ≤ delta, delta·(|d| − ½delta)
+ * beyond, with d = pred − target. Squared error near the target, absolute error far from it, so
+ * an outlier pulls with a bounded gradient (±delta) instead of one that grows with its distance.
+ * Composed from primitives: with a = |d| and q = min(a, delta) = a − relu(a − delta), the loss is
+ * ½q² + delta·relu(a − delta), whose gradient is d inside and delta·sign(d) outside.
+ */
+export function huberLoss(pred: Tensor, target: Tensor | ArrayLike<number>, delta = 1): Tensor {
+  checkTensor('huberLoss', 'pred', pred)
+  if (!(Number.isFinite(delta) && delta > 0)) throw new EngineError('huberLoss', 'argument', `delta must be a positive number, got ${delta}`)
+  const y = asTarget('huberLoss', pred, target)
+  checkSameShape('huberLoss', pred, y)
+  const a = abs(sub(pred, y))
+  const beyond = relu(sub(a, delta))
+  const q = sub(a, beyond)
+  return mean(add(mul(mul(q, q), 0.5), mul(beyond, delta)))
+}
+
 /** A one-hot matrix [n, classes] from integer labels, validated. */
 export function oneHot(labels: ArrayLike<number>, classes: number, like?: Tensor): Tensor {
   const n = labels.length

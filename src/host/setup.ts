@@ -1,7 +1,7 @@
 // Turning a validated spec into engine objects: the dataset and its split, the loss that fits the
 // task, and the optimiser. Spec problems the schema cannot see (a loss that does not fit the data,
 // a class count the generator does not take) become 'invalid_payload' errors that name the mismatch.
-import { bceWithLogits, data, hingeLoss, mseLoss, nn, optim, softmaxCrossEntropy, type Backend, type Tensor, type TypedArray } from '../engine'
+import { bceWithLogits, data, hingeLoss, huberLoss, mseLoss, nn, optim, softmaxCrossEntropy, type Backend, type Tensor, type TypedArray } from '../engine'
 import type { ParsedPayload } from '../shared/protocol'
 import { lossMismatch, outputWidth, resolveLoss, type LossName } from '../shared/model-rules'
 import { HostError } from './errors'
@@ -57,6 +57,8 @@ export function planLoss(loss: SessionSpecOut['model']['loss'], task: Task, nCla
       return { name, outputSize, loss: (out, y) => softmaxCrossEntropy(out, y), correct: argmaxCorrect(nClasses) }
     case 'mse':
       return { name, outputSize, loss: (out, y) => mseLoss(out, y), correct: () => null }
+    case 'huber':
+      return { name, outputSize, loss: (out, y) => huberLoss(out, y), correct: () => null }
     case 'bceWithLogits':
       return { name, outputSize, loss: (out, y) => bceWithLogits(out, y), correct: signCorrect }
     case 'hinge':

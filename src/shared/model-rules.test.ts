@@ -24,9 +24,9 @@ import { GENERATOR_NAMES } from './protocol-data'
 const TASKS: Task[] = ['binary', 'multiclass', 'regression']
 
 describe('loss rules', () => {
-  it('which loss fits which task (regression: MSE; binary: CE, BCE, hinge; multiclass: CE)', () => {
+  it('which loss fits which task (regression: MSE, Huber; binary: CE, BCE, hinge; multiclass: CE)', () => {
     const fits = Object.fromEntries(LOSSES.map((l) => [l, TASKS.filter((t) => lossFits(l, t))]))
-    expect(fits).toEqual({ mse: ['regression'], softmaxCrossEntropy: ['binary', 'multiclass'], bceWithLogits: ['binary'], hinge: ['binary'] })
+    expect(fits).toEqual({ mse: ['regression'], huber: ['regression'], softmaxCrossEntropy: ['binary', 'multiclass'], bceWithLogits: ['binary'], hinge: ['binary'] })
     expect([...LOSS_NAMES]).toEqual(['auto', ...LOSSES])
   })
 
@@ -41,11 +41,12 @@ describe('loss rules', () => {
     expect(lossMismatch('hinge', 'multiclass')).toBe('needs a binary dataset')
     expect(lossMismatch('softmaxCrossEntropy', 'regression')).toBe('needs a classification dataset')
     expect(lossMismatch('mse', 'binary')).toBe('needs a regression dataset (use softmaxCrossEntropy or auto for classes)')
+    expect(lossMismatch('huber', 'multiclass')).toBe('needs a regression dataset (use softmaxCrossEntropy or auto for classes)')
     for (const l of LOSSES) expect(LOSS_RULES[l].why.length, l).toBeGreaterThan(10)
   })
 
   it('output width: one logit per class for softmax cross-entropy, else one', () => {
-    expect(LOSSES.map((l) => outputWidth(l, 4))).toEqual([1, 4, 1, 1])
+    expect(LOSSES.map((l) => outputWidth(l, 4))).toEqual([1, 1, 4, 1, 1])
   })
 })
 

@@ -9,7 +9,7 @@ export type Task = (typeof TASKS)[number]
 export type GeneratorName = (typeof GENERATOR_NAMES)[number]
 
 /** The losses a model can train with (each one an engine loss, see protocol.test.ts). */
-export const LOSSES = ['mse', 'softmaxCrossEntropy', 'bceWithLogits', 'hinge'] as const
+export const LOSSES = ['mse', 'huber', 'softmaxCrossEntropy', 'bceWithLogits', 'hinge'] as const
 export type LossName = (typeof LOSSES)[number]
 /** What a spec may ask for: a loss, or 'auto' (picked by the task, autoLoss). */
 export const LOSS_NAMES = ['auto', ...LOSSES] as const
@@ -41,6 +41,15 @@ export const LOSS_RULES: Record<LossName, LossRule> = {
     hint: 'use softmaxCrossEntropy or auto for classes',
     outputs: 'one',
     why: 'a regression target: one output, penalised by its squared distance to the target',
+  },
+  huber: {
+    label: 'Huber (δ = 1)',
+    short: 'Huber',
+    tasks: ['regression'],
+    needs: 'a regression dataset',
+    hint: 'use softmaxCrossEntropy or auto for classes',
+    outputs: 'one',
+    why: 'a regression target: one output, penalised quadratically within 1 of the target and linearly beyond, so outliers pull less than under MSE',
   },
   softmaxCrossEntropy: {
     label: 'softmax cross-entropy',

@@ -31,6 +31,7 @@ describe('protocol vocabulary matches the engine', () => {
   it('every named loss exists in the engine, and the limits are within the engine', () => {
     const fns: Record<Exclude<(typeof LOSS_NAMES)[number], 'auto'>, unknown> = {
       mse: engine.mseLoss,
+      huber: engine.huberLoss,
       softmaxCrossEntropy: engine.softmaxCrossEntropy,
       bceWithLogits: engine.bceWithLogits,
       hinge: engine.hingeLoss,

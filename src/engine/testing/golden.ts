@@ -3,7 +3,7 @@
 import golden from '../testdata/golden.json'
 import type { DType } from '../backends/backend.js'
 import { tensor } from '../creation.js'
-import { bceWithLogits, hingeLoss, mseLoss, softmaxCrossEntropy } from '../losses.js'
+import { bceWithLogits, hingeLoss, huberLoss, mseLoss, softmaxCrossEntropy } from '../losses.js'
 import type { Tensor } from '../tensor.js'
 
 export interface Encoded {
@@ -14,7 +14,7 @@ export interface Encoded {
 export interface GoldenCase {
   name: string
   op: string
-  args: { exponent?: number; alpha?: number; axis?: number | number[]; keepDims?: boolean; shape?: number[] }
+  args: { exponent?: number; alpha?: number; delta?: number; axis?: number | number[]; keepDims?: boolean; shape?: number[] }
   inputs: Encoded[]
   out: Encoded
   upstream: Encoded
@@ -79,6 +79,7 @@ export const GOLDEN_OPS: Record<string, OpFn> = {
   softmaxCrossEntropy: ([z], c) => softmaxCrossEntropy(z, c.labels!),
   bceWithLogits: ([z], c) => bceWithLogits(z, target(c, z)),
   hingeLoss: ([s], c) => hingeLoss(s, target(c, s)),
+  huberLoss: ([p], c) => huberLoss(p, target(c, p), c.args.delta),
 }
 
 /** |actual - expected| <= atol + rtol·|expected| everywhere; returns the first violation or null. */

@@ -63,6 +63,7 @@ describe.skipIf(SKIP)('export → PyTorch (python3-torch)', () => {
       makeSpec({ data: { generator: 'reg-plane', features: ['x1', 'x2'] }, optimizer: { type: 'rmsprop', lr: 0.01, momentum: 0.5 } }),
       makeSpec({ data: { generator: 'xor', features: ['x1', 'x2'] }, model: { loss: 'hinge', activation: 'relu' }, optimizer: { type: 'sgd', lr: 0.1, momentum: 0.9, nesterov: true } }),
       makeSpec({ data: { generator: 'xor', features: ['x1', 'x2'] }, model: { loss: 'bceWithLogits' }, optimizer: { type: 'adamw', lr: 0.01 } }),
+      makeSpec({ data: { generator: 'reg-plane', features: ['x1', 'x2'] }, model: { loss: 'huber' }, optimizer: { type: 'sgd', lr: 0.05 } }),
     ]
     const train = await Promise.all(
       trainSpecs.map(async (spec, i) => {
@@ -76,7 +77,9 @@ describe.skipIf(SKIP)('export → PyTorch (python3-torch)', () => {
         expect(shipped[0]).toBe([...gen.features, 'label'].join(','))
         expect(shipped.length - 1).toBe(prepareData(spec.data, null).train.n)
         const x = fixedInputs(8, gen.features.length)
-        const y = x.map((_, r) => (task === 'regression' ? 0.25 * r - 1 : r % (task === 'multiclass' ? 3 : 2)))
+        // Huber's targets reach past delta = 1 from the outputs, so its linear piece is checked too.
+        const reach = spec.model.loss === 'huber' ? 3 : 1
+        const y = x.map((_, r) => (task === 'regression' ? reach * (0.25 * r - 1) : r % (task === 'multiclass' ? 3 : 2)))
         const csv = [[...gen.features, 'label'].join(','), ...x.map((row, r) => [...row, y[r]].join(','))].join('\n') + '\n'
         writeFileSync(join(dir, 'data.csv'), csv)
         const plan = planLoss(spec.model.loss, task, outputSize, gen.generator)
@@ -103,6 +106,7 @@ describe.skipIf(SKIP)('export → PyTorch (python3-torch)', () => {
       { optimizer: 'RMSprop', group: { lr: 0.01, alpha: 0.99, eps: 1e-8, momentum: 0.5, weight_decay: 0 } },
       { optimizer: 'SGD', group: { lr: 0.1, momentum: 0.9, nesterov: true, weight_decay: 0 } },
       { optimizer: 'AdamW', group: { lr: 0.01, betas: [0.9, 0.999], eps: 1e-8, weight_decay: 0.01 } },
+      { optimizer: 'SGD', group: { lr: 0.05, momentum: 0, nesterov: false, weight_decay: 0 } },
     ]
     train.forEach((t, i) => {
       const got = out.train[i]

@@ -99,6 +99,7 @@ def load_model(path="weights.safetensors"):
 const LOSS_PY: Record<LossName, string> = {
   softmaxCrossEntropy: 'nn.functional.cross_entropy(out, y.long())',
   mse: 'nn.functional.mse_loss(out.squeeze(1), y)',
+  huber: 'nn.functional.huber_loss(out.squeeze(1), y, delta=1.0)',
   bceWithLogits: 'nn.functional.binary_cross_entropy_with_logits(out.squeeze(1), y)',
   // Labels are classes 0/1; the hinge wants -1/+1, as in the studio.
   hinge: 'torch.clamp(1 - out.squeeze(1) * (2 * y - 1), min=0).mean()',
