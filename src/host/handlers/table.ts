@@ -17,7 +17,8 @@ type KindsOf<T> = T extends unknown ? keyof T & RequestKind : never
 type HandledTwice<T extends readonly AnyTable[]> = T extends readonly [infer H, ...infer R extends readonly AnyTable[]]
   ? (KindsOf<H> & KindsOf<R[number]>) | HandledTwice<R>
   : never
-type Unhandled<T extends readonly AnyTable[]> = Exclude<RequestKind, KindsOf<T[number]>>
+/** Kinds no table handles (spelled out, so a compile error lists them). */
+type Unhandled<T extends readonly AnyTable[]> = RequestKind extends infer K ? (K extends KindsOf<T[number]> ? never : K) : never
 
 /** The tables themselves when they compose; otherwise a type they lack, naming the kinds at fault. */
 type Composable<T extends readonly AnyTable[]> = [HandledTwice<T>] extends [never]
