@@ -1,23 +1,25 @@
 // The runs.* requests (and session.importWeights) over the run store: list, metrics, rename, tag,
 // delete/restore, open (open-run.ts: resume at the latest checkpoint, or a branch at an earlier
-// one), export. The host supplies sessions (runs-host.ts); this module decides what becomes of
-// runs on disk. Every runs.* request waits until the store has indexed the runs found at startup.
+// one), export. Sessions come from the host's registry (runs-host.ts); this module decides what
+// becomes of runs on disk. Every runs.* request waits until the store has indexed the runs found at
+// startup.
 import { join } from 'node:path'
 import type { ParsedPayload, RequestResult } from '../../shared/protocol'
+import type { RUNS_REQUESTS } from '../../shared/protocol-runs'
 import { HostError } from '../errors'
 import { exportRun } from '../export/index'
+import type { HandlerTable } from '../handlers/table'
 import { importWeights } from './import-weights'
 import { runMetricsOf } from './metrics-log'
 import { history, openRun } from './open-run'
-import { entrySummary, lateHost, liveSession, needStore, summary, type RunsHost } from './runs-host'
+import { entrySummary, liveSession, needStore, summary, type RunsHost } from './runs-host'
 import { METRICS_FILE, type RunRecord, type RunSummaryOut } from './store'
 
 export { entrySummary, startRun, summary, type RunsHost } from './runs-host'
 
-type RunsKind = 'runs.list' | 'runs.metrics' | 'runs.rename' | 'runs.tag' | 'runs.delete' | 'runs.restore' | 'runs.open' | 'runs.export'
-export type RunsHandlers = {
-  [K in RunsKind | 'session.importWeights']: (p: ParsedPayload<K>) => RequestResult<K> | Promise<RequestResult<K>>
-}
+/** The runs on disk, and session.importWeights (its schema lives with the runs'). */
+export type RunsHandlers = HandlerTable<keyof typeof RUNS_REQUESTS>
+type RunsKind = Exclude<keyof RunsHandlers, 'session.importWeights'>
 
 /** Change run.json's user fields, through the live recorder when a session holds the run. */
 function edit(host: RunsHost, runId: string, change: (rec: RunRecord) => void): RunSummaryOut {
@@ -31,9 +33,7 @@ function edit(host: RunsHost, runId: string, change: (rec: RunRecord) => void): 
   return summary(host, rec, false)
 }
 
-/** `hostOf` is read at request time: the host builds its handler table before its run store. */
-export function runsHandlers(hostOf: () => RunsHost): RunsHandlers {
-  const host = lateHost(hostOf)
+export function runsHandlers(host: RunsHost): RunsHandlers {
   const table: RunsHandlers = {
     'runs.list': ({ includeDeleted, cursor, limit }) => {
       const store = host.store
@@ -54,7 +54,7 @@ export function runsHandlers(hostOf: () => RunsHost): RunsHandlers {
       const live = liveSession(host, runId)
       if (live) {
         live.pause()
-        host.disposeSession(live.id)
+        host.registry.dispose(live.id)
         // A WebGPU session's last checkpoint is written after a read-back: let it land before the move.
         await live.queued(() => undefined)
       }
@@ -84,7 +84,7 @@ export function runsHandlers(hostOf: () => RunsHost): RunsHandlers {
     },
     'session.importWeights': ({ sessionId, safetensorsBase64 }) => {
       // A WebGPU session's mirror is made current first: a partial import keeps the other weights.
-      const session = host.session(sessionId)
+      const session = host.registry.get(sessionId)
       return session.reading(() => importWeights(session, safetensorsBase64))
     },
   }

@@ -88,13 +88,13 @@ export async function openRun(host: RunsHost, { runId, checkpointStep }: ParsedP
   const live = liveSession(host, runId)
   // Resuming a run that a session is training already: that session is the run.
   if (live && (checkpointStep ?? steps.at(-1)) === steps.at(-1)) return { sessionId: live.id, runId, step: live.step }
-  const maxBytes = host.sessionBytes()
+  const maxBytes = host.registry.sessionBytes
   const { ck, step, notice } =
     checkpointStep === undefined
       ? latestReadable(store, runId, steps, !live, maxBytes)
       : { ck: store.checkpoints.read(runId, checkpointStep, maxBytes), step: checkpointStep, notice: undefined }
   const latest = store.checkpoints.steps(runId).at(-1)
-  const session = await host.createSession(specAt(rec.spec, ck.meta), rec.spec.backend)
+  const session = await host.registry.create(specAt(rec.spec, ck.meta), rec.spec.backend)
   try {
     const past = historyUpTo(await history(host, runId), step)
     const resume = step === latest && !live
@@ -115,7 +115,7 @@ export async function openRun(host: RunsHost, { runId, checkpointStep }: ParsedP
     return { sessionId: session.id, runId: session.recorder?.runId ?? runId, step: session.step, ...(notice ? { notice } : {}) }
   } catch (e) {
     session.recorder = null
-    host.disposeSession(session.id)
+    host.registry.dispose(session.id)
     throw e
   }
 }

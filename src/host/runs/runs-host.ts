@@ -1,9 +1,10 @@
-// What the runs handlers need from the engine host (its store, its sessions, a way to make one,
-// the memory budget per session) and the glue between a session and its run: starting a run for
-// a session, attaching a recorder, finding the session that trains a run, and a run's summary.
+// What the runs side works with (the run store, the host's files, recorder options and its session
+// registry) and the glue between a session and its run: starting a run for a session, attaching a
+// recorder, finding the session that trains a run, and a run's summary.
 import { dataLabel } from '../data-source'
 import { HostError } from '../errors'
 import type { TrainingSession } from '../session'
+import type { SessionRegistry } from '../sessions/registry'
 import type { SessionSpecOut } from '../setup'
 import type { FileStore } from '../datasets/store'
 import { RunRecorder, type RecorderOptions } from './recorder'
@@ -11,37 +12,13 @@ import type { IndexEntry } from './run-index'
 import { APP_VERSION, newRunId, RUN_FORMAT, type RunRecord, type RunStore, type RunSummaryOut } from './store'
 
 export interface RunsHost {
+  /** Null when the host has no data directory (nothing is saved). */
   store: RunStore | null
   /** The host's uploaded files: exports of CSV and IDX runs read their data from it. */
   files: FileStore
   recorderOptions: RecorderOptions
-  /** The most bytes one session may need (budget.ts): a checkpoint bigger than this is not read. */
-  sessionBytes(): number
-  sessions(): Iterable<TrainingSession>
-  session(sessionId: string): TrainingSession
-  /** A new session from a spec (not yet recording), counted against the session limit. */
-  createSession(spec: SessionSpecOut, backend: SessionSpecOut['backend']): Promise<TrainingSession>
-  disposeSession(sessionId: string): void
-}
-
-/** A RunsHost that reads `hostOf()` at each use (the host builds its handler table before its run store). */
-export function lateHost(hostOf: () => RunsHost): RunsHost {
-  return {
-    get store() {
-      return hostOf().store
-    },
-    get files() {
-      return hostOf().files
-    },
-    get recorderOptions() {
-      return hostOf().recorderOptions
-    },
-    sessionBytes: () => hostOf().sessionBytes(),
-    sessions: () => hostOf().sessions(),
-    session: (id) => hostOf().session(id),
-    createSession: (spec, backend) => hostOf().createSession(spec, backend),
-    disposeSession: (id) => hostOf().disposeSession(id),
-  }
+  /** The host's sessions: a run is opened into a new one, and a live run is found by its session. */
+  registry: SessionRegistry
 }
 
 function defaultName(spec: SessionSpecOut): string {
@@ -97,7 +74,7 @@ export function attach(host: RunsHost, session: TrainingSession, rec: RunRecord)
 }
 
 export function liveSession(host: RunsHost, runId: string): TrainingSession | undefined {
-  for (const s of host.sessions()) if (s.recorder?.runId === runId) return s
+  for (const s of host.registry) if (s.recorder?.runId === runId) return s
   return undefined
 }
 

@@ -1,0 +1,32 @@
+// Seeing backprop and the studio's panels: the scalar explainer, graph and network snapshots,
+// neuron maps, gradient checks, histograms, the decision boundary, predictions and the model's
+// description. Read-only for the session whatever its status: they work on copies of the weights
+// (or without a graph) and run between training slices, so a run continues unchanged.
+import type { INSPECT_REQUESTS } from '../../shared/protocol-inspect'
+import type { STUDIO_REQUESTS } from '../../shared/protocol-studio'
+import { describeSession } from '../describe-session'
+import { gradcheckOf, graphOf } from '../inspect-model'
+import { networkOf, neuronMapOf } from '../inspect-network'
+import { evaluateScalar } from '../inspect-scalar'
+import { boundaryOf, histogramsOf, predictionsOf } from '../inspect-studio'
+import type { SessionRegistry } from '../sessions/registry'
+import type { HandlerTable } from './table'
+
+export type InspectKind = keyof typeof INSPECT_REQUESTS | keyof typeof STUDIO_REQUESTS
+
+export function inspectHandlers(registry: SessionRegistry): HandlerTable<InspectKind> {
+  return {
+    'scalar.evaluate': ({ source }) => evaluateScalar(source),
+    'session.graph': ({ sessionId, batchSize }) => registry.reading(sessionId, (s) => graphOf(s, batchSize)),
+    'session.network': ({ sessionId, maxEdgesPerLayer }) => registry.reading(sessionId, (s) => networkOf(s, maxEdgesPerLayer)),
+    'session.neuronMap': ({ sessionId, layer, neuron, resolution }) => registry.reading(sessionId, (s) => neuronMapOf(s, layer, neuron, resolution)),
+    'session.gradcheck': ({ sessionId, param, maxElements }) => registry.reading(sessionId, (s) => gradcheckOf(s, param, maxElements)),
+
+    // The studio's inspection panels (inspect-studio.ts).
+    'session.histograms': ({ sessionId, bins, range }) => registry.reading(sessionId, (s) => histogramsOf(s, bins, range)),
+    'session.boundary': ({ sessionId, resolution }) => registry.reading(sessionId, (s) => boundaryOf(s, resolution)),
+    'session.predictions': ({ sessionId, split, max }) => registry.reading(sessionId, (s) => predictionsOf(s, split, max)),
+    // Shapes and names only, so it does not wait for a device session's queue.
+    'session.describe': ({ sessionId }) => describeSession(registry.get(sessionId)),
+  }
+}

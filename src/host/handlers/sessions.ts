@@ -1,0 +1,63 @@
+// A session's life: session.create (every session is a run from the start), start, pause, step,
+// reset, update, info and dispose, over the host's registry. Training itself happens in the
+// scheduler's loop; these requests change what it does.
+import type { RunsHost } from '../runs/runs-host'
+import { startRun } from '../runs/runs-host'
+import type { SessionRegistry } from '../sessions/registry'
+import type { HandlerTable } from './table'
+
+export type SessionKind =
+  | 'session.create'
+  | 'session.start'
+  | 'session.pause'
+  | 'session.step'
+  | 'session.reset'
+  | 'session.update'
+  | 'session.info'
+  | 'session.dispose'
+
+export interface SessionsContext {
+  registry: SessionRegistry
+  /** Where a new session records its run. */
+  runs: RunsHost
+  /** Wake the training loop (scheduler.ts). */
+  schedule(): void
+}
+
+export function sessionHandlers({ registry, runs, schedule }: SessionsContext): HandlerTable<SessionKind> {
+  return {
+    'session.create': async (spec) => {
+      const session = await registry.create(spec, spec.backend)
+      // Every session is a run: its config and the untrained weights are saved from the start.
+      if (startRun(runs, session)) session.checkpoint()
+      return session.info()
+    },
+
+    'session.start': ({ sessionId }) => registry.get(sessionId).start(),
+    'session.pause': ({ sessionId }) => {
+      const s = registry.get(sessionId)
+      // A device session pauses between steps: after its running slice (at most one, as on the CPU).
+      return s.onDevice ? s.queued(() => s.pause()) : s.pause()
+    },
+    'session.step': ({ sessionId, steps }) => {
+      const done = registry.get(sessionId).runSteps(steps)
+      schedule()
+      return done
+    },
+    'session.reset': ({ sessionId }) => registry.get(sessionId).reset(),
+    'session.update': (payload) => {
+      const s = registry.get(payload.sessionId)
+      // A bigger batch needs more memory for activations: sized before anything changes.
+      if (payload.batchSize !== undefined) registry.reserveBatchSize(s, payload.batchSize)
+      return s.update(payload)
+    },
+    'session.info': ({ sessionId }) => registry.get(sessionId).info(),
+    'session.dispose': async ({ sessionId }) => {
+      const s = registry.get(sessionId)
+      registry.dispose(sessionId)
+      // A device session's last checkpoint is read back from the GPU first: answer when it is saved.
+      if (s.onDevice) await s.queued(() => undefined)
+      return { sessionId }
+    },
+  }
+}
