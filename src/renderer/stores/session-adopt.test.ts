@@ -5,9 +5,9 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createEngineClient } from '../engine/engine-client'
 import { FakeHost } from '../engine/fake-host'
 import { setEngineClient } from '../engine'
-import { useOpenRun } from '../composables/use-open-run'
+import { useOpenRun } from '../features/runs/composables/use-open-run'
 import { REBUILD_DELAY_MS, UPDATE_DELAY_MS, useSessionStore } from './session'
-import { useRunsStore } from './runs'
+import { useRunsStore } from '../features/runs/stores/runs'
 
 const RUN = 'r-20261126-abcdef'
 /** Not the form's defaults (spiral, [8, 8], tanh, adam 0.01, batch 32): adopting must bring it in. */
