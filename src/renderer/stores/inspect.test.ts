@@ -7,6 +7,7 @@ import { createEngineClient } from '../engine/engine-client'
 import { FakeHost } from '../engine/fake-host'
 import { setEngineClient } from '../engine'
 import { REBUILD_DELAY_MS, useSessionStore } from './session'
+import { useFormStore } from './form'
 import { gradcheckVerdict, useInspectStore } from './inspect'
 
 let host: FakeHost
@@ -64,7 +65,7 @@ describe('inspect store', () => {
     await inspect.fetchGraph()
     await inspect.checkGradient('layers.1.weight')
     inspect.selectedNodeId = 3
-    session.form.hidden = [4]
+    useFormStore().form.hidden = [4]
     await vi.advanceTimersByTimeAsync(0)
     expect(inspect.sessionId).toBeNull() // stale: the rebuild is pending
     expect(inspect.graph).toBeNull()

@@ -3,11 +3,11 @@
 import type { Ref } from 'vue'
 import { THEME, liveLineOptions } from '../../../charts/setup'
 import { stepZoomOptions } from '../../../charts/zoom'
-import { useSessionStore } from '../../../stores/session'
+import { useMetricsStore } from '../../../stores/metrics'
 import { useLiveChart } from '../../../composables/use-live-chart'
 
 export function useAccuracyChart(canvas: Ref<HTMLCanvasElement | null>) {
-  const session = useSessionStore()
+  const metrics = useMetricsStore()
   const options = liveLineOptions()
   options.scales = {
     ...options.scales,
@@ -25,7 +25,7 @@ export function useAccuracyChart(canvas: Ref<HTMLCanvasElement | null>) {
     },
   }
   const live = useLiveChart(canvas, {
-    version: () => session.metricsVersion,
+    version: () => metrics.version,
     config: () => ({
       type: 'line',
       data: {
@@ -37,8 +37,8 @@ export function useAccuracyChart(canvas: Ref<HTMLCanvasElement | null>) {
       options,
     }),
     refresh(chart) {
-      chart.data.datasets[0]!.data = session.metrics.trainAccuracy.points()
-      chart.data.datasets[1]!.data = session.metrics.testAccuracy.points()
+      chart.data.datasets[0]!.data = metrics.buffers.trainAccuracy.points()
+      chart.data.datasets[1]!.data = metrics.buffers.testAccuracy.points()
     },
   })
   const resetZoom = () => live.reconfigure((chart) => chart.resetZoom('none'))

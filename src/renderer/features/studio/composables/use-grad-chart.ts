@@ -5,11 +5,11 @@ import { watch, type Ref } from 'vue'
 import { THEME, liveLineOptions, powerOfTenTick } from '../../../charts/setup'
 import { stepZoomOptions } from '../../../charts/zoom'
 import type { LayerStatName } from '../../../charts/layer-timeline'
-import { useSessionStore } from '../../../stores/session'
+import { useMetricsStore } from '../../../stores/metrics'
 import { useLiveChart } from '../../../composables/use-live-chart'
 
 export function useGradChart(canvas: Ref<HTMLCanvasElement | null>, stat: Ref<LayerStatName>) {
-  const session = useSessionStore()
+  const metrics = useMetricsStore()
   const options = liveLineOptions()
   options.scales = {
     ...options.scales,
@@ -18,10 +18,10 @@ export function useGradChart(canvas: Ref<HTMLCanvasElement | null>, stat: Ref<La
   options.plugins = { ...options.plugins, zoom: stepZoomOptions() }
 
   const live = useLiveChart(canvas, {
-    version: () => session.metricsVersion,
+    version: () => metrics.version,
     config: () => ({ type: 'line', data: { datasets: [] }, options }),
     refresh(chart) {
-      const { layers, layerNames } = session.metrics
+      const { layers, layerNames } = metrics.buffers
       const datasets = chart.data.datasets
       // A new session can have a different number of layers: rebuild the datasets when it does.
       if (datasets.length !== layerNames.length || datasets.some((d, i) => d.label !== layerNames[i])) {

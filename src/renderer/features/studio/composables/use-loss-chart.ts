@@ -8,7 +8,7 @@ import { stepZoomOptions } from '../../../charts/zoom'
 import { smoothEma } from '../../../charts/smoothing'
 import { alarmMarkers, type AlarmMarkerOptions } from '../../../charts/alarm-markers'
 import type { Point } from '../../../charts/downsample'
-import { useSessionStore } from '../../../stores/session'
+import { useMetricsStore } from '../../../stores/metrics'
 import { useLiveChart } from '../../../composables/use-live-chart'
 
 /** A linear loss axis from zero, or a log axis once the loss spans orders of magnitude. */
@@ -28,10 +28,10 @@ export interface LossChartControls {
 }
 
 export function useLossChart(canvas: Ref<HTMLCanvasElement | null>, controls: LossChartControls) {
-  const session = useSessionStore()
+  const metrics = useMetricsStore()
   /** Alarm markers inside the drawn step range (the chart exposes it as data-alarm-markers). */
   const markerCount = ref(0)
-  const markers = alarmMarkers({ alarms: () => session.metrics.alarms, onHover: controls.onAlarmHover })
+  const markers = alarmMarkers({ alarms: () => metrics.buffers.alarms, onHover: controls.onAlarmHover })
   const options = liveLineOptions()
   options.scales = {
     ...options.scales,
@@ -57,7 +57,7 @@ export function useLossChart(canvas: Ref<HTMLCanvasElement | null>, controls: Lo
   /** The learning rate in effect at `step` (the last recorded at or before it). */
   function lrAt(step: number): number | null {
     let found: number | null = null
-    for (const p of session.metrics.lr.points()) {
+    for (const p of metrics.buffers.lr.points()) {
       if (p.x > step) break
       found = p.y
     }
@@ -80,10 +80,10 @@ export function useLossChart(canvas: Ref<HTMLCanvasElement | null>, controls: Lo
   })
 
   const live = useLiveChart(canvas, {
-    version: () => session.metricsVersion,
+    version: () => metrics.version,
     config,
     refresh(chart) {
-      const m = session.metrics
+      const m = metrics.buffers
       const raw = m.trainLoss.points()
       const positive = (ps: Point[]) => (controls.logScale.value ? ps.filter((p) => p.y > 0) : ps)
       const ds = chart.data.datasets

@@ -10,6 +10,7 @@ import { FakeHost } from '../../../engine/fake-host'
 import { setEngineClient } from '../../../engine'
 import { Listeners, type Transport } from '../../../engine/transport'
 import { REBUILD_DELAY_MS, useSessionStore } from '../../../stores/session'
+import { useFormStore } from '../../../stores/form'
 import { useModelSummaryStore } from './model-summary'
 
 let host: EngineHost
@@ -50,8 +51,8 @@ describe('model summary store (real host)', () => {
   it("describes the studio's session as the host built it", async () => {
     const session = useSessionStore()
     const summary = useModelSummaryStore()
-    session.form.data.n = 100
-    session.form.backend = 'cpu'
+    useFormStore().form.data.n = 100
+    useFormStore().form.backend = 'cpu'
     await session.init()
     await vi.waitFor(() => expect(summary.description).not.toBeNull())
     expect(summary.description!.summary).toBe('2 → 8 tanh → 8 tanh → 2 (softmax CE) · 114 parameters · Adam')
@@ -64,15 +65,15 @@ describe('model summary store (real host)', () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] })
     const session = useSessionStore()
     const summary = useModelSummaryStore()
-    session.form.data.n = 100
-    session.form.backend = 'cpu'
+    useFormStore().form.data.n = 100
+    useFormStore().form.backend = 'cpu'
     const held: (() => void)[] = []
     hold = (release) => held.push(release)
     await session.init()
     const first = session.info!.state.sessionId
     await vi.waitFor(() => expect(held).toHaveLength(1)) // the first session's description is in flight
-    session.form.hidden = [4]
-    session.form.activations = ['relu']
+    useFormStore().form.hidden = [4]
+    useFormStore().form.activations = ['relu']
     await vi.advanceTimersByTimeAsync(REBUILD_DELAY_MS + 10)
     await vi.waitFor(() => expect(session.info!.state.sessionId).not.toBe(first))
     await vi.waitFor(() => expect(held).toHaveLength(2))
@@ -93,8 +94,8 @@ describe('model summary store (real host)', () => {
     )
     const session = useSessionStore()
     const summary = useModelSummaryStore()
-    session.form.data.n = 100
-    session.form.backend = 'cpu'
+    useFormStore().form.data.n = 100
+    useFormStore().form.backend = 'cpu'
     await session.init()
     await vi.waitFor(() => expect(summary.error).toMatch(/no session "s1"/))
     expect(summary.description).toBeNull()

@@ -4,6 +4,7 @@ import { createEngineClient } from '../../../engine/engine-client'
 import { FakeHost, fakeHistograms, metricsBatch } from '../../../engine/fake-host'
 import { setEngineClient } from '../../../engine'
 import { useSessionStore } from '../../../stores/session'
+import { useMetricsStore } from '../../../stores/metrics'
 import { POLL_INTERVAL_MS, Poller, toBase64, useStudioInspectStore } from './studio-inspect'
 
 let host: FakeHost
@@ -157,7 +158,7 @@ describe('studio-inspect store', () => {
     host.emit('train.alarm', { sessionId: 's999', step: 3, kind: 'nan', layer: null, parameter: null, message: 'another session', paused: true })
     expect(inspect.alarms.map((a) => a.step)).toEqual([12])
     expect(inspect.alarmBanner?.message).toMatch(/step 12 in layers\.1/)
-    expect(session.metrics.trainLoss.sampleCount).toBe(0) // the alarm is not mistaken for metrics
+    expect(useMetricsStore().buffers.trainLoss.sampleCount).toBe(0) // the alarm is not mistaken for metrics
     await session.reset()
     await vi.advanceTimersByTimeAsync(0)
     expect(inspect.alarms).toEqual([])

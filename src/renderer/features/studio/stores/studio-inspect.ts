@@ -8,6 +8,7 @@ import type { RequestResult } from '../../../../shared/protocol'
 import { getEngineClient } from '../../../engine'
 import { HistogramHistory } from '../../../charts/histogram-history'
 import type { TrainAlarm } from '../../../stores/metrics-buffers'
+import { useMetricsStore } from '../../../stores/metrics'
 import { useSessionStore } from '../../../stores/session'
 
 export type InspectPanel = 'histograms' | 'boundary' | 'predictions'
@@ -83,20 +84,20 @@ type Predictions = RequestResult<'session.predictions'>
 export const useStudioInspectStore = defineStore('studio-inspect', () => {
   const client = getEngineClient()
   const session = useSessionStore()
+  const metrics = useMetricsStore()
 
   // ---------------------------------------------------------------------------------------------
   // Alarms: kept in the session's metrics buffers, so a reset or a new session clears them.
 
   const alarmBanner = shallowRef<TrainAlarm | null>(null)
   const alarms = computed<TrainAlarm[]>(() => {
-    void session.metricsVersion // the buffers are plain data: the version says when they changed
-    return session.metrics.alarms.slice()
+    void metrics.version // the buffers are plain data: the version says when they changed
+    return metrics.buffers.alarms.slice()
   })
 
   function onAlarm(alarm: TrainAlarm): void {
     if (alarm.sessionId !== session.info?.state.sessionId) return
-    session.metrics.addAlarm(alarm)
-    session.metricsVersion++
+    metrics.addAlarm(alarm)
     alarmBanner.value = alarm
   }
   const dismissAlarm = () => (alarmBanner.value = null)
@@ -114,7 +115,7 @@ export const useStudioInspectStore = defineStore('studio-inspect', () => {
 
   const sessionId = () => session.info?.state.sessionId
   /** Which run of which session a request belongs to; a reply for another one is stale. */
-  const ticket = () => `${sessionId()}#${session.metrics.generation}`
+  const ticket = () => `${sessionId()}#${metrics.buffers.generation}`
 
   async function guarded<T>(panel: InspectPanel, ask: (id: string) => Promise<T>, keep: (result: T) => void): Promise<void> {
     const id = sessionId()
@@ -182,12 +183,12 @@ export const useStudioInspectStore = defineStore('studio-inspect', () => {
     alarmBanner.value = null
   }
 
-  let generation = session.metrics.generation
+  let generation = metrics.buffers.generation
   watch(
-    () => session.metricsVersion,
+    () => metrics.version,
     () => {
-      if (session.metrics.generation !== generation) {
-        generation = session.metrics.generation
+      if (metrics.buffers.generation !== generation) {
+        generation = metrics.buffers.generation
         clearPanels()
       }
       pokeAll()
