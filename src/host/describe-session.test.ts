@@ -1,6 +1,6 @@
 // session.describe on the real host: the one-line summary, layer shapes that are the live model's,
 // why the loss fits, and protocol validation of the request (that the renderer's test double says
-// the same is checked in renderer/stores/model-summary.test.ts).
+// the same is checked in renderer/features/studio/stores/model-summary.test.ts).
 import { describe, expect, it } from 'vitest'
 import { SessionSpec, type RequestPayload } from '../shared/protocol'
 import { describeSession } from './describe-session'

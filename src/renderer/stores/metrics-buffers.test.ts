@@ -68,6 +68,18 @@ describe('MetricsBuffers', () => {
     expect(m.testLoss.points()).toEqual([{ x: 5, y: 2 }])
   })
 
+  it('sums the batches serve mode skipped for a slow reader, until the next clear', () => {
+    const m = new MetricsBuffers()
+    m.ingest(batch(1, 5, false))
+    expect(m.latest.skippedBatches).toBe(0)
+    m.ingest({ ...batch(40, 5, false), droppedBatches: 6 })
+    m.ingest(batch(45, 5, false))
+    m.ingest({ ...batch(90, 5, false), droppedBatches: 2 })
+    expect(m.latest.skippedBatches).toBe(8)
+    m.clear()
+    expect(m.latest.skippedBatches).toBe(0)
+  })
+
   it('collects alarms in step order, bounded, and forgets them (and bumps its generation) on clear', () => {
     const m = new MetricsBuffers()
     m.addAlarm(alarm(30))

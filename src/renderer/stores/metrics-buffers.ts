@@ -26,6 +26,9 @@ export interface LatestMetrics {
   evalStep: number | null
   /** The learning rate in effect at the last step (after the schedule). */
   lr: number | null
+  /** Serve mode: batches the server skipped for this reader because it read too slowly (a gap in
+   *  the charts; the run's metrics log has every step). Summed since the last clear. */
+  skippedBatches: number
 }
 
 export const EMPTY_LATEST: LatestMetrics = Object.freeze({
@@ -39,6 +42,7 @@ export const EMPTY_LATEST: LatestMetrics = Object.freeze({
   testAccuracy: null,
   evalStep: null,
   lr: null,
+  skippedBatches: 0,
 })
 
 export class MetricsBuffers {
@@ -104,6 +108,7 @@ export class MetricsBuffers {
       testAccuracy: lastEval ? lastEval.testAccuracy : prev.testAccuracy,
       evalStep: lastEval ? lastEval.step : prev.evalStep,
       lr: steps.length && Number.isFinite(batch.lr) ? batch.lr : prev.lr,
+      skippedBatches: prev.skippedBatches + (batch.droppedBatches ?? 0),
     }
   }
 }

@@ -5,9 +5,12 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { createEngineClient } from '../engine/engine-client'
 import { FakeHost } from '../engine/fake-host'
 import { setEngineClient } from '../engine'
-import { useOpenRun } from '../composables/use-open-run'
+import { useOpenRun } from '../features/runs/composables/use-open-run'
 import { REBUILD_DELAY_MS, UPDATE_DELAY_MS, useSessionStore } from './session'
-import { useRunsStore } from './runs'
+import { useErrorsStore } from './errors'
+import { useFormStore } from './form'
+import { useMetricsStore } from './metrics'
+import { useRunsStore } from '../features/runs/stores/runs'
 
 const RUN = 'r-20261126-abcdef'
 /** Not the form's defaults (spiral, [8, 8], tanh, adam 0.01, batch 32): adopting must bring it in. */
@@ -59,7 +62,7 @@ describe('session store: adoptSession', () => {
     expect(host.last('session.dispose')!.payload).toEqual({ sessionId: previous })
     expect(store.info?.state.sessionId).toBe(id)
     expect(store.state).toMatchObject({ sessionId: id, status: 'paused', step: 200 })
-    expect(store.form).toMatchObject({ source: 'generator', data: SPEC.data, hidden: [4], activations: ['relu'], optimizer: { type: 'sgd', lr: 0.1 }, batchSize: 16 })
+    expect(useFormStore().form).toMatchObject({ source: 'generator', data: SPEC.data, hidden: [4], activations: ['relu'], optimizer: { type: 'sgd', lr: 0.1 }, batchSize: 16 })
     expect(store.stale).toBe(false)
 
     // The form edits it made are not user edits: no rebuild, no live update after the debounces.
@@ -79,15 +82,15 @@ describe('session store: adoptSession', () => {
     const { state } = host.addSession(SPEC, { step: 200, status: 'paused', runId: RUN })
     await store.adoptSession(state.sessionId)
     expect(host.last('runs.metrics')!.payload).toMatchObject({ runId: RUN })
-    expect(store.metrics.layerNames).toEqual(['hidden 1 (2→4)', 'output (4→2)'])
-    expect(store.metrics.trainLoss.sampleCount).toBe(3)
-    expect(store.metrics.testLoss.points().map((p) => p.x)).toEqual([100, 200])
-    expect([0, 1].map((layer) => store.metrics.layers.series(layer, 'gradNorm').map((p) => [p.x, p.y]))).toEqual([
+    expect(useMetricsStore().buffers.layerNames).toEqual(['hidden 1 (2→4)', 'output (4→2)'])
+    expect(useMetricsStore().buffers.trainLoss.sampleCount).toBe(3)
+    expect(useMetricsStore().buffers.testLoss.points().map((p) => p.x)).toEqual([100, 200])
+    expect([0, 1].map((layer) => useMetricsStore().buffers.layers.series(layer, 'gradNorm').map((p) => [p.x, p.y]))).toEqual([
       // The history stops at the adopted step (200): step 300 belongs to another time.
       [[100, 0.2], [200, 0.2]],
       [[100, 0.1], [200, 0.1]],
     ])
-    expect(store.latest).toMatchObject({ step: 200, testLoss: 0.45, testAccuracy: 0.7, stepsPerSecond: 0 })
+    expect(useMetricsStore().latest).toMatchObject({ step: 200, testLoss: 0.45, testAccuracy: 0.7, stepsPerSecond: 0 })
   })
 
   it('keeps the session when adopting it again, and starts with empty charts when there is no history', async () => {
@@ -98,8 +101,8 @@ describe('session store: adoptSession', () => {
     expect(await store.adoptSession(id)).toBe(true)
     expect(count('session.dispose')).toBe(0)
     expect(store.info?.state.sessionId).toBe(id)
-    expect(store.metrics.trainLoss.sampleCount).toBe(0)
-    expect(store.errors).toEqual([])
+    expect(useMetricsStore().buffers.trainLoss.sampleCount).toBe(0)
+    expect(useErrorsStore().errors).toEqual([])
   })
 
   it('adopts sessions on every data source with every option, without a rebuild or an update', async () => {
@@ -126,9 +129,9 @@ describe('session store: adoptSession', () => {
     for (const spec of specs) {
       const { state } = host.addSession(spec, { step: 50, status: 'paused' })
       expect(await store.adoptSession(state.sessionId)).toBe(true)
-      expect(store.form.source).toBe(spec.data.source)
-      expect(store.form.activations).toEqual(['gelu', 'leakyRelu'])
-      expect(store.form.schedule).toMatchObject(train.schedule)
+      expect(useFormStore().form.source).toBe(spec.data.source)
+      expect(useFormStore().form.activations).toEqual(['gelu', 'leakyRelu'])
+      expect(useFormStore().form.schedule).toMatchObject(train.schedule)
       expect(store.stale).toBe(false)
     }
     await vi.advanceTimersByTimeAsync(REBUILD_DELAY_MS + UPDATE_DELAY_MS + 50)
@@ -141,7 +144,7 @@ describe('session store: adoptSession', () => {
     const store = await ready()
     const current = store.info!.state.sessionId
     expect(await store.adoptSession('s999')).toBe(false)
-    expect(store.errors[0]!.message).toMatch(/^Could not open session s999: .*no session s999/)
+    expect(useErrorsStore().errors[0]!.message).toMatch(/^Could not open session s999: .*no session s999/)
     expect(store.info?.state.sessionId).toBe(current)
     await vi.advanceTimersByTimeAsync(REBUILD_DELAY_MS)
     expect(count('session.create')).toBe(1)
@@ -178,6 +181,6 @@ describe('useOpenRun', () => {
     expect(await useOpenRun().openRun(RUN, 150)).toBe(false)
     expect(useRunsStore().error).toMatch(/no checkpoint at step 150/)
     expect(store.info?.state.sessionId).toBe(current)
-    expect(store.errors).toEqual([])
+    expect(useErrorsStore().errors).toEqual([])
   })
 })

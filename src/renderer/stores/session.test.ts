@@ -5,6 +5,10 @@ import { createEngineClient } from '../engine/engine-client'
 import { FAKE_BACKEND, FakeHost, metricsBatch } from '../engine/fake-host'
 import { setEngineClient } from '../engine'
 import { PREVIEW_DELAY_MS, REBUILD_DELAY_MS, UPDATE_DELAY_MS, useSessionStore } from './session'
+import { useConnectionStore } from './connection'
+import { useErrorsStore } from './errors'
+import { useFormStore } from './form'
+import { useMetricsStore } from './metrics'
 
 let host: FakeHost
 
@@ -31,14 +35,14 @@ describe('session store: lifecycle', () => {
     await vi.advanceTimersByTimeAsync(0)
     expect(host.kinds()).toEqual(['host.hello', 'dataset.preview', 'session.create'])
     expect(host.last('session.create')!.payload).toMatchObject({ model: { hidden: [8, 8], activation: 'tanh' }, data: { generator: 'spiral' }, optimizer: { type: 'adam', lr: 0.01 }, train: { batchSize: 32 } })
-    expect(store.hello?.generators.map((g) => g.name)).toContain('spiral')
-    expect(store.preview?.trainCount).toBe(6)
+    expect(useConnectionStore().hello?.generators.map((g) => g.name)).toContain('spiral')
+    expect(useFormStore().preview?.trainCount).toBe(6)
     // The form's own count (shown before the session exists) agrees with the host's.
     expect(store.info?.paramCount).toBe(2 * 8 + 8 + 8 * 8 + 8 + 8 * 2 + 2)
-    expect(store.shape?.paramCount).toBe(store.info?.paramCount)
+    expect(useFormStore().shape?.paramCount).toBe(store.info?.paramCount)
     expect(store.state).toMatchObject({ status: 'idle', step: 0, backend: FAKE_BACKEND })
-    expect(store.metrics.layerNames).toEqual(['hidden 1 (2→8)', 'hidden 2 (8→8)', 'output (8→2)'])
-    expect(store.connection.state).toBe('open')
+    expect(useMetricsStore().buffers.layerNames).toEqual(['hidden 1 (2→8)', 'hidden 2 (8→8)', 'output (8→2)'])
+    expect(useConnectionStore().status.state).toBe('open')
   })
 
   it('play, pause, step and reset drive the current session', async () => {
@@ -52,17 +56,17 @@ describe('session store: lifecycle', () => {
     expect(host.last('session.step')!.payload).toEqual({ sessionId: id, steps: 1 })
     expect(store.state?.step).toBe(1)
     host.emit('train.metrics', metricsBatch(id, 1, 1))
-    expect(store.metrics.trainLoss.sampleCount).toBe(1)
+    expect(useMetricsStore().buffers.trainLoss.sampleCount).toBe(1)
     await store.reset()
     expect(store.state?.step).toBe(0)
-    expect(store.metrics.trainLoss.sampleCount).toBe(0)
+    expect(useMetricsStore().buffers.trainLoss.sampleCount).toBe(0)
     expect(host.kinds().filter((k) => k === 'session.create')).toHaveLength(1)
   })
 
   it('rebuilds the session after a structural edit, and a Play during the wait acts on the new one', async () => {
     const store = await ready()
     const first = store.info!.state.sessionId
-    store.form.hidden.push(4)
+    useFormStore().form.hidden.push(4)
     await vi.advanceTimersByTimeAsync(0)
     expect(store.stale).toBe(true)
     await store.play()
@@ -73,14 +77,14 @@ describe('session store: lifecycle', () => {
     expect(host.last('session.start')!.payload).toEqual({ sessionId: second })
     await vi.advanceTimersByTimeAsync(REBUILD_DELAY_MS)
     expect(host.kinds().filter((k) => k === 'session.create')).toHaveLength(2) // the debounced rebuild found nothing to do
-    expect(store.metrics.layerNames).toHaveLength(4)
+    expect(useMetricsStore().buffers.layerNames).toHaveLength(4)
   })
 
   it('changes lr and batch size live, without a new session', async () => {
     const store = await ready()
     await store.play()
-    store.form.optimizer.lr = 0.1
-    store.form.batchSize = 64
+    useFormStore().form.optimizer.lr = 0.1
+    useFormStore().form.batchSize = 64
     await vi.advanceTimersByTimeAsync(UPDATE_DELAY_MS + REBUILD_DELAY_MS)
     expect(host.last('session.update')!.payload).toEqual({ sessionId: store.info!.state.sessionId, optimizer: { lr: 0.1 }, batchSize: 64 })
     expect(host.kinds().filter((k) => k === 'session.create')).toHaveLength(1)
@@ -93,13 +97,13 @@ describe('session store: studio settings', () => {
     const store = await ready()
     await store.play()
     const id = store.info!.state.sessionId
-    store.form.optimizer.beta1 = 0.8
-    store.form.schedule = { ...store.form.schedule, type: 'cosine', periodSteps: 400, minLr: 0.001 }
-    store.form.l2 = 0.01
-    store.form.clipNorm = 1
-    store.form.stop.earlyStopping = { patience: 3, minDelta: 0 }
-    store.form.alarms.pause = false
-    store.form.maxStepsPerSecond = 10
+    useFormStore().form.optimizer.beta1 = 0.8
+    useFormStore().form.schedule = { ...useFormStore().form.schedule, type: 'cosine', periodSteps: 400, minLr: 0.001 }
+    useFormStore().form.l2 = 0.01
+    useFormStore().form.clipNorm = 1
+    useFormStore().form.stop.earlyStopping = { patience: 3, minDelta: 0 }
+    useFormStore().form.alarms.pause = false
+    useFormStore().form.maxStepsPerSecond = 10
     await vi.advanceTimersByTimeAsync(UPDATE_DELAY_MS + REBUILD_DELAY_MS)
     expect(host.last('session.update')!.payload).toEqual({
       sessionId: id,
@@ -112,7 +116,7 @@ describe('session store: studio settings', () => {
       maxStepsPerSecond: 10,
     })
     // A second edit sends only itself.
-    store.form.optimizer.lr = 0.003
+    useFormStore().form.optimizer.lr = 0.003
     await vi.advanceTimersByTimeAsync(UPDATE_DELAY_MS)
     expect(host.last('session.update')!.payload).toEqual({ sessionId: id, optimizer: { lr: 0.003 } })
     expect(host.kinds().filter((k) => k === 'session.create')).toHaveLength(1)
@@ -122,7 +126,7 @@ describe('session store: studio settings', () => {
   it('does not rebuild a session that has trained until the user asks (Rebuild, Reset or Play)', async () => {
     const store = await ready()
     await store.step(5)
-    store.form.activations[0] = 'gelu'
+    useFormStore().form.activations[0] = 'gelu'
     await vi.advanceTimersByTimeAsync(REBUILD_DELAY_MS * 2)
     expect(store.stale).toBe(true)
     expect(store.progressed).toBe(true)
@@ -136,21 +140,21 @@ describe('session store: studio settings', () => {
 
   it('rebuilds at once while the session has not trained yet (as Playground does)', async () => {
     const store = await ready()
-    store.addLayer()
-    store.moveLayer(2, -2)
-    store.form.hidden[0] = 3
+    useFormStore().addLayer()
+    useFormStore().moveLayer(2, -2)
+    useFormStore().form.hidden[0] = 3
     await vi.advanceTimersByTimeAsync(REBUILD_DELAY_MS)
     expect(host.last('session.create')!.payload.model).toMatchObject({ hidden: [3, 8, 8], activations: ['tanh', 'tanh', 'tanh'] })
-    expect(store.info?.paramCount).toBe(store.shape?.paramCount)
+    expect(store.info?.paramCount).toBe(useFormStore().shape?.paramCount)
   })
 
   it('shows why a backend was refused, next to the backend choice', async () => {
     const store = await ready()
-    store.form.backend = 'webgpu'
+    useFormStore().form.backend = 'webgpu'
     await vi.advanceTimersByTimeAsync(REBUILD_DELAY_MS)
     expect(store.createError).toEqual({ code: 'backend_unavailable', message: expect.stringMatching(/no WebGPU adapter/) })
-    expect(store.errors.at(-1)!.message).toMatch(/^Backend unavailable: /)
-    store.form.backend = 'cpu'
+    expect(useErrorsStore().errors.at(-1)!.message).toMatch(/^Backend unavailable: /)
+    useFormStore().form.backend = 'cpu'
     await vi.advanceTimersByTimeAsync(REBUILD_DELAY_MS)
     expect(store.createError).toBeNull()
     expect(store.info?.spec.backend).toBe('cpu')
@@ -158,26 +162,26 @@ describe('session store: studio settings', () => {
 
   it('previews each source, skips one with nothing chosen, and counts parameters from the preview', async () => {
     const store = await ready()
-    store.form.source = 'csv'
+    useFormStore().form.source = 'csv'
     await vi.advanceTimersByTimeAsync(PREVIEW_DELAY_MS + REBUILD_DELAY_MS)
     expect(host.kinds().filter((k) => k === 'dataset.preview')).toHaveLength(1)
-    expect(store.freshPreview).toBeNull()
-    expect(store.errors.at(-1)?.message).toMatch(/data\.fileId: upload a CSV file first/)
+    expect(useFormStore().freshPreview).toBeNull()
+    expect(useErrorsStore().errors.at(-1)?.message).toMatch(/data\.fileId: upload a CSV file first/)
 
     const file = host.addFile('houses.csv', 'rooms,area,city,price\n3,80,a,200\n4,95,b,260\n2,50,a,150\n5,120,b,400\n')
-    store.form.csv = { ...store.form.csv, fileId: file.fileId, target: 'price', features: null }
+    useFormStore().form.csv = { ...useFormStore().form.csv, fileId: file.fileId, target: 'price', features: null }
     await vi.advanceTimersByTimeAsync(PREVIEW_DELAY_MS + REBUILD_DELAY_MS)
     expect(host.last('dataset.preview')!.payload).toMatchObject({ source: 'csv', fileId: file.fileId, target: 'price' })
-    expect(store.freshPreview?.featureNames).toEqual(['rooms', 'area'])
-    expect(store.shape).toMatchObject({ inputs: 2 })
+    expect(useFormStore().freshPreview?.featureNames).toEqual(['rooms', 'area'])
+    expect(useFormStore().shape).toMatchObject({ inputs: 2 })
     expect(store.info?.spec.data).toMatchObject({ source: 'csv' })
-    expect(store.info?.paramCount).toBe(store.shape?.paramCount)
+    expect(store.info?.paramCount).toBe(useFormStore().shape?.paramCount)
 
-    store.form.source = 'bundled'
+    useFormStore().form.source = 'bundled'
     await vi.advanceTimersByTimeAsync(PREVIEW_DELAY_MS + REBUILD_DELAY_MS)
-    expect(store.freshPreview?.axisNames).toEqual(['sepal length', 'sepal width'])
+    expect(useFormStore().freshPreview?.axisNames).toEqual(['sepal length', 'sepal width'])
     expect(store.info?.inputFeatures).toBe(4)
-    expect(store.info?.paramCount).toBe(store.shape?.paramCount)
+    expect(store.info?.paramCount).toBe(useFormStore().shape?.paramCount)
   })
 })
 
@@ -186,19 +190,19 @@ describe('session store: metrics', () => {
     const store = await ready()
     const id = store.info!.state.sessionId
     await store.play()
-    const v0 = store.metricsVersion
+    const v0 = useMetricsStore().version
     host.emit('train.metrics', metricsBatch(id, 1, 50))
     host.emit('train.metrics', metricsBatch('s999', 51, 60))
-    expect(store.metricsVersion).toBe(v0 + 1)
-    expect(store.metrics.trainLoss.sampleCount).toBe(50)
-    expect(store.metrics.testLoss.points()).toEqual([{ x: 50, y: 0.6 }])
-    expect(store.metrics.layers.length).toBe(1)
-    expect(store.metrics.layers.layers).toBe(3)
-    expect(store.latest).toMatchObject({ step: 50, trainLoss: 0.5, testLoss: 0.6, testAccuracy: 0.75, stepsPerSecond: 1000 })
+    expect(useMetricsStore().version).toBe(v0 + 1)
+    expect(useMetricsStore().buffers.trainLoss.sampleCount).toBe(50)
+    expect(useMetricsStore().buffers.testLoss.points()).toEqual([{ x: 50, y: 0.6 }])
+    expect(useMetricsStore().buffers.layers.length).toBe(1)
+    expect(useMetricsStore().buffers.layers.layers).toBe(3)
+    expect(useMetricsStore().latest).toMatchObject({ step: 50, trainLoss: 0.5, testLoss: 0.6, testAccuracy: 0.75, stepsPerSecond: 1000 })
     expect(store.state?.step).toBe(50)
     // The buffers never become reactive proxies, however many points they hold.
-    expect(isReactive(store.metrics)).toBe(false)
-    expect(isRef(store.metrics.trainLoss)).toBe(false)
+    expect(isReactive(useMetricsStore().buffers)).toBe(false)
+    expect(isRef(useMetricsStore().buffers.trainLoss)).toBe(false)
   })
 })
 
@@ -208,21 +212,21 @@ describe('session store: errors', () => {
     host.overrides.set('session.start', () => ({ error: { code: 'backend_unavailable', message: 'webgpu: no adapter' } }))
     await store.play()
     await store.play()
-    expect(store.errors).toEqual([{ id: expect.any(Number), message: 'Backend unavailable: webgpu: no adapter', count: 2 }])
-    store.dismissError(store.errors[0]!.id)
-    expect(store.errors).toEqual([])
+    expect(useErrorsStore().errors).toEqual([{ id: expect.any(Number), message: 'Backend unavailable: webgpu: no adapter', count: 2 }])
+    useErrorsStore().dismissError(useErrorsStore().errors[0]!.id)
+    expect(useErrorsStore().errors).toEqual([])
   })
 
   it('refuses bad settings locally, naming the field', async () => {
     const store = await ready()
     await store.play()
-    store.form.optimizer.lr = 50
+    useFormStore().form.optimizer.lr = 50
     await vi.advanceTimersByTimeAsync(UPDATE_DELAY_MS)
-    expect(store.errors[0]!.message).toMatch(/^Check the settings: optimizer\.lr: /)
+    expect(useErrorsStore().errors[0]!.message).toMatch(/^Check the settings: optimizer\.lr: /)
     expect(host.kinds()).not.toContain('session.update')
-    store.form.hidden[0] = 0
+    useFormStore().form.hidden[0] = 0
     await vi.advanceTimersByTimeAsync(REBUILD_DELAY_MS)
-    expect(store.errors.map((e) => e.message).join('\n')).toMatch(/model\.hidden\[0\]/)
+    expect(useErrorsStore().errors.map((e) => e.message).join('\n')).toMatch(/model\.hidden\[0\]/)
     expect(host.kinds().filter((k) => k === 'session.create')).toHaveLength(1)
   })
 
@@ -234,7 +238,7 @@ describe('session store: errors', () => {
     host.emit('session.state', paused)
     host.emit('session.state', paused)
     expect(store.state?.status).toBe('paused')
-    expect(store.errors.map((e) => [e.message, e.count])).toEqual([['loss became NaN at step 120; paused', 1]])
+    expect(useErrorsStore().errors.map((e) => [e.message, e.count])).toEqual([['loss became NaN at step 120; paused', 1]])
   })
 
   it('forgets the session when the host crashes, and Play builds a new one', async () => {
@@ -244,7 +248,7 @@ describe('session store: errors', () => {
     host.emit('host.status', { status: 'crashed', message: 'worker exited with code 134' })
     expect(store.info).toBeNull()
     expect(store.running).toBe(false)
-    expect(store.errors[0]!.message).toBe('The engine host crashed: worker exited with code 134')
+    expect(useErrorsStore().errors[0]!.message).toBe('The engine host crashed: worker exited with code 134')
     await store.play()
     expect(store.running).toBe(true)
     expect(host.kinds().filter((k) => k === 'session.create')).toHaveLength(2)
@@ -254,7 +258,7 @@ describe('session store: errors', () => {
     const store = await ready()
     host.sessions.clear()
     await store.step()
-    expect(store.errors[0]!.message).toMatch(/no session/)
+    expect(useErrorsStore().errors[0]!.message).toMatch(/no session/)
     expect(store.info).toBeNull()
     await vi.advanceTimersByTimeAsync(REBUILD_DELAY_MS)
     expect(store.info).not.toBeNull()
@@ -266,12 +270,12 @@ describe('session store: errors', () => {
     host.overrides.set('host.hello', () => ({ error: { code: 'internal', message: 'host.hello: engine not ready' } }))
     const store = useSessionStore()
     expect(await store.init()).toBe(false)
-    expect(store.hello).toBeNull()
+    expect(useConnectionStore().hello).toBeNull()
     host.overrides.clear()
     host.setStatus({ state: 'reconnecting' })
     host.setStatus({ state: 'open' })
     await vi.advanceTimersByTimeAsync(0)
-    expect(store.hello).not.toBeNull()
+    expect(useConnectionStore().hello).not.toBeNull()
     expect(store.info).not.toBeNull()
     host.setStatus({ state: 'reconnecting' })
     host.setStatus({ state: 'open' })
@@ -283,6 +287,6 @@ describe('session store: errors', () => {
   it('follows the connection status', async () => {
     const store = await ready()
     host.setStatus({ state: 'reconnecting', detail: 'engine connection refused or dropped' })
-    expect(store.connection).toEqual({ state: 'reconnecting', detail: 'engine connection refused or dropped' })
+    expect(useConnectionStore().status).toEqual({ state: 'reconnecting', detail: 'engine connection refused or dropped' })
   })
 })

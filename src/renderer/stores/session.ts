@@ -1,114 +1,60 @@
-// The training session as the UI sees it: the form, what the host offers (hello), the current
-// session and its state, the connection, errors for the banner, and the metrics buffers (plain
-// data behind a version counter, so full-speed training does not make Vue track every point).
-// Actions run one at a time, in order, so a Play pressed during a rebuild acts on the new session.
+// The training session's lifecycle: the session the host built from the form (or adopted from a
+// run), its state, and the actions on it. Actions run one at a time, in order, so a Play pressed
+// during a rebuild acts on the new session. Form edits are debounced here: structural ones rebuild
+// the session, live settings update it in place. The form, the connection, the error banner and
+// the metrics are their own stores; this one drives them.
 import { defineStore } from 'pinia'
-import { computed, markRaw, nextTick, reactive, ref, shallowRef, watch } from 'vue'
+import { computed, nextTick, ref, shallowRef, watch } from 'vue'
 import type { RequestResult } from '../../shared/protocol'
-import { EngineRequestError, getEngineClient, type ConnectionStatus, type EngineEvent } from '../engine'
-import { EMPTY_LATEST, MetricsBuffers, type LatestMetrics } from './metrics-buffers'
-import { adoptedHistory } from './adopted-history'
-import {
-  buildData,
-  buildSpec,
-  defaultForm,
-  formFromSpec,
-  formIssues,
-  livePatch,
-  liveSettings,
-  structuralKey,
-  validateForm,
-  type SessionForm,
-  type UpdatePatch,
-} from './session-form'
-import { networkShape } from './session-shape'
+import { EngineRequestError, getEngineClient, type EngineEvent } from '../engine'
+import { useConnectionStore } from './connection'
+import { FormError, errorMessage, useErrorsStore } from './errors'
+import { useFormStore } from './form'
+import { layerLabels, useMetricsStore } from './metrics'
+import { adoptSession as adopt } from './session-adopt'
+import { buildSpec, livePatch, liveSettings, structuralKey, validateForm, type UpdatePatch } from './session-form'
 
 type SessionInfo = RequestResult<'session.create'>
 type SessionState = RequestResult<'session.start'>
-
-export interface UiError {
-  id: number
-  message: string
-  /** How many times the same message was raised while it was shown. */
-  count: number
-}
 
 /** Debounce delays: structural edits rebuild the session, live settings update it in place. */
 export const REBUILD_DELAY_MS = 300
 export const UPDATE_DELAY_MS = 200
 export const PREVIEW_DELAY_MS = 150
-/** Points of a run's history asked for when adopting its session (the loss chart keeps 1200). */
-const HISTORY_POINTS = 1_200
 
-class FormError extends Error {}
-
-/** Legend names for the per-layer charts: `hidden 1 (2→8)` … `output (8→2)`. */
-export function layerLabels(layers: SessionInfo['layers']): string[] {
-  return layers.map((l, i) => `${i === layers.length - 1 ? 'output' : `hidden ${i + 1}`} (${l.inFeatures}→${l.outFeatures})`)
-}
+type Debounced = 'rebuild' | 'live' | 'preview'
 
 export const useSessionStore = defineStore('session', () => {
   const client = getEngineClient()
-  const form = reactive<SessionForm>(defaultForm())
-  const hello = shallowRef<RequestResult<'host.hello'> | null>(null)
-  const preview = shallowRef<RequestResult<'dataset.preview'> | null>(null)
+  const connection = useConnectionStore()
+  const formStore = useFormStore()
+  const form = formStore.form
+  const { pushError } = useErrorsStore()
+  const metrics = useMetricsStore()
+
   const info = shallowRef<SessionInfo | null>(null)
   const state = shallowRef<SessionState | null>(null)
-  const connection = shallowRef<ConnectionStatus>(client.status())
-  const errors = ref<UiError[]>([])
   const busy = ref(false)
-  const metrics = markRaw(new MetricsBuffers())
-  const metricsVersion = shallowRef(0)
-  const latest = shallowRef<LatestMetrics>(EMPTY_LATEST)
+  /** The structural key of the form the current session was built from (or mirrors). */
   const createdKey = ref<string | null>(null)
-  /** The data spec (JSON) that `preview` shows. */
-  const previewKey = ref<string | null>(null)
   /** The last session.create refusal (e.g. a backend that is not available), shown by its field. */
   const createError = shallowRef<{ code: string; message: string } | null>(null)
   /** The live settings the current session has (what session.update patches are made against). */
   let appliedLive: Required<UpdatePatch> | null = null
 
-  const formError = computed(() => validateForm(form))
-  /** The form's problems by spec path, for messages next to their fields. */
-  const issues = computed(() => formIssues(form))
   const stale = computed(() => info.value !== null && createdKey.value !== structuralKey(form))
   const running = computed(() => state.value?.status === 'running')
   /** Whether the session has trained (a structural edit then waits for the user to rebuild). */
   const progressed = computed(() => running.value || (state.value?.step ?? 0) > 0)
-  const dataKey = computed(() => JSON.stringify(buildData(form)))
-  /** The preview when it is of the form's current data, else null. */
-  const freshPreview = computed(() => (preview.value && previewKey.value === dataKey.value ? preview.value : null))
-  /** The network the form describes (input → hidden… → output, parameters), computed locally. */
-  const shape = computed(() => networkShape(form, hello.value, freshPreview.value))
-
-  // ---------------------------------------------------------------------------------------------
-  // Errors
-
-  let nextErrorId = 1
-  function pushError(message: string): void {
-    const same = errors.value.find((e) => e.message === message)
-    if (same) same.count++
-    else errors.value.push({ id: nextErrorId++, message, count: 1 })
-  }
-  function dismissError(id: number): void {
-    errors.value = errors.value.filter((e) => e.id !== id)
-  }
+  const sessionId = () => info.value?.state.sessionId
 
   function report(err: unknown): void {
-    if (err instanceof FormError) return pushError(`Check the settings: ${err.message}`)
-    if (!(err instanceof EngineRequestError)) return pushError(err instanceof Error ? err.message : String(err))
-    if (err.code === 'not_found') {
+    if (err instanceof EngineRequestError && err.code === 'not_found') {
       // The host no longer has our session (it restarted, or the server dropped it): start over.
       forgetSession()
       scheduleRebuild()
     }
-    const prefix: Partial<Record<EngineRequestError['code'], string>> = {
-      disconnected: 'Not connected to the engine',
-      host_crashed: 'The engine host crashed',
-      invalid_payload: 'The engine refused the settings',
-      backend_unavailable: 'Backend unavailable',
-    }
-    pushError(prefix[err.code] ? `${prefix[err.code]}: ${err.message}` : err.message)
+    pushError(errorMessage(err))
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -138,12 +84,6 @@ export const useSessionStore = defineStore('session', () => {
     createdKey.value = null
   }
 
-  function clearMetrics(layerNames?: string[]): void {
-    metrics.clear(layerNames)
-    latest.value = metrics.latest
-    metricsVersion.value++
-  }
-
   /** The current session, created (or rebuilt after structural edits) on demand. */
   async function ensureSession(): Promise<SessionInfo> {
     if (info.value && !stale.value) return info.value
@@ -158,18 +98,16 @@ export const useSessionStore = defineStore('session', () => {
       throw err
     })
     createError.value = null
-    const old = info.value?.state.sessionId
+    const old = sessionId()
     forgetSession()
     if (old) await client.request('session.dispose', { sessionId: old }).catch(() => undefined)
     info.value = created
     state.value = created.state
     createdKey.value = key
     appliedLive = live
-    clearMetrics(layerLabels(created.layers))
+    metrics.clear(layerLabels(created.layers))
     return created
   }
-
-  const sessionId = () => info.value?.state.sessionId
 
   const play = () =>
     serial(async () => {
@@ -197,7 +135,7 @@ export const useSessionStore = defineStore('session', () => {
         return
       }
       state.value = await client.request('session.reset', { sessionId: id })
-      clearMetrics()
+      metrics.clear()
     })
 
   const rebuild = () => serial(async () => void (await ensureSession()))
@@ -216,46 +154,27 @@ export const useSessionStore = defineStore('session', () => {
       appliedLive = next
     })
 
-  let previewTicket = 0
-  /** Preview the form's data (skipped while the source has nothing chosen, e.g. no upload yet). */
-  async function refreshPreview(): Promise<void> {
-    const ticket = ++previewTicket
-    const data = buildData(form)
-    const key = JSON.stringify(data)
-    if (Object.keys(issues.value).some((p) => p.startsWith('data.'))) return
-    try {
-      const result = await client.request('dataset.preview', data)
-      if (ticket === previewTicket) (preview.value = result), (previewKey.value = key)
-    } catch (err) {
-      if (ticket === previewTicket) report(err)
-    }
-  }
-
-  /**
-   * Ask the host whether `data` can be used (a CSV with its target and features): null when it
-   * can, else the host's message (it names the row/column). Changes nothing.
-   */
-  async function probeData(data: ReturnType<typeof buildData>): Promise<string | null> {
-    try {
-      await client.request('dataset.preview', data)
-      return null
-    } catch (err) {
-      return (err instanceof Error ? err.message : String(err)).replace(/^dataset\.preview: /, '')
-    }
-  }
+  /** Preview the form's data; a failure goes to the banner (only the latest preview's). */
+  const refreshPreview = () => formStore.loadPreview().catch(report)
 
   // ---------------------------------------------------------------------------------------------
   // Form edits: structural ones rebuild (as TensorFlow Playground does) until the session has
   // trained, then wait for Rebuild/Reset/Play (the UI says so); live settings update in place.
 
-  const timers = new Map<string, ReturnType<typeof setTimeout>>()
-  function debounce(name: string, ms: number, fn: () => void): void {
+  const timers = new Map<Debounced, ReturnType<typeof setTimeout>>()
+  function debounce(name: Debounced, ms: number, fn: () => void): void {
     clearTimeout(timers.get(name))
     timers.set(name, setTimeout(() => (timers.delete(name), fn()), ms))
   }
+  function cancel(...names: Debounced[]): void {
+    for (const name of names) {
+      clearTimeout(timers.get(name))
+      timers.delete(name)
+    }
+  }
   function scheduleRebuild(): void {
     debounce('rebuild', REBUILD_DELAY_MS, () => {
-      if (formError.value) return pushError(`Check the settings: ${formError.value}`)
+      if (formStore.formError) return pushError(`Check the settings: ${formStore.formError}`)
       // A session that has trained waits for Rebuild / Reset / Play (the setup column says so).
       if (info.value && (!stale.value || progressed.value)) return
       void rebuild()
@@ -264,32 +183,7 @@ export const useSessionStore = defineStore('session', () => {
 
   watch(() => structuralKey(form), scheduleRebuild)
   watch(() => JSON.stringify(liveSettings(form)), () => debounce('live', UPDATE_DELAY_MS, () => void applyLive()))
-  watch(dataKey, () => debounce('preview', PREVIEW_DELAY_MS, () => void refreshPreview()))
-
-  function addLayer(): void {
-    if (form.hidden.length >= (hello.value?.limits.maxHiddenLayers ?? 16)) return
-    form.hidden.push(form.hidden.at(-1) ?? 8)
-    form.activations.push(form.activations.at(-1) ?? 'tanh')
-  }
-  function removeLayer(index: number): void {
-    form.hidden.splice(index, 1)
-    form.activations.splice(index, 1)
-  }
-  /** Move hidden layer `index` by `by` places (−1: towards the input), with its activation. */
-  function moveLayer(index: number, by: number): void {
-    const to = index + by
-    if (to < 0 || to >= form.hidden.length) return
-    for (const list of [form.hidden, form.activations] as unknown[][]) list.splice(to, 0, ...list.splice(index, 1))
-  }
-  /** The same activation for every hidden layer. */
-  function setAllActivations(a: SessionForm['activations'][number]): void {
-    form.activations = form.hidden.map(() => a)
-  }
-  function regenerate(): void {
-    const seed = Math.floor(Math.random() * 1_000_000)
-    if (form.source === 'generator') form.data.seed = seed
-    else form[form.source].seed = seed
-  }
+  watch(() => formStore.dataKey, () => debounce('preview', PREVIEW_DELAY_MS, () => void refreshPreview()))
 
   /**
    * Show a session the host already has (a run opened at a checkpoint) in every view: the form
@@ -298,32 +192,22 @@ export const useSessionStore = defineStore('session', () => {
    */
   const adoptSession = (id: string) =>
     serial(async () => {
-      const adopted = await client.request('session.info', { sessionId: id }).catch((err: unknown) => {
-        // Not our current session that went missing: say so rather than forget the current one.
-        if (err instanceof EngineRequestError && err.code === 'not_found') throw new Error(`Could not open session ${id}: ${err.message}`)
-        throw err
+      await adopt(id, {
+        client,
+        currentId: sessionId,
+        install(adopted) {
+          formStore.mirror(adopted.spec)
+          info.value = adopted
+          state.value = adopted.state
+          createdKey.value = structuralKey(form)
+          appliedLive = liveSettings(form)
+          metrics.clear(layerLabels(adopted.layers))
+        },
+        seed: metrics.ingest,
       })
-      const runId = adopted.runId
-      const history = runId ? await client.request('runs.metrics', { runId, maxPoints: HISTORY_POINTS }).catch(() => null) : null
-      const old = info.value?.state.sessionId
-      if (old && old !== id) await client.request('session.dispose', { sessionId: old }).catch(() => undefined)
-      Object.assign(form, formFromSpec(adopted.spec))
-      info.value = adopted
-      state.value = adopted.state
-      createdKey.value = structuralKey(form)
-      appliedLive = liveSettings(form)
-      clearMetrics(layerLabels(adopted.layers))
-      if (history) {
-        metrics.ingest(adoptedHistory(history, adopted.state))
-        latest.value = metrics.latest
-        metricsVersion.value++
-      }
       // The form watchers fire on the next tick; the session already is what they would make.
       await nextTick()
-      for (const name of ['rebuild', 'live']) {
-        clearTimeout(timers.get(name))
-        timers.delete(name)
-      }
+      cancel('rebuild', 'live')
     })
 
   // ---------------------------------------------------------------------------------------------
@@ -347,9 +231,8 @@ export const useSessionStore = defineStore('session', () => {
     }
     if (ev.event === 'train.alarm') return // the studio-inspect store records alarms
     metrics.ingest(ev.payload)
-    latest.value = metrics.latest
-    if (state.value?.status === 'running') state.value = { ...state.value, step: metrics.latest.step, epoch: metrics.latest.epoch }
-    metricsVersion.value++
+    const latest = metrics.latest
+    if (state.value?.status === 'running') state.value = { ...state.value, step: latest.step, epoch: latest.epoch }
   }
 
   let listening = false
@@ -360,16 +243,15 @@ export const useSessionStore = defineStore('session', () => {
       listening = true
       client.onEvent(onEvent)
       client.onProblem((message) => console.warn(`[engine] ${message}`))
+      // A first connection that failed is retried when the socket comes back.
       client.onStatus((s) => {
-        connection.value = s
-        // A first connection that failed is retried when the socket comes back.
-        if (s.state === 'open' && !hello.value && !initializing) void init()
+        if (s.state === 'open' && !connection.hello && !initializing) void init()
       })
     }
     initializing = true
     try {
       return await serial(async () => {
-        hello.value = await client.request('host.hello', {})
+        await connection.loadHello()
         void refreshPreview()
         await ensureSession()
       })
@@ -379,8 +261,7 @@ export const useSessionStore = defineStore('session', () => {
   }
 
   return {
-    form, hello, preview, info, state, connection, errors, busy, metrics, metricsVersion, latest,
-    formError, issues, stale, running, progressed, freshPreview, shape, createError,
-    init, play, pause, step, reset, rebuild, adoptSession, refreshPreview, probeData, addLayer, removeLayer, moveLayer, setAllActivations, regenerate, dismissError, pushError,
+    info, state, busy, createError, stale, running, progressed,
+    init, play, pause, step, reset, rebuild, adoptSession, refreshPreview,
   }
 })

@@ -1,0 +1,161 @@
+// Draws a network snapshot on a canvas (edges by weight or gradient, neurons by activation or
+// ∂L/∂activation) and tracks what the pointer is over. Plain 2D canvas: thousands of edges are
+// one path each, no DOM nodes; the snapshot and geometry stay out of Vue's reactivity.
+import { onBeforeUnmount, onMounted, shallowRef, watch, type Ref } from 'vue'
+import type { RequestResult } from '../../../../shared/protocol'
+import { divergingColor, edgeDensity, edgeStyle, robustScale } from './use-network-colors'
+import { columnSizes, drawingOrder, edgeEnds, hitTest, layoutNetwork, neuronY, type Hit, type NetworkLayout } from './use-network-layout'
+
+type NetworkSnapshot = RequestResult<'session.network'>
+type Layer = NetworkSnapshot['layers'][number]
+
+export type EdgeMode = 'weight' | 'gradient'
+export type NodeMode = 'activation' | 'gradient'
+
+export const edgeValues = (mode: EdgeMode) => (l: Layer): readonly number[] => (mode === 'weight' ? l.weight : l.grad)
+export const nodeValues = (mode: NodeMode) => (n: NetworkSnapshot['neurons'][number]): readonly number[] => (mode === 'activation' ? n.activation : n.gradActivation)
+
+export interface Scales {
+  edge: number
+  node: number
+}
+
+export function scalesFor(s: NetworkSnapshot, edgeMode: EdgeMode, nodeMode: NodeMode): Scales {
+  return { edge: robustScale(...s.layers.map(edgeValues(edgeMode))), node: robustScale(...s.neurons.map(nodeValues(nodeMode))) }
+}
+
+export function drawNetwork(ctx: CanvasRenderingContext2D, layout: NetworkLayout, s: NetworkSnapshot, edgeMode: EdgeMode, nodeMode: NodeMode, scales: Scales, order: number[][]): void {
+  ctx.clearRect(0, 0, layout.width, layout.height)
+  ctx.lineCap = 'round'
+  s.layers.forEach((layer, l) => {
+    const values = edgeValues(edgeMode)(layer)
+    const density = edgeDensity(layer.from.length)
+    for (const k of order[l] ?? []) {
+      const [x0, y0, x1, y1] = edgeEnds(layout, l, layer.from[k]!, layer.to[k]!)
+      const style = edgeStyle(values[k]!, scales.edge, density)
+      ctx.strokeStyle = style.color
+      ctx.lineWidth = style.width
+      ctx.beginPath()
+      ctx.moveTo(x0, y0)
+      // A gentle S-curve, as in Playground: edges into one neuron fan in instead of crossing in a knot.
+      const mx = (x0 + x1) / 2
+      ctx.bezierCurveTo(mx, y0, mx, y1, x1, y1)
+      ctx.stroke()
+    }
+  })
+  layout.columns.forEach((col, c) => {
+    const values = s.neurons[c] ? nodeValues(nodeMode)(s.neurons[c]!) : []
+    for (let i = 0; i < col.count; i++) {
+      ctx.fillStyle = divergingColor(values[i] ?? 0, scales.node)
+      const y = neuronY(col, i)
+      if (col.shape === 'circle') {
+        ctx.beginPath()
+        ctx.arc(col.x, y, col.radius, 0, 2 * Math.PI)
+        ctx.fill()
+        ctx.strokeStyle = 'rgba(230, 232, 239, 0.35)'
+        ctx.lineWidth = 1
+        ctx.stroke()
+      } else {
+        ctx.fillRect(col.x - col.barW / 2, col.top + i * col.rowH, col.barW, Math.max(col.rowH, 0.75))
+      }
+    }
+    if (col.shape === 'bar') {
+      ctx.strokeStyle = 'rgba(230, 232, 239, 0.35)'
+      ctx.lineWidth = 1
+      ctx.strokeRect(col.x - col.barW / 2 - 0.5, col.top - 0.5, col.barW + 1, col.rowH * col.count + 1)
+    }
+  })
+}
+
+export interface Anchor {
+  kind: 'neuron' | 'edge'
+  x: number
+  y: number
+}
+
+/** Points a test (or a curious user) can hover: the first neuron of each column, each layer's strongest edge. */
+export function anchorsFor(layout: NetworkLayout, s: NetworkSnapshot, order: number[][]): Anchor[] {
+  const out: Anchor[] = layout.columns.map((c) => ({ kind: 'neuron', x: Math.round(c.x), y: Math.round(neuronY(c, 0)) }))
+  s.layers.forEach((layer, l) => {
+    const k = order[l]?.at(-1)
+    if (k === undefined) return
+    const [x0, y0, x1, y1] = edgeEnds(layout, l, layer.from[k]!, layer.to[k]!)
+    out.push({ kind: 'edge', x: Math.round((x0 + x1) / 2), y: Math.round((y0 + y1) / 2) })
+  })
+  return out
+}
+
+export interface NetworkCanvasOptions {
+  snapshot: () => NetworkSnapshot | null
+  edgeMode: () => EdgeMode
+  nodeMode: () => NodeMode
+}
+
+export function useNetworkCanvas(canvas: Ref<HTMLCanvasElement | null>, box: Ref<HTMLElement | null>, options: NetworkCanvasOptions) {
+  const layout = shallowRef<NetworkLayout | null>(null)
+  const hover = shallowRef<{ hit: Hit; x: number; y: number } | null>(null)
+  const anchors = shallowRef<Anchor[]>([])
+  const drawCount = shallowRef(0)
+  let order: number[][] = []
+  let size = { width: 0, height: 0 }
+
+  function redraw(): void {
+    const el = canvas.value
+    const s = options.snapshot()
+    if (!el || size.width === 0) return
+    const ratio = window.devicePixelRatio || 1
+    el.width = Math.round(size.width * ratio)
+    el.height = Math.round(size.height * ratio)
+    const ctx = el.getContext('2d')
+    if (!ctx) return
+    ctx.setTransform(ratio, 0, 0, ratio, 0, 0)
+    if (!s) {
+      ctx.clearRect(0, 0, size.width, size.height)
+      layout.value = null
+      return
+    }
+    const geometry = layoutNetwork(columnSizes(s), size.width, size.height)
+    order = drawingOrder(s, edgeValues(options.edgeMode()))
+    drawNetwork(ctx, geometry, s, options.edgeMode(), options.nodeMode(), scalesFor(s, options.edgeMode(), options.nodeMode()), order)
+    layout.value = geometry
+    anchors.value = anchorsFor(geometry, s, order)
+    drawCount.value++
+    // New numbers (or a new edge sample) under a resting pointer: look again at the same spot.
+    const h = hover.value
+    if (h) {
+      const hit = hitTest(geometry, s, h.x, h.y, order)
+      hover.value = hit ? { hit, x: h.x, y: h.y } : null
+    }
+  }
+
+  function pointer(e: MouseEvent): { x: number; y: number } | null {
+    const el = canvas.value
+    if (!el) return null
+    const r = el.getBoundingClientRect()
+    return { x: e.clientX - r.left, y: e.clientY - r.top }
+  }
+
+  function hitAt(e: MouseEvent): { hit: Hit; x: number; y: number } | null {
+    const p = pointer(e)
+    const s = options.snapshot()
+    if (!p || !s || !layout.value) return null
+    const hit = hitTest(layout.value, s, p.x, p.y, order)
+    return hit ? { hit, ...p } : null
+  }
+
+  const onMove = (e: MouseEvent) => (hover.value = hitAt(e))
+  const onLeave = () => (hover.value = null)
+
+  let observer: ResizeObserver | null = null
+  onMounted(() => {
+    observer = new ResizeObserver(([entry]) => {
+      const r = entry!.contentRect
+      size = { width: Math.floor(r.width), height: Math.floor(r.height) }
+      redraw()
+    })
+    if (box.value) observer.observe(box.value)
+  })
+  onBeforeUnmount(() => observer?.disconnect())
+  watch([options.snapshot, options.edgeMode, options.nodeMode], redraw)
+  return { layout, hover, anchors, drawCount, onMove, onLeave, hitAt }
+}

@@ -1,0 +1,55 @@
+// Names and exact numbers for what the pointer is over in the network view (a neuron or an edge),
+// and the header line "showing k of n edges".
+import type { RequestResult } from '../../../../shared/protocol'
+import { fmtNum } from '../../../composables/use-graph-format'
+import type { Hit } from './use-network-layout'
+
+type NetworkSnapshot = RequestResult<'session.network'>
+
+export function columnName(s: Pick<NetworkSnapshot, 'layers'>, column: number): string {
+  if (column === 0) return 'input'
+  return column === s.layers.length ? 'output' : `hidden ${column}`
+}
+
+export function neuronName(s: Pick<NetworkSnapshot, 'layers' | 'featureNames'>, column: number, index: number): string {
+  if (column === 0) return s.featureNames[index] ?? `x${index + 1}`
+  return `${columnName(s, column)} #${index}`
+}
+
+export interface TooltipContent {
+  title: string
+  rows: [label: string, value: string][]
+}
+
+export function describeHit(s: NetworkSnapshot, hit: Hit): TooltipContent | null {
+  if (hit.kind === 'neuron') {
+    const n = s.neurons[hit.column]
+    if (!n) return null
+    const rows: TooltipContent['rows'] = [
+      ['mean activation', fmtNum(n.activation[hit.index] ?? NaN, 4)],
+      ['mean ∂L/∂activation', fmtNum(n.gradActivation[hit.index] ?? NaN, 4)],
+    ]
+    const layer = s.layers[hit.column - 1]
+    if (layer) rows.push(['bias', fmtNum(layer.bias[hit.index] ?? NaN, 4)], ['∂L/∂bias', fmtNum(layer.biasGrad[hit.index] ?? NaN, 4)])
+    const act = layer ? ` · ${layer.activation}` : ''
+    return { title: `${neuronName(s, hit.column, hit.index)}${act}`, rows }
+  }
+  const layer = s.layers[hit.layer]
+  if (!layer) return null
+  const k = hit.edge
+  return {
+    title: `w ${neuronName(s, hit.layer, layer.from[k]!)} → ${neuronName(s, hit.layer + 1, layer.to[k]!)}`,
+    rows: [
+      ['weight', fmtNum(layer.weight[k]!, 4)],
+      ['∂L/∂w', fmtNum(layer.grad[k]!, 4)],
+      ['last update Δw', fmtNum(layer.update[k]!, 4)],
+    ],
+  }
+}
+
+export function edgeCounts(s: NetworkSnapshot): { shown: number; total: number; sampled: boolean } {
+  let shown = 0
+  let total = 0
+  for (const l of s.layers) (shown += l.from.length), (total += l.inFeatures * l.outFeatures)
+  return { shown, total, sampled: s.layers.some((l) => l.sampled) }
+}
