@@ -43,7 +43,10 @@ export interface DropoutOptions {
 export class Dropout extends Module {
   readonly rng: Rng
 
-  constructor(readonly p = 0.5, options: DropoutOptions = {}) {
+  constructor(
+    readonly p = 0.5,
+    options: DropoutOptions = {},
+  ) {
     super()
     checkP('Dropout', p)
     this.rng = options.rng ?? globalRng

@@ -21,7 +21,11 @@ function affine(x: Tensor, weight: Tensor | null, bias: Tensor | null): Tensor {
 function checkPerFeature(op: string, arg: string, t: Tensor | null, x: Tensor, features: number): void {
   if (t === null) return
   if (t.ndim !== 1 || t.shape[0] !== features) {
-    throw new EngineError(op, 'shape', `${arg} has shape ${fmtShape(t.shape)}, expected [${features}] for an input of shape ${fmtShape(x.shape)}`)
+    throw new EngineError(
+      op,
+      'shape',
+      `${arg} has shape ${fmtShape(t.shape)}, expected [${features}] for an input of shape ${fmtShape(x.shape)}`,
+    )
   }
   if (t.dtype !== x.dtype) throw new EngineError(op, 'dtype', `${arg} is ${t.dtype}, the input ${x.dtype}`)
 }
@@ -36,7 +40,8 @@ function normalize(x: Tensor, axis: number, eps: number): { xHat: Tensor; mu: Te
 
 /** F.layer_norm over the last dimension: (x − mean) / √(var + eps) · weight + bias. */
 export function layerNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null, eps = 1e-5): Tensor {
-  if (x.ndim < 1) throw new EngineError('layerNorm', 'shape', `input has shape ${fmtShape(x.shape)}; it needs a last dimension to normalise`)
+  if (x.ndim < 1)
+    throw new EngineError('layerNorm', 'shape', `input has shape ${fmtShape(x.shape)}; it needs a last dimension to normalise`)
   const features = x.shape[x.ndim - 1]
   checkPerFeature('layerNorm', 'weight', weight, x, features)
   checkPerFeature('layerNorm', 'bias', bias, x, features)
@@ -56,12 +61,21 @@ export interface BatchNormOptions {
  * PyTorch keeps it). Eval: normalise with the running statistics.
  */
 export function batchNorm(
-  x: Tensor, runningMean: Tensor | null, runningVar: Tensor | null, weight: Tensor | null, bias: Tensor | null,
+  x: Tensor,
+  runningMean: Tensor | null,
+  runningVar: Tensor | null,
+  weight: Tensor | null,
+  bias: Tensor | null,
   { training = false, momentum = 0.1, eps = 1e-5 }: BatchNormOptions = {},
 ): Tensor {
   if (x.ndim !== 2) throw new EngineError('batchNorm', 'shape', `input has shape ${fmtShape(x.shape)}, expected [batch, features]`)
   const [n, features] = x.shape
-  for (const [arg, t] of [['runningMean', runningMean], ['runningVar', runningVar], ['weight', weight], ['bias', bias]] as const) {
+  for (const [arg, t] of [
+    ['runningMean', runningMean],
+    ['runningVar', runningVar],
+    ['weight', weight],
+    ['bias', bias],
+  ] as const) {
     checkPerFeature('batchNorm', arg, t, x, features)
   }
   if (!training) {
@@ -69,7 +83,11 @@ export function batchNorm(
     return affine(mul(sub(x, runningMean), pow(add(runningVar, eps), -0.5)), weight, bias)
   }
   if (n < 2) {
-    throw new EngineError('batchNorm', 'shape', `input has shape ${fmtShape(x.shape)}; training needs more than one sample per feature to estimate a variance`)
+    throw new EngineError(
+      'batchNorm',
+      'shape',
+      `input has shape ${fmtShape(x.shape)}; training needs more than one sample per feature to estimate a variance`,
+    )
   }
   const { xHat, mu, variance } = normalize(x, 0, eps)
   if (runningMean && runningVar) {
@@ -82,11 +100,13 @@ export function batchNorm(
 }
 
 function checkFeatures(layer: string, features: number): void {
-  if (!Number.isInteger(features) || features < 1) throw new EngineError(layer, 'argument', `features must be a positive integer, got ${features}`)
+  if (!Number.isInteger(features) || features < 1)
+    throw new EngineError(layer, 'argument', `features must be a positive integer, got ${features}`)
 }
 
 function checkDtype(layer: string, x: Tensor, weight: Tensor): void {
-  if (x.dtype !== weight.dtype) throw new EngineError(layer, 'dtype', `input ${fmtShape(x.shape)} is ${x.dtype}, the layer's parameters ${weight.dtype}`)
+  if (x.dtype !== weight.dtype)
+    throw new EngineError(layer, 'dtype', `input ${fmtShape(x.shape)} is ${x.dtype}, the layer's parameters ${weight.dtype}`)
 }
 
 function checkRange(layer: string, arg: string, v: number, ok: boolean, want: string): void {
@@ -94,11 +114,20 @@ function checkRange(layer: string, arg: string, v: number, ok: boolean, want: st
 }
 
 /** A per-feature tensor on `backend` in `dtype`, filled with `value` (or a copy of `from`), checked against `shape`. */
-function stateTensor(layer: string, arg: string, shape: number[], value: number, from: Tensor | undefined, options: NormOptions, requiresGrad: boolean): Tensor {
+function stateTensor(
+  layer: string,
+  arg: string,
+  shape: number[],
+  value: number,
+  from: Tensor | undefined,
+  options: NormOptions,
+  requiresGrad: boolean,
+): Tensor {
   const dtype = options.dtype ?? 'float32'
   let t: Tensor
   if (from) {
-    if (!sameShape(from.shape, shape)) throw new EngineError(layer, 'shape', `from.${arg} has shape ${fmtShape(from.shape)}, expected ${fmtShape(shape)}`)
+    if (!sameShape(from.shape, shape))
+      throw new EngineError(layer, 'shape', `from.${arg} has shape ${fmtShape(from.shape)}, expected ${fmtShape(shape)}`)
     t = requiresGrad ? copyParam(from, options.backend, dtype) : from.copyTo(options.backend ?? from.backend, dtype)
   } else {
     t = full(shape, value, { dtype, backend: options.backend, requiresGrad })
@@ -125,7 +154,10 @@ export class LayerNorm extends Module {
   readonly bias: Tensor
   readonly eps: number
 
-  constructor(readonly features: number, options: LayerNormOptions = {}) {
+  constructor(
+    readonly features: number,
+    options: LayerNormOptions = {},
+  ) {
     super()
     checkFeatures('LayerNorm', features)
     this.eps = options.eps ?? 1e-5
@@ -136,14 +168,21 @@ export class LayerNorm extends Module {
 
   forward(x: Tensor): Tensor {
     if (x.ndim < 1 || x.shape[x.ndim - 1] !== this.features) {
-      throw new EngineError('LayerNorm', 'shape', `input has shape ${fmtShape(x.shape)}, expected [..., ${this.features}] (the last dimension is normalised)`)
+      throw new EngineError(
+        'LayerNorm',
+        'shape',
+        `input has shape ${fmtShape(x.shape)}, expected [..., ${this.features}] (the last dimension is normalised)`,
+      )
     }
     checkDtype('LayerNorm', x, this.weight)
     return layerNorm(x, this.weight, this.bias, this.eps)
   }
 
   namedParameters(): [string, Tensor][] {
-    return [['weight', this.weight], ['bias', this.bias]]
+    return [
+      ['weight', this.weight],
+      ['bias', this.bias],
+    ]
   }
 
   clone(options: CloneOptions = {}): LayerNorm {
@@ -174,7 +213,10 @@ export class BatchNorm1d extends Module {
   readonly eps: number
   readonly momentum: number
 
-  constructor(readonly features: number, options: BatchNorm1dOptions = {}) {
+  constructor(
+    readonly features: number,
+    options: BatchNorm1dOptions = {},
+  ) {
     super()
     checkFeatures('BatchNorm1d', features)
     this.eps = options.eps ?? 1e-5
@@ -194,20 +236,35 @@ export class BatchNorm1d extends Module {
       throw new EngineError('BatchNorm1d', 'shape', `input has shape ${fmtShape(x.shape)}, expected [batch, ${this.features}]`)
     }
     if (this.training && x.shape[0] < 2) {
-      throw new EngineError('BatchNorm1d', 'shape', `input has shape ${fmtShape(x.shape)}; train mode needs more than one sample per feature (use eval() to run single samples)`)
+      throw new EngineError(
+        'BatchNorm1d',
+        'shape',
+        `input has shape ${fmtShape(x.shape)}; train mode needs more than one sample per feature (use eval() to run single samples)`,
+      )
     }
     checkDtype('BatchNorm1d', x, this.weight)
-    const y = batchNorm(x, this.runningMean, this.runningVar, this.weight, this.bias, { training: this.training, momentum: this.momentum, eps: this.eps })
+    const y = batchNorm(x, this.runningMean, this.runningVar, this.weight, this.bias, {
+      training: this.training,
+      momentum: this.momentum,
+      eps: this.eps,
+    })
     if (this.training) noGrad(() => this.numBatchesTracked.assign(add(this.numBatchesTracked, 1)))
     return y
   }
 
   namedParameters(): [string, Tensor][] {
-    return [['weight', this.weight], ['bias', this.bias]]
+    return [
+      ['weight', this.weight],
+      ['bias', this.bias],
+    ]
   }
 
   override namedBuffers(): [string, Tensor][] {
-    return [['running_mean', this.runningMean], ['running_var', this.runningVar], ['num_batches_tracked', this.numBatchesTracked]]
+    return [
+      ['running_mean', this.runningMean],
+      ['running_var', this.runningVar],
+      ['num_batches_tracked', this.numBatchesTracked],
+    ]
   }
 
   clone(options: CloneOptions = {}): BatchNorm1d {
