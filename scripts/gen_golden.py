@@ -115,6 +115,20 @@ yr = torch.tensor([[0.3, -1.2], [2.5, 0.0], [-0.7, 1.9], [1.1, -2.4]], dtype=D)
 for delta in [1.0, 0.5]:
     case(f'huberLoss delta {delta}', 'huberLoss', lambda p, d=delta: F.huber_loss(p, yr, delta=d), [t([4, 2], -3, 3)], {'delta': delta}, extra={'target': enc(yr)})
 
+# Layers that cure gradient pathologies (issue #13). Appended after every other op case so the
+# cases above keep their random values. Weights γ are drawn in [0.5, 1.5] so the scale matters.
+for shape in ([4, 5], [2, 3, 4]):
+    f = shape[-1]
+    case(f'layerNorm {shape}', 'layerNorm', lambda x, w, b: F.layer_norm(x, (x.shape[-1],), w, b, 1e-5), [t(shape), t([f], 0.5, 1.5), t([f])], {'eps': 1e-5})
+case('batchNorm train', 'batchNorm', lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True, eps=1e-5), [t([6, 4]), t([4], 0.5, 1.5), t([4])], {'eps': 1e-5})
+# PyTorch's dropout RNG is not ours: the mask is given, and the case checks the scaling law.
+for p in [0.3, 0.5]:
+    keep = (torch.rand([4, 5], dtype=D) >= p).to(D)
+    case(f'dropout p={p} given mask', 'dropout', lambda x, p=p, m=keep: x * m / (1 - p), [t([4, 5])], {'p': p}, extra={'mask': enc(keep)})
+case('dropout eval', 'dropoutEval', lambda x: F.dropout(x, 0.3, training=False), [t([4, 5])], {'p': 0.3})
+# A residual block: x is used twice, so its gradient is the upstream one plus the branch's.
+case('residual x + relu(x·W1)·W2', 'residual', lambda x, w1, w2: x + torch.relu(x @ w1) @ w2, [t([4, 3]), t([3, 5]), t([5, 3])])
+
 # A whole MLP: 3-5-4-2, tanh then relu, cross-entropy. Weights are exported as [in, out].
 torch.manual_seed(7)
 net = torch.nn.Sequential(torch.nn.Linear(3, 5), torch.nn.Tanh(), torch.nn.Linear(5, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2)).double()
@@ -172,6 +186,42 @@ q1.grad, q2.grad = g1.clone(), g2.clone()
 total = torch.nn.utils.clip_grad_norm_([q1, q2], max_norm=0.5)
 clip = {'maxNorm': 0.5, 'grads': [enc(g1), enc(g2)], 'total': float(total), 'clipped': [enc(q1.grad), enc(q2.grad)]}
 
+# BatchNorm1d as a module: three training steps on batches of different sizes and statistics
+# (outputs, gradients, running statistics after each), then eval mode on the running statistics.
+torch.manual_seed(13)
+bn = torch.nn.BatchNorm1d(4).double()
+with torch.no_grad():
+    bn.weight.copy_(torch.rand(4, dtype=D) + 0.5)
+    bn.bias.copy_(torch.randn(4, dtype=D))
+bn_w0, bn_b0 = enc(bn.weight), enc(bn.bias)
+
+
+def bn_step(n, scale, shift):
+    xb = (torch.randn(n, 4, dtype=D) * scale + shift).requires_grad_(True)
+    bn.zero_grad()
+    out = bn(xb)
+    up = torch.randn(out.shape, dtype=D)
+    out.backward(up)
+    return {
+        'x': enc(xb), 'out': enc(out), 'upstream': enc(up),
+        'grads': [enc(xb.grad), enc(bn.weight.grad), enc(bn.bias.grad)],
+        'runningMean': enc(bn.running_mean), 'runningVar': enc(bn.running_var),
+        'numBatchesTracked': int(bn.num_batches_tracked),
+    }
+
+
+bn_train = [bn_step(n, s, m) for n, s, m in [(6, 1.0, 0.0), (5, 2.0, 1.0), (8, 0.5, -2.0)]]
+bn.eval()
+bn_eval = bn_step(3, 1.5, 0.5)
+layers = {
+    'batchNorm1d': {
+        'features': 4, 'momentum': 0.1, 'eps': 1e-5, 'weight': bn_w0, 'bias': bn_b0,
+        'train': bn_train, 'eval': bn_eval, 'stateDictKeys': list(bn.state_dict().keys()),
+    },
+    'layerNorm': {'stateDictKeys': list(torch.nn.LayerNorm(5).state_dict().keys())},
+    'dropout': {'stateDictKeys': list(torch.nn.Dropout(0.5).state_dict().keys())},
+}
+
 os.makedirs(os.path.dirname(OUT), exist_ok=True)
 with open(OUT, 'w') as f:
     json.dump({
@@ -181,5 +231,6 @@ with open(OUT, 'w') as f:
         'mlp': mlp,
         'optim': {'p0': enc(p0), 'c': enc(cc), 'd': enc(dd), 'cases': optim_cases},
         'clip': clip,
+        'layers': layers,
     }, f, separators=(',', ':'))
-print(f'wrote {len(cases)} op cases, 1 MLP, {len(optim_cases)} optimiser runs, clipping to {os.path.relpath(OUT)}')
+print(f'wrote {len(cases)} op cases, 1 MLP, {len(optim_cases)} optimiser runs, clipping, layers to {os.path.relpath(OUT)}')

@@ -1,6 +1,7 @@
-// Layers: Module (named parameters), Linear, and the MLP the studio trains. A module's parameters
-// live on the backend it was built on (`backend` option, else the default); `to` and `clone` make
-// a copy elsewhere, so a host places each session's model without switching a global.
+// Layers: Module (named parameters and buffers, train/eval mode), Linear, and the MLP the studio
+// trains. A module's parameters live on the backend it was built on (`backend` option, else the
+// default); `to` and `clone` make a copy elsewhere, so a host places each session's model without
+// switching a global. Normalisation and dropout layers are in normalization.ts and dropout.ts.
 import type { Backend, DType } from '../backends/backend.js'
 import { tensor } from '../creation.js'
 import { EngineError, fmtShape } from '../errors.js'
@@ -11,12 +12,43 @@ import { ACTIVATIONS, activate, type Activation } from './activations.js'
 import { initBias, initWeights, INITIALIZERS, type Initializer } from './init.js'
 
 export abstract class Module {
+  /** Train mode (the default) or eval mode, PyTorch's `training`: BatchNorm1d and Dropout read it. */
+  training = true
+
   abstract forward(x: Tensor): Tensor
   /** Parameters with dotted names (`layers.0.weight`), in a stable order. */
   abstract namedParameters(): [string, Tensor][]
 
+  /**
+   * State that is not trained but belongs in a checkpoint (BatchNorm1d's running statistics),
+   * named as PyTorch's state_dict names it. Restore one in place with `buffer.assign(values)`.
+   */
+  namedBuffers(): [string, Tensor][] {
+    return []
+  }
+
+  /** The modules inside this one, so train() and eval() reach every layer. */
+  children(): readonly Module[] {
+    return []
+  }
+
   parameters(): Tensor[] {
     return this.namedParameters().map(([, p]) => p)
+  }
+
+  buffers(): Tensor[] {
+    return this.namedBuffers().map(([, b]) => b)
+  }
+
+  /** Train mode (`mode` true) or eval mode for this module and every module inside it, like PyTorch's. */
+  train(mode = true): this {
+    this.training = mode
+    for (const c of this.children()) c.train(mode)
+    return this
+  }
+
+  eval(): this {
+    return this.train(false)
   }
 
   zeroGrad(): void {
@@ -27,12 +59,16 @@ export abstract class Module {
     return this.parameters().reduce((n, p) => n + p.size, 0)
   }
 
-  /** The same module with copies of the parameters' current values (no gradients), on `backend` in `dtype`. */
+  /**
+   * The same module with copies of the parameters' and buffers' current values (no gradients), on
+   * `backend` in `dtype`, in the same train/eval mode.
+   */
   abstract clone(options?: CloneOptions): Module
 
-  /** This module on `backend`: itself when every parameter is already there, else a clone there. */
+  /** This module on `backend`: itself when every parameter and buffer is already there, else a clone there. */
   to(backend: Backend): this {
-    return this.parameters().every((p) => p.backend === backend) ? this : (this.clone({ backend }) as this)
+    const here = [...this.parameters(), ...this.buffers()].every((t) => t.backend === backend)
+    return here ? this : (this.clone({ backend }) as this)
   }
 }
 
@@ -44,8 +80,8 @@ export interface CloneOptions {
 }
 
 /** Where a module's parameters are and in which dtype, the defaults of its clone. */
-function placementOf(m: Module, options: CloneOptions): Required<CloneOptions> {
-  const first = m.parameters()[0]
+export function placementOf(m: Module, options: CloneOptions): Required<CloneOptions> {
+  const first = m.parameters()[0] ?? m.buffers()[0]
   return { backend: options.backend ?? first.backend, dtype: options.dtype ?? first.dtype }
 }
 
@@ -101,7 +137,7 @@ export class Linear extends Module {
 
   clone(options: CloneOptions = {}): Linear {
     const { backend, dtype } = placementOf(this, options)
-    return new Linear(this.inFeatures, this.outFeatures, { bias: this.bias !== null, backend, dtype, from: { weight: this.weight, bias: this.bias } })
+    return new Linear(this.inFeatures, this.outFeatures, { bias: this.bias !== null, backend, dtype, from: { weight: this.weight, bias: this.bias } }).train(this.training)
   }
 
   forward(x: Tensor): Tensor {
@@ -170,7 +206,7 @@ export class MLP extends Module {
   clone(options: CloneOptions = {}): MLP {
     const { backend, dtype } = placementOf(this, options)
     // The private Rng is never drawn from (`from` gives every value): the global one stays untouched.
-    return new MLP(this.sizes, { activation: this.activations, backend, dtype, from: this.layers, rng: new Rng(0) })
+    return new MLP(this.sizes, { activation: this.activations, backend, dtype, from: this.layers, rng: new Rng(0) }).train(this.training)
   }
 
   forward(x: Tensor): Tensor {
@@ -179,13 +215,17 @@ export class MLP extends Module {
     return h
   }
 
+  override children(): readonly Module[] {
+    return this.layers
+  }
+
   namedParameters(): [string, Tensor][] {
     return this.layers.flatMap((l, i) => l.namedParameters().map(([n, p]): [string, Tensor] => [`layers.${i}.${n}`, p]))
   }
 }
 
 /** A parameter's current values as a new leaf on `backend` (default: where it is) in `dtype`. */
-function copyParam(p: Tensor, backend: Backend | undefined, dtype: DType): Tensor {
+export function copyParam(p: Tensor, backend: Backend | undefined, dtype: DType): Tensor {
   const t = p.copyTo(backend ?? p.backend, dtype)
   t.requiresGrad = true
   return t

@@ -4,6 +4,8 @@ import golden from '../testdata/golden.json'
 import type { DType } from '../backends/backend.js'
 import { tensor } from '../creation.js'
 import { bceWithLogits, hingeLoss, huberLoss, mseLoss, softmaxCrossEntropy } from '../losses.js'
+import { Dropout, dropout } from '../nn/dropout.js'
+import { batchNorm, layerNorm } from '../nn/normalization.js'
 import type { Tensor } from '../tensor.js'
 
 export interface Encoded {
@@ -14,13 +16,26 @@ export interface Encoded {
 export interface GoldenCase {
   name: string
   op: string
-  args: { exponent?: number; alpha?: number; delta?: number; axis?: number | number[]; keepDims?: boolean; shape?: number[] }
+  args: { exponent?: number; alpha?: number; delta?: number; axis?: number | number[]; keepDims?: boolean; shape?: number[]; eps?: number; p?: number }
   inputs: Encoded[]
   out: Encoded
   upstream: Encoded
   grads: (Encoded | null)[]
   target?: Encoded
   labels?: number[]
+  /** Dropout's keep-mask (PyTorch draws its own masks, so the case gives the one it used). */
+  mask?: Encoded
+}
+
+/** One BatchNorm1d step: its batch, output, gradients (input, weight, bias) and buffers after it. */
+export interface GoldenBatchNormStep {
+  x: Encoded
+  out: Encoded
+  upstream: Encoded
+  grads: [Encoded, Encoded, Encoded]
+  runningMean: Encoded
+  runningVar: Encoded
+  numBatchesTracked: number
 }
 
 export const GOLDEN = golden as unknown as {
@@ -40,6 +55,20 @@ export const GOLDEN = golden as unknown as {
   }
   optim: { p0: Encoded; c: Encoded; d: Encoded; cases: { optimizer: string; options: Record<string, number | boolean>; trajectory: Encoded[] }[] }
   clip: { maxNorm: number; grads: Encoded[]; total: number; clipped: Encoded[] }
+  layers: {
+    batchNorm1d: {
+      features: number
+      momentum: number
+      eps: number
+      weight: Encoded
+      bias: Encoded
+      train: GoldenBatchNormStep[]
+      eval: GoldenBatchNormStep
+      stateDictKeys: string[]
+    }
+    layerNorm: { stateDictKeys: string[] }
+    dropout: { stateDictKeys: string[] }
+  }
 }
 
 export function fromEncoded(e: Encoded, dtype: DType, requiresGrad = false): Tensor {
@@ -80,6 +109,11 @@ export const GOLDEN_OPS: Record<string, OpFn> = {
   bceWithLogits: ([z], c) => bceWithLogits(z, target(c, z)),
   hingeLoss: ([s], c) => hingeLoss(s, target(c, s)),
   huberLoss: ([p], c) => huberLoss(p, target(c, p), c.args.delta),
+  layerNorm: ([x, w, b], c) => layerNorm(x, w, b, c.args.eps),
+  batchNorm: ([x, w, b], c) => batchNorm(x, null, null, w, b, { training: true, eps: c.args.eps }),
+  dropout: ([x], c) => dropout(x, c.args.p!, fromEncoded(c.mask!, x.dtype)),
+  dropoutEval: ([x], c) => new Dropout(c.args.p).eval().forward(x),
+  residual: ([x, w1, w2]) => x.add(x.matmul(w1).relu().matmul(w2)),
 }
 
 /** |actual - expected| <= atol + rtol·|expected| everywhere; returns the first violation or null. */
