@@ -286,7 +286,10 @@ export class FakeHost {
     const parts = up.chunks.map(fromBase64)
     const bytes = new Uint8Array(parts.reduce((n, b) => n + b.length, 0))
     let at = 0
-    for (const b of parts) bytes.set(b, at), (at += b.length)
+    for (const b of parts) {
+      bytes.set(b, at)
+      at += b.length
+    }
     if (bytes.length !== up.bytes) throw new FileError(`${p.name}: received ${bytes.length} bytes, announced ${up.bytes}`)
     return { uploadId: p.uploadId, received: up.total, done: true, file: this.store(p.name, bytes) }
   }

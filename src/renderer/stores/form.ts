@@ -38,7 +38,10 @@ export const useFormStore = defineStore('form', () => {
     if (Object.keys(issues.value).some((p) => p.startsWith('data.'))) return
     try {
       const result = await client.request('dataset.preview', data)
-      if (ticket === previewTicket) (preview.value = result), (previewKey.value = key)
+      if (ticket === previewTicket) {
+        preview.value = result
+        previewKey.value = key
+      }
     } catch (err) {
       if (ticket === previewTicket) throw err
     }

@@ -58,7 +58,10 @@ export function networkShape(form: SessionForm, hello: Hello | null, preview: Pr
     if (task) classes = generatorClassCount(form.data.generator, task, form.data.classes)
   } else if (form.source === 'bundled') {
     const d = hello?.datasets.find((x) => x.name === form.bundled.name)
-    if (d) (inputs = d.features), (classes = d.classes)
+    if (d) {
+      inputs = d.features
+      classes = d.classes
+    }
   }
   const task = formTask(form, hello, preview)
   if (inputs === null || classes === null || task === null) return null

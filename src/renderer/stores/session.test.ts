@@ -285,7 +285,7 @@ describe('session store: errors', () => {
   })
 
   it('follows the connection status', async () => {
-    const store = await ready()
+    await ready()
     host.setStatus({ state: 'reconnecting', detail: 'engine connection refused or dropped' })
     expect(useConnectionStore().status).toEqual({ state: 'reconnecting', detail: 'engine connection refused or dropped' })
   })

@@ -54,7 +54,10 @@ export function useGraphFlow(snapshot: () => GraphSnapshot | null, viewport: () 
     } catch (err) {
       if (mine === ticket) layoutError.value = `Layout failed: ${err instanceof Error ? err.message : String(err)}`
     } finally {
-      if (mine === ticket) (laying.value = false), (pending = null)
+      if (mine === ticket) {
+        laying.value = false
+        pending = null
+      }
     }
   }
 

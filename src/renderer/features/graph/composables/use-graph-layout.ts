@@ -76,7 +76,10 @@ async function layoutOnce(engine: Elk, s: GraphSnapshot, aspectRatio: number): P
 export function extent(boxes: Map<number, Box>): { width: number; height: number } {
   let width = 0
   let height = 0
-  for (const b of boxes.values()) (width = Math.max(width, b.x + b.width)), (height = Math.max(height, b.y + b.height))
+  for (const b of boxes.values()) {
+    width = Math.max(width, b.x + b.width)
+    height = Math.max(height, b.y + b.height)
+  }
   return { width, height }
 }
 
@@ -91,7 +94,10 @@ export async function layoutGraph(s: GraphSnapshot, options: LayoutOptions = {})
     const boxes = await layoutOnce(engine, s, target * f)
     const { width, height } = extent(boxes)
     const zoom = Math.min(view.width / Math.max(1, width), view.height / Math.max(1, height))
-    if (zoom > bestZoom + 1e-3) (best = boxes), (bestZoom = zoom)
+    if (zoom > bestZoom + 1e-3) {
+      best = boxes
+      bestZoom = zoom
+    }
   }
   return best!
 }

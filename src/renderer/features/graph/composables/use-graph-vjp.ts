@@ -46,12 +46,15 @@ function matmulRule(node: GraphNode, a: GraphNode, b: GraphNode): VjpRule {
   const transB = node.transB ?? false
   const opA = transA ? 'Aᵀ' : 'A'
   const opB = transB ? 'Bᵀ' : 'B'
-  let dA: [string, string]
-  let dB: [string, string]
-  if (!transA && !transB) (dA = ['dC·Bᵀ', `${S(C)}·${S(t(B))}`]), (dB = ['Aᵀ·dC', `${S(t(A))}·${S(C)}`])
-  else if (!transA) (dA = ['dC·B', `${S(C)}·${S(B)}`]), (dB = ['dCᵀ·A', `${S(t(C))}·${S(A)}`])
-  else if (!transB) (dA = ['B·dCᵀ', `${S(B)}·${S(t(C))}`]), (dB = ['A·dC', `${S(A)}·${S(C)}`])
-  else (dA = ['Bᵀ·dCᵀ', `${S(t(B))}·${S(t(C))}`]), (dB = ['dCᵀ·Aᵀ', `${S(t(C))}·${S(t(A))}`])
+  // The two VJPs for each transpose combination: [formula, the shapes it multiplies].
+  const [dA, dB]: [string, string][] =
+    !transA && !transB
+      ? [['dC·Bᵀ', `${S(C)}·${S(t(B))}`], ['Aᵀ·dC', `${S(t(A))}·${S(C)}`]]
+      : !transA
+        ? [['dC·B', `${S(C)}·${S(B)}`], ['dCᵀ·A', `${S(t(C))}·${S(A)}`]]
+        : !transB
+          ? [['B·dCᵀ', `${S(B)}·${S(t(C))}`], ['A·dC', `${S(A)}·${S(C)}`]]
+          : [['Bᵀ·dCᵀ', `${S(t(B))}·${S(t(C))}`], ['dCᵀ·Aᵀ', `${S(t(C))}·${S(t(A))}`]]
   const m = C[C.length - 2] ?? 1
   const n = C[C.length - 1] ?? 1
   const k = transA ? (A[A.length - 2] ?? 1) : (A[A.length - 1] ?? 1)

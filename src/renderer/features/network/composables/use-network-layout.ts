@@ -92,7 +92,10 @@ export function hitTest(layout: NetworkLayout, s: NetworkSnapshot, x: number, y:
     for (let j = indices.length - 1; j >= 0; j--) {
       const k = indices[j]!
       const d = segmentDistance(x, y, edgeEnds(layout, l, layer.from[k]!, layer.to[k]!))
-      if (d < bestD) (bestD = d), (best = { kind: 'edge', layer: l, edge: k })
+      if (d < bestD) {
+        bestD = d
+        best = { kind: 'edge', layer: l, edge: k }
+      }
     }
     return best
   }

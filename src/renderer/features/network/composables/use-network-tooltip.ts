@@ -50,6 +50,9 @@ export function describeHit(s: NetworkSnapshot, hit: Hit): TooltipContent | null
 export function edgeCounts(s: NetworkSnapshot): { shown: number; total: number; sampled: boolean } {
   let shown = 0
   let total = 0
-  for (const l of s.layers) (shown += l.from.length), (total += l.inFeatures * l.outFeatures)
+  for (const l of s.layers) {
+    shown += l.from.length
+    total += l.inFeatures * l.outFeatures
+  }
   return { shown, total, sampled: s.layers.some((l) => l.sampled) }
 }

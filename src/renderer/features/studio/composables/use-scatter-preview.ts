@@ -43,7 +43,10 @@ export function draw(canvas: HTMLCanvasElement, preview: Preview | null): void {
   const scale = (size / 2 - 8) / extent
   let lo = Infinity
   let hi = -Infinity
-  for (const l of labels) (lo = Math.min(lo, l)), (hi = Math.max(hi, l))
+  for (const l of labels) {
+    lo = Math.min(lo, l)
+    hi = Math.max(hi, l)
+  }
   // Train points filled, test points as rings (drawn last, so they stay visible).
   ctx.lineWidth = 1.2
   for (const test of [false, true]) {
