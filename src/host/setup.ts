@@ -1,6 +1,7 @@
 // Turning a validated spec into engine objects: the dataset and its split, the loss that fits the
 // task, and the optimiser. Spec problems the schema cannot see (a loss that does not fit the data,
 // a class count the generator does not take) become 'invalid_payload' errors that name the mismatch.
+import { isPlain } from '../shared/model-blocks'
 import { bceWithLogits, data, hingeLoss, huberLoss, mseLoss, nn, optim, softmaxCrossEntropy, type Backend, type Tensor, type TypedArray } from '../engine'
 import type { ParsedPayload } from '../shared/protocol'
 import { lossMismatch, outputWidth, resolveLoss, type LossName } from '../shared/model-rules'
@@ -74,6 +75,11 @@ export function hiddenActivations(model: SessionSpecOut['model']): nn.Activation
 
 /** The session's model, on `backend` (the session's own: never the engine's default). */
 export function buildModel(nInputs: number, spec: SessionSpecOut, outputSize: number, backend: Backend): nn.MLP {
+  // The protocol already describes blocks (shared/model-blocks.ts); until the host builds them, a
+  // spec that asks for one is refused rather than trained without it.
+  if (spec.model.blocks?.some((b) => !isPlain(b))) {
+    throw new HostError('invalid_payload', 'model.blocks: normalisation, dropout and residual layers are not built by this host yet')
+  }
   return new nn.MLP([nInputs, ...spec.model.hidden, outputSize], {
     backend,
     activation: [...hiddenActivations(spec.model), 'linear'],

@@ -3,6 +3,7 @@
 // an MLP's parameter count. The host enforces them, the renderer previews them; keeping one copy
 // here means the form can never promise a network the host then refuses. Pure: no Node, DOM or
 // engine imports (engine agreement is checked in model-rules.test.ts).
+import { blockLabel, blockParamCount, blocksOf, type BlockOptions } from './model-blocks'
 import type { GENERATOR_NAMES, TASKS } from './protocol-data'
 
 export type Task = (typeof TASKS)[number]
@@ -130,6 +131,11 @@ export function mlpParamCount(sizes: readonly number[]): number {
   return n
 }
 
+/** Trainable parameters of an MLP with these sizes and per-layer blocks (norms add γ and β). */
+export function modelParamCount(sizes: readonly number[], blocks?: readonly BlockOptions[] | null): number {
+  return mlpParamCount(sizes) + blockParamCount(sizes, blocksOf(sizes.length - 2, blocks))
+}
+
 export const OPTIMIZER_LABELS = { sgd: 'SGD', adam: 'Adam', adamw: 'AdamW', rmsprop: 'RMSprop' } as const
 export type OptimizerType = keyof typeof OPTIMIZER_LABELS
 
@@ -144,6 +150,8 @@ export interface ModelFacts {
   auto: boolean
   task: Task
   optimizer: OptimizerType
+  /** Per hidden layer (absent: plain layers). */
+  blocks?: readonly BlockOptions[] | null
 }
 
 export interface ModelDescription {
@@ -167,9 +175,10 @@ export function describeModel(f: ModelFacts): ModelDescription {
     const inputs = f.sizes[i]!
     return { name: `layers.${i}`, activation: i < out - 1 ? (f.hiddenActivations[i] ?? 'linear') : 'linear', weightShape: [inputs, width], biasShape: [width], params: inputs * width + width }
   })
-  const hidden = layers.slice(0, -1).map((l) => `${l.weightShape[1]} ${l.activation}`)
+  const blocks = blocksOf(out, f.blocks)
+  const hidden = layers.slice(0, -1).map((l, i) => blockLabel(l.weightShape[1]!, l.activation, blocks[i]!))
   const architecture = [String(f.sizes[0]), ...hidden, `${f.sizes[out]} (${rule.short})`].join(' → ')
-  const paramCount = mlpParamCount(f.sizes)
+  const paramCount = modelParamCount(f.sizes, f.blocks)
   const optimizer = OPTIMIZER_LABELS[f.optimizer]
   const why = `${f.auto ? 'auto picked' : 'chosen:'} ${rule.label} for a ${f.task} task — ${rule.why}`
   return {

@@ -7,6 +7,7 @@ import { RUNS_EVENTS, RUNS_REQUESTS, RunId } from './protocol-runs'
 import { BUNDLED_DATASETS, DATA_LIMITS, DATA_REQUESTS, DataSpec, DatasetPreview, GENERATOR_NAMES, TASKS } from './protocol-data'
 import { STUDIO_EVENTS, STUDIO_REQUESTS } from './protocol-studio'
 import { LOSSES, LOSS_NAMES } from './model-rules'
+import { MAX_DROPOUT, NORM_NAMES, NORM_POSITIONS } from './model-blocks'
 
 export { BUNDLED_DATASETS, DataSpec, DatasetPreview, FEATURE_NAMES, GENERATOR_NAMES } from './protocol-data'
 export { LOSS_NAMES } from './model-rules'
@@ -42,6 +43,14 @@ const sessionId = z.string().regex(/^s[0-9]{1,9}$/, 'is not a session id')
 // ---------------------------------------------------------------------------------------------
 // Specs: what a session is made of
 
+/** A hidden layer's extras (model-blocks.ts: where the norm sits, dropout, the residual connection). */
+export const BlockSpec = z.strictObject({
+  norm: z.enum(NORM_NAMES).default('none'),
+  normAt: z.enum(NORM_POSITIONS).default('mid'),
+  dropout: finite.check(z.gte(0), z.lte(MAX_DROPOUT)).default(0),
+  residual: z.boolean().default(false),
+})
+
 export const ModelSpec = z
   .strictObject({
     /** Hidden layer widths; input and output sizes follow from the data. */
@@ -51,11 +60,16 @@ export const ModelSpec = z
     activations: z.array(z.enum(ACTIVATION_NAMES)).max(LIMITS.maxHiddenLayers).optional(),
     init: z.enum(INIT_NAMES).default('xavier-uniform'),
     loss: z.enum(LOSS_NAMES).default('auto'),
+    /** Normalisation, dropout and residual connection per hidden layer; absent: plain layers. */
+    blocks: z.array(BlockSpec).max(LIMITS.maxHiddenLayers).optional(),
   })
   .check((ctx) => {
-    const { hidden, activations } = ctx.value
+    const { hidden, activations, blocks } = ctx.value
     if (activations && activations.length !== hidden.length) {
       ctx.issues.push({ code: 'custom', input: activations, path: ['activations'], message: `gives ${activations.length} activations for ${hidden.length} hidden layers; give one per hidden layer` })
+    }
+    if (blocks && blocks.length !== hidden.length) {
+      ctx.issues.push({ code: 'custom', input: blocks, path: ['blocks'], message: `gives ${blocks.length} blocks for ${hidden.length} hidden layers; give one per hidden layer` })
     }
   })
 
