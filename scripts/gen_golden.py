@@ -111,6 +111,10 @@ case('bceWithLogits', 'bceWithLogits', lambda z: F.binary_cross_entropy_with_log
 yh = torch.tensor([1.0, -1.0, 1.0, -1.0, 1.0, -1.0, -1.0, 1.0], dtype=D)
 case('hingeLoss', 'hingeLoss', lambda s: torch.relu(1 - yh * s).mean(), [t([8], -2, 2)], extra={'target': enc(yh)})
 
+# Added later, so the cases above keep their random draws. Its inputs stay 0.05 away from 0, where
+# sign jumps (finite differences would see the jump); sign(0) = 0 is tested in ops/sign.test.ts.
+case('sign', 'sign', torch.sign, [(t([3, 4], 0.05, 2.0).detach() * torch.tensor([1.0, -1.0, -1.0, 1.0], dtype=D)).requires_grad_(True)])
+
 # A whole MLP: 3-5-4-2, tanh then relu, cross-entropy. Weights are exported as [in, out].
 torch.manual_seed(7)
 net = torch.nn.Sequential(torch.nn.Linear(3, 5), torch.nn.Tanh(), torch.nn.Linear(5, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2)).double()
