@@ -354,7 +354,7 @@ export class EngineHost {
   private runOnDevice(s: TrainingSession, deadline: number): void {
     s.busy = true
     void s
-      .queued(() => s.runSliceOnDevice(deadline))
+      .queued(() => s.runSlice(deadline))
       .catch((e) => console.error('engine host: device slice failure:', e))
       .finally(() => {
         s.busy = false

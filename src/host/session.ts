@@ -35,7 +35,7 @@ import { dataLabel, prepareData } from './data-source'
 import { patchOptimizerSpec, planLoss, type LossPlan, type SessionSpecOut, type SplitData } from './setup'
 import { countStop, evalStop, type TrainAlarm } from './train-guards'
 import { Trainer, type StepOutcome, type TrainerOptions } from './trainer'
-import type { Work } from './work-budget'
+import { MIRROR, runAsync, runSync, SLICE, type Drive } from './training/drive'
 
 export type SessionState = EventPayload<'session.state'>
 export type SessionStatus = SessionState['status']
@@ -77,8 +77,8 @@ export class TrainingSession {
   private queue: Promise<unknown> = Promise.resolve()
   /** A device slice is queued or running: the host's scheduler skips the session meanwhile. */
   busy = false
-  /** The CPU unit of work in progress (a step and what follows it), resumed by the next slice. */
-  private work: Work<boolean> | null = null
+  /** The unit of work in progress (a step and what follows it), resumed by the next slice. */
+  private work: Drive<boolean> | null = null
   /** Bumped when a new run of steps begins (start, session.step): a unit of an earlier run does not count towards it. */
   private run = 0
 
@@ -271,98 +271,91 @@ export class TrainingSession {
 
   /**
    * Train until `deadline`, a stop condition, a session.step target, a halt or a paced step not yet
-   * due. Runs at least one piece (a whole small step, or one chunk of a big one) per call.
+   * due; at least one piece (a whole small step, or one chunk of a big one) per call. The one entry
+   * point for both drivers: a CPU session runs its slice now; a device session's slice awaits the
+   * device, and the promise says when it ended (the host runs it on the session's queue).
    */
-  runSlice(deadline: number): void {
+  runSlice(deadline: number): void | Promise<void> {
+    const until = { deadline, now: () => this.hooks.now() }
+    if (this.onDevice) return runAsync(this.loop(), { until, mirror: () => this.trainer.syncMirror() }).then(() => undefined, (e) => this.failed(e))
     try {
-      while (this.status === 'running') {
-        if (this.work === null) {
-          if (this.stopIfDue(countStop(this.spec.train.stop, this.step, this.trainer.epoch))) return
-          if (this.hooks.now() < this.nextStepAt()) return
-          this.work = this.unit()
-        }
-        const work = this.work
-        let r = work.next()
-        while (!r.done && this.hooks.now() < deadline) r = work.next()
-        if (!r.done) return
-        if (this.work === work) this.work = null
-        if (r.value || this.hooks.now() >= deadline) return
-      }
+      runSync(this.loop(), until)
     } catch (e) {
-      this.work = null
-      this.trainer.abandonStep()
       this.failed(e)
     }
   }
 
   /**
-   * One step and what follows it, as resumable work; true: the slice ends (a halt). The step
-   * count advances only when the step completes, and the next step waits for its evaluation.
+   * The slice loop, for either driver: units of work until a halt or a unit not due, with a slice
+   * point between units. A unit stopped at a slice point stays in `work`, and the next slice's
+   * loop resumes it where it stopped.
    */
-  private *unit(): Work<boolean> {
+  private *loop(): Drive<void> {
+    while (this.status === 'running') {
+      if (this.work === null) {
+        if (countStop(this.spec.train.stop, this.step, this.trainer.epoch) !== null) {
+          yield MIRROR // the halt's checkpoint reads the weights
+          if (this.status !== 'running') return
+        }
+        if (this.stopIfDue(countStop(this.spec.train.stop, this.step, this.trainer.epoch))) return
+        if (this.hooks.now() < this.nextStepAt()) return
+        this.work = this.unit()
+      }
+      const work = this.work
+      const halted = yield* work
+      if (this.work === work) this.work = null
+      if (halted) return
+      yield SLICE
+    }
+  }
+
+  /**
+   * One step and what follows it (evaluation, checkpoint, alarms, stops); true: the slice ends (a
+   * halt). The step count advances only when the step completes, and the next step waits for its
+   * evaluation. Work on weights replaced meanwhile (reset, restore, import), or of a session
+   * disposed while a device read was awaited, ends without a trace.
+   */
+  private *unit(): Drive<boolean> {
     const gen = this.trainer.generation
+    const voided = () => gen !== this.trainer.generation || this.status !== 'running'
     if (this.step === 0 && this.evaluatedAt !== 0) {
       const stop = yield* this.evaluation()
-      if (gen !== this.trainer.generation) return false // weights replaced meanwhile: that evaluation is void
+      if (voided()) return false
       if (this.stopIfDue(stop)) return true
     }
-    const r = yield* this.trainer.stepTask(this.metrics.layerSampleDue)
-    if (r === null) return false // abandoned (reset, restore, import, batch-size change): the next unit redoes it
+    const r = yield* this.trainer.step(this.metrics.layerSampleDue)
+    if (r === null || voided()) return false // abandoned (reset, restore, import, batch-size change): the next unit redoes it
     // The step counts from here on: its metrics are recorded now, so a pause during its evaluation
     // (which yields between chunks) never shows a step, or saves a checkpoint, ahead of the log.
     if (r.ok) this.metrics.recordStep(this.step, r.loss, r.stats, r.lr)
     const run = this.run
     const stop = r.ok && this.step % this.spec.train.evalEvery === 0 ? yield* this.evaluation() : null
-    if (gen !== this.trainer.generation) return false
-    return this.afterStep(r, stop, run === this.run, true)
-  }
-
-  /**
-   * runSlice for a WebGPU session: the same loop over awaited device steps. The CPU mirror is
-   * read back before whatever reads it synchronously (an evaluation or checkpoint that is due, a
-   * halt's checkpoint), so those see the weights of the step they name.
-   */
-  async runSliceOnDevice(deadline: number): Promise<void> {
-    try {
-      while (this.status === 'running') {
-        if (countStop(this.spec.train.stop, this.step, this.trainer.epoch) !== null) await this.trainer.syncMirror()
-        if (this.stopIfDue(countStop(this.spec.train.stop, this.step, this.trainer.epoch))) return
-        if (this.hooks.now() < this.nextStepAt()) return
-        if (this.step === 0 && this.evaluatedAt !== 0) {
-          const stop = await this.evaluateOnDevice()
-          if (this.status !== 'running') return
-          if (this.stopIfDue(stop)) return
-        }
-        const r = await this.trainer.trainStepOnDevice(this.metrics.layerSampleDue)
-        // The weights were replaced (reset, restore, import) while the step ran: it no longer counts.
-        // Pauses wait for the slice (host.ts); a session disposed meanwhile records nothing more.
-        if (r === null || this.status !== 'running') return
-        const stop = r.ok && this.step % this.spec.train.evalEvery === 0 ? await this.evaluateOnDevice() : null
-        // Whatever may checkpoint next (a due checkpoint, an alarm, a halt) reads the mirror.
-        const due = !r.ok || r.alarm !== null || stop !== null || (this.recorder !== null && this.step % this.recorder.every === 0)
-        if (due || this.stepsLeft === 1 || countStop(this.spec.train.stop, this.step, this.trainer.epoch) !== null) await this.trainer.syncMirror()
-        if (this.status !== 'running') return
-        if (this.afterStep(r, stop)) return
-        if (this.hooks.now() >= deadline) return
-      }
-    } catch (e) {
-      this.failed(e)
+    if (voided()) return false
+    if (this.mayHalt(r, stop)) {
+      yield MIRROR // what may checkpoint next (a due checkpoint, an alarm, a halt) reads the weights of this step
+      if (voided()) return false
     }
+    return this.afterStep(r, stop, run === this.run)
+  }
+
+  /** Whether afterStep may save a checkpoint or halt. */
+  private mayHalt(r: StepOutcome, stop: string | null): boolean {
+    if (!r.ok || r.alarm !== null || stop !== null || this.stepsLeft === 1) return true
+    if (this.recorder !== null && this.step % this.recorder.every === 0) return true
+    return countStop(this.spec.train.stop, this.step, this.trainer.epoch) !== null
   }
 
   /**
-   * What follows a step (either kind) and its evaluation (`stop`: what the evaluation said, if one
-   * ran): metrics, checkpoint, alarms, stops. True: the slice ends. `counts`: the step belongs to
-   * the current run of steps (not to one paused during its evaluation), so session.step counts it.
-   * `recorded`: the step's metrics were recorded when it completed (the CPU unit does).
+   * What follows a step and its evaluation (`stop`: what the evaluation said, if one ran):
+   * checkpoint, alarms, stops. True: the slice ends. `counts`: the step belongs to the current run
+   * of steps (not to one paused during its evaluation), so session.step counts it.
    */
-  private afterStep(r: StepOutcome, stop: string | null, counts = true, recorded = false): boolean {
+  private afterStep(r: StepOutcome, stop: string | null, counts: boolean): boolean {
     if (!r.ok) {
       this.raise(r.alarm, true)
       this.halt('paused', r.alarm.message)
       return true
     }
-    if (!recorded) this.metrics.recordStep(this.step, r.loss, r.stats, r.lr)
     if (this.recorder && this.step % this.recorder.every === 0) this.checkpoint()
     if (r.alarm) {
       const pause = this.spec.train.alarms.pause
@@ -385,6 +378,8 @@ export class TrainingSession {
    * cannot be trusted to continue, but the host and the other sessions carry on.
    */
   private failed(e: unknown): void {
+    this.work = null
+    this.trainer.abandonStep()
     const detail = e instanceof Error ? e.message : String(e)
     this.halt('error', `step ${this.step + 1} failed: ${detail}; reset the session to continue`)
   }
@@ -443,20 +438,14 @@ export class TrainingSession {
   }
 
   /**
-   * Evaluate now, as resumable work; returns a stop message when targetLoss or early stopping says
-   * so. They watch the test loss, or without a test split the train loss (measured only when one
-   * of them is set).
+   * Evaluate now (for either driver); returns a stop message when targetLoss or early stopping
+   * says so. They watch the test loss, or without a test split the train loss (measured only when
+   * one of them is set).
    */
-  private *evaluation(): Work<string | null> {
+  private *evaluation(): Drive<string | null> {
     const watched = this.watchesTrainLoss()
-    const point = yield* this.trainer.evaluateTask()
-    return this.evaluated(point, watched ? yield* this.trainer.trainLossTask() : null)
-  }
-
-  /** evaluate() for a device session: the forward passes run on the device, read back in one await. */
-  private async evaluateOnDevice(): Promise<string | null> {
-    const [point, trainLoss] = await Promise.all([this.trainer.evaluateOnDevice(), this.watchesTrainLoss() ? this.trainer.trainLossOnDevice() : null])
-    return this.evaluated(point, trainLoss)
+    const point = yield* this.trainer.evaluation()
+    return this.evaluated(point, watched ? yield* this.trainer.trainLoss() : null)
   }
 
   /** Without a test split, targetLoss and early stopping watch the train loss: measured only then. */
