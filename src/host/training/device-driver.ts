@@ -3,7 +3,7 @@
 // After a step the mirror is stale until `download` refreshes it with one batched async read (the
 // slice loop's MIRROR); anything that replaces weights on the CPU (reset, restore, import) calls
 // `upload`. A step runs as one chunk: a device has no thread to hand back between chunks.
-import { mul, nn, noGrad, tensor, Tensor, type Backend, type TypedArray } from '../../engine'
+import { add, mul, nn, noGrad, tensor, Tensor, type Backend, type TypedArray } from '../../engine'
 import { buildOptimizer, type AnyOptimizer, type SessionSpecOut } from '../setup'
 import type { Driver } from './driver'
 
@@ -95,6 +95,10 @@ export class DeviceDriver implements Driver {
 
   updated(): void {
     this.stale = true
+  }
+
+  accumulate(sum: Tensor | null, g: Tensor): Tensor {
+    return sum === null ? g : noGrad(() => add(sum, g))
   }
 
   /** Keep device copies of the parameters (before an update). */

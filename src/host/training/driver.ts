@@ -21,6 +21,8 @@ export interface Driver {
   restore(): void
   /** An update was applied (a device's CPU mirror is now behind). */
   updated(): void
+  /** sum + g for a split step's gradient sums: `sum` is the driver's own (null: the first chunk's `g`). */
+  accumulate(sum: Tensor | null, g: Tensor): Tensor
 }
 
 /** The model and optimiser a CPU driver trains: the trainer's own, replaced on reset. */
@@ -31,7 +33,8 @@ export interface CpuModel {
 
 /**
  * Training on the CPU: inputs are views of the dataset's rows (no copy), and the copies taken
- * before an update are typed arrays reused every step, which also give lastUpdate for free.
+ * before an update are typed arrays reused every step, which also give lastUpdate for free; a
+ * split step sums its gradients in place.
  */
 export class CpuDriver implements Driver {
   readonly async = false
@@ -70,4 +73,13 @@ export class CpuDriver implements Driver {
   }
 
   updated(): void {}
+
+  /** In place into a buffer of our own (a copy of the first chunk's gradient), as the memory budget counts it. */
+  accumulate(sum: Tensor | null, g: Tensor): Tensor {
+    const v = view(g)
+    if (sum === null) return new Tensor(this.be.fromArray(v.slice()), g.shape, this.be)
+    const s = view(sum)
+    for (let k = 0; k < s.length; k++) s[k] += v[k]
+    return sum
+  }
 }

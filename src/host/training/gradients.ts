@@ -4,7 +4,7 @@
 // reported loss and in the gradient, so the sum equals the whole batch's up to float rounding.
 // Between chunks the parameters keep the last completed step's gradients (readers such as the
 // histograms see a finished step); the partial sums live here until the last chunk.
-import { add, mul, nn, noGrad, type data, type Tensor } from '../../engine'
+import { mul, nn, type data, type Tensor } from '../../engine'
 import { OutputTally } from '../metrics'
 import type { LossPlan } from '../setup'
 import { later, SLICE, type Drive } from './drive'
@@ -51,9 +51,7 @@ export function* gradients(d: Driver, plan: LossPlan, b: data.Batch, f: number, 
       if (pass.refused !== null) return pass
       ;(split ? mul(loss, m / b.size) : loss).backward()
       params.forEach((p, i) => {
-        const g = p.grad
-        const s = sums[i]
-        if (g) sums[i] = s === null ? g : noGrad(() => add(s, g))
+        if (p.grad) sums[i] = split ? d.accumulate(sums[i], p.grad) : p.grad
       })
     } finally {
       params.forEach((p, i) => (p.grad = kept[i]))
