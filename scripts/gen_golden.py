@@ -111,10 +111,6 @@ case('bceWithLogits', 'bceWithLogits', lambda z: F.binary_cross_entropy_with_log
 yh = torch.tensor([1.0, -1.0, 1.0, -1.0, 1.0, -1.0, -1.0, 1.0], dtype=D)
 case('hingeLoss', 'hingeLoss', lambda s: torch.relu(1 - yh * s).mean(), [t([8], -2, 2)], extra={'target': enc(yh)})
 
-# Added later, so the cases above keep their random draws. Its inputs stay 0.05 away from 0, where
-# sign jumps (finite differences would see the jump); sign(0) = 0 is tested in ops/sign.test.ts.
-case('sign', 'sign', torch.sign, [(t([3, 4], 0.05, 2.0).detach() * torch.tensor([1.0, -1.0, -1.0, 1.0], dtype=D)).requires_grad_(True)])
-
 # A whole MLP: 3-5-4-2, tanh then relu, cross-entropy. Weights are exported as [in, out].
 torch.manual_seed(7)
 net = torch.nn.Sequential(torch.nn.Linear(3, 5), torch.nn.Tanh(), torch.nn.Linear(5, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2)).double()
@@ -171,6 +167,11 @@ q1, q2 = torch.zeros(3, 4, dtype=D, requires_grad=True), torch.zeros(5, dtype=D,
 q1.grad, q2.grad = g1.clone(), g2.clone()
 total = torch.nn.utils.clip_grad_norm_([q1, q2], max_norm=0.5)
 clip = {'maxNorm': 0.5, 'grads': [enc(g1), enc(g2)], 'total': float(total), 'clipped': [enc(q1.grad), enc(q2.grad)]}
+
+# Op cases added later go here, after every other draw, so the values above stay as they were.
+# sign's inputs stay 0.05 away from 0, where it jumps (finite differences would see the jump);
+# sign(0) = 0 is tested in ops/sign.test.ts.
+case('sign', 'sign', torch.sign, [(t([3, 4], 0.05, 2.0).detach() * torch.tensor([1.0, -1.0, -1.0, 1.0], dtype=D)).requires_grad_(True)])
 
 os.makedirs(os.path.dirname(OUT), exist_ok=True)
 with open(OUT, 'w') as f:
