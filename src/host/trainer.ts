@@ -22,6 +22,8 @@ import { CHUNK_FLOPS, drain, evalChunkRows, type Work } from './work-budget'
 
 export type { StepOutcome } from './training/step'
 
+const always = (): boolean => true
+
 export interface TrainerOptions {
   /** Floating-point operations in one chunk of a split step or evaluation (work-budget.ts); tests force splits with a small one. */
   chunkFlops?: number
@@ -150,7 +152,7 @@ export class Trainer {
     const pending = suspends ? { samplerBefore: this.sampler.getState() } : null
     this.pending = pending
     const batch = this.sampler.next()
-    return { batch, current: pending ? () => this.pending === pending : () => true }
+    return { batch, current: pending ? () => this.pending === pending : always }
   }
 
   /** The step in progress applies its update: it is no longer pending. */

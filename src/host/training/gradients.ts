@@ -4,10 +4,10 @@
 // reported loss and in the gradient, so the sum equals the whole batch's up to float rounding.
 // Between chunks the parameters keep the last completed step's gradients (readers such as the
 // histograms see a finished step); the partial sums live here until the last chunk.
-import { mul, nn, type data, type Tensor } from '../../engine'
+import { mul, nn, type data, type Tensor, type TypedArray } from '../../engine'
 import { OutputTally } from '../metrics'
 import type { LossPlan } from '../setup'
-import { later, SLICE, type Drive } from './drive'
+import { later, SLICE, type Drive, type Read } from './drive'
 import type { Driver } from './driver'
 
 /**
@@ -22,45 +22,60 @@ export interface Pass {
 }
 
 /**
- * Forward and backward over batch `b` (`f` features a row) in chunks of `rows` rows. At the end the batch's gradients
- * replace the parameters' ones; null when `current()` says the step was abandoned at a slice
- * point (then nothing was assigned). A non-finite chunk loss known at once (the CPU) ends the pass
- * before its backward.
+ * Forward and backward over batch `b` (`f` features a row) in chunks of `rows` rows. At the end the
+ * batch's gradients replace the parameters' ones; null when `current()` says the step was abandoned
+ * at a slice point (then nothing was assigned). A non-finite loss known at once (the CPU) ends the
+ * pass before its backward.
  */
 export function* gradients(d: Driver, plan: LossPlan, b: data.Batch, f: number, rows: number, sampleStats: boolean, current: () => boolean): Drive<Pass | null> {
-  const { model } = d
   const params = d.optimizer.params
-  const split = rows < b.size
-  const pass: Pass = { loss: 0, refused: null, outputs: sampleStats ? new OutputTally(model) : null }
+  const pass: Pass = { loss: 0, refused: null, outputs: sampleStats ? new OutputTally(d.model) : null }
+  if (rows >= b.size) {
+    d.optimizer.zeroGrad()
+    const loss = yield* chunk(d, plan, b, f, 0, b.size, pass)
+    loss?.backward()
+    return pass
+  }
   const sums: (Tensor | null)[] = params.map(() => null)
   for (let a = 0; a < b.size; a += rows) {
     const m = Math.min(rows, b.size - a)
     const kept = params.map((p) => p.grad)
     for (const p of params) p.grad = null
     try {
-      const outs: Tensor[] = []
-      let h = d.input(b.x.subarray(a * f, (a + m) * f), m, f)
-      for (let i = 0; i < model.layers.length; i++) outs.push((h = nn.activate(model.layers[i].forward(h), model.activations[i])))
-      const loss = plan.loss(h, b.y.subarray(a, a + m))
-      const sampled = pass.outputs ? outs.map((o) => ({ value: o })) : []
-      yield* later([{ value: loss }, ...sampled], ([v, ...hs]) => {
-        if (!Number.isFinite(v[0])) pass.refused ??= v[0]
-        else pass.loss += split ? (v[0] * m) / b.size : v[0]
-        hs.forEach((x, i) => pass.outputs!.add(i, x, m))
-      })
-      if (pass.refused !== null) return pass
-      ;(split ? mul(loss, m / b.size) : loss).backward()
+      const loss = yield* chunk(d, plan, b, f, a, m, pass)
+      if (loss === null) return pass // refused: the step clears the gradients
+      mul(loss, m / b.size).backward()
       params.forEach((p, i) => {
-        if (p.grad) sums[i] = split ? d.accumulate(sums[i], p.grad) : p.grad
+        if (p.grad) sums[i] = d.accumulate(sums[i], p.grad)
       })
     } finally {
       params.forEach((p, i) => (p.grad = kept[i]))
     }
-    if (split) {
-      yield SLICE
-      if (!current()) return null
-    }
+    yield SLICE
+    if (!current()) return null
   }
   params.forEach((p, i) => (p.grad = sums[i]))
   return pass
+}
+
+/**
+ * The forward pass over rows [a, a+m) and its loss, which is read with `later` (with the layers'
+ * outputs when sampled) into `pass`, weighted by the chunk's share of the batch. Null when the
+ * loss is already known to be non-finite (the CPU): no backward then.
+ */
+function* chunk(d: Driver, plan: LossPlan, b: data.Batch, f: number, a: number, m: number, pass: Pass): Drive<Tensor | null> {
+  const { model } = d
+  const outs: Tensor[] = []
+  let h = d.input(b.x.subarray(a * f, (a + m) * f), m, f)
+  for (let i = 0; i < model.layers.length; i++) outs.push((h = nn.activate(model.layers[i].forward(h), model.activations[i])))
+  const loss = plan.loss(h, b.y.subarray(a, a + m))
+  const reads: Read[] = [{ value: loss }]
+  if (pass.outputs) for (const o of outs) reads.push({ value: o })
+  yield* later(reads, (values) => {
+    const v = (values[0] as TypedArray)[0]
+    if (!Number.isFinite(v)) pass.refused ??= v
+    else pass.loss += (v * m) / b.size // exactly v for a whole batch
+    for (let i = 1; i < values.length; i++) pass.outputs!.add(i - 1, values[i] as TypedArray, m)
+  })
+  return pass.refused === null ? loss : null
 }

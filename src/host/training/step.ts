@@ -9,7 +9,7 @@ import { layerStats, type LayerGradNorm, type LayerStats } from '../metrics'
 import { sumOfSquares } from '../scan'
 import { explodingAlarm, layerOf, vanishingAlarm, type TrainAlarm } from '../train-guards'
 import type { Trainer } from '../trainer'
-import { need, type Drive } from './drive'
+import { need, type Drive, type Read } from './drive'
 import { gradients } from './gradients'
 import { addPenaltyGrads } from './penalty'
 
@@ -41,7 +41,7 @@ export function* trainStep(t: Trainer, sampleStats: boolean): Drive<StepOutcome 
   // Read now: a live change made during a split step applies to it, and the stats report the rate used.
   const lr = t.nextLr
   d.optimizer.lr = lr
-  t.optimizer.lr = lr
+  if (t.optimizer !== d.optimizer) t.optimizer.lr = lr // a device session's mirror
   const refuseLoss = (value: number): StepOutcome => {
     for (const p of params) p.grad = null
     return refusal(n, `the minibatch loss is ${value}`, value, null)
@@ -49,9 +49,13 @@ export function* trainStep(t: Trainer, sampleStats: boolean): Drive<StepOutcome 
   if (pass.refused !== null) return refuseLoss(pass.refused)
   addPenaltyGrads(d.model, l1, l2)
   if (clipNorm !== null) optim.clipGradNorm(params, clipNorm)
-  const grads = params.flatMap((p) => (p.grad ? [p.grad] : []))
+  // One request: each gradient's sum of squares and, when sampling, the weights and gradients the stats read.
+  const reads: Read[] = []
+  for (const p of params) if (p.grad) reads.push({ sumSq: p.grad })
+  const nSq = reads.length
   const sampled = pass.outputs ? d.model.layers.flatMap((l) => (l.weight.grad ? [l.weight, l.weight.grad] : [l.weight])) : []
-  const values: unknown[] = yield* need([...grads.map((g) => ({ sumSq: g })), ...sampled.map((s) => ({ value: s }))])
+  for (const x of sampled) reads.push({ value: x })
+  const values: unknown[] = yield* need(reads)
   if (!current()) return null
   // On a device the loss arrives with this read.
   if (pass.refused !== null) return refuseLoss(pass.refused)
@@ -70,8 +74,11 @@ export function* trainStep(t: Trainer, sampleStats: boolean): Drive<StepOutcome 
   const norms = layerNorms(params, sq, d.model)
   const alarm = exploding(t, n, norms)
   if (alarm && alarms.pause) return { ok: false, alarm }
-  const read = new Map(sampled.map((s, i) => [s, values[grads.length + i] as TypedArray]))
-  const stats = pass.outputs ? layerStats(d.model, lr, pass.outputs, (x) => read.get(x)!) : null
+  let stats: LayerStats[] | null = null
+  if (pass.outputs) {
+    const read = new Map(sampled.map((s, i) => [s, values[nSq + i] as TypedArray]))
+    stats = layerStats(d.model, lr, pass.outputs, (x) => read.get(x)!)
+  }
   // The update is applied from here on: an abandon no longer undoes the step, replaced weights still void it.
   t.commitStep()
   const gen = t.generation
