@@ -146,7 +146,7 @@ export class Trainer {
   /**
    * Draw the next step's batch (training/step.ts). A step that can be suspended before its update
    * (`suspends`: split, or on a device) is pending until then; `current()` turns false when it is
-   * abandoned meanwhile.
+   * abandoned meanwhile; endStep() ends it.
    */
   beginStep(suspends: boolean): { batch: data.Batch; current: () => boolean } {
     const pending = suspends ? { samplerBefore: this.sampler.getState() } : null
@@ -155,8 +155,8 @@ export class Trainer {
     return { batch, current: pending ? () => this.pending === pending : always }
   }
 
-  /** The step in progress applies its update: it is no longer pending. */
-  commitStep(): void {
+  /** The step in progress has its outcome (its update is applied, or it was refused): no longer pending, its batch drawn. */
+  endStep(): void {
     this.pending = null
   }
 

@@ -42,9 +42,14 @@ export function* trainStep(t: Trainer, sampleStats: boolean): Drive<StepOutcome 
   const lr = t.nextLr
   d.optimizer.lr = lr
   if (t.optimizer !== d.optimizer) t.optimizer.lr = lr // a device session's mirror
+  // Refused or applied, the step has its outcome: its batch counts as drawn from then on.
+  const refuse = (what: string, value: number, parameter: string | null): StepOutcome => {
+    t.endStep()
+    return refusal(n, what, value, parameter)
+  }
   const refuseLoss = (value: number): StepOutcome => {
     for (const p of params) p.grad = null
-    return refusal(n, `the minibatch loss is ${value}`, value, null)
+    return refuse(`the minibatch loss is ${value}`, value, null)
   }
   if (pass.refused !== null) return refuseLoss(pass.refused)
   addPenaltyGrads(d.model, l1, l2)
@@ -68,19 +73,22 @@ export function* trainStep(t: Trainer, sampleStats: boolean): Drive<StepOutcome 
     const [g] = yield* need([{ value: params[i].grad! }])
     if (!current()) return null
     const bad = firstNonFinite(g)
-    if (bad !== null) return refusal(n, `gradient of ${names[i]} is ${bad}`, bad, names[i])
+    if (bad !== null) return refuse(`gradient of ${names[i]} is ${bad}`, bad, names[i])
     sq[i] = sumOfSquares(g)
   }
   const norms = layerNorms(params, sq, d.model)
   const alarm = exploding(t, n, norms)
-  if (alarm && alarms.pause) return { ok: false, alarm }
+  if (alarm && alarms.pause) {
+    t.endStep()
+    return { ok: false, alarm }
+  }
   let stats: LayerStats[] | null = null
   if (pass.outputs) {
     const read = new Map(sampled.map((s, i) => [s, values[nSq + i] as TypedArray]))
     stats = layerStats(d.model, lr, pass.outputs, (x) => read.get(x)!)
   }
   // The update is applied from here on: an abandon no longer undoes the step, replaced weights still void it.
-  t.commitStep()
+  t.endStep()
   const gen = t.generation
   d.snapshot()
   d.optimizer.step()
@@ -93,7 +101,7 @@ export function* trainStep(t: Trainer, sampleStats: boolean): Drive<StepOutcome 
     if (gen !== t.generation) return null
     const x = firstNonFinite(v) ?? NaN
     d.restore()
-    return refusal(n, `the update made ${names[over]} ${x}`, x, names[over])
+    return refuse(`the update made ${names[over]} ${x}`, x, names[over])
   }
   t.stepCount = n
   return { ok: true, loss: pass.loss, stats, lr, alarm: alarm ?? vanishingAlarm(n, norms, alarms, t.monitor) }
