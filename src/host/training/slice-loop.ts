@@ -25,6 +25,7 @@
 // or halt that is due) the loop asks for the mirror (MIRROR), so it holds the step it names.
 import type { EvalPoint, MetricsCollector } from '../metrics'
 import type { RunRecorder } from '../runs/recorder'
+import type { SessionStatus } from '../session'
 import type { SessionSpecOut } from '../setup'
 import { countStop, evalStop, type TrainAlarm } from '../train-guards'
 import type { StepOutcome, Trainer } from '../trainer'
@@ -32,7 +33,7 @@ import { MIRROR, runAsync, runSync, SLICE, type Drive } from './drive'
 
 /** What the loop needs from its session (session.ts). */
 export interface LoopSession {
-  readonly status: 'idle' | 'running' | 'paused' | 'error'
+  readonly status: SessionStatus
   readonly trainer: Trainer
   readonly metrics: MetricsCollector
   readonly spec: SessionSpecOut
