@@ -222,6 +222,11 @@ layers = {
     'dropout': {'stateDictKeys': list(torch.nn.Dropout(0.5).state_dict().keys())},
 }
 
+# Op cases added later go here, after every other draw, so the values above stay as they were.
+# sign's inputs stay 0.05 away from 0, where it jumps (finite differences would see the jump);
+# sign(0) = 0 is tested in ops/sign.test.ts.
+case('sign', 'sign', torch.sign, [(t([3, 4], 0.05, 2.0).detach() * torch.tensor([1.0, -1.0, -1.0, 1.0], dtype=D)).requires_grad_(True)])
+
 os.makedirs(os.path.dirname(OUT), exist_ok=True)
 with open(OUT, 'w') as f:
     json.dump({

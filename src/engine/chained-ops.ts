@@ -22,6 +22,7 @@ declare module './tensor.js' {
     log(): Tensor
     sqrt(): Tensor
     abs(): Tensor
+    sign(): Tensor
     relu(): Tensor
     leakyRelu(alpha?: number): Tensor
     tanh(): Tensor
@@ -51,6 +52,7 @@ const methods: ThisType<Tensor> & Partial<Tensor> = {
   log() { return ops.log(this) },
   sqrt() { return ops.sqrt(this) },
   abs() { return ops.abs(this) },
+  sign() { return ops.sign(this) },
   relu() { return ops.relu(this) },
   leakyRelu(alpha = 0.01) { return ops.leakyRelu(this, alpha) },
   tanh() { return ops.tanh(this) },

@@ -9,7 +9,7 @@ export {
   type GraphSnapshot, type GraphSnapshotNode, type GraphSnapshotEdge, type GraphSnapshotOptions, type GraphNodeKind, type TensorStats,
 } from './graph-snapshot.js'
 export {
-  add, sub, mul, div, neg, pow, exp, log, sqrt, abs, relu, leakyRelu, tanh, sigmoid, gelu,
+  add, sub, mul, div, neg, pow, exp, log, sqrt, abs, sign, relu, leakyRelu, tanh, sigmoid, gelu,
   matmul, transpose, reshape, expand, sum, mean, max, softmax, logSoftmax,
 } from './ops/index.js'
 export { mseLoss, huberLoss, softmaxCrossEntropy, bceWithLogits, hingeLoss, oneHot } from './losses.js'

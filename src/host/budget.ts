@@ -68,7 +68,7 @@ export function optimizerSlots(o: SessionSpecOut['optimizer']): number {
  * activations at the batch size (each layer's pre-activation and output and their gradients), an
  * evaluation chunk's forward pass, a checkpoint's serialised weights and optimiser state, and an
  * inspection's float64 copy of the model with its gradients (gradcheck). A CPU step split into
- * chunks (chunked-step.ts) also holds, while the last step's gradients stay for readers, the running
+ * chunks (training/gradients.ts) also holds, while the last step's gradients stay for readers, the running
  * sums and the chunk's own gradients: two more gradient-sized buffers (its activations are only a
  * chunk's, so counting the whole batch's stays an upper bound).
  */
@@ -97,7 +97,7 @@ export function estimateSession(s: SessionShape): MemoryEstimate {
   return { bytes: Object.values(parts).reduce((a, b) => a + b, 0), params, parts }
 }
 
-/** Whether a training step at this shape runs as gradient-accumulated chunks (the rule of Trainer.stepTask). */
+/** Whether a training step at this shape runs as gradient-accumulated chunks (the rule of Trainer.stepChunkRows). */
 export function stepSplits(s: SessionShape): boolean {
   return !s.device && stepChunkRows(s.sizes, s.chunkFlops ?? CHUNK_FLOPS) < s.batchSize
 }

@@ -182,7 +182,7 @@ describe('the host between chunks', () => {
     const h = splitHost()
     const { sessionId } = (await h.ok('session.create', specInput(trainSpec({ evalEvery: 2 })))).state
     const s = h.session(sessionId)
-    const inUnit = () => (s as unknown as { work: unknown }).work !== null
+    const inUnit = () => (s as unknown as { loop: { work: unknown } }).loop.work !== null
     await h.ok('session.start', { sessionId })
     // Step 2 is done (no step pending) but its unit goes on: its evaluation runs in chunks.
     await until(() => s.step === 2 && !s.trainer.stepPending && inUnit(), 'the evaluation after step 2 to be in progress')

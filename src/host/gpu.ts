@@ -3,7 +3,7 @@
 // for 'webgpu' or 'auto', then cached for the worker's life (Dawn crashes when instances are made
 // and collected again). The engine's default backend is never switched here: a session gets its
 // backend object and places its model and tensors on it explicitly (a WebGPU session keeps a CPU
-// mirror beside its device copy, device-trainer.ts), so overlapping creates cannot swap backends.
+// mirror beside its device copy, training/device-driver.ts), so overlapping creates cannot swap backends.
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
 import { backends, EngineError, registerWebGpu, type Backend, type BackendInfo } from '../engine'

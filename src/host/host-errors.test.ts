@@ -153,8 +153,8 @@ describe('engine host: a session that fails unexpectedly', () => {
     await ok('session.create', spec())
     await ok('session.create', spec())
     const broken = current!.host['sessions'].get('s1')!
-    const realStep = broken.trainer.trainStep
-    broken.trainer.trainStep = () => {
+    const realStep = broken.trainer.step
+    broken.trainer.step = () => {
       throw new RangeError('kernel exploded')
     }
     await ok('session.start', { sessionId: 's2' })
@@ -168,7 +168,7 @@ describe('engine host: a session that fails unexpectedly', () => {
     }
     await sleep(50)
     expect((await ok('session.pause', { sessionId: 's2' })).step).toBeGreaterThan(0)
-    broken.trainer.trainStep = realStep
+    broken.trainer.step = realStep
     expect(await ok('session.reset', { sessionId: 's1' })).toMatchObject({ status: 'idle', step: 0 })
     expect(await ok('session.step', { sessionId: 's1', steps: 5 })).toMatchObject({ status: 'paused', step: 5 })
   })

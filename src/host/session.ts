@@ -1,41 +1,23 @@
 // A training session: its status (idle → running ⇄ paused, error), the requests that move it,
-// and the slice of training the host's scheduler asks it to run. Emits `session.state` on every
-// status change and `train.metrics` batches; flushes pending metrics before any state change so
-// a client sees a run's last steps before it hears that the run stopped.
-//
-// Step numbers count updates: `step` in a state is how many steps are done; the minibatch loss
-// of step k (1-based) is the loss that step k computed before its update; an evaluation at step k
-// measures the weights after k updates. Step 0 is evaluated once, when training first starts (and
-// again after a reset), then every evalEvery steps, so the test curve starts where training does.
-//
-// Stop conditions pause the session with a message saying why (step and epoch limits are checked
-// around every step, targetLoss and early stopping at evaluations); alarms go out as `train.alarm`
-// and pause it when alarms.pause is set (NaN/Inf always). maxStepsPerSecond paces the steps: the
-// host asks `nextStepAt` when the session is due instead of spinning.
-//
-// A WebGPU session steps asynchronously (runSliceOnDevice): its slices and every read of its
-// weights run one after another on the session's queue (`queued`). Evaluation runs on the device;
-// the CPU mirror that checkpoints and inspections read is refreshed from the device before they do.
-//
-// A CPU session's step and what follows it (evaluation, checkpoint, alarms, stops) is one unit of
-// resumable work (`unit`): a big step or evaluation yields between chunks of rows (trainer.ts), and
-// the slice resumes it where it stopped, so no piece of it holds the thread for long. A pause
-// between chunks takes effect at once and keeps the unit: the next start or session.step resumes
-// the same step (a run paused mid-step ends up exactly where an unpaused one would). A reset,
-// restore, weight import or batch-size change drops it (the step's batch is put back; nothing of
-// it was applied); so does dispose.
+// and the slice of training the host's scheduler asks it to run (training/slice-loop.ts, for
+// both drivers). Emits `session.state` on every status change and `train.metrics` batches;
+// flushes pending metrics before any state change so a client sees a run's last steps before it
+// hears that the run stopped. A WebGPU session's slices and every read of its weights run one
+// after another on the session's queue (`queued`); the CPU mirror that checkpoints and
+// inspections read is refreshed from the device before they do.
 import type { Backend, BackendInfo } from '../engine'
 import type { EventPayload, ParsedPayload, RequestResult } from '../shared/protocol'
 import { HostError } from './errors'
-import { MetricsCollector, type EvalPoint, type MetricsBatch } from './metrics'
+import { MetricsCollector, type MetricsBatch } from './metrics'
 import { applyCheckpoint, type Checkpoint } from './runs/checkpoint'
 import type { RunRecorder } from './runs/recorder'
 import type { FileStore } from './datasets/store'
 import { dataLabel, prepareData } from './data-source'
-import { patchOptimizerSpec, planLoss, type LossPlan, type SessionSpecOut, type SplitData } from './setup'
-import { countStop, evalStop, type TrainAlarm } from './train-guards'
-import { Trainer, type StepOutcome, type TrainerOptions } from './trainer'
-import type { Work } from './work-budget'
+import { planLoss, type LossPlan, type SessionSpecOut, type SplitData } from './setup'
+import type { TrainAlarm } from './train-guards'
+import { Trainer, type TrainerOptions } from './trainer'
+import { applyUpdate } from './training/live-update'
+import { SliceLoop } from './training/slice-loop'
 
 export type SessionState = EventPayload<'session.state'>
 export type SessionStatus = SessionState['status']
@@ -63,24 +45,15 @@ export class TrainingSession {
   message: string | undefined
   readonly trainer: Trainer
   readonly metrics: MetricsCollector
-  /** Steps left in a `session.step` run; null while running freely or stopped. */
-  private stepsLeft: number | null = null
   private waiters: Waiter[] = []
-  /** Step of the last evaluation, so step 0 is evaluated once before the first update. */
-  private evaluatedAt = -1
   /** The run this session records into; null when nothing is saved (no or unwritable data directory). */
   recorder: RunRecorder | null = null
-  /** Pacing under maxStepsPerSecond: the time and step from which steps are spaced evenly. */
-  private paceAt = 0
-  private paceStep = 0
   /** The tail of this session's queue of device work (WebGPU sessions only). */
   private queue: Promise<unknown> = Promise.resolve()
   /** A device slice is queued or running: the host's scheduler skips the session meanwhile. */
   busy = false
-  /** The CPU unit of work in progress (a step and what follows it), resumed by the next slice. */
-  private work: Work<boolean> | null = null
-  /** Bumped when a new run of steps begins (start, session.step): a unit of an earlier run does not count towards it. */
-  private run = 0
+  /** What the host's scheduler runs (units of work, resumed across slices). */
+  private readonly loop = new SliceLoop(this)
 
   constructor(
     readonly id: string,
@@ -101,6 +74,10 @@ export class TrainingSession {
 
   get step(): number {
     return this.trainer.stepCount
+  }
+
+  now(): number {
+    return this.hooks.now()
   }
 
   /** Whether this session trains on a device (asynchronous steps, a CPU mirror for reads). */
@@ -158,8 +135,7 @@ export class TrainingSession {
   start(): SessionState {
     this.assertCanTrain('session.start')
     this.trainer.explodingArmed = true
-    this.stepsLeft = null
-    this.run++
+    this.loop.begin(null)
     this.setStatus('running', undefined)
     // A pending session.step run became a free run: its request is answered now.
     this.settle()
@@ -167,7 +143,7 @@ export class TrainingSession {
   }
 
   pause(): SessionState {
-    this.stepsLeft = null
+    this.loop.stepsLeft = null
     if (this.status === 'running') this.setStatus('paused', this.message)
     this.checkpoint()
     this.settle()
@@ -179,8 +155,7 @@ export class TrainingSession {
     this.assertCanTrain('session.step')
     this.settle() // a newer step request supersedes an older one
     this.trainer.explodingArmed = true
-    this.stepsLeft = n
-    this.run++
+    this.loop.begin(n)
     const done = new Promise<SessionState>((resolve, reject) => this.waiters.push({ resolve, reject }))
     this.setStatus('running', undefined)
     return done
@@ -188,10 +163,10 @@ export class TrainingSession {
 
   reset(): SessionState {
     this.flush()
-    this.work = null
+    this.loop.drop()
     this.trainer.reset()
-    this.stepsLeft = null
-    this.evaluatedAt = -1
+    this.loop.stepsLeft = null
+    this.loop.evaluatedAt = -1
     this.metrics.clear(this.hooks.now())
     this.metrics.lr = this.trainer.nextLr
     if (this.recorder) {
@@ -207,28 +182,7 @@ export class TrainingSession {
 
   /** Live changes; everything is checked before anything changes. */
   update(p: UpdatePayload): SessionState {
-    const optimizer = p.optimizer ? patchOptimizerSpec(this.spec.optimizer, p.optimizer) : this.spec.optimizer
-    if (p.optimizer) {
-      const patch = Object.fromEntries(Object.entries(p.optimizer).filter(([, v]) => v !== undefined))
-      this.trainer.setOptimizerOptions(patch)
-      this.spec.optimizer = optimizer
-    }
-    if (p.batchSize !== undefined && p.batchSize !== this.spec.train.batchSize) {
-      this.spec.train.batchSize = p.batchSize
-      this.trainer.setBatchSize(p.batchSize)
-    }
-    const t = this.spec.train
-    if (p.evalEvery !== undefined) t.evalEvery = p.evalEvery
-    if (p.schedule !== undefined) t.schedule = p.schedule
-    if (p.l1 !== undefined) t.l1 = p.l1
-    if (p.l2 !== undefined) t.l2 = p.l2
-    if (p.clipNorm !== undefined) t.clipNorm = p.clipNorm
-    if (p.stop !== undefined) t.stop = p.stop
-    if (p.alarms !== undefined) t.alarms = p.alarms
-    if (p.maxStepsPerSecond !== undefined) {
-      t.maxStepsPerSecond = p.maxStepsPerSecond
-      this.pace()
-    }
+    if (applyUpdate(this.spec, this.trainer, p).paced) this.loop.pace()
     // The schedule, the base lr or both may have changed: eval-only batches report the new rate.
     this.metrics.lr = this.trainer.nextLr
     return this.state()
@@ -240,23 +194,17 @@ export class TrainingSession {
     const recorder = this.recorder
     if (this.onDevice) void this.queued(() => recorder?.close('saved'))
     else recorder?.close('saved')
-    this.work = null
-    this.trainer.abandonStep()
-    this.stepsLeft = null
+    this.loop.drop()
+    this.loop.stepsLeft = null
     this.status = 'idle'
     const waiters = this.waiters
     this.waiters = []
     for (const w of waiters) w.reject(new HostError('not_found', `session ${this.id} was disposed before its steps finished`))
   }
 
-  /**
-   * When the next step may run (ms on the `now` clock): now for a session at full speed, later
-   * when maxStepsPerSecond spaces steps evenly from the moment training (re)started at that rate.
-   */
+  /** When the next step may run (ms on the `now` clock; see SliceLoop.nextStepAt). */
   nextStepAt(): number {
-    if (this.work) return -Infinity // a unit in progress continues at once
-    const rate = this.spec.train.maxStepsPerSecond
-    return rate === null ? -Infinity : this.paceAt + ((this.step - this.paceStep) * 1000) / rate
+    return this.loop.nextStepAt()
   }
 
   /** When the host should come back to this running session: its next step or a metrics flush. */
@@ -264,139 +212,13 @@ export class TrainingSession {
     return this.metrics.pending ? Math.min(this.nextStepAt(), this.metrics.lastFlushAt + flushMs) : this.nextStepAt()
   }
 
-  private pace(): void {
-    this.paceAt = this.hooks.now()
-    this.paceStep = this.step
-  }
-
-  /**
-   * Train until `deadline`, a stop condition, a session.step target, a halt or a paced step not yet
-   * due. Runs at least one piece (a whole small step, or one chunk of a big one) per call.
-   */
-  runSlice(deadline: number): void {
-    try {
-      while (this.status === 'running') {
-        if (this.work === null) {
-          if (this.stopIfDue(countStop(this.spec.train.stop, this.step, this.trainer.epoch))) return
-          if (this.hooks.now() < this.nextStepAt()) return
-          this.work = this.unit()
-        }
-        const work = this.work
-        let r = work.next()
-        while (!r.done && this.hooks.now() < deadline) r = work.next()
-        if (!r.done) return
-        if (this.work === work) this.work = null
-        if (r.value || this.hooks.now() >= deadline) return
-      }
-    } catch (e) {
-      this.work = null
-      this.trainer.abandonStep()
-      this.failed(e)
-    }
-  }
-
-  /**
-   * One step and what follows it, as resumable work; true: the slice ends (a halt). The step
-   * count advances only when the step completes, and the next step waits for its evaluation.
-   */
-  private *unit(): Work<boolean> {
-    const gen = this.trainer.generation
-    if (this.step === 0 && this.evaluatedAt !== 0) {
-      const stop = yield* this.evaluation()
-      if (gen !== this.trainer.generation) return false // weights replaced meanwhile: that evaluation is void
-      if (this.stopIfDue(stop)) return true
-    }
-    const r = yield* this.trainer.stepTask(this.metrics.layerSampleDue)
-    if (r === null) return false // abandoned (reset, restore, import, batch-size change): the next unit redoes it
-    // The step counts from here on: its metrics are recorded now, so a pause during its evaluation
-    // (which yields between chunks) never shows a step, or saves a checkpoint, ahead of the log.
-    if (r.ok) this.metrics.recordStep(this.step, r.loss, r.stats, r.lr)
-    const run = this.run
-    const stop = r.ok && this.step % this.spec.train.evalEvery === 0 ? yield* this.evaluation() : null
-    if (gen !== this.trainer.generation) return false
-    return this.afterStep(r, stop, run === this.run, true)
-  }
-
-  /**
-   * runSlice for a WebGPU session: the same loop over awaited device steps. The CPU mirror is
-   * read back before whatever reads it synchronously (an evaluation or checkpoint that is due, a
-   * halt's checkpoint), so those see the weights of the step they name.
-   */
-  async runSliceOnDevice(deadline: number): Promise<void> {
-    try {
-      while (this.status === 'running') {
-        if (countStop(this.spec.train.stop, this.step, this.trainer.epoch) !== null) await this.trainer.syncMirror()
-        if (this.stopIfDue(countStop(this.spec.train.stop, this.step, this.trainer.epoch))) return
-        if (this.hooks.now() < this.nextStepAt()) return
-        if (this.step === 0 && this.evaluatedAt !== 0) {
-          const stop = await this.evaluateOnDevice()
-          if (this.status !== 'running') return
-          if (this.stopIfDue(stop)) return
-        }
-        const r = await this.trainer.trainStepOnDevice(this.metrics.layerSampleDue)
-        // The weights were replaced (reset, restore, import) while the step ran: it no longer counts.
-        // Pauses wait for the slice (host.ts); a session disposed meanwhile records nothing more.
-        if (r === null || this.status !== 'running') return
-        const stop = r.ok && this.step % this.spec.train.evalEvery === 0 ? await this.evaluateOnDevice() : null
-        // Whatever may checkpoint next (a due checkpoint, an alarm, a halt) reads the mirror.
-        const due = !r.ok || r.alarm !== null || stop !== null || (this.recorder !== null && this.step % this.recorder.every === 0)
-        if (due || this.stepsLeft === 1 || countStop(this.spec.train.stop, this.step, this.trainer.epoch) !== null) await this.trainer.syncMirror()
-        if (this.status !== 'running') return
-        if (this.afterStep(r, stop)) return
-        if (this.hooks.now() >= deadline) return
-      }
-    } catch (e) {
-      this.failed(e)
-    }
-  }
-
-  /**
-   * What follows a step (either kind) and its evaluation (`stop`: what the evaluation said, if one
-   * ran): metrics, checkpoint, alarms, stops. True: the slice ends. `counts`: the step belongs to
-   * the current run of steps (not to one paused during its evaluation), so session.step counts it.
-   * `recorded`: the step's metrics were recorded when it completed (the CPU unit does).
-   */
-  private afterStep(r: StepOutcome, stop: string | null, counts = true, recorded = false): boolean {
-    if (!r.ok) {
-      this.raise(r.alarm, true)
-      this.halt('paused', r.alarm.message)
-      return true
-    }
-    if (!recorded) this.metrics.recordStep(this.step, r.loss, r.stats, r.lr)
-    if (this.recorder && this.step % this.recorder.every === 0) this.checkpoint()
-    if (r.alarm) {
-      const pause = this.spec.train.alarms.pause
-      this.raise(r.alarm, pause)
-      if (pause) {
-        this.halt('paused', r.alarm.message)
-        return true
-      }
-    }
-    if (this.stopIfDue(stop ?? countStop(this.spec.train.stop, this.step, this.trainer.epoch))) return true
-    if (counts && this.stepsLeft !== null && --this.stepsLeft === 0) {
-      this.halt('paused', undefined)
-      return true
-    }
-    return false
-  }
-
-  /**
-   * Not a NaN (the step reports those) but something the engine did not expect: the session
-   * cannot be trusted to continue, but the host and the other sessions carry on.
-   */
-  private failed(e: unknown): void {
-    const detail = e instanceof Error ? e.message : String(e)
-    this.halt('error', `step ${this.step + 1} failed: ${detail}; reset the session to continue`)
-  }
-
-  private stopIfDue(message: string | null): boolean {
-    if (message === null) return false
-    this.halt('paused', message)
-    return true
+  /** Train until `deadline` (training/slice-loop.ts): a CPU slice runs now, a device slice's promise says when it ended. */
+  runSlice(deadline: number): void | Promise<void> {
+    return this.loop.runSlice(deadline)
   }
 
   /** Send an alarm after the steps before it, so a chart has the step it names. */
-  private raise(alarm: TrainAlarm, paused: boolean): void {
+  raise(alarm: TrainAlarm, paused: boolean): void {
     this.flush()
     this.hooks.emitAlarm({ sessionId: this.id, ...alarm, paused })
   }
@@ -430,9 +252,9 @@ export class TrainingSession {
 
   /** Continue from a saved checkpoint (runs.open); the session waits, paused, at its step. */
   restore(ck: Checkpoint, where: string): void {
-    this.work = null
+    this.loop.drop()
     applyCheckpoint(this.trainer, ck, where)
-    this.evaluatedAt = this.step
+    this.loop.evaluatedAt = this.step
     this.setStatus('paused', undefined)
   }
 
@@ -442,40 +264,9 @@ export class TrainingSession {
     this.hooks.emitState(this.state())
   }
 
-  /**
-   * Evaluate now, as resumable work; returns a stop message when targetLoss or early stopping says
-   * so. They watch the test loss, or without a test split the train loss (measured only when one
-   * of them is set).
-   */
-  private *evaluation(): Work<string | null> {
-    const watched = this.watchesTrainLoss()
-    const point = yield* this.trainer.evaluateTask()
-    return this.evaluated(point, watched ? yield* this.trainer.trainLossTask() : null)
-  }
-
-  /** evaluate() for a device session: the forward passes run on the device, read back in one await. */
-  private async evaluateOnDevice(): Promise<string | null> {
-    const [point, trainLoss] = await Promise.all([this.trainer.evaluateOnDevice(), this.watchesTrainLoss() ? this.trainer.trainLossOnDevice() : null])
-    return this.evaluated(point, trainLoss)
-  }
-
-  /** Without a test split, targetLoss and early stopping watch the train loss: measured only then. */
-  private watchesTrainLoss(): boolean {
-    const { stop } = this.spec.train
-    return this.trainer.data.test.n === 0 && (stop.targetLoss !== null || stop.earlyStopping !== null)
-  }
-
-  private evaluated(point: EvalPoint | null, trainLoss: number | null): string | null {
-    this.evaluatedAt = this.step
-    if (point) this.metrics.recordEval(point)
-    const which = this.trainer.data.test.n > 0 ? 'test' : 'train'
-    const loss = point ? point.testLoss : trainLoss
-    if (loss === null || !Number.isFinite(loss)) return null
-    return evalStop(this.spec.train.stop, this.trainer.monitor, loss, this.step, which)
-  }
-
-  private halt(status: 'paused' | 'error', message: string | undefined): void {
-    this.stepsLeft = null
+  /** Stop training with this status and message: saved, and pending session.step requests answered. */
+  halt(status: 'paused' | 'error', message: string | undefined): void {
+    this.loop.stepsLeft = null
     this.setStatus(status, message)
     this.checkpoint()
     this.settle()
@@ -486,7 +277,7 @@ export class TrainingSession {
     this.flush()
     if (status === 'running' && this.status !== 'running') {
       this.metrics.startWindow(this.hooks.now(), this.step)
-      this.pace()
+      this.loop.pace()
     }
     this.status = status
     this.message = message

@@ -3,7 +3,8 @@ import { add, mean, mul, nn, noGrad, softmaxCrossEntropy, sqrt, sum, tanh, tenso
 import { SessionSpec } from '../shared/protocol'
 import { prepareData } from './data-source'
 import { planLoss, type LossPlan, type SessionSpecOut } from './setup'
-import { addPenaltyGrads, Trainer } from './trainer'
+import { Trainer } from './trainer'
+import { addPenaltyGrads } from './training/penalty'
 import { spec as specInput } from './test-helpers'
 
 function makeSpec(over: Parameters<typeof specInput>[0] = {}): SessionSpecOut {

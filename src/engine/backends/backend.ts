@@ -12,7 +12,7 @@ export interface Storage {
 }
 
 export const UNARY_OPS = [
-  'neg', 'exp', 'log', 'relu', 'tanh', 'sigmoid', 'gelu', 'leakyRelu',
+  'neg', 'exp', 'log', 'relu', 'tanh', 'sigmoid', 'gelu', 'leakyRelu', 'sign',
   // non-differentiable helpers used by backward rules
   'step', 'leakyStep', 'geluGrad',
 ] as const

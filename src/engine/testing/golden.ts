@@ -91,6 +91,7 @@ export const GOLDEN_OPS: Record<string, OpFn> = {
   log: ([a]) => a.log(),
   sqrt: ([a]) => a.sqrt(),
   abs: ([a]) => a.abs(),
+  sign: ([a]) => a.sign(),
   relu: ([a]) => a.relu(),
   leakyRelu: ([a], c) => a.leakyRelu(c.args.alpha),
   tanh: ([a]) => a.tanh(),

@@ -93,7 +93,7 @@ export class Scheduler {
   private runOnDevice(s: TrainingSession, deadline: number): void {
     s.busy = true
     void s
-      .queued(() => s.runSliceOnDevice(deadline))
+      .queued(() => s.runSlice(deadline))
       .catch((e) => console.error('engine host: device slice failure:', e))
       .finally(() => {
         s.busy = false

@@ -14,6 +14,7 @@ export const UNARY: Record<UnaryOp, (x: number, p: number) => number> = {
   sigmoid: (x) => sigmoid(x),
   gelu: (x) => gelu(x),
   leakyRelu: (x, a) => (x > 0 ? x : a * x),
+  sign: (x) => Math.sign(x), // 0 at 0, as torch.sign
   step: (x) => (x > 0 ? 1 : 0),
   leakyStep: (x, a) => (x > 0 ? 1 : a),
   geluGrad: (x) => geluGrad(x),

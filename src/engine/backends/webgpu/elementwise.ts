@@ -20,6 +20,7 @@ export const UNARY_WGSL = {
   sigmoid: 'sigmoid_(x)',
   gelu: '0.5 * x * (1.0 + erf_(x * 0.7071067811865476))',
   leakyRelu: 'select(p * x, x, x > 0.0)',
+  sign: 'sign(x)',
   step: 'select(0.0, 1.0, x > 0.0)',
   leakyStep: 'select(p, 1.0, x > 0.0)',
   geluGrad: '0.5 * (1.0 + erf_(x * 0.7071067811865476)) + x * 0.3989422804014327 * exp(-0.5 * x * x)',

@@ -1,26 +1,18 @@
-// The device half of a WebGPU session. The trainer keeps its model and optimiser on the CPU as a
-// mirror that everything synchronous reads (evaluation, checkpoints, inspections); the copy here
-// trains. After a step the mirror is stale until `download` refreshes it with one batched async
-// read; anything that replaces weights on the CPU (reset, restore, import) calls `upload`.
-import { mul, nn, noGrad, relu, sub, sum, Tensor, type Backend, type TypedArray } from '../engine'
-import { buildOptimizer, type AnyOptimizer, type SessionSpecOut } from './setup'
+// The device driver of a WebGPU session. The trainer keeps its model and optimiser on the CPU as
+// a mirror that everything synchronous reads (checkpoints, inspections); the copy here trains.
+// After a step the mirror is stale until `download` refreshes it with one batched async read (the
+// slice loop's MIRROR); anything that replaces weights on the CPU (reset, restore, import) calls
+// `upload`. A step runs as one chunk: a device has no thread to hand back between chunks.
+import { add, mul, nn, noGrad, tensor, Tensor, type Backend, type TypedArray } from '../../engine'
+import { buildOptimizer, type AnyOptimizer, type SessionSpecOut } from '../setup'
+import type { Driver } from './driver'
 
 /** Values copied between yields to the event loop while the CPU mirror is refreshed. */
 const YIELD_EVERY = 4_000_000
 
-/** Past this, relu(w)·BIG·BIG overflows to Infinity for any float32 w > 0 (even a subnormal one). */
-const BIG = 1e30
-
-/**
- * sign(w) on the device without a sign kernel: min(1, relu(w)·∞) − min(1, relu(−w)·∞), with
- * min(1, x) = 1 − relu(1 − x). Zero stays zero (sign(0) = 0, as PyTorch's abs has it).
- */
-function sign(w: Tensor): Tensor {
-  const unit = (x: Tensor) => sub(1, relu(sub(1, mul(mul(relu(x), BIG), BIG))))
-  return sub(unit(w), unit(mul(w, -1)))
-}
-
-export class DeviceModel {
+export class DeviceDriver implements Driver {
+  readonly async = true
+  readonly stepRows = Infinity
   model: nn.MLP
   optimizer: AnyOptimizer
   /** Each parameter before the latest update (device copies): the overflow restore and lastUpdate. */
@@ -96,6 +88,19 @@ export class DeviceModel {
     }
   }
 
+  /** The rows as a device tensor (a copy: the upload owns its array). */
+  input(x: Float32Array, rows: number, features: number): Tensor {
+    return tensor(x, { shape: [rows, features], backend: this.be, allowNonFinite: true })
+  }
+
+  updated(): void {
+    this.stale = true
+  }
+
+  accumulate(sum: Tensor | null, g: Tensor): Tensor {
+    return sum === null ? g : noGrad(() => add(sum, g))
+  }
+
   /** Keep device copies of the parameters (before an update). */
   snapshot(): void {
     this.before = noGrad(() => this.optimizer.params.map((p) => mul(p, 1)))
@@ -106,27 +111,5 @@ export class DeviceModel {
     const before = this.before
     if (!before) return
     this.optimizer.params.forEach((p, i) => p.assign(before[i]))
-  }
-
-  /** The device version of addPenaltyGrads: l1·sign(w) + 2·l2·w added to each weight's gradient. */
-  addPenaltyGrads(l1: number, l2: number): void {
-    noGrad(() => {
-      for (const layer of this.model.layers) {
-        const w = layer.weight
-        let extra = mul(w, 2 * l2)
-        if (l1 > 0) extra = extra.add(mul(sign(w), l1))
-        w.grad = w.grad ? w.grad.add(extra) : extra
-      }
-    })
-  }
-
-  /** Each parameter's sum of squares (of its gradient or its value), still on the device. */
-  sumsOfSquares(what: 'grad' | 'value'): (Tensor | null)[] {
-    return noGrad(() =>
-      this.optimizer.params.map((p) => {
-        const t = what === 'grad' ? p.grad : p
-        return t ? sum(mul(t, t)) : null
-      }),
-    )
   }
 }

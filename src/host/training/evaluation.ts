@@ -1,0 +1,81 @@
+// Loss and accuracy of a session's model over the rows of a split, in chunks and without a graph,
+// written once for both drivers (drive.ts): each chunk's loss and outputs are read with `later`
+// and a slice point follows, so on the CPU an evaluation spreads over slices, one chunk a piece,
+// and on a device every chunk is read back in one await when the caller settles.
+import { noGrad, type data, type TypedArray } from '../../engine'
+import type { EvalPoint } from '../metrics'
+import type { LossPlan } from '../setup'
+import { later, SLICE, type Drive } from './drive'
+import type { Driver } from './driver'
+
+/** Train metrics are taken on at most this many training rows, so evaluation stays cheap. */
+export const TRAIN_EVAL_ROWS = 5000
+
+export interface Measurement {
+  loss: number
+  accuracy: number | null
+}
+
+/** The rows a train-set measurement covers. */
+export function trainRows(ds: data.Dataset): number {
+  return Math.min(ds.n, TRAIN_EVAL_ROWS)
+}
+
+interface Chunk {
+  a: number
+  m: number
+}
+
+/** Sums chunk results into the mean loss and accuracy over all rows. */
+export class Tally {
+  private lossSum = 0
+  private correct = 0
+  private classified = true
+
+  constructor(
+    private readonly plan: LossPlan,
+    private readonly ds: data.Dataset,
+    private readonly rows: number,
+  ) {}
+
+  /** One chunk: its mean loss and its outputs (read now; a CPU view may be reused later). */
+  add({ a, m }: Chunk, loss: number, out: TypedArray): void {
+    this.lossSum += loss * m
+    const c = this.plan.correct(out, this.ds.y.subarray(a, a + m), m)
+    if (c === null) this.classified = false
+    else this.correct += c
+  }
+
+  /** The measurement, once every chunk is in (on a device: after a settle). */
+  result(): Measurement {
+    return { loss: this.lossSum / this.rows, accuracy: this.classified ? this.correct / this.rows : null }
+  }
+}
+
+/**
+ * Mean loss and accuracy over the first `rows` rows of `ds`, in chunks of `chunkRows` (the same on
+ * every backend, so a CPU and a device session measure alike), one slice point after each. The
+ * tally is complete once the caller settles (drive.ts); the weights must not change meanwhile.
+ */
+export function* measure(d: Pick<Driver, 'model' | 'input'>, plan: LossPlan, chunkRows: number, ds: data.Dataset, rows: number): Drive<Tally> {
+  const tally = new Tally(plan, ds, rows)
+  for (let a = 0; a < rows; a += chunkRows) {
+    const chunk = { a, m: Math.min(chunkRows, rows - a) }
+    const [loss, out] = noGrad(() => {
+      const out = d.model.forward(d.input(ds.x.subarray(a * ds.nFeatures, (a + chunk.m) * ds.nFeatures), chunk.m, ds.nFeatures))
+      return [plan.loss(out, ds.y.subarray(a, a + chunk.m)), out]
+    })
+    yield* later([{ value: loss }, { value: out }], ([l, o]) => tally.add(chunk, l[0], o))
+    yield SLICE
+  }
+  return tally
+}
+
+/**
+ * The evaluation point from the test and (capped) train measurements. Null when the loss is not
+ * finite: the protocol carries finite numbers only, and the step-loss guard reports the problem.
+ */
+export function evalPoint(step: number, test: Measurement, train: Measurement): EvalPoint | null {
+  if (!Number.isFinite(test.loss) || !Number.isFinite(train.loss)) return null
+  return { step, trainLoss: train.loss, testLoss: test.loss, trainAccuracy: train.accuracy, testAccuracy: test.accuracy }
+}
