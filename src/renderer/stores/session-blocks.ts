@@ -63,10 +63,12 @@ export function positionFormula(b: BlockOptions, at: NormPosition): string {
   return blockFormula({ ...b, normAt: at }, b.norm === 'none' ? 'norm' : NORM_LABELS[b.norm].short)
 }
 
+const CHIP_WORDS: Record<NormPosition, string> = { pre: 'before layer', mid: 'before act', post: 'after act' }
+
 /** Short chips for a block ("BN before act", "drop 0.2", "+skip"); none for a plain one. */
 export function blockChips(b: BlockOptions): string[] {
   const chips: string[] = []
-  if (b.norm !== 'none') chips.push(`${NORM_LABELS[b.norm].short} ${POSITION_WORDS[b.normAt].replace('activation', 'act')}`)
+  if (b.norm !== 'none') chips.push(`${NORM_LABELS[b.norm].short} ${CHIP_WORDS[b.normAt]}`)
   if (b.dropout > 0) chips.push(`drop ${b.dropout}`)
   if (b.residual) chips.push('+skip')
   return chips
