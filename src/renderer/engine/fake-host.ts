@@ -21,7 +21,7 @@ import {
   type RequestResult,
 } from '../../shared/protocol'
 import { DATA_LIMITS } from '../../shared/protocol-data'
-import { describeModel, generatorClassCount, lossMismatch, mlpParamCount, outputWidth, resolveLoss } from '../../shared/model-rules'
+import { describeModel, generatorClassCount, lossMismatch, modelParamCount, outputWidth, resolveLoss } from '../../shared/model-rules'
 import { Listeners, type ConnectionStatus, type Transport } from './transport'
 
 type State = RequestResult<'session.start'>
@@ -188,7 +188,7 @@ export class FakeHost {
     const sizes = [facts.featureNames.length, ...spec.model.hidden, outputSize]
     const act = (i: number) => spec.model.activations?.[i] ?? spec.model.activation
     const layers = sizes.slice(1).map((out, i) => ({ name: `layers.${i}`, inFeatures: sizes[i]!, outFeatures: out, activation: i < spec.model.hidden.length ? act(i) : ('linear' as const) }))
-    const paramCount = mlpParamCount(sizes)
+    const paramCount = modelParamCount(sizes, spec.model.blocks)
     const info = {
       spec, paramCount, layers, loss, task: facts.task, inputFeatures: sizes[0]!, outputSize,
       featureNames: facts.featureNames, classNames: facts.classNames, planar: facts.planar,
@@ -361,7 +361,7 @@ export class FakeHost {
       const { spec, layers, loss, task, inputFeatures } = this.infos.get(state.sessionId)!
       const sizes = [inputFeatures, ...layers.map((l) => l.outFeatures)]
       const hiddenActivations = layers.slice(0, -1).map((l) => l.activation)
-      return describeModel({ sizes, hiddenActivations, loss, task, auto: spec.model.loss === 'auto', optimizer: spec.optimizer.type })
+      return describeModel({ sizes, hiddenActivations, loss, task, auto: spec.model.loss === 'auto', optimizer: spec.optimizer.type, blocks: spec.model.blocks })
     },
     'session.predictions': (p, kind) => {
       const state = this.session(kind, p.sessionId)

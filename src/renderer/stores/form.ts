@@ -7,7 +7,9 @@ import type { RequestResult } from '../../shared/protocol'
 import { getEngineClient } from '../engine'
 import { useConnectionStore } from './connection'
 import { buildData, defaultForm, formFromSpec, formIssues, validateForm, type CreatePayload, type SessionForm } from './session-form'
+import { blockIssues, issuesLine } from './session-blocks'
 import { networkShape } from './session-shape'
+import { PLAIN_BLOCK, blocksOf, type BlockOptions } from '../../shared/model-blocks'
 
 export const useFormStore = defineStore('form', () => {
   const client = getEngineClient()
@@ -17,14 +19,17 @@ export const useFormStore = defineStore('form', () => {
   /** The data spec (JSON) that `preview` shows. */
   const previewKey = ref<string | null>(null)
 
-  const formError = computed(() => validateForm(form))
-  /** The form's problems by spec path, for messages next to their fields. */
-  const issues = computed(() => formIssues(form))
   const dataKey = computed(() => JSON.stringify(buildData(form)))
   /** The preview when it is of the form's current data, else null. */
   const freshPreview = computed(() => (preview.value && previewKey.value === dataKey.value ? preview.value : null))
   /** The network the form describes (input → hidden… → output, parameters), computed locally. */
   const shape = computed(() => networkShape(form, connection.hello, freshPreview.value))
+  /** Blocks the host would refuse (a residual across widths, BatchNorm on batches of one). */
+  const blockRefusals = computed(() => blockIssues(form, shape.value?.inputs ?? null))
+  /** What is wrong with the form in one line (null when nothing is): no session is built from it. */
+  const formError = computed(() => validateForm(form) ?? issuesLine(blockRefusals.value))
+  /** The form's problems by spec path, for messages next to their fields. */
+  const issues = computed(() => ({ ...formIssues(form), ...blockRefusals.value }))
 
   let previewTicket = 0
   /**
@@ -69,16 +74,23 @@ export const useFormStore = defineStore('form', () => {
     if (form.hidden.length >= (connection.hello?.limits.maxHiddenLayers ?? 16)) return
     form.hidden.push(form.hidden.at(-1) ?? 8)
     form.activations.push(form.activations.at(-1) ?? 'tanh')
+    form.blocks.push({ ...PLAIN_BLOCK })
   }
   function removeLayer(index: number): void {
-    form.hidden.splice(index, 1)
-    form.activations.splice(index, 1)
+    for (const list of [form.hidden, form.activations, form.blocks] as unknown[][]) list.splice(index, 1)
   }
-  /** Move hidden layer `index` by `by` places (−1: towards the input), with its activation. */
+  /** Move hidden layer `index` by `by` places (−1: towards the input), with its activation and block. */
   function moveLayer(index: number, by: number): void {
     const to = index + by
     if (to < 0 || to >= form.hidden.length) return
-    for (const list of [form.hidden, form.activations] as unknown[][]) list.splice(to, 0, ...list.splice(index, 1))
+    for (const list of [form.hidden, form.activations, form.blocks] as unknown[][]) list.splice(to, 0, ...list.splice(index, 1))
+  }
+  /** Change hidden layer `index`'s block (norm, where it sits, dropout, residual). */
+  function setBlock(index: number, patch: Partial<BlockOptions>): void {
+    if (index >= form.hidden.length) return
+    // A form whose hidden layers were set without their blocks (older code, tests) is aligned first.
+    if (form.blocks.length !== form.hidden.length) form.blocks = blocksOf(form.hidden.length, form.blocks)
+    Object.assign(form.blocks[index]!, patch)
   }
   /** The same activation for every hidden layer. */
   function setAllActivations(a: SessionForm['activations'][number]): void {
@@ -92,6 +104,6 @@ export const useFormStore = defineStore('form', () => {
 
   return {
     form, preview, formError, issues, dataKey, freshPreview, shape,
-    loadPreview, probeData, mirror, addLayer, removeLayer, moveLayer, setAllActivations, regenerate,
+    loadPreview, probeData, mirror, addLayer, removeLayer, moveLayer, setBlock, setAllActivations, regenerate,
   }
 })

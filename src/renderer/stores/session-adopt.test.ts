@@ -77,6 +77,30 @@ describe('session store: adoptSession', () => {
     expect(store.running).toBe(true)
   })
 
+  it('fills the block controls back from a run whose model has blocks, without a rebuild', async () => {
+    const store = await ready()
+    const blocks = [
+      { norm: 'batch', normAt: 'pre', dropout: 0.1, residual: false },
+      { norm: 'layer', normAt: 'post', dropout: 0, residual: true },
+    ] as const
+    const spec = { ...SPEC, model: { hidden: [4, 4], activation: 'relu', blocks } }
+    const { state } = host.addSession(spec, { step: 200, status: 'paused', runId: RUN })
+    expect(await store.adoptSession(state.sessionId)).toBe(true)
+    const f = useFormStore()
+    expect(f.form.hidden).toEqual([4, 4])
+    expect(f.form.blocks).toEqual(blocks)
+    expect(f.issues).toEqual({})
+    expect(store.stale).toBe(false)
+    // The form's count (the norms' γ and β included) is the adopted session's.
+    expect(f.shape?.paramCount).toBe(store.info?.paramCount)
+    await vi.advanceTimersByTimeAsync(REBUILD_DELAY_MS + UPDATE_DELAY_MS + 50)
+    expect(count('session.create')).toBe(1)
+    // Adopting a plain run afterwards leaves plain controls, not the previous run's blocks.
+    const plain = host.addSession(SPEC, { step: 10, status: 'paused', runId: RUN })
+    await store.adoptSession(plain.state.sessionId)
+    expect(f.form.blocks).toEqual([{ norm: 'none', normAt: 'mid', dropout: 0, residual: false }])
+  })
+
   it('seeds the charts with the run history up to the adopted step only', async () => {
     const store = await ready()
     const { state } = host.addSession(SPEC, { step: 200, status: 'paused', runId: RUN })

@@ -1,19 +1,11 @@
 // The training form as the user edits it, and how it becomes a protocol SessionSpec. Pure
 // functions, so the rules (what needs a new session, what changes live, what is wrong and where)
 // are testable alone. What the form's network will be is in session-shape.ts.
-import {
-  SessionSpec,
-  describeIssues,
-  type ACTIVATION_NAMES,
-  type BACKEND_CHOICES,
-  type BUNDLED_DATASETS,
-  type FEATURE_NAMES,
-  type GENERATOR_NAMES,
-  type INIT_NAMES,
-  type LOSS_NAMES,
-  type RequestPayload,
-} from '../../shared/protocol'
+import { SessionSpec, describeIssues, type RequestPayload } from '../../shared/protocol'
+import type { ACTIVATION_NAMES, BACKEND_CHOICES, BUNDLED_DATASETS, FEATURE_NAMES, GENERATOR_NAMES, INIT_NAMES, LOSS_NAMES } from '../../shared/protocol'
 import { takesClasses, type Task } from '../../shared/model-rules'
+import { blocksOf, type BlockOptions } from '../../shared/model-blocks'
+import { specBlocks } from './session-blocks'
 
 export type OptimizerType = 'sgd' | 'adam' | 'adamw' | 'rmsprop'
 export const OPTIMIZER_TYPES: readonly OptimizerType[] = ['sgd', 'adam', 'adamw', 'rmsprop']
@@ -47,6 +39,8 @@ export interface SessionForm {
   hidden: number[]
   /** One per hidden layer (kept the same length as `hidden`). */
   activations: Activation[]
+  /** Norm, dropout and residual per hidden layer (kept aligned with `hidden`; sent only when not all plain). */
+  blocks: BlockOptions[]
   init: (typeof INIT_NAMES)[number]
   loss: LossName
   optimizer: { type: OptimizerType; lr: number; momentum: number; nesterov: boolean; beta1: number; beta2: number; eps: number; alpha: number; weightDecay: number }
@@ -81,6 +75,7 @@ export function defaultForm(): SessionForm {
     idx: { imagesFileId: null, labelsFileId: null, limit: 10_000, scale: true, testRatio: 0.2, seed: 1 },
     hidden: [8, 8],
     activations: ['tanh', 'tanh'],
+    blocks: blocksOf(2),
     init: 'xavier-uniform',
     loss: 'auto',
     optimizer: { type: 'adam', lr: 0.01, ...OPTIMIZER_DEFAULTS },
@@ -182,7 +177,7 @@ export function buildSpec(form: SessionForm): CreatePayload {
   const live = liveSettings(form)
   const activations = form.hidden.map((_, i) => form.activations[i] ?? form.activations.at(-1) ?? 'tanh')
   return {
-    model: { hidden: [...form.hidden], activation: activations[0] ?? 'tanh', activations, init: form.init, loss: form.loss },
+    model: { hidden: [...form.hidden], activation: activations[0] ?? 'tanh', activations, init: form.init, loss: form.loss, ...specBlocks(form.hidden.length, form.blocks) },
     data: buildData(form),
     optimizer: buildOptimizer(form.optimizer),
     train: {
@@ -278,6 +273,7 @@ export function formFromSpec(input: CreatePayload): SessionForm {
   }
   form.hidden = [...spec.model.hidden]
   form.activations = spec.model.hidden.map((_, i) => spec.model.activations?.[i] ?? spec.model.activation)
+  form.blocks = blocksOf(spec.model.hidden.length, spec.model.blocks)
   form.init = spec.model.init
   form.loss = spec.model.loss
   form.optimizer = { ...form.optimizer, ...spec.optimizer }

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest'
 import { FAKE_DATASETS, FAKE_GENERATORS } from '../engine/fake-host'
 import { defaultForm } from './session-form'
-import { lossChoices, networkShape, scheduleCurve } from './session-shape'
+import { formDescription, lossChoices, networkShape, scheduleCurve } from './session-shape'
 
 describe('session shape: losses, shape, parameters', () => {
   const hello = {
@@ -38,6 +38,31 @@ describe('session shape: losses, shape, parameters', () => {
     expect(networkShape(form, hello, null)).toMatchObject({ inputs: 4, outputs: 3, paramCount: 4 * 10 + 10 + 3 * (10 * 10 + 10) + 10 * 3 + 3 })
     form.source = 'csv' // nothing known about the file yet
     expect(networkShape(form, hello, null)).toBeNull()
+  })
+
+  it('says the architecture and counts the norms\' γ and β as the user edits the blocks (shared describeModel)', () => {
+    const form = defaultForm() // spiral: 2 in, 2 out (softmax CE), Adam
+    form.hidden = [16, 16]
+    const plain = 2 * 16 + 16 + 16 * 16 + 16 + 16 * 2 + 2
+    expect(formDescription(form, hello, null)?.summary).toBe(`2 → 16 tanh → 16 tanh → 2 (softmax CE) · ${plain} parameters · Adam`)
+    form.blocks = [
+      { norm: 'batch', normAt: 'mid', dropout: 0, residual: false },
+      { norm: 'none', normAt: 'mid', dropout: 0, residual: true },
+    ]
+    const d = formDescription(form, hello, null)!
+    expect(d.architecture).toBe('2 → 16 BN tanh → 16 tanh +skip → 2 (softmax CE)')
+    expect(d.paramCount).toBe(plain + 2 * 16)
+    expect(d.summary).toBe('2 → 16 BN tanh → 16 tanh +skip → 2 (softmax CE) · 386 parameters · Adam')
+    expect(networkShape(form, hello, null)?.paramCount).toBe(386)
+    // LayerNorm before the layer normalises its input (2 features): 4 more parameters, not 32.
+    form.blocks[0] = { norm: 'layer', normAt: 'pre', dropout: 0.2, residual: false }
+    expect(formDescription(form, hello, null)).toMatchObject({ architecture: '2 → LN 16 tanh drop 0.2 → 16 tanh +skip → 2 (softmax CE)', paramCount: plain + 4 })
+    // Unknown shape, or a width that is not one: nothing to describe (the field says why).
+    form.hidden = [16, Number.NaN]
+    expect(formDescription(form, hello, null)).toBeNull()
+    form.hidden = [16, 16]
+    form.source = 'csv'
+    expect(formDescription(form, hello, null)).toBeNull()
   })
 
   it("uses the preview's columns and classes when it has them", () => {

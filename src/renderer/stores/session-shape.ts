@@ -1,11 +1,12 @@
 // What the form describes before the host builds it: the data's task, the losses that fit it
-// (with the reason the others do not), the network's shape and parameter count, and the lr curve
-// of the schedule. Pure functions of the form, hello and the data preview; the rules themselves
+// (with the reason the others do not), the network's shape, parameter count and one-line
+// architecture (blocks included), and the lr curve of the schedule. Pure functions of the form, hello and the data preview; the rules themselves
 // (loss fit, output width, class counts) are the host's, from shared/model-rules.ts.
 import type { RequestResult } from '../../shared/protocol'
-import { LOSS_NAMES, LOSS_RULES, generatorClassCount, lossFits, mlpParamCount, outputWidth, resolveLoss } from '../../shared/model-rules'
+import { LOSS_NAMES, LOSS_RULES, describeModel, generatorClassCount, lossFits, modelParamCount, outputWidth, resolveLoss, type ModelDescription } from '../../shared/model-rules'
+import { blocksOf } from '../../shared/model-blocks'
 import { scheduledLr, type Schedule } from '../../engine/optim/schedule'
-import type { LossName, SessionForm, Task } from './session-form'
+import { buildSpec, type LossName, type SessionForm, type Task } from './session-form'
 
 type Hello = RequestResult<'host.hello'>
 type Preview = RequestResult<'dataset.preview'>
@@ -66,7 +67,28 @@ export function networkShape(form: SessionForm, hello: Hello | null, preview: Pr
   const task = formTask(form, hello, preview)
   if (inputs === null || classes === null || task === null) return null
   const outputs = outputWidth(resolveLoss(form.loss, task), classes)
-  return { inputs, hidden: [...form.hidden], outputs, paramCount: mlpParamCount([inputs, ...form.hidden, outputs]) }
+  const sizes = [inputs, ...form.hidden, outputs]
+  return { inputs, hidden: [...form.hidden], outputs, paramCount: modelParamCount(sizes, blocksOf(form.hidden.length, form.blocks)) }
+}
+
+/**
+ * The model the form describes, said as the host will say it once built (shared describeModel):
+ * "2 → 16 BN tanh → 16 tanh +skip → 2 (softmax CE) · 386 parameters · Adam". Null while the
+ * shape or the task is unknown, or a width is not one (its field says why).
+ */
+export function formDescription(form: SessionForm, hello: Hello | null, preview: Preview | null): ModelDescription | null {
+  const shape = networkShape(form, hello, preview)
+  const task = formTask(form, hello, preview)
+  if (!shape || !task || !shape.hidden.every((w) => Number.isInteger(w) && w > 0)) return null
+  return describeModel({
+    sizes: [shape.inputs, ...shape.hidden, shape.outputs],
+    hiddenActivations: buildSpec(form).model.activations ?? [],
+    loss: resolveLoss(form.loss, task),
+    auto: form.loss === 'auto',
+    task,
+    optimizer: form.optimizer.type,
+    blocks: blocksOf(form.hidden.length, form.blocks),
+  })
 }
 
 /** The learning rate for steps 0…n-1 under the form's schedule, by the engine's own rule. */

@@ -12,7 +12,7 @@ import { FormError, errorMessage, useErrorsStore } from './errors'
 import { useFormStore } from './form'
 import { layerLabels, useMetricsStore } from './metrics'
 import { adoptSession as adopt } from './session-adopt'
-import { buildSpec, livePatch, liveSettings, structuralKey, validateForm, type UpdatePatch } from './session-form'
+import { buildSpec, livePatch, liveSettings, structuralKey, type UpdatePatch } from './session-form'
 
 type SessionInfo = RequestResult<'session.create'>
 type SessionState = RequestResult<'session.start'>
@@ -87,7 +87,8 @@ export const useSessionStore = defineStore('session', () => {
   /** The current session, created (or rebuilt after structural edits) on demand. */
   async function ensureSession(): Promise<SessionInfo> {
     if (info.value && !stale.value) return info.value
-    const problem = validateForm(form)
+    // The schema's problems and the blocks' refusals (which need the data's width) alike.
+    const problem = formStore.formError
     if (problem) throw new FormError(problem)
     const key = structuralKey(form)
     const spec = buildSpec(form)
@@ -145,7 +146,7 @@ export const useSessionStore = defineStore('session', () => {
     serial(async () => {
       const id = sessionId()
       if (!id || stale.value || !appliedLive) return
-      const problem = validateForm(form)
+      const problem = formStore.formError
       if (problem) throw new FormError(problem)
       const next = liveSettings(form)
       const patch = livePatch(appliedLive, next)
