@@ -1,6 +1,7 @@
 // `npm test`: every check in order — the system packages (setup-system.mjs: installs them as root,
 // else prints the sudo command), typecheck (node + web), the Electron security scan
-// (electronegativity), the structure check (layering, import cycles, file sizes), unit tests, build, e2e — stopping at the first failure like a && chain,
+// (electronegativity), the structure check (layering, import cycles, file sizes), lint (ESLint and
+// Prettier), unit tests, build, e2e — stopping at the first failure like a && chain,
 // and recording each stage in test-results/stages.json so CI can count what ran
 // (.ci/summary.mjs turns it into "N passed, N failed").
 import { spawnSync } from 'node:child_process'
@@ -8,7 +9,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { tmpdir, userInfo } from 'node:os'
 import { join } from 'node:path'
 
-const STAGES = ['setup:system', 'typecheck:node', 'typecheck:web', 'security:electron', 'check:structure', 'test:unit', 'build', 'test:e2e']
+const STAGES = ['setup:system', 'typecheck:node', 'typecheck:web', 'security:electron', 'check:structure', 'lint', 'test:unit', 'build', 'test:e2e']
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm'
 
 // So a plain `npm test` needs no environment: every stage (vitest, serve mode under Playwright)
