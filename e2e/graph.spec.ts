@@ -95,7 +95,10 @@ test.describe('seeing backprop: graph and network views', () => {
     const ops = path.map((n) => n.op)
     expect(ops.slice(0, 9)).toEqual(['', 'matmul', 'add', 'tanh', 'matmul', 'add', 'tanh', 'matmul', 'add'])
     expect(path.at(-1)!.kind).toBe('loss')
-    const weights = nodes.filter((n) => n.kind === 'parameter').map((n) => n.label).sort()
+    const weights = nodes
+      .filter((n) => n.kind === 'parameter')
+      .map((n) => n.label)
+      .sort()
     expect(weights).toEqual(['layers.0.bias', 'layers.0.weight', 'layers.1.bias', 'layers.1.weight', 'layers.2.bias', 'layers.2.weight'])
     // Every matmul's second operand is a weight, every bias enters through an add.
     const byId = new Map(nodes.map((n) => [n.id, n]))
@@ -110,7 +113,9 @@ test.describe('seeing backprop: graph and network views', () => {
     await page.getByTestId('play-button').click()
     await expect(page.getByTestId('session-status')).toHaveText('running')
     await page.getByTestId('tab-graph').click()
-    await expect.poll(async () => Number(await page.getByTestId('graph-meta').getAttribute('data-step')), { timeout: 15_000 }).toBeGreaterThan(stepBefore + 20)
+    await expect
+      .poll(async () => Number(await page.getByTestId('graph-meta').getAttribute('data-step')), { timeout: 15_000 })
+      .toBeGreaterThan(stepBefore + 20)
     await expect.poll(async () => Number(await w0Node.getAttribute('data-grad-norm')), { timeout: 15_000 }).not.toBe(before)
     expect((await drawnNodes(page)).map((n) => `${n.id}:${n.op}`)).toEqual(nodes.map((n) => `${n.id}:${n.op}`))
     await page.getByTestId('tab-studio').click()

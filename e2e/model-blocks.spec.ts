@@ -28,7 +28,9 @@ function createdModels(page: Page): Record<string, unknown>[] {
 test.describe('the network editor builds blocks', () => {
   test.use({ viewport: { width: 1440, height: 1000 } })
 
-  test('BatchNorm + residual on a layer: the architecture line and count follow; an impossible residual is refused at its control', async ({ page }) => {
+  test('BatchNorm + residual on a layer: the architecture line and count follow; an impossible residual is refused at its control', async ({
+    page,
+  }) => {
     const problems: string[] = []
     page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`))
     const models = createdModels(page)

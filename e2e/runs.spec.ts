@@ -150,7 +150,11 @@ test.describe('runs in serve mode', () => {
     expect(names.sort()).toEqual(['data.csv', 'model.py', 'train.py', 'weights.safetensors'])
     const [png] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-png-trainLoss').click()])
     expect(png.suggestedFilename()).toBe('compare-trainLoss.png')
-    expect(readFileSync((await png.path())!).subarray(1, 4).toString('latin1')).toBe('PNG')
+    expect(
+      readFileSync((await png.path())!)
+        .subarray(1, 4)
+        .toString('latin1'),
+    ).toBe('PNG')
 
     // Delete, then undo: the run comes back (run 1: its session closed with the first page).
     await page.getByTestId(`run-delete-${first}`).click()
@@ -199,10 +203,15 @@ test.describe('runs in serve mode', () => {
     // Play continues the same run from there.
     await train(page, resumedAt + 30)
     await openRuns(page)
-    await expect.poll(async () => {
-      await page.getByTestId('runs-refresh').click()
-      return num(page, `run-row-${run}`, 'data-steps')
-    }, { timeout: 20_000, message: 'the resumed run keeps its id and grows' }).toBeGreaterThan(resumedAt + 30)
+    await expect
+      .poll(
+        async () => {
+          await page.getByTestId('runs-refresh').click()
+          return num(page, `run-row-${run}`, 'data-steps')
+        },
+        { timeout: 20_000, message: 'the resumed run keeps its id and grows' },
+      )
+      .toBeGreaterThan(resumedAt + 30)
 
     // Time travel: tick the run, move the slider to its first checkpoint.
     await page.getByTestId(`run-select-${run}`).check()

@@ -97,13 +97,18 @@ test.describe('studio live inspection', () => {
 
     // Histograms of weights, gradients and biases have samples; the boundary is painted.
     await expect.poll(() => num(hist, 'data-samples')).toBeGreaterThan(1)
-    for (const t of ['weights', 'grads', 'biases']) await expect.poll(() => num(page.getByTestId(`hist-${t}`), 'data-samples')).toBeGreaterThan(0)
+    for (const t of ['weights', 'grads', 'biases'])
+      await expect.poll(() => num(page.getByTestId(`hist-${t}`), 'data-samples')).toBeGreaterThan(0)
     await expect(page.getByTestId('hist-grads-outside')).toHaveText(/below \d+ \/ above \d+/)
     const boundary = page.getByTestId('boundary-panel')
     await expect.poll(() => num(boundary, 'data-painted')).toBeGreaterThan(0)
     expect(await num(boundary, 'data-step')).toBeGreaterThan(0)
     const pixels = await page.getByTestId('boundary-canvas').evaluate((el) => {
-      const c = el as unknown as { width: number; height: number; getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } | null }
+      const c = el as unknown as {
+        width: number
+        height: number
+        getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } | null
+      }
       const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data
       let lit = 0
       for (let k = 3; k < d.length; k += 4) if (d[k]! > 0) lit++
@@ -185,7 +190,15 @@ test.describe('studio live inspection', () => {
     await expect(page.getByTestId('connection-status')).toHaveText(/engine connected/)
     /** Runs listed with at least one recorded step (a session's run is listed from its creation). */
     const rowIds = async () =>
-      new Set(await page.locator('[data-testid^="run-row-"]').evaluateAll((rows) => rows.filter((r) => Number(r.getAttribute('data-steps')) > 0).map((r) => r.getAttribute('data-testid')!.slice('run-row-'.length))))
+      new Set(
+        await page
+          .locator('[data-testid^="run-row-"]')
+          .evaluateAll((rows) =>
+            rows
+              .filter((r) => Number(r.getAttribute('data-steps')) > 0)
+              .map((r) => r.getAttribute('data-testid')!.slice('run-row-'.length)),
+          ),
+      )
     await page.getByTestId('tab-runs').click()
     await page.getByTestId('runs-refresh').click()
     await expect(page.getByTestId('runs-refresh')).toBeEnabled()
@@ -203,12 +216,15 @@ test.describe('studio live inspection', () => {
     await page.getByTestId('tab-runs').click()
     let run = ''
     await expect
-      .poll(async () => {
-        await page.getByTestId('runs-refresh').click()
-        await expect(page.getByTestId('runs-refresh')).toBeEnabled()
-        run = [...(await rowIds())].find((id) => !before.has(id)) ?? ''
-        return run === '' ? 0 : num(page.getByTestId(`run-row-${run}`), 'data-steps')
-      }, { timeout: 20_000, message: 'the run just trained is listed with its steps' })
+      .poll(
+        async () => {
+          await page.getByTestId('runs-refresh').click()
+          await expect(page.getByTestId('runs-refresh')).toBeEnabled()
+          run = [...(await rowIds())].find((id) => !before.has(id)) ?? ''
+          return run === '' ? 0 : num(page.getByTestId(`run-row-${run}`), 'data-steps')
+        },
+        { timeout: 20_000, message: 'the run just trained is listed with its steps' },
+      )
       .toBeGreaterThan(400)
     await page.getByTestId(`run-select-${run}`).check()
     await page.getByTestId('checkpoint-slider').fill('0')

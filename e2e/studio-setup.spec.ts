@@ -35,10 +35,15 @@ async function trainSome(page: Page, steps: number): Promise<void> {
 /** The form's and the host's parameter counts, once they agree. */
 async function agreedCount(page: Page): Promise<number> {
   const count = page.getByTestId('param-count')
-  await expect.poll(async () => {
-    const [form, host] = [await count.getAttribute('data-form-count'), await count.getAttribute('data-host-count')]
-    return form !== '' && form === host ? Number(host) : null
-  }, { timeout: 15_000, message: 'the host builds the network the form describes' }).not.toBeNull()
+  await expect
+    .poll(
+      async () => {
+        const [form, host] = [await count.getAttribute('data-form-count'), await count.getAttribute('data-host-count')]
+        return form !== '' && form === host ? Number(host) : null
+      },
+      { timeout: 15_000, message: 'the host builds the network the form describes' },
+    )
+    .not.toBeNull()
   return Number(await count.getAttribute('data-host-count'))
 }
 
@@ -91,7 +96,9 @@ test.describe('studio setup in serve mode', () => {
     await expect(page.getByTestId('layer-activation-1')).toHaveValue('relu')
     await expect(page.getByTestId('layer-width-1')).toHaveValue('12')
     await expect(page.getByTestId('shape-summary')).toHaveText('in 2 → 10 → 12 → 8 → 6 → out 2')
-    await expect(page.getByTestId('shape-summary')).toHaveAttribute('data-host-activations', 'tanh,relu,gelu,leakyRelu', { timeout: 15_000 })
+    await expect(page.getByTestId('shape-summary')).toHaveAttribute('data-host-activations', 'tanh,relu,gelu,leakyRelu', {
+      timeout: 15_000,
+    })
     expect(await agreedCount(page)).toBe(2 * 10 + 10 + 10 * 12 + 12 + 12 * 8 + 8 + 8 * 6 + 6 + 6 * 2 + 2)
 
     // A width over the limit is explained next to the layer and nothing is rebuilt.
@@ -135,7 +142,8 @@ test.describe('studio setup in serve mode', () => {
     await expect(table).toContainText('categorical')
     await expect(page.getByTestId('csv-target')).toHaveValue('species')
     // Default features: every numeric column but the target (site is text).
-    for (const c of ['sepal_length', 'sepal_width', 'petal_length', 'petal_width']) await expect(page.getByTestId(`csv-feature-${c}`)).toBeChecked()
+    for (const c of ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'])
+      await expect(page.getByTestId(`csv-feature-${c}`)).toBeChecked()
     await expect(page.getByTestId('csv-feature-site')).not.toBeChecked()
     await expect(page.getByTestId('shape-summary')).toHaveText(/^in 4 → .* → out 3$/, { timeout: 15_000 })
 
@@ -201,7 +209,7 @@ test.describe('studio setup in serve mode', () => {
     await page.getByTestId('csv-task').selectOption('binary')
     await expect(page.getByTestId('csv-host-error')).toContainText(/binary needs 2 classes.*"site" has 3/, { timeout: 15_000 })
     expect(await sessionOf(page)).toBe(csvSession)
-    expect(Number(await hostCount(page) || accepted)).toBe(accepted)
+    expect(Number((await hostCount(page)) || accepted)).toBe(accepted)
     // Back to a task the column fits: applied, and it trains.
     await page.getByTestId('csv-task').selectOption('auto')
     await expect(page.getByTestId('csv-host-error')).toHaveCount(0, { timeout: 15_000 })
@@ -222,7 +230,8 @@ test.describe('studio setup in serve mode', () => {
     const target = samples[0]! + 5
     await expect.poll(async () => samples[samples.push(await stepOf(page)) - 1], { timeout: 30_000 }).toBeGreaterThan(target)
     // Never back to 0: the step count only grows, and the session is still running.
-    for (let i = 1; i < samples.length; i++) expect(samples[i]!, `sample ${i} of ${samples.join(', ')}`).toBeGreaterThanOrEqual(samples[i - 1]!)
+    for (let i = 1; i < samples.length; i++)
+      expect(samples[i]!, `sample ${i} of ${samples.join(', ')}`).toBeGreaterThanOrEqual(samples[i - 1]!)
     await expect(page.getByTestId('session-status')).toHaveText('running')
     await expect(page.getByTestId('rebuild-notice')).toHaveCount(0)
     await expect(page.getByTestId('error-banner')).toHaveCount(0)
@@ -259,11 +268,14 @@ test.describe('studio setup in serve mode', () => {
     await expect(page.getByTestId('session-status')).toHaveText('running')
     const samples: { s: number; steps: number }[] = []
     await expect
-      .poll(async () => {
-        const steps = (await stepOf(page)) - from
-        samples.push({ s: (Date.now() - t0) / 1000, steps })
-        return steps
-      }, { timeout: 30_000, message: 'paced training moves on' })
+      .poll(
+        async () => {
+          const steps = (await stepOf(page)) - from
+          samples.push({ s: (Date.now() - t0) / 1000, steps })
+          return steps
+        },
+        { timeout: 30_000, message: 'paced training moves on' },
+      )
       .toBeGreaterThanOrEqual(8)
     // One step at once, then one per 1/10 s: never more than that by any sample's time.
     for (const { s, steps } of samples) expect(steps, `${steps} steps after ${s.toFixed(2)} s`).toBeLessThanOrEqual(Math.floor(s * 10) + 1)

@@ -12,7 +12,10 @@ test.describe('webgpu backend in serve mode', () => {
 
   test('select WebGPU, train a few steps on it, then auto falls back to the CPU saying why', async ({ page }) => {
     // The serve process inherits this runner's environment: without an ICD Dawn finds no adapter.
-    expect(process.env['VK_ICD_FILENAMES'], 'export VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json (as .ci/run does)').toBeTruthy()
+    expect(
+      process.env['VK_ICD_FILENAMES'],
+      'export VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json (as .ci/run does)',
+    ).toBeTruthy()
     const problems: string[] = []
     page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`))
     await page.goto(appPath())

@@ -27,7 +27,11 @@ export function wireLog(page: Page) {
   })
   /** The result of the latest `kind` request whose payload matches and which was answered ok; null before. */
   const result = (kind: string, match: (p: Payload) => boolean): Payload | null => {
-    const reply = sent.filter((m) => m.kind === kind && match(m.payload)).map((m) => answered.get(m.id)).filter((r) => r?.ok).at(-1)
+    const reply = sent
+      .filter((m) => m.kind === kind && match(m.payload))
+      .map((m) => answered.get(m.id))
+      .filter((r) => r?.ok)
+      .at(-1)
     return reply?.result ?? null
   }
   return {

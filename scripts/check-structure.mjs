@@ -59,9 +59,19 @@ function runtimeImports(file) {
     if (!spec.startsWith('.')) continue
     // `import { type A, type B } from` is erased as well.
     const braces = /^\{([^}]*)\}$/.exec(clause.trim())
-    if (braces && braces[1].split(',').map((s) => s.trim()).filter(Boolean).every((s) => s.startsWith('type '))) continue
+    if (
+      braces &&
+      braces[1]
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+        .every((s) => s.startsWith('type '))
+    )
+      continue
     const base = resolve(dirname(file), spec.replace(/\?.*$/, '')).replace(/\.js$/, '')
-    const target = [base, `${base}.ts`, `${base}.vue`, `${base}.mjs`, join(base, 'index.ts')].find((c) => existsSync(c) && statSync(c).isFile())
+    const target = [base, `${base}.ts`, `${base}.vue`, `${base}.mjs`, join(base, 'index.ts')].find(
+      (c) => existsSync(c) && statSync(c).isFile(),
+    )
     if (target) out.push(target)
   }
   return out
@@ -80,7 +90,10 @@ const srcFiles = walk(join(root, 'src'))
 const graph = new Map()
 for (const f of srcFiles) {
   const deps = runtimeImports(f)
-  graph.set(f, deps.filter((d) => !isTest(f) || !isTest(d)))
+  graph.set(
+    f,
+    deps.filter((d) => !isTest(f) || !isTest(d)),
+  )
   const from = layerOf(f)
   // Tests sit outside the layers: they may drive the real host from a store test, or check a shared
   // rule against the engine (STYLE.md: test against the real host, not a re-implementation).
@@ -117,16 +130,20 @@ for (const f of [...srcFiles, ...walk(join(root, 'e2e')), ...walk(join(root, 'be
   const lines = readFileSync(f, 'utf8').split('\n').length - 1
   // Tests have their own budget (its reason is in the allow-list, beside the number).
   const max = isTest(f) ? MAX_TEST_LINES : MAX_LINES
-  if (lines > max && !allowed('size', rel(f))) problems.push(`size: ${rel(f)} has ${lines} lines (budget ${max}; split it, or add it to scripts/structure-allow.json with a reason)`)
+  if (lines > max && !allowed('size', rel(f)))
+    problems.push(`size: ${rel(f)} has ${lines} lines (budget ${max}; split it, or add it to scripts/structure-allow.json with a reason)`)
 }
 
 // Exceptions that no longer apply
 for (const list of ['imports', 'cycles', 'size']) {
-  for (const key of Object.keys(allow[list])) if (!used.has(`${list}:${key}`)) problems.push(`allow-list: "${key}" (${list}) no longer applies; remove it`)
+  for (const key of Object.keys(allow[list]))
+    if (!used.has(`${list}:${key}`)) problems.push(`allow-list: "${key}" (${list}) no longer applies; remove it`)
 }
 
 if (problems.length > 0) {
   console.error(`check-structure: ${problems.length} problem(s)\n${problems.map((p) => `  ${p}`).join('\n')}`)
   process.exit(1)
 }
-console.log(`check-structure: ${srcFiles.length} files in src/: layering ok, no runtime import cycles, sizes within ${MAX_LINES} lines (${MAX_TEST_LINES} for tests) (${Object.keys(allow.size).length} reviewed exceptions)`)
+console.log(
+  `check-structure: ${srcFiles.length} files in src/: layering ok, no runtime import cycles, sizes within ${MAX_LINES} lines (${MAX_TEST_LINES} for tests) (${Object.keys(allow.size).length} reviewed exceptions)`,
+)

@@ -91,7 +91,8 @@ async function scan(input, version) {
   }
 }
 
-const line = (i) => `${i.severity.name.padEnd(13)} ${i.confidence.name.padEnd(9)} ${i.id}  ${i.file}:${i.location.line}\n${' '.repeat(24)}${i.description}`
+const line = (i) =>
+  `${i.severity.name.padEnd(13)} ${i.confidence.name.padEnd(9)} ${i.id}  ${i.file}:${i.location.line}\n${' '.repeat(24)}${i.description}`
 
 async function main() {
   const version = electronVersion()
@@ -109,7 +110,9 @@ async function main() {
     const srcDir = join(work, 'src')
     const files = stage(srcDir)
     const result = await scan(srcDir, version)
-    console.log(`electronegativity: Electron ${version}, ${files} files, ${result.atomicChecks} atomic + ${result.globalChecks} global checks`)
+    console.log(
+      `electronegativity: Electron ${version}, ${files} files, ${result.atomicChecks} atomic + ${result.globalChecks} global checks`,
+    )
 
     for (const e of result.errors) {
       const where = relative(srcDir, e.file)
@@ -123,7 +126,8 @@ async function main() {
       const reviewed = i.severity.name === 'MEDIUM' ? REVIEWED[key] : undefined
       console.log(`  ${line(i)}${reviewed ? `\n${' '.repeat(24)}reviewed: ${reviewed}` : ''}`)
       if (i.severity.name === 'HIGH') problems.push(`HIGH: ${key}`)
-      if (i.severity.name === 'MEDIUM' && !reviewed) problems.push(`MEDIUM, not reviewed: ${key} (fix it, or add it to REVIEWED in scripts/electronegativity.mjs with the reason)`)
+      if (i.severity.name === 'MEDIUM' && !reviewed)
+        problems.push(`MEDIUM, not reviewed: ${key} (fix it, or add it to REVIEWED in scripts/electronegativity.mjs with the reason)`)
     }
     if (issues.length === 0) console.log('  no findings')
 
@@ -135,7 +139,15 @@ async function main() {
           electron: version,
           files,
           errors: result.errors.map((e) => ({ ...e, file: relative(srcDir, e.file) })),
-          issues: issues.map((i) => ({ id: i.id, severity: i.severity.name, confidence: i.confidence.name, file: i.file, line: i.location.line, description: i.description, reviewed: REVIEWED[`${i.id} ${i.file}`] ?? null })),
+          issues: issues.map((i) => ({
+            id: i.id,
+            severity: i.severity.name,
+            confidence: i.confidence.name,
+            file: i.file,
+            line: i.location.line,
+            description: i.description,
+            reviewed: REVIEWED[`${i.id} ${i.file}`] ?? null,
+          })),
           problems,
         },
         null,

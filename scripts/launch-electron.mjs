@@ -61,7 +61,10 @@ function loadElectron(dir) {
   const err = `${r.stderr ?? ''}\n${r.error?.message ?? ''}`
   const net = err.match(NETWORK)
   if (net) fail(`Electron ${version} is not installed and its download from GitHub failed (${net[0]}: no network?)`)
-  const first = err.split('\n').find((l) => /error/i.test(l) && !/^\s+at /.test(l))?.trim()
+  const first = err
+    .split('\n')
+    .find((l) => /error/i.test(l) && !/^\s+at /.test(l))
+    ?.trim()
   fail(`Electron ${version} could not be installed (${first ?? `its loader exited with ${r.status ?? r.signal}`})`)
 }
 

@@ -9,7 +9,17 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
 import { tmpdir, userInfo } from 'node:os'
 import { join } from 'node:path'
 
-const STAGES = ['setup:system', 'typecheck:node', 'typecheck:web', 'security:electron', 'check:structure', 'lint', 'test:unit', 'build', 'test:e2e']
+const STAGES = [
+  'setup:system',
+  'typecheck:node',
+  'typecheck:web',
+  'security:electron',
+  'check:structure',
+  'lint',
+  'test:unit',
+  'build',
+  'test:e2e',
+]
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm'
 
 // So a plain `npm test` needs no environment: every stage (vitest, serve mode under Playwright)

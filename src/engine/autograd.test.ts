@@ -80,7 +80,13 @@ describe('retainGrads keeps every gradient of one pass', () => {
 
 describe('broadcasting is undone in autograd', () => {
   it('sums the gradient back to each input shape', async () => {
-    const a = tensor([[1, 2, 3], [4, 5, 6]], { requiresGrad: true })
+    const a = tensor(
+      [
+        [1, 2, 3],
+        [4, 5, 6],
+      ],
+      { requiresGrad: true },
+    )
     const b = tensor([10, 20, 30], { requiresGrad: true })
     const c = tensor([[1], [2]], { requiresGrad: true })
     a.mul(b).add(c).sum().backward()
@@ -152,7 +158,9 @@ describe('bad input gets a clear error', () => {
     expect(e1.op).toBe('matmul')
     const e2 = err(() => zeros([2, 3]).add(zeros([4])))
     expect(e2.message).toMatch(/^add: cannot broadcast a \[2,3\] with b \[4\]/)
-    expect(err(() => zeros([2, 3]).reshape([4, 2])).message).toMatch(/reshape: cannot reshape a tensor of shape \[2,3\] \(6 elements\) to \[4,2\]/)
+    expect(err(() => zeros([2, 3]).reshape([4, 2])).message).toMatch(
+      /reshape: cannot reshape a tensor of shape \[2,3\] \(6 elements\) to \[4,2\]/,
+    )
     expect(err(() => zeros([3]).matmul(zeros([3, 1]))).message).toMatch(/matmul: both operands need at least 2 dims/)
     expect(err(() => zeros([2, 3]).sum(2)).message).toMatch(/sum: axis 2 is out of range for a tensor with 2 dims/)
   })
@@ -167,7 +175,14 @@ describe('bad input gets a clear error', () => {
 
   it('NaN and Inf inputs are rejected where data enters, naming the position', () => {
     expect(err(() => tensor([1, NaN, 3])).message).toMatch(/tensor: values contain NaN at flat index 1/)
-    expect(err(() => tensor([[1, 2], [3, Infinity]])).message).toMatch(/Infinity at flat index 3 \(shape \[2,2\]\)/)
+    expect(
+      err(() =>
+        tensor([
+          [1, 2],
+          [3, Infinity],
+        ]),
+      ).message,
+    ).toMatch(/Infinity at flat index 3 \(shape \[2,2\]\)/)
     expect(tensor([NaN], { allowNonFinite: true }).size).toBe(1)
   })
 

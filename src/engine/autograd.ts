@@ -53,12 +53,20 @@ export interface BackwardOptions {
 export function backward(root: Tensor, seed?: Tensor, options: BackwardOptions = {}): void {
   const retainAll = options.retainGrads === true
   if (!root.requiresGrad) {
-    throw new EngineError('backward', 'backward', `this tensor ${fmtShape(root.shape)} does not require grad: no input of the computation had requiresGrad set`)
+    throw new EngineError(
+      'backward',
+      'backward',
+      `this tensor ${fmtShape(root.shape)} does not require grad: no input of the computation had requiresGrad set`,
+    )
   }
   let g0: Tensor
   if (seed === undefined) {
     if (root.size !== 1) {
-      throw new EngineError('backward', 'backward', `called on a tensor of shape ${fmtShape(root.shape)} without a gradient; reduce it to a scalar (sum, mean) or pass a gradient of the same shape`)
+      throw new EngineError(
+        'backward',
+        'backward',
+        `called on a tensor of shape ${fmtShape(root.shape)} without a gradient; reduce it to a scalar (sum, mean) or pass a gradient of the same shape`,
+      )
     }
     g0 = expand(scalarLike(1, root), root.shape)
   } else {

@@ -41,32 +41,84 @@ declare module './tensor.js' {
 }
 
 const methods: ThisType<Tensor> & Partial<Tensor> = {
-  backward(grad?: Tensor, options?: BackwardOptions) { runBackward(this, grad, options) },
-  add(b: TensorLike) { return ops.add(this, b) },
-  sub(b: TensorLike) { return ops.sub(this, b) },
-  mul(b: TensorLike) { return ops.mul(this, b) },
-  div(b: TensorLike) { return ops.div(this, b) },
-  pow(b: TensorLike) { return ops.pow(this, b) },
-  neg() { return ops.neg(this) },
-  exp() { return ops.exp(this) },
-  log() { return ops.log(this) },
-  sqrt() { return ops.sqrt(this) },
-  abs() { return ops.abs(this) },
-  sign() { return ops.sign(this) },
-  relu() { return ops.relu(this) },
-  leakyRelu(alpha = 0.01) { return ops.leakyRelu(this, alpha) },
-  tanh() { return ops.tanh(this) },
-  sigmoid() { return ops.sigmoid(this) },
-  gelu() { return ops.gelu(this) },
-  matmul(b: Tensor) { return ops.matmul(this, b) },
-  transpose() { return ops.transpose(this) },
-  reshape(shape: readonly number[]) { return ops.reshape(this, shape) },
-  expand(shape: readonly number[]) { return ops.expand(this, shape) },
-  sum(axis?: Axis, keepDims = false) { return ops.sum(this, axis, keepDims) },
-  mean(axis?: Axis, keepDims = false) { return ops.mean(this, axis, keepDims) },
-  max(axis?: Axis, keepDims = false) { return ops.max(this, axis, keepDims) },
-  softmax(axis = -1) { return ops.softmax(this, axis) },
-  logSoftmax(axis = -1) { return ops.logSoftmax(this, axis) },
+  backward(grad?: Tensor, options?: BackwardOptions) {
+    runBackward(this, grad, options)
+  },
+  add(b: TensorLike) {
+    return ops.add(this, b)
+  },
+  sub(b: TensorLike) {
+    return ops.sub(this, b)
+  },
+  mul(b: TensorLike) {
+    return ops.mul(this, b)
+  },
+  div(b: TensorLike) {
+    return ops.div(this, b)
+  },
+  pow(b: TensorLike) {
+    return ops.pow(this, b)
+  },
+  neg() {
+    return ops.neg(this)
+  },
+  exp() {
+    return ops.exp(this)
+  },
+  log() {
+    return ops.log(this)
+  },
+  sqrt() {
+    return ops.sqrt(this)
+  },
+  abs() {
+    return ops.abs(this)
+  },
+  sign() {
+    return ops.sign(this)
+  },
+  relu() {
+    return ops.relu(this)
+  },
+  leakyRelu(alpha = 0.01) {
+    return ops.leakyRelu(this, alpha)
+  },
+  tanh() {
+    return ops.tanh(this)
+  },
+  sigmoid() {
+    return ops.sigmoid(this)
+  },
+  gelu() {
+    return ops.gelu(this)
+  },
+  matmul(b: Tensor) {
+    return ops.matmul(this, b)
+  },
+  transpose() {
+    return ops.transpose(this)
+  },
+  reshape(shape: readonly number[]) {
+    return ops.reshape(this, shape)
+  },
+  expand(shape: readonly number[]) {
+    return ops.expand(this, shape)
+  },
+  sum(axis?: Axis, keepDims = false) {
+    return ops.sum(this, axis, keepDims)
+  },
+  mean(axis?: Axis, keepDims = false) {
+    return ops.mean(this, axis, keepDims)
+  },
+  max(axis?: Axis, keepDims = false) {
+    return ops.max(this, axis, keepDims)
+  },
+  softmax(axis = -1) {
+    return ops.softmax(this, axis)
+  },
+  logSoftmax(axis = -1) {
+    return ops.logSoftmax(this, axis)
+  },
 }
 
 // Non-enumerable, as class methods are, so spreading or logging a tensor shows only its data.

@@ -5,7 +5,10 @@ import { tensor, zeros, ones, full, randn, uniform, manualSeed, setBackend, getB
 describe('tensor()', () => {
   it('takes a number, nested arrays, or a flat array/typed array with a shape', async () => {
     expect(tensor(3).shape).toEqual([])
-    const t = tensor([[1, 2, 3], [4, 5, 6]])
+    const t = tensor([
+      [1, 2, 3],
+      [4, 5, 6],
+    ])
     expect(t.shape).toEqual([2, 3])
     expect(t.dtype).toBe('float32')
     expect(Array.from(await t.data())).toEqual([1, 2, 3, 4, 5, 6])

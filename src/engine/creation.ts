@@ -41,7 +41,11 @@ function checkDtype(op: string, dtype: unknown): DType {
 function placement(op: string, backend: Backend | undefined): Backend {
   if (backend === undefined) return currentBackend()
   if (typeof backend !== 'object' || backend === null || typeof backend.fromArray !== 'function') {
-    throw new EngineError(op, 'argument', `options.backend must be a Backend (backends.get('cpu'), a tensor's .backend), got ${backend === null ? 'null' : typeof backend}`)
+    throw new EngineError(
+      op,
+      'argument',
+      `options.backend must be a Backend (backends.get('cpu'), a tensor's .backend), got ${backend === null ? 'null' : typeof backend}`,
+    )
   }
   return backend
 }
@@ -65,12 +69,21 @@ function flatten(values: NestedArray, shape: number[], out: TypedArray): void {
   let k = 0
   const walk = (v: NestedArray, depth: number, path: string): void => {
     if (depth === shape.length) {
-      if (typeof v !== 'number') throw new EngineError('tensor', 'argument', `values${path} is ${Array.isArray(v) ? 'an array' : typeof v}, expected a number (shape ${fmtShape(shape)})`)
+      if (typeof v !== 'number')
+        throw new EngineError(
+          'tensor',
+          'argument',
+          `values${path} is ${Array.isArray(v) ? 'an array' : typeof v}, expected a number (shape ${fmtShape(shape)})`,
+        )
       out[k++] = v
       return
     }
     if (!Array.isArray(v) || v.length !== shape[depth]) {
-      throw new EngineError('tensor', 'shape', `ragged nested array at values${path}: expected ${shape[depth]} elements, got ${Array.isArray(v) ? v.length : typeof v}`)
+      throw new EngineError(
+        'tensor',
+        'shape',
+        `ragged nested array at values${path}: expected ${shape[depth]} elements, got ${Array.isArray(v) ? v.length : typeof v}`,
+      )
     }
     for (let i = 0; i < v.length; i++) walk(v[i], depth + 1, `${path}[${i}]`)
   }
@@ -103,16 +116,25 @@ export function tensor(values: NestedArray | ArrayLike<number>, options: TensorO
     flatten(values as NestedArray, shape, data)
     if (options.shape) {
       const want = validateShape('tensor', options.shape)
-      if (sizeOf(want) !== data.length) throw new EngineError('tensor', 'shape', `shape ${fmtShape(want)} needs ${sizeOf(want)} values, got ${data.length}`)
+      if (sizeOf(want) !== data.length)
+        throw new EngineError('tensor', 'shape', `shape ${fmtShape(want)} needs ${sizeOf(want)} values, got ${data.length}`)
       shape = want
     }
   } else {
-    throw new EngineError('tensor', 'argument', `values must be a number, a (nested) array or a typed array, got ${values === null ? 'null' : typeof values}`)
+    throw new EngineError(
+      'tensor',
+      'argument',
+      `values must be a number, a (nested) array or a typed array, got ${values === null ? 'null' : typeof values}`,
+    )
   }
   if (!options.allowNonFinite) {
     for (let i = 0; i < data.length; i++) {
       if (!Number.isFinite(data[i])) {
-        throw new EngineError('tensor', 'nan', `values contain ${data[i]} at flat index ${i} (shape ${fmtShape(shape)}); pass allowNonFinite to keep it`)
+        throw new EngineError(
+          'tensor',
+          'nan',
+          `values contain ${data[i]} at flat index ${i} (shape ${fmtShape(shape)}); pass allowNonFinite to keep it`,
+        )
       }
     }
   }

@@ -20,7 +20,8 @@ export interface GradcheckResult {
  */
 export function gradcheck(fn: (...xs: Tensor[]) => Tensor, inputs: Tensor[], { eps = 1e-6, maxElements = 200 } = {}): GradcheckResult {
   for (const x of inputs) {
-    if (x.dtype !== 'float64' || !x.backend.readSync) throw new EngineError('gradcheck', 'dtype', 'inputs must be float64 tensors on the CPU backend')
+    if (x.dtype !== 'float64' || !x.backend.readSync)
+      throw new EngineError('gradcheck', 'dtype', 'inputs must be float64 tensors on the CPU backend')
   }
   const leaves = inputs.map((x) => new Tensor(x.backend.cast(x.storage, 'float64'), x.shape, x.backend, true))
   const weightsFor = (out: Tensor): Float64Array => {

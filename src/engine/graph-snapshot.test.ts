@@ -1,11 +1,26 @@
 // Graph snapshots of one training step: the whole chain from the input batch to the loss, with
 // shapes, kinds, labels, value statistics and the gradients that retainGrads keeps.
 import { describe, expect, it } from 'vitest'
-import { graphSnapshot, matmul, nn, softmaxCrossEntropy, tensor, tensorStats, type GraphSnapshot, type GraphSnapshotNode, type Tensor } from './index.js'
+import {
+  graphSnapshot,
+  matmul,
+  nn,
+  softmaxCrossEntropy,
+  tensor,
+  tensorStats,
+  type GraphSnapshot,
+  type GraphSnapshotNode,
+  type Tensor,
+} from './index.js'
 
 async function mlpStep(retainGrads: boolean) {
   const model = new nn.MLP([2, 8, 3], { activation: 'tanh', seed: 1 })
-  const x = tensor([[0.5, -1], [1, 2], [-0.3, 0.1], [2, -2]])
+  const x = tensor([
+    [0.5, -1],
+    [1, 2],
+    [-0.3, 0.1],
+    [2, -2],
+  ])
   // Composed, so the chain below shows every logSoftmax piece (the fused op is one node).
   const loss = softmaxCrossEntropy(model.forward(x), [0, 1, 2, 1], { fused: false })
   loss.backward(undefined, { retainGrads })
@@ -15,7 +30,10 @@ async function mlpStep(retainGrads: boolean) {
 
 /** The one consumer of `from` with this op (the chain must not branch ambiguously). */
 function next(s: GraphSnapshot, from: GraphSnapshotNode, op: string, shape: number[]): GraphSnapshotNode {
-  const users = s.edges.filter((e) => e.from === from.id).map((e) => s.nodes[e.to]).filter((n) => n.op === op)
+  const users = s.edges
+    .filter((e) => e.from === from.id)
+    .map((e) => s.nodes[e.to])
+    .filter((n) => n.op === op)
   expect(users.length, `${op} after node ${from.id} (${from.op || from.label})`).toBe(1)
   expect(users[0].shape, `${op} after node ${from.id}`).toEqual(shape)
   return users[0]
@@ -66,7 +84,12 @@ describe('graphSnapshot of a 2-layer MLP step', () => {
       if (n.kind === 'op' || n.kind === 'parameter' || n.kind === 'loss') expect(n.grad, `${n.op || n.label} ${n.id}`).not.toBeNull()
       else expect(n.grad, `${n.kind} ${n.id}`).toBeNull()
     }
-    expect(s.nodes.filter((n) => n.kind === 'parameter').map((n) => n.label).sort()).toEqual(['layers.0.bias', 'layers.0.weight', 'layers.1.bias', 'layers.1.weight'])
+    expect(
+      s.nodes
+        .filter((n) => n.kind === 'parameter')
+        .map((n) => n.label)
+        .sort(),
+    ).toEqual(['layers.0.bias', 'layers.0.weight', 'layers.1.bias', 'layers.1.weight'])
     expect(s.nodes.some((n) => n.kind === 'constant' && n.shape.length === 0)).toBe(true)
     const root = s.nodes[s.rootId]
     expect(root.value.mean).toBeCloseTo((await loss.data())[0], 6)
@@ -84,7 +107,14 @@ describe('graphSnapshot of a 2-layer MLP step', () => {
   })
 
   it('records matmul transposes and keeps duplicate operands as two edges', async () => {
-    const a = tensor([[1, 2], [3, 4], [5, 6]], { requiresGrad: true })
+    const a = tensor(
+      [
+        [1, 2],
+        [3, 4],
+        [5, 6],
+      ],
+      { requiresGrad: true },
+    )
     const b = tensor([[1, 0, 2]], { requiresGrad: true })
     const c = matmul(a, b, true, true) // aᵀ [2,3] · bᵀ [3,1]
     const y = c.add(c).sum()

@@ -5,28 +5,79 @@ export { tensor, zeros, ones, full, randn, uniform, type TensorOptions, type Ran
 export { noGrad, isGradEnabled } from './grad-mode.js'
 export { backward, topoSort, type BackwardOptions } from './autograd.js'
 export {
-  graphSnapshot, tensorStats,
-  type GraphSnapshot, type GraphSnapshotNode, type GraphSnapshotEdge, type GraphSnapshotOptions, type GraphNodeKind, type TensorStats,
+  graphSnapshot,
+  tensorStats,
+  type GraphSnapshot,
+  type GraphSnapshotNode,
+  type GraphSnapshotEdge,
+  type GraphSnapshotOptions,
+  type GraphNodeKind,
+  type TensorStats,
 } from './graph-snapshot.js'
 export {
-  add, sub, mul, div, neg, pow, exp, log, sqrt, abs, sign, relu, leakyRelu, tanh, sigmoid, gelu,
-  matmul, transpose, reshape, expand, sum, mean, max, softmax, logSoftmax,
+  add,
+  sub,
+  mul,
+  div,
+  neg,
+  pow,
+  exp,
+  log,
+  sqrt,
+  abs,
+  sign,
+  relu,
+  leakyRelu,
+  tanh,
+  sigmoid,
+  gelu,
+  matmul,
+  transpose,
+  reshape,
+  expand,
+  sum,
+  mean,
+  max,
+  softmax,
+  logSoftmax,
 } from './ops/index.js'
 export { mseLoss, huberLoss, softmaxCrossEntropy, bceWithLogits, hingeLoss, oneHot } from './losses.js'
 export { gradcheck, type GradcheckResult } from './gradcheck.js'
 export { EngineError, type EngineErrorCode } from './errors.js'
 export { Rng, manualSeed, globalRng, type RngState } from './rng.js'
 export {
-  backends, setBackend, getBackend, registerBackend, type BackendChoice, type BackendInfo, type BackendName, type ResolvedBackend,
+  backends,
+  setBackend,
+  getBackend,
+  registerBackend,
+  type BackendChoice,
+  type BackendInfo,
+  type BackendName,
+  type ResolvedBackend,
 } from './backends/registry.js'
 export type { Backend, DType, Shape, Storage, TypedArray } from './backends/backend.js'
 export {
-  registerWebGpu, createWebGpuBackend, webGpuFactory, isSoftwareAdapter, WebGpuBackend,
-  type WebGpuOptions, type WebGpuSource, type PoolStats,
+  registerWebGpu,
+  createWebGpuBackend,
+  webGpuFactory,
+  isSoftwareAdapter,
+  WebGpuBackend,
+  type WebGpuOptions,
+  type WebGpuSource,
+  type PoolStats,
 } from './backends/webgpu/index.js'
 export {
-  Value, backwardSteps, gradsAfter, topoSort as scalarTopoSort, parseProgram, ExpressionError, MAX_PROGRAM_NODES, SCALAR_PRESETS,
-  type BackwardStep, type ScalarProgramGraph, type ScalarPreset,
+  Value,
+  backwardSteps,
+  gradsAfter,
+  topoSort as scalarTopoSort,
+  parseProgram,
+  ExpressionError,
+  MAX_PROGRAM_NODES,
+  SCALAR_PRESETS,
+  type BackwardStep,
+  type ScalarProgramGraph,
+  type ScalarPreset,
 } from './scalar/index.js'
 export * as nn from './nn/index.js'
 export * as optim from './optim/index.js'

@@ -25,7 +25,11 @@ function checkSameShape(op: string, pred: Tensor, target: Tensor): void {
 function asTarget(op: string, pred: Tensor, target: Tensor | ArrayLike<number>): Tensor {
   if (target instanceof Tensor) return target
   if (target.length !== pred.size) {
-    throw new EngineError(op, 'shape', `got ${target.length} targets for predictions of shape ${fmtShape(pred.shape)} (${pred.size} values)`)
+    throw new EngineError(
+      op,
+      'shape',
+      `got ${target.length} targets for predictions of shape ${fmtShape(pred.shape)} (${pred.size} values)`,
+    )
   }
   const data = pred.dtype === 'float64' ? Float64Array.from(target) : Float32Array.from(target)
   const t = new Tensor(pred.backend.fromArray(data), pred.shape.length === 1 ? [data.length] : pred.shape, pred.backend)
@@ -54,7 +58,8 @@ export function mseLoss(pred: Tensor, target: Tensor | ArrayLike<number>): Tenso
  */
 export function huberLoss(pred: Tensor, target: Tensor | ArrayLike<number>, delta = 1): Tensor {
   checkTensor('huberLoss', 'pred', pred)
-  if (!(Number.isFinite(delta) && delta > 0)) throw new EngineError('huberLoss', 'argument', `delta must be a positive number, got ${delta}`)
+  if (!(Number.isFinite(delta) && delta > 0))
+    throw new EngineError('huberLoss', 'argument', `delta must be a positive number, got ${delta}`)
   const y = asTarget('huberLoss', pred, target)
   checkSameShape('huberLoss', pred, y)
   const a = abs(sub(pred, y))
@@ -83,14 +88,25 @@ export function oneHot(labels: ArrayLike<number>, classes: number, like?: Tensor
  * `fused: false` builds it from primitives (logSoftmax, mul, sum), so a graph shows every piece;
  * by default backends with a fused kernel run it as one op with its own gradient rule.
  */
-export function softmaxCrossEntropy(logits: Tensor, labels: Tensor | ArrayLike<number>, { fused = true }: { fused?: boolean } = {}): Tensor {
+export function softmaxCrossEntropy(
+  logits: Tensor,
+  labels: Tensor | ArrayLike<number>,
+  { fused = true }: { fused?: boolean } = {},
+): Tensor {
   checkTensor('softmaxCrossEntropy', 'logits', logits)
-  if (logits.ndim !== 2) throw new EngineError('softmaxCrossEntropy', 'shape', `logits must be [batch, classes], got ${fmtShape(logits.shape)}`)
+  if (logits.ndim !== 2)
+    throw new EngineError('softmaxCrossEntropy', 'shape', `logits must be [batch, classes], got ${fmtShape(logits.shape)}`)
   const [n, classes] = logits.shape
   if (n === 0) throw new EngineError('softmaxCrossEntropy', 'shape', 'empty batch: logits have 0 rows')
   const values = hostValues(labels)
-  if (values === null) throw new EngineError('softmaxCrossEntropy', 'argument', 'pass class labels as an array: they are validated on the host and one-hot encoded')
-  if (values.length !== n) throw new EngineError('softmaxCrossEntropy', 'shape', `got ${values.length} labels for ${n} rows of logits ${fmtShape(logits.shape)}`)
+  if (values === null)
+    throw new EngineError(
+      'softmaxCrossEntropy',
+      'argument',
+      'pass class labels as an array: they are validated on the host and one-hot encoded',
+    )
+  if (values.length !== n)
+    throw new EngineError('softmaxCrossEntropy', 'shape', `got ${values.length} labels for ${n} rows of logits ${fmtShape(logits.shape)}`)
   let target: Tensor
   try {
     target = oneHot(values, classes, logits)

@@ -7,8 +7,25 @@ import type { Backend } from './backends/backend.js'
 import { cpuBackend } from './backends/cpu/index.js'
 import { SKIP_WEBGPU, useWebGpu } from './testing/backends.js'
 import {
-  add, backends, bceWithLogits, EngineError, full, getBackend, hingeLoss, matmul, mseLoss, nn, ones, oneHot, randn, setBackend,
-  softmaxCrossEntropy, tensor, uniform, zeros, type Tensor,
+  add,
+  backends,
+  bceWithLogits,
+  EngineError,
+  full,
+  getBackend,
+  hingeLoss,
+  matmul,
+  mseLoss,
+  nn,
+  ones,
+  oneHot,
+  randn,
+  setBackend,
+  softmaxCrossEntropy,
+  tensor,
+  uniform,
+  zeros,
+  type Tensor,
 } from './index.js'
 
 /** Another backend object: the CPU's kernels under another name. */
@@ -74,7 +91,9 @@ describe('placement: modules', () => {
   it('to() keeps a module already there and copies it elsewhere; clone() copies values only', () => {
     const m = new nn.MLP([2, 3, 2], { seed: 1 })
     expect(m.to(cpuBackend)).toBe(m)
-    m.forward(tensor([[1, 1]])).sum().backward()
+    m.forward(tensor([[1, 1]]))
+      .sum()
+      .backward()
     const moved = m.to(other)
     expect(moved).not.toBe(m)
     expect(moved).toBeInstanceOf(nn.MLP)
@@ -109,20 +128,32 @@ describe('placement: mixed backends are refused', () => {
     for (const [fn, msg] of [
       [() => add(a, b), 'add: b lives on the other backend, the other operand on cpu; move one with .to(backend)'],
       [() => b.mul(a), 'mul: b lives on the cpu backend, the other operand on other; move one with .to(backend)'],
-      [() => matmul(a.reshape([1, 2]), b.reshape([2, 1])), 'matmul: b lives on the other backend, the other operand on cpu; move one with .to(backend)'],
+      [
+        () => matmul(a.reshape([1, 2]), b.reshape([2, 1])),
+        'matmul: b lives on the other backend, the other operand on cpu; move one with .to(backend)',
+      ],
     ] as const) {
       const e = thrown(fn)
       expect([e.code, e.message]).toEqual(['backend', msg])
     }
     const model = new nn.MLP([2, 1], { seed: 1, backend: other })
-    expect(thrown(() => model.forward(a.reshape([1, 2]))).message).toMatch(/^matmul: b lives on the other backend, the other operand on cpu/)
+    expect(thrown(() => model.forward(a.reshape([1, 2]))).message).toMatch(
+      /^matmul: b lives on the other backend, the other operand on cpu/,
+    )
   })
 })
 
 describe('placement: losses follow their inputs', () => {
   it('each loss, its targets and its gradient live where the predictions do, whatever the default', () => {
     const pred = () => tensor([[0.2], [-0.4]], { backend: other, requiresGrad: true })
-    const logits = () => tensor([[0.2, 0.1], [-0.4, 0.3]], { backend: other, requiresGrad: true })
+    const logits = () =>
+      tensor(
+        [
+          [0.2, 0.1],
+          [-0.4, 0.3],
+        ],
+        { backend: other, requiresGrad: true },
+      )
     const cases: [string, Tensor, (x: Tensor) => Tensor][] = [
       ['mse', pred(), (x) => mseLoss(x, [1, 0])],
       ['bce', pred(), (x) => bceWithLogits(x, [1, 0])],
@@ -156,15 +187,22 @@ describe.skipIf(SKIP_WEBGPU)('placement on the real webgpu backend (default stay
     const cpuModel = new nn.MLP([2, 4, 1], { seed: 2, activation: 'tanh' })
     const gpuModel = cpuModel.to(gpu)
     expect(on(gpuModel.parameters())).toEqual([gpu])
-    const x = [[1, -1], [0.5, 2]]
+    const x = [
+      [1, -1],
+      [0.5, 2],
+    ]
     const lossCpu = mseLoss(cpuModel.forward(tensor(x)), [0.3, -0.2])
     const lossGpu = mseLoss(gpuModel.forward(tensor(x, { backend: gpu })), [0.3, -0.2])
     expect(lossGpu.backend).toBe(gpu)
     expect(await lossGpu.item()).toBeCloseTo(await lossCpu.item(), 5)
     lossGpu.backward()
     expect(on(gpuModel.parameters().map((p) => p.grad!))).toEqual([gpu])
-    expect(thrown(() => add(tensor([1], { backend: gpu }), tensor([1]))).message).toBe('add: b lives on the cpu backend, the other operand on webgpu; move one with .to(backend)')
-    expect(thrown(() => gpuModel.to(cpuBackend)).message).toMatch(/^to: a tensor \[2,4\] on webgpu cannot move to cpu synchronously .* await t\.data\(\)/)
+    expect(thrown(() => add(tensor([1], { backend: gpu }), tensor([1]))).message).toBe(
+      'add: b lives on the cpu backend, the other operand on webgpu; move one with .to(backend)',
+    )
+    expect(thrown(() => gpuModel.to(cpuBackend)).message).toMatch(
+      /^to: a tensor \[2,4\] on webgpu cannot move to cpu synchronously .* await t\.data\(\)/,
+    )
     expect(thrown(() => zeros([1], { backend: gpu, dtype: 'float64' })).code).toBe('dtype')
   }, 60_000)
 })

@@ -42,10 +42,16 @@ export class Rng {
 
   setState(state: RngState): void {
     const { s, spare } = state
-    if (!Array.isArray(s) || s.length !== 4 || !s.every((w) => Number.isInteger(w) && w >= 0 && w <= 0xffffffff) || s.every((w) => w === 0)) {
+    if (
+      !Array.isArray(s) ||
+      s.length !== 4 ||
+      !s.every((w) => Number.isInteger(w) && w >= 0 && w <= 0xffffffff) ||
+      s.every((w) => w === 0)
+    ) {
       throw new EngineError('Rng.setState', 'argument', `state must be four 32-bit unsigned words, not all zero; got ${JSON.stringify(s)}`)
     }
-    if (spare !== null && !Number.isFinite(spare)) throw new EngineError('Rng.setState', 'argument', `spare must be a finite number or null, got ${spare}`)
+    if (spare !== null && !Number.isFinite(spare))
+      throw new EngineError('Rng.setState', 'argument', `spare must be a finite number or null, got ${spare}`)
     ;[this.s0, this.s1, this.s2, this.s3] = s
     this.spare = spare
   }

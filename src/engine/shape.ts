@@ -61,7 +61,8 @@ export function normalizeAxis(op: string, axis: number, ndim: number): number {
 export function validateShape(op: string, shape: readonly number[]): number[] {
   if (!Array.isArray(shape)) throw new EngineError(op, 'shape', `shape must be an array of integers, got ${String(shape)}`)
   for (const d of shape) {
-    if (!Number.isInteger(d) || d < 0) throw new EngineError(op, 'shape', `invalid shape ${fmtShape(shape)}: dims must be non-negative integers`)
+    if (!Number.isInteger(d) || d < 0)
+      throw new EngineError(op, 'shape', `invalid shape ${fmtShape(shape)}: dims must be non-negative integers`)
   }
   return [...shape]
 }

@@ -68,7 +68,8 @@ export class Tensor {
   }
 
   async item(): Promise<number> {
-    if (this.size !== 1) throw new EngineError('item', 'shape', `only a one-element tensor has an item; this one has shape ${fmtShape(this.shape)}`)
+    if (this.size !== 1)
+      throw new EngineError('item', 'shape', `only a one-element tensor has an item; this one has shape ${fmtShape(this.shape)}`)
     return (await this.data())[0]
   }
 
@@ -94,7 +95,11 @@ export class Tensor {
    */
   assign(value: Tensor): void {
     if (!sameShape(value.shape, this.shape) || value.dtype !== this.dtype || value.backend !== this.backend) {
-      throw new EngineError('assign', 'shape', `value has shape ${fmtShape(value.shape)} ${value.dtype} on ${value.backend.name}, expected ${fmtShape(this.shape)} ${this.dtype} on ${this.backend.name}`)
+      throw new EngineError(
+        'assign',
+        'shape',
+        `value has shape ${fmtShape(value.shape)} ${value.dtype} on ${value.backend.name}, expected ${fmtShape(this.shape)} ${this.dtype} on ${this.backend.name}`,
+      )
     }
     this.storage = value.storage
   }
@@ -119,7 +124,11 @@ export class Tensor {
     } else {
       const read = this.backend.readSync
       if (!read) {
-        throw new EngineError('to', 'backend', `a tensor ${fmtShape(this.shape)} on ${this.backend.name} cannot move to ${backend.name} synchronously (${this.backend.name} reads asynchronously); read it with await t.data() and make it with tensor(values, { backend })`)
+        throw new EngineError(
+          'to',
+          'backend',
+          `a tensor ${fmtShape(this.shape)} on ${this.backend.name} cannot move to ${backend.name} synchronously (${this.backend.name} reads asynchronously); read it with await t.data() and make it with tensor(values, { backend })`,
+        )
       }
       const values = read.call(this.backend, this.storage)
       storage = backend.fromArray(dtype === 'float64' ? Float64Array.from(values) : Float32Array.from(values))

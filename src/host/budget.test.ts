@@ -39,7 +39,9 @@ describe('estimateSession', () => {
     expect(budget.perSession).toBe(3 * GiB)
     expect(budget.total).toBe(12 * GiB)
     for (const optimizer of [adam, sgd]) {
-      expect(() => budget.reserve('a', estimateSession({ ...ISSUE, optimizer }), 'this session', optimizer.type)).toThrow(/over this host's 3\.0 GiB budget per session/)
+      expect(() => budget.reserve('a', estimateSession({ ...ISSUE, optimizer }), 'this session', optimizer.type)).toThrow(
+        /over this host's 3\.0 GiB budget per session/,
+      )
     }
     budget.reserve('b', estimateSession({ ...HEAVY, optimizer: adam }), 'this session', 'adam')
     budget.reserve('c', estimateSession({ ...HEAVY, optimizer: adam, device: true }), 'this session', 'adam')
@@ -136,6 +138,8 @@ describe('--memory-budget', () => {
     expect(parseBytes('lots')).toBeNull()
     expect(parseServeArgs(['--memory-budget', '6GiB']).memoryBudget).toBe(6 * GiB)
     expect(parseServeArgs([]).memoryBudget).toBeUndefined()
-    expect(() => parseServeArgs(['--memory-budget', '12'])).toThrow('--memory-budget must be a size of at least 64MiB, such as 4GiB or 512MiB, got "12"')
+    expect(() => parseServeArgs(['--memory-budget', '12'])).toThrow(
+      '--memory-budget must be a size of at least 64MiB, such as 4GiB or 512MiB, got "12"',
+    )
   })
 })

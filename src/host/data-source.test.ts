@@ -28,7 +28,13 @@ describe('prepareData', () => {
     const { train, test } = data.trainTestSplit(raw, { testRatio: 0.3, seed: 4, stratify: true })
     expect(d.train.x).toEqual(data.featurize(train, ['x1', 'x2', 'x1x2']).x)
     expect(d.test.y).toEqual(test.y)
-    expect(d).toMatchObject({ featureNames: ['x1', 'x2', 'x1x2'], classNames: ['class 0', 'class 1'], planar: true, targetName: 'class', standardization: null })
+    expect(d).toMatchObject({
+      featureNames: ['x1', 'x2', 'x1x2'],
+      classNames: ['class 0', 'class 1'],
+      planar: true,
+      targetName: 'class',
+      standardization: null,
+    })
     expect(d.description).toMatch(/spiral/i)
     // toModelInputs maps raw rows exactly as the training rows were mapped.
     const rows = Float32Array.from(d.trainRows.slice(0, 5).flatMap((i) => [raw.x[2 * i], raw.x[2 * i + 1]]))
@@ -74,13 +80,21 @@ describe('prepareData', () => {
       throw new Error('expected an error')
     }
     expect(err({})).toBe('invalid_payload: "toy.csv": row 5, column "y": "abc" is not a number')
-    expect(prepareData(parse({ source: 'csv', fileId, target: 'kind', features: ['x', 'colour'] }), store).featureNames).toEqual(['x', 'colour=blue', 'colour=red'])
-    expect(err({ target: 'colour', features: ['x'], task: 'regression' })).toBe('invalid_payload: "toy.csv": row 2, column "colour" (the regression target): "red" is not a number')
+    expect(prepareData(parse({ source: 'csv', fileId, target: 'kind', features: ['x', 'colour'] }), store).featureNames).toEqual([
+      'x',
+      'colour=blue',
+      'colour=red',
+    ])
+    expect(err({ target: 'colour', features: ['x'], task: 'regression' })).toBe(
+      'invalid_payload: "toy.csv": row 2, column "colour" (the regression target): "red" is not a number',
+    )
     const d = prepareData(parse({ source: 'csv', fileId, target: 'kind', features: ['x'], testRatio: 0.5 }), store)
     expect(d).toMatchObject({ featureNames: ['x'], classNames: ['a', 'b'], planar: false, targetName: 'kind' })
     expect(d.raw.task).toBe('binary')
     expect(d.description).toBe('CSV file "toy.csv": 6 rows, 1 feature, target "kind" (2 classes)')
-    expect(() => prepareData(parse({ source: 'csv', fileId: 'f0123456789abcdef', target: 'kind' }), store)).toThrow('no stored file "f0123456789abcdef" (upload it again)')
+    expect(() => prepareData(parse({ source: 'csv', fileId: 'f0123456789abcdef', target: 'kind' }), store)).toThrow(
+      'no stored file "f0123456789abcdef" (upload it again)',
+    )
   })
 })
 
@@ -88,12 +102,30 @@ describe('dataset.preview', () => {
   it('fills every field for a generator, a bundled set and a CSV file', async () => {
     const h = testHost()
     const gen = await h.ok('dataset.preview', { generator: 'xor', n: 100, seed: 1 })
-    expect(gen).toMatchObject({ task: 'binary', nClasses: 2, trainCount: 70, testCount: 30, featureNames: ['x1', 'x2'], axisNames: ['x1', 'x2'], planar: true, classNames: ['class 0', 'class 1'] })
+    expect(gen).toMatchObject({
+      task: 'binary',
+      nClasses: 2,
+      trainCount: 70,
+      testCount: 30,
+      featureNames: ['x1', 'x2'],
+      axisNames: ['x1', 'x2'],
+      planar: true,
+      classNames: ['class 0', 'class 1'],
+    })
     expect(gen.points).toHaveLength(200)
     expect(gen.isTest.filter(Boolean)).toHaveLength(30)
 
     const iris = await h.ok('dataset.preview', { source: 'bundled', name: 'iris' })
-    expect(iris).toMatchObject({ task: 'multiclass', nClasses: 3, trainCount: 105, testCount: 45, axisNames: ['sepal_length_cm', 'sepal_width_cm'], classNames: ['setosa', 'versicolor', 'virginica'], targetName: 'species', planar: false })
+    expect(iris).toMatchObject({
+      task: 'multiclass',
+      nClasses: 3,
+      trainCount: 105,
+      testCount: 45,
+      axisNames: ['sepal_length_cm', 'sepal_width_cm'],
+      classNames: ['setosa', 'versicolor', 'virginica'],
+      targetName: 'species',
+      planar: false,
+    })
     expect(iris.description).toMatch(/Fisher.*CC BY 4\.0/)
     expect(iris.labels).toHaveLength(150)
     // Points are standardised like the model's inputs (with the training statistics).
@@ -110,9 +142,28 @@ describe('dataset.preview', () => {
     expect(digits.labels).toHaveLength(1797)
 
     const csv = readFileSync(new URL('../../e2e/fixtures/good.csv', import.meta.url))
-    const file = await h.ok('files.upload', { uploadId: 'upreview1', name: 'good.csv', index: 0, total: 1, bytes: csv.length, chunkBase64: csv.toString('base64') })
-    const p = await h.ok('dataset.preview', { source: 'csv', fileId: file.file!.fileId, target: 'species', features: ['petal_length', 'petal_width'] })
-    expect(p).toMatchObject({ task: 'multiclass', planar: true, axisNames: ['petal_length', 'petal_width'], featureNames: ['petal_length', 'petal_width'], targetName: 'species', classNames: ['setosa', 'versicolor', 'virginica'] })
+    const file = await h.ok('files.upload', {
+      uploadId: 'upreview1',
+      name: 'good.csv',
+      index: 0,
+      total: 1,
+      bytes: csv.length,
+      chunkBase64: csv.toString('base64'),
+    })
+    const p = await h.ok('dataset.preview', {
+      source: 'csv',
+      fileId: file.file!.fileId,
+      target: 'species',
+      features: ['petal_length', 'petal_width'],
+    })
+    expect(p).toMatchObject({
+      task: 'multiclass',
+      planar: true,
+      axisNames: ['petal_length', 'petal_width'],
+      featureNames: ['petal_length', 'petal_width'],
+      targetName: 'species',
+      classNames: ['setosa', 'versicolor', 'virginica'],
+    })
     expect(p.trainCount + p.testCount).toBe(150)
   })
 })
@@ -122,19 +173,38 @@ describe('file stores are passed, never looked up', () => {
     const a = testHost()
     const b = testHost()
     const csv = readFileSync(new URL('../../e2e/fixtures/good.csv', import.meta.url))
-    const file = await a.ok('files.upload', { uploadId: 'upisolate1', name: 'good.csv', index: 0, total: 1, bytes: csv.length, chunkBase64: csv.toString('base64') })
+    const file = await a.ok('files.upload', {
+      uploadId: 'upisolate1',
+      name: 'good.csv',
+      index: 0,
+      total: 1,
+      bytes: csv.length,
+      chunkBase64: csv.toString('base64'),
+    })
     const csvSpec = { source: 'csv' as const, fileId: file.file!.fileId, target: 'species' }
     expect((await a.ok('dataset.preview', csvSpec)).trainCount).toBeGreaterThan(0)
-    const created = await a.ok('session.create', { model: { hidden: [4] }, data: csvSpec, optimizer: { type: 'sgd', lr: 0.1 }, backend: 'cpu' })
+    const created = await a.ok('session.create', {
+      model: { hidden: [4] },
+      data: csvSpec,
+      optimizer: { type: 'sgd', lr: 0.1 },
+      backend: 'cpu',
+    })
     expect(created.featureNames.length).toBeGreaterThan(0)
     // Host b was made last; a global "newest store that has the file" used to hand it a's file.
-    expect(await b.fail('dataset.preview', csvSpec)).toMatchObject({ code: 'not_found', message: expect.stringContaining(file.file!.fileId) })
-    expect(await b.fail('session.create', { model: { hidden: [4] }, data: csvSpec, optimizer: { type: 'sgd', lr: 0.1 }, backend: 'cpu' })).toMatchObject({ code: 'not_found' })
+    expect(await b.fail('dataset.preview', csvSpec)).toMatchObject({
+      code: 'not_found',
+      message: expect.stringContaining(file.file!.fileId),
+    })
+    expect(
+      await b.fail('session.create', { model: { hidden: [4] }, data: csvSpec, optimizer: { type: 'sgd', lr: 0.1 }, backend: 'cpu' }),
+    ).toMatchObject({ code: 'not_found' })
     a.host.dispose()
     b.host.dispose()
   })
 
   it('a CSV spec without a store is refused, naming the file', () => {
-    expect(() => prepareData(parse({ source: 'csv', fileId: 'f0123456789abcdef', target: 'kind' }), null)).toThrow('no stored file "f0123456789abcdef"')
+    expect(() => prepareData(parse({ source: 'csv', fileId: 'f0123456789abcdef', target: 'kind' }), null)).toThrow(
+      'no stored file "f0123456789abcdef"',
+    )
   })
 })

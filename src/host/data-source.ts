@@ -14,7 +14,8 @@ function asPayloadError<T>(what: string, fn: () => T): T {
   try {
     return fn()
   } catch (e) {
-    if (e instanceof EngineError && (e.code === 'argument' || e.code === 'data')) throw new HostError('invalid_payload', `${what}: ${e.message}`)
+    if (e instanceof EngineError && (e.code === 'argument' || e.code === 'data'))
+      throw new HostError('invalid_payload', `${what}: ${e.message}`)
     throw e
   }
 }
@@ -82,7 +83,9 @@ function classNamesOf(ds: data.Dataset): string[] | null {
 function generatorData(spec: Extract<DataSpecOut, { generator: string }>): SplitData {
   const dup = spec.features.find((f, i) => spec.features.indexOf(f) !== i)
   if (dup) throw new HostError('invalid_payload', `data.features: "${dup}" is listed twice`)
-  const raw = asPayloadError('data', () => data.generate(spec.generator, { n: spec.n, noise: spec.noise, seed: spec.seed, classes: spec.classes }))
+  const raw = asPayloadError('data', () =>
+    data.generate(spec.generator, { n: spec.n, noise: spec.noise, seed: spec.seed, classes: spec.classes }),
+  )
   const { trainRows, testRows } = asPayloadError('data', () => splitRows(raw, spec.testRatio, spec.seed))
   const info = data.listGenerators().find((g) => g.name === spec.generator)
   return asPayloadError('data.features', () => ({
@@ -105,7 +108,10 @@ function generatorData(spec: Extract<DataSpecOut, { generator: string }>): Split
 }
 
 /** A table (bundled or CSV): split, then standardise with the training rows' statistics when asked. */
-function tableData(raw: data.Dataset, opts: { testRatio: number; seed: number; standardize: boolean; description: string; targetName: string }): SplitData {
+function tableData(
+  raw: data.Dataset,
+  opts: { testRatio: number; seed: number; standardize: boolean; description: string; targetName: string },
+): SplitData {
   const { trainRows, testRows } = asPayloadError('data', () => splitRows(raw, opts.testRatio, opts.seed))
   let train = data.subset(raw, trainRows)
   let test = data.subset(raw, testRows)
@@ -145,7 +151,9 @@ export function prepareData(spec: DataSpecOut, files: FileStore | null): SplitDa
       const store = needFiles(files, spec.fileId)
       const info = store.info(spec.fileId)
       const table = store.table(spec.fileId)
-      const raw = asDataError(() => data.csvDataset(table, { name: `"${info.name}"`, target: spec.target, features: spec.features, task: spec.task }))
+      const raw = asDataError(() =>
+        data.csvDataset(table, { name: `"${info.name}"`, target: spec.target, features: spec.features, task: spec.task }),
+      )
       const description = `CSV file "${info.name}": ${raw.n} rows, ${raw.nFeatures} feature${raw.nFeatures === 1 ? '' : 's'}, target "${spec.target}" (${raw.task === 'regression' ? 'regression' : `${raw.nClasses} classes`})`
       return tableData(raw, { ...spec, description, targetName: spec.target })
     }
@@ -153,10 +161,18 @@ export function prepareData(spec: DataSpecOut, files: FileStore | null): SplitDa
       const store = needFiles(files, spec.imagesFileId)
       const images = store.info(spec.imagesFileId)
       const labels = store.info(spec.labelsFileId)
-      if (images.summary.format !== 'idx' || images.summary.role !== 'images') throw new HostError('invalid_payload', `data.imagesFileId: "${images.name}" is not an IDX images file`)
-      if (labels.summary.format !== 'idx' || labels.summary.role !== 'labels') throw new HostError('invalid_payload', `data.labelsFileId: "${labels.name}" is not an IDX labels file`)
+      if (images.summary.format !== 'idx' || images.summary.role !== 'images')
+        throw new HostError('invalid_payload', `data.imagesFileId: "${images.name}" is not an IDX images file`)
+      if (labels.summary.format !== 'idx' || labels.summary.role !== 'labels')
+        throw new HostError('invalid_payload', `data.labelsFileId: "${labels.name}" is not an IDX labels file`)
       const raw = asDataError(() =>
-        data.idxDataset({ images: store.bytes(spec.imagesFileId), labels: store.bytes(spec.labelsFileId), name: images.name, scale: spec.scale ? 1 / 255 : 1, limit: spec.limit }),
+        data.idxDataset({
+          images: store.bytes(spec.imagesFileId),
+          labels: store.bytes(spec.labelsFileId),
+          name: images.name,
+          scale: spec.scale ? 1 / 255 : 1,
+          limit: spec.limit,
+        }),
       )
       const dims = images.summary.dims
       const description = `IDX images "${images.name}" (${dims[0]} × ${dims.slice(1).join('×')}) with labels "${labels.name}": the first ${raw.n} examples, ${raw.nClasses} classes${spec.scale ? ', pixels / 255' : ''}`
@@ -168,7 +184,10 @@ export function prepareData(spec: DataSpecOut, files: FileStore | null): SplitDa
 }
 
 /** What a model trained on this spec takes as input: column names and the standardisation folded into exports. */
-export function modelInputsOf(spec: DataSpecOut, files: FileStore | null): { features: string[]; standardization: data.Standardization | null } {
+export function modelInputsOf(
+  spec: DataSpecOut,
+  files: FileStore | null,
+): { features: string[]; standardization: data.Standardization | null } {
   if (spec.source === undefined || spec.source === 'generator') return { features: [...spec.features], standardization: null }
   const d = prepareData(spec, files)
   return { features: d.featureNames, standardization: d.standardization }

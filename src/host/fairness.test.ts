@@ -189,7 +189,12 @@ describe('the host between chunks', () => {
     const paused = await h.ok('session.pause', { sessionId })
     expect(paused).toMatchObject({ status: 'paused', step: 2 })
     // The client heard about step 2 before it heard that the run paused there.
-    expect(h.of('train.metrics', sessionId).flatMap((b) => b.steps).at(-1)).toBe(2)
+    expect(
+      h
+        .of('train.metrics', sessionId)
+        .flatMap((b) => b.steps)
+        .at(-1),
+    ).toBe(2)
   })
 
   it('a reset mid-step drops it: the run starts over with the same first batch', async () => {

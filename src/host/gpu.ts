@@ -31,7 +31,10 @@ async function loadDawn(): Promise<Dawn> {
   Object.assign(globalThis, mod.globals)
   const gpu = mod.create([])
   const adapter = await gpu.requestAdapter()
-  if (!adapter) return { problem: `Dawn found no WebGPU adapter (no usable Vulkan, Metal or D3D12 driver; VK_ICD_FILENAMES=${process.env.VK_ICD_FILENAMES ?? 'unset'})` }
+  if (!adapter)
+    return {
+      problem: `Dawn found no WebGPU adapter (no usable Vulkan, Metal or D3D12 driver; VK_ICD_FILENAMES=${process.env.VK_ICD_FILENAMES ?? 'unset'})`,
+    }
   const { maxStorageBufferBindingSize, maxBufferSize } = adapter.limits
   const device = await adapter.requestDevice({ requiredLimits: { maxStorageBufferBindingSize, maxBufferSize } })
   return { gpu, adapter, device }

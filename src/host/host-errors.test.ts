@@ -78,11 +78,14 @@ describe('engine host: bad messages get typed errors and change nothing', () => 
     expect(auto.state.backend).toMatchObject({ name: 'cpu', reason: expect.stringMatching(/^auto: /) })
     await ok('session.dispose', { sessionId: auto.state.sessionId })
     // Concurrent creates count too: the limit holds even while some are in flight.
-    const created = await Promise.all(Array.from({ length: LIMITS.maxSessions + 2 }, () => host.handle({ v: 1, id: 1, kind: 'session.create', payload: spec() })))
+    const created = await Promise.all(
+      Array.from({ length: LIMITS.maxSessions + 2 }, () => host.handle({ v: 1, id: 1, kind: 'session.create', payload: spec() })),
+    )
     expect(created.filter((r) => r.ok)).toHaveLength(LIMITS.maxSessions)
     const refused = created.filter((r) => !r.ok)
     expect(refused).toHaveLength(2)
-    for (const r of refused) expect(!r.ok && r.error).toMatchObject({ code: 'limit', message: expect.stringContaining(`at most ${LIMITS.maxSessions}`) })
+    for (const r of refused)
+      expect(!r.ok && r.error).toMatchObject({ code: 'limit', message: expect.stringContaining(`at most ${LIMITS.maxSessions}`) })
     const ids = created.flatMap((r) => (r.ok ? [(r.result as { state: { sessionId: string } }).state.sessionId] : []))
     expect(ids).toEqual(Array.from({ length: LIMITS.maxSessions }, (_, i) => `s${i + 2}`))
     await ok('session.dispose', { sessionId: 's3' })
@@ -92,9 +95,18 @@ describe('engine host: bad messages get typed errors and change nothing', () => 
   it('losses that do not fit the dataset, and data options the generator does not take', async () => {
     const { fail, ok, of } = make()
     const cases: [Parameters<typeof spec>[0], RegExp][] = [
-      [{ model: { hidden: [4], loss: 'mse' }, data: { generator: 'spiral' } }, /model\.loss: mse needs a regression dataset.*"spiral" is a binary dataset/],
-      [{ model: { hidden: [4], loss: 'softmaxCrossEntropy' }, data: { generator: 'reg-plane' } }, /softmaxCrossEntropy needs a classification dataset, but "reg-plane" is a regression dataset/],
-      [{ model: { hidden: [4], loss: 'bceWithLogits' }, data: { generator: 'blobs' } }, /bceWithLogits needs a binary dataset, but "blobs" is a multiclass dataset/],
+      [
+        { model: { hidden: [4], loss: 'mse' }, data: { generator: 'spiral' } },
+        /model\.loss: mse needs a regression dataset.*"spiral" is a binary dataset/,
+      ],
+      [
+        { model: { hidden: [4], loss: 'softmaxCrossEntropy' }, data: { generator: 'reg-plane' } },
+        /softmaxCrossEntropy needs a classification dataset, but "reg-plane" is a regression dataset/,
+      ],
+      [
+        { model: { hidden: [4], loss: 'bceWithLogits' }, data: { generator: 'blobs' } },
+        /bceWithLogits needs a binary dataset, but "blobs" is a multiclass dataset/,
+      ],
       [{ model: { hidden: [4], loss: 'hinge' }, data: { generator: 'reg-gauss' } }, /hinge needs a binary dataset/],
       [{ data: { generator: 'xor', classes: 3 } }, /^data: .*classes = 3 is not supported by "xor"/],
       [{ data: { generator: 'xor', features: ['x1', 'x1'] } }, /data\.features: "x1" is listed twice/],
@@ -115,9 +127,16 @@ describe('engine host: bad messages get typed errors and change nothing', () => 
     await ok('session.create', spec({ optimizer: { type: 'sgd', lr: 0.01 } }))
     await ok('session.create', spec({ optimizer: { type: 'rmsprop', lr: 0.01 } }))
     const e = await fail('session.update', { sessionId: 's1', optimizer: { lr: 0.5, momentum: 0.9 }, batchSize: 64 })
-    expect(e).toEqual({ code: 'invalid_payload', message: 'session.update: momentum does not apply to adam (its live settings: lr, beta1, beta2, eps, weightDecay)' })
-    expect((await fail('session.update', { sessionId: 's2', optimizer: { beta1: 0.8, alpha: 0.9 } })).message).toMatch(/beta1, alpha do not apply to sgd/)
-    expect((await fail('session.update', { sessionId: 's3', optimizer: { beta2: 0.9 } })).message).toMatch(/beta2 does not apply to rmsprop/)
+    expect(e).toEqual({
+      code: 'invalid_payload',
+      message: 'session.update: momentum does not apply to adam (its live settings: lr, beta1, beta2, eps, weightDecay)',
+    })
+    expect((await fail('session.update', { sessionId: 's2', optimizer: { beta1: 0.8, alpha: 0.9 } })).message).toMatch(
+      /beta1, alpha do not apply to sgd/,
+    )
+    expect((await fail('session.update', { sessionId: 's3', optimizer: { beta2: 0.9 } })).message).toMatch(
+      /beta2 does not apply to rmsprop/,
+    )
     const s1 = current!.host['sessions'].get('s1')!
     expect(s1.trainer.optimizer.options.lr).toBe(0.01)
     expect(s1.spec.train.batchSize).toBe(16)

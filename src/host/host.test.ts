@@ -71,7 +71,13 @@ describe('engine host: session lifecycle', () => {
     const { ok, fail, of } = make()
     const info = await ok('session.create', spec({ model: { hidden: [8, 4], activation: 'relu' } }))
     expect(info.state).toMatchObject({ sessionId: 's1', status: 'idle', step: 0, epoch: 0, backend: { name: 'cpu', reason: 'requested' } })
-    expect(info).toMatchObject({ loss: 'softmaxCrossEntropy', task: 'binary', inputFeatures: 2, outputSize: 2, paramCount: 2 * 8 + 8 + 8 * 4 + 4 + 4 * 2 + 2 })
+    expect(info).toMatchObject({
+      loss: 'softmaxCrossEntropy',
+      task: 'binary',
+      inputFeatures: 2,
+      outputSize: 2,
+      paramCount: 2 * 8 + 8 + 8 * 4 + 4 + 4 * 2 + 2,
+    })
     expect(info.layers).toEqual([
       { name: 'layers.0', inFeatures: 2, outFeatures: 8, activation: 'relu' },
       { name: 'layers.1', inFeatures: 8, outFeatures: 4, activation: 'relu' },
@@ -117,7 +123,10 @@ describe('engine host: session lifecycle', () => {
 
   it('evaluates at step 0 and every evalEvery steps; evalEvery and batch size change live', async () => {
     const { ok, of } = make()
-    await ok('session.create', spec({ data: { generator: 'xor', n: 200, testRatio: 0.5 }, train: { batchSize: 10, evalEvery: 20, seed: 1 } }))
+    await ok(
+      'session.create',
+      spec({ data: { generator: 'xor', n: 200, testRatio: 0.5 }, train: { batchSize: 10, evalEvery: 20, seed: 1 } }),
+    )
     await ok('session.step', { sessionId: 's1', steps: 60 })
     expect(of('train.metrics').flatMap((b) => b.evals.map((e) => e.step))).toEqual([0, 20, 40, 60])
     const s = await ok('session.update', { sessionId: 's1', evalEvery: 7, batchSize: 100 })
@@ -190,7 +199,11 @@ describe('engine host: session lifecycle', () => {
     // s2 kept running alone after s1 paused.
     const s2Steps = of('train.metrics', 's2').flatMap((m) => m.steps)
     expect(s2Steps.at(-1)).toBe(b.step)
-    expect(of('train.metrics', 's1').flatMap((m) => m.steps).at(-1)).toBe(a.step)
+    expect(
+      of('train.metrics', 's1')
+        .flatMap((m) => m.steps)
+        .at(-1),
+    ).toBe(a.step)
   })
 })
 
@@ -210,7 +223,10 @@ describe('engine host: metrics', () => {
     const t0 = performance.now()
     await ok('session.start', { sessionId: 's1' })
     const batchesSoFar = () => of('train.metrics', 's1')
-    await until(() => batchesSoFar().length >= 5 && batchesSoFar().some((b) => b.steps.length > 1), 'five batches, one holding several steps')
+    await until(
+      () => batchesSoFar().length >= 5 && batchesSoFar().some((b) => b.steps.length > 1),
+      'five batches, one holding several steps',
+    )
     const end = await ok('session.pause', { sessionId: 's1' })
     const elapsed = performance.now() - t0
     const batches = of('train.metrics', 's1')
@@ -232,13 +248,23 @@ describe('engine host: metrics', () => {
     // The last batch arrives before the state change that says training stopped.
     const pausedAt = of('session.state', 's1').find((s) => s.status === 'paused')!.at
     expect(batches.at(-1)!.at).toBeLessThanOrEqual(pausedAt)
-    expect(batches.flatMap((b) => b.evals.map((e) => e.step))).toEqual(Array.from({ length: Math.floor(end.step / 100) + 1 }, (_, i) => i * 100))
+    expect(batches.flatMap((b) => b.evals.map((e) => e.step))).toEqual(
+      Array.from({ length: Math.floor(end.step / 100) + 1 }, (_, i) => i * 100),
+    )
   })
 
   it('the loss falls on spiral and xor over a few hundred steps', async () => {
     const { ok, of } = make()
     for (const generator of ['spiral', 'xor'] as const) {
-      const { state } = await ok('session.create', spec({ model: { hidden: [16, 16] }, data: { generator, n: 400, seed: 2 }, optimizer: { type: 'adam', lr: 0.03 }, train: { batchSize: 32, evalEvery: 100, seed: 3 } }))
+      const { state } = await ok(
+        'session.create',
+        spec({
+          model: { hidden: [16, 16] },
+          data: { generator, n: 400, seed: 2 },
+          optimizer: { type: 'adam', lr: 0.03 },
+          train: { batchSize: 32, evalEvery: 100, seed: 3 },
+        }),
+      )
       await ok('session.step', { sessionId: state.sessionId, steps: 500 })
       const losses = of('train.metrics', state.sessionId).flatMap((b) => b.trainLoss)
       const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length
@@ -270,7 +296,15 @@ describe('engine host: NaN and Inf', () => {
     const { ok, of } = make()
     // The exploding alarm is set out of reach, so the NaN/Inf guard is what stops this run.
     const train = { batchSize: 16, seed: 1, alarms: { explodingGradNorm: 1e300 } }
-    await ok('session.create', spec({ data: { generator: 'reg-plane', n: 200, features: ['x1', 'x2', 'x1sq', 'x2sq'] }, model: { hidden: [8], activation: 'linear' }, optimizer: { type: 'sgd', lr: 10 }, train }))
+    await ok(
+      'session.create',
+      spec({
+        data: { generator: 'reg-plane', n: 200, features: ['x1', 'x2', 'x1sq', 'x2sq'] },
+        model: { hidden: [8], activation: 'linear' },
+        optimizer: { type: 'sgd', lr: 10 },
+        train,
+      }),
+    )
     await ok('session.create', spec())
     await ok('session.start', { sessionId: 's2' })
     await ok('session.start', { sessionId: 's1' })

@@ -16,7 +16,12 @@ afterEach(() => {
 })
 
 const STEPS = 600
-const run = spec({ model: { hidden: [12, 8] }, data: { generator: 'spiral', n: 400, seed: 2 }, optimizer: { type: 'adam', lr: 0.01 }, train: { batchSize: 32, evalEvery: 100, seed: 3 } })
+const run = spec({
+  model: { hidden: [12, 8] },
+  data: { generator: 'spiral', n: 400, seed: 2 },
+  optimizer: { type: 'adam', lr: 0.01 },
+  train: { batchSize: 32, evalEvery: 100, seed: 3 },
+})
 
 async function trainedWeights(h: ReturnType<typeof testHost>): Promise<number[][]> {
   const s = h.host['sessions'].get('s1')!

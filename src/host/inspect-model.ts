@@ -35,10 +35,21 @@ export function withinBudget(budget: number, costEach: number, want: number, min
 }
 
 /** The first `rows` rows of a dataset as an input batch for `model` (its backend and dtype). */
-export function firstRows(ds: data.Dataset, rows: number, model: nn.MLP, requiresGrad = false): { x: Tensor; y: Float32Array; rows: number } {
+export function firstRows(
+  ds: data.Dataset,
+  rows: number,
+  model: nn.MLP,
+  requiresGrad = false,
+): { x: Tensor; y: Float32Array; rows: number } {
   const n = Math.min(rows, ds.n)
   const w = model.layers[0].weight
-  const x = tensor(ds.x.subarray(0, n * ds.nFeatures), { shape: [n, ds.nFeatures], dtype: w.dtype, backend: w.backend, requiresGrad, allowNonFinite: true })
+  const x = tensor(ds.x.subarray(0, n * ds.nFeatures), {
+    shape: [n, ds.nFeatures],
+    dtype: w.dtype,
+    backend: w.backend,
+    requiresGrad,
+    allowNonFinite: true,
+  })
   return { x, y: ds.y.slice(0, n), rows: n }
 }
 
@@ -83,7 +94,8 @@ export function gradcheckOf(session: TrainingSession, param: string, maxElements
   const { trainer } = session
   const names = trainer.model.namedParameters().map(([n]) => n)
   const index = names.indexOf(param)
-  if (index < 0) throw new HostError('not_found', `session.gradcheck: no parameter "${param}"; the model's parameters are ${names.join(', ')}`)
+  if (index < 0)
+    throw new HostError('not_found', `session.gradcheck: no parameter "${param}"; the model's parameters are ${names.join(', ')}`)
   const step = trainer.stepCount
   const model = trainer.model.clone({ dtype: 'float64' })
   const p = model.namedParameters()[index][1]
@@ -94,7 +106,8 @@ export function gradcheckOf(session: TrainingSession, param: string, maxElements
 
   const loss = lossFrom()
   const base = view(loss)[0]
-  if (!Number.isFinite(base)) throw new HostError('engine', `session.gradcheck: the loss at the current weights is ${base}; there is no gradient to check`)
+  if (!Number.isFinite(base))
+    throw new HostError('engine', `session.gradcheck: the loss at the current weights is ${base}; there is no gradient to check`)
   loss.backward()
   const analytic = view(p.grad!)
 
@@ -117,7 +130,11 @@ export function gradcheckOf(session: TrainingSession, param: string, maxElements
       const numeric = (plus - minus) / (2 * GRADCHECK_EPS)
       const a = analytic[i]
       if (!Number.isFinite(numeric) || !Number.isFinite(a)) {
-        throw new EngineError('gradcheck', 'nan', `${param}[${i}]: analytic ${a}, numeric ${numeric}; the loss is not finite near the current weights`)
+        throw new EngineError(
+          'gradcheck',
+          'nan',
+          `${param}[${i}]: analytic ${a}, numeric ${numeric}; the loss is not finite near the current weights`,
+        )
       }
       const abs = Math.abs(a - numeric)
       maxAbs = Math.max(maxAbs, abs)
@@ -125,7 +142,8 @@ export function gradcheckOf(session: TrainingSession, param: string, maxElements
       if (samples.length < SAMPLES_SHOWN) samples.push({ index: i, analytic: a, numeric })
     }
   })
-  const capped = indices.length < Math.min(maxElements, p.size) ? ` (capped at ${indices.length} to bound the time a model this size may take)` : ''
+  const capped =
+    indices.length < Math.min(maxElements, p.size) ? ` (capped at ${indices.length} to bound the time a model this size may take)` : ''
   return {
     param,
     maxRelError: maxRel,

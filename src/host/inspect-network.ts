@@ -62,7 +62,10 @@ export function networkOf(session: TrainingSession, maxEdgesPerLayer: number): N
 
   const neurons = [x, ...outs].map((h) => {
     const cols = h.shape[1]
-    return { activation: columns(view(h), rows, cols, 1 / rows), gradActivation: h.grad ? columns(view(h.grad), rows, cols, 1) : new Array<number>(cols).fill(0) }
+    return {
+      activation: columns(view(h), rows, cols, 1 / rows),
+      gradActivation: h.grad ? columns(view(h.grad), rows, cols, 1) : new Array<number>(cols).fill(0),
+    }
   })
 
   const layers = model.layers.map((layer, i) => {
@@ -103,12 +106,23 @@ export function neuronMapOf(session: TrainingSession, layer: number, neuron: num
   const { trainer } = session
   const model = trainer.model
   const n = model.layers.length
-  if (layer >= n) throw new HostError('invalid_payload', `session.neuronMap: layer ${layer} does not exist; the model has ${n} layers (0..${n - 1}, the last is the output)`)
+  if (layer >= n)
+    throw new HostError(
+      'invalid_payload',
+      `session.neuronMap: layer ${layer} does not exist; the model has ${n} layers (0..${n - 1}, the last is the output)`,
+    )
   const width = model.layers[layer].outFeatures
-  if (neuron >= width) throw new HostError('invalid_payload', `session.neuronMap: neuron ${neuron} does not exist; layer ${layer} has ${width} neurons (0..${width - 1})`)
+  if (neuron >= width)
+    throw new HostError(
+      'invalid_payload',
+      `session.neuronMap: neuron ${neuron} does not exist; layer ${layer} has ${width} neurons (0..${width - 1})`,
+    )
   const raw = trainer.data.raw
   if (raw.nFeatures !== 2) {
-    throw new HostError('invalid_payload', `session.neuronMap: needs a dataset of 2-D points to draw over the plane, but "${raw.name}" has ${raw.nFeatures} raw features`)
+    throw new HostError(
+      'invalid_payload',
+      `session.neuronMap: needs a dataset of 2-D points to draw over the plane, but "${raw.name}" has ${raw.nFeatures} raw features`,
+    )
   }
   const xRange = range(raw, 0)
   const yRange = range(raw, 1)

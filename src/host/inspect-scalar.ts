@@ -31,7 +31,14 @@ export function evaluateScalar(source: string): ScalarProgramResult {
   const wrongGrads = gradsAfter(root, wrong)
   const result: ScalarProgramResult = {
     nodes: nodes.map((v) => {
-      const node: ScalarProgramResult['nodes'][number] = { id: id(v), label: v.label, op: v.op, data: v.data, grad: v.grad, inputs: v.inputs.map(id) }
+      const node: ScalarProgramResult['nodes'][number] = {
+        id: id(v),
+        label: v.label,
+        op: v.op,
+        data: v.data,
+        grad: v.grad,
+        inputs: v.inputs.map(id),
+      }
       if (v.exponent !== undefined) node.exponent = v.exponent
       return node
     }),
@@ -43,7 +50,8 @@ export function evaluateScalar(source: string): ScalarProgramResult {
     wrongGrads: nodes.map((v) => ({ nodeId: id(v), grad: wrongGrads.get(v) ?? 0 })),
   }
   const bad = firstNonFinite(result)
-  if (bad) throw new HostError('invalid_payload', `scalar.evaluate: ${bad} is not a finite number; the numbers overflow, so make them smaller`)
+  if (bad)
+    throw new HostError('invalid_payload', `scalar.evaluate: ${bad} is not a finite number; the numbers overflow, so make them smaller`)
   return result
 }
 

@@ -66,7 +66,11 @@ describe('histogram over ranges near the largest float64 (issue 17: ±1e308 put 
     const { ok, fail } = make()
     await ok('session.create', spec())
     const e = await fail('session.histograms', { sessionId: 's1', range: { lo: -1e308, hi: 1e308 } })
-    expect(e).toEqual({ code: 'invalid_payload', message: 'session.histograms: range [-1e+308, 1e+308] is wider than a 64-bit float can hold (hi − lo overflows); use a narrower range' })
+    expect(e).toEqual({
+      code: 'invalid_payload',
+      message:
+        'session.histograms: range [-1e+308, 1e+308] is wider than a 64-bit float can hold (hi − lo overflows); use a narrower range',
+    })
   })
 })
 
@@ -203,7 +207,10 @@ function largestTypedArrayDuring<T>(fn: () => T): { result: T; largest: number }
 describe('session.predictions memory (issue 17: every row × class was kept, ~200 MB at 100k rows × 256 classes)', () => {
   it('classification: the same sample and confusion as one whole-split pass, from chunks, with no buffer of rows × classes', async () => {
     const { ok } = make()
-    await ok('session.create', spec({ data: { generator: 'blobs', n: 600, classes: 5, seed: 3 }, model: { hidden: [8] }, optimizer: { type: 'adam', lr: 0.05 } }))
+    await ok(
+      'session.create',
+      spec({ data: { generator: 'blobs', n: 600, classes: 5, seed: 3 }, model: { hidden: [8] }, optimizer: { type: 'adam', lr: 0.05 } }),
+    )
     await ok('session.step', { sessionId: 's1', steps: 30 })
     const session = current!.host['sessions'].get('s1')!
     const { model, data } = session.trainer
@@ -223,14 +230,24 @@ describe('session.predictions memory (issue 17: every row × class was kept, ~20
 
     // Chunks of 7 rows: the split takes 26 of them, the last one partial.
     const { result, largest } = largestTypedArrayDuring(() => predictionsOf(session, 'test', 25, 7))
-    expect(result).toEqual({ step: 30, split: 'test', actual: Array.from(ds.y.subarray(0, 25)), predicted: classes.slice(0, 25), confusion })
+    expect(result).toEqual({
+      step: 30,
+      split: 'test',
+      actual: Array.from(ds.y.subarray(0, 25)),
+      predicted: classes.slice(0, 25),
+      confusion,
+    })
     // Nothing as big as the split's outputs (180 × 5 = 900 values) was made: the biggest buffer is
     // a chunk's activations (7 rows × 8 hidden units). The old code made a Float64Array of 900.
     expect(largest).toBeGreaterThan(0)
     expect(largest).toBeLessThanOrEqual(7 * 8)
     // The same answer from the default chunk size, and `max` caps the sample, not the tally.
     expect(predictionsOf(session, 'test', 25)).toEqual(result)
-    expect(predictionsOf(session, 'test', 3, 7)).toEqual({ ...result, actual: result.actual.slice(0, 3), predicted: result.predicted.slice(0, 3) })
+    expect(predictionsOf(session, 'test', 3, 7)).toEqual({
+      ...result,
+      actual: result.actual.slice(0, 3),
+      predicted: result.predicted.slice(0, 3),
+    })
   })
 
   it('regression: runs only the first `max` rows, in chunks', async () => {

@@ -88,7 +88,10 @@ export function histogram(values: ArrayLike<number>, bins: number, range: Range)
 /** Every layer's weights, last gradients (null before the first backward) and biases. */
 export function histogramsOf(session: TrainingSession, bins: number, range: Range): HistogramsResult {
   if (range !== 'auto' && !Number.isFinite(range.hi - range.lo)) {
-    throw new HostError('invalid_payload', `session.histograms: range [${range.lo}, ${range.hi}] is wider than a 64-bit float can hold (hi − lo overflows); use a narrower range`)
+    throw new HostError(
+      'invalid_payload',
+      `session.histograms: range [${range.lo}, ${range.hi}] is wider than a 64-bit float can hold (hi − lo overflows); use a narrower range`,
+    )
   }
   const { model, stepCount } = session.trainer
   return {
@@ -154,7 +157,10 @@ export function boundaryOf(session: TrainingSession, resolution: number): Bounda
   const { trainer } = session
   const { data, model, plan } = trainer
   if (!data.planar) {
-    throw new HostError('invalid_payload', `session.boundary: a decision boundary needs data with 2 raw input columns, but "${dataLabel(session.spec.data)}" has ${data.raw.nFeatures}`)
+    throw new HostError(
+      'invalid_payload',
+      `session.boundary: a decision boundary needs data with 2 raw input columns, but "${dataLabel(session.spec.data)}" has ${data.raw.nFeatures}`,
+    )
   }
   const xRange = extent(data.raw, 0)
   const yRange = extent(data.raw, 1)
@@ -219,7 +225,11 @@ function classOf(out: TypedArray, i: number, k: number): number {
 export function predictionsOf(session: TrainingSession, split: 'train' | 'test', max: number, chunkRows = CHUNK_ROWS): PredictionsResult {
   const { trainer } = session
   const ds = trainer.data[split]
-  if (ds.n === 0) throw new HostError('invalid_payload', `session.predictions: the session has no ${split} rows (its testRatio leaves none); ask for the other split`)
+  if (ds.n === 0)
+    throw new HostError(
+      'invalid_payload',
+      `session.predictions: the session has no ${split} rows (its testRatio leaves none); ask for the other split`,
+    )
   const shown = Math.min(max, ds.n)
   const k = trainer.plan.outputSize
   const actual = Array.from(ds.y.subarray(0, shown))

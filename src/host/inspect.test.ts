@@ -31,13 +31,26 @@ describe('scalar.evaluate', () => {
     make()
     const p = await valid('scalar.evaluate', { source: SCALAR_PRESETS.find((x) => x.id === 'seed')!.source })
     const byLabel = Object.fromEntries(p.nodes.map((n) => [n.label, n]))
-    expect(Object.fromEntries(Object.entries(byLabel).map(([k, n]) => [k, n.grad]))).toEqual({ a: 6, b: -4, c: -2, e: -2, d: -2, f: 4, L: 1 })
+    expect(Object.fromEntries(Object.entries(byLabel).map(([k, n]) => [k, n.grad]))).toEqual({
+      a: 6,
+      b: -4,
+      c: -2,
+      e: -2,
+      d: -2,
+      f: 4,
+      L: 1,
+    })
     expect(p.rootId).toBe(byLabel.L.id)
     expect(p.nodes.map((n) => n.id)).toEqual([0, 1, 2, 3, 4, 5, 6])
     expect(p.variables.map((v) => v.name)).toEqual(['a', 'b', 'c', 'e', 'd', 'f', 'L'])
     expect(byLabel.e).toMatchObject({ op: 'mul', inputs: [byLabel.a.id, byLabel.b.id] })
     expect(p.steps.map((s) => [p.nodes[s.nodeId].label, p.nodes[s.inputId].label, s.gradAfter])).toEqual([
-      ['L', 'd', -2], ['L', 'f', 4], ['d', 'e', -2], ['d', 'c', -2], ['e', 'a', 6], ['e', 'b', -4],
+      ['L', 'd', -2],
+      ['L', 'f', 4],
+      ['d', 'e', -2],
+      ['d', 'c', -2],
+      ['e', 'a', 6],
+      ['e', 'b', -4],
     ])
     expect(p.steps[0].rule).toBe('mul swaps: local derivative is the other operand (-2)')
     // No value is used twice, so the `=` bug changes nothing here.
@@ -53,9 +66,15 @@ describe('scalar.evaluate', () => {
       { id: 0, label: 'a', op: '', data: 3, grad: 2, inputs: [] },
       { id: 1, label: 'b', op: 'add', data: 6, grad: 1, inputs: [0, 0] },
     ])
-    expect(p.steps.map((s) => [s.inputIndex, s.contribution, s.gradBefore, s.gradAfter])).toEqual([[0, 1, 0, 1], [1, 1, 1, 2]])
+    expect(p.steps.map((s) => [s.inputIndex, s.contribution, s.gradBefore, s.gradAfter])).toEqual([
+      [0, 1, 0, 1],
+      [1, 1, 1, 2],
+    ])
     expect(p.wrongSteps.map((s) => s.gradAfter)).toEqual([1, 1])
-    expect(p.wrongGrads).toEqual([{ nodeId: 0, grad: 1 }, { nodeId: 1, grad: 1 }])
+    expect(p.wrongGrads).toEqual([
+      { nodeId: 0, grad: 1 },
+      { nodeId: 1, grad: 1 },
+    ])
   })
 
   it('every preset evaluates to a valid reply; pow keeps its exponent, max its rule', async () => {
@@ -80,8 +99,14 @@ describe('scalar.evaluate', () => {
       ['a = sqrt(2)', "expression: line 1, col 5: unknown function 'sqrt'; the functions are tanh, exp, log, relu, max"],
       ['', 'expression: line 1, col 1: the program is empty: write assignments such as a = 2 and L = a*b, one per line or separated by ;'],
       ['a = 1000\nb = exp(a)', 'expression: line 2, col 5: exp: result is Infinity for operand(s) 1000'],
-      ['a = 0\nb = a**0.5', 'scalar.evaluate: backward failed: pow: gradient into operand 0 is Infinity (upstream 1, local derivative Infinity)'],
-      [['x=1', ...Array(500).fill('x=x+x')].join('\n'), 'expression: line 501, col 4: the program builds more than 500 nodes; the explainer draws every one, so keep it smaller'],
+      [
+        'a = 0\nb = a**0.5',
+        'scalar.evaluate: backward failed: pow: gradient into operand 0 is Infinity (upstream 1, local derivative Infinity)',
+      ],
+      [
+        ['x=1', ...Array(500).fill('x=x+x')].join('\n'),
+        'expression: line 501, col 4: the program builds more than 500 nodes; the explainer draws every one, so keep it smaller',
+      ],
     ]
     for (const [source, message] of cases) {
       const e = await fail('scalar.evaluate', { source })
@@ -106,12 +131,17 @@ describe('session.graph', () => {
     expect(label('labels (one-hot)')).toMatchObject({ kind: 'input', shape: [4, 2], grad: null })
     expect(label('layers.1.weight')).toMatchObject({ kind: 'parameter', shape: [8, 2] })
     expect(label('loss')).toMatchObject({ kind: 'loss', shape: [] })
-    expect(g.nodes.filter((n) => n.op === 'matmul').map((n) => [n.shape, n.transA, n.transB])).toEqual([[[4, 8], false, false], [[4, 2], false, false]])
+    expect(g.nodes.filter((n) => n.op === 'matmul').map((n) => [n.shape, n.transA, n.transB])).toEqual([
+      [[4, 8], false, false],
+      [[4, 2], false, false],
+    ])
     expect(g.nodes.some((n) => n.op === 'relu' && n.grad !== null)).toBe(true)
     // The loss node's value is the session's loss on those rows.
     const s = session()
     const { train } = s.trainer.data
-    const loss = noGrad(() => s.trainer.plan.loss(s.trainer.model.forward(tensor(train.x.slice(0, 8), { shape: [4, 2] })), train.y.slice(0, 4)))
+    const loss = noGrad(() =>
+      s.trainer.plan.loss(s.trainer.model.forward(tensor(train.x.slice(0, 8), { shape: [4, 2] })), train.y.slice(0, 4)),
+    )
     expect(label('loss').value.mean).toBeCloseTo((await loss.data())[0], 6)
 
     await ok('session.step', { sessionId: 's1', steps: 5 })
@@ -130,7 +160,10 @@ describe('session.graph', () => {
     for (const id of ['s1', 's2', 's3']) {
       const g = await valid('session.graph', { sessionId: id })
       // mse reads them negated (sub is add of neg); the others read them as they are.
-      expect(g.nodes.find((n) => n.label === (id === 's1' ? '-targets' : 'targets')), id).toMatchObject({ kind: 'input', grad: null })
+      expect(
+        g.nodes.find((n) => n.label === (id === 's1' ? '-targets' : 'targets')),
+        id,
+      ).toMatchObject({ kind: 'input', grad: null })
       expect(g.nodes[g.rootId].kind).toBe('loss')
     }
   })
@@ -143,14 +176,21 @@ describe('session.network', () => {
     const n0 = await valid('session.network', { sessionId: 's1' })
     expect(n0.featureNames).toEqual(['x1', 'x2'])
     expect(n0.layers.map((l) => [l.name, l.inFeatures, l.outFeatures, l.activation, l.weight.length, l.sampled])).toEqual([
-      ['layers.0', 2, 5, 'tanh', 10, false], ['layers.1', 5, 3, 'tanh', 15, false], ['layers.2', 3, 2, 'linear', 6, false],
+      ['layers.0', 2, 5, 'tanh', 10, false],
+      ['layers.1', 5, 3, 'tanh', 15, false],
+      ['layers.2', 3, 2, 'linear', 6, false],
     ])
     const w1 = Array.from(session().trainer.model.layers[1].weight.dataSync())
     expect(n0.layers[1].weight).toEqual(w1)
     expect(n0.layers[1].from.slice(0, 4)).toEqual([0, 0, 0, 1])
     expect(n0.layers[1].to.slice(0, 4)).toEqual([0, 1, 2, 0])
     expect(n0.layers.every((l) => l.update.every((u) => u === 0))).toBe(true)
-    expect(n0.neurons.map((n) => [n.activation.length, n.gradActivation.length])).toEqual([[2, 2], [5, 5], [3, 3], [2, 2]])
+    expect(n0.neurons.map((n) => [n.activation.length, n.gradActivation.length])).toEqual([
+      [2, 2],
+      [5, 5],
+      [3, 3],
+      [2, 2],
+    ])
     // Input means are the column means of the first 256 training rows (all 140 here).
     const { train } = session().trainer.data
     const mean0 = Array.from({ length: train.n }, (_, i) => train.x[2 * i]).reduce((a, b) => a + b, 0) / train.n
@@ -159,9 +199,13 @@ describe('session.network', () => {
     expect(n0.neurons[3].gradActivation[0] + n0.neurons[3].gradActivation[1]).toBeCloseTo(0, 6)
     expect(Math.abs(n0.neurons[3].gradActivation[0])).toBeGreaterThan(0)
 
-    const before = session().trainer.model.parameters().map((p) => Array.from(p.dataSync()))
+    const before = session()
+      .trainer.model.parameters()
+      .map((p) => Array.from(p.dataSync()))
     await ok('session.step', { sessionId: 's1', steps: 1 })
-    const after = session().trainer.model.parameters().map((p) => Array.from(p.dataSync()))
+    const after = session()
+      .trainer.model.parameters()
+      .map((p) => Array.from(p.dataSync()))
     const n1 = await valid('session.network', { sessionId: 's1' })
     expect(n1.step).toBe(1)
     n1.layers.forEach((l, i) => l.update.forEach((u, k) => expect(u).toBeCloseTo(after[2 * i][k] - before[2 * i][k], 7)))
@@ -173,7 +217,11 @@ describe('session.network', () => {
     const { ok } = make()
     await ok('session.create', spec({ model: { hidden: [40, 30] } }))
     const n = await valid('session.network', { sessionId: 's1', maxEdgesPerLayer: 50 })
-    expect(n.layers.map((l) => [l.weight.length, l.sampled])).toEqual([[50, true], [50, true], [50, true]])
+    expect(n.layers.map((l) => [l.weight.length, l.sampled])).toEqual([
+      [50, true],
+      [50, true],
+      [50, true],
+    ])
     const all = Array.from(session().trainer.model.layers[1].weight.dataSync(), Math.abs).sort((a, b) => b - a)
     const l1 = n.layers[1]
     expect(l1.weight.map(Math.abs).sort((a, b) => b - a)).toEqual(all.slice(0, 50))
@@ -186,7 +234,10 @@ describe('session.network', () => {
 describe('session.neuronMap', () => {
   it('a hidden neuron and the output probabilities over the padded data range', async () => {
     const { ok } = make()
-    await ok('session.create', spec({ model: { hidden: [6] }, data: { generator: 'xor', n: 200, seed: 1, features: ['x1', 'x2', 'x1x2'] } }))
+    await ok(
+      'session.create',
+      spec({ model: { hidden: [6] }, data: { generator: 'xor', n: 200, seed: 1, features: ['x1', 'x2', 'x1x2'] } }),
+    )
     await ok('session.step', { sessionId: 's1', steps: 20 })
     const raw = session().trainer.data.raw
     const xs = Array.from({ length: raw.n }, (_, i) => raw.x[2 * i])
@@ -241,7 +292,9 @@ describe('session.gradcheck', () => {
     expect(r.maxRelError).toBeLessThan(1e-6)
     expect(r.samples.map((s) => s.index)).toEqual([0, 1, 2, 3, 5, 6, 7, 8, 10, 11])
     expect(r.samples.some((s) => Math.abs(s.analytic) > 1e-4)).toBe(true)
-    expect(r.method).toMatch(/central differences .* ε = 1e-6, .* float64 copy of the model at step 10, loss over the first 16 training rows; 50 of 64 elements/)
+    expect(r.method).toMatch(
+      /central differences .* ε = 1e-6, .* float64 copy of the model at step 10, loss over the first 16 training rows; 50 of 64 elements/,
+    )
     const b = await valid('session.gradcheck', { sessionId: 's1', param: 'layers.2.bias', maxElements: 500 })
     expect(b).toMatchObject({ checked: 2, total: 2 })
     expect(b.maxRelError).toBeLessThan(1e-6)
@@ -265,7 +318,8 @@ describe('session.gradcheck', () => {
     await ok('session.create', spec())
     expect(await fail('session.gradcheck', { sessionId: 's1', param: 'layers.5.weight' })).toEqual({
       code: 'not_found',
-      message: 'session.gradcheck: no parameter "layers.5.weight"; the model\'s parameters are layers.0.weight, layers.0.bias, layers.1.weight, layers.1.bias',
+      message:
+        'session.gradcheck: no parameter "layers.5.weight"; the model\'s parameters are layers.0.weight, layers.0.bias, layers.1.weight, layers.1.bias',
     })
     expect((await fail('session.gradcheck', { sessionId: 's3', param: 'layers.0.weight' })).code).toBe('not_found')
   })
@@ -287,7 +341,11 @@ describe('inspection of a big model stays within its time budget', () => {
     expect(m.resolution).toBeLessThan(64)
     expect(m.values).toHaveLength(m.resolution ** 2)
     const n = await valid('session.network', { sessionId: 's1', maxEdgesPerLayer: 1000 })
-    expect(n.layers.map((l) => [l.weight.length, l.sampled])).toEqual([[1000, true], [1000, true], [1000, true]])
+    expect(n.layers.map((l) => [l.weight.length, l.sampled])).toEqual([
+      [1000, true],
+      [1000, true],
+      [1000, true],
+    ])
     expect(n.neurons[1].activation).toHaveLength(512)
   })
 })

@@ -11,7 +11,10 @@ const regression = { generator: 'reg-plane' as const, n: 200, seed: 1 }
 describe('huber loss through the host', () => {
   it('trains a regression session: the test loss falls and the session reports its loss by name', async () => {
     const h = testHost()
-    const info = await h.ok('session.create', spec({ data: regression, model: { hidden: [8], loss: 'huber' }, train: { batchSize: 16, evalEvery: 20, seed: 1 } }))
+    const info = await h.ok(
+      'session.create',
+      spec({ data: regression, model: { hidden: [8], loss: 'huber' }, train: { batchSize: 16, evalEvery: 20, seed: 1 } }),
+    )
     expect(info.loss).toBe('huber')
     expect(info.outputSize).toBe(1)
     const sessionId = info.state.sessionId
@@ -27,7 +30,9 @@ describe('huber loss through the host', () => {
     const h = testHost()
     const err = await h.fail('session.create', spec({ model: { hidden: [4], loss: 'huber' } }))
     expect(err.code).toBe('invalid_payload')
-    expect(err.message).toMatch(/huber needs a regression dataset \(use softmaxCrossEntropy or auto for classes\), but "xor" is a binary dataset/)
+    expect(err.message).toMatch(
+      /huber needs a regression dataset \(use softmaxCrossEntropy or auto for classes\), but "xor" is a binary dataset/,
+    )
     h.host.dispose()
   })
 

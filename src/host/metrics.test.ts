@@ -82,7 +82,9 @@ describe('health fractions', () => {
 })
 
 describe('MetricsCollector', () => {
-  const stats = [{ gradNorm: 1, meanAbsGrad: 1, maxAbsGrad: 1, weightNorm: 1, updateRatio: 0.1, deadFraction: null, saturatedFraction: null }]
+  const stats = [
+    { gradNorm: 1, meanAbsGrad: 1, maxAbsGrad: 1, weightNorm: 1, updateRatio: 0.1, deadFraction: null, saturatedFraction: null },
+  ]
 
   it('batches every step once, with at most one layer sample per batch', () => {
     const m = new MetricsCollector('s1', 0)

@@ -113,7 +113,12 @@ function tallyOf(model: nn.MLP, outputs: LayerOutputs): OutputTally {
  * activations they do not apply to).
  * `read` gives a tensor's values: `view` on the CPU, values read back already on a device.
  */
-export function layerStats(model: nn.MLP, lr: number, outputs?: LayerOutputs | OutputTally, read: (t: Tensor) => TypedArray = view): LayerStats[] {
+export function layerStats(
+  model: nn.MLP,
+  lr: number,
+  outputs?: LayerOutputs | OutputTally,
+  read: (t: Tensor) => TypedArray = view,
+): LayerStats[] {
   const tally = outputs === undefined ? null : outputs instanceof OutputTally ? outputs : tallyOf(model, outputs)
   return model.layers.map((layer, i) => {
     const w = read(layer.weight)

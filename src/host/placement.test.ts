@@ -37,7 +37,10 @@ describe('placement: overlapping session.create requests', () => {
         await ticks(offset)
         const b = ok('session.create', spec({ backend: second }))
         const created = await Promise.all([a, b])
-        for (const [asked, info] of [[first, created[0]], [second, created[1]]] as const) {
+        for (const [asked, info] of [
+          [first, created[0]],
+          [second, created[1]],
+        ] as const) {
           const where = `${asked} create (${first} first, second ${offset} ticks later)`
           const { sessionId } = info.state
           const { trainer } = live(sessionId)
@@ -49,7 +52,8 @@ describe('placement: overlapping session.create requests', () => {
             trains: [...new Set(trains.parameters().map((p) => p.backend.name))].join(),
             mirror: [...new Set(trainer.model.parameters().map((p) => p.backend.name))].join(),
           }
-          if (places.reported !== asked || places.trains !== asked || places.mirror !== 'cpu') misplaced.push(`${where}: ${JSON.stringify(places)}`)
+          if (places.reported !== asked || places.trains !== asked || places.mirror !== 'cpu')
+            misplaced.push(`${where}: ${JSON.stringify(places)}`)
           const r = await host.handle({ v: 1, id: 10_000 + offset, kind: 'session.step', payload: { sessionId, steps: 2 } })
           if (!r.ok) misplaced.push(`${where}: session.step failed: ${r.error.message}`)
           else expect(r.result, where).toMatchObject({ step: 2, backend: { name: asked } })

@@ -36,9 +36,16 @@ describe('stop conditions', () => {
     await ok('session.start', { sessionId: 's1' })
     await until(() => of('session.state', 's1').at(-1)!.status !== 'running', 'the start to settle')
     await turns(20) // and nothing more happens
-    expect(of('session.state', 's1').at(-1)).toMatchObject({ status: 'paused', step: 120, message: 'stopped: reached 120 steps (maxSteps)' })
+    expect(of('session.state', 's1').at(-1)).toMatchObject({
+      status: 'paused',
+      step: 120,
+      message: 'stopped: reached 120 steps (maxSteps)',
+    })
     await ok('session.update', { sessionId: 's1', stop: stop({ maxSteps: 130 }) })
-    expect(await ok('session.step', { sessionId: 's1', steps: 500 })).toMatchObject({ step: 130, message: 'stopped: reached 130 steps (maxSteps)' })
+    expect(await ok('session.step', { sessionId: 's1', steps: 500 })).toMatchObject({
+      step: 130,
+      message: 'stopped: reached 130 steps (maxSteps)',
+    })
     expect(of('train.metrics', 's1').flatMap((b) => b.steps)).toEqual(Array.from({ length: 130 }, (_, i) => i + 1))
   })
 
@@ -46,12 +53,23 @@ describe('stop conditions', () => {
     const { ok } = make()
     // xor n 200, testRatio 0.3: 140 training rows in batches of 16 → 9 batches an epoch.
     await ok('session.create', spec({ train: train({ stop: stop({ maxEpochs: 3 }) }) }))
-    expect(await ok('session.step', { sessionId: 's1', steps: 1000 })).toMatchObject({ step: 27, epoch: 3, message: 'stopped: reached 3 epochs (maxEpochs) at step 27' })
+    expect(await ok('session.step', { sessionId: 's1', steps: 1000 })).toMatchObject({
+      step: 27,
+      epoch: 3,
+      message: 'stopped: reached 3 epochs (maxEpochs) at step 27',
+    })
   })
 
   it('targetLoss stops at the first evaluation at or under it (test loss)', async () => {
     const { ok, of } = make()
-    await ok('session.create', spec({ optimizer: { type: 'adam', lr: 0.05 }, data: { generator: 'gauss', n: 300, seed: 2 }, train: train({ evalEvery: 10, stop: stop({ targetLoss: 0.2 }) }) }))
+    await ok(
+      'session.create',
+      spec({
+        optimizer: { type: 'adam', lr: 0.05 },
+        data: { generator: 'gauss', n: 300, seed: 2 },
+        train: train({ evalEvery: 10, stop: stop({ targetLoss: 0.2 }) }),
+      }),
+    )
     const s = await ok('session.step', { sessionId: 's1', steps: 5000 })
     const evals = of('train.metrics', 's1').flatMap((b) => b.evals)
     const last = evals.at(-1)!
@@ -63,7 +81,10 @@ describe('stop conditions', () => {
 
   it('without a test split, targetLoss watches the train loss', async () => {
     const { ok } = make()
-    await ok('session.create', spec({ data: { generator: 'xor', n: 100, testRatio: 0 }, train: train({ evalEvery: 5, stop: stop({ targetLoss: 100 }) }) }))
+    await ok(
+      'session.create',
+      spec({ data: { generator: 'xor', n: 100, testRatio: 0 }, train: train({ evalEvery: 5, stop: stop({ targetLoss: 100 }) }) }),
+    )
     const s = await ok('session.step', { sessionId: 's1', steps: 100 })
     // Met at the step-0 evaluation already: no update is taken.
     expect(s).toMatchObject({ step: 0, status: 'paused' })
@@ -82,7 +103,15 @@ describe('stop conditions', () => {
 describe('alarms', () => {
   it('exploding gradients (SGD lr 10, relu, spiral) send train.alarm and pause with the message', async () => {
     const { ok, of, events } = make()
-    await ok('session.create', spec({ model: { hidden: [16, 16, 16], activation: 'relu' }, data: { generator: 'spiral', n: 500, noise: 0.1 }, optimizer: { type: 'sgd', lr: 10 }, train: train({ batchSize: 32 }) }))
+    await ok(
+      'session.create',
+      spec({
+        model: { hidden: [16, 16, 16], activation: 'relu' },
+        data: { generator: 'spiral', n: 500, noise: 0.1 },
+        optimizer: { type: 'sgd', lr: 10 },
+        train: train({ batchSize: 32 }),
+      }),
+    )
     const s = await ok('session.step', { sessionId: 's1', steps: 1000 })
     const alarms = of('train.alarm', 's1')
     expect(alarms).toHaveLength(1)
@@ -90,7 +119,9 @@ describe('alarms', () => {
     expect(a).toMatchObject({ kind: 'exploding', step: s.step + 1, paused: true })
     expect(a.parameter).toMatch(new RegExp(`^${a.layer}\\.(weight|bias)$`))
     expect(s).toMatchObject({ status: 'paused', message: a.message })
-    expect(a.message).toMatch(new RegExp(`^step ${s.step + 1}: exploding gradients — layers\\.\\d gradient norm \\S+ exceeds 1e\\+03; training paused\\.`))
+    expect(a.message).toMatch(
+      new RegExp(`^step ${s.step + 1}: exploding gradients — layers\\.\\d gradient norm \\S+ exceeds 1e\\+03; training paused\\.`),
+    )
     for (const e of events) expect(parseEvent(e.msg).ok).toBe(true)
     // The alarm goes out after the metrics of the steps before it.
     const order = events.map((e) => e.msg.event)
@@ -140,13 +171,18 @@ describe('alarms', () => {
 function pacedSession(rate: number | null) {
   let clock = 0
   const states: SessionState[] = []
-  const s = new TrainingSession('s1', SessionSpec.parse(spec({ train: train({ maxStepsPerSecond: rate }) })), { name: 'cpu', reason: 'test' }, {
-    emitState: (st) => states.push(st),
-    emitMetrics: () => {},
-    emitAlarm: () => {},
-    now: () => clock,
-    files: null,
-  })
+  const s = new TrainingSession(
+    's1',
+    SessionSpec.parse(spec({ train: train({ maxStepsPerSecond: rate }) })),
+    { name: 'cpu', reason: 'test' },
+    {
+      emitState: (st) => states.push(st),
+      emitMetrics: () => {},
+      emitAlarm: () => {},
+      now: () => clock,
+      files: null,
+    },
+  )
   return { s, states, tick: (t: number) => ((clock = t), s.runSlice(t + 15)) }
 }
 
@@ -198,10 +234,26 @@ describe('live updates', () => {
     await ok('session.create', spec({ optimizer: { type: 'adam', lr: 0.01 } }))
     await ok('session.step', { sessionId: 's1', steps: 5 })
     const sched = { type: 'step' as const, stepSize: 2, gamma: 0.5, warmupSteps: 0 }
-    await ok('session.update', { sessionId: 's1', schedule: sched, l1: 0.001, l2: 0.01, clipNorm: 1, alarms: { explodingGradNorm: 50, vanishingGradNorm: 1e-9, pause: false }, stop: stop({ maxSteps: 9 }), optimizer: { nesterov: true } })
+    await ok('session.update', {
+      sessionId: 's1',
+      schedule: sched,
+      l1: 0.001,
+      l2: 0.01,
+      clipNorm: 1,
+      alarms: { explodingGradNorm: 50, vanishingGradNorm: 1e-9, pause: false },
+      stop: stop({ maxSteps: 9 }),
+      optimizer: { nesterov: true },
+    })
     await ok('session.update', { sessionId: 's2', optimizer: { eps: 1e-4 } })
     const session = current!.host['sessions'].get('s1')!
-    expect(session.spec.train).toMatchObject({ schedule: sched, l1: 0.001, l2: 0.01, clipNorm: 1, alarms: { explodingGradNorm: 50, pause: false }, stop: { maxSteps: 9 } })
+    expect(session.spec.train).toMatchObject({
+      schedule: sched,
+      l1: 0.001,
+      l2: 0.01,
+      clipNorm: 1,
+      alarms: { explodingGradNorm: 50, pause: false },
+      stop: { maxSteps: 9 },
+    })
     expect(session.trainer.optimizer.options).toMatchObject({ nesterov: true })
     expect(current!.host['sessions'].get('s2')!.trainer.optimizer.options).toMatchObject({ eps: 1e-4 })
     const s = await ok('session.step', { sessionId: 's1', steps: 100 })
@@ -210,7 +262,9 @@ describe('live updates', () => {
     expect(of('train.metrics', 's1').at(-1)!.lr).toBeCloseTo(0.1 * 0.5 ** 4, 12)
     await ok('session.update', { sessionId: 's1', clipNorm: null, maxStepsPerSecond: 5, stop: stop({}) })
     expect(session.spec.train).toMatchObject({ clipNorm: null, maxStepsPerSecond: 5 })
-    expect((await fail('session.update', { sessionId: 's2', optimizer: { nesterov: true } })).message).toMatch(/nesterov does not apply to adam/)
+    expect((await fail('session.update', { sessionId: 's2', optimizer: { nesterov: true } })).message).toMatch(
+      /nesterov does not apply to adam/,
+    )
     expect((await fail('session.update', { sessionId: 's1', schedule: { type: 'cosine', periodSteps: 0 } })).code).toBe('invalid_payload')
   })
 })
@@ -219,7 +273,16 @@ describe('resume', () => {
   it('is exact with a warmup + cosine schedule, L2, clipping and early stopping, set at creation and changed mid-run', async () => {
     const base = () => {
       const s = adamSpec()
-      return { ...s, train: { ...s.train!, schedule: { type: 'cosine' as const, periodSteps: 300, minLr: 0.001, warmupSteps: 20 }, l2: 0.01, clipNorm: 0.5, stop: stop({ earlyStopping: { patience: 50, minDelta: 0 } }) } }
+      return {
+        ...s,
+        train: {
+          ...s.train!,
+          schedule: { type: 'cosine' as const, periodSteps: 300, minLr: 0.001, warmupSteps: 20 },
+          l2: 0.01,
+          clipNorm: 0.5,
+          stop: stop({ earlyStopping: { patience: 50, minDelta: 0 } }),
+        },
+      }
     }
     const change = { schedule: { type: 'step' as const, stepSize: 40, gamma: 0.7, warmupSteps: 0 }, l1: 0.001 }
     const dirA = tempDir()

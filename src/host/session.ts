@@ -8,6 +8,7 @@
 import type { Backend, BackendInfo } from '../engine'
 import type { EventPayload, ParsedPayload, RequestResult } from '../shared/protocol'
 import { HostError } from './errors'
+import { sessionInfo } from './session-info'
 import { MetricsCollector, type MetricsBatch } from './metrics'
 import { applyCheckpoint, type Checkpoint } from './runs/checkpoint'
 import type { RunRecorder } from './runs/recorder'
@@ -105,31 +106,27 @@ export class TrainingSession {
   }
 
   state(): SessionState {
-    const s: SessionState = { sessionId: this.id, status: this.status, step: this.step, epoch: this.trainer.epoch, backend: { ...this.backend } }
+    const s: SessionState = {
+      sessionId: this.id,
+      status: this.status,
+      step: this.step,
+      epoch: this.trainer.epoch,
+      backend: { ...this.backend },
+    }
     if (this.message !== undefined) s.message = this.message
     return s
   }
 
   info(): SessionInfo {
-    const { model, plan, data } = this.trainer
-    return {
-      runId: this.recorder?.runId ?? null,
-      state: this.state(),
-      spec: structuredClone(this.spec),
-      paramCount: model.parameterCount(),
-      layers: model.layers.map((l, i) => ({ name: `layers.${i}`, inFeatures: l.inFeatures, outFeatures: l.outFeatures, activation: model.activations[i] })),
-      loss: plan.name,
-      task: data.train.task,
-      inputFeatures: data.train.nFeatures,
-      outputSize: plan.outputSize,
-      featureNames: [...data.featureNames],
-      classNames: data.classNames && [...data.classNames],
-      planar: data.planar,
-    }
+    return sessionInfo(this)
   }
 
   private assertCanTrain(what: string): void {
-    if (this.status === 'error') throw new HostError('engine', `${what}: session ${this.id} stopped with an error (${this.message ?? 'unknown'}); reset it to continue`)
+    if (this.status === 'error')
+      throw new HostError(
+        'engine',
+        `${what}: session ${this.id} stopped with an error (${this.message ?? 'unknown'}); reset it to continue`,
+      )
   }
 
   start(): SessionState {
@@ -247,7 +244,9 @@ export class TrainingSession {
     void this.queued(async () => {
       await this.trainer.syncMirror()
       if (this.recorder && this.status !== 'error') this.recorder.checkpoint(this.trainer, this.spec)
-    }).catch((e) => this.storageFailed(`could not read the weights back from the GPU for a checkpoint: ${e instanceof Error ? e.message : String(e)}`))
+    }).catch((e) =>
+      this.storageFailed(`could not read the weights back from the GPU for a checkpoint: ${e instanceof Error ? e.message : String(e)}`),
+    )
   }
 
   /** Continue from a saved checkpoint (runs.open); the session waits, paused, at its step. */

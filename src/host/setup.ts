@@ -2,7 +2,19 @@
 // task, and the optimiser. Spec problems the schema cannot see (a loss that does not fit the data,
 // a class count the generator does not take) become 'invalid_payload' errors that name the mismatch.
 import { isPlain } from '../shared/model-blocks'
-import { bceWithLogits, data, hingeLoss, huberLoss, mseLoss, nn, optim, softmaxCrossEntropy, type Backend, type Tensor, type TypedArray } from '../engine'
+import {
+  bceWithLogits,
+  data,
+  hingeLoss,
+  huberLoss,
+  mseLoss,
+  nn,
+  optim,
+  softmaxCrossEntropy,
+  type Backend,
+  type Tensor,
+  type TypedArray,
+} from '../engine'
 import type { ParsedPayload } from '../shared/protocol'
 import { lossMismatch, outputWidth, resolveLoss, type LossName } from '../shared/model-rules'
 import { HostError } from './errors'
@@ -64,7 +76,16 @@ export function planLoss(loss: SessionSpecOut['model']['loss'], task: Task, nCla
       return { name, outputSize, loss: (out, y) => bceWithLogits(out, y), correct: signCorrect }
     case 'hinge':
       // Hinge wants labels in {-1, +1}; the datasets store classes 0 and 1.
-      return { name, outputSize, loss: (out, y) => hingeLoss(out, y.map((v) => 2 * v - 1)), correct: signCorrect }
+      return {
+        name,
+        outputSize,
+        loss: (out, y) =>
+          hingeLoss(
+            out,
+            y.map((v) => 2 * v - 1),
+          ),
+        correct: signCorrect,
+      }
   }
 }
 
@@ -99,13 +120,40 @@ export function buildOptimizer(spec: OptimizerSpecOut, params: [string, Tensor][
   const checkFinite = false
   switch (spec.type) {
     case 'sgd':
-      return new optim.SGD(params, { lr: spec.lr, momentum: spec.momentum, nesterov: spec.nesterov, weightDecay: spec.weightDecay, checkFinite })
+      return new optim.SGD(params, {
+        lr: spec.lr,
+        momentum: spec.momentum,
+        nesterov: spec.nesterov,
+        weightDecay: spec.weightDecay,
+        checkFinite,
+      })
     case 'adam':
-      return new optim.Adam(params, { lr: spec.lr, beta1: spec.beta1, beta2: spec.beta2, eps: spec.eps, weightDecay: spec.weightDecay, checkFinite })
+      return new optim.Adam(params, {
+        lr: spec.lr,
+        beta1: spec.beta1,
+        beta2: spec.beta2,
+        eps: spec.eps,
+        weightDecay: spec.weightDecay,
+        checkFinite,
+      })
     case 'adamw':
-      return new optim.AdamW(params, { lr: spec.lr, beta1: spec.beta1, beta2: spec.beta2, eps: spec.eps, weightDecay: spec.weightDecay, checkFinite })
+      return new optim.AdamW(params, {
+        lr: spec.lr,
+        beta1: spec.beta1,
+        beta2: spec.beta2,
+        eps: spec.eps,
+        weightDecay: spec.weightDecay,
+        checkFinite,
+      })
     case 'rmsprop':
-      return new optim.RMSprop(params, { lr: spec.lr, alpha: spec.alpha, eps: spec.eps, momentum: spec.momentum, weightDecay: spec.weightDecay, checkFinite })
+      return new optim.RMSprop(params, {
+        lr: spec.lr,
+        alpha: spec.alpha,
+        eps: spec.eps,
+        momentum: spec.momentum,
+        weightDecay: spec.weightDecay,
+        checkFinite,
+      })
   }
 }
 
@@ -123,7 +171,10 @@ export function patchOptimizerSpec(spec: OptimizerSpecOut, patch: OptimizerPatch
   const defined = (Object.keys(patch) as (keyof OptimizerPatch)[]).filter((k) => patch[k] !== undefined)
   const bad = defined.filter((k) => !allowed.includes(k))
   if (bad.length > 0) {
-    throw new HostError('invalid_payload', `session.update: ${bad.join(', ')} ${bad.length > 1 ? 'do' : 'does'} not apply to ${spec.type} (its live settings: ${allowed.join(', ')})`)
+    throw new HostError(
+      'invalid_payload',
+      `session.update: ${bad.join(', ')} ${bad.length > 1 ? 'do' : 'does'} not apply to ${spec.type} (its live settings: ${allowed.join(', ')})`,
+    )
   }
   const next = { ...spec }
   for (const k of defined) (next as Record<string, unknown>)[k] = patch[k]

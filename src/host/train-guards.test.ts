@@ -22,14 +22,20 @@ describe('explodingAlarm', () => {
       kind: 'exploding',
       layer: 'layers.1',
       parameter: 'layers.1.weight',
-      message: 'step 12: exploding gradients — layers.1 gradient norm 3.4e+04 exceeds 1e+03; training paused. Lower the learning rate or enable gradient clipping.',
+      message:
+        'step 12: exploding gradients — layers.1 gradient norm 3.4e+04 exceeds 1e+03; training paused. Lower the learning rate or enable gradient clipping.',
     })
-    expect(explodingAlarm(3, w(2000), { ...alarms, pause: false })!.message).toBe('step 3: exploding gradients — layers.0 gradient norm 2e+03 exceeds 1e+03; training continues.')
+    expect(explodingAlarm(3, w(2000), { ...alarms, pause: false })!.message).toBe(
+      'step 3: exploding gradients — layers.0 gradient norm 2e+03 exceeds 1e+03; training continues.',
+    )
   })
 
   it('counts the bias: a layer whose bias gradient explodes is named with its bias', () => {
     expect(explodingAlarm(4, g([0, 0], [600, 800], [1, 1200]), alarms)).toMatchObject({ layer: 'layers.2', parameter: 'layers.2.bias' })
-    expect(explodingAlarm(4, g([0, 0], [900, 600]), alarms)).toMatchObject({ parameter: 'layers.1.weight', message: expect.stringContaining('layers.1 gradient norm 1.1e+03 exceeds') })
+    expect(explodingAlarm(4, g([0, 0], [900, 600]), alarms)).toMatchObject({
+      parameter: 'layers.1.weight',
+      message: expect.stringContaining('layers.1 gradient norm 1.1e+03 exceeds'),
+    })
     // Neither part alone is over 1e3, and together they are exactly at it: no alarm.
     expect(explodingAlarm(4, g([0, 0], [600, 800]), alarms)).toBeNull()
   })
@@ -88,7 +94,9 @@ describe('stop conditions', () => {
     const stop = { ...noStop, earlyStopping: { patience: 3, minDelta: 0.01 } }
     // 0.295 and 0.292 are within minDelta of the best 0.3, so they do not count as improvements.
     expect([0.5, 0.3, 0.295, 0.31].map((l, i) => evalStop(stop, m, l, i * 50, 'test'))).toEqual([null, null, null, null])
-    expect(evalStop(stop, m, 0.292, 200, 'test')).toBe('stopped: early stopping — test loss has not improved for 3 evaluations (best 0.3000 at step 50)')
+    expect(evalStop(stop, m, 0.292, 200, 'test')).toBe(
+      'stopped: early stopping — test loss has not improved for 3 evaluations (best 0.3000 at step 50)',
+    )
     expect(m).toMatchObject({ bestLoss: 0.3, bestStep: 50, sinceBest: 0 })
     // Continuing: patience starts over, and a real improvement resets the best.
     expect(evalStop(stop, m, 0.3, 250, 'test')).toBeNull()

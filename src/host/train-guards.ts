@@ -98,7 +98,8 @@ export function evalStop(stop: StopSpec, m: MonitorState, loss: number, step: nu
   } else {
     m.sinceBest++
   }
-  if (stop.targetLoss !== null && loss <= stop.targetLoss) return `stopped: ${which} loss ${loss.toFixed(4)} reached the target ${stop.targetLoss} at step ${step}`
+  if (stop.targetLoss !== null && loss <= stop.targetLoss)
+    return `stopped: ${which} loss ${loss.toFixed(4)} reached the target ${stop.targetLoss} at step ${step}`
   if (es && m.sinceBest >= es.patience) {
     m.sinceBest = 0
     return `stopped: early stopping — ${which} loss has not improved for ${es.patience} evaluations (best ${m.bestLoss.toFixed(4)} at step ${m.bestStep})`

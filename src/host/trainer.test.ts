@@ -52,13 +52,22 @@ describe('Trainer', () => {
   it('a NaN gradient (finite loss) pauses with the step and parameter named, weights untouched', () => {
     const s = makeSpec()
     // loss + 0·√(0·Σout): finite value, but d√u/du at 0 is Infinity and 0·Infinity is NaN.
-    const poisoned: LossPlan = { ...planLoss('auto', 'binary', 2, 'xor'), loss: (out, y) => add(softmaxCrossEntropy(out, y), mul(sqrt(mul(sum(out), 0)), 0)) }
+    const poisoned: LossPlan = {
+      ...planLoss('auto', 'binary', 2, 'xor'),
+      loss: (out, y) => add(softmaxCrossEntropy(out, y), mul(sqrt(mul(sum(out), 0)), 0)),
+    }
     const t = trainer(s, poisoned)
     const before = weights(t)
     const r = t.trainStep(true)
     expect(r).toEqual({
       ok: false,
-      alarm: { step: 1, kind: 'nan', layer: 'layers.0', parameter: 'layers.0.weight', message: 'step 1: gradient of layers.0.weight is NaN; training paused. Lower the learning rate or reset.' },
+      alarm: {
+        step: 1,
+        kind: 'nan',
+        layer: 'layers.0',
+        parameter: 'layers.0.weight',
+        message: 'step 1: gradient of layers.0.weight is NaN; training paused. Lower the learning rate or reset.',
+      },
     })
     expect(weights(t)).toEqual(before)
     expect(t.stepCount).toBe(0)
@@ -80,7 +89,11 @@ describe('Trainer', () => {
   })
 
   it('a diverging SGD run stops at a named step with finite weights', () => {
-    const s = makeSpec({ data: { generator: 'reg-plane', n: 200, features: ['x1', 'x2', 'x1sq', 'x2sq'] }, model: { hidden: [8, 8], activation: 'linear' }, optimizer: { type: 'sgd', lr: 10 } })
+    const s = makeSpec({
+      data: { generator: 'reg-plane', n: 200, features: ['x1', 'x2', 'x1sq', 'x2sq'] },
+      model: { hidden: [8, 8], activation: 'linear' },
+      optimizer: { type: 'sgd', lr: 10 },
+    })
     const t = trainer(s)
     let r = t.trainStep(false)
     while (r.ok && t.stepCount < 1000) r = t.trainStep(false)
@@ -111,7 +124,9 @@ describe('Trainer', () => {
     expect(reg.testAccuracy).toBeNull()
     expect(reg.trainAccuracy).toBeNull()
     for (const loss of ['bceWithLogits', 'hinge'] as const) {
-      const t = trainer(makeSpec({ model: { hidden: [8], loss }, data: { generator: 'gauss', n: 200 }, optimizer: { type: 'adam', lr: 0.05 } }))
+      const t = trainer(
+        makeSpec({ model: { hidden: [8], loss }, data: { generator: 'gauss', n: 200 }, optimizer: { type: 'adam', lr: 0.05 } }),
+      )
       expect(t.plan.outputSize).toBe(1)
       for (let i = 0; i < 100; i++) t.trainStep(false)
       expect(t.evaluate()!.testAccuracy).toBeGreaterThan(0.9)
@@ -121,11 +136,18 @@ describe('Trainer', () => {
   it('builds per-layer activations, the output layer linear', () => {
     const t = trainer(makeSpec({ model: { hidden: [4, 3, 2], activation: 'tanh', activations: ['relu', 'sigmoid', 'gelu'] } }))
     expect(t.model.activations).toEqual(['relu', 'sigmoid', 'gelu', 'linear'])
-    expect(trainer(makeSpec({ model: { hidden: [4, 3], activation: 'leakyRelu' } })).model.activations).toEqual(['leakyRelu', 'leakyRelu', 'linear'])
+    expect(trainer(makeSpec({ model: { hidden: [4, 3], activation: 'leakyRelu' } })).model.activations).toEqual([
+      'leakyRelu',
+      'leakyRelu',
+      'linear',
+    ])
   })
 
   it('applies the schedule to each update: Δw = -lr(t)·g with the step schedule and warmup', () => {
-    const s = makeSpec({ optimizer: { type: 'sgd', lr: 0.4 }, train: trainWith({ schedule: { type: 'step', stepSize: 2, gamma: 0.5, warmupSteps: 2 } }) })
+    const s = makeSpec({
+      optimizer: { type: 'sgd', lr: 0.4 },
+      train: trainWith({ schedule: { type: 'step', stepSize: 2, gamma: 0.5, warmupSteps: 2 } }),
+    })
     const t = trainer(s)
     const want = [0.2, 0.4, 0.4, 0.4, 0.2, 0.2, 0.1]
     const w = t.model.layers[1].weight
@@ -150,7 +172,14 @@ describe('Trainer', () => {
     const first = Float64Array.from(w0.dataSync())
     first[0] = 0
     w0.assign(new Tensor(w0.backend.fromArray(first), w0.shape, w0.backend))
-    const x = tensor([[0.5, -1], [1.5, 0.25], [-0.3, 0.8]], { dtype: 'float64' })
+    const x = tensor(
+      [
+        [0.5, -1],
+        [1.5, 0.25],
+        [-0.3, 0.8],
+      ],
+      { dtype: 'float64' },
+    )
     const y = new Float32Array([0, 1, 1])
     const [l1, l2] = [0.03, 0.2]
     const objective = (): number =>
@@ -231,7 +260,12 @@ describe('Trainer', () => {
     l0.bias!.assign(tensor(Array.from(b), { shape: l0.bias!.shape }))
     // Saturate the tanh layer completely: zero weights in and biases of ±50.
     const l1 = t.model.layers[1]
-    l1.weight.assign(tensor(Array.from(l1.weight.dataSync(), () => 0), { shape: l1.weight.shape }))
+    l1.weight.assign(
+      tensor(
+        Array.from(l1.weight.dataSync(), () => 0),
+        { shape: l1.weight.shape },
+      ),
+    )
     l1.bias!.assign(tensor([50, -50, 50, -50, 50], { shape: l1.bias!.shape }))
     const r = t.trainStep(true)
     expect(r.ok).toBe(true)
@@ -247,13 +281,22 @@ describe('Trainer', () => {
 
   it('exploding gradients: SGD lr 10 on spiral with a 4-layer relu net pauses on exploding before any NaN', () => {
     for (let seed = 0; seed < 4; seed++) {
-      const t = trainer(makeSpec({ model: { hidden: [16, 16, 16], activation: 'relu' }, data: { generator: 'spiral', n: 500, noise: 0.1, seed }, optimizer: { type: 'sgd', lr: 10 }, train: { batchSize: 32, seed } }))
+      const t = trainer(
+        makeSpec({
+          model: { hidden: [16, 16, 16], activation: 'relu' },
+          data: { generator: 'spiral', n: 500, noise: 0.1, seed },
+          optimizer: { type: 'sgd', lr: 10 },
+          train: { batchSize: 32, seed },
+        }),
+      )
       let r = t.trainStep(false)
       while (r.ok && t.stepCount < 100) r = t.trainStep(false)
       expect(r.ok, `seed ${seed}`).toBe(false)
       if (r.ok) continue
       expect(r.alarm).toMatchObject({ kind: 'exploding', step: t.stepCount + 1 })
-      expect(r.alarm.message).toMatch(/^step \d+: exploding gradients — layers\.\d gradient norm \S+ exceeds 1e\+03; training paused\. Lower the learning rate or enable gradient clipping\.$/)
+      expect(r.alarm.message).toMatch(
+        /^step \d+: exploding gradients — layers\.\d gradient norm \S+ exceeds 1e\+03; training paused\. Lower the learning rate or enable gradient clipping\.$/,
+      )
       expect(allFinite(t)).toBe(true)
     }
   })
@@ -262,7 +305,14 @@ describe('Trainer', () => {
     // What the studio's e2e does. Regression gradients grow with the error; a dead relu layer
     // leaves the output bias alone to oscillate ×9 per step, which the bias-inclusive norm sees.
     for (let seed = 0; seed < 6; seed++) {
-      const t = trainer(makeSpec({ model: { hidden: [16, 16, 8], activations: ['relu', 'tanh', 'relu'] }, data: { generator: 'reg-plane', n: 500, noise: 0.1, seed: 1 + (seed % 3), features: ['x1', 'x2', 'sinx1', 'sinx2'] }, optimizer: { type: 'sgd', lr: 5 }, train: { batchSize: 32, seed } }))
+      const t = trainer(
+        makeSpec({
+          model: { hidden: [16, 16, 8], activations: ['relu', 'tanh', 'relu'] },
+          data: { generator: 'reg-plane', n: 500, noise: 0.1, seed: 1 + (seed % 3), features: ['x1', 'x2', 'sinx1', 'sinx2'] },
+          optimizer: { type: 'sgd', lr: 5 },
+          train: { batchSize: 32, seed },
+        }),
+      )
       let r = t.trainStep(false)
       while (r.ok && t.stepCount < 100) r = t.trainStep(false)
       expect(!r.ok && r.alarm.kind, `seed ${seed}`).toBe('exploding')

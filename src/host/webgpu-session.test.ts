@@ -39,9 +39,15 @@ describe('webgpu sessions: choosing the backend', () => {
   it("'webgpu' trains on the device and says so; 'auto' declines the software adapter with the reason", async () => {
     const { ok } = make()
     const gpu = await ok('session.create', gpuSpec())
-    expect(gpu.state.backend).toMatchObject({ name: 'webgpu', reason: expect.stringMatching(/^requested \(.*swiftshader.*software adapter/i) })
+    expect(gpu.state.backend).toMatchObject({
+      name: 'webgpu',
+      reason: expect.stringMatching(/^requested \(.*swiftshader.*software adapter/i),
+    })
     const auto = await ok('session.create', spec({ backend: 'auto' }))
-    expect(auto.state.backend).toMatchObject({ name: 'cpu', reason: expect.stringMatching(/^auto: only a software WebGPU adapter \(.*\) was found; the CPU backend is faster$/i) })
+    expect(auto.state.backend).toMatchObject({
+      name: 'cpu',
+      reason: expect.stringMatching(/^auto: only a software WebGPU adapter \(.*\) was found; the CPU backend is faster$/i),
+    })
     const done = await ok('session.step', { sessionId: gpu.state.sessionId, steps: 5 })
     expect(done).toMatchObject({ step: 5, status: 'paused', backend: { name: 'webgpu' } })
   })
@@ -58,7 +64,10 @@ describe('webgpu sessions: choosing the backend', () => {
       throw new Error('device lost at creation')
     })
     const thrown = await fail('session.create', gpuSpec())
-    expect(thrown).toMatchObject({ code: 'backend_unavailable', message: expect.stringContaining('creating the WebGPU device failed: device lost at creation') })
+    expect(thrown).toMatchObject({
+      code: 'backend_unavailable',
+      message: expect.stringContaining('creating the WebGPU device failed: device lost at creation'),
+    })
   })
 })
 
@@ -66,7 +75,15 @@ describe('webgpu sessions: training', () => {
   it('the loss falls and accuracy rises on xor and spiral; metrics carry layer stats and evaluations', async () => {
     const { ok, of } = make()
     for (const generator of ['xor', 'spiral'] as const) {
-      const { state } = await ok('session.create', gpuSpec({ model: { hidden: [16, 16], activation: 'relu' }, data: { generator, n: 400, seed: 2 }, optimizer: { type: 'adam', lr: 0.03 }, train: { batchSize: 32, evalEvery: 100, seed: 3 } }))
+      const { state } = await ok(
+        'session.create',
+        gpuSpec({
+          model: { hidden: [16, 16], activation: 'relu' },
+          data: { generator, n: 400, seed: 2 },
+          optimizer: { type: 'adam', lr: 0.03 },
+          train: { batchSize: 32, evalEvery: 100, seed: 3 },
+        }),
+      )
       const done = await ok('session.step', { sessionId: state.sessionId, steps: 300 })
       expect(done.step).toBe(300)
       const batches = of('train.metrics', state.sessionId)
@@ -93,7 +110,13 @@ describe('webgpu sessions: training', () => {
   it('CPU and WebGPU from one seed agree within float32 tolerance after 50 steps (adam, l1, l2, clipping)', async () => {
     const { ok, of } = make()
     const s = (backend: 'cpu' | 'webgpu') =>
-      spec({ backend, model: { hidden: [12, 8], activation: 'tanh' }, data: { generator: 'spiral', n: 300, seed: 4 }, optimizer: { type: 'adam', lr: 0.01 }, train: { batchSize: 24, evalEvery: 25, seed: 7, l1: 1e-3, l2: 1e-3, clipNorm: 0.5 } })
+      spec({
+        backend,
+        model: { hidden: [12, 8], activation: 'tanh' },
+        data: { generator: 'spiral', n: 300, seed: 4 },
+        optimizer: { type: 'adam', lr: 0.01 },
+        train: { batchSize: 24, evalEvery: 25, seed: 7, l1: 1e-3, l2: 1e-3, clipNorm: 0.5 },
+      })
     const cpu = await ok('session.create', s('cpu'))
     const gpu = await ok('session.create', s('webgpu'))
     await ok('session.step', { sessionId: cpu.state.sessionId, steps: 50 })
@@ -117,7 +140,10 @@ describe('webgpu sessions: training', () => {
 
   it('GPU memory stays flat over a long run (the pool is collected as steps go)', async () => {
     const { ok } = make()
-    const { state } = await ok('session.create', gpuSpec({ optimizer: { type: 'adam', lr: 0.01 }, train: { batchSize: 16, evalEvery: 100, seed: 1 } }))
+    const { state } = await ok(
+      'session.create',
+      gpuSpec({ optimizer: { type: 'adam', lr: 0.01 }, train: { batchSize: 16, evalEvery: 100, seed: 1 } }),
+    )
     const be = current!.host['sessions'].get(state.sessionId)!.trainer.device!.be as WebGpuBackend
     const settled = async () => {
       gc!()
@@ -138,13 +164,21 @@ describe('webgpu sessions: training', () => {
     const c = await ok('session.create', spec())
     await ok('session.start', { sessionId: g.state.sessionId })
     await ok('session.start', { sessionId: c.state.sessionId })
-    await until(() => live(g.state.sessionId).step > 5 && live(c.state.sessionId).step > 20, 'the device session past step 5, the CPU one past 20', 20_000)
+    await until(
+      () => live(g.state.sessionId).step > 5 && live(c.state.sessionId).step > 20,
+      'the device session past step 5, the CPU one past 20',
+      20_000,
+    )
     const paused = await ok('session.pause', { sessionId: g.state.sessionId })
     expect(paused.status).toBe('paused')
     expect(paused.step).toBeGreaterThan(5)
     await until(() => !live(g.state.sessionId).busy, 'the device slice in flight to end', 20_000)
     // No step lands after the pause: the last batch ends at the paused step.
-    expect(of('train.metrics', g.state.sessionId).flatMap((b) => b.steps).at(-1)).toBe(paused.step)
+    expect(
+      of('train.metrics', g.state.sessionId)
+        .flatMap((b) => b.steps)
+        .at(-1),
+    ).toBe(paused.step)
     const cpuState = await ok('session.pause', { sessionId: c.state.sessionId })
     expect(cpuState.step).toBeGreaterThan(20)
     await ok('session.update', { sessionId: g.state.sessionId, optimizer: { lr: 0.2, momentum: 0.5 } })
@@ -169,19 +203,39 @@ describe('webgpu sessions: stop conditions', () => {
   it('maxSteps, targetLoss on the test loss (evaluated on the device), the train loss without a test split, early stopping', async () => {
     const { ok, of } = make()
     const a = await ok('session.create', gpuSpec({ train: { batchSize: 16, evalEvery: 50, seed: 1, stop: stop({ maxSteps: 40 }) } }))
-    expect(await ok('session.step', { sessionId: a.state.sessionId, steps: 500 })).toMatchObject({ status: 'paused', step: 40, message: 'stopped: reached 40 steps (maxSteps)' })
-    const b = await ok('session.create', gpuSpec({ optimizer: { type: 'adam', lr: 0.05 }, data: { generator: 'gauss', n: 300, seed: 2 }, train: { batchSize: 16, evalEvery: 10, seed: 1, stop: stop({ targetLoss: 0.2 }) } }))
+    expect(await ok('session.step', { sessionId: a.state.sessionId, steps: 500 })).toMatchObject({
+      status: 'paused',
+      step: 40,
+      message: 'stopped: reached 40 steps (maxSteps)',
+    })
+    const b = await ok(
+      'session.create',
+      gpuSpec({
+        optimizer: { type: 'adam', lr: 0.05 },
+        data: { generator: 'gauss', n: 300, seed: 2 },
+        train: { batchSize: 16, evalEvery: 10, seed: 1, stop: stop({ targetLoss: 0.2 }) },
+      }),
+    )
     const sb = await ok('session.step', { sessionId: b.state.sessionId, steps: 3000 })
     const evals = of('train.metrics', b.state.sessionId).flatMap((m) => m.evals)
     expect(evals.at(-1)!.step).toBe(sb.step)
     expect(evals.at(-1)!.testLoss).toBeLessThanOrEqual(0.2)
     expect(evals.slice(0, -1).every((e) => e.testLoss > 0.2)).toBe(true)
     expect(sb.message).toBe(`stopped: test loss ${evals.at(-1)!.testLoss.toFixed(4)} reached the target 0.2 at step ${sb.step}`)
-    const c = await ok('session.create', gpuSpec({ data: { generator: 'xor', n: 100, testRatio: 0 }, train: { batchSize: 16, evalEvery: 5, seed: 1, stop: stop({ targetLoss: 100 }) } }))
+    const c = await ok(
+      'session.create',
+      gpuSpec({
+        data: { generator: 'xor', n: 100, testRatio: 0 },
+        train: { batchSize: 16, evalEvery: 5, seed: 1, stop: stop({ targetLoss: 100 }) },
+      }),
+    )
     const sc = await ok('session.step', { sessionId: c.state.sessionId, steps: 100 })
     expect(sc).toMatchObject({ step: 0, status: 'paused' })
     expect(sc.message).toMatch(/^stopped: train loss \d\.\d{4} reached the target 100 at step 0$/)
-    const d = await ok('session.create', gpuSpec({ train: { batchSize: 16, evalEvery: 10, seed: 1, stop: stop({ earlyStopping: { patience: 3, minDelta: 10 } }) } }))
+    const d = await ok(
+      'session.create',
+      gpuSpec({ train: { batchSize: 16, evalEvery: 10, seed: 1, stop: stop({ earlyStopping: { patience: 3, minDelta: 10 } }) } }),
+    )
     const sd = await ok('session.step', { sessionId: d.state.sessionId, steps: 1000 })
     expect(sd.step).toBe(30)
     expect(sd.message).toMatch(/^stopped: early stopping — test loss has not improved for 3 evaluations \(best \d\.\d{4} at step 0\)$/)
@@ -192,7 +246,15 @@ describe('webgpu sessions: alarms', () => {
   it('a diverging run pauses at the step named with finite weights restored, as on the CPU', async () => {
     const { ok, of } = make()
     const train = { batchSize: 16, seed: 1, alarms: { explodingGradNorm: 1e300 } }
-    const { state } = await ok('session.create', gpuSpec({ data: { generator: 'reg-plane', n: 200, features: ['x1', 'x2', 'x1sq', 'x2sq'] }, model: { hidden: [8], activation: 'linear' }, optimizer: { type: 'sgd', lr: 10 }, train }))
+    const { state } = await ok(
+      'session.create',
+      gpuSpec({
+        data: { generator: 'reg-plane', n: 200, features: ['x1', 'x2', 'x1sq', 'x2sq'] },
+        model: { hidden: [8], activation: 'linear' },
+        optimizer: { type: 'sgd', lr: 10 },
+        train,
+      }),
+    )
     const done = await ok('session.step', { sessionId: state.sessionId, steps: 500 })
     expect(done.status).toBe('paused')
     expect(done.step).toBeLessThan(500)
@@ -209,7 +271,10 @@ describe('webgpu sessions: alarms', () => {
 
   it('an exploding gradient pauses before its update: the weights stay those of the step before', async () => {
     const { ok, of } = make()
-    const { state } = await ok('session.create', gpuSpec({ train: { batchSize: 16, seed: 1, evalEvery: 50, alarms: { explodingGradNorm: 1e-3, pause: true } } }))
+    const { state } = await ok(
+      'session.create',
+      gpuSpec({ train: { batchSize: 16, seed: 1, evalEvery: 50, alarms: { explodingGradNorm: 1e-3, pause: true } } }),
+    )
     const before = (await mirror(current!, state.sessionId)).trainer.model.parameters().map((p) => Array.from(p.dataSync()))
     const done = await ok('session.step', { sessionId: state.sessionId, steps: 10 })
     expect(done).toMatchObject({ step: 0, status: 'paused' })
@@ -255,7 +320,12 @@ describe('webgpu sessions: inspections', () => {
 
 describe('webgpu sessions: checkpoints and resume', () => {
   it('checkpoints hold the trained weights; runs.open resumes on the device and continues like one run', async () => {
-    const spec150 = () => gpuSpec({ optimizer: { type: 'adam', lr: 0.01 }, data: { generator: 'spiral', n: 200, seed: 3 }, train: { batchSize: 21, evalEvery: 50, seed: 5 } })
+    const spec150 = () =>
+      gpuSpec({
+        optimizer: { type: 'adam', lr: 0.01 },
+        data: { generator: 'spiral', n: 200, seed: 3 },
+        train: { batchSize: 21, evalEvery: 50, seed: 5 },
+      })
     const dirA = tempDir()
     const a = makeWithDir(dirA, 50)
     const runA = await a.ok('session.create', spec150())

@@ -42,7 +42,19 @@ afterAll(async () => {
 
 describe('engine host worker (worker_threads)', () => {
   it('survives any message and answers each with a typed error', async () => {
-    const junk: unknown[] = [null, undefined, 0, 'hello', true, [], [1, 2], new Uint8Array(4), new Map(), { v: 1 }, { v: 1, id: 5, kind: 1, payload: {} }]
+    const junk: unknown[] = [
+      null,
+      undefined,
+      0,
+      'hello',
+      true,
+      [],
+      [1, 2],
+      new Uint8Array(4),
+      new Map(),
+      { v: 1 },
+      { v: 1, id: 5, kind: 1, payload: {} },
+    ]
     for (const m of junk) worker.postMessage(m)
     const hello = await request('host.hello', {})
     expect(parseReply('host.hello', hello).ok).toBe(true)

@@ -55,7 +55,11 @@ describe('app:// protocol', () => {
       expect(r.status, url).toBeGreaterThanOrEqual(400)
       expect(await r.text(), url).not.toContain('outside the bundle')
     }
-    expect(await resolveAppFile('app://bundle/assets/..%2f..%2fsecret.txt', renderer)).toEqual({ ok: false, status: 400, reason: 'encoded slash in the path' })
+    expect(await resolveAppFile('app://bundle/assets/..%2f..%2fsecret.txt', renderer)).toEqual({
+      ok: false,
+      status: 400,
+      reason: 'encoded slash in the path',
+    })
   })
 
   it('refuses other hosts, other schemes, missing files and non-GET methods', async () => {

@@ -48,7 +48,8 @@ export async function resolveAppFile(url: string, rendererDir: string): Promise<
   } catch {
     return { ok: false, status: 400, reason: 'not a URL' }
   }
-  if (parsed.protocol !== `${APP_SCHEME}:` || parsed.host !== APP_HOST) return { ok: false, status: 404, reason: 'not an app:// bundle URL' }
+  if (parsed.protocol !== `${APP_SCHEME}:` || parsed.host !== APP_HOST)
+    return { ok: false, status: 404, reason: 'not an app:// bundle URL' }
   if (/%(2f|5c)/i.test(parsed.pathname)) return { ok: false, status: 400, reason: 'encoded slash in the path' }
   const found = await lookupStatic(rendererDir, parsed.pathname)
   return found.ok ? { ok: true, file: found.file, contentType: found.contentType } : found

@@ -152,7 +152,9 @@ describe('EngineProcess', () => {
       events.push(m)
       owners.push(owner)
     })
-    await expect(e.request({ v: 1, id: 1, kind: 'test.echo', payload: {} }, 'ws7')).resolves.toMatchObject({ result: { hostSawClient: 'ws7', payload: {} } })
+    await expect(e.request({ v: 1, id: 1, kind: 'test.echo', payload: {} }, 'ws7')).resolves.toMatchObject({
+      result: { hostSawClient: 'ws7', payload: {} },
+    })
     await expect(e.request({ v: 1, id: 2, kind: 'test.echo', payload: {} })).resolves.toMatchObject({ result: { hostSawClient: null } })
     await e.request({ v: 1, id: 3, kind: 'test.emit', payload: { n: 1, owner: 'ws7' } })
     await e.request({ v: 1, id: 4, kind: 'test.emit', payload: { n: 2 } })
@@ -169,7 +171,10 @@ describe('EngineProcess', () => {
     await quiet.request({ v: 1, id: 1, kind: 'test.deaf', payload: {} })
     await quiet.shutdown(50)
     expect(lines.join('\n')).toMatch(/did not save its runs within 50 ms/)
-    await expect(quiet.request({ v: 1, id: 2, kind: 'test.echo', payload: {} })).resolves.toMatchObject({ ok: false, error: { code: 'host_crashed' } })
+    await expect(quiet.request({ v: 1, id: 2, kind: 'test.echo', payload: {} })).resolves.toMatchObject({
+      ok: false,
+      error: { code: 'host_crashed' },
+    })
   })
 
   it('answers pending and later requests after dispose', async () => {

@@ -132,7 +132,9 @@ export class EngineProcess {
     this.pending.set(hostId, entry)
     try {
       this.worker?.postMessage(
-        message.channel === 'control' ? { ...message, id: hostId } : { ...message, message: { ...(message.message as object), id: hostId } },
+        message.channel === 'control'
+          ? { ...message, id: hostId }
+          : { ...message, message: { ...(message.message as object), id: hostId } },
       )
     } catch (err) {
       // DataCloneError: something in the message cannot cross a thread boundary.

@@ -37,7 +37,8 @@ function setup(): { handlers: Map<string, Handler>; seen: unknown[]; emit: (m: E
   return { handlers, seen, emit: (m) => listeners.forEach((cb) => cb(m)), engine }
 }
 
-const call = (h: Handler | undefined, frame: SenderFrame | null, msg: unknown): Promise<ReplyMessage> => Promise.resolve(h?.({ senderFrame: frame }, msg) as ReplyMessage)
+const call = (h: Handler | undefined, frame: SenderFrame | null, msg: unknown): Promise<ReplyMessage> =>
+  Promise.resolve(h?.({ senderFrame: frame }, msg) as ReplyMessage)
 
 describe('engine IPC relay', () => {
   it('registers exactly one channel per request kind, all distinct', () => {
@@ -63,7 +64,12 @@ describe('engine IPC relay', () => {
     const { handlers, seen } = setup()
     for (const kind of REQUEST_KINDS) {
       const other = kind === 'host.hello' ? 'session.dispose' : 'host.hello'
-      const reply = await call(handlers.get(requestChannel(kind)), appFrame, { v: 1, id: 9, kind: other, payload: other === 'host.hello' ? {} : { sessionId: 's1' } })
+      const reply = await call(handlers.get(requestChannel(kind)), appFrame, {
+        v: 1,
+        id: 9,
+        kind: other,
+        payload: other === 'host.hello' ? {} : { sessionId: 's1' },
+      })
       expect(reply, kind).toMatchObject({ id: 9, ok: false, error: { code: 'invalid_message' } })
     }
     expect(seen).toEqual([])
@@ -72,7 +78,12 @@ describe('engine IPC relay', () => {
   it('forwards a valid request from the app page and returns the reply envelope', async () => {
     const { handlers, seen } = setup()
     const msg = { v: 1, id: 42, kind: 'session.start', payload: { sessionId: 's1' } }
-    await expect(call(handlers.get(requestChannel('session.start')), appFrame, msg)).resolves.toEqual({ v: 1, id: 42, ok: true, result: { kind: 'session.start' } })
+    await expect(call(handlers.get(requestChannel('session.start')), appFrame, msg)).resolves.toEqual({
+      v: 1,
+      id: 42,
+      ok: true,
+      result: { kind: 'session.start' },
+    })
     expect(seen).toEqual([msg])
   })
 
@@ -80,7 +91,12 @@ describe('engine IPC relay', () => {
     const { handlers, seen } = setup()
     const msg = { v: 1, id: 3, kind: 'host.hello', payload: {} }
     const h = handlers.get(requestChannel('host.hello'))
-    for (const frame of [{ url: 'https://example.com/', parent: null }, { url: indexUrl, parent: {} }, { url: 'file:///etc/passwd', parent: null }, null]) {
+    for (const frame of [
+      { url: 'https://example.com/', parent: null },
+      { url: indexUrl, parent: {} },
+      { url: 'file:///etc/passwd', parent: null },
+      null,
+    ]) {
       const reply = await call(h, frame, msg)
       expect(reply).toMatchObject({ id: 3, ok: false, error: { code: 'invalid_message' } })
       expect(reply.ok ? '' : reply.error.message).toMatch(/not the app page/)
@@ -91,17 +107,31 @@ describe('engine IPC relay', () => {
   it('validates the payload for its kind and refuses a kind sent on another kind’s channel', async () => {
     const { handlers, seen } = setup()
     const create = handlers.get(requestChannel('session.create'))
-    await expect(call(create, appFrame, { v: 1, id: 5, kind: 'session.create', payload: { model: {} } })).resolves.toMatchObject({ id: 5, ok: false, error: { code: 'invalid_payload' } })
-    await expect(call(create, appFrame, { v: 1, id: 6, kind: 'session.dispose', payload: { sessionId: 's1' } })).resolves.toMatchObject({ id: 6, ok: false, error: { code: 'invalid_message' } })
+    await expect(call(create, appFrame, { v: 1, id: 5, kind: 'session.create', payload: { model: {} } })).resolves.toMatchObject({
+      id: 5,
+      ok: false,
+      error: { code: 'invalid_payload' },
+    })
+    await expect(call(create, appFrame, { v: 1, id: 6, kind: 'session.dispose', payload: { sessionId: 's1' } })).resolves.toMatchObject({
+      id: 6,
+      ok: false,
+      error: { code: 'invalid_message' },
+    })
     await expect(call(create, appFrame, 'not an envelope')).resolves.toMatchObject({ id: 0, ok: false, error: { code: 'invalid_message' } })
-    await expect(call(create, appFrame, { v: 9, id: 7, kind: 'session.create', payload: {} })).resolves.toMatchObject({ id: 7, ok: false, error: { code: 'version_mismatch' } })
+    await expect(call(create, appFrame, { v: 9, id: 7, kind: 'session.create', payload: {} })).resolves.toMatchObject({
+      id: 7,
+      ok: false,
+      error: { code: 'version_mismatch' },
+    })
     expect(seen).toEqual([])
   })
 
   it('turns an engine failure into an error reply instead of a rejected invoke', async () => {
     const { handlers, engine } = setup()
     engine.request = () => Promise.reject(new Error('worker gone'))
-    await expect(call(handlers.get(requestChannel('host.hello')), appFrame, { v: 1, id: 8, kind: 'host.hello', payload: {} })).resolves.toMatchObject({ id: 8, ok: false, error: { code: 'internal' } })
+    await expect(
+      call(handlers.get(requestChannel('host.hello')), appFrame, { v: 1, id: 8, kind: 'host.hello', payload: {} }),
+    ).resolves.toMatchObject({ id: 8, ok: false, error: { code: 'internal' } })
   })
 
   it('sends events only to live renderers that show the app page', () => {
@@ -112,7 +142,11 @@ describe('engine IPC relay', () => {
       getURL: () => url,
       send: (channel) => sent.push(`${name}:${channel}`),
     })
-    const off = relayEvents(engine, () => [sink('app', `${indexUrl}#/train`), sink('foreign', 'https://example.com/'), sink('dead', indexUrl, true)], origin)
+    const off = relayEvents(
+      engine,
+      () => [sink('app', `${indexUrl}#/train`), sink('foreign', 'https://example.com/'), sink('dead', indexUrl, true)],
+      origin,
+    )
     emit({ v: 1, event: 'host.status', payload: { status: 'restarted', message: 'x' } })
     off()
     emit({ v: 1, event: 'host.status', payload: { status: 'restarted', message: 'y' } })
@@ -139,7 +173,12 @@ describe('engine IPC relay', () => {
       fire: (event) => listeners.get(event)?.forEach((fn) => fn()),
     }
     const hello = (id: number, frame: SenderFrame = appFrame): Promise<unknown> =>
-      Promise.resolve(handlers.get(requestChannel('host.hello'))?.({ senderFrame: frame, sender: contents }, { v: 1, id, kind: 'host.hello', payload: {} }))
+      Promise.resolve(
+        handlers.get(requestChannel('host.hello'))?.(
+          { senderFrame: frame, sender: contents },
+          { v: 1, id, kind: 'host.hello', payload: {} },
+        ),
+      )
     await hello(1)
     await hello(2)
     contents.fire('did-navigate') // a reload: the page that owned the sessions is gone

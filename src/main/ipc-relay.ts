@@ -16,7 +16,10 @@ export interface ClientContents {
 
 /** The part of Electron's ipcMain the relay uses. */
 export interface IpcMainLike {
-  handle(channel: string, listener: (event: { senderFrame: SenderFrame | null; sender?: ClientContents }, ...args: unknown[]) => unknown): void
+  handle(
+    channel: string,
+    listener: (event: { senderFrame: SenderFrame | null; sender?: ClientContents }, ...args: unknown[]) => unknown,
+  ): void
 }
 
 export interface RelayEngine {

@@ -61,7 +61,8 @@ function freshElectronCopy(name: string, files = ['package.json', 'index.js', 'i
 let baseEnv: NodeJS.ProcessEnv
 beforeAll(async () => {
   baseEnv = { ...process.env, ELECTRON_MIRROR: `http://127.0.0.1:${await closedPort()}/`, electron_config_cache: join(work, 'cache') }
-  for (const k of ['ELECTRON_EXEC_PATH', 'ELECTRON_OVERRIDE_DIST_PATH', 'ELECTRON_SKIP_BINARY_DOWNLOAD', 'BPS_ELECTRON_PACKAGE_DIR']) delete baseEnv[k]
+  for (const k of ['ELECTRON_EXEC_PATH', 'ELECTRON_OVERRIDE_DIST_PATH', 'ELECTRON_SKIP_BINARY_DOWNLOAD', 'BPS_ELECTRON_PACKAGE_DIR'])
+    delete baseEnv[k]
 })
 afterAll(() => rmSync(work, { recursive: true, force: true }))
 
@@ -70,7 +71,7 @@ const STACK_FRAME = /^\s+at /m
 
 // Real npm and node processes on a shared machine: generous caps, no timing assertions.
 describe('launching Electron where its binary cannot be downloaded', { timeout: 120_000 }, () => {
-  it.each(['preview', 'dev'])('launch-electron %s runs Electron\'s loader and ends with one line, exit 1, no stack', async (mode) => {
+  it.each(['preview', 'dev'])("launch-electron %s runs Electron's loader and ends with one line, exit 1, no stack", async (mode) => {
     const dir = freshElectronCopy(`fresh-${mode}`)
     const env = { ...baseEnv, BPS_ELECTRON_PACKAGE_DIR: dir, NODE_PATH: join(root, 'node_modules') }
     const r = await run(process.execPath, ['scripts/launch-electron.mjs', mode], env)
@@ -147,44 +148,47 @@ function zipOne(name: string, body: Buffer): Buffer {
 }
 
 describe('launching Electron where its download works', { timeout: 120_000 }, () => {
-  it.runIf(process.platform === 'linux')('downloads through Electron\'s loader, writes path.txt and starts that binary via electron-vite', async () => {
-    const dir = freshElectronCopy('downloads')
-    const version = (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string }).version
-    const zipName = `electron-v${version}-linux-${process.arch}.zip`
-    const log = join(work, 'fake-electron.log')
-    // Stands in for the Electron binary: records how electron-vite started it.
-    const script = `#!/bin/sh\nprintf '%s\\n' "$0" "$1" "ELECTRON_EXEC_PATH=$ELECTRON_EXEC_PATH" "BPS_DEV_SERVER=$BPS_DEV_SERVER" > '${log}'\n`
-    const zip = zipOne('electron', Buffer.from(script))
-    writeFileSync(join(dir, 'checksums.json'), JSON.stringify({ [zipName]: createHash('sha256').update(zip).digest('hex') }))
-    const requests: string[] = []
-    const mirror = createHttpServer((req, res) => {
-      requests.push(req.url ?? '')
-      if (req.url?.endsWith(`/${zipName}`)) res.end(zip)
-      else res.writeHead(404).end()
-    })
-    await new Promise<void>((r) => mirror.listen(0, '127.0.0.1', r))
-    try {
-      const { port } = mirror.address() as { port: number }
-      const entry = join(work, 'main.js')
-      writeFileSync(entry, '')
-      const env = {
-        ...baseEnv,
-        BPS_ELECTRON_PACKAGE_DIR: dir,
-        NODE_PATH: join(root, 'node_modules'),
-        ELECTRON_MIRROR: `http://127.0.0.1:${port}/`,
-        ELECTRON_ENTRY: entry, // electron-vite's own override of the app entry
-        BPS_DEV_SERVER: '1', // `npm start` must clear it: only `npm run dev` may set it
+  it.runIf(process.platform === 'linux')(
+    "downloads through Electron's loader, writes path.txt and starts that binary via electron-vite",
+    async () => {
+      const dir = freshElectronCopy('downloads')
+      const version = (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string }).version
+      const zipName = `electron-v${version}-linux-${process.arch}.zip`
+      const log = join(work, 'fake-electron.log')
+      // Stands in for the Electron binary: records how electron-vite started it.
+      const script = `#!/bin/sh\nprintf '%s\\n' "$0" "$1" "ELECTRON_EXEC_PATH=$ELECTRON_EXEC_PATH" "BPS_DEV_SERVER=$BPS_DEV_SERVER" > '${log}'\n`
+      const zip = zipOne('electron', Buffer.from(script))
+      writeFileSync(join(dir, 'checksums.json'), JSON.stringify({ [zipName]: createHash('sha256').update(zip).digest('hex') }))
+      const requests: string[] = []
+      const mirror = createHttpServer((req, res) => {
+        requests.push(req.url ?? '')
+        if (req.url?.endsWith(`/${zipName}`)) res.end(zip)
+        else res.writeHead(404).end()
+      })
+      await new Promise<void>((r) => mirror.listen(0, '127.0.0.1', r))
+      try {
+        const { port } = mirror.address() as { port: number }
+        const entry = join(work, 'main.js')
+        writeFileSync(entry, '')
+        const env = {
+          ...baseEnv,
+          BPS_ELECTRON_PACKAGE_DIR: dir,
+          NODE_PATH: join(root, 'node_modules'),
+          ELECTRON_MIRROR: `http://127.0.0.1:${port}/`,
+          ELECTRON_ENTRY: entry, // electron-vite's own override of the app entry
+          BPS_DEV_SERVER: '1', // `npm start` must clear it: only `npm run dev` may set it
+        }
+        // --skipBuild: the build is not what is tested here (and out/ belongs to the real build).
+        const r = await run(process.execPath, ['scripts/launch-electron.mjs', 'preview', '--skipBuild'], env)
+        expect(r.stderr).not.toMatch(/cannot launch|Electron uninstall/)
+        expect(r.code).toBe(0)
+        expect(requests).toEqual([`/v${version}/${zipName}`])
+        expect(readFileSync(join(dir, 'path.txt'), 'utf8')).toBe('electron')
+        const binary = join(dir, 'dist', 'electron')
+        expect(readFileSync(log, 'utf8').split('\n')).toEqual([binary, entry, `ELECTRON_EXEC_PATH=${binary}`, 'BPS_DEV_SERVER=', ''])
+      } finally {
+        await new Promise((r) => mirror.close(r))
       }
-      // --skipBuild: the build is not what is tested here (and out/ belongs to the real build).
-      const r = await run(process.execPath, ['scripts/launch-electron.mjs', 'preview', '--skipBuild'], env)
-      expect(r.stderr).not.toMatch(/cannot launch|Electron uninstall/)
-      expect(r.code).toBe(0)
-      expect(requests).toEqual([`/v${version}/${zipName}`])
-      expect(readFileSync(join(dir, 'path.txt'), 'utf8')).toBe('electron')
-      const binary = join(dir, 'dist', 'electron')
-      expect(readFileSync(log, 'utf8').split('\n')).toEqual([binary, entry, `ELECTRON_EXEC_PATH=${binary}`, 'BPS_DEV_SERVER=', ''])
-    } finally {
-      await new Promise((r) => mirror.close(r))
-    }
-  })
+    },
+  )
 })

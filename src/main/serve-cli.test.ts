@@ -26,7 +26,8 @@ describe('parseServeArgs', () => {
   it('caps connections at 32 by default, or at --max-clients', () => {
     expect(parseServeArgs([]).maxClients).toBe(32)
     expect(parseServeArgs(['--max-clients', '4']).maxClients).toBe(4)
-    for (const bad of ['0', '-1', '1.5', 'x', '', '10001']) expect(() => parseServeArgs(['--max-clients', bad]), bad).toThrow(/--max-clients/)
+    for (const bad of ['0', '-1', '1.5', 'x', '', '10001'])
+      expect(() => parseServeArgs(['--max-clients', bad]), bad).toThrow(/--max-clients/)
   })
 
   it('rejects bad values and unknown flags with a message', () => {

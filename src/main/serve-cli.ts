@@ -80,7 +80,8 @@ export function parseServeArgs(argv: string[]): ServeConfig {
 function memoryBudgetFlag(value: string | undefined): { memoryBudget?: number } {
   if (value === undefined) return {}
   const bytes = parseBytes(value)
-  if (bytes === null || bytes < 64 * 1024 * 1024) throw new Error(`--memory-budget must be a size of at least 64MiB, such as 4GiB or 512MiB, got "${value}"`)
+  if (bytes === null || bytes < 64 * 1024 * 1024)
+    throw new Error(`--memory-budget must be a size of at least 64MiB, such as 4GiB or 512MiB, got "${value}"`)
   return { memoryBudget: bytes }
 }
 

@@ -81,13 +81,19 @@ export class ClientLink {
     try {
       raw = JSON.parse(textOf(data))
     } catch (err) {
-      return send(ws, errorReply(0, 'invalid_message', `the message is not valid JSON (${err instanceof Error ? err.message : 'parse error'})`))
+      return send(
+        ws,
+        errorReply(0, 'invalid_message', `the message is not valid JSON (${err instanceof Error ? err.message : 'parse error'})`),
+      )
     }
     const parsed = parseRequest(raw)
     if (!parsed.ok) return send(ws, errorReply(parsed.id ?? 0, parsed.error.code, parsed.error.message))
     const { id, kind, payload } = parsed.value
     if (this.inFlight >= MAX_IN_FLIGHT) {
-      return send(ws, errorReply(id, 'limit', `${kind}: more than ${MAX_IN_FLIGHT} requests are waiting on this connection; wait for replies`))
+      return send(
+        ws,
+        errorReply(id, 'limit', `${kind}: more than ${MAX_IN_FLIGHT} requests are waiting on this connection; wait for replies`),
+      )
     }
     this.inFlight++
     void this.engine
@@ -129,7 +135,9 @@ export function send(ws: WebSocket, reply: ReplyMessage): void {
   try {
     text = JSON.stringify(reply)
   } catch (err) {
-    text = JSON.stringify(errorReply(reply.id, 'internal', `the reply could not be encoded: ${err instanceof Error ? err.message : String(err)}`))
+    text = JSON.stringify(
+      errorReply(reply.id, 'internal', `the reply could not be encoded: ${err instanceof Error ? err.message : String(err)}`),
+    )
   }
   ws.send(text)
 }

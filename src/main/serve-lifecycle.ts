@@ -4,7 +4,11 @@
 import type { EngineProcess } from './engine-process'
 import type { RunningServer } from './server'
 
-export function stopOnSignals(server: Pick<RunningServer, 'close'>, engine: Pick<EngineProcess, 'shutdown'>, exit: (code: number) => void = process.exit): void {
+export function stopOnSignals(
+  server: Pick<RunningServer, 'close'>,
+  engine: Pick<EngineProcess, 'shutdown'>,
+  exit: (code: number) => void = process.exit,
+): void {
   let stopping = false
   const stop = (): void => {
     if (stopping) return exit(130)

@@ -48,7 +48,12 @@ export function rawStatus(port: number, text: string): Promise<number> {
   })
 }
 
-export function connect(port: number, query: string, headers: Record<string, string> = {}, origin: string | undefined = `http://127.0.0.1:${port}`): Promise<WebSocket> {
+export function connect(
+  port: number,
+  query: string,
+  headers: Record<string, string> = {},
+  origin: string | undefined = `http://127.0.0.1:${port}`,
+): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(`ws://127.0.0.1:${port}/ws${query}`, { headers, ...(origin ? { origin } : {}) })
     ws.once('open', () => resolve(ws))

@@ -19,7 +19,14 @@ let root: string
 let server: RunningServer
 const cookie = (value: string, port = server.port): Record<string, string> => ({ Cookie: `backprop_studio_${port}=${value}` })
 /** Near misses of a secret: every prefix length that matters, and extensions of it. */
-const nearMisses = (secret: string): string[] => [secret.slice(0, -1), secret.slice(0, 16), secret.slice(0, 1), `${secret}x`, `${secret}${secret}`, `${secret.slice(0, -1)}${secret.at(-1) === 'A' ? 'B' : 'A'}`]
+const nearMisses = (secret: string): string[] => [
+  secret.slice(0, -1),
+  secret.slice(0, 16),
+  secret.slice(0, 1),
+  `${secret}x`,
+  `${secret}${secret}`,
+  `${secret.slice(0, -1)}${secret.at(-1) === 'A' ? 'B' : 'A'}`,
+]
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'bps-auth-'))
@@ -55,7 +62,8 @@ describe('serve token: the exact value only', () => {
     ;(await connect(server.port, `?token=${TOKEN}`)).close()
     ;(await connect(server.port, '', cookie(cookieValue(TOKEN, server.port)))).close()
     for (const t of nearMisses(TOKEN)) await expect(connect(server.port, `?token=${t}`), t).rejects.toThrow(/403/)
-    for (const v of [...nearMisses(cookieValue(TOKEN, server.port)), TOKEN]) await expect(connect(server.port, '', cookie(v)), v).rejects.toThrow(/403/)
+    for (const v of [...nearMisses(cookieValue(TOKEN, server.port)), TOKEN])
+      await expect(connect(server.port, '', cookie(v)), v).rejects.toThrow(/403/)
   })
 })
 
@@ -72,12 +80,17 @@ describe('serve request hygiene', () => {
 
   it('answers 400 to a request with two Host headers, whichever comes first', async () => {
     const ok = `127.0.0.1:${server.port}`
-    const req = (hosts: string[], path: string, extra = ''): string => `GET ${path} HTTP/1.1\r\n${hosts.map((h) => `Host: ${h}\r\n`).join('')}${extra}Connection: close\r\n\r\n`
+    const req = (hosts: string[], path: string, extra = ''): string =>
+      `GET ${path} HTTP/1.1\r\n${hosts.map((h) => `Host: ${h}\r\n`).join('')}${extra}Connection: close\r\n\r\n`
     expect(await rawStatus(server.port, req([ok], `/?token=${TOKEN}`))).toBe(200)
     expect(await rawStatus(server.port, req([ok, 'evil.example'], `/?token=${TOKEN}`))).toBe(400)
     expect(await rawStatus(server.port, req(['evil.example', ok], `/?token=${TOKEN}`))).toBe(400)
     const upgrade = `Upgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nOrigin: http://${ok}\r\n`
-    expect(await rawStatus(server.port, req([ok], `/ws?token=${TOKEN}`, upgrade).replace('Connection: close', 'Connection: Upgrade'))).toBe(101)
-    expect(await rawStatus(server.port, req([ok, ok], `/ws?token=${TOKEN}`, upgrade).replace('Connection: close', 'Connection: Upgrade'))).toBe(400)
+    expect(await rawStatus(server.port, req([ok], `/ws?token=${TOKEN}`, upgrade).replace('Connection: close', 'Connection: Upgrade'))).toBe(
+      101,
+    )
+    expect(
+      await rawStatus(server.port, req([ok, ok], `/ws?token=${TOKEN}`, upgrade).replace('Connection: close', 'Connection: Upgrade')),
+    ).toBe(400)
   })
 })

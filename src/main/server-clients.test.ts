@@ -37,7 +37,17 @@ class ScriptedEngine implements ServerEngine {
 }
 
 const metrics = (sessionId: string, step: number, pad = 0): EventMessage =>
-  eventMessage('train.metrics', { sessionId, steps: [step], trainLoss: [pad > 0 ? 0.5 : 1], epoch: 0, evals: [], layers: [], stepsPerSecond: 0, lr: 0.1, ...(pad ? { pad: 'x'.repeat(pad) } : {}) } as never)
+  eventMessage('train.metrics', {
+    sessionId,
+    steps: [step],
+    trainLoss: [pad > 0 ? 0.5 : 1],
+    epoch: 0,
+    evals: [],
+    layers: [],
+    stepsPerSecond: 0,
+    lr: 0.1,
+    ...(pad ? { pad: 'x'.repeat(pad) } : {}),
+  } as never)
 const state = (sessionId: string, step: number): EventMessage =>
   eventMessage('session.state', { sessionId, status: 'running', step, epoch: 0, backend: { name: 'cpu', reason: 'test' } })
 

@@ -81,7 +81,8 @@ const result = <T>(r: ReplyMessage): T => {
   return r.result as T
 }
 type RunRow = { runId: string; status: string; sessionId: string | null }
-const runs = async (ask: (kind: string, payload: unknown) => Promise<ReplyMessage>): Promise<RunRow[]> => result<{ runs: RunRow[] }>(await ask('runs.list', {})).runs
+const runs = async (ask: (kind: string, payload: unknown) => Promise<ReplyMessage>): Promise<RunRow[]> =>
+  result<{ runs: RunRow[] }>(await ask('runs.list', {})).runs
 
 describe('sessions belong to their client from creation', () => {
   it('leaves no session behind when a socket closes 0–5 ms after session.create (10 times)', { timeout: 60_000 }, async () => {
@@ -135,7 +136,14 @@ describe('sessions belong to their client from creation', () => {
     // Two tabs hold every slot (a client may hold two: uploads.ts MAX_UPLOADS_PER_CLIENT).
     const a = await client()
     const a2 = await client()
-    const chunk = (uploadId: string) => ({ uploadId, name: 'a.csv', index: 0, total: 2, bytes: 8, chunkBase64: Buffer.from('x,y\n').toString('base64') })
+    const chunk = (uploadId: string) => ({
+      uploadId,
+      name: 'a.csv',
+      index: 0,
+      total: 2,
+      bytes: 8,
+      chunkBase64: Buffer.from('x,y\n').toString('base64'),
+    })
     for (const id of ['uabcdef1', 'uabcdef2']) expect((await a.ask('files.upload', chunk(id))).ok).toBe(true)
     for (const id of ['uabcdef3', 'uabcdef4']) expect((await a2.ask('files.upload', chunk(id))).ok).toBe(true)
     const b = await client()

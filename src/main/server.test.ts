@@ -12,7 +12,13 @@ import { EngineHost } from '../host/host'
 import { CSP, MAX_IN_FLIGHT, MAX_MESSAGE_BYTES, startServer, type RunningServer, type ServerEngine } from './server'
 
 const TOKEN = 'test-token-0123456789abcdef'
-const hello = (id: number, extra: Record<string, unknown> = {}): Record<string, unknown> => ({ v: 1, id, kind: 'host.hello', payload: {}, ...extra })
+const hello = (id: number, extra: Record<string, unknown> = {}): Record<string, unknown> => ({
+  v: 1,
+  id,
+  kind: 'host.hello',
+  payload: {},
+  ...extra,
+})
 
 class FakeEngine implements ServerEngine {
   received: unknown[] = []
@@ -41,7 +47,8 @@ const engine = new FakeEngine()
 let base: string
 
 /** The shared raw-path GET, on this file's server. */
-const get = (path: string, headers: Record<string, string> = {}, method = 'GET'): Promise<Res> => getFrom(server.port, path, headers, method)
+const get = (path: string, headers: Record<string, string> = {}, method = 'GET'): Promise<Res> =>
+  getFrom(server.port, path, headers, method)
 
 function connect(query: string, headers: Record<string, string>, origin: string | undefined = base): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
@@ -121,13 +128,29 @@ describe('serve mode HTTP', () => {
       expect(res.headers['x-content-type-options']).toBe('nosniff')
       expect(res.headers['referrer-policy']).toBe('no-referrer')
     }
-    for (const d of ["default-src 'self'", "script-src 'self'", "connect-src 'self'", "frame-ancestors 'none'", "object-src 'none'", "form-action 'none'"]) {
+    for (const d of [
+      "default-src 'self'",
+      "script-src 'self'",
+      "connect-src 'self'",
+      "frame-ancestors 'none'",
+      "object-src 'none'",
+      "form-action 'none'",
+    ]) {
       expect(CSP).toContain(d)
     }
   })
 
   it('never serves files outside the renderer folder', async () => {
-    const attempts = ['/../secret.txt', '/assets/../../secret.txt', '/..%2fsecret.txt', '/%2e%2e/secret.txt', '/assets%2f..%2f..%2fsecret.txt', '/link-out/secret.txt', '/%00', '/%E0%A4%A']
+    const attempts = [
+      '/../secret.txt',
+      '/assets/../../secret.txt',
+      '/..%2fsecret.txt',
+      '/%2e%2e/secret.txt',
+      '/assets%2f..%2f..%2fsecret.txt',
+      '/link-out/secret.txt',
+      '/%00',
+      '/%E0%A4%A',
+    ]
     for (const path of attempts) {
       const res = await get(path, cookieHeader())
       expect(res.status, path).toBeGreaterThanOrEqual(400)

@@ -149,7 +149,8 @@ async function serveHttp(gate: Gate, staticDir: string, req: IncomingMessage, re
   for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v)
   // Node keeps the first of several Host headers; a proxy may have read the last. Refuse both.
   if (hostHeaderCount(req) > 1) return plain(res, 400, 'Bad request: more than one Host header.\n')
-  if (!gate.hostAllowed(req)) return plain(res, 403, 'Forbidden: unexpected Host header (this server answers only 127.0.0.1 and localhost).\n')
+  if (!gate.hostAllowed(req))
+    return plain(res, 403, 'Forbidden: unexpected Host header (this server answers only 127.0.0.1 and localhost).\n')
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.setHeader('Allow', 'GET, HEAD')
     return plain(res, 405, 'Method not allowed.\n')

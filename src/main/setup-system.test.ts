@@ -20,7 +20,12 @@ const ABSENT = 'bps-no-such-package'
 
 function setup(user: 'root' | 'user', packages: string) {
   rmSync(log, { force: true })
-  const env = { ...process.env, PATH: `${work}${delimiter}${process.env['PATH'] ?? ''}`, BPS_SETUP_USER: user, BPS_SETUP_PACKAGES: packages }
+  const env = {
+    ...process.env,
+    PATH: `${work}${delimiter}${process.env['PATH'] ?? ''}`,
+    BPS_SETUP_USER: user,
+    BPS_SETUP_PACKAGES: packages,
+  }
   const r = spawnSync(process.execPath, ['scripts/setup-system.mjs'], { cwd: root, env, encoding: 'utf8' })
   const aptCalls = existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : []
   return { code: r.status, stdout: r.stdout, stderr: r.stderr, aptCalls }

@@ -27,7 +27,9 @@ function runOnDisk(runsDir: string): { status: string; latestCheckpoint: number;
   const [runId] = readdirSync(runsDir).filter((n) => existsSync(join(runsDir, n, 'run.json')))
   const dir = join(runsDir, runId!)
   const status = (JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as { status: string }).status
-  const steps = readdirSync(join(dir, 'checkpoints')).flatMap((n) => /^step-(\d+)\.safetensors$/.exec(n)?.[1] ?? []).map(Number)
+  const steps = readdirSync(join(dir, 'checkpoints'))
+    .flatMap((n) => /^step-(\d+)\.safetensors$/.exec(n)?.[1] ?? [])
+    .map(Number)
   const logged = readFileSync(join(dir, 'metrics.ndjson'), 'utf8')
     .split('\n')
     .filter((l) => l.trim() !== '')
@@ -86,7 +88,12 @@ describe('clean stop', () => {
         if (m.event === 'train.metrics' && trainedEnough((m.payload as { steps: number[] }).steps.at(-1) ?? 0)) resolve()
       }),
     )
-    const created = await engine.request({ v: 1, id: 1, kind: 'session.create', payload: spec({ train: { batchSize: 8, evalEvery: 100, seed: 1 } }) })
+    const created = await engine.request({
+      v: 1,
+      id: 1,
+      kind: 'session.create',
+      payload: spec({ train: { batchSize: 8, evalEvery: 100, seed: 1 } }),
+    })
     if (!created.ok) throw new Error(created.error.message)
     const { sessionId } = (created.result as { state: { sessionId: string } }).state
     expect(await engine.request({ v: 1, id: 2, kind: 'session.start', payload: { sessionId } })).toMatchObject({ ok: true })
@@ -95,6 +102,9 @@ describe('clean stop', () => {
     const run = runOnDisk(join(dir, 'runs'))
     expect(run.status).not.toBe('live')
     expect(run.latestCheckpoint).toBe(run.lastLoggedStep)
-    await expect(engine.request({ v: 1, id: 3, kind: 'host.hello', payload: {} })).resolves.toMatchObject({ ok: false, error: { code: 'host_crashed' } })
+    await expect(engine.request({ v: 1, id: 3, kind: 'host.hello', payload: {} })).resolves.toMatchObject({
+      ok: false,
+      error: { code: 'host_crashed' },
+    })
   })
 })

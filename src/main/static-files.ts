@@ -24,9 +24,7 @@ const MIME: Record<string, string> = {
   '.csv': 'text/csv; charset=utf-8',
 }
 
-export type StaticLookup =
-  | { ok: true; file: string; size: number; contentType: string }
-  | { ok: false; status: 400 | 404; reason: string }
+export type StaticLookup = { ok: true; file: string; size: number; contentType: string } | { ok: false; status: 400 | 404; reason: string }
 
 export async function lookupStatic(staticDir: string, pathname: string): Promise<StaticLookup> {
   // An encoded separator names no file of ours; decoding it would change where the path splits.

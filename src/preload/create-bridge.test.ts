@@ -26,7 +26,12 @@ describe('preload API derived from the request table', () => {
     expect(new Set(names).size).toBe(REQUEST_KINDS.length)
     for (const kind of REQUEST_KINDS) {
       const fn = bridge[bridgeFunctionName(kind)] as (m: unknown) => Promise<unknown>
-      await expect(fn({ v: 1, id: 7, kind, payload: {} })).resolves.toEqual({ v: 1, id: 7, ok: true, result: { channel: requestChannel(kind) } })
+      await expect(fn({ v: 1, id: 7, kind, payload: {} })).resolves.toEqual({
+        v: 1,
+        id: 7,
+        ok: true,
+        result: { channel: requestChannel(kind) },
+      })
     }
     expect(invoked.map((c) => c.channel)).toEqual(REQUEST_KINDS.map((k) => requestChannel(k)))
     expect(new Set(invoked.map((c) => c.channel)).size).toBe(REQUEST_KINDS.length)

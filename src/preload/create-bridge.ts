@@ -37,7 +37,8 @@ export function engineRequestFunctions(kinds: readonly RequestKind[], ipc: Pick<
     const name = bridgeFunctionName(kind)
     if (Object.hasOwn(api, name)) throw new Error(`preload: request kind ${kind} maps to ${name}, which another kind already uses`)
     const channel = requestChannel(kind)
-    api[name] = (message) => (ipc.invoke(channel, envelope(kind, message)) as Promise<ReplyMessage>).catch((e: unknown) => failed(message, e))
+    api[name] = (message) =>
+      (ipc.invoke(channel, envelope(kind, message)) as Promise<ReplyMessage>).catch((e: unknown) => failed(message, e))
   }
   // Built by a loop, so the type is asserted here; the kinds come from REQUEST_KINDS at build time
   // and create-bridge.test.ts / preload-bundle.test.ts check every kind has its function.

@@ -22,7 +22,11 @@ async function buildPreload(dir: string): Promise<string> {
   try {
     const { resolveConfig } = await import('electron-vite')
     const { build } = await import('vite')
-    const resolved = await resolveConfig({ configFile: 'electron.vite.config.ts', build: { outDir: dir }, logLevel: 'silent' }, 'build', 'production')
+    const resolved = await resolveConfig(
+      { configFile: 'electron.vite.config.ts', build: { outDir: dir }, logLevel: 'silent' },
+      'build',
+      'production',
+    )
     const preload = resolved.config?.preload
     if (!preload) throw new Error('electron.vite.config.ts has no preload target')
     await build(preload)
@@ -39,7 +43,10 @@ function load(bundle: string, fail = false) {
   const fake = fakeIpcRenderer(fail)
   const exposed: [string, unknown][] = []
   const required: string[] = []
-  const electron = { contextBridge: { exposeInMainWorld: (name: string, api: unknown) => exposed.push([name, api]) }, ipcRenderer: fake.ipc }
+  const electron = {
+    contextBridge: { exposeInMainWorld: (name: string, api: unknown) => exposed.push([name, api]) },
+    ipcRenderer: fake.ipc,
+  }
   const require = (id: string): unknown => {
     required.push(id)
     if (id === 'electron') return electron

@@ -16,9 +16,7 @@ export interface AppInfo {
 }
 
 /** Replies never throw across the process boundary; failures come back as data. */
-export type IpcReply<T> =
-  | { ok: true; result: T }
-  | { ok: false; error: { code: string; message: string } }
+export type IpcReply<T> = { ok: true; result: T } | { ok: false; error: { code: string; message: string } }
 
 /** The bridge function of a request kind: `session.create` → `sessionCreate`, `runs.list` → `runsList`. */
 export type BridgeFunctionName<K extends string> = K extends `${infer Domain}.${infer Name}` ? `${Domain}${Capitalize<Name>}` : never

@@ -34,7 +34,9 @@ describe('model blocks', () => {
       ['blocks', 2, 'residual'],
       ['blocks', 2, 'norm'],
     ])
-    expect(problems[0]!.message).toMatch(/hidden layer 1 has 16 units but its input is the 2 input features.*set this layer to 2 units, or turn the residual off/)
+    expect(problems[0]!.message).toMatch(
+      /hidden layer 1 has 16 units but its input is the 2 input features.*set this layer to 2 units, or turn the residual off/,
+    )
     expect(problems[1]!.message).toMatch(/hidden layer 3 has 8 units but its input is layer 2's 16 units/)
     expect(problems[2]!.message).toMatch(/at least 2 rows .* batch size is 1.*use LayerNorm/)
     expect(blockProblems(sizes, [PLAIN_BLOCK, block({ residual: true, norm: 'batch' })], 32)).toEqual([])
@@ -48,7 +50,15 @@ describe('model blocks', () => {
   })
 
   it('the model summary includes the blocks and their parameters', () => {
-    const d = describeModel({ sizes: [2, 16, 16, 2], hiddenActivations: ['tanh', 'tanh'], loss: 'softmaxCrossEntropy', auto: true, task: 'binary', optimizer: 'adam', blocks: [block({ norm: 'batch' }), block({ residual: true })] })
+    const d = describeModel({
+      sizes: [2, 16, 16, 2],
+      hiddenActivations: ['tanh', 'tanh'],
+      loss: 'softmaxCrossEntropy',
+      auto: true,
+      task: 'binary',
+      optimizer: 'adam',
+      blocks: [block({ norm: 'batch' }), block({ residual: true })],
+    })
     expect(d.architecture).toBe('2 → 16 BN tanh → 16 tanh +skip → 2 (softmax CE)')
     expect(d.paramCount).toBe(354 + 32)
   })
@@ -56,7 +66,9 @@ describe('model blocks', () => {
   it('the protocol takes one block per hidden layer, with defaults, and bounds dropout', () => {
     const parsed = ModelSpec.parse({ hidden: [4, 4], blocks: [{ norm: 'layer' }, {}] })
     expect(parsed.blocks).toEqual([block({ norm: 'layer' }), PLAIN_BLOCK])
-    expect(ModelSpec.safeParse({ hidden: [4, 4], blocks: [{}] }).error?.issues[0]?.message).toBe('gives 1 blocks for 2 hidden layers; give one per hidden layer')
+    expect(ModelSpec.safeParse({ hidden: [4, 4], blocks: [{}] }).error?.issues[0]?.message).toBe(
+      'gives 1 blocks for 2 hidden layers; give one per hidden layer',
+    )
     expect(ModelSpec.safeParse({ hidden: [4], blocks: [{ dropout: 0.95 }] }).success).toBe(false)
     expect(ModelSpec.safeParse({ hidden: [4], blocks: [{ norm: 'group' }] }).success).toBe(false)
   })

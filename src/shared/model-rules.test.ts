@@ -26,11 +26,17 @@ const TASKS: Task[] = ['binary', 'multiclass', 'regression']
 describe('loss rules', () => {
   it('which loss fits which task (regression: MSE, Huber; binary: CE, BCE, hinge; multiclass: CE)', () => {
     const fits = Object.fromEntries(LOSSES.map((l) => [l, TASKS.filter((t) => lossFits(l, t))]))
-    expect(fits).toEqual({ mse: ['regression'], huber: ['regression'], softmaxCrossEntropy: ['binary', 'multiclass'], bceWithLogits: ['binary'], hinge: ['binary'] })
+    expect(fits).toEqual({
+      mse: ['regression'],
+      huber: ['regression'],
+      softmaxCrossEntropy: ['binary', 'multiclass'],
+      bceWithLogits: ['binary'],
+      hinge: ['binary'],
+    })
     expect([...LOSS_NAMES]).toEqual(['auto', ...LOSSES])
   })
 
-  it("auto: MSE for regression, softmax cross-entropy for classes; a named loss stays", () => {
+  it('auto: MSE for regression, softmax cross-entropy for classes; a named loss stays', () => {
     expect(TASKS.map(autoLoss)).toEqual(['softmaxCrossEntropy', 'softmaxCrossEntropy', 'mse'])
     expect(resolveLoss('auto', 'regression')).toBe('mse')
     expect(resolveLoss('hinge', 'binary')).toBe('hinge')
@@ -59,7 +65,8 @@ describe('generator class counts agree with the engine', () => {
         .map((g) => [g.name, { default: g.defaults.classes, min: g.classesRange![0], max: g.classesRange![1] }]),
     )
     expect(GENERATOR_CLASSES).toEqual(engineRanges)
-    for (const r of Object.values(GENERATOR_CLASSES)) expect(r.min >= GENERATOR_CLASS_RANGE.min && r.max <= GENERATOR_CLASS_RANGE.max).toBe(true)
+    for (const r of Object.values(GENERATOR_CLASSES))
+      expect(r.min >= GENERATOR_CLASS_RANGE.min && r.max <= GENERATOR_CLASS_RANGE.max).toBe(true)
   })
 
   it('every generator: the count the rule gives is the one the engine generates (default and chosen)', () => {
@@ -67,7 +74,8 @@ describe('generator class counts agree with the engine', () => {
       const info = engine.data.listGenerators().find((g) => g.name === name)!
       const made = engine.data.generate(name, { n: 60, seed: 1 })
       expect(generatorClassCount(name, info.task), name).toBe(info.task === 'regression' ? 1 : made.nClasses)
-      if (takesClasses(name)) expect(engine.data.generate(name, { n: 60, seed: 1, classes: 5 }).nClasses).toBe(generatorClassCount(name, info.task, 5))
+      if (takesClasses(name))
+        expect(engine.data.generate(name, { n: 60, seed: 1, classes: 5 }).nClasses).toBe(generatorClassCount(name, info.task, 5))
       else expect(() => engine.data.generate(name, { n: 60, seed: 1, classes: 5 }), name).toThrow(/not supported/)
     }
   })
@@ -75,7 +83,13 @@ describe('generator class counts agree with the engine', () => {
 
 describe('parameter count', () => {
   it("is the engine MLP's", () => {
-    for (const sizes of [[2, 16, 16, 2], [4, 1], [784, 32, 10], [3, 8, 8, 8, 1]]) expect(mlpParamCount(sizes)).toBe(new engine.nn.MLP(sizes).parameterCount())
+    for (const sizes of [
+      [2, 16, 16, 2],
+      [4, 1],
+      [784, 32, 10],
+      [3, 8, 8, 8, 1],
+    ])
+      expect(mlpParamCount(sizes)).toBe(new engine.nn.MLP(sizes).parameterCount())
     expect(mlpParamCount([2, 16, 16, 2])).toBe(354)
   })
 })

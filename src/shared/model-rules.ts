@@ -173,7 +173,13 @@ export function describeModel(f: ModelFacts): ModelDescription {
   const out = f.sizes.length - 1
   const layers = f.sizes.slice(1).map((width, i) => {
     const inputs = f.sizes[i]!
-    return { name: `layers.${i}`, activation: i < out - 1 ? (f.hiddenActivations[i] ?? 'linear') : 'linear', weightShape: [inputs, width], biasShape: [width], params: inputs * width + width }
+    return {
+      name: `layers.${i}`,
+      activation: i < out - 1 ? (f.hiddenActivations[i] ?? 'linear') : 'linear',
+      weightShape: [inputs, width],
+      biasShape: [width],
+      params: inputs * width + width,
+    }
   })
   const blocks = blocksOf(out, f.blocks)
   const hidden = layers.slice(0, -1).map((l, i) => blockLabel(l.weightShape[1]!, l.activation, blocks[i]!))

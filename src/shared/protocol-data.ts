@@ -25,7 +25,11 @@ export const DATA_LIMITS = {
 } as const
 
 const finite = z.number().refine(Number.isFinite, 'must be a finite number')
-const seed = z.number().int().min(0).max(2 ** 31 - 1)
+const seed = z
+  .number()
+  .int()
+  .min(0)
+  .max(2 ** 31 - 1)
 const testRatio = finite.check(z.gte(0), z.lte(0.9)).default(0.3)
 /** Content id of a stored file: 'f' + the first 16 hex digits of its SHA-256. */
 export const FileId = z.string().regex(/^f[0-9a-f]{16}$/, 'is not a file id')
@@ -155,7 +159,11 @@ export const DATA_REQUESTS = {
     payload: z.strictObject({
       uploadId: UploadId,
       name: z.string().min(1).max(255),
-      index: z.number().int().min(0).max(DATA_LIMITS.maxChunks - 1),
+      index: z
+        .number()
+        .int()
+        .min(0)
+        .max(DATA_LIMITS.maxChunks - 1),
       total: z.number().int().min(1).max(DATA_LIMITS.maxChunks),
       /** Size of the whole file in bytes (checked against the limit before anything is kept). */
       bytes: z.number().int().min(0).max(DATA_LIMITS.maxUploadBytes),

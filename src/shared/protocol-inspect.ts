@@ -140,10 +140,21 @@ export const GradcheckResult = z.strictObject({
 export const INSPECT_REQUESTS = {
   'scalar.evaluate': { payload: z.strictObject({ source: z.string().max(4000) }), result: ScalarProgram },
   'session.graph': { payload: z.strictObject({ sessionId, batchSize: z.number().int().min(1).max(64).default(4) }), result: GraphSnapshot },
-  'session.network': { payload: z.strictObject({ sessionId, maxEdgesPerLayer: z.number().int().min(1).max(20_000).default(2_000) }), result: NetworkSnapshot },
+  'session.network': {
+    payload: z.strictObject({ sessionId, maxEdgesPerLayer: z.number().int().min(1).max(20_000).default(2_000) }),
+    result: NetworkSnapshot,
+  },
   'session.neuronMap': {
-    payload: z.strictObject({ sessionId, layer: z.number().int().min(0), neuron: z.number().int().min(0), resolution: z.number().int().min(4).max(64).default(32) }),
+    payload: z.strictObject({
+      sessionId,
+      layer: z.number().int().min(0),
+      neuron: z.number().int().min(0),
+      resolution: z.number().int().min(4).max(64).default(32),
+    }),
     result: NeuronMap,
   },
-  'session.gradcheck': { payload: z.strictObject({ sessionId, param: z.string().max(64), maxElements: z.number().int().min(1).max(500).default(50) }), result: GradcheckResult },
+  'session.gradcheck': {
+    payload: z.strictObject({ sessionId, param: z.string().max(64), maxElements: z.number().int().min(1).max(500).default(50) }),
+    result: GradcheckResult,
+  },
 } as const

@@ -39,7 +39,9 @@ export const RunMetrics = z.strictObject({
   /** Train loss per step, downsampled (mean over buckets) to at most maxPoints. */
   steps: z.array(z.number().int()),
   trainLoss: z.array(num),
-  evals: z.array(z.strictObject({ step: z.number().int(), trainLoss: num, testLoss: num, trainAccuracy: num.nullable(), testAccuracy: num.nullable() })),
+  evals: z.array(
+    z.strictObject({ step: z.number().int(), trainLoss: num, testLoss: num, trainAccuracy: num.nullable(), testAccuracy: num.nullable() }),
+  ),
   /** Per-layer gradient norms over time (the sampled layer stats), downsampled likewise. */
   gradNorms: z.array(z.strictObject({ step: z.number().int(), norms: z.array(num) })),
   /** Lines of the log that could not be read (a torn tail after a crash), skipped. */
@@ -78,9 +80,17 @@ export const RUNS_REQUESTS = {
       cursor: z.string().max(200).optional(),
       limit: z.number().int().min(1).max(RUNS_PAGE.max).default(RUNS_PAGE.default),
     }),
-    result: z.strictObject({ runs: z.array(RunSummary), total: z.number().int(), nextCursor: z.string().nullable(), storage: StorageStatus }),
+    result: z.strictObject({
+      runs: z.array(RunSummary),
+      total: z.number().int(),
+      nextCursor: z.string().nullable(),
+      storage: StorageStatus,
+    }),
   },
-  'runs.metrics': { payload: z.strictObject({ runId: RunId, maxPoints: z.number().int().min(10).max(20_000).default(2_000) }), result: RunMetrics },
+  'runs.metrics': {
+    payload: z.strictObject({ runId: RunId, maxPoints: z.number().int().min(10).max(20_000).default(2_000) }),
+    result: RunMetrics,
+  },
   'runs.rename': { payload: z.strictObject({ runId: RunId, name: z.string().trim().min(1).max(120) }), result: RunSummary },
   'runs.tag': { payload: z.strictObject({ runId: RunId, tags: z.array(z.string().trim().min(1).max(40)).max(20) }), result: RunSummary },
   /** Moves the run to the trash (undo with runs.restore); a live run is stopped first. */

@@ -81,7 +81,9 @@ export const ModelDescription = z.strictObject({
   /** Inputs, each hidden layer's width and activation, the outputs and the loss. */
   architecture: z.string(),
   /** Weights are [in, out], biases [out], as the engine stores them. */
-  layers: z.array(z.strictObject({ name: z.string(), activation: z.string(), weightShape: z.array(size), biasShape: z.array(size), params: size })),
+  layers: z.array(
+    z.strictObject({ name: z.string(), activation: z.string(), weightShape: z.array(size), biasShape: z.array(size), params: size }),
+  ),
   paramCount: size,
   /** The loss trained with, whether 'auto' picked it, and why it fits the task. */
   loss: z.strictObject({ name: z.enum(LOSSES), label: z.string(), auto: z.boolean(), task: z.enum(TASKS), why: z.string() }),
@@ -120,7 +122,11 @@ export const STUDIO_REQUESTS = {
     result: DecisionBoundary,
   },
   'session.predictions': {
-    payload: z.strictObject({ sessionId, split: z.enum(['train', 'test']).default('test'), max: z.number().int().min(1).max(5_000).default(1_000) }),
+    payload: z.strictObject({
+      sessionId,
+      split: z.enum(['train', 'test']).default('test'),
+      max: z.number().int().min(1).max(5_000).default(1_000),
+    }),
     result: Predictions,
   },
   'session.describe': { payload: z.strictObject({ sessionId }), result: ModelDescription },

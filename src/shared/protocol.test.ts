@@ -115,8 +115,17 @@ describe('parseRequest', () => {
     }
     expect(payload('session.graph', { sessionId: 's1' })).toEqual({ sessionId: 's1', batchSize: 4 })
     expect(payload('session.network', { sessionId: 's1' })).toEqual({ sessionId: 's1', maxEdgesPerLayer: 2000 })
-    expect(payload('session.neuronMap', { sessionId: 's1', layer: 1, neuron: 0 })).toEqual({ sessionId: 's1', layer: 1, neuron: 0, resolution: 32 })
-    expect(payload('session.gradcheck', { sessionId: 's1', param: 'layers.1.bias' })).toEqual({ sessionId: 's1', param: 'layers.1.bias', maxElements: 50 })
+    expect(payload('session.neuronMap', { sessionId: 's1', layer: 1, neuron: 0 })).toEqual({
+      sessionId: 's1',
+      layer: 1,
+      neuron: 0,
+      resolution: 32,
+    })
+    expect(payload('session.gradcheck', { sessionId: 's1', param: 'layers.1.bias' })).toEqual({
+      sessionId: 's1',
+      param: 'layers.1.bias',
+      maxElements: 50,
+    })
   })
 
   it('fills in the defaults of the runs requests and refuses what is not a run id', () => {
@@ -128,7 +137,10 @@ describe('parseRequest', () => {
     expect(payload('runs.metrics', { runId: 'rmiabc12-x8f2k1' })).toEqual({ runId: 'rmiabc12-x8f2k1', maxPoints: 2000 })
     expect(payload('runs.rename', { runId: 'rmiabc12-x8f2k1', name: '  spaced  ' })).toEqual({ runId: 'rmiabc12-x8f2k1', name: 'spaced' })
     for (const runId of ['../etc', 'r/abc/def', 'R123456', 'rabc', 'r' + 'a'.repeat(41)]) {
-      expect(payload('runs.open', { runId }), runId).toMatchObject({ code: 'invalid_payload', message: expect.stringContaining('is not a run id') })
+      expect(payload('runs.open', { runId }), runId).toMatchObject({
+        code: 'invalid_payload',
+        message: expect.stringContaining('is not a run id'),
+      })
     }
     expect(payload('runs.export', { runId: 'rmiabc12-x8f2k1', format: 'pickle' })).toMatchObject({ code: 'invalid_payload' })
   })
@@ -158,7 +170,11 @@ describe('parseRequest', () => {
       error: { code: 'version_mismatch', message: 'protocol version 2 is not supported (this host speaks 1)' },
     })
     for (const kind of ['session.fly', 'constructor', '__proto__', 'hasOwnProperty', '']) {
-      expect(parseRequest(req(kind, {})), kind).toMatchObject({ ok: false, id: 3, error: { code: 'unknown_kind', message: `unknown request kind "${kind}"` } })
+      expect(parseRequest(req(kind, {})), kind).toMatchObject({
+        ok: false,
+        id: 3,
+        error: { code: 'unknown_kind', message: `unknown request kind "${kind}"` },
+      })
     }
   })
 
@@ -166,7 +182,11 @@ describe('parseRequest', () => {
     const bad: [RequestKind, unknown, RegExp][] = [
       ['host.hello', null, /^host\.hello: Invalid input/],
       ['session.create', { ...GOOD['session.create'], model: { hidden: [8, 0] } }, /^session\.create: model\.hidden\[1\]: Too small/],
-      ['session.create', { ...GOOD['session.create'], model: { hidden: Array(LIMITS.maxHiddenLayers + 1).fill(2) } }, /model\.hidden: Too big/],
+      [
+        'session.create',
+        { ...GOOD['session.create'], model: { hidden: Array(LIMITS.maxHiddenLayers + 1).fill(2) } },
+        /model\.hidden: Too big/,
+      ],
       ['session.create', { ...GOOD['session.create'], optimizer: { type: 'sgd', lr: Infinity } }, /optimizer\.lr/],
       ['session.create', { ...GOOD['session.create'], optimizer: { type: 'lbfgs', lr: 1 } }, /optimizer\.type/],
       ['session.create', { ...GOOD['session.create'], data: { generator: 'xor', testRatio: 0.95 } }, /data\.testRatio: Too big/],
@@ -180,12 +200,28 @@ describe('parseRequest', () => {
       ['session.update', { sessionId: 's1', optimizer: { dampening: 0.5 } }, /Unrecognized key.*dampening/],
       ['session.update', { sessionId: 's1', schedule: { type: 'step', stepSize: 0 } }, /schedule.stepSize: Too small/],
       ['session.update', { sessionId: 's1', clipNorm: 0 }, /clipNorm: /],
-      ['session.create', { model: { hidden: [8, 8], activations: ['relu'] }, data: { generator: 'xor' }, optimizer: { type: 'sgd', lr: 0.1 } }, /model.activations: gives 1 activations for 2 hidden layers/],
-      ['session.create', { model: { hidden: [8] }, data: { source: 'csv', fileId: 'nope', target: 'y' }, optimizer: { type: 'sgd', lr: 0.1 } }, /data.fileId: is not a file id/],
+      [
+        'session.create',
+        { model: { hidden: [8, 8], activations: ['relu'] }, data: { generator: 'xor' }, optimizer: { type: 'sgd', lr: 0.1 } },
+        /model.activations: gives 1 activations for 2 hidden layers/,
+      ],
+      [
+        'session.create',
+        { model: { hidden: [8] }, data: { source: 'csv', fileId: 'nope', target: 'y' }, optimizer: { type: 'sgd', lr: 0.1 } },
+        /data.fileId: is not a file id/,
+      ],
       ['dataset.preview', { source: 'bundled', name: 'mnist' }, /name: /],
       ['dataset.preview', { source: 'parquet' }, /source: Invalid discriminator/],
-      ['files.upload', { uploadId: 'uabc123', name: 'x.csv', index: 0, total: 1, bytes: 65 * 1024 * 1024, chunkBase64: '' }, /bytes: Too big/],
-      ['files.upload', { uploadId: 'uabc123', name: 'x.csv', index: 0, total: 1, bytes: 3, chunkBase64: 'A'.repeat(700_001) }, /chunkBase64: Too big/],
+      [
+        'files.upload',
+        { uploadId: 'uabc123', name: 'x.csv', index: 0, total: 1, bytes: 65 * 1024 * 1024, chunkBase64: '' },
+        /bytes: Too big/,
+      ],
+      [
+        'files.upload',
+        { uploadId: 'uabc123', name: 'x.csv', index: 0, total: 1, bytes: 3, chunkBase64: 'A'.repeat(700_001) },
+        /chunkBase64: Too big/,
+      ],
       ['session.histograms', { sessionId: 's1', range: { lo: 1, hi: 1 } }, /range/],
       ['dataset.preview', { generator: 'xor', noise: NaN }, /noise: /],
       ['scalar.evaluate', { source: 'a = 1\n'.repeat(1000) }, /source: Too big/],
@@ -217,12 +253,19 @@ describe('parseReply and parseEvent', () => {
 
   it('accepts good replies and passes errors through', () => {
     expect(parseReply('session.start', okReply(1, state))).toEqual({ ok: true, result: state })
-    expect(parseReply('session.start', errorReply(1, 'not_found', 'no session "s9"'))).toEqual({ ok: false, error: { code: 'not_found', message: 'no session "s9"' } })
-    for (const code of ERROR_CODES) expect(parseReply('host.hello', errorReply(0, code, 'x'))).toEqual({ ok: false, error: { code, message: 'x' } })
+    expect(parseReply('session.start', errorReply(1, 'not_found', 'no session "s9"'))).toEqual({
+      ok: false,
+      error: { code: 'not_found', message: 'no session "s9"' },
+    })
+    for (const code of ERROR_CODES)
+      expect(parseReply('host.hello', errorReply(0, code, 'x'))).toEqual({ ok: false, error: { code, message: 'x' } })
   })
 
   it('rejects malformed replies and results that break the protocol', () => {
-    expect(parseReply('session.start', { v: 1, id: 1, ok: true })).toMatchObject({ ok: false, error: { code: 'invalid_message', message: expect.stringMatching(/^malformed reply to session\.start/) } })
+    expect(parseReply('session.start', { v: 1, id: 1, ok: true })).toMatchObject({
+      ok: false,
+      error: { code: 'invalid_message', message: expect.stringMatching(/^malformed reply to session\.start/) },
+    })
     expect(parseReply('session.start', { v: 1, id: 1, ok: false, error: { code: 'oops', message: 'x' } }).ok).toBe(false)
     expect(parseReply('session.start', okReply(1, { ...state, status: 'exploded' }))).toMatchObject({
       ok: false,
@@ -244,7 +287,9 @@ describe('parseReply and parseEvent', () => {
       rootId: 1,
     }
     expect(parseReply('session.graph', okReply(1, graph)).ok).toBe(true)
-    expect(parseReply('session.graph', okReply(1, { ...graph, nodes: [{ ...graph.nodes[0], value: { ...stats, std: NaN } }] }))).toMatchObject({
+    expect(
+      parseReply('session.graph', okReply(1, { ...graph, nodes: [{ ...graph.nodes[0], value: { ...stats, std: NaN } }] })),
+    ).toMatchObject({
       ok: false,
       error: { code: 'invalid_message', message: expect.stringContaining('nodes[0].value.std') },
     })
@@ -254,8 +299,23 @@ describe('parseReply and parseEvent', () => {
         { id: 1, label: 'b', op: 'add', data: 6, grad: 1, inputs: [0, 0] },
       ],
       rootId: 1,
-      variables: [{ name: 'a', nodeId: 0 }, { name: 'b', nodeId: 1 }],
-      steps: [{ nodeId: 1, inputId: 0, inputIndex: 0, upstream: 1, localDerivative: 1, contribution: 1, gradBefore: 0, gradAfter: 1, rule: 'add distributes' }],
+      variables: [
+        { name: 'a', nodeId: 0 },
+        { name: 'b', nodeId: 1 },
+      ],
+      steps: [
+        {
+          nodeId: 1,
+          inputId: 0,
+          inputIndex: 0,
+          upstream: 1,
+          localDerivative: 1,
+          contribution: 1,
+          gradBefore: 0,
+          gradAfter: 1,
+          rule: 'add distributes',
+        },
+      ],
       wrongSteps: [],
       wrongGrads: [{ nodeId: 0, grad: 1 }],
     }
@@ -270,7 +330,22 @@ describe('parseReply and parseEvent', () => {
       trainLoss: [0.7, 0.6],
       epoch: 0,
       evals: [{ step: 0, trainLoss: 0.7, testLoss: 0.71, trainAccuracy: 0.5, testAccuracy: null }],
-      layers: [{ step: 1, stats: [{ gradNorm: 1, meanAbsGrad: 0.1, maxAbsGrad: 0.5, weightNorm: 2, updateRatio: 0.05, deadFraction: 0.25, saturatedFraction: null }] }],
+      layers: [
+        {
+          step: 1,
+          stats: [
+            {
+              gradNorm: 1,
+              meanAbsGrad: 0.1,
+              maxAbsGrad: 0.5,
+              weightNorm: 2,
+              updateRatio: 0.05,
+              deadFraction: 0.25,
+              saturatedFraction: null,
+            },
+          ],
+        },
+      ],
       stepsPerSecond: 1000,
       lr: 0.01,
     }

@@ -36,7 +36,11 @@ export const LIMITS = {
 } as const
 
 const finite = z.number().refine(Number.isFinite, 'must be a finite number')
-const seed = z.number().int().min(0).max(2 ** 31 - 1)
+const seed = z
+  .number()
+  .int()
+  .min(0)
+  .max(2 ** 31 - 1)
 const lr = finite.check(z.gt(0), z.lte(10))
 const sessionId = z.string().regex(/^s[0-9]{1,9}$/, 'is not a session id')
 
@@ -66,10 +70,20 @@ export const ModelSpec = z
   .check((ctx) => {
     const { hidden, activations, blocks } = ctx.value
     if (activations && activations.length !== hidden.length) {
-      ctx.issues.push({ code: 'custom', input: activations, path: ['activations'], message: `gives ${activations.length} activations for ${hidden.length} hidden layers; give one per hidden layer` })
+      ctx.issues.push({
+        code: 'custom',
+        input: activations,
+        path: ['activations'],
+        message: `gives ${activations.length} activations for ${hidden.length} hidden layers; give one per hidden layer`,
+      })
     }
     if (blocks && blocks.length !== hidden.length) {
-      ctx.issues.push({ code: 'custom', input: blocks, path: ['blocks'], message: `gives ${blocks.length} blocks for ${hidden.length} hidden layers; give one per hidden layer` })
+      ctx.issues.push({
+        code: 'custom',
+        input: blocks,
+        path: ['blocks'],
+        message: `gives ${blocks.length} blocks for ${hidden.length} hidden layers; give one per hidden layer`,
+      })
     }
   })
 
@@ -80,9 +94,30 @@ const eps = finite.check(z.gt(0), z.lte(1))
 
 export const OptimizerSpec = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('sgd'), lr, momentum, nesterov: z.boolean().default(false), weightDecay }),
-  z.strictObject({ type: z.literal('adam'), lr, beta1: beta.default(0.9), beta2: beta.default(0.999), eps: eps.default(1e-8), weightDecay }),
-  z.strictObject({ type: z.literal('adamw'), lr, beta1: beta.default(0.9), beta2: beta.default(0.999), eps: eps.default(1e-8), weightDecay: finite.check(z.gte(0), z.lte(1)).default(0.01) }),
-  z.strictObject({ type: z.literal('rmsprop'), lr, alpha: finite.check(z.gte(0), z.lte(1)).default(0.99), eps: eps.default(1e-8), momentum, weightDecay }),
+  z.strictObject({
+    type: z.literal('adam'),
+    lr,
+    beta1: beta.default(0.9),
+    beta2: beta.default(0.999),
+    eps: eps.default(1e-8),
+    weightDecay,
+  }),
+  z.strictObject({
+    type: z.literal('adamw'),
+    lr,
+    beta1: beta.default(0.9),
+    beta2: beta.default(0.999),
+    eps: eps.default(1e-8),
+    weightDecay: finite.check(z.gte(0), z.lte(1)).default(0.01),
+  }),
+  z.strictObject({
+    type: z.literal('rmsprop'),
+    lr,
+    alpha: finite.check(z.gte(0), z.lte(1)).default(0.99),
+    eps: eps.default(1e-8),
+    momentum,
+    weightDecay,
+  }),
 ])
 
 /** Hyperparameters that may change mid-run without a reset. */
@@ -102,8 +137,18 @@ export const OptimizerPatch = z.strictObject({
  *  linearly from 0 over warmupSteps. */
 export const ScheduleSpec = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('constant'), warmupSteps: z.number().int().min(0).max(1_000_000).default(0) }),
-  z.strictObject({ type: z.literal('step'), stepSize: z.number().int().min(1).max(10_000_000), gamma: finite.check(z.gt(0), z.lte(1)).default(0.5), warmupSteps: z.number().int().min(0).max(1_000_000).default(0) }),
-  z.strictObject({ type: z.literal('cosine'), periodSteps: z.number().int().min(1).max(10_000_000), minLr: finite.check(z.gte(0), z.lte(10)).default(0), warmupSteps: z.number().int().min(0).max(1_000_000).default(0) }),
+  z.strictObject({
+    type: z.literal('step'),
+    stepSize: z.number().int().min(1).max(10_000_000),
+    gamma: finite.check(z.gt(0), z.lte(1)).default(0.5),
+    warmupSteps: z.number().int().min(0).max(1_000_000).default(0),
+  }),
+  z.strictObject({
+    type: z.literal('cosine'),
+    periodSteps: z.number().int().min(1).max(10_000_000),
+    minLr: finite.check(z.gte(0), z.lte(10)).default(0),
+    warmupSteps: z.number().int().min(0).max(1_000_000).default(0),
+  }),
 ])
 
 /** When training stops by itself (each null: no such condition). Stopping pauses with a message. */
@@ -113,7 +158,10 @@ export const StopSpec = z.strictObject({
   /** Stop when the loss (test loss when there is a test split, else train) is at or below this. */
   targetLoss: finite.check(z.gte(0)).nullable().default(null),
   /** Stop when the test loss has not improved by minDelta for `patience` evaluations in a row. */
-  earlyStopping: z.strictObject({ patience: z.number().int().min(1).max(10_000), minDelta: finite.check(z.gte(0)).default(0) }).nullable().default(null),
+  earlyStopping: z
+    .strictObject({ patience: z.number().int().min(1).max(10_000), minDelta: finite.check(z.gte(0)).default(0) })
+    .nullable()
+    .default(null),
 })
 
 /** Gradient alarms, checked on every step's weight gradients (after clipping). Exploding: a layer's
@@ -155,7 +203,18 @@ export const SessionSpec = z.strictObject({
   model: ModelSpec,
   data: DataSpec,
   optimizer: OptimizerSpec,
-  train: TrainSpec.default({ batchSize: 32, evalEvery: 50, seed: 0, schedule: { type: 'constant', warmupSteps: 0 }, l1: 0, l2: 0, clipNorm: null, stop: STOP_DEFAULT, alarms: ALARM_DEFAULT, maxStepsPerSecond: null }),
+  train: TrainSpec.default({
+    batchSize: 32,
+    evalEvery: 50,
+    seed: 0,
+    schedule: { type: 'constant', warmupSteps: 0 },
+    l1: 0,
+    l2: 0,
+    clipNorm: null,
+    stop: STOP_DEFAULT,
+    alarms: ALARM_DEFAULT,
+    maxStepsPerSecond: null,
+  }),
   backend: z.enum(BACKEND_CHOICES).default('auto'),
 })
 
@@ -168,13 +227,35 @@ export const HelloResult = z.strictObject({
   protocolVersion: z.number().int(),
   generators: z.array(z.strictObject({ name: z.enum(GENERATOR_NAMES), label: z.string(), task: z.enum(TASKS), description: z.string() })),
   /** The bundled real datasets: name, a label, task, size and attribution. */
-  datasets: z.array(z.strictObject({ name: z.enum(BUNDLED_DATASETS), label: z.string(), task: z.enum(TASKS), rows: z.number().int(), features: z.number().int(), classes: z.number().int(), description: z.string() })),
+  datasets: z.array(
+    z.strictObject({
+      name: z.enum(BUNDLED_DATASETS),
+      label: z.string(),
+      task: z.enum(TASKS),
+      rows: z.number().int(),
+      features: z.number().int(),
+      classes: z.number().int(),
+      description: z.string(),
+    }),
+  ),
   activations: z.array(z.enum(ACTIVATION_NAMES)),
   initializers: z.array(z.enum(INIT_NAMES)),
-  limits: z.strictObject({ maxHiddenLayers: z.number(), maxWidth: z.number(), maxSamples: z.number(), maxBatchSize: z.number(), maxStepsPerRequest: z.number(), maxSessions: z.number() }),
+  limits: z.strictObject({
+    maxHiddenLayers: z.number(),
+    maxWidth: z.number(),
+    maxSamples: z.number(),
+    maxBatchSize: z.number(),
+    maxStepsPerRequest: z.number(),
+    maxSessions: z.number(),
+  }),
 })
 
-export const LayerInfo = z.strictObject({ name: z.string(), inFeatures: z.number().int(), outFeatures: z.number().int(), activation: z.enum(ACTIVATION_NAMES) })
+export const LayerInfo = z.strictObject({
+  name: z.string(),
+  inFeatures: z.number().int(),
+  outFeatures: z.number().int(),
+  activation: z.enum(ACTIVATION_NAMES),
+})
 
 export const SessionState = z.strictObject({
   sessionId,
@@ -223,7 +304,15 @@ export const MetricsBatch = z.strictObject({
   steps: z.array(z.number().int()),
   trainLoss: z.array(z.number()),
   epoch: z.number().int(),
-  evals: z.array(z.strictObject({ step: z.number().int(), trainLoss: z.number(), testLoss: z.number(), trainAccuracy: z.number().nullable(), testAccuracy: z.number().nullable() })),
+  evals: z.array(
+    z.strictObject({
+      step: z.number().int(),
+      trainLoss: z.number(),
+      testLoss: z.number(),
+      trainAccuracy: z.number().nullable(),
+      testAccuracy: z.number().nullable(),
+    }),
+  ),
   /** Per-layer statistics, sampled (at most one sample per batch), layers in model order. */
   layers: z.array(z.strictObject({ step: z.number().int(), stats: z.array(LayerStats) })),
   stepsPerSecond: z.number(),
@@ -248,7 +337,10 @@ export const REQUESTS = {
   'session.create': { payload: SessionSpec, result: SessionInfo },
   'session.start': { payload: SessionRef, result: SessionState },
   'session.pause': { payload: SessionRef, result: SessionState },
-  'session.step': { payload: z.strictObject({ sessionId, steps: z.number().int().min(1).max(LIMITS.maxStepsPerRequest).default(1) }), result: SessionState },
+  'session.step': {
+    payload: z.strictObject({ sessionId, steps: z.number().int().min(1).max(LIMITS.maxStepsPerRequest).default(1) }),
+    result: SessionState,
+  },
   'session.reset': { payload: SessionRef, result: SessionState },
   'session.update': {
     payload: z.strictObject({
@@ -301,7 +393,18 @@ export type EventPayload<K extends EventKind> = z.output<(typeof EVENTS)[K]>
 // ---------------------------------------------------------------------------------------------
 // Envelopes
 
-export const ERROR_CODES = ['invalid_message', 'version_mismatch', 'unknown_kind', 'invalid_payload', 'not_found', 'limit', 'engine', 'backend_unavailable', 'host_crashed', 'internal'] as const
+export const ERROR_CODES = [
+  'invalid_message',
+  'version_mismatch',
+  'unknown_kind',
+  'invalid_payload',
+  'not_found',
+  'limit',
+  'engine',
+  'backend_unavailable',
+  'host_crashed',
+  'internal',
+] as const
 export type ErrorCode = (typeof ERROR_CODES)[number]
 export const ProtocolError = z.strictObject({ code: z.enum(ERROR_CODES), message: z.string() })
 export type ProtocolError = z.output<typeof ProtocolError>
@@ -321,7 +424,12 @@ export interface EventMessage<K extends EventKind = EventKind> {
   payload: EventPayload<K>
 }
 
-const Envelope = z.strictObject({ v: z.number(), id: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER), kind: z.string().max(64), payload: z.unknown() })
+const Envelope = z.strictObject({
+  v: z.number(),
+  id: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  kind: z.string().max(64),
+  payload: z.unknown(),
+})
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; id: number | null; error: ProtocolError }
 
@@ -329,7 +437,17 @@ export type Parsed<T> = { ok: true; value: T } | { ok: false; id: number | null;
 export function describeIssues(error: z.ZodError): string {
   return error.issues
     .slice(0, 5)
-    .map((i) => `${i.path.length ? i.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') + ': ' : ''}${i.message}`)
+    .map(
+      (i) =>
+        `${
+          i.path.length
+            ? i.path
+                .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+                .join('')
+                .replace(/^\./, '') + ': '
+            : ''
+        }${i.message}`,
+    )
     .join('; ')
 }
 
@@ -347,7 +465,12 @@ export function parseRequest(raw: unknown): Parsed<ValidRequest> {
     return { ok: false, id, error: { code: 'invalid_message', message: `malformed request: ${describeIssues(env.error)}` } }
   }
   const { v, id, kind, payload } = env.data
-  if (v !== PROTOCOL_VERSION) return { ok: false, id, error: { code: 'version_mismatch', message: `protocol version ${v} is not supported (this host speaks ${PROTOCOL_VERSION})` } }
+  if (v !== PROTOCOL_VERSION)
+    return {
+      ok: false,
+      id,
+      error: { code: 'version_mismatch', message: `protocol version ${v} is not supported (this host speaks ${PROTOCOL_VERSION})` },
+    }
   if (!Object.hasOwn(REQUESTS, kind)) return { ok: false, id, error: { code: 'unknown_kind', message: `unknown request kind "${kind}"` } }
   const k = kind as RequestKind
   const p = REQUESTS[k].payload.safeParse(payload)
@@ -356,22 +479,33 @@ export function parseRequest(raw: unknown): Parsed<ValidRequest> {
 }
 
 /** Validate a reply to request `kind` (the renderer checks what comes back, too). */
-export function parseReply<K extends RequestKind>(kind: K, raw: unknown): { ok: true; result: RequestResult<K> } | { ok: false; error: ProtocolError } {
-  const r = z.union([
-    z.strictObject({ v: z.literal(PROTOCOL_VERSION), id: z.number(), ok: z.literal(true), result: z.unknown() }),
-    z.strictObject({ v: z.literal(PROTOCOL_VERSION), id: z.number(), ok: z.literal(false), error: ProtocolError }),
-  ]).safeParse(raw)
-  if (!r.success) return { ok: false, error: { code: 'invalid_message', message: `malformed reply to ${kind}: ${describeIssues(r.error)}` } }
+export function parseReply<K extends RequestKind>(
+  kind: K,
+  raw: unknown,
+): { ok: true; result: RequestResult<K> } | { ok: false; error: ProtocolError } {
+  const r = z
+    .union([
+      z.strictObject({ v: z.literal(PROTOCOL_VERSION), id: z.number(), ok: z.literal(true), result: z.unknown() }),
+      z.strictObject({ v: z.literal(PROTOCOL_VERSION), id: z.number(), ok: z.literal(false), error: ProtocolError }),
+    ])
+    .safeParse(raw)
+  if (!r.success)
+    return { ok: false, error: { code: 'invalid_message', message: `malformed reply to ${kind}: ${describeIssues(r.error)}` } }
   if (!r.data.ok) return { ok: false, error: r.data.error }
   const res = REQUESTS[kind].result.safeParse(r.data.result)
-  if (!res.success) return { ok: false, error: { code: 'invalid_message', message: `reply to ${kind} does not match the protocol: ${describeIssues(res.error)}` } }
+  if (!res.success)
+    return {
+      ok: false,
+      error: { code: 'invalid_message', message: `reply to ${kind} does not match the protocol: ${describeIssues(res.error)}` },
+    }
   return { ok: true, result: res.data as RequestResult<K> }
 }
 
 /** Validate an event from the host. */
 export function parseEvent(raw: unknown): Parsed<{ event: EventKind; payload: unknown }> {
   const env = z.strictObject({ v: z.literal(PROTOCOL_VERSION), event: z.string(), payload: z.unknown() }).safeParse(raw)
-  if (!env.success) return { ok: false, id: null, error: { code: 'invalid_message', message: `malformed event: ${describeIssues(env.error)}` } }
+  if (!env.success)
+    return { ok: false, id: null, error: { code: 'invalid_message', message: `malformed event: ${describeIssues(env.error)}` } }
   const { event, payload } = env.data
   if (!Object.hasOwn(EVENTS, event)) return { ok: false, id: null, error: { code: 'unknown_kind', message: `unknown event "${event}"` } }
   const p = EVENTS[event as EventKind].safeParse(payload)

@@ -12,9 +12,19 @@ export interface Storage {
 }
 
 export const UNARY_OPS = [
-  'neg', 'exp', 'log', 'relu', 'tanh', 'sigmoid', 'gelu', 'leakyRelu', 'sign',
+  'neg',
+  'exp',
+  'log',
+  'relu',
+  'tanh',
+  'sigmoid',
+  'gelu',
+  'leakyRelu',
+  'sign',
   // non-differentiable helpers used by backward rules
-  'step', 'leakyStep', 'geluGrad',
+  'step',
+  'leakyStep',
+  'geluGrad',
 ] as const
 export type UnaryOp = (typeof UNARY_OPS)[number]
 

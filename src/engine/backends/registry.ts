@@ -47,7 +47,10 @@ async function resolve(op: string, choice: BackendChoice): Promise<ResolvedBacke
   const result = factory ? await factory(choice) : { unavailable: 'no WebGPU backend is registered in this build' }
   if ('backend' in result) {
     made.set('webgpu', result.backend)
-    return { backend: result.backend, info: { name: 'webgpu', reason: result.reason ?? (choice === 'auto' ? 'auto: a hardware WebGPU adapter was found' : 'requested') } }
+    return {
+      backend: result.backend,
+      info: { name: 'webgpu', reason: result.reason ?? (choice === 'auto' ? 'auto: a hardware WebGPU adapter was found' : 'requested') },
+    }
   }
   if (choice === 'webgpu') throw new EngineError(op, 'backend', `WebGPU is unavailable: ${result.unavailable}`)
   return { backend: cpuBackend, info: { name: 'cpu', reason: `auto: ${result.unavailable}` } }
@@ -64,8 +67,9 @@ export const backends = {
   get(name: BackendName): Backend {
     const be = made.get(name)
     if (be) return be
-    if (name !== 'webgpu') throw new EngineError('backends.get', 'argument', `unknown backend "${String(name)}"; expected "cpu" or "webgpu"`)
-    throw new EngineError('backends.get', 'backend', 'the webgpu backend has not been made yet; await backends.resolve(\'webgpu\') first')
+    if (name !== 'webgpu')
+      throw new EngineError('backends.get', 'argument', `unknown backend "${String(name)}"; expected "cpu" or "webgpu"`)
+    throw new EngineError('backends.get', 'backend', "the webgpu backend has not been made yet; await backends.resolve('webgpu') first")
   },
 }
 

@@ -208,12 +208,14 @@ export class BatchSampler {
   /** Continue from a saved state of a sampler over the same dataset with the same batch size. */
   setState(state: SamplerState): void {
     const op = 'BatchSampler.setState'
-    if (state.order.length !== this.order.length) throw new EngineError(op, 'argument', `order has ${state.order.length} rows, the dataset has ${this.order.length}`)
+    if (state.order.length !== this.order.length)
+      throw new EngineError(op, 'argument', `order has ${state.order.length} rows, the dataset has ${this.order.length}`)
     if (!Number.isInteger(state.stepInEpoch) || state.stepInEpoch < 0 || state.stepInEpoch >= this.stepsPerEpoch) {
       throw new EngineError(op, 'argument', `stepInEpoch ${state.stepInEpoch} is outside [0, ${this.stepsPerEpoch})`)
     }
     for (const k of ['epoch', 'total'] as const) {
-      if (!Number.isInteger(state[k]) || state[k] < 0) throw new EngineError(op, 'argument', `${k} must be a non-negative integer, got ${state[k]}`)
+      if (!Number.isInteger(state[k]) || state[k] < 0)
+        throw new EngineError(op, 'argument', `${k} must be a non-negative integer, got ${state[k]}`)
     }
     const seen = new Uint8Array(this.order.length)
     for (const i of state.order) {

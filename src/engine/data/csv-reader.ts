@@ -235,11 +235,14 @@ export class CsvReader {
     this.lastBlank = false
     if (this.columns === null) return this.header(r)
     const width = this.columns.length
-    if (r.length !== width) this.fail(`row ${fileRow} has ${r.length} field${r.length === 1 ? '' : 's'}, expected ${width} (as in the header)`)
+    if (r.length !== width)
+      this.fail(`row ${fileRow} has ${r.length} field${r.length === 1 ? '' : 's'}, expected ${width} (as in the header)`)
     const i = this.rowsParsed
     if (i >= this.limits.maxRows) this.fail(`more than ${this.limits.maxRows} data rows (the most a dataset may have)`)
     if ((i + 1) * width > this.limits.maxCells) {
-      this.fail(`more than ${this.limits.maxCells} cells (${width} columns × ${i + 1}+ rows; the most a file may hold); use fewer rows or columns`)
+      this.fail(
+        `more than ${this.limits.maxCells} cells (${width} columns × ${i + 1}+ rows; the most a file may hold); use fewer rows or columns`,
+      )
     }
     if (i === this.rowNumbers.length) {
       const numbers = new Int32Array(Math.max(i + 1, Math.min(2 * i, this.capacity(width))))
@@ -260,7 +263,8 @@ export class CsvReader {
 
   private header(r: string[]): void {
     const columns = r.map((c) => c.trim())
-    if (columns.length > this.limits.maxColumns) this.fail(`the header has ${columns.length} columns, more than the ${this.limits.maxColumns} allowed`)
+    if (columns.length > this.limits.maxColumns)
+      this.fail(`the header has ${columns.length} columns, more than the ${this.limits.maxColumns} allowed`)
     columns.forEach((name, j) => {
       if (name === '') this.fail(`column ${j + 1} has an empty name in the header row`)
       const first = columns.indexOf(name)

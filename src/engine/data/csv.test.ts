@@ -66,14 +66,22 @@ describe('parseCsv', () => {
     expect(error(() => parseCsv('a,b,c\n1,2,3\n4,5\n', 'f.csv'))).toBe('parseCsv: f.csv: row 3 has 2 fields, expected 3 (as in the header)')
     expect(error(() => parseCsv('a,b\n1,2,3\n', 'f.csv'))).toBe('parseCsv: f.csv: row 2 has 3 fields, expected 2 (as in the header)')
     expect(error(() => parseCsv('a,,c\n1,2,3\n', 'f.csv'))).toBe('parseCsv: f.csv: column 2 has an empty name in the header row')
-    expect(error(() => parseCsv('a,b,a\n1,2,3\n', 'f.csv'))).toBe('parseCsv: f.csv: column name "a" appears twice in the header row (columns 1 and 3)')
+    expect(error(() => parseCsv('a,b,a\n1,2,3\n', 'f.csv'))).toBe(
+      'parseCsv: f.csv: column name "a" appears twice in the header row (columns 1 and 3)',
+    )
     expect(error(() => parseCsv('a,b\n1,"2\n3,4\n', 'f.csv'))).toBe('parseCsv: f.csv: row 2: a quoted field is never closed')
-    expect(error(() => parseCsv('a,b\n1,"2"x"\n3,4\n', 'f.csv'))).toBe('parseCsv: f.csv: row 2: a quote inside a quoted field is not doubled ("")')
+    expect(error(() => parseCsv('a,b\n1,"2"x"\n3,4\n', 'f.csv'))).toBe(
+      'parseCsv: f.csv: row 2: a quote inside a quoted field is not doubled ("")',
+    )
   })
 
   it('refuses more rows or columns than the limits', () => {
-    expect(error(() => parseCsv('a,b\n1,2\n3,4\n5,6\n', 'f.csv', { maxRows: 2 }))).toBe('parseCsv: f.csv: more than 2 data rows (the most a dataset may have)')
-    expect(error(() => parseCsv('a,b,c\n1,2,3\n', 'f.csv', { maxColumns: 2 }))).toBe('parseCsv: f.csv: the header has 3 columns, more than the 2 allowed')
+    expect(error(() => parseCsv('a,b\n1,2\n3,4\n5,6\n', 'f.csv', { maxRows: 2 }))).toBe(
+      'parseCsv: f.csv: more than 2 data rows (the most a dataset may have)',
+    )
+    expect(error(() => parseCsv('a,b,c\n1,2,3\n', 'f.csv', { maxColumns: 2 }))).toBe(
+      'parseCsv: f.csv: the header has 3 columns, more than the 2 allowed',
+    )
     expect(parseCsv('a,b\n1,2\n3,4\n', 'f.csv', { maxRows: 2, maxColumns: 2 }).n).toBe(2)
   })
 })
@@ -118,12 +126,16 @@ describe('CsvReader (text in pieces)', () => {
 
   it('refuses more cells than the limit and a row that never ends', () => {
     const wide = `${Array.from({ length: 10 }, (_, j) => `c${j}`).join(',')}\n${'1,2,3,4,5,6,7,8,9,0\n'.repeat(5)}`
-    expect(error(() => parseCsv(wide, 'w.csv', { maxCells: 40 }))).toBe('parseCsv: w.csv: more than 40 cells (10 columns × 5+ rows; the most a file may hold); use fewer rows or columns')
+    expect(error(() => parseCsv(wide, 'w.csv', { maxCells: 40 }))).toBe(
+      'parseCsv: w.csv: more than 40 cells (10 columns × 5+ rows; the most a file may hold); use fewer rows or columns',
+    )
     const r = new CsvReader('q.csv', { maxRowChars: 1000 })
-    expect(error(() => {
-      r.push('a,b\n1,"')
-      for (let k = 0; k < 10; k++) r.push('x'.repeat(10_000))
-    })).toBe('parseCsv: q.csv: row 2 is longer than 1000 characters (is a quote never closed?)')
+    expect(
+      error(() => {
+        r.push('a,b\n1,"')
+        for (let k = 0; k < 10; k++) r.push('x'.repeat(10_000))
+      }),
+    ).toBe('parseCsv: q.csv: row 2 is longer than 1000 characters (is a quote never closed?)')
   })
 })
 
@@ -152,7 +164,11 @@ describe('csvDataset', () => {
   })
 
   it("task 'auto': two text classes are binary; few integers are classes (sorted numerically); many values are regression", () => {
-    expect(csvDataset(parseCsv('a,t\n1,yes\n2,no\n3,yes\n'), { name: 'd', target: 't' })).toMatchObject({ task: 'binary', nClasses: 2, classNames: ['no', 'yes'] })
+    expect(csvDataset(parseCsv('a,t\n1,yes\n2,no\n3,yes\n'), { name: 'd', target: 't' })).toMatchObject({
+      task: 'binary',
+      nClasses: 2,
+      classNames: ['no', 'yes'],
+    })
     const ints = csvDataset(parseCsv('a,t\n1,10\n2,9\n3,2\n4,10\n'), { name: 'd', target: 't' })
     expect(ints).toMatchObject({ task: 'multiclass', classNames: ['2', '9', '10'] })
     expect(Array.from(ints.y)).toEqual([2, 1, 0, 2])
@@ -175,13 +191,25 @@ describe('csvDataset', () => {
     expect(msg({ features: ['a', 'zz'] })).toMatch(/feature "zz" is not a column/)
     expect(msg({ features: ['a', 'a'] })).toBe('csvDataset: "f.csv": feature "a" is listed twice')
     expect(msg({ features: ['a', 'y'] })).toBe('csvDataset: "f.csv": "y" is the target; it cannot also be a feature')
-    expect(msg({ task: 'regression', features: ['a'] })).toBe('csvDataset: "f.csv": row 2, column "y" (the regression target): "x" is not a number')
+    expect(msg({ task: 'regression', features: ['a'] })).toBe(
+      'csvDataset: "f.csv": row 2, column "y" (the regression target): "x" is not a number',
+    )
     const gaps = parseCsv('a,b,y\n1,2,x\n3,,y\n')
-    expect(error(() => csvDataset(gaps, { name: 'g', target: 'y' }))).toBe('csvDataset: g: row 3, column "b" is empty (missing values are not supported: fill or remove the row)')
-    expect(error(() => csvDataset(parseCsv('a,y\n1,x\n2,\n'), { name: 'g', target: 'y' }))).toBe('csvDataset: g: row 3, column "y" (the target) is empty')
-    expect(error(() => csvDataset(parseCsv('a,y\n1,x\n2,x\n'), { name: 'g', target: 'y' }))).toBe('csvDataset: g: the target "y" has only one class ("x"); classification needs at least 2')
-    expect(error(() => csvDataset(parseCsv('a,y\n1,x\n2,y\n3,z\n'), { name: 'g', target: 'y', task: 'binary' }))).toBe('csvDataset: g: task binary needs 2 classes, but the target "y" has 3')
-    expect(error(() => csvDataset(parseCsv('t,y\nq,x\nr,y\n'), { name: 'g', target: 'y' }))).toBe('csvDataset: g: no numeric column besides the target "y" to use as a feature')
+    expect(error(() => csvDataset(gaps, { name: 'g', target: 'y' }))).toBe(
+      'csvDataset: g: row 3, column "b" is empty (missing values are not supported: fill or remove the row)',
+    )
+    expect(error(() => csvDataset(parseCsv('a,y\n1,x\n2,\n'), { name: 'g', target: 'y' }))).toBe(
+      'csvDataset: g: row 3, column "y" (the target) is empty',
+    )
+    expect(error(() => csvDataset(parseCsv('a,y\n1,x\n2,x\n'), { name: 'g', target: 'y' }))).toBe(
+      'csvDataset: g: the target "y" has only one class ("x"); classification needs at least 2',
+    )
+    expect(error(() => csvDataset(parseCsv('a,y\n1,x\n2,y\n3,z\n'), { name: 'g', target: 'y', task: 'binary' }))).toBe(
+      'csvDataset: g: task binary needs 2 classes, but the target "y" has 3',
+    )
+    expect(error(() => csvDataset(parseCsv('t,y\nq,x\nr,y\n'), { name: 'g', target: 'y' }))).toBe(
+      'csvDataset: g: no numeric column besides the target "y" to use as a feature',
+    )
   })
 
   it('one-hot encodes a categorical feature chosen explicitly: one 0/1 column per value, sorted', () => {
@@ -192,9 +220,13 @@ describe('csvDataset', () => {
     // Not chosen, it is left out: the default is the numeric columns only.
     expect(csvDataset(t, { name: 'f', target: 'y' }).featureNames).toEqual(['a'])
     const gap = parseCsv('a,color,y\n1,red,x\n3,,y\n')
-    expect(error(() => csvDataset(gap, { name: 'f', target: 'y', features: ['color'] }))).toBe('csvDataset: f: row 3, column "color" is empty (missing values are not supported: fill or remove the row)')
+    expect(error(() => csvDataset(gap, { name: 'f', target: 'y', features: ['color'] }))).toBe(
+      'csvDataset: f: row 3, column "color" is empty (missing values are not supported: fill or remove the row)',
+    )
     const many = parseCsv(`id,y\n${Array.from({ length: 65 }, (_, i) => `v${i},${i % 2}`).join('\n')}\n`)
-    expect(error(() => csvDataset(many, { name: 'f', target: 'y', features: ['id'] }))).toBe('csvDataset: f: column "id" is categorical with 65 distinct values, too many to one-hot encode (at most 64); leave it out')
+    expect(error(() => csvDataset(many, { name: 'f', target: 'y', features: ['id'] }))).toBe(
+      'csvDataset: f: column "id" is categorical with 65 distinct values, too many to one-hot encode (at most 64); leave it out',
+    )
   })
 
   it('says a number too large to store overflows, numbering rows as a spreadsheet does (header = row 1)', () => {

@@ -58,7 +58,13 @@ export function describeColumns(table: CsvTable): CsvColumnInfo[] {
       else if (cell !== null && distinct.size < DISTINCT_CAP) distinct.add(cell)
     }
     const filled = table.n - missing
-    return { name, type: filled > 0 && numbers > filled / 2 ? 'numeric' : 'categorical', missing, distinct: distinct.size, examples: [...distinct].slice(0, 5) }
+    return {
+      name,
+      type: filled > 0 && numbers > filled / 2 ? 'numeric' : 'categorical',
+      missing,
+      distinct: distinct.size,
+      examples: [...distinct].slice(0, 5),
+    }
   })
 }
 
@@ -138,7 +144,9 @@ export function csvDataset(table: CsvTable, opts: CsvDatasetOptions): Dataset & 
     if (info[j].missing === n) fail(`column "${name}" is empty`)
     const values = distinctTexts(table, j)?.sort(compareClass)
     if (!values || values.length > MAX_ONE_HOT) {
-      fail(`column "${name}" is categorical with ${values ? values.length : `more than ${DISTINCT_CAP}`} distinct values, too many to one-hot encode (at most ${MAX_ONE_HOT}); leave it out`)
+      fail(
+        `column "${name}" is categorical with ${values ? values.length : `more than ${DISTINCT_CAP}`} distinct values, too many to one-hot encode (at most ${MAX_ONE_HOT}); leave it out`,
+      )
     }
     for (const value of values!) inputs.push({ j, name: `${name}=${value}`, value })
   })
@@ -149,7 +157,8 @@ export function csvDataset(table: CsvTable, opts: CsvDatasetOptions): Dataset & 
     for (let k = 0; k < f; k++) {
       const { j, value } = inputs[k]
       const cell = table.text(i, j)
-      if (cell === '') fail(`row ${rowNumbers[i]}, column "${columns[j]}" is empty (missing values are not supported: fill or remove the row)`)
+      if (cell === '')
+        fail(`row ${rowNumbers[i]}, column "${columns[j]}" is empty (missing values are not supported: fill or remove the row)`)
       if (value !== undefined) {
         x[i * f + k] = Number(cell === value)
         continue
@@ -187,15 +196,19 @@ export function csvDataset(table: CsvTable, opts: CsvDatasetOptions): Dataset & 
   const found = opts.classOrder ? [...opts.classOrder] : distinctTexts(table, t)
   if (!found || found.length > MAX_CSV_CLASSES) {
     const count = found ? found.length : `more than ${DISTINCT_CAP}`
-    fail(`the target "${opts.target}" has ${count} distinct values, more than the ${MAX_CSV_CLASSES} classes allowed (is it a regression target or an id?)`)
+    fail(
+      `the target "${opts.target}" has ${count} distinct values, more than the ${MAX_CSV_CLASSES} classes allowed (is it a regression target or an id?)`,
+    )
   }
   const classNames = opts.classOrder ? found! : found!.sort(compareClass)
   if (classNames.length < 2) fail(`the target "${opts.target}" has only one class ("${classNames[0]}"); classification needs at least 2`)
-  if (task === 'binary' && classNames.length !== 2) fail(`task binary needs 2 classes, but the target "${opts.target}" has ${classNames.length}`)
+  if (task === 'binary' && classNames.length !== 2)
+    fail(`task binary needs 2 classes, but the target "${opts.target}" has ${classNames.length}`)
   const index = new Map(classNames.map((c, k) => [c, k]))
   for (let i = 0; i < n; i++) {
     const k = index.get(text(i, t))
-    if (k === undefined) fail(`row ${rowNumbers[i]}, column "${opts.target}": "${text(i, t)}" is not one of the classes ${list(classNames)}`)
+    if (k === undefined)
+      fail(`row ${rowNumbers[i]}, column "${opts.target}": "${text(i, t)}" is not one of the classes ${list(classNames)}`)
     y[i] = k as number
   }
   const ds = { name: opts.name, task, x, y, n, nFeatures: f, nClasses: classNames.length, featureNames: inputNames, classNames }

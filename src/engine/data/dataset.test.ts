@@ -117,8 +117,7 @@ describe('trainTestSplit', () => {
     const ds = indexDataset(10)
     expect(trainTestSplit(ds, { testRatio: 0 }).test.n).toBe(0)
     expect(trainTestSplit(ds, { testRatio: 0.99 }).train.n).toBe(1)
-    for (const bad of [-0.1, 1, 1.5, NaN])
-      expectError(() => trainTestSplit(ds, { testRatio: bad }), 'argument', 'testRatio', String(bad))
+    for (const bad of [-0.1, 1, 1.5, NaN]) expectError(() => trainTestSplit(ds, { testRatio: bad }), 'argument', 'testRatio', String(bad))
     const empty: Dataset = { ...indexDataset(0) }
     expectError(() => trainTestSplit(empty, { testRatio: 0.5 }), 'data', 'no rows')
   })

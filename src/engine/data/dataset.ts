@@ -37,8 +37,7 @@ export function validateDataset(ds: Dataset): void {
     throw new EngineError(op, 'data', `${where}: ${msg}`)
   }
   if (!Number.isInteger(ds.n) || ds.n < 0) fail(`n must be a non-negative integer, got ${ds.n}`)
-  if (!Number.isInteger(ds.nFeatures) || ds.nFeatures < 1)
-    fail(`nFeatures must be a positive integer, got ${ds.nFeatures}`)
+  if (!Number.isInteger(ds.nFeatures) || ds.nFeatures < 1) fail(`nFeatures must be a positive integer, got ${ds.nFeatures}`)
   if (ds.x.length !== ds.n * ds.nFeatures)
     fail(`x has length ${ds.x.length}, expected n*nFeatures = ${ds.n}*${ds.nFeatures} = ${ds.n * ds.nFeatures}`)
   if (ds.y.length !== ds.n) fail(`y has length ${ds.y.length}, expected n = ${ds.n}`)
@@ -46,8 +45,7 @@ export function validateDataset(ds: Dataset): void {
     fail(`featureNames has ${ds.featureNames.length} names, expected nFeatures = ${ds.nFeatures}`)
   const cls = isClassification(ds)
   if (cls) {
-    if (!Number.isInteger(ds.nClasses) || ds.nClasses < 2)
-      fail(`a ${ds.task} dataset needs nClasses >= 2, got ${ds.nClasses}`)
+    if (!Number.isInteger(ds.nClasses) || ds.nClasses < 2) fail(`a ${ds.task} dataset needs nClasses >= 2, got ${ds.nClasses}`)
     if (ds.task === 'binary' && ds.nClasses !== 2) fail(`a binary dataset needs nClasses = 2, got ${ds.nClasses}`)
     if (ds.classNames && ds.classNames.length !== ds.nClasses)
       fail(`classNames has ${ds.classNames.length} names, expected nClasses = ${ds.nClasses}`)
@@ -84,11 +82,7 @@ export function subset(ds: Dataset, indices: ArrayLike<number>, name = ds.name):
   for (let k = 0; k < m; k++) {
     const i = indices[k]
     if (!Number.isInteger(i) || i < 0 || i >= ds.n)
-      throw new EngineError(
-        'subset',
-        'argument',
-        `indices[${k}] = ${i} is not a row of dataset "${ds.name}" (n = ${ds.n})`,
-      )
+      throw new EngineError('subset', 'argument', `indices[${k}] = ${i} is not a row of dataset "${ds.name}" (n = ${ds.n})`)
     x.set(ds.x.subarray(i * f, i * f + f), k * f)
     y[k] = ds.y[i]
   }

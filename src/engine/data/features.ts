@@ -39,8 +39,7 @@ function resolve(names: readonly string[], op: string): ((a: number, b: number) 
         'argument',
         `features[${k}] = "${name}" is not a feature; expected one of ${DEFS.map((d) => d.name).join(', ')}`,
       )
-    if (names.indexOf(name) !== k)
-      throw new EngineError(op, 'argument', `features[${k}] = "${name}" is listed twice`)
+    if (names.indexOf(name) !== k) throw new EngineError(op, 'argument', `features[${k}] = "${name}" is listed twice`)
     return def.fn
   })
 }
@@ -52,13 +51,11 @@ function resolve(names: readonly string[], op: string): ((a: number, b: number) 
 export function featurizeRows(xy: Float32Array, features: readonly FeatureName[], out?: Float32Array): Float32Array {
   const op = 'featurizeRows'
   const fns = resolve(features, op)
-  if (xy.length % 2 !== 0)
-    throw new EngineError(op, 'argument', `xy must hold (x1, x2) pairs, got an odd length ${xy.length}`)
+  if (xy.length % 2 !== 0) throw new EngineError(op, 'argument', `xy must hold (x1, x2) pairs, got an odd length ${xy.length}`)
   const n = xy.length / 2
   const m = fns.length
   const res = out ?? new Float32Array(n * m)
-  if (res.length !== n * m)
-    throw new EngineError(op, 'argument', `out has length ${res.length}, expected ${n}*${m} = ${n * m}`)
+  if (res.length !== n * m) throw new EngineError(op, 'argument', `out has length ${res.length}, expected ${n}*${m} = ${n * m}`)
   for (let i = 0; i < n; i++) {
     const a = xy[2 * i]
     const b = xy[2 * i + 1]
@@ -112,20 +109,16 @@ export function fitStandardization(ds: Dataset): Standardization {
 /** (x - mean) / std for row-major rows of stats.mean.length columns; in place when out === x. */
 export function standardizeRows(x: Float32Array, stats: Standardization, out?: Float32Array): Float32Array {
   const f = stats.mean.length
-  if (x.length % f !== 0)
-    throw new EngineError('standardizeRows', 'argument', `x has length ${x.length}, not a multiple of ${f} columns`)
+  if (x.length % f !== 0) throw new EngineError('standardizeRows', 'argument', `x has length ${x.length}, not a multiple of ${f} columns`)
   const res = out ?? new Float32Array(x.length)
-  if (res.length !== x.length)
-    throw new EngineError('standardizeRows', 'argument', `out has length ${res.length}, expected ${x.length}`)
-  for (let i = 0; i < x.length; i += f)
-    for (let j = 0; j < f; j++) res[i + j] = (x[i + j] - stats.mean[j]) / stats.std[j]
+  if (res.length !== x.length) throw new EngineError('standardizeRows', 'argument', `out has length ${res.length}, expected ${x.length}`)
+  for (let i = 0; i < x.length; i += f) for (let j = 0; j < f; j++) res[i + j] = (x[i + j] - stats.mean[j]) / stats.std[j]
   return res
 }
 
 /** A new dataset with stats applied; the columns must match the ones the stats were fitted on. */
 export function applyStandardization(ds: Dataset, stats: Standardization): Dataset {
-  const same =
-    ds.nFeatures === stats.mean.length && ds.featureNames.every((name, j) => name === stats.featureNames[j])
+  const same = ds.nFeatures === stats.mean.length && ds.featureNames.every((name, j) => name === stats.featureNames[j])
   if (!same)
     throw new EngineError(
       'standardize',
@@ -139,10 +132,7 @@ export function applyStandardization(ds: Dataset, stats: Standardization): Datas
  * Fits mean/std on `train` only (the test set must not leak into the scaling) and applies them to
  * both. Returns new datasets and the stats, which the UI applies to grid points and saves with a model.
  */
-export function standardize(
-  train: Dataset,
-  test?: Dataset,
-): { train: Dataset; test?: Dataset; stats: Standardization } {
+export function standardize(train: Dataset, test?: Dataset): { train: Dataset; test?: Dataset; stats: Standardization } {
   const stats = fitStandardization(train)
   return {
     train: applyStandardization(train, stats),

@@ -1,15 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { EngineError } from '../errors.js'
 import { classCounts, type Dataset, validateDataset } from './dataset.js'
-import {
-  generate,
-  type GeneratorName,
-  listGenerators,
-  MAX_SAMPLES,
-  MOONS_CENTER,
-  MOONS_SCALE,
-  regGaussTarget,
-} from './generators.js'
+import { generate, type GeneratorName, listGenerators, MAX_SAMPLES, MOONS_CENTER, MOONS_SCALE, regGaussTarget } from './generators.js'
 
 const NAMES: GeneratorName[] = ['circle', 'xor', 'gauss', 'spiral', 'moons', 'spiral3', 'blobs', 'reg-plane', 'reg-gauss']
 const BINARY: GeneratorName[] = ['circle', 'xor', 'gauss', 'spiral', 'moons']
@@ -125,7 +117,10 @@ describe('noise = 0 data follows each rule', () => {
 
   it('gauss: class 1 around (2, 2), class 0 around (-2, -2), variance 0.5', () => {
     const pts = points(generate('gauss', { n: 4000, seed: 4 }))
-    for (const [label, c] of [[1, 2], [0, -2]]) {
+    for (const [label, c] of [
+      [1, 2],
+      [0, -2],
+    ]) {
       const cls = pts.filter((p) => p.label === label)
       const mx = cls.reduce((s, p) => s + p.x, 0) / cls.length
       const my = cls.reduce((s, p) => s + p.y, 0) / cls.length

@@ -8,16 +8,7 @@ import { EngineError } from '../errors.js'
 import { Rng } from '../rng.js'
 import { type Dataset, type Task, validateDataset } from './dataset.js'
 
-export type GeneratorName =
-  | 'circle'
-  | 'xor'
-  | 'gauss'
-  | 'spiral'
-  | 'moons'
-  | 'spiral3'
-  | 'blobs'
-  | 'reg-plane'
-  | 'reg-gauss'
+export type GeneratorName = 'circle' | 'xor' | 'gauss' | 'spiral' | 'moons' | 'spiral3' | 'blobs' | 'reg-plane' | 'reg-gauss'
 
 export interface GenerateOptions {
   /** Number of points, integer in [1, MAX_SAMPLES] (at least the class count). Default 500. */
@@ -220,14 +211,32 @@ interface Entry extends GeneratorInfo {
 }
 
 const bin = (name: GeneratorName, label: string, fill: Fill, description: string): Entry => ({
-  name, label, task: 'binary', nClasses: 2, defaults: { n: 500, noise: 0 }, fill, description,
+  name,
+  label,
+  task: 'binary',
+  nClasses: 2,
+  defaults: { n: 500, noise: 0 },
+  fill,
+  description,
 })
 const multi = (name: GeneratorName, label: string, fill: Fill, description: string): Entry => ({
-  name, label, task: 'multiclass', nClasses: 3, defaults: { n: 500, noise: 0, classes: 3 },
-  classesRange: [2, 10], fill, description,
+  name,
+  label,
+  task: 'multiclass',
+  nClasses: 3,
+  defaults: { n: 500, noise: 0, classes: 3 },
+  classesRange: [2, 10],
+  fill,
+  description,
 })
 const reg = (name: GeneratorName, label: string, fill: Fill, description: string): Entry => ({
-  name, label, task: 'regression', nClasses: 0, defaults: { n: 500, noise: 0 }, fill, description,
+  name,
+  label,
+  task: 'regression',
+  nClasses: 0,
+  defaults: { n: 500, noise: 0 },
+  fill,
+  description,
 })
 
 const REGISTRY: readonly Entry[] = [
@@ -262,8 +271,7 @@ export function generate(name: GeneratorName | (string & {}), opts: GenerateOpti
   const { n = entry.defaults.n, noise = entry.defaults.noise, seed = 0 } = opts
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > MAX_SAMPLES)
     bad(`n must be an integer in [1, ${MAX_SAMPLES}], got ${n}`)
-  if (typeof noise !== 'number' || !Number.isFinite(noise) || noise < 0 || noise > 1)
-    bad(`noise must be a number in [0, 1], got ${noise}`)
+  if (typeof noise !== 'number' || !Number.isFinite(noise) || noise < 0 || noise > 1) bad(`noise must be a number in [0, 1], got ${noise}`)
   if (typeof seed !== 'number' || !Number.isSafeInteger(seed)) bad(`seed must be an integer, got ${seed}`)
 
   let classes = entry.nClasses

@@ -102,13 +102,23 @@ describe('parseIdx', () => {
 
   it('rejects an unsupported type code', () => {
     for (const code of [0x00, 0x07, 0x0a, 0x0f, 0xff])
-      expectError(() => parseIdx(new Uint8Array([0, 0, code, 1, 0, 0, 0, 0])), 'data', 'unsupported type code', `0x${code.toString(16).padStart(2, '0')}`)
+      expectError(
+        () => parseIdx(new Uint8Array([0, 0, code, 1, 0, 0, 0, 0])),
+        'data',
+        'unsupported type code',
+        `0x${code.toString(16).padStart(2, '0')}`,
+      )
   })
 
   it('rejects a truncated header', () => {
     expectError(() => parseIdx(new Uint8Array([])), 'data', 'truncated header', 'got 0')
     expectError(() => parseIdx(new Uint8Array([0, 0, 8])), 'data', 'truncated header', 'got 3')
-    expectError(() => parseIdx(new Uint8Array([0, 0, 8, 3, 0, 0, 0, 1, 0, 0])), 'data', 'truncated header', '3 dims need 16 header bytes, got 10')
+    expectError(
+      () => parseIdx(new Uint8Array([0, 0, 8, 3, 0, 0, 0, 1, 0, 0])),
+      'data',
+      'truncated header',
+      '3 dims need 16 header bytes, got 10',
+    )
   })
 
   it('rejects truncated data with the expected and actual byte counts', () => {
@@ -180,21 +190,46 @@ describe('idxDataset', () => {
   it('rejects labels out of range', () => {
     expectError(() => idxDataset({ images, labels: idx(0x09, [4], [0, 1, -1, 2]), name: 'd' }), 'data', 'label 2 is -1', 'out of range')
     expectError(() => idxDataset({ images, labels: idx(0x0d, [4], [0, 1.5, 1, 2]), name: 'd' }), 'data', 'label 1 is 1.5', 'out of range')
-    expectError(() => idxDataset({ images, labels: idx(0x0c, [4], [0, 1, 70000, 2]), name: 'd' }), 'data', 'label 2 is 70000', 'out of range')
+    expectError(
+      () => idxDataset({ images, labels: idx(0x0c, [4], [0, 1, 70000, 2]), name: 'd' }),
+      'data',
+      'label 2 is 70000',
+      'out of range',
+    )
     expectError(() => idxDataset({ images, labels, name: 'd', nClasses: 2 }), 'data', 'label 0 is 2', 'nClasses = 2')
     expectError(() => idxDataset({ images, labels: idx(0x08, [4], [0, 0, 0, 0]), name: 'd' }), 'data', 'at least 2 classes')
   })
 
   it('rejects wrong ranks, swapped files and empty images', () => {
-    expectError(() => idxDataset({ images: labels, labels: images, name: 's' }), 'data', 'images file must have shape [n, rows, cols]', '[4]')
-    expectError(() => idxDataset({ images, labels: idx(0x08, [4, 1], [0, 1, 0, 1]), name: 's' }), 'data', 'labels file must have shape [n]', '[4,1]')
+    expectError(
+      () => idxDataset({ images: labels, labels: images, name: 's' }),
+      'data',
+      'images file must have shape [n, rows, cols]',
+      '[4]',
+    )
+    expectError(
+      () => idxDataset({ images, labels: idx(0x08, [4, 1], [0, 1, 0, 1]), name: 's' }),
+      'data',
+      'labels file must have shape [n]',
+      '[4,1]',
+    )
     expectError(() => idxDataset({ images: idx(0x08, [4, 0, 3], []), labels, name: 's' }), 'data', 'no pixels')
     expectError(() => idxDataset({ images: idx(0x08, [0, 2, 2], []), labels: idx(0x08, [0], []), name: 's' }), 'data', 'no rows')
   })
 
   it('names which file is malformed', () => {
-    expectError(() => idxDataset({ images: images.subarray(0, 20), labels, name: 'm' }), 'data', 'images file of dataset "m"', 'truncated data')
-    expectError(() => idxDataset({ images, labels: new Uint8Array([0x1f, 0x8b, 8, 0]), name: 'm' }), 'data', 'labels file of dataset "m"', 'gzip')
+    expectError(
+      () => idxDataset({ images: images.subarray(0, 20), labels, name: 'm' }),
+      'data',
+      'images file of dataset "m"',
+      'truncated data',
+    )
+    expectError(
+      () => idxDataset({ images, labels: new Uint8Array([0x1f, 0x8b, 8, 0]), name: 'm' }),
+      'data',
+      'labels file of dataset "m"',
+      'gzip',
+    )
   })
 
   it('rejects bad options', () => {
@@ -226,9 +261,7 @@ if (SKIP_FIXTURES)
 function fashionFile(file: string): Uint8Array {
   const path = `${FASHION_DIR}/${file}`
   if (!existsSync(path))
-    throw new Error(
-      `${path} is missing: apt-get install dataset-fashion-mnist (Debian), or set BPS_SKIP_FIXTURES=1 to skip this fixture`,
-    )
+    throw new Error(`${path} is missing: apt-get install dataset-fashion-mnist (Debian), or set BPS_SKIP_FIXTURES=1 to skip this fixture`)
   return readFileSync(path)
 }
 

@@ -61,10 +61,7 @@ export function parseIdx(bytes: Uint8Array, source = 'IDX data'): IdxArray {
     )
   if (got < 4) fail(`truncated header: expected at least 4 bytes (the magic), got ${got}`)
   if (bytes[0] !== 0 || bytes[1] !== 0)
-    fail(
-      `bad magic: an IDX file starts with two zero bytes, got ${hex(bytes[0])} ${hex(bytes[1])} ` +
-        '(is this an IDX file?)',
-    )
+    fail(`bad magic: an IDX file starts with two zero bytes, got ${hex(bytes[0])} ${hex(bytes[1])} ` + '(is this an IDX file?)')
   const code = bytes[2]
   const type = IDX_TYPES[code]
   if (!type)
@@ -74,8 +71,7 @@ export function parseIdx(bytes: Uint8Array, source = 'IDX data'): IdxArray {
     )
   const nDims = bytes[3]
   const headerBytes = 4 + 4 * nDims
-  if (got < headerBytes)
-    fail(`truncated header: ${nDims} dims need ${headerBytes} header bytes, got ${got}`)
+  if (got < headerBytes) fail(`truncated header: ${nDims} dims need ${headerBytes} header bytes, got ${got}`)
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   const shape: number[] = []
   let count = 1
@@ -85,8 +81,7 @@ export function parseIdx(bytes: Uint8Array, source = 'IDX data'): IdxArray {
     shape.push(d)
     count *= d
   }
-  if (count > MAX_IDX_ELEMENTS)
-    fail(`dims ${fmtShape(shape)} hold ${count} elements, more than the ${MAX_IDX_ELEMENTS} allowed`)
+  if (count > MAX_IDX_ELEMENTS) fail(`dims ${fmtShape(shape)} hold ${count} elements, more than the ${MAX_IDX_ELEMENTS} allowed`)
   const expected = headerBytes + count * type.bytes
   if (got < expected)
     fail(
@@ -170,8 +165,7 @@ export function idxDataset(opts: IdxDatasetOptions): Dataset {
   }
   if (typeof name !== 'string' || name === '') arg(`name must be a non-empty string, got ${JSON.stringify(name)}`)
   if (typeof scale !== 'number' || !Number.isFinite(scale)) arg(`scale must be a finite number, got ${scale}`)
-  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1))
-    arg(`limit must be a positive integer, got ${limit}`)
+  if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) arg(`limit must be a positive integer, got ${limit}`)
   if (opts.nClasses !== undefined && (!Number.isInteger(opts.nClasses) || opts.nClasses < 2 || opts.nClasses > MAX_IDX_CLASSES))
     arg(`nClasses must be an integer in [2, ${MAX_IDX_CLASSES}], got ${opts.nClasses}`)
 
@@ -180,12 +174,10 @@ export function idxDataset(opts: IdxDatasetOptions): Dataset {
   }
   const images = parseIdx(opts.images, `images file of dataset "${name}"`)
   const labels = parseIdx(opts.labels, `labels file of dataset "${name}"`)
-  if (images.shape.length < 2)
-    fail(`the images file must have shape [n, rows, cols], got ${fmtShape(images.shape)}`)
+  if (images.shape.length < 2) fail(`the images file must have shape [n, rows, cols], got ${fmtShape(images.shape)}`)
   if (labels.shape.length !== 1) fail(`the labels file must have shape [n], got ${fmtShape(labels.shape)}`)
   const count = images.shape[0]
-  if (labels.shape[0] !== count)
-    fail(`the images file holds ${count} images but the labels file holds ${labels.shape[0]} labels`)
+  if (labels.shape[0] !== count) fail(`the images file holds ${count} images but the labels file holds ${labels.shape[0]} labels`)
   const f = images.shape.slice(1).reduce((a, b) => a * b, 1)
   if (f < 1) fail(`images of shape ${fmtShape(images.shape.slice(1))} have no pixels`)
   if (count < 1) fail('the files hold no rows')
@@ -204,8 +196,7 @@ export function idxDataset(opts: IdxDatasetOptions): Dataset {
     if (t > maxLabel) maxLabel = t
   }
   const nClasses = opts.nClasses ?? maxLabel + 1
-  if (nClasses < 2)
-    fail(`every label is ${maxLabel}: a classification dataset needs at least 2 classes (pass nClasses)`)
+  if (nClasses < 2) fail(`every label is ${maxLabel}: a classification dataset needs at least 2 classes (pass nClasses)`)
 
   const n = limit === undefined ? count : Math.min(limit, count)
   const src = images.data

@@ -19,7 +19,13 @@ describe('Rng state', () => {
 
   it('refuses a state that is not four unsigned words, or all zero', () => {
     const r = new Rng(1)
-    for (const s of [[0, 0, 0, 0], [1, 2, 3], [1, 2, 3, -1], [1, 2, 3, 2 ** 32], [1.5, 2, 3, 4]]) {
+    for (const s of [
+      [0, 0, 0, 0],
+      [1, 2, 3],
+      [1, 2, 3, -1],
+      [1, 2, 3, 2 ** 32],
+      [1.5, 2, 3, 4],
+    ]) {
       expect(() => r.setState({ s: s as [number, number, number, number], spare: null }), JSON.stringify(s)).toThrow(EngineError)
     }
   })
@@ -48,7 +54,9 @@ describe('BatchSampler state', () => {
     const s = new BatchSampler(indexDataset(10, 2), 4, { seed: 1 })
     const state = s.getState()
     expect(() => new BatchSampler(indexDataset(11, 2), 4).setState(state)).toThrow(/order has 10 rows, the dataset has 11/)
-    expect(() => new BatchSampler(indexDataset(10, 2), 5).setState({ ...state, stepInEpoch: 2 })).toThrow(/stepInEpoch 2 is outside \[0, 2\)/)
+    expect(() => new BatchSampler(indexDataset(10, 2), 5).setState({ ...state, stepInEpoch: 2 })).toThrow(
+      /stepInEpoch 2 is outside \[0, 2\)/,
+    )
     expect(() => s.setState({ ...state, order: new Uint32Array(10) })).toThrow(/not a permutation/)
   })
 })

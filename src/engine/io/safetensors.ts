@@ -83,9 +83,11 @@ export function decodeSafetensors(bytes: Uint8Array): SafetensorsFile {
       continue
     }
     const e = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown }
-    if (e.dtype !== 'F32' && e.dtype !== 'F64') fail(`tensor "${name}" has dtype ${JSON.stringify(e.dtype)}; only F32 and F64 are supported`)
+    if (e.dtype !== 'F32' && e.dtype !== 'F64')
+      fail(`tensor "${name}" has dtype ${JSON.stringify(e.dtype)}; only F32 and F64 are supported`)
     const dtype = e.dtype as SafetensorsDtype
-    if (!Array.isArray(e.shape) || !e.shape.every((d) => Number.isInteger(d) && d >= 0)) fail(`tensor "${name}" has an invalid shape ${JSON.stringify(e.shape)}`)
+    if (!Array.isArray(e.shape) || !e.shape.every((d) => Number.isInteger(d) && d >= 0))
+      fail(`tensor "${name}" has an invalid shape ${JSON.stringify(e.shape)}`)
     const shape = e.shape as number[]
     const offs = e.data_offsets
     if (!Array.isArray(offs) || offs.length !== 2 || !offs.every((o) => Number.isInteger(o) && o >= 0) || offs[1] < offs[0]) {
@@ -93,7 +95,8 @@ export function decodeSafetensors(bytes: Uint8Array): SafetensorsFile {
     }
     const [begin, end] = offs as [number, number]
     const count = shape.reduce((a, b) => a * b, 1)
-    if (end - begin !== count * BYTES[dtype]) fail(`tensor "${name}": shape [${shape.join(',')}] needs ${count * BYTES[dtype]} bytes, data_offsets give ${end - begin}`)
+    if (end - begin !== count * BYTES[dtype])
+      fail(`tensor "${name}": shape [${shape.join(',')}] needs ${count * BYTES[dtype]} bytes, data_offsets give ${end - begin}`)
     if (end > dataLength) fail(`tensor "${name}" ends at byte ${end} but the data section has ${dataLength} bytes (truncated file?)`)
     spans.push([begin, end, name])
     const data = dtype === 'F32' ? new Float32Array(count) : new Float64Array(count)
@@ -117,6 +120,7 @@ export function decodeSafetensors(bytes: Uint8Array): SafetensorsFile {
 function checkTensor(op: string, name: string, t: SafeTensor): void {
   if (t.dtype !== 'F32' && t.dtype !== 'F64') throw new EngineError(op, 'argument', `tensor "${name}": dtype must be F32 or F64`)
   const count = t.shape.reduce((a, b) => a * b, 1)
-  if (count !== t.data.length) throw new EngineError(op, 'shape', `tensor "${name}": shape [${t.shape.join(',')}] needs ${count} values, got ${t.data.length}`)
+  if (count !== t.data.length)
+    throw new EngineError(op, 'shape', `tensor "${name}": shape [${t.shape.join(',')}] needs ${count} values, got ${t.data.length}`)
   if (name === '__metadata__') throw new EngineError(op, 'argument', '"__metadata__" is reserved')
 }

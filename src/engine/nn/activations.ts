@@ -8,12 +8,19 @@ export type Activation = (typeof ACTIVATIONS)[number]
 
 export function activate(x: Tensor, name: Activation): Tensor {
   switch (name) {
-    case 'relu': return relu(x)
-    case 'leakyRelu': return leakyRelu(x, 0.01)
-    case 'tanh': return tanh(x)
-    case 'sigmoid': return sigmoid(x)
-    case 'gelu': return gelu(x)
-    case 'linear': return x
-    default: throw new EngineError('activate', 'argument', `unknown activation "${String(name)}"`)
+    case 'relu':
+      return relu(x)
+    case 'leakyRelu':
+      return leakyRelu(x, 0.01)
+    case 'tanh':
+      return tanh(x)
+    case 'sigmoid':
+      return sigmoid(x)
+    case 'gelu':
+      return gelu(x)
+    case 'linear':
+      return x
+    default:
+      throw new EngineError('activate', 'argument', `unknown activation "${String(name)}"`)
   }
 }

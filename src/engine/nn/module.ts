@@ -100,19 +100,31 @@ export class Linear extends Module {
   readonly weight: Tensor
   readonly bias: Tensor | null
 
-  constructor(readonly inFeatures: number, readonly outFeatures: number, options: LinearOptions = {}) {
+  constructor(
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+    options: LinearOptions = {},
+  ) {
     super()
-    for (const [name, v] of [['inFeatures', inFeatures], ['outFeatures', outFeatures]] as const) {
+    for (const [name, v] of [
+      ['inFeatures', inFeatures],
+      ['outFeatures', outFeatures],
+    ] as const) {
       if (!Number.isInteger(v) || v < 1) throw new EngineError('Linear', 'argument', `${name} must be a positive integer, got ${v}`)
     }
     const init = options.init ?? 'pytorch'
-    if (!INITIALIZERS.includes(init)) throw new EngineError('Linear', 'argument', `unknown initialiser "${String(init)}"; expected one of ${INITIALIZERS.join(', ')}`)
+    if (!INITIALIZERS.includes(init))
+      throw new EngineError('Linear', 'argument', `unknown initialiser "${String(init)}"; expected one of ${INITIALIZERS.join(', ')}`)
     const dtype = options.dtype ?? 'float32'
     const from = options.from
     if (from) {
       const want = [inFeatures, outFeatures]
       if (from.weight.shape.join() !== want.join() || (options.bias !== false) !== (from.bias !== null)) {
-        throw new EngineError('Linear', 'shape', `from.weight has shape ${fmtShape(from.weight.shape)}${from.bias ? ' with a bias' : ''}, expected ${fmtShape(want)}${options.bias === false ? '' : ' with a bias'}`)
+        throw new EngineError(
+          'Linear',
+          'shape',
+          `from.weight has shape ${fmtShape(from.weight.shape)}${from.bias ? ' with a bias' : ''}, expected ${fmtShape(want)}${options.bias === false ? '' : ' with a bias'}`,
+        )
       }
     }
     const rng = options.rng ?? globalRng
@@ -137,7 +149,12 @@ export class Linear extends Module {
 
   clone(options: CloneOptions = {}): Linear {
     const { backend, dtype } = placementOf(this, options)
-    return new Linear(this.inFeatures, this.outFeatures, { bias: this.bias !== null, backend, dtype, from: { weight: this.weight, bias: this.bias } }).train(this.training)
+    return new Linear(this.inFeatures, this.outFeatures, {
+      bias: this.bias !== null,
+      backend,
+      dtype,
+      from: { weight: this.weight, bias: this.bias },
+    }).train(this.training)
   }
 
   forward(x: Tensor): Tensor {
@@ -149,7 +166,12 @@ export class Linear extends Module {
   }
 
   namedParameters(): [string, Tensor][] {
-    return this.bias ? [['weight', this.weight], ['bias', this.bias]] : [['weight', this.weight]]
+    return this.bias
+      ? [
+          ['weight', this.weight],
+          ['bias', this.bias],
+        ]
+      : [['weight', this.weight]]
   }
 }
 
@@ -173,7 +195,10 @@ export class MLP extends Module {
   readonly layers: Linear[]
   readonly activations: Activation[]
 
-  constructor(readonly sizes: readonly number[], options: MLPOptions = {}) {
+  constructor(
+    readonly sizes: readonly number[],
+    options: MLPOptions = {},
+  ) {
     super()
     if (!Array.isArray(sizes) || sizes.length < 2) {
       throw new EngineError('MLP', 'argument', `sizes must list at least an input and an output size, got ${JSON.stringify(sizes)}`)
@@ -186,11 +211,17 @@ export class MLP extends Module {
     if (typeof act === 'string') {
       this.activations = [...Array<Activation>(nLayers - 1).fill(act), options.outputActivation ?? 'linear']
     } else {
-      if (act.length !== nLayers) throw new EngineError('MLP', 'argument', `got ${act.length} activations for ${nLayers} layers; give one per layer (including the output)`)
+      if (act.length !== nLayers)
+        throw new EngineError(
+          'MLP',
+          'argument',
+          `got ${act.length} activations for ${nLayers} layers; give one per layer (including the output)`,
+        )
       this.activations = [...act]
     }
     this.activations.forEach((a, i) => {
-      if (!ACTIVATIONS.includes(a)) throw new EngineError('MLP', 'argument', `activation of layer ${i} is "${String(a)}"; expected one of ${ACTIVATIONS.join(', ')}`)
+      if (!ACTIVATIONS.includes(a))
+        throw new EngineError('MLP', 'argument', `activation of layer ${i} is "${String(a)}"; expected one of ${ACTIVATIONS.join(', ')}`)
     })
     if (options.from && options.from.length !== nLayers) {
       throw new EngineError('MLP', 'argument', `from has ${options.from.length} layers, sizes ${JSON.stringify(sizes)} make ${nLayers}`)

@@ -49,13 +49,17 @@ function windowMeans(xs: number[], windows: number): number[] {
 }
 
 describeEachBackend('training learns xor', (be) => {
-  it('xor: ≥ 95% held-out accuracy, loss falling window after window', async () => {
-    const r = await train('xor', [2, 16, 16, 2], 1500, 0.01)
-    expect(r.testAcc).toBeGreaterThanOrEqual(0.95)
-    const means = windowMeans(r.losses, 5)
-    for (let i = 1; i < means.length; i++) expect(means[i]).toBeLessThan(means[i - 1])
-    expect(means[4]).toBeLessThan(means[0] * 0.3)
-  }, timeoutFor(be, 10_000))
+  it(
+    'xor: ≥ 95% held-out accuracy, loss falling window after window',
+    async () => {
+      const r = await train('xor', [2, 16, 16, 2], 1500, 0.01)
+      expect(r.testAcc).toBeGreaterThanOrEqual(0.95)
+      const means = windowMeans(r.losses, 5)
+      for (let i = 1; i < means.length; i++) expect(means[i]).toBeLessThan(means[i - 1])
+      expect(means[4]).toBeLessThan(means[0] * 0.3)
+    },
+    timeoutFor(be, 10_000),
+  )
 })
 
 describe('training learns the Playground datasets', () => {
@@ -148,7 +152,11 @@ describe('optimisers refuse bad settings and non-finite gradients', () => {
     const opt = new optim.SGD(model.namedParameters(), { lr: 0.1 })
     const before = await Promise.all(model.parameters().map((p) => p.data()))
     model.zeroGrad()
-    model.forward(tensor([[1, 2]])).mul(tensor(NaN, { allowNonFinite: true })).sum().backward()
+    model
+      .forward(tensor([[1, 2]]))
+      .mul(tensor(NaN, { allowNonFinite: true }))
+      .sum()
+      .backward()
     let err: unknown
     try {
       opt.step()
@@ -156,7 +164,9 @@ describe('optimisers refuse bad settings and non-finite gradients', () => {
       err = e
     }
     expect(err).toBeInstanceOf(EngineError)
-    expect((err as EngineError).message).toMatch(/SGD\.step: gradient of "layers\.0\.weight" is NaN at index 0 \(step 1\); no parameter was updated/)
+    expect((err as EngineError).message).toMatch(
+      /SGD\.step: gradient of "layers\.0\.weight" is NaN at index 0 \(step 1\); no parameter was updated/,
+    )
     const after = await Promise.all(model.parameters().map((p) => p.data()))
     expect(after).toEqual(before)
   })

@@ -11,14 +11,22 @@ export function matmul(a: Tensor, b: Tensor, transA = false, transB = false): Te
   checkTensor('matmul', 'b', b)
   const [x, y] = operands('matmul', a, b)
   if (x.ndim < 2 || y.ndim < 2) {
-    throw new EngineError('matmul', 'shape', `both operands need at least 2 dims; a has shape ${fmtShape(x.shape)}, b ${fmtShape(y.shape)} (reshape a vector to [1,n] or [n,1])`)
+    throw new EngineError(
+      'matmul',
+      'shape',
+      `both operands need at least 2 dims; a has shape ${fmtShape(x.shape)}, b ${fmtShape(y.shape)} (reshape a vector to [1,n] or [n,1])`,
+    )
   }
   const m = transA ? x.shape[x.ndim - 1] : x.shape[x.ndim - 2]
   const ka = transA ? x.shape[x.ndim - 2] : x.shape[x.ndim - 1]
   const kb = transB ? y.shape[y.ndim - 1] : y.shape[y.ndim - 2]
   const n = transB ? y.shape[y.ndim - 2] : y.shape[y.ndim - 1]
   if (ka !== kb) {
-    throw new EngineError('matmul', 'shape', `b has shape ${fmtShape(y.shape)}${transB ? ' (transposed)' : ''}, incompatible with a ${fmtShape(x.shape)}${transA ? ' (transposed)' : ''}: inner dims ${ka} and ${kb} differ`)
+    throw new EngineError(
+      'matmul',
+      'shape',
+      `b has shape ${fmtShape(y.shape)}${transB ? ' (transposed)' : ''}, incompatible with a ${fmtShape(x.shape)}${transA ? ' (transposed)' : ''}: inner dims ${ka} and ${kb} differ`,
+    )
   }
   const batch = broadcastShapes('matmul', x.shape.slice(0, -2), y.shape.slice(0, -2))
   const outShape = [...batch, m, n]

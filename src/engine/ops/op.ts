@@ -24,7 +24,11 @@ export function asTensor(op: string, arg: string, x: TensorLike, like: Tensor): 
   if (x instanceof Tensor) {
     if (x.backend !== like.backend) {
       // Ops never move data on their own: a silent copy would hide a device round trip per step.
-      throw new EngineError(op, 'backend', `${arg} lives on the ${x.backend.name} backend, the other operand on ${like.backend.name}; move one with .to(backend)`)
+      throw new EngineError(
+        op,
+        'backend',
+        `${arg} lives on the ${x.backend.name} backend, the other operand on ${like.backend.name}; move one with .to(backend)`,
+      )
     }
     return x
   }

@@ -25,7 +25,8 @@ function reduce(op: ReduceOp, x: Tensor, axis: number | readonly number[] | unde
   checkTensor(op, 'x', x)
   if (axis === undefined) {
     // Over all elements: one kernel on the flattened tensor.
-    if (op === 'max' && x.size === 0) throw new EngineError('max', 'shape', `cannot take the max of an empty tensor of shape ${fmtShape(x.shape)}`)
+    if (op === 'max' && x.size === 0)
+      throw new EngineError('max', 'shape', `cannot take the max of an empty tensor of shape ${fmtShape(x.shape)}`)
     const r = reduceAxis(op, reshape(x, [x.size]), 0)
     return reshape(r, keepDims ? x.shape.map(() => 1) : [])
   }
@@ -33,10 +34,16 @@ function reduce(op: ReduceOp, x: Tensor, axis: number | readonly number[] | unde
   if (new Set(axes).size !== axes.length) throw new EngineError(op, 'argument', `repeated axis in [${axes.join(',')}]`)
   let r = x
   for (const a of axes.sort((p, q) => q - p)) {
-    if (op === 'max' && x.shape[a] === 0) throw new EngineError('max', 'shape', `cannot take the max over empty axis ${a} of shape ${fmtShape(x.shape)}`)
+    if (op === 'max' && x.shape[a] === 0)
+      throw new EngineError('max', 'shape', `cannot take the max over empty axis ${a} of shape ${fmtShape(x.shape)}`)
     r = reduceAxis(op, r, a)
   }
-  return keepDims ? r : reshape(r, x.shape.filter((_, i) => !axes.includes(i)))
+  return keepDims
+    ? r
+    : reshape(
+        r,
+        x.shape.filter((_, i) => !axes.includes(i)),
+      )
 }
 
 export function sum(x: Tensor, axis?: number | readonly number[], keepDims = false): Tensor {

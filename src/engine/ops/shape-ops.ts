@@ -28,13 +28,21 @@ function resolveShape(x: Tensor, shape: readonly number[]): number[] {
   if (infer >= 0) {
     const known = sizeOf(shape.filter((_, i) => i !== infer))
     if (known === 0 || x.size % known !== 0) {
-      throw new EngineError('reshape', 'shape', `cannot reshape a tensor of shape ${fmtShape(x.shape)} (${x.size} elements) to ${fmtShape(shape)}`)
+      throw new EngineError(
+        'reshape',
+        'shape',
+        `cannot reshape a tensor of shape ${fmtShape(x.shape)} (${x.size} elements) to ${fmtShape(shape)}`,
+      )
     }
     target = shape.map((d, i) => (i === infer ? x.size / known : d))
   }
   const out = validateShape('reshape', target)
   if (sizeOf(out) !== x.size) {
-    throw new EngineError('reshape', 'shape', `cannot reshape a tensor of shape ${fmtShape(x.shape)} (${x.size} elements) to ${fmtShape(out)} (${sizeOf(out)} elements)`)
+    throw new EngineError(
+      'reshape',
+      'shape',
+      `cannot reshape a tensor of shape ${fmtShape(x.shape)} (${x.size} elements) to ${fmtShape(out)} (${sizeOf(out)} elements)`,
+    )
   }
   return out
 }

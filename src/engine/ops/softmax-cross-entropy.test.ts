@@ -4,7 +4,13 @@ import { describe, expect, it } from 'vitest'
 import { gradcheck } from '../gradcheck.js'
 import { softmaxCrossEntropy, tensor, type Tensor } from '../index.js'
 
-const LOGITS = [[0.5, -1, 2], [1, 2, -3], [-0.3, 0.1, 0.2], [20, -20, 0], [0, 0, 0]]
+const LOGITS = [
+  [0.5, -1, 2],
+  [1, 2, -3],
+  [-0.3, 0.1, 0.2],
+  [20, -20, 0],
+  [0, 0, 0],
+]
 const LABELS = [2, 0, 1, 0, 1]
 
 async function lossAndGrad(fused: boolean, dtype: 'float32' | 'float64'): Promise<[number, number[]]> {

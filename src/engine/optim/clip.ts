@@ -7,7 +7,8 @@ import { add, mul, relu, sqrt, sub, sum, div } from '../ops/index.js'
 
 /** Scale all gradients so their joint L2 norm is at most maxNorm. Returns the norm before clipping. */
 export function clipGradNorm(params: readonly Tensor[], maxNorm: number): Tensor | null {
-  if (!(Number.isFinite(maxNorm) && maxNorm > 0)) throw new EngineError('clipGradNorm', 'argument', `maxNorm must be a positive number, got ${maxNorm}`)
+  if (!(Number.isFinite(maxNorm) && maxNorm > 0))
+    throw new EngineError('clipGradNorm', 'argument', `maxNorm must be a positive number, got ${maxNorm}`)
   const withGrad = params.filter((p) => p.grad !== null)
   if (withGrad.length === 0) return null
   return noGrad(() => {

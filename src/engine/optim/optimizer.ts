@@ -30,7 +30,11 @@ export abstract class Optimizer<O extends OptimizerOptions = OptimizerOptions> {
   options: O
   stepCount = 0
 
-  constructor(readonly name: string, params: Params, options: O) {
+  constructor(
+    readonly name: string,
+    params: Params,
+    options: O,
+  ) {
     const list = params as readonly (Tensor | [string, Tensor])[]
     this.params = list.map((p) => (Array.isArray(p) ? p[1] : p))
     this.names = list.map((p, i) => (Array.isArray(p) ? p[0] : p.label || `param ${i}`))
@@ -98,7 +102,8 @@ export abstract class Optimizer<O extends OptimizerOptions = OptimizerOptions> {
     for (const [key, t] of Object.entries(sd.tensors)) {
       const p = byName.get(key.slice(0, key.lastIndexOf('.')))
       if (!p) throw new EngineError(`${this.name}.loadStateDict`, 'argument', `"${key}" belongs to no parameter of this optimiser`)
-      if (t.size !== p.size) throw new EngineError(`${this.name}.loadStateDict`, 'shape', `"${key}" has ${t.size} elements, its parameter has ${p.size}`)
+      if (t.size !== p.size)
+        throw new EngineError(`${this.name}.loadStateDict`, 'shape', `"${key}" has ${t.size} elements, its parameter has ${p.size}`)
     }
     this.stepCount = sd.step
     this.params.forEach((p, i) => this.loadParamState(p, this.names[i], sd))
@@ -116,7 +121,11 @@ export abstract class Optimizer<O extends OptimizerOptions = OptimizerOptions> {
       const data = read.call(g.backend, g.storage)
       for (let k = 0; k < data.length; k++) {
         if (!Number.isFinite(data[k])) {
-          throw new EngineError(`${this.name}.step`, 'nan', `gradient of "${this.names[i]}" is ${data[k]} at index ${k} (step ${this.stepCount + 1}); no parameter was updated`)
+          throw new EngineError(
+            `${this.name}.step`,
+            'nan',
+            `gradient of "${this.names[i]}" is ${data[k]} at index ${k} (step ${this.stepCount + 1}); no parameter was updated`,
+          )
         }
       }
     })

@@ -41,7 +41,13 @@ export class SGD extends Optimizer<SGDOptions> {
     const { lr, momentum = 0, dampening = 0, nesterov = false, weightDecay = 0 } = this.options
     const fused = p.backend.sgdStep
     if (fused && fusable(p, g)) {
-      const r = fused.call(p.backend, p.storage, g.storage, this.buf.get(p)?.storage ?? null, { lr, momentum, dampening, nesterov, weightDecay })
+      const r = fused.call(p.backend, p.storage, g.storage, this.buf.get(p)?.storage ?? null, {
+        lr,
+        momentum,
+        dampening,
+        nesterov,
+        weightDecay,
+      })
       if (r.buf) this.buf.set(p, like(r.buf, p))
       p.assign(like(r.p, p))
       return
@@ -209,7 +215,12 @@ export class RMSprop extends Optimizer<RMSpropOptions> {
 
   protected override loadParamState(p: Tensor, name: string, sd: OptimizerStateDict): void {
     const sq = loaded(sd.tensors[`${name}.square_avg`], p)
-    if (sq) this.state.set(p, { sq, avg: loaded(sd.tensors[`${name}.grad_avg`], p) ?? null, buf: loaded(sd.tensors[`${name}.momentum_buffer`], p) ?? null })
+    if (sq)
+      this.state.set(p, {
+        sq,
+        avg: loaded(sd.tensors[`${name}.grad_avg`], p) ?? null,
+        buf: loaded(sd.tensors[`${name}.momentum_buffer`], p) ?? null,
+      })
     else this.state.delete(p)
   }
 }

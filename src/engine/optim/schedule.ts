@@ -24,7 +24,8 @@ export function scheduledLr(schedule: Schedule, base: number, t: number): number
     case 'constant':
       return base
     case 'step':
-      if (!(Number.isInteger(schedule.stepSize) && schedule.stepSize >= 1)) throw new EngineError('scheduledLr', 'argument', `stepSize must be a whole number >= 1, got ${schedule.stepSize}`)
+      if (!(Number.isInteger(schedule.stepSize) && schedule.stepSize >= 1))
+        throw new EngineError('scheduledLr', 'argument', `stepSize must be a whole number >= 1, got ${schedule.stepSize}`)
       return base * schedule.gamma ** Math.floor(u / schedule.stepSize)
     case 'cosine': {
       const T = schedule.periodSteps

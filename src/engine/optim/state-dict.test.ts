@@ -32,7 +32,10 @@ function step(opt: Optimizer, k: number): void {
 describe('optimizer stateDict / loadStateDict', () => {
   for (const [name, make] of MAKERS) {
     it(`${name}: a restored optimiser continues exactly`, () => {
-      const start = [[0.5, -1.5, 2], [3, -0.25]]
+      const start = [
+        [0.5, -1.5, 2],
+        [3, -0.25],
+      ]
       const a = make(params(start))
       for (let k = 0; k < 3; k++) step(a, k)
       const sd = a.stateDict()
@@ -56,6 +59,8 @@ describe('optimizer stateDict / loadStateDict', () => {
     expect(sd.scalars).toEqual({ 'layers.0.weight.t': 1 })
     const other = new Adam(params([[1, 2, 3]]), { lr: 0.1 })
     expect(() => other.loadStateDict(sd)).toThrow(/"layers.0.weight.m" has 2 elements, its parameter has 3/)
-    expect(() => new Adam([['w', tensor([1, 2], { requiresGrad: true })]], { lr: 0.1 }).loadStateDict(sd)).toThrow(/belongs to no parameter/)
+    expect(() => new Adam([['w', tensor([1, 2], { requiresGrad: true })]], { lr: 0.1 }).loadStateDict(sd)).toThrow(
+      /belongs to no parameter/,
+    )
   })
 })

@@ -8,23 +8,35 @@ import { Value, topoSort } from './value'
 
 const graphs: [string, () => Value][] = [
   ['seed example', () => seedExample().L],
-  ['a + a', () => {
-    const a = new Value(3)
-    return a.add(a)
-  }],
+  [
+    'a + a',
+    () => {
+      const a = new Value(3)
+      return a.add(a)
+    },
+  ],
   ['tanh neuron', () => tanhNeuron().o],
   ['test_sanity_check', () => sanityCheck().y],
   ['test_more_ops', () => moreOps().g],
   ['diamond', () => diamond().y],
-  ['exp, log and relu', () => {
-    const x = new Value(1.3)
-    return x.exp().mul(x.log()).add(x.sub(2).relu()).add(x.neg().relu())
-  }],
-  ['max, including a tie', () => {
-    const x = new Value(2)
-    const y = new Value(-1)
-    return x.max(y).mul(x.max(2)).add(y.max(x.mul(-3)))
-  }],
+  [
+    'exp, log and relu',
+    () => {
+      const x = new Value(1.3)
+      return x.exp().mul(x.log()).add(x.sub(2).relu()).add(x.neg().relu())
+    },
+  ],
+  [
+    'max, including a tie',
+    () => {
+      const x = new Value(2)
+      const y = new Value(-1)
+      return x
+        .max(y)
+        .mul(x.max(2))
+        .add(y.max(x.mul(-3)))
+    },
+  ],
   ['2,000-node chain', () => chain(2_000).y],
 ]
 
@@ -109,9 +121,7 @@ describe('backwardSteps', () => {
     expect(backwardSteps(x.pow(2))[0]!.rule).toBe('pow: n·x^(n-1) = 2·3^1 = 6')
     expect(backwardSteps(x.exp())[0]!.rule).toBe('exp: e^x is its own derivative = 20.09')
     expect(backwardSteps(x.log())[0]!.rule).toBe('log: 1/x = 1/3 = 0.3333')
-    expect(backwardSteps(x.relu())[0]!.rule).toBe(
-      'relu routes: 1 if the output was positive else 0 (output 3, so 1)',
-    )
+    expect(backwardSteps(x.relu())[0]!.rule).toBe('relu routes: 1 if the output was positive else 0 (output 3, so 1)')
     expect(backwardSteps(x.neg().relu())[0]!.localDerivative).toBe(0)
   })
 

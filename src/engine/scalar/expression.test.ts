@@ -59,7 +59,10 @@ describe('expression language: the presets give the known gradients', () => {
     expect(a.grad).toBe(2)
     expect(p.root.inputs).toEqual([a, a])
     const steps = backwardSteps(p.root)
-    expect(steps.map((s) => [s.contribution, s.gradAfter])).toEqual([[1, 1], [1, 2]])
+    expect(steps.map((s) => [s.contribution, s.gradAfter])).toEqual([
+      [1, 1],
+      [1, 2],
+    ])
     expect(gradsAfter(p.root, backwardSteps(p.root, { accumulate: false })).get(a)).toBe(1)
   })
 
@@ -83,7 +86,9 @@ describe('expression language: the presets give the known gradients', () => {
     expect(named(p, 'a').grad).toBe(9) // dL/dm = 2m = 6, times c = 1.5
     expect(named(p, 'c').grad).toBe(12)
     expect(named(p, 'b').grad).toBe(0)
-    expect(backwardSteps(p.root).find((s) => s.op === 'max')!.rule).toBe('max routes: the gradient goes to the larger operand (3 vs 1), so operand 1 gets 1')
+    expect(backwardSteps(p.root).find((s) => s.op === 'max')!.rule).toBe(
+      'max routes: the gradient goes to the larger operand (3 vs 1), so operand 1 gets 1',
+    )
   })
 
   it("micrograd's test_more_ops, with += and reassignment, matches PyTorch", () => {
@@ -140,7 +145,10 @@ describe('expression language: what it accepts', () => {
   it('comments, blank lines, tabs, CRLF and trailing separators', () => {
     const p = parseProgram('# a comment\r\n\ta = 2   # two\r\n\n;;b = a*a;\n# end')
     expect(p.root.data).toBe(4)
-    expect(p.bindings.map((b) => [b.name, b.line])).toEqual([['a', 2], ['b', 4]])
+    expect(p.bindings.map((b) => [b.name, b.line])).toEqual([
+      ['a', 2],
+      ['b', 4],
+    ])
   })
 
   it('+=, -=, *=, /= rebind the name to a new Value; the old Value keeps its own label', () => {
@@ -182,7 +190,10 @@ describe('expression language: errors say where and what was expected', () => {
     ['exp = 1', 'line 1, col 1: exp is a function and cannot be assigned to'],
     ['c += 1', 'line 1, col 1: c is used before it is assigned (+= needs a value to update)'],
     ['a = 2 $ 3', "line 1, col 7: unexpected character '$'"],
-    ['a = 2; b = a ** a', 'line 1, col 14: the exponent of ** must be a number, not a Value (pow has a backward rule for constant exponents only)'],
+    [
+      'a = 2; b = a ** a',
+      'line 1, col 14: the exponent of ** must be a number, not a Value (pow has a backward rule for constant exponents only)',
+    ],
     ['a = 1 / 0', 'line 1, col 7: division by zero (1 / 0)'],
     ['a = 1e400', 'line 1, col 5: the number 1e400 is too large'],
     ['a = exp(1000)', 'line 1, col 5: exp(1000) is Infinity; a Value must hold a finite number'],
@@ -190,7 +201,10 @@ describe('expression language: errors say where and what was expected', () => {
     ['a = -1\nb = log(a)', 'line 2, col 5: log: result is NaN for operand(s) -1'],
     ['a = 0\nb = 1/a', 'line 2, col 6: div: division by zero (1 / 0)'],
     ['', 'line 1, col 1: the program is empty: write assignments such as a = 2 and L = a*b, one per line or separated by ;'],
-    ['# only a comment\n\n', 'line 1, col 1: the program is empty: write assignments such as a = 2 and L = a*b, one per line or separated by ;'],
+    [
+      '# only a comment\n\n',
+      'line 1, col 1: the program is empty: write assignments such as a = 2 and L = a*b, one per line or separated by ;',
+    ],
   ]
   for (const [source, message] of cases) {
     it(JSON.stringify(source), () => {

@@ -98,7 +98,11 @@ class Parser {
       if (!this.atStatementEnd()) this.unexpectedAfterExpression()
     }
     const last = this.bindings.at(-1)
-    if (!last) this.fail({ kind: 'eof', text: '', line: 1, col: 1 }, 'the program is empty: write assignments such as a = 2 and L = a*b, one per line or separated by ;')
+    if (!last)
+      this.fail(
+        { kind: 'eof', text: '', line: 1, col: 1 },
+        'the program is empty: write assignments such as a = 2 and L = a*b, one per line or separated by ;',
+      )
     return { root: last.value, bindings: this.bindings, nodes: orderOf(this.bindings.map((b) => b.value)) }
   }
 
@@ -225,7 +229,8 @@ class Parser {
   /** `op` is one of + - * / **; numbers fold, anything with a Value builds nodes. */
   private binary(at: Token, l: Operand, r: Operand, op: string): Operand {
     if (op === '**') {
-      if (r instanceof Value) this.fail(at, `the exponent of ${at.text} must be a number, not a Value (pow has a backward rule for constant exponents only)`)
+      if (r instanceof Value)
+        this.fail(at, `the exponent of ${at.text} must be a number, not a Value (pow has a backward rule for constant exponents only)`)
       if (typeof l === 'number') return this.constant(at, l ** r, `${l} ${at.text} ${r}`)
       return this.track(at, () => l.pow(r))
     }

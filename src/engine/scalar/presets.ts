@@ -55,7 +55,8 @@ export const SCALAR_PRESETS: readonly ScalarPreset[] = [
   {
     id: 'more-ops',
     title: 'micrograd’s test_more_ops',
-    description: 'Reassignment, +=, pow, relu and division, as in micrograd’s test (PyTorch: g = 24.704, dg/da = 138.834, dg/db = 645.577).',
+    description:
+      'Reassignment, +=, pow, relu and division, as in micrograd’s test (PyTorch: g = 24.704, dg/da = 138.834, dg/db = 645.577).',
     source: [
       'a = -4',
       'b = 2',

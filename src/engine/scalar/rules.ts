@@ -40,8 +40,7 @@ export const RULES = {
     forward: (x, y) => x * y,
     // "mul swaps": each operand's derivative is the other operand
     local: ({ x, y }) => [y, x],
-    explain: (o, i) =>
-      `mul swaps: local derivative is the other operand (${fmt(i === 0 ? o.y : o.x)})`,
+    explain: (o, i) => `mul swaps: local derivative is the other operand (${fmt(i === 0 ? o.y : o.x)})`,
   },
   pow: {
     arity: 1,
@@ -73,8 +72,7 @@ export const RULES = {
     forward: (x) => (x < 0 ? 0 : x),
     // at exactly 0 we pick 0, as micrograd and PyTorch do
     local: ({ out }) => [out > 0 ? 1 : 0],
-    explain: ({ out }, _i, d) =>
-      `relu routes: 1 if the output was positive else 0 (output ${fmt(out)}, so ${d})`,
+    explain: ({ out }, _i, d) => `relu routes: 1 if the output was positive else 0 (output ${fmt(out)}, so ${d})`,
   },
   max: {
     arity: 2,

@@ -6,8 +6,7 @@ import { EngineError } from '../errors'
 import { chain, diamond, moreOps, sanityCheck, seedExample, tanhNeuron } from './test-graphs'
 import { Value, topoSort } from './value'
 
-const relErr = (a: number, b: number) =>
-  Math.abs(a - b) / Math.max(Math.abs(a), Math.abs(b), 1e-12)
+const relErr = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(a), Math.abs(b), 1e-12)
 
 /** Central difference in float64 with h = 1e-6. */
 const fd = (f: (x: number) => number, x: number, h = 1e-6) => (f(x + h) - f(x - h)) / (2 * h)
@@ -87,7 +86,12 @@ describe('Value: every primitive against central finite differences (h = 1e-6, r
       for (const x of points) {
         const v = new Value(x)
         op(v).backward()
-        expect(relErr(v.grad, fd((t) => op(new Value(t)).data, x))).toBeLessThan(1e-6)
+        expect(
+          relErr(
+            v.grad,
+            fd((t) => op(new Value(t)).data, x),
+          ),
+        ).toBeLessThan(1e-6)
       }
     })
   }
@@ -100,7 +104,11 @@ describe('Value: every primitive against central finite differences (h = 1e-6, r
   ]
   for (const [name, op] of binary) {
     it(`${name} (both operands)`, () => {
-      for (const [x, y] of [[1.5, -2.25], [-0.3, 0.8], [4, 7]] as const) {
+      for (const [x, y] of [
+        [1.5, -2.25],
+        [-0.3, 0.8],
+        [4, 7],
+      ] as const) {
         const a = new Value(x)
         const b = new Value(y)
         op(a, b).backward()
@@ -115,8 +123,18 @@ describe('Value: every primitive against central finite differences (h = 1e-6, r
   it('the whole test_more_ops graph, for a and b', () => {
     const { a, b, g } = moreOps()
     g.backward()
-    expect(relErr(a.grad, fd((t) => moreOps(t, 2).g.data, -4))).toBeLessThan(1e-6)
-    expect(relErr(b.grad, fd((t) => moreOps(-4, t).g.data, 2))).toBeLessThan(1e-6)
+    expect(
+      relErr(
+        a.grad,
+        fd((t) => moreOps(t, 2).g.data, -4),
+      ),
+    ).toBeLessThan(1e-6)
+    expect(
+      relErr(
+        b.grad,
+        fd((t) => moreOps(-4, t).g.data, 2),
+      ),
+    ).toBeLessThan(1e-6)
   })
 })
 
@@ -150,12 +168,22 @@ describe('Value: max routes the gradient to the larger operand', () => {
 
   it('matches central finite differences for both operands away from a tie', () => {
     const f = (x: number, y: number) => new Value(x).mul(new Value(y).add(1)).max(new Value(y).mul(y))
-    for (const [x, y] of [[1.5, -0.5], [0.2, 2], [-1, 0.7], [3, 1]] as const) {
+    for (const [x, y] of [
+      [1.5, -0.5],
+      [0.2, 2],
+      [-1, 0.7],
+      [3, 1],
+    ] as const) {
       const a = new Value(x)
       const b = new Value(y)
       a.mul(b.add(1)).max(b.mul(b)).backward()
       expect(Math.abs(a.grad - fd((t) => f(t, y).data, x))).toBeLessThan(1e-6)
-      expect(relErr(b.grad, fd((t) => f(x, t).data, y))).toBeLessThan(1e-6)
+      expect(
+        relErr(
+          b.grad,
+          fd((t) => f(x, t).data, y),
+        ),
+      ).toBeLessThan(1e-6)
     }
   })
 

@@ -130,7 +130,11 @@ export class Value {
       node.inputs.forEach((input, i) => {
         const g = node.grad * local[i]!
         if (!Number.isFinite(g)) {
-          throw new EngineError(node.op, 'backward', `gradient into operand ${i} is ${g} (upstream ${fmt(node.grad)}, local derivative ${local[i]})`)
+          throw new EngineError(
+            node.op,
+            'backward',
+            `gradient into operand ${i} is ${g} (upstream ${fmt(node.grad)}, local derivative ${local[i]})`,
+          )
         }
         input.grad += g
       })

@@ -62,5 +62,9 @@ export function describeEachBackend(title: string, body: (be: TestBackend) => vo
 
 /** Suites about the WebGPU backend itself (selection, device loss, memory, kernel variants). */
 export function describeWebGpu(title: string, body: (be: TestBackend) => void): void {
-  describeOn(BACKENDS.find((b) => b.name === 'webgpu')!, title, body)
+  describeOn(
+    BACKENDS.find((b) => b.name === 'webgpu')!,
+    title,
+    body,
+  )
 }

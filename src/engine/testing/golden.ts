@@ -16,7 +16,16 @@ export interface Encoded {
 export interface GoldenCase {
   name: string
   op: string
-  args: { exponent?: number; alpha?: number; delta?: number; axis?: number | number[]; keepDims?: boolean; shape?: number[]; eps?: number; p?: number }
+  args: {
+    exponent?: number
+    alpha?: number
+    delta?: number
+    axis?: number | number[]
+    keepDims?: boolean
+    shape?: number[]
+    eps?: number
+    p?: number
+  }
   inputs: Encoded[]
   out: Encoded
   upstream: Encoded
@@ -53,7 +62,12 @@ export const GOLDEN = golden as unknown as {
     weightGrads: Encoded[]
     biasGrads: Encoded[]
   }
-  optim: { p0: Encoded; c: Encoded; d: Encoded; cases: { optimizer: string; options: Record<string, number | boolean>; trajectory: Encoded[] }[] }
+  optim: {
+    p0: Encoded
+    c: Encoded
+    d: Encoded
+    cases: { optimizer: string; options: Record<string, number | boolean>; trajectory: Encoded[] }[]
+  }
   clip: { maxNorm: number; grads: Encoded[]; total: number; clipped: Encoded[] }
   layers: {
     batchNorm1d: {

@@ -42,7 +42,9 @@ export async function finiteDifferences(
             const data = j === input ? f.data.map((v, k) => (k === index ? v + delta : v)) : f.data
             return tensor(data, { shape: f.shape, dtype })
           })
-          return fn(...xs).mul(weights).sum()
+          return fn(...xs)
+            .mul(weights)
+            .sum()
         }
         probes.push({ input, index, sums: steps.flatMap((h) => [at(h), at(-h)]) })
       }

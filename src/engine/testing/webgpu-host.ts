@@ -32,8 +32,9 @@ export function nodeWebGpu(): Promise<NodeWebGpu | { problem: string }> {
     if (!adapter) {
       const icd = env('VK_ICD_FILENAMES')
       return {
-        problem: `no WebGPU adapter was found (VK_ICD_FILENAMES=${icd ?? 'unset'}). Install SwiftShader ` +
-          "(apt-get install chromium libvulkan1) and export VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json, " +
+        problem:
+          `no WebGPU adapter was found (VK_ICD_FILENAMES=${icd ?? 'unset'}). Install SwiftShader ` +
+          '(apt-get install chromium libvulkan1) and export VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json, ' +
           'or set BPS_SKIP_WEBGPU=1 to skip the webgpu suites',
       }
     }

@@ -10,10 +10,42 @@ import { bundledDataset, listBundled } from './bundled'
 describe('bundled datasets', () => {
   it('each loads with its published shape, classes and class balance', () => {
     const expected = {
-      iris: { n: 150, f: 4, task: 'multiclass', classes: ['setosa', 'versicolor', 'virginica'], counts: [50, 50, 50], target: 'species', first: 'sepal_length_cm' },
-      wine: { n: 178, f: 13, task: 'multiclass', classes: ['cultivar_1', 'cultivar_2', 'cultivar_3'], counts: [59, 71, 48], target: 'cultivar', first: 'alcohol' },
-      'breast-cancer': { n: 569, f: 30, task: 'binary', classes: ['malignant', 'benign'], counts: [212, 357], target: 'diagnosis', first: 'mean_radius' },
-      digits: { n: 1797, f: 64, task: 'multiclass', classes: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'], counts: [178, 182, 177, 183, 181, 182, 181, 179, 174, 180], target: 'digit', first: 'pixel_0_0' },
+      iris: {
+        n: 150,
+        f: 4,
+        task: 'multiclass',
+        classes: ['setosa', 'versicolor', 'virginica'],
+        counts: [50, 50, 50],
+        target: 'species',
+        first: 'sepal_length_cm',
+      },
+      wine: {
+        n: 178,
+        f: 13,
+        task: 'multiclass',
+        classes: ['cultivar_1', 'cultivar_2', 'cultivar_3'],
+        counts: [59, 71, 48],
+        target: 'cultivar',
+        first: 'alcohol',
+      },
+      'breast-cancer': {
+        n: 569,
+        f: 30,
+        task: 'binary',
+        classes: ['malignant', 'benign'],
+        counts: [212, 357],
+        target: 'diagnosis',
+        first: 'mean_radius',
+      },
+      digits: {
+        n: 1797,
+        f: 64,
+        task: 'multiclass',
+        classes: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
+        counts: [178, 182, 177, 183, 181, 182, 181, 179, 174, 180],
+        target: 'digit',
+        first: 'pixel_0_0',
+      },
     } as const
     for (const name of BUNDLED_DATASETS) {
       const e = expected[name]

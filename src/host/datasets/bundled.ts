@@ -89,6 +89,14 @@ export function bundledDataset(name: BundledName): BundledDataset {
 export function listBundled(): BundledInfo[] {
   return (Object.keys(DEFS) as BundledName[]).map((name) => {
     const { dataset, description } = bundledDataset(name)
-    return { name, label: DEFS[name].label, task: dataset.task, rows: dataset.n, features: dataset.nFeatures, classes: dataset.nClasses, description }
+    return {
+      name,
+      label: DEFS[name].label,
+      task: dataset.task,
+      rows: dataset.n,
+      features: dataset.nFeatures,
+      classes: dataset.nClasses,
+      description,
+    }
   })
 }

@@ -87,7 +87,8 @@ export class FileStore {
     const hit = this.tables.get(fileId)
     if (hit) return hit
     const info = this.info(fileId)
-    if (info.summary.format !== 'csv') throw new HostError('invalid_payload', `file ${fileId} ("${info.name}") is an IDX file, not a CSV table`)
+    if (info.summary.format !== 'csv')
+      throw new HostError('invalid_payload', `file ${fileId} ("${info.name}") is an IDX file, not a CSV table`)
     const table = parseCsvBytes(this.bytes(fileId), info.name)
     this.cache(fileId, table)
     return table
@@ -120,7 +121,11 @@ export class FileStore {
 /** UTF-8 text of a CSV file; binary content is refused with where it was seen. */
 export function csvText(bytes: Uint8Array, name: string): string {
   const nul = bytes.indexOf(0)
-  if (nul >= 0) throw new HostError('invalid_payload', `"${name}" is not a CSV text file: it holds binary data (a zero byte at offset ${nul}); upload a CSV table or an IDX file`)
+  if (nul >= 0)
+    throw new HostError(
+      'invalid_payload',
+      `"${name}" is not a CSV text file: it holds binary data (a zero byte at offset ${nul}); upload a CSV table or an IDX file`,
+    )
   try {
     return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes)
   } catch {
@@ -129,7 +134,11 @@ export function csvText(bytes: Uint8Array, name: string): string {
 }
 
 /** What a CSV file may hold: checked as it is read, so a file over them is never parsed whole. */
-export const CSV_LIMITS: data.CsvLimits = { maxRows: DATA_LIMITS.maxSamples, maxColumns: DATA_LIMITS.maxColumns, maxCells: DATA_LIMITS.maxCells }
+export const CSV_LIMITS: data.CsvLimits = {
+  maxRows: DATA_LIMITS.maxSamples,
+  maxColumns: DATA_LIMITS.maxColumns,
+  maxCells: DATA_LIMITS.maxCells,
+}
 
 /** Parse a stored CSV file's bytes with the host's limits; malformed files become payload errors. */
 export function parseCsvBytes(bytes: Uint8Array, name: string): data.CsvTable {

@@ -55,33 +55,41 @@ export class Uploads {
       if (drop) this.open.delete(p.uploadId)
       throw new HostError(code, `files.upload ${p.uploadId} ("${p.name}"): ${msg}`)
     }
+    const bad = (msg: string, drop = false): never => refuse('invalid_payload', msg, drop)
     this.dropStale()
-    if (p.bytes > DATA_LIMITS.maxUploadBytes) refuse('limit', `the file is ${MiB(p.bytes)}, more than the ${MiB(DATA_LIMITS.maxUploadBytes)} allowed`)
-    if (p.index >= p.total) refuse('invalid_payload', `chunk ${p.index} is past the end: the upload has ${p.total} chunks (0…${p.total - 1})`)
+    if (p.bytes > DATA_LIMITS.maxUploadBytes)
+      refuse('limit', `the file is ${MiB(p.bytes)}, more than the ${MiB(DATA_LIMITS.maxUploadBytes)} allowed`)
+    if (p.index >= p.total) bad(`chunk ${p.index} is past the end: the upload has ${p.total} chunks (0…${p.total - 1})`)
     let up = this.open.get(p.uploadId)
     if (!up) {
-      if (p.index !== 0) refuse('invalid_payload', `chunk ${p.index} arrived, but no upload with this id is in progress (chunks start at 0; an upload idle for ${UPLOAD_STALE_MS / 60_000} minutes is dropped)`)
+      if (p.index !== 0)
+        bad(
+          `chunk ${p.index} arrived, but no upload with this id is in progress (chunks start at 0; an upload idle for ${UPLOAD_STALE_MS / 60_000} minutes is dropped)`,
+        )
       const owner = currentClient()
       if (owner !== null) this.makeRoomFor(owner)
-      if (this.open.size >= MAX_CONCURRENT_UPLOADS) refuse('limit', `${MAX_CONCURRENT_UPLOADS} uploads are already in progress; wait for one to finish`)
+      if (this.open.size >= MAX_CONCURRENT_UPLOADS)
+        refuse('limit', `${MAX_CONCURRENT_UPLOADS} uploads are already in progress; wait for one to finish`)
       up = { name: p.name, total: p.total, bytes: p.bytes, chunks: [], received: 0, lastAt: this.now(), owner }
       this.open.set(p.uploadId, up)
     } else {
-      if (p.index < up.received) refuse('invalid_payload', `chunk ${p.index} was already received (next expected: chunk ${up.received})`)
-      if (p.index > up.received) refuse('invalid_payload', `chunk ${p.index} arrived out of order (next expected: chunk ${up.received}); chunks must be sent in order`)
-      if (p.total !== up.total) refuse('invalid_payload', `chunk ${p.index} says the upload has ${p.total} chunks, but it began with ${up.total}`, true)
-      if (p.bytes !== up.bytes || p.name !== up.name) refuse('invalid_payload', `chunk ${p.index} describes a different file (${p.bytes} bytes) than the upload began with (${up.bytes} bytes)`, true)
+      if (p.index < up.received) bad(`chunk ${p.index} was already received (next expected: chunk ${up.received})`)
+      if (p.index > up.received)
+        bad(`chunk ${p.index} arrived out of order (next expected: chunk ${up.received}); chunks must be sent in order`)
+      if (p.total !== up.total) bad(`chunk ${p.index} says the upload has ${p.total} chunks, but it began with ${up.total}`, true)
+      if (p.bytes !== up.bytes || p.name !== up.name)
+        bad(`chunk ${p.index} describes a different file (${p.bytes} bytes) than the upload began with (${up.bytes} bytes)`, true)
     }
-    if (p.chunkBase64.length % 4 !== 0 || !BASE64.test(p.chunkBase64)) refuse('invalid_payload', `chunk ${p.index} is not valid base64`, true)
+    if (p.chunkBase64.length % 4 !== 0 || !BASE64.test(p.chunkBase64)) bad(`chunk ${p.index} is not valid base64`, true)
     const chunk = Buffer.from(p.chunkBase64, 'base64')
     const have = up.chunks.reduce((s, c) => s + c.length, 0) + chunk.length
-    if (have > up.bytes) refuse('invalid_payload', `the chunks hold more than the ${up.bytes} bytes the upload announced`, true)
+    if (have > up.bytes) bad(`the chunks hold more than the ${up.bytes} bytes the upload announced`, true)
     up.chunks.push(chunk)
     up.received++
     up.lastAt = this.now()
     if (up.received < up.total) return { uploadId: p.uploadId, received: up.received, done: false, file: null }
 
-    if (have !== up.bytes) refuse('invalid_payload', `the ${up.total} chunks hold ${have} bytes, but the upload announced ${up.bytes}`, true)
+    if (have !== up.bytes) bad(`the ${up.total} chunks hold ${have} bytes, but the upload announced ${up.bytes}`, true)
     return this.complete(p.uploadId, up, Buffer.concat(up.chunks, have))
   }
 
@@ -146,7 +154,8 @@ const isGzip = (b: Uint8Array): boolean => b.length >= 2 && b[0] === 0x1f && b[1
  * limit, and less when the consumer stops early (a CSV over its row limit).
  */
 async function* pieces(bytes: Uint8Array, name: string, stats: IngestStats): AsyncGenerator<Uint8Array> {
-  const tooBig = () => new HostError('limit', `"${name}" inflates to more than ${MiB(DATA_LIMITS.maxUploadBytes)}, the most a file may hold`)
+  const tooBig = () =>
+    new HostError('limit', `"${name}" inflates to more than ${MiB(DATA_LIMITS.maxUploadBytes)}, the most a file may hold`)
   if (!isGzip(bytes)) {
     for (let a = 0; a < bytes.length; a += PIECE_BYTES) {
       const piece = bytes.subarray(a, a + PIECE_BYTES)
@@ -165,7 +174,10 @@ async function* pieces(bytes: Uint8Array, name: string, stats: IngestStats): Asy
     }
   } catch (e) {
     if (e instanceof HostError) throw e
-    throw new HostError('invalid_payload', `"${name}" looks gzip-compressed but does not inflate (${(e as Error).message}); is it truncated?`)
+    throw new HostError(
+      'invalid_payload',
+      `"${name}" looks gzip-compressed but does not inflate (${(e as Error).message}); is it truncated?`,
+    )
   } finally {
     gunzip.destroy()
   }
@@ -223,8 +235,14 @@ export async function ingest(
   const bytes = Buffer.concat(kept)
   if (kind === 'idx') {
     const idx = asDataError(() => data.parseIdx(bytes, `"${name}"`))
-    if (idx.shape.length === 0) throw new HostError('invalid_payload', `"${name}" is an IDX file with no dims; expected images [n, rows, cols] or labels [n]`)
-    return store.put(stored, bytes, { format: 'idx', dtype: idx.dtype, dims: idx.shape, role: idx.shape.length === 1 ? 'labels' : 'images' })
+    if (idx.shape.length === 0)
+      throw new HostError('invalid_payload', `"${name}" is an IDX file with no dims; expected images [n, rows, cols] or labels [n]`)
+    return store.put(stored, bytes, {
+      format: 'idx',
+      dtype: idx.dtype,
+      dims: idx.shape,
+      role: idx.shape.length === 1 ? 'labels' : 'images',
+    })
   }
   const table = csv.end()
   const columns = data.describeColumns(table)
@@ -259,7 +277,10 @@ class CsvPieces {
     const nul = piece.indexOf(0)
     if (nul >= 0) {
       const where = `a zero byte at offset ${this.offset + nul}`
-      throw new HostError('invalid_payload', `"${this.name}" is not a CSV text file: it holds binary data (${where}); upload a CSV table or an IDX file`)
+      throw new HostError(
+        'invalid_payload',
+        `"${this.name}" is not a CSV text file: it holds binary data (${where}); upload a CSV table or an IDX file`,
+      )
     }
     this.offset += piece.length
     try {

@@ -20,7 +20,8 @@ afterAll(removeRuns)
 
 const PYTHON = '/usr/bin/python3'
 const SKIP = process.env.BPS_SKIP_PYTHON === '1'
-if (SKIP) console.log('export-python.test.ts: skipped: BPS_SKIP_PYTHON=1 (the PyTorch and ONNX export checks need python3-torch and python3-onnx)')
+if (SKIP)
+  console.log('export-python.test.ts: skipped: BPS_SKIP_PYTHON=1 (the PyTorch and ONNX export checks need python3-torch and python3-onnx)')
 
 // The checker's JSON: its shape is asserted field by field where it is used.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -39,13 +40,16 @@ function runPython(script: string, input: unknown): any {
 async function writeExport(fx: Fixture, format: 'pytorch' | 'onnx', sub: string): Promise<string> {
   const dir = join(fx.run.dir, sub)
   mkdirSync(dir, { recursive: true })
-  for (const f of await exportRun(fx.run, format)) writeFileSync(join(dir, f.name), Buffer.from(f.content, f.encoding === 'base64' ? 'base64' : 'utf8'))
+  for (const f of await exportRun(fx.run, format))
+    writeFileSync(join(dir, f.name), Buffer.from(f.content, f.encoding === 'base64' ? 'base64' : 'utf8'))
   return dir
 }
 
 function expectClose(actual: number[][], expected: number[][]): void {
   expect(actual.length).toBe(expected.length)
-  actual.forEach((row, r) => row.forEach((v, c) => expect(Math.abs(v - expected[r][c]), `row ${r} col ${c}: ${v} vs ${expected[r][c]}`).toBeLessThan(1e-5)))
+  actual.forEach((row, r) =>
+    row.forEach((v, c) => expect(Math.abs(v - expected[r][c]), `row ${r} col ${c}: ${v} vs ${expected[r][c]}`).toBeLessThan(1e-5)),
+  )
 }
 
 const X = fixedInputs(7, 3)
@@ -61,9 +65,21 @@ describe.skipIf(SKIP)('export → PyTorch (python3-torch)', () => {
     const trainSpecs = [
       makeSpec({ model: { activation: 'gelu' }, optimizer: { type: 'adam', lr: 0.05, beta1: 0.8, weightDecay: 0.001 } }),
       makeSpec({ data: { generator: 'reg-plane', features: ['x1', 'x2'] }, optimizer: { type: 'rmsprop', lr: 0.01, momentum: 0.5 } }),
-      makeSpec({ data: { generator: 'xor', features: ['x1', 'x2'] }, model: { loss: 'hinge', activation: 'relu' }, optimizer: { type: 'sgd', lr: 0.1, momentum: 0.9, nesterov: true } }),
-      makeSpec({ data: { generator: 'xor', features: ['x1', 'x2'] }, model: { loss: 'bceWithLogits' }, optimizer: { type: 'adamw', lr: 0.01 } }),
-      makeSpec({ data: { generator: 'reg-plane', features: ['x1', 'x2'] }, model: { loss: 'huber' }, optimizer: { type: 'sgd', lr: 0.05 } }),
+      makeSpec({
+        data: { generator: 'xor', features: ['x1', 'x2'] },
+        model: { loss: 'hinge', activation: 'relu' },
+        optimizer: { type: 'sgd', lr: 0.1, momentum: 0.9, nesterov: true },
+      }),
+      makeSpec({
+        data: { generator: 'xor', features: ['x1', 'x2'] },
+        model: { loss: 'bceWithLogits' },
+        optimizer: { type: 'adamw', lr: 0.01 },
+      }),
+      makeSpec({
+        data: { generator: 'reg-plane', features: ['x1', 'x2'] },
+        model: { loss: 'huber' },
+        optimizer: { type: 'sgd', lr: 0.05 },
+      }),
     ]
     const train = await Promise.all(
       trainSpecs.map(async (spec, i) => {
@@ -97,7 +113,9 @@ describe.skipIf(SKIP)('export → PyTorch (python3-torch)', () => {
       const got = out.forward[i]
       expectClose(got.y, f.fx.forward(X))
       expect(got.keys).toEqual(['net.0.weight', 'net.0.bias', 'net.2.weight', 'net.2.bias', 'net.4.weight', 'net.4.bias'])
-      const act = { relu: 'ReLU', leakyRelu: 'LeakyReLU', tanh: 'Tanh', sigmoid: 'Sigmoid', gelu: 'GELU', linear: 'Identity' }[ACTIVATION_NAMES[i]]
+      const act = { relu: 'ReLU', leakyRelu: 'LeakyReLU', tanh: 'Tanh', sigmoid: 'Sigmoid', gelu: 'GELU', linear: 'Identity' }[
+        ACTIVATION_NAMES[i]
+      ]
       expect(got.modules).toEqual(['Linear', act, 'Linear', act, 'Linear'])
     })
 
@@ -125,7 +143,10 @@ describe.skipIf(SKIP)('export → PyTorch for table data (standardisation folded
     const fileId = (await ingest(store, 'good.csv', csv)).fileId
     const specs = [
       makeSpec({ data: { source: 'bundled', name: 'wine', seed: 3 }, model: { hidden: [6], activation: 'relu' } }),
-      makeSpec({ data: { source: 'csv', fileId, target: 'species', features: ['sepal_length', 'petal_length', 'petal_width', 'site'] }, model: { hidden: [5, 4], activation: 'tanh' } }),
+      makeSpec({
+        data: { source: 'csv', fileId, target: 'species', features: ['sepal_length', 'petal_length', 'petal_width', 'site'] },
+        model: { hidden: [5, 4], activation: 'tanh' },
+      }),
     ]
     const cases = await Promise.all(
       specs.map(async (spec, i) => {
@@ -144,7 +165,12 @@ describe.skipIf(SKIP)('export → PyTorch for table data (standardisation folded
         expect(shipped.length - 1).toBe(d.train.n)
         expect(shipped[1]).toBe([...x[0], y[0]].join(','))
         const plan = planLoss(spec.model.loss, d.raw.task, 3, 'table')
-        const ourLoss = plan.loss(fx.model.forward(tensor(Array.from({ length: x.length }, (_, r) => Array.from(z.subarray(r * f, (r + 1) * f))))), Float32Array.from(y)).dataSync()[0]
+        const ourLoss = plan
+          .loss(
+            fx.model.forward(tensor(Array.from({ length: x.length }, (_, r) => Array.from(z.subarray(r * f, (r + 1) * f))))),
+            Float32Array.from(y),
+          )
+          .dataSync()[0]
         return { dir, x, y, ours, ourLoss }
       }),
     )
@@ -172,7 +198,10 @@ describe.skipIf(SKIP)('export → ONNX (python3-onnx)', () => {
         return { fx, out: binary ? 1 : 3, path: join(await writeExport(fx, 'onnx', 'onnx'), 'spiral-run.onnx') }
       }),
     )
-    const res = runPython('check_onnx.py', cases.map((c) => ({ path: c.path, x: X })))
+    const res = runPython(
+      'check_onnx.py',
+      cases.map((c) => ({ path: c.path, x: X })),
+    )
     console.log(`export-python.test.ts: onnx ${res.onnx}, Python ${res.python}`)
     cases.forEach((c, i) => {
       const m = res.models[i]
@@ -183,7 +212,12 @@ describe.skipIf(SKIP)('export → ONNX (python3-onnx)', () => {
       expect(m.initializer_types).toEqual([1]) // FLOAT
     })
     expect(res.models.map((m: { ops: string[] }) => m.ops.filter((o) => o !== 'MatMul' && o !== 'Add'))).toEqual([
-      ['Relu'], ['LeakyRelu'], ['Tanh'], ['Sigmoid'], ['Div', 'Erf', 'Mul'], [],
+      ['Relu'],
+      ['LeakyRelu'],
+      ['Tanh'],
+      ['Sigmoid'],
+      ['Div', 'Erf', 'Mul'],
+      [],
     ])
   }, 120_000)
 })

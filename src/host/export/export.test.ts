@@ -19,10 +19,23 @@ describe('export: safetensors', () => {
     const [file] = await exportRun(run, 'safetensors')
     expect(file).toMatchObject({ name: 'spiral-run.safetensors', encoding: 'base64' })
     const st = decodeSafetensors(bytesOf(file))
-    expect(Object.keys(st.tensors).sort()).toEqual(['net.0.bias', 'net.0.weight', 'net.2.bias', 'net.2.weight', 'net.4.bias', 'net.4.weight'])
+    expect(Object.keys(st.tensors).sort()).toEqual([
+      'net.0.bias',
+      'net.0.weight',
+      'net.2.bias',
+      'net.2.weight',
+      'net.4.bias',
+      'net.4.weight',
+    ])
     expect(st.metadata.format).toBe('pt')
     expect(st.metadata.step).toBe('100')
-    expect(JSON.parse(st.metadata.architecture)).toEqual({ kind: 'mlp', sizes: [3, 5, 4, 3], features: ['x1', 'x2', 'x1x2'], hiddenActivation: 'tanh', outputActivation: 'linear' })
+    expect(JSON.parse(st.metadata.architecture)).toEqual({
+      kind: 'mlp',
+      sizes: [3, 5, 4, 3],
+      features: ['x1', 'x2', 'x1x2'],
+      hiddenActivation: 'tanh',
+      outputActivation: 'linear',
+    })
     model.layers.forEach((layer, i) => {
       const w = st.tensors[`net.${2 * i}.weight`]
       expect(w.shape).toEqual([layer.outFeatures, layer.inFeatures])
@@ -39,7 +52,9 @@ describe('export: safetensors', () => {
     await expect(exportRun({ ...run, spec: makeSpec({ model: { hidden: [6, 4] } }) }, 'safetensors')).rejects.toThrow(
       'export: layers.0.weight is [3,5], the spec needs [3,6]',
     )
-    await expect(exportRun({ ...run, spec: makeSpec({ model: { hidden: [5] } }) }, 'onnx')).rejects.toThrow('export: the checkpoint has layers.2.bias but the spec has 2 layers')
+    await expect(exportRun({ ...run, spec: makeSpec({ model: { hidden: [5] } }) }, 'onnx')).rejects.toThrow(
+      'export: the checkpoint has layers.2.bias but the spec has 2 layers',
+    )
   })
 
   it('reports a missing checkpoint as not_found and a damaged one by what is wrong', async () => {
@@ -87,14 +102,22 @@ describe('export: metrics-csv', () => {
   it('writes one row per step with eval columns where an eval happened, skipping a torn tail', async () => {
     const batches = [
       { steps: [1, 2], trainLoss: [0.9, 0.8], evals: [], layers: [] },
-      { steps: [3], trainLoss: [0.7], evals: [{ step: 3, trainLoss: 0.65, testLoss: 0.75, trainAccuracy: 0.5, testAccuracy: 0.25 }], layers: [] },
+      {
+        steps: [3],
+        trainLoss: [0.7],
+        evals: [{ step: 3, trainLoss: 0.65, testLoss: 0.75, trainAccuracy: 0.5, testAccuracy: 0.25 }],
+        layers: [],
+      },
     ]
     const log = batches.map((b) => JSON.stringify(b)).join('\n') + '\n{"steps":[4],"trainL'
     const { run } = makeRun(makeSpec(), 3, { metrics: log })
     const [file] = await exportRun(run, 'metrics-csv')
     expect(file).toMatchObject({ name: 'spiral-run-metrics.csv', mediaType: 'text/csv', encoding: 'utf8' })
     expect(file.content).toBe(
-      'step,train_loss,eval_train_loss,test_loss,train_accuracy,test_accuracy\n' + '1,0.9,,,,\n' + '2,0.8,,,,\n' + '3,0.7,0.65,0.75,0.5,0.25\n',
+      'step,train_loss,eval_train_loss,test_loss,train_accuracy,test_accuracy\n' +
+        '1,0.9,,,,\n' +
+        '2,0.8,,,,\n' +
+        '3,0.7,0.65,0.75,0.5,0.25\n',
     )
     expect(metricsCsv(log).skippedLines).toBe(1)
   })
@@ -103,7 +126,9 @@ describe('export: metrics-csv', () => {
     const log = [
       { steps: [1], trainLoss: [2], evals: [{ step: 1, trainLoss: 1.5, testLoss: 1.8, trainAccuracy: null, testAccuracy: null }] },
       { steps: [1, 2], trainLoss: [1, 0.5], evals: [] },
-    ].map((b) => JSON.stringify(b)).join('\n')
+    ]
+      .map((b) => JSON.stringify(b))
+      .join('\n')
     expect(metricsCsv(log).csv.split('\n').slice(1)).toEqual(['1,1,1.5,1.8,,', '2,0.5,,,,', ''])
   })
 
@@ -112,7 +137,9 @@ describe('export: metrics-csv', () => {
       { steps: [1, 2, 3], trainLoss: [3, 2, 1], evals: [] },
       { k: 'rewind', step: 1 },
       { steps: [2], trainLoss: [2.5], evals: [] },
-    ].map((b) => JSON.stringify(b)).join('\n')
+    ]
+      .map((b) => JSON.stringify(b))
+      .join('\n')
     expect(metricsCsv(log).csv.split('\n').slice(1)).toEqual(['1,3,,,,', '2,2.5,,,,', ''])
   })
 
@@ -132,4 +159,3 @@ describe('export: file names', () => {
     expect(fileStem('日本')).toBe('model')
   })
 })
-

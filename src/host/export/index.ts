@@ -33,12 +33,21 @@ export interface ExportableRun {
 
 /** A file-name stem from the run's name: letters, digits, '-', '_' and '.', never empty. */
 export function fileStem(name: string): string {
-  const s = name.normalize('NFKD').replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[-.]+|-+$/g, '').slice(0, 60)
+  const s = name
+    .normalize('NFKD')
+    .replace(/[^A-Za-z0-9._-]+/g, '-')
+    .replace(/^[-.]+|-+$/g, '')
+    .slice(0, 60)
   return s || 'model'
 }
 
 const base64 = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')
-const binary = (name: string, mediaType: string, bytes: Uint8Array): ExportedFileOut => ({ name, mediaType, encoding: 'base64', content: base64(bytes) })
+const binary = (name: string, mediaType: string, bytes: Uint8Array): ExportedFileOut => ({
+  name,
+  mediaType,
+  encoding: 'base64',
+  content: base64(bytes),
+})
 const text = (name: string, mediaType: string, content: string): ExportedFileOut => ({ name, mediaType, encoding: 'utf8', content })
 
 async function readRunFile(path: string, what: string): Promise<Buffer> {
@@ -46,19 +55,29 @@ async function readRunFile(path: string, what: string): Promise<Buffer> {
     return await readFile(path)
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code
-    throw new HostError(code === 'ENOENT' ? 'not_found' : 'internal', `export: cannot read the run's ${what} ${path} (${code ?? String(e)})`)
+    throw new HostError(
+      code === 'ENOENT' ? 'not_found' : 'internal',
+      `export: cannot read the run's ${what} ${path} (${code ?? String(e)})`,
+    )
   }
 }
 
 async function loadModel(run: ExportableRun): Promise<ExportModel> {
   const bytes = await readRunFile(run.checkpointPath, 'checkpoint')
-  return loadExportModel(run.spec, new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), modelInputsOf(run.spec.data, run.files))
+  return loadExportModel(
+    run.spec,
+    new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+    modelInputsOf(run.spec.data, run.files),
+  )
 }
 
 /** The loss the run trained with, resolved as the host resolves it ('auto' by task). */
 function lossName(spec: SessionSpecOut, files: FileStore | null, outputSize: number): ReturnType<typeof planLoss>['name'] {
   const d = spec.data
-  const task = d.source === undefined || d.source === 'generator' ? data.listGenerators().find((g) => g.name === d.generator)?.task : prepareData(d, files).raw.task
+  const task =
+    d.source === undefined || d.source === 'generator'
+      ? data.listGenerators().find((g) => g.name === d.generator)?.task
+      : prepareData(d, files).raw.task
   if (!task) throw new HostError('invalid_payload', `export: unknown data "${dataLabel(d)}"`)
   return planLoss(spec.model.loss, task, outputSize, dataLabel(d)).name
 }
@@ -76,7 +95,13 @@ export async function exportRun(run: ExportableRun, format: ExportFormat): Promi
       return [text(`${stem}.json`, 'application/json', jsonExport(await loadModel(run), run.spec, run.name))]
     case 'onnx': {
       const model = await loadModel(run)
-      return [binary(`${stem}.onnx`, 'application/octet-stream', onnxModel(model, `Backprop Studio run "${run.name}": ${architectureJson(model)}`))]
+      return [
+        binary(
+          `${stem}.onnx`,
+          'application/octet-stream',
+          onnxModel(model, `Backprop Studio run "${run.name}": ${architectureJson(model)}`),
+        ),
+      ]
     }
     case 'pytorch': {
       const model = await loadModel(run)

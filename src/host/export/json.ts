@@ -43,7 +43,10 @@ export function jsonExport(model: ExportModel, spec: SessionSpecOut, name: strin
     checkpoint: model.checkpointMetadata,
   }
   const layers = model.layers.map((l) => {
-    const weight = Array.from({ length: l.inFeatures }, (_, i) => `      ${row(l.weight.subarray(i * l.outFeatures, (i + 1) * l.outFeatures))}`)
+    const weight = Array.from(
+      { length: l.inFeatures },
+      (_, i) => `      ${row(l.weight.subarray(i * l.outFeatures, (i + 1) * l.outFeatures))}`,
+    )
     return `    {\n      "activation": ${JSON.stringify(l.activation)},\n      "bias": ${row(l.bias)},\n      "weight": [\n${weight.map((w) => `  ${w}`).join(',\n')}\n      ]\n    }`
   })
   const top = JSON.stringify(head, null, 2)

@@ -81,7 +81,13 @@ export function loadExportModel(spec: SessionSpecOut, checkpoint: Uint8Array, in
     if (!b || b.shape.length !== 1 || b.shape[0] !== fout) {
       throw new HostError('engine', `export: layers.${i}.bias is ${shape(b)}, the spec needs [${fout}]`)
     }
-    layers.push({ inFeatures: fin, outFeatures: fout, weight: asF32(w), bias: asF32(b), activation: i < nLayers - 1 ? spec.model.activation : 'linear' })
+    layers.push({
+      inFeatures: fin,
+      outFeatures: fout,
+      weight: asF32(w),
+      bias: asF32(b),
+      activation: i < nLayers - 1 ? spec.model.activation : 'linear',
+    })
   }
   if (inputs.standardization) layers[0] = foldStandardization(layers[0], inputs.standardization)
   return { sizes, features: [...inputs.features], hiddenActivation: spec.model.activation, layers, checkpointMetadata: file.metadata }

@@ -42,10 +42,18 @@ export function onnxModel(model: ExportModel, docString: string): Uint8Array {
     const p = `layers.${i}`
     const z = node('Add', [node('MatMul', [h, `${p}.weight`], `${p}.matmul`), `${p}.bias`], i === last ? 'logits' : `${p}.linear`)
     switch (l.activation) {
-      case 'relu': h = node('Relu', [z], `${p}.relu`); break
-      case 'leakyRelu': h = node('LeakyRelu', [z], `${p}.leaky_relu`, [{ name: 'alpha', type: onnx.AttributeProto.AttributeType.FLOAT, f: 0.01 }]); break
-      case 'tanh': h = node('Tanh', [z], `${p}.tanh`); break
-      case 'sigmoid': h = node('Sigmoid', [z], `${p}.sigmoid`); break
+      case 'relu':
+        h = node('Relu', [z], `${p}.relu`)
+        break
+      case 'leakyRelu':
+        h = node('LeakyRelu', [z], `${p}.leaky_relu`, [{ name: 'alpha', type: onnx.AttributeProto.AttributeType.FLOAT, f: 0.01 }])
+        break
+      case 'tanh':
+        h = node('Tanh', [z], `${p}.tanh`)
+        break
+      case 'sigmoid':
+        h = node('Sigmoid', [z], `${p}.sigmoid`)
+        break
       case 'gelu': {
         // gelu(z) = 0.5 · z · (1 + erf(z / √2)), the exact form the engine and nn.GELU() use.
         const erf = node('Erf', [node('Div', [z, 'gelu.sqrt2'], `${p}.gelu.scaled`)], `${p}.gelu.erf`)
@@ -53,7 +61,9 @@ export function onnxModel(model: ExportModel, docString: string): Uint8Array {
         h = node('Mul', [node('Mul', [z, gate], `${p}.gelu.prod`), 'gelu.half'], `${p}.gelu`)
         break
       }
-      case 'linear': h = z; break
+      case 'linear':
+        h = z
+        break
     }
   })
   const graph = onnx.GraphProto.create({

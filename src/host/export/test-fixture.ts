@@ -17,7 +17,13 @@ type GeneratorInput = Extract<SpecInput['data'], { generator: string }>
 export type GeneratorSpecOut = Extract<SessionSpecOut['data'], { generator: string }>
 
 /** A run spec; `data` overrides the spiral3 generator's fields, or replaces it when it names another source. */
-export function makeSpec(over: { model?: Partial<SpecInput['model']>; data?: Partial<GeneratorInput> | Exclude<SpecInput['data'], GeneratorInput>; optimizer?: SpecInput['optimizer'] } = {}): SessionSpecOut {
+export function makeSpec(
+  over: {
+    model?: Partial<SpecInput['model']>
+    data?: Partial<GeneratorInput> | Exclude<SpecInput['data'], GeneratorInput>
+    optimizer?: SpecInput['optimizer']
+  } = {},
+): SessionSpecOut {
   const d = over.data
   return SessionSpec.parse({
     model: { hidden: [5, 4], activation: 'tanh', ...over.model },
@@ -47,7 +53,11 @@ export function removeRuns(): void {
   for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true })
 }
 
-export function makeRun(spec: SessionSpecOut, outputSize: number, options: { name?: string; metrics?: string; seed?: number; files?: FileStore } = {}): Fixture {
+export function makeRun(
+  spec: SessionSpecOut,
+  outputSize: number,
+  options: { name?: string; metrics?: string; seed?: number; files?: FileStore } = {},
+): Fixture {
   const dir = mkdtempSync(join(tmpdir(), 'bps-export-'))
   made.push(dir)
   const model = new nn.MLP([modelInputsOf(spec.data, options.files ?? null).features.length, ...spec.model.hidden, outputSize], {
@@ -70,7 +80,11 @@ export function makeRun(spec: SessionSpecOut, outputSize: number, options: { nam
       const y = model.forward(tensor(x)).dataSync()
       return x.map((_, r) => Array.from(y.subarray(r * outputSize, (r + 1) * outputSize)))
     })
-  return { run: { dir, name: options.name ?? 'spiral run', spec, files: options.files ?? null, checkpointPath, metricsPath }, model, forward }
+  return {
+    run: { dir, name: options.name ?? 'spiral run', spec, files: options.files ?? null, checkpointPath, metricsPath },
+    model,
+    forward,
+  }
 }
 
 /** Fixed inputs, one row per sample, `cols` features wide. */

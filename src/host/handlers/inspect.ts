@@ -19,7 +19,8 @@ export function inspectHandlers(registry: SessionRegistry): HandlerTable<Inspect
     'scalar.evaluate': ({ source }) => evaluateScalar(source),
     'session.graph': ({ sessionId, batchSize }) => registry.reading(sessionId, (s) => graphOf(s, batchSize)),
     'session.network': ({ sessionId, maxEdgesPerLayer }) => registry.reading(sessionId, (s) => networkOf(s, maxEdgesPerLayer)),
-    'session.neuronMap': ({ sessionId, layer, neuron, resolution }) => registry.reading(sessionId, (s) => neuronMapOf(s, layer, neuron, resolution)),
+    'session.neuronMap': ({ sessionId, layer, neuron, resolution }) =>
+      registry.reading(sessionId, (s) => neuronMapOf(s, layer, neuron, resolution)),
     'session.gradcheck': ({ sessionId, param, maxElements }) => registry.reading(sessionId, (s) => gradcheckOf(s, param, maxElements)),
 
     // The studio's inspection panels (inspect-studio.ts).

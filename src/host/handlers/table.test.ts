@@ -6,7 +6,11 @@ import { REQUEST_KINDS } from '../../shared/protocol'
 import { testHost } from '../test-helpers'
 import { composeHandlers, type HandlerTable } from './table'
 
-const hello: HandlerTable<'host.hello'> = { 'host.hello': () => { throw new Error('not called') } }
+const hello: HandlerTable<'host.hello'> = {
+  'host.hello': () => {
+    throw new Error('not called')
+  },
+}
 
 describe('the host handler table', () => {
   it('has one handler for each request kind of the protocol, no more', () => {

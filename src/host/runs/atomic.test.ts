@@ -96,7 +96,12 @@ describe('writeFileAtomic', () => {
     const d = tempDir()
     const f = join(d, 'run.json')
     writeFileAtomic(f, 'kept')
-    const ops: FsOps = { ...nodeFs, renameSync: () => { throw Object.assign(new Error('EIO: i/o error, rename'), { code: 'EIO' }) } }
+    const ops: FsOps = {
+      ...nodeFs,
+      renameSync: () => {
+        throw Object.assign(new Error('EIO: i/o error, rename'), { code: 'EIO' })
+      },
+    }
     expect(() => writeFileAtomic(f, 'lost', ops)).toThrow(/EIO/)
     expect(readFileSync(f, 'utf8')).toBe('kept')
     expect(readdirSync(d)).toEqual(['run.json'])

@@ -34,7 +34,7 @@ export const nodeFs: FsOps = {
 }
 
 export function writeAll(fd: number, data: Uint8Array, ops: FsOps): void {
-  for (let off = 0; off < data.length; ) off += ops.writeSync(fd, data, off, data.length - off)
+  for (let off = 0; off < data.length;) off += ops.writeSync(fd, data, off, data.length - off)
 }
 
 export function fsyncDir(dir: string, ops: FsOps = nodeFs): void {
@@ -117,7 +117,9 @@ export function describeFsError(e: NodeJS.ErrnoException, dir: string): string {
     case 'ENOENT':
       // A read-only parent makes folders fail to appear: say what the user can fix.
       if (fs.existsSync(dir) && !writableDir(dir)) return 'the data directory is read-only (ENOENT on a directory that cannot be written)'
-      return fs.existsSync(dir) ? `a file or folder in the data directory disappeared (ENOENT)` : `the data directory does not exist (ENOENT)`
+      return fs.existsSync(dir)
+        ? `a file or folder in the data directory disappeared (ENOENT)`
+        : `the data directory does not exist (ENOENT)`
     case 'ENOTDIR':
       return `a path in the data directory is a file, not a folder (ENOTDIR)`
     default: {

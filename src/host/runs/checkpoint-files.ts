@@ -73,10 +73,15 @@ export class CheckpointFiles {
   write(runId: string, step: number, bytes: Uint8Array, meta: object): boolean {
     const p = this.paths(runId, step)
     const ops = this.store.ops
-    const ok = this.store.guard(`save the checkpoint at step ${step}`, () => {
-      writeFileAtomic(p.tensors, bytes, ops)
-      writeFileAtomic(p.meta, `${JSON.stringify(meta)}\n`, ops)
-    }, runId) !== null
+    const ok =
+      this.store.guard(
+        `save the checkpoint at step ${step}`,
+        () => {
+          writeFileAtomic(p.tensors, bytes, ops)
+          writeFileAtomic(p.meta, `${JSON.stringify(meta)}\n`, ops)
+        },
+        runId,
+      ) !== null
     this.store.checkpointsChanged(runId)
     return ok
   }
@@ -84,14 +89,19 @@ export class CheckpointFiles {
   /** Copy checkpoints of one run into another (a branch starts with its parent's). */
   copy(from: string, to: string, steps: number[]): boolean {
     const ops = this.store.ops
-    const ok = this.store.guard('copy checkpoints into the branch', () => {
-      for (const s of steps) {
-        const a = this.paths(from, s)
-        const b = this.paths(to, s)
-        writeFileAtomic(b.tensors, readFileSync(a.tensors), ops)
-        writeFileAtomic(b.meta, readFileSync(a.meta), ops)
-      }
-    }, to) !== null
+    const ok =
+      this.store.guard(
+        'copy checkpoints into the branch',
+        () => {
+          for (const s of steps) {
+            const a = this.paths(from, s)
+            const b = this.paths(to, s)
+            writeFileAtomic(b.tensors, readFileSync(a.tensors), ops)
+            writeFileAtomic(b.meta, readFileSync(a.meta), ops)
+          }
+        },
+        to,
+      ) !== null
     this.store.checkpointsChanged(to)
     return ok
   }
@@ -100,10 +110,14 @@ export class CheckpointFiles {
     const p = this.paths(runId, step)
     const ops = this.store.ops
     // The JSON first: without it the checkpoint no longer counts, whatever happens next.
-    this.store.guard('delete an old checkpoint', () => {
-      ops.rmSync(p.meta, { force: true })
-      ops.rmSync(p.tensors, { force: true })
-    }, runId)
+    this.store.guard(
+      'delete an old checkpoint',
+      () => {
+        ops.rmSync(p.meta, { force: true })
+        ops.rmSync(p.tensors, { force: true })
+      },
+      runId,
+    )
     this.store.checkpointsChanged(runId)
   }
 
@@ -112,10 +126,14 @@ export class CheckpointFiles {
     const p = this.paths(runId, step)
     const ops = this.store.ops
     const aside = (f: string) => f.replace(/step-(\d+)\.(json|safetensors)$/, 'damaged-step-$1.$2')
-    this.store.guard('set a damaged checkpoint aside', () => {
-      ops.renameSync(p.meta, aside(p.meta))
-      if (existsSync(p.tensors)) ops.renameSync(p.tensors, aside(p.tensors))
-    }, runId)
+    this.store.guard(
+      'set a damaged checkpoint aside',
+      () => {
+        ops.renameSync(p.meta, aside(p.meta))
+        if (existsSync(p.tensors)) ops.renameSync(p.tensors, aside(p.tensors))
+      },
+      runId,
+    )
     this.store.checkpointsChanged(runId)
   }
 
@@ -128,7 +146,10 @@ export class CheckpointFiles {
     const p = this.paths(runId, step)
     const have = this.steps(runId)
     if (!have.includes(step)) {
-      throw new HostError('not_found', `run ${runId} has no checkpoint at step ${step} (it has ${have.length > 0 ? have.join(', ') : 'none'})`)
+      throw new HostError(
+        'not_found',
+        `run ${runId} has no checkpoint at step ${step} (it has ${have.length > 0 ? have.join(', ') : 'none'})`,
+      )
     }
     const where = `run ${runId}, step ${step}`
     let bytes: number

@@ -35,7 +35,9 @@ const ORDER = 'sampler.order'
 
 function toSafe(t: Tensor): SafeTensor {
   const data = t.dataSync()
-  return data instanceof Float64Array ? { dtype: 'F64', shape: [...t.shape], data } : { dtype: 'F32', shape: [...t.shape], data: Float32Array.from(data) }
+  return data instanceof Float64Array
+    ? { dtype: 'F64', shape: [...t.shape], data }
+    : { dtype: 'F32', shape: [...t.shape], data: Float32Array.from(data) }
 }
 
 export function captureCheckpoint(trainer: Trainer, spec: SessionSpecOut, now: Date): { bytes: Uint8Array; meta: CheckpointMeta } {
@@ -52,7 +54,12 @@ export function captureCheckpoint(trainer: Trainer, spec: SessionSpecOut, now: D
     createdAt: now.toISOString(),
     sampler: { epoch: st.sampler.epoch, stepInEpoch: st.sampler.stepInEpoch, total: st.sampler.total, rng: st.sampler.rng },
     optimizer: { step: st.optimizer.step, scalars: st.optimizer.scalars },
-    live: { optimizer: structuredClone(spec.optimizer), batchSize: spec.train.batchSize, evalEvery: spec.train.evalEvery, train: structuredClone(spec.train) },
+    live: {
+      optimizer: structuredClone(spec.optimizer),
+      batchSize: spec.train.batchSize,
+      evalEvery: spec.train.evalEvery,
+      train: structuredClone(spec.train),
+    },
     monitor: st.monitor,
   }
   return { bytes: encodeSafetensors(tensors, { format: 'backprop-studio-checkpoint', step: String(st.step) }), meta }
@@ -68,7 +75,12 @@ const CheckpointMetaSchema = z.looseObject({
   createdAt: z.string(),
   sampler: z.looseObject({ epoch: z.number(), stepInEpoch: z.number(), total: z.number(), rng: z.looseObject({}) }),
   optimizer: z.looseObject({ step: z.number(), scalars: z.record(z.string(), z.number()) }),
-  live: z.looseObject({ optimizer: z.looseObject({ type: z.string() }), batchSize: count, evalEvery: count, train: z.looseObject({}).optional() }),
+  live: z.looseObject({
+    optimizer: z.looseObject({ type: z.string() }),
+    batchSize: count,
+    evalEvery: count,
+    train: z.looseObject({}).optional(),
+  }),
   monitor: z.looseObject({}).optional(),
 })
 
@@ -89,7 +101,10 @@ export function parseCheckpoint(bytes: Uint8Array, metaText: string, where: stri
   }
   const fmt = (raw as { format?: unknown } | null)?.format
   if (typeof raw !== 'object' || raw === null || fmt !== CHECKPOINT_FORMAT) {
-    throw new HostError('internal', `${where}: ${metaFile} is not a checkpoint of format ${CHECKPOINT_FORMAT} (format ${JSON.stringify(fmt)})`)
+    throw new HostError(
+      'internal',
+      `${where}: ${metaFile} is not a checkpoint of format ${CHECKPOINT_FORMAT} (format ${JSON.stringify(fmt)})`,
+    )
   }
   const parsed = CheckpointMetaSchema.safeParse(raw)
   if (!parsed.success) {
@@ -130,10 +145,12 @@ export function weightMismatches(trainer: Trainer, weights: Record<string, SafeT
   for (const [name, p] of params) {
     const w = weights[name]
     if (!w) out.push(`${name}: missing from the file (model needs ${fmt(p.shape)})`)
-    else if (w.shape.length !== p.shape.length || w.shape.some((d, i) => d !== p.shape[i])) out.push(`${name}: file has ${fmt(w.shape)}, model needs ${fmt(p.shape)}`)
+    else if (w.shape.length !== p.shape.length || w.shape.some((d, i) => d !== p.shape[i]))
+      out.push(`${name}: file has ${fmt(w.shape)}, model needs ${fmt(p.shape)}`)
   }
   const known = new Set(params.map(([n]) => n))
-  for (const name of Object.keys(weights)) if (!known.has(name)) out.push(`${name}: the model has no such parameter (it has ${[...known].join(', ')})`)
+  for (const name of Object.keys(weights))
+    if (!known.has(name)) out.push(`${name}: the model has no such parameter (it has ${[...known].join(', ')})`)
   return out
 }
 
@@ -144,7 +161,13 @@ export function applyCheckpoint(trainer: Trainer, ck: Checkpoint, where: string)
   const be = trainer.model.layers[0].weight.backend
   const optimTensors: Record<string, Tensor> = {}
   for (const [k, t] of Object.entries(ck.tensors)) {
-    if (k.startsWith(OPTIM)) optimTensors[k.slice(OPTIM.length)] = tensor(t.data, { shape: t.shape, dtype: t.data instanceof Float64Array ? 'float64' : 'float32', backend: be, allowNonFinite: true })
+    if (k.startsWith(OPTIM))
+      optimTensors[k.slice(OPTIM.length)] = tensor(t.data, {
+        shape: t.shape,
+        dtype: t.data instanceof Float64Array ? 'float64' : 'float32',
+        backend: be,
+        allowNonFinite: true,
+      })
   }
   const order = ck.tensors[ORDER]
   if (!order) throw new HostError('internal', `${where}: the checkpoint has no ${ORDER}`)

@@ -17,7 +17,13 @@ function onEvent(msg: EventMessage): void {
     process.stdout.write('training\n')
   }
 }
-const host = new EngineHost(onEvent, { dataDir, flushMs: 5, sliceMs: 5, checkpoints: { every: 7, keep: 5 }, runEvents: { minIntervalMs: 0 } })
+const host = new EngineHost(onEvent, {
+  dataDir,
+  flushMs: 5,
+  sliceMs: 5,
+  checkpoints: { every: 7, keep: 5 },
+  runEvents: { minIntervalMs: 0 },
+})
 let id = 1
 async function ok(kind: string, payload: unknown): Promise<Record<string, unknown>> {
   const r = await host.handle({ v: 1, id: id++, kind, payload })
@@ -30,7 +36,10 @@ async function main(): Promise<void> {
   let sessionId: string
   const last = runs.find((r) => r.checkpoints.length > 0)
   if ((mode === 'resume' || mode === 'branch') && last) {
-    const opened = await ok('runs.open', mode === 'resume' ? { runId: last.runId } : { runId: last.runId, checkpointStep: last.checkpoints[0] })
+    const opened = await ok(
+      'runs.open',
+      mode === 'resume' ? { runId: last.runId } : { runId: last.runId, checkpointStep: last.checkpoints[0] },
+    )
     sessionId = opened.sessionId as string
     watching = { runId: opened.runId as string, from: opened.step as number }
   } else {

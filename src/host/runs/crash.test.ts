@@ -38,7 +38,9 @@ function trainAndKill(dataDir: string, mode: string, ms: number): Promise<string
       }
     })
     p.on('exit', (code, signal) =>
-      signal === 'SIGKILL' && killing ? resolve(out.split('\n')[0]!) : reject(new Error(`crash child exited with ${code ?? signal} before training: ${err}`)),
+      signal === 'SIGKILL' && killing
+        ? resolve(out.split('\n')[0]!)
+        : reject(new Error(`crash child exited with ${code ?? signal} before training: ${err}`)),
     )
   })
 }

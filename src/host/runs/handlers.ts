@@ -37,10 +37,21 @@ export function runsHandlers(host: RunsHost): RunsHandlers {
   const table: RunsHandlers = {
     'runs.list': ({ includeDeleted, cursor, limit }) => {
       const store = host.store
-      if (!store) return { runs: [], total: 0, nextCursor: null, storage: { dir: '', writable: false, message: 'runs are not saved: this engine host has no data directory' } }
+      if (!store)
+        return {
+          runs: [],
+          total: 0,
+          nextCursor: null,
+          storage: { dir: '', writable: false, message: 'runs are not saved: this engine host has no data directory' },
+        }
       // From the index: a page reads nothing from disk, whatever the number of runs.
       const page = store.index.page(includeDeleted, limit, cursor)
-      return { runs: page.entries.map((e) => entrySummary(host, e)), total: page.total, nextCursor: page.nextCursor, storage: store.storage() }
+      return {
+        runs: page.entries.map((e) => entrySummary(host, e)),
+        total: page.total,
+        nextCursor: page.nextCursor,
+        storage: store.storage(),
+      }
     },
     'runs.metrics': async ({ runId, maxPoints }) => {
       needStore(host)
@@ -77,9 +88,23 @@ export function runsHandlers(host: RunsHost): RunsHandlers {
       const rec = live?.recorder?.rec ?? store.read(runId)
       const steps = store.checkpoints.steps(runId)
       const step = checkpointStep ?? steps.at(-1)
-      if (step === undefined || !steps.includes(step)) throw new HostError('not_found', `run ${runId} has no checkpoint at step ${step ?? '(none)'} (it has ${steps.join(', ') || 'none'})`)
+      if (step === undefined || !steps.includes(step))
+        throw new HostError(
+          'not_found',
+          `run ${runId} has no checkpoint at step ${step ?? '(none)'} (it has ${steps.join(', ') || 'none'})`,
+        )
       const dir = store.locate(runId)
-      const files = await exportRun({ dir, name: rec.name, spec: rec.spec, files: host.files, checkpointPath: store.checkpoints.paths(runId, step).tensors, metricsPath: join(dir, METRICS_FILE) }, format)
+      const files = await exportRun(
+        {
+          dir,
+          name: rec.name,
+          spec: rec.spec,
+          files: host.files,
+          checkpointPath: store.checkpoints.paths(runId, step).tensors,
+          metricsPath: join(dir, METRICS_FILE),
+        },
+        format,
+      )
       return { files }
     },
     'session.importWeights': ({ sessionId, safetensorsBase64 }) => {

@@ -75,7 +75,8 @@ export function decimate(h: MetricsHistory, budget: number): void {
   for (const s of ['loss', 'evals', 'layers'] as const) decimateSeries(h, s, budget)
 }
 
-export const seriesLength = (h: MetricsHistory, s: Series): number => (s === 'loss' ? h.steps.length : s === 'evals' ? h.evals.length : h.layers.length)
+export const seriesLength = (h: MetricsHistory, s: Series): number =>
+  s === 'loss' ? h.steps.length : s === 'evals' ? h.evals.length : h.layers.length
 
 /** Points per line when a history is written out whole (a compacted log), so no line is huge. */
 export const POINTS_PER_LINE = 4096

@@ -40,7 +40,8 @@ export function importWeights(session: TrainingSession, base64: string): { loade
     const where = at >= 0 ? `: character ${at + 1} is ${JSON.stringify(base64[at])}` : ': "=" appears before the end'
     throw new HostError('invalid_payload', `session.importWeights: safetensorsBase64 is not base64${where}`)
   }
-  if (base64.trim() === '') throw new HostError('invalid_payload', 'session.importWeights: safetensorsBase64 is empty (a safetensors file is at least 8 bytes)')
+  if (base64.trim() === '')
+    throw new HostError('invalid_payload', 'session.importWeights: safetensorsBase64 is empty (a safetensors file is at least 8 bytes)')
   let tensors: Record<string, SafeTensor>
   try {
     tensors = decodeSafetensors(new Uint8Array(Buffer.from(base64, 'base64'))).tensors
@@ -49,7 +50,8 @@ export function importWeights(session: TrainingSession, base64: string): { loade
   }
   const weights = weightsOf(fromTorchLayout(tensors))
   const bad = weightMismatches(session.trainer, weights)
-  if (bad.length > 0) throw new HostError('invalid_payload', `session.importWeights: the weights do not fit the model, nothing was loaded: ${bad.join('; ')}`)
+  if (bad.length > 0)
+    throw new HostError('invalid_payload', `session.importWeights: the weights do not fit the model, nothing was loaded: ${bad.join('; ')}`)
   session.trainer.loadWeights(Object.fromEntries(Object.entries(weights).map(([k, t]) => [k, t.data])))
   // The run's checkpoint at this step now holds the imported weights.
   if (session.recorder) {

@@ -55,7 +55,8 @@ class LineSplitter {
     for (let nl = buf.indexOf(0x0a, start); nl !== -1 && nl < n; nl = buf.indexOf(0x0a, start)) {
       if (this.skipping) this.skipping = false
       else if (this.carryLen === 0) this.onLine(buf.toString('utf8', start, nl))
-      else if (this.carryLen + nl - start <= this.maxLine) this.onLine(Buffer.concat([...this.carry, buf.subarray(start, nl)]).toString('utf8'))
+      else if (this.carryLen + nl - start <= this.maxLine)
+        this.onLine(Buffer.concat([...this.carry, buf.subarray(start, nl)]).toString('utf8'))
       else stats.longLines++
       this.carry = []
       this.carryLen = 0
@@ -110,7 +111,7 @@ export async function forEachLineAsync(
   const buf = Buffer.alloc(chunkBytes)
   const fd = openSync(path, 'r')
   try {
-    for (let pos = 0; pos < end; ) {
+    for (let pos = 0; pos < end;) {
       const n = readSync(fd, buf, 0, Math.min(chunkBytes, end - pos), pos)
       if (n === 0) break
       pos += n

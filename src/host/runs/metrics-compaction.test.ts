@@ -27,24 +27,43 @@ function tempDir(): string {
 export function record(over: Partial<RunRecord> = {}): RunRecord {
   const now = new Date()
   return {
-    format: 1, runId: newRunId(now), name: 'long run', tags: [], createdAt: now.toISOString(), updatedAt: now.toISOString(), status: 'live',
-    spec: REQUESTS['session.create'].payload.parse({ model: { hidden: [4] }, data: { generator: 'xor' }, optimizer: { type: 'sgd', lr: 0.1 } }),
-    backend: { name: 'cpu', reason: 'requested' }, appVersion: 'test',
+    format: 1,
+    runId: newRunId(now),
+    name: 'long run',
+    tags: [],
+    createdAt: now.toISOString(),
+    updatedAt: now.toISOString(),
+    status: 'live',
+    spec: REQUESTS['session.create'].payload.parse({
+      model: { hidden: [4] },
+      data: { generator: 'xor' },
+      optimizer: { type: 'sgd', lr: 0.1 },
+    }),
+    backend: { name: 'cpu', reason: 'requested' },
+    appVersion: 'test',
     stats: { steps: 0, lastTrainLoss: null, lastTestLoss: null, lastTestAccuracy: null },
     ...over,
   }
 }
 
-const layer = (step: number, g: number) => ({ step, stats: [{ gradNorm: g, meanAbsGrad: 0, maxAbsGrad: 0, weightNorm: 1, updateRatio: 0, deadFraction: null, saturatedFraction: null }] })
+const layer = (step: number, g: number) => ({
+  step,
+  stats: [{ gradNorm: g, meanAbsGrad: 0, maxAbsGrad: 0, weightNorm: 1, updateRatio: 0, deadFraction: null, saturatedFraction: null }],
+})
 const evalAt = (step: number, testLoss: number) => ({ step, trainLoss: testLoss, testLoss, trainAccuracy: null, testAccuracy: 0.5 })
 
 /** Steps [from, to) as one flush: loss 1/step, with a spike of 50 at `spike`; an eval every 100, layer stats every 10. */
 function flush(from: number, to: number, spike = -1) {
   const steps = Array.from({ length: to - from }, (_, i) => from + i)
   return {
-    sessionId: 's1', steps, trainLoss: steps.map((s) => (s === spike ? 50 : 1 / s)), epoch: 0,
+    sessionId: 's1',
+    steps,
+    trainLoss: steps.map((s) => (s === spike ? 50 : 1 / s)),
+    epoch: 0,
     evals: steps.filter((s) => s % 100 === 0).map((s) => evalAt(s, s === spike ? 50 : 2 / s)),
-    layers: steps.filter((s) => s % 10 === 0).map((s) => layer(s, s === spike ? 999 : 1)), stepsPerSecond: 1, lr: 0.1,
+    layers: steps.filter((s) => s % 10 === 0).map((s) => layer(s, s === spike ? 999 : 1)),
+    stepsPerSecond: 1,
+    lr: 0.1,
   }
 }
 
@@ -151,7 +170,11 @@ describe('a log far past its limit', () => {
       expect(m.steps.length).toBeLessThanOrEqual(500)
       expect(m.steps.at(-1)).toBeGreaterThan(299_000)
       expect(statSync(log).size).toBeLessThanOrEqual(1 << 19)
-      expect(readFileSync(log, 'utf8').split('\n').every((l) => l.length < 200_000)).toBe(true)
+      expect(
+        readFileSync(log, 'utf8')
+          .split('\n')
+          .every((l) => l.length < 200_000),
+      ).toBe(true)
     } finally {
       h.host.dispose()
     }

@@ -11,7 +11,9 @@ import { forEachLine, forEachLineAsync, type AsyncLineReadOptions, type LineRead
 
 export type RunMetricsOut = RequestResult<'runs.metrics'>
 
-export type LogLine = { k: 'm'; steps: number[]; trainLoss: number[]; epoch: number; evals: EvalPoint[]; layers: MetricsBatch['layers'] } | { k: 'rewind'; step: number }
+export type LogLine =
+  | { k: 'm'; steps: number[]; trainLoss: number[]; epoch: number; evals: EvalPoint[]; layers: MetricsBatch['layers'] }
+  | { k: 'rewind'; step: number }
 
 export function batchLine(b: Omit<MetricsBatch, 'lr'>): string {
   const line: LogLine = { k: 'm', steps: b.steps, trainLoss: b.trainLoss, epoch: b.epoch, evals: b.evals, layers: b.layers }
@@ -91,7 +93,10 @@ export function readMetricsLog(path: string, options: ReadLogOptions = {}): Metr
   return readMetricsLogWithStats(path, options).history
 }
 
-export function readMetricsLogWithStats(path: string, options: ReadLogOptions = {}): { history: MetricsHistory; read: LineReadStats | null } {
+export function readMetricsLogWithStats(
+  path: string,
+  options: ReadLogOptions = {},
+): { history: MetricsHistory; read: LineReadStats | null } {
   if (!existsSync(path)) return { history: emptyHistory(), read: null }
   const b = new HistoryBuilder(options.budget ?? DEFAULT_READ_BUDGET)
   const read = forEachLine(path, b.line, options)
@@ -156,7 +161,11 @@ function bucketMeans(xs: number[], ys: number[][], maxPoints: number): { xs: num
 }
 
 export function runMetricsOf(runId: string, h: MetricsHistory, maxPoints: number): RunMetricsOut {
-  const loss = bucketMeans(h.steps, h.trainLoss.map((v) => [v]), maxPoints)
+  const loss = bucketMeans(
+    h.steps,
+    h.trainLoss.map((v) => [v]),
+    maxPoints,
+  )
   const grads = bucketMeans(
     h.layers.map((l) => l.step),
     h.layers.map((l) => l.stats.map((s) => s.gradNorm)),

@@ -106,7 +106,11 @@ export async function openRun(host: RunsHost, { runId, checkpointStep }: ParsedP
     } else {
       recorder = startRun(host, session, { name: `${rec.name} (from step ${step})`, parent: { runId, step } })
       if (recorder) {
-        store.checkpoints.copy(runId, recorder.runId, steps.filter((s) => s <= step))
+        store.checkpoints.copy(
+          runId,
+          recorder.runId,
+          steps.filter((s) => s <= step),
+        )
         recorder.lastCheckpoint = step
         recorder.seed(past)
       }

@@ -162,7 +162,10 @@ export class RunRecorder {
   seed(h: MetricsHistory): void {
     this.rec.stats = statsOf(h)
     if (h.steps.length === 0 && h.evals.length === 0) return
-    this.log(batchLine({ sessionId: 's0', steps: h.steps, trainLoss: h.trainLoss, epoch: 0, evals: h.evals, layers: h.layers, stepsPerSecond: 0 }), h.steps.at(-1))
+    this.log(
+      batchLine({ sessionId: 's0', steps: h.steps, trainLoss: h.trainLoss, epoch: 0, evals: h.evals, layers: h.layers, stepsPerSecond: 0 }),
+      h.steps.at(-1),
+    )
   }
 
   /**
@@ -170,9 +173,13 @@ export class RunRecorder {
    * gets a rewind to the last step it holds, so whatever a failed append left is not counted.
    */
   private resume(): boolean {
-    const ok = this.store.guard('resume saving the run', () => {
-      appendAll(this.open(), rewindLine(this.loggedStep), this.ops)
-    }, this.runId)
+    const ok = this.store.guard(
+      'resume saving the run',
+      () => {
+        appendAll(this.open(), rewindLine(this.loggedStep), this.ops)
+      },
+      this.runId,
+    )
     if (ok === null) {
       this.closeLog()
       return false
@@ -193,7 +200,8 @@ export class RunRecorder {
     })
     if (this.failed || !this.store.checkpoints.write(this.runId, meta.step, bytes, meta)) return this.fail()
     this.lastCheckpoint = meta.step
-    for (const step of checkpointsToThin(this.store.checkpoints.steps(this.runId), this.keep)) this.store.checkpoints.delete(this.runId, step)
+    for (const step of checkpointsToThin(this.store.checkpoints.steps(this.runId), this.keep))
+      this.store.checkpoints.delete(this.runId, step)
     this.save()
     if (wasFailed && !this.failed) this.onRecovered()
   }

@@ -42,7 +42,11 @@ export function encodeCursor(e: Pick<IndexEntry, 'createdAt' | 'runId' | 'trashe
 
 function decodeCursor(cursor: string): Pick<IndexEntry, 'createdAt' | 'runId' | 'trashed'> {
   const m = /^([^|]{1,64})\|([^|]{1,64})\|([01])$/.exec(cursor)
-  if (!m) throw new HostError('invalid_payload', `runs.list: cursor "${cursor.slice(0, 80)}" is not one that runs.list returned (use its nextCursor)`)
+  if (!m)
+    throw new HostError(
+      'invalid_payload',
+      `runs.list: cursor "${cursor.slice(0, 80)}" is not one that runs.list returned (use its nextCursor)`,
+    )
   return { createdAt: m[1], runId: m[2], trashed: m[3] === '1' }
 }
 

@@ -53,7 +53,8 @@ export function parseRecord(text: string): RunRecord | string {
   if (v.format !== RUN_FORMAT) return `run.json has format ${JSON.stringify(v.format)}; this version reads format ${RUN_FORMAT}`
   const missing = (['runId', 'name', 'tags', 'createdAt', 'status', 'spec', 'stats'] as const).filter((k) => v[k] === undefined)
   if (missing.length > 0) return `run.json lacks ${missing.map((k) => `"${k}"`).join(', ')}`
-  if (!RunId.safeParse(v.runId).success || typeof v.name !== 'string' || !Array.isArray(v.tags)) return 'run.json has an invalid runId, name or tags'
+  if (!RunId.safeParse(v.runId).success || typeof v.name !== 'string' || !Array.isArray(v.tags))
+    return 'run.json has an invalid runId, name or tags'
   const spec = REQUESTS['session.create'].payload.safeParse(v.spec)
   if (!spec.success) return 'run.json holds a configuration this version cannot read'
   return { ...v, spec: spec.data }

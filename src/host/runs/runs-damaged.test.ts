@@ -38,7 +38,7 @@ describe('damaged runs', () => {
     expect(listed.runs.find((r) => r.runId === good)).toMatchObject({ status: 'saved', steps: 10 })
   })
 
-  it("a run whose log cannot be read does not stop the host: it is listed as damaged, new runs are saved", async () => {
+  it('a run whose log cannot be read does not stop the host: it is listed as damaged, new runs are saved', async () => {
     const dir = tempDir()
     const good = await trained(dir, 10)
     // A live run (its process died) whose metrics.ndjson cannot be read as a file.
@@ -53,7 +53,10 @@ describe('damaged runs', () => {
     const { ok } = make(dir)
     const listed = await ok('runs.list', {})
     expect(listed.storage).toEqual({ dir, writable: true })
-    expect(listed.runs.find((r) => r.runId === info.runId)).toMatchObject({ status: 'damaged', damaged: { reason: expect.stringMatching(/could not be recovered.*EISDIR/) } })
+    expect(listed.runs.find((r) => r.runId === info.runId)).toMatchObject({
+      status: 'damaged',
+      damaged: { reason: expect.stringMatching(/could not be recovered.*EISDIR/) },
+    })
     expect(listed.runs.find((r) => r.runId === good)).toMatchObject({ status: 'saved' })
     expect((await ok('session.create', spec())).runId).toMatch(/^r/)
   })
@@ -66,7 +69,11 @@ describe('damaged runs', () => {
     const { ok } = make(dir)
     const opened = await ok('runs.open', { runId })
     expect(parseReply('runs.open', okReply(1, opened)).ok).toBe(true)
-    expect(opened).toMatchObject({ runId, step: 200, notice: expect.stringMatching(/step 250 could not be read.*previous good one, at step 200/) })
+    expect(opened).toMatchObject({
+      runId,
+      step: 200,
+      notice: expect.stringMatching(/step 250 could not be read.*previous good one, at step 200/),
+    })
     // The same run continues (no branch); the torn files are set aside, not deleted.
     const [run] = (await ok('runs.list', {})).runs
     expect(run).toMatchObject({ runId, status: 'live', checkpoints: [0, 100, 200] })

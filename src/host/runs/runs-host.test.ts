@@ -23,7 +23,13 @@ describe('runs: every session is a run', () => {
     expect(listed.storage).toEqual({ dir, writable: true })
     expect(listed.runs).toHaveLength(1)
     const run = listed.runs[0]
-    expect(run).toMatchObject({ runId: info.runId, status: 'live', sessionId: info.state.sessionId, steps: 230, checkpoints: [0, 100, 200, 230] })
+    expect(run).toMatchObject({
+      runId: info.runId,
+      status: 'live',
+      sessionId: info.state.sessionId,
+      steps: 230,
+      checkpoints: [0, 100, 200, 230],
+    })
     expect(run.lastTrainLoss).toEqual(expect.any(Number))
     expect(run.lastTestLoss).toEqual(expect.any(Number))
     expect(run.spec).toEqual(info.spec)
@@ -99,7 +105,9 @@ describe('runs: every session is a run', () => {
     await b.ok('session.step', { sessionId: opened.sessionId, steps: 30 })
     const again = checkpointTensors(dir, run.runId!, 230)
     for (const k of Object.keys(at230)) expect(again[k].data, k).toEqual(at230[k].data)
-    expect((await b.ok('runs.metrics', { runId: run.runId!, maxPoints: 20_000 })).steps).toEqual(Array.from({ length: 230 }, (_, i) => i + 1))
+    expect((await b.ok('runs.metrics', { runId: run.runId!, maxPoints: 20_000 })).steps).toEqual(
+      Array.from({ length: 230 }, (_, i) => i + 1),
+    )
   })
 
   it('time travel: opening an earlier checkpoint branches a new run that retraces the original', async () => {
@@ -113,7 +121,13 @@ describe('runs: every session is a run', () => {
     expect(branch.step).toBe(200)
     const listed = await ok('runs.list', {})
     const b = listed.runs.find((r) => r.runId === branch.runId)!
-    expect(b).toMatchObject({ name: 'spiral (from step 200)', status: 'live', sessionId: branch.sessionId, steps: 200, checkpoints: [0, 100, 200] })
+    expect(b).toMatchObject({
+      name: 'spiral (from step 200)',
+      status: 'live',
+      sessionId: branch.sessionId,
+      steps: 200,
+      checkpoints: [0, 100, 200],
+    })
     expect((await ok('runs.metrics', { runId: branch.runId, maxPoints: 20_000 })).steps).toHaveLength(200)
     await ok('session.step', { sessionId: branch.sessionId, steps: 100 })
     const t1 = checkpointTensors(dir, run.runId!, 300)
@@ -121,7 +135,10 @@ describe('runs: every session is a run', () => {
     for (const k of Object.keys(t1)) expect(t2[k].data, k).toEqual(t1[k].data)
     // The original keeps its later history.
     expect(listed.runs.find((r) => r.runId === run.runId)!.checkpoints).toEqual([0, 100, 200, 300, 400])
-    expect(await fail('runs.open', { runId: run.runId!, checkpointStep: 150 })).toMatchObject({ code: 'not_found', message: expect.stringContaining('0, 100, 200, 300, 400') })
+    expect(await fail('runs.open', { runId: run.runId!, checkpointStep: 150 })).toMatchObject({
+      code: 'not_found',
+      message: expect.stringContaining('0, 100, 200, 300, 400'),
+    })
   })
 
   it('rename, tag, delete (a live run stops) and restore; unknown ids are not_found', async () => {
@@ -147,7 +164,15 @@ describe('runs: every session is a run', () => {
     const missing = 'rzzzzzz-000000'
     for (const kind of ['runs.metrics', 'runs.rename', 'runs.tag', 'runs.delete', 'runs.open', 'runs.export'] as const) {
       const payload = { runId: missing, name: 'x', tags: [], format: 'json' }
-      const p = Object.fromEntries(Object.entries(payload).filter(([k]) => k === 'runId' || (kind === 'runs.rename' && k === 'name') || (kind === 'runs.tag' && k === 'tags') || (kind === 'runs.export' && k === 'format')))
+      const p = Object.fromEntries(
+        Object.entries(payload).filter(
+          ([k]) =>
+            k === 'runId' ||
+            (kind === 'runs.rename' && k === 'name') ||
+            (kind === 'runs.tag' && k === 'tags') ||
+            (kind === 'runs.export' && k === 'format'),
+        ),
+      )
       expect(await fail(kind, p), kind).toMatchObject({ code: 'not_found' })
     }
     expect(await fail('runs.open', { runId: '../../main/etc' })).toMatchObject({ code: 'invalid_payload' })
@@ -168,7 +193,10 @@ describe('runs: every session is a run', () => {
 
   it('resume keeps live changes: the learning rate and batch size set mid-run', async () => {
     const train = async (h: ReturnType<typeof make>, sessionId: string, from: number, to: number) => {
-      for (const [at, change] of [[60, { optimizer: { lr: 0.003 } }], [130, { batchSize: 9 }]] as const) {
+      for (const [at, change] of [
+        [60, { optimizer: { lr: 0.003 } }],
+        [130, { batchSize: 9 }],
+      ] as const) {
         if (at > from && at <= to) {
           await h.ok('session.step', { sessionId, steps: at - Math.max(from, (await h.ok('session.pause', { sessionId })).step) })
           await h.ok('session.update', { sessionId, ...change })
@@ -193,7 +221,10 @@ describe('runs: every session is a run', () => {
     const ta = checkpointTensors(dirA, ra.runId!, 200)
     const tb = checkpointTensors(dirB, rb.runId!, 200)
     for (const k of Object.keys(ta)) expect(tb[k].data, k).toEqual(ta[k].data)
-    expect(JSON.parse(readFileSync(join(dirB, rb.runId!, 'checkpoints', 'step-200.json'), 'utf8')).live).toMatchObject({ batchSize: 9, optimizer: { lr: 0.003 } })
+    expect(JSON.parse(readFileSync(join(dirB, rb.runId!, 'checkpoints', 'step-200.json'), 'utf8')).live).toMatchObject({
+      batchSize: 9,
+      optimizer: { lr: 0.003 },
+    })
   })
 
   it('exports a run through the export module', async () => {
@@ -208,4 +239,3 @@ describe('runs: every session is a run', () => {
     expect(json.files[0].encoding).toBe('utf8')
   })
 })
-

@@ -29,7 +29,11 @@ function defaultName(spec: SessionSpecOut): string {
  * Start recording a session into a new run (or leave it unrecorded, with the store's message in
  * its state, when the data directory cannot be written).
  */
-export function startRun(host: RunsHost, session: TrainingSession, extra: { name?: string; parent?: RunRecord['parent'] } = {}): RunRecorder | null {
+export function startRun(
+  host: RunsHost,
+  session: TrainingSession,
+  extra: { name?: string; parent?: RunRecord['parent'] } = {},
+): RunRecorder | null {
   const store = host.store
   if (!store) return null
   const now = new Date()

@@ -18,7 +18,19 @@ function fill(dir: string, n: number): string[] {
     const createdAt = new Date(Date.UTC(2026, 0, 1) + i * 60_000).toISOString()
     const runId = `r${(1_700_000_000_000 + i).toString(36)}-${i.toString(36).padStart(6, '0')}`
     mkdirSync(join(dir, runId, 'checkpoints'), { recursive: true })
-    const rec = { format: 1, runId, name: `run ${i}`, tags: [], createdAt, updatedAt: createdAt, status: 'saved', spec: s, backend: { name: 'cpu', reason: 'requested' }, appVersion: 'test', stats: { steps: i, lastTrainLoss: null, lastTestLoss: null, lastTestAccuracy: null } }
+    const rec = {
+      format: 1,
+      runId,
+      name: `run ${i}`,
+      tags: [],
+      createdAt,
+      updatedAt: createdAt,
+      status: 'saved',
+      spec: s,
+      backend: { name: 'cpu', reason: 'requested' },
+      appVersion: 'test',
+      stats: { steps: i, lastTrainLoss: null, lastTestLoss: null, lastTestAccuracy: null },
+    }
     writeFileSync(join(dir, runId, 'run.json'), JSON.stringify(rec))
     ids.push(runId)
   }
@@ -51,7 +63,10 @@ describe('runs.list pages from an index', () => {
       // Without a limit, a page of the default size (callers of the old, unpaged list still get runs).
       expect((await h.ok('runs.list', {})).runs).toHaveLength(200)
       expect(await h.fail('runs.list', { limit: 5_000 })).toMatchObject({ code: 'invalid_payload' })
-      expect(await h.fail('runs.list', { cursor: 'not a cursor' })).toMatchObject({ code: 'invalid_payload', message: expect.stringContaining('nextCursor') })
+      expect(await h.fail('runs.list', { cursor: 'not a cursor' })).toMatchObject({
+        code: 'invalid_payload',
+        message: expect.stringContaining('nextCursor'),
+      })
     } finally {
       h.host.dispose()
       rmSync(dir, { recursive: true, force: true }) // here, under this test's timeout

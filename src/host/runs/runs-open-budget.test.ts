@@ -64,7 +64,9 @@ describe('a checkpoint too big for a session', () => {
     try {
       const err = await h.fail('runs.open', { runId })
       expect(err.code).toBe('limit')
-      expect(err.message).toMatch(/step 40: the checkpoint's tensors take 3\.0 GiB .* 2\.0 GiB over this host's 1\.0 GiB budget per session/)
+      expect(err.message).toMatch(
+        /step 40: the checkpoint's tensors take 3\.0 GiB .* 2\.0 GiB over this host's 1\.0 GiB budget per session/,
+      )
       expect(readdirSync(join(dir, runId, 'checkpoints')).filter((n) => n.startsWith('damaged'))).toEqual([])
     } finally {
       h.host.dispose()

@@ -169,7 +169,8 @@ describe('startup with many runs', () => {
     const dir = tempDir()
     const seed = new RunStore(dir)
     const n = 4 * RUNS_PER_SLICE + 5
-    for (let i = 0; i < n; i++) seed.create(runRecord({ status: 'saved', createdAt: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString() }))
+    for (let i = 0; i < n; i++)
+      seed.create(runRecord({ status: 'saved', createdAt: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString() }))
     const y = countingYield()
     const store = new RunStore(dir, { yieldFn: y.yieldFn })
     expect(store.index.entries(false).length).toBeLessThan(n) // not all at once

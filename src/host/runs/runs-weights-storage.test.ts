@@ -51,15 +51,21 @@ describe('session.importWeights', () => {
       'net.2.bias': ta['layers.1.bias'],
     })
     const d = await ok('session.create', spec({ train: { batchSize: 16, evalEvery: 50, seed: 7 } }))
-    expect((await ok('session.importWeights', { sessionId: d.state.sessionId, safetensorsBase64: Buffer.from(torch).toString('base64') })).loaded).toHaveLength(4)
+    expect(
+      (await ok('session.importWeights', { sessionId: d.state.sessionId, safetensorsBase64: Buffer.from(torch).toString('base64') }))
+        .loaded,
+    ).toHaveLength(4)
     const td = checkpointTensors(dir, d.runId!, 0)
     for (const k of ['layers.0.weight', 'layers.0.bias', 'layers.1.weight', 'layers.1.bias']) expect(td[k].data, k).toEqual(ta[k].data)
 
     const extra = encodeSafetensors({ 'layers.9.weight': { dtype: 'F32', shape: [1], data: new Float32Array(1) } })
-    expect((await fail('session.importWeights', { sessionId: b.state.sessionId, safetensorsBase64: Buffer.from(extra).toString('base64') })).message).toMatch(
-      /layers\.0\.weight: missing from the file.*layers\.9\.weight: the model has no such parameter/,
-    )
-    expect(await fail('session.importWeights', { sessionId: b.state.sessionId, safetensorsBase64: 'AAAA' })).toMatchObject({ code: 'invalid_payload' })
+    expect(
+      (await fail('session.importWeights', { sessionId: b.state.sessionId, safetensorsBase64: Buffer.from(extra).toString('base64') }))
+        .message,
+    ).toMatch(/layers\.0\.weight: missing from the file.*layers\.9\.weight: the model has no such parameter/)
+    expect(await fail('session.importWeights', { sessionId: b.state.sessionId, safetensorsBase64: 'AAAA' })).toMatchObject({
+      code: 'invalid_payload',
+    })
     expect(await fail('session.importWeights', { sessionId: 's99', safetensorsBase64: 'AAAA' })).toMatchObject({ code: 'not_found' })
   })
 })
@@ -94,7 +100,9 @@ describe('runs: an unwritable data directory', () => {
     writeFileSync(join(runDir, 'checkpoints'), '')
     await ok('session.step', { sessionId: 's1', steps: 200 })
     expect((await ok('session.step', { sessionId: 's1', steps: 80 })).step).toBe(400)
-    const messages = of('session.state', 's1').map((s) => s.message).filter((m) => m?.includes('cannot be saved'))
+    const messages = of('session.state', 's1')
+      .map((s) => s.message)
+      .filter((m) => m?.includes('cannot be saved'))
     expect(messages).toHaveLength(1)
     const listed = await ok('runs.list', {})
     expect(listed.storage).toMatchObject({ writable: false, message: expect.stringMatching(/checkpoint at step 200.*ENOTDIR/) })

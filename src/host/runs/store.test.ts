@@ -32,7 +32,11 @@ function record(over: Partial<RunRecord> = {}): RunRecord {
     createdAt: now.toISOString(),
     updatedAt: now.toISOString(),
     status: 'live',
-    spec: REQUESTS['session.create'].payload.parse({ model: { hidden: [4] }, data: { generator: 'xor' }, optimizer: { type: 'sgd', lr: 0.1 } }),
+    spec: REQUESTS['session.create'].payload.parse({
+      model: { hidden: [4] },
+      data: { generator: 'xor' },
+      optimizer: { type: 'sgd', lr: 0.1 },
+    }),
     backend: { name: 'cpu', reason: 'requested' },
     appVersion: 'test',
     stats: { steps: 0, lastTrainLoss: null, lastTestLoss: null, lastTestAccuracy: null },
@@ -46,7 +50,14 @@ const batch = (steps: number[], evals: { step: number; testLoss: number }[] = []
   trainLoss: steps.map((s) => 1 / s),
   epoch: 0,
   evals: evals.map((e) => ({ ...e, trainLoss: e.testLoss, trainAccuracy: null, testAccuracy: 0.5 })),
-  layers: [{ step: steps[0], stats: [{ gradNorm: steps[0], meanAbsGrad: 0, maxAbsGrad: 0, weightNorm: 1, updateRatio: 0, deadFraction: null, saturatedFraction: null }] }],
+  layers: [
+    {
+      step: steps[0],
+      stats: [
+        { gradNorm: steps[0], meanAbsGrad: 0, maxAbsGrad: 0, weightNorm: 1, updateRatio: 0, deadFraction: null, saturatedFraction: null },
+      ],
+    },
+  ],
   stepsPerSecond: 10,
   lr: 0.01,
 })
@@ -94,7 +105,9 @@ describe('the metrics log', () => {
     h = readMetricsLog(log)
     expect(h.steps).toEqual([1, 2, 3, 4, 5, 6, 7])
     expect(h.skippedLines).toBe(3)
-    expect(runMetricsOf(rec.runId, h, 10).evals).toEqual([{ step: 0, testLoss: 0.9, trainLoss: 0.9, trainAccuracy: null, testAccuracy: 0.5 }])
+    expect(runMetricsOf(rec.runId, h, 10).evals).toEqual([
+      { step: 0, testLoss: 0.9, trainLoss: 0.9, trainAccuracy: null, testAccuracy: 0.5 },
+    ])
     expect(readMetricsLog(join(store.runDir(rec.runId), 'nope.ndjson')).steps).toEqual([])
   })
 
@@ -112,7 +125,10 @@ describe('the metrics log', () => {
     const m = runMetricsOf(rec.runId, h, 3)
     expect(m.steps).toEqual([2, 4, 6])
     expect(m.trainLoss[0]).toBeCloseTo((1 + 1 / 2) / 2)
-    expect(m.gradNorms).toEqual([{ step: 1, norms: [1] }, { step: 3, norms: [3] }])
+    expect(m.gradNorms).toEqual([
+      { step: 1, norms: [1] },
+      { step: 3, norms: [3] },
+    ])
   })
 })
 
@@ -163,7 +179,10 @@ describe('checkpoints, trash and recovery', () => {
     const fresh = new RunStore(dir)
     await fresh.ready
     const [found] = fresh.list(false)
-    expect(found.rec).toMatchObject({ status: 'interrupted', stats: { steps: 3, lastTrainLoss: 1 / 3, lastTestLoss: 0.25, lastTestAccuracy: 0.5 } })
+    expect(found.rec).toMatchObject({
+      status: 'interrupted',
+      stats: { steps: 3, lastTrainLoss: 1 / 3, lastTestLoss: 0.25, lastTestAccuracy: 0.5 },
+    })
     expect(readdirSync(join(dir, rec.runId)).sort()).toEqual(['checkpoints', 'metrics.ndjson', 'run.json'])
   })
 

@@ -73,7 +73,7 @@ export class RunStore {
   }
 
   storage(): StorageStatusOut {
-    return this.message === undefined ? { dir: this.dir, writable: this.writable } : { dir: this.dir, writable: this.writable, message: this.message }
+    return { dir: this.dir, writable: this.writable, ...(this.message === undefined ? {} : { message: this.message }) }
   }
 
   get isWritable(): boolean {
@@ -210,10 +210,12 @@ export class RunStore {
     const from = this.locate(runId, !toTrash)
     const to = this.runDir(runId, toTrash)
     if (existsSync(to)) {
-      if (!toTrash) throw new HostError('invalid_payload', `run ${runId} is both in the trash and in ${this.dir}; it cannot be restored over itself`)
+      if (!toTrash)
+        throw new HostError('invalid_payload', `run ${runId} is both in the trash and in ${this.dir}; it cannot be restored over itself`)
       this.guard('clear an old copy from the trash', () => this.ops.rmSync(to, { recursive: true, force: true }), null)
     }
-    const ok = this.guard(toTrash ? 'move the run to the trash' : 'restore the run from the trash', () => this.ops.renameSync(from, to), null)
+    const what = toTrash ? 'move the run to the trash' : 'restore the run from the trash'
+    const ok = this.guard(what, () => this.ops.renameSync(from, to), null)
     if (ok === null) throw new HostError('internal', this.message ?? 'the data directory cannot be written')
     const old = this.index.remove(runId, !toTrash)
     this.notify({ runId, trashed: !toTrash })
@@ -291,7 +293,8 @@ export class RunStore {
       const r = parseRecord(readFileSync(file, 'utf8'))
       return typeof r === 'string' ? damaged(`${file}: ${r}`) : this.entryOf(runId, trashed, r)
     } catch (e) {
-      return damaged(`${join(d, RUN_FILE)} could not be read: ${isFsError(e) ? describeFsError(e, this.dir) : e instanceof Error ? e.message : String(e)}`)
+      const why = isFsError(e) ? describeFsError(e, this.dir) : e instanceof Error ? e.message : String(e)
+      return damaged(`${join(d, RUN_FILE)} could not be read: ${why}`)
     }
   }
 }

@@ -36,7 +36,12 @@ export function make(dataDir: string, every = 100) {
 }
 
 /** Adam (optimiser state), 140 training rows in batches of 21: 7 batches an epoch, the last short. */
-export const adamSpec = () => spec({ optimizer: { type: 'adam', lr: 0.01 }, data: { generator: 'spiral', n: 200, seed: 3 }, train: { batchSize: 21, evalEvery: 50, seed: 5 } })
+export const adamSpec = () =>
+  spec({
+    optimizer: { type: 'adam', lr: 0.01 },
+    data: { generator: 'spiral', n: 200, seed: 3 },
+    train: { batchSize: 21, evalEvery: 50, seed: 5 },
+  })
 
 export function checkpointTensors(dataDir: string, runId: string, step: number) {
   return decodeSafetensors(new Uint8Array(readFileSync(join(dataDir, runId, 'checkpoints', `step-${step}.safetensors`)))).tensors
@@ -46,9 +51,20 @@ export function checkpointTensors(dataDir: string, runId: string, step: number) 
 export function runRecord(over: Partial<RunRecord> = {}): RunRecord {
   const now = new Date()
   return {
-    format: 1, runId: newRunId(now), name: 'test run', tags: [], createdAt: now.toISOString(), updatedAt: now.toISOString(), status: 'live',
-    spec: REQUESTS['session.create'].payload.parse({ model: { hidden: [4] }, data: { generator: 'xor' }, optimizer: { type: 'sgd', lr: 0.1 } }),
-    backend: { name: 'cpu', reason: 'requested' }, appVersion: 'test',
+    format: 1,
+    runId: newRunId(now),
+    name: 'test run',
+    tags: [],
+    createdAt: now.toISOString(),
+    updatedAt: now.toISOString(),
+    status: 'live',
+    spec: REQUESTS['session.create'].payload.parse({
+      model: { hidden: [4] },
+      data: { generator: 'xor' },
+      optimizer: { type: 'sgd', lr: 0.1 },
+    }),
+    backend: { name: 'cpu', reason: 'requested' },
+    appVersion: 'test',
     stats: { steps: 0, lastTrainLoss: null, lastTestLoss: null, lastTestAccuracy: null },
     ...over,
   }
@@ -57,11 +73,20 @@ export function runRecord(over: Partial<RunRecord> = {}): RunRecord {
 /** Steps [from, to) as one metrics flush: loss 1/step, an eval every 100 steps, a layer sample per flush. */
 export function metricsFlush(from: number, to: number): MetricsBatch {
   const steps = Array.from({ length: to - from }, (_, i) => from + i)
-  const stats = [{ gradNorm: 1, meanAbsGrad: 0.1, maxAbsGrad: 2, weightNorm: 3, updateRatio: 0.001, deadFraction: null, saturatedFraction: null }]
+  const stats = [
+    { gradNorm: 1, meanAbsGrad: 0.1, maxAbsGrad: 2, weightNorm: 3, updateRatio: 0.001, deadFraction: null, saturatedFraction: null },
+  ]
   return {
-    sessionId: 's1', steps, trainLoss: steps.map((s) => 1 / s), epoch: 0,
-    evals: steps.filter((s) => s % 100 === 0).map((s) => ({ step: s, trainLoss: 1 / s, testLoss: 2 / s, trainAccuracy: null, testAccuracy: 0.5 })),
-    layers: [{ step: from, stats }], stepsPerSecond: 1, lr: 0.1,
+    sessionId: 's1',
+    steps,
+    trainLoss: steps.map((s) => 1 / s),
+    epoch: 0,
+    evals: steps
+      .filter((s) => s % 100 === 0)
+      .map((s) => ({ step: s, trainLoss: 1 / s, testLoss: 2 / s, trainAccuracy: null, testAccuracy: 0.5 })),
+    layers: [{ step: from, stats }],
+    stepsPerSecond: 1,
+    lr: 0.1,
   }
 }
 

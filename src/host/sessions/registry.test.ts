@@ -104,7 +104,12 @@ describe('SessionRegistry', () => {
         throw new Error('this backend is broken')
       },
     })
-    const registry = new SessionRegistry({ files: new FileStore(null), budget, post: () => {}, chooseBackend: async () => (broken ? { ...cpu, backend: failing } : cpu) })
+    const registry = new SessionRegistry({
+      files: new FileStore(null),
+      budget,
+      post: () => {},
+      chooseBackend: async () => (broken ? { ...cpu, backend: failing } : cpu),
+    })
     current = registry
     await expect(registry.create(parsed, 'cpu')).rejects.toThrow(/this backend is broken/)
     expect(budget.used()).toBe(0)

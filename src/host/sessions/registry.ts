@@ -103,14 +103,27 @@ export class SessionRegistry {
       if (this.ownership.isReleased(owner)) throw gone()
       // The id is used up only by a session that was built (a refused spec changes nothing).
       const id = `s${this.nextId}`
-      const session = new TrainingSession(id, structuredClone(spec), backend, {
-        emitState: (state) => this.post(eventMessage('session.state', state), owner),
-        emitMetrics: (batch) => this.post(eventMessage('train.metrics', batch), owner),
-        emitAlarm: (alarm) => this.post(eventMessage('train.alarm', alarm), owner),
-        now: () => performance.now(),
-        files: this.files,
-        admit: (d, plan) => this.budget.reserve(id, sessionEstimate(spec, backend.name === 'webgpu', d, plan, this.chunkFlops), 'this session', spec.optimizer.type),
-      }, device, { chunkFlops: this.chunkFlops })
+      const session = new TrainingSession(
+        id,
+        structuredClone(spec),
+        backend,
+        {
+          emitState: (state) => this.post(eventMessage('session.state', state), owner),
+          emitMetrics: (batch) => this.post(eventMessage('train.metrics', batch), owner),
+          emitAlarm: (alarm) => this.post(eventMessage('train.alarm', alarm), owner),
+          now: () => performance.now(),
+          files: this.files,
+          admit: (d, plan) =>
+            this.budget.reserve(
+              id,
+              sessionEstimate(spec, backend.name === 'webgpu', d, plan, this.chunkFlops),
+              'this session',
+              spec.optimizer.type,
+            ),
+        },
+        device,
+        { chunkFlops: this.chunkFlops },
+      )
       this.nextId++
       this.sessions.set(id, session)
       this.ownership.add(owner, id)
@@ -125,7 +138,12 @@ export class SessionRegistry {
   /** A bigger batch needs more memory for activations: sized (or refused) before anything changes. */
   reserveBatchSize(s: TrainingSession, batchSize: number): void {
     const spec = { ...s.spec, train: { ...s.spec.train, batchSize } }
-    this.budget.reserve(s.id, sessionEstimate(spec, s.onDevice, s.trainer.data, s.trainer.plan, this.chunkFlops), `session.update: batchSize ${batchSize}`, spec.optimizer.type)
+    this.budget.reserve(
+      s.id,
+      sessionEstimate(spec, s.onDevice, s.trainer.data, s.trainer.plan, this.chunkFlops),
+      `session.update: batchSize ${batchSize}`,
+      spec.optimizer.type,
+    )
   }
 
   /** Dispose one session (its memory and its owner's claim go with it); not_found when there is none. */

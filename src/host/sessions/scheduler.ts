@@ -48,10 +48,13 @@ export class Scheduler {
     for (const s of this.sessions.values()) if (s.status === 'running' && !s.busy) next = Math.min(next, s.wakeAt(this.flushMs))
     if (next <= now) this.timer = setImmediate(() => this.tick())
     else if (next < Infinity) {
-      this.wake = setTimeout(() => {
-        this.wake = null
-        this.schedule()
-      }, Math.min(Math.ceil(next - now), MAX_WAKE_MS))
+      this.wake = setTimeout(
+        () => {
+          this.wake = null
+          this.schedule()
+        },
+        Math.min(Math.ceil(next - now), MAX_WAKE_MS),
+      )
     }
   }
 

@@ -66,7 +66,8 @@ export class DeviceDriver implements Driver {
     const cpuParams = cpuOptimizer.params
     const cpu = cpuParams[0].backend
     // Wrapped, not copied by tensor(): the read-back arrays are fresh and ours (see above).
-    const cpuTensor = (v: TypedArray, like: Tensor) => new Tensor(cpu.fromArray(v instanceof Float32Array ? v : Float32Array.from(v)), like.shape, cpu)
+    const cpuTensor = (v: TypedArray, like: Tensor) =>
+      new Tensor(cpu.fromArray(v instanceof Float32Array ? v : Float32Array.from(v)), like.shape, cpu)
     for (const p of cpuParams) p.assign(cpuTensor(values[k++], p))
     const tensors: Record<string, Tensor> = {}
     for (const key of stateKeys) tensors[key] = cpuTensor(values[k++], sd.tensors[key])

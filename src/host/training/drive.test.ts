@@ -65,7 +65,19 @@ describe('the CPU driver', () => {
   it('answers every read at once, delivers `later` reads at once, ignores MIRROR', () => {
     const log: Log = []
     expect(runSync(toy(t([1, -2, 3]), t([0.5, Infinity]), log))).toEqual({ value: 'done' })
-    expect(log).toEqual(['start', [1, -2, 3], 14, false, 'resumed', 'later b', [0.5, Infinity], 'later sumSq', Infinity, 'after later', 'settled'])
+    expect(log).toEqual([
+      'start',
+      [1, -2, 3],
+      14,
+      false,
+      'resumed',
+      'later b',
+      [0.5, Infinity],
+      'later sumSq',
+      Infinity,
+      'after later',
+      'settled',
+    ])
   })
 
   it('stops at the first slice point at or past the deadline, at least one piece a call, and resumes there', () => {
@@ -93,7 +105,9 @@ describe('the device driver', () => {
     const slow = slowBackend()
     const log: Log = []
     const mirrors: number[] = []
-    const done = runAsync(toy(t([1, -2, 3], slow.be), t([0.5, Infinity], slow.be), log), { mirror: async () => void mirrors.push(log.length) })
+    const done = runAsync(toy(t([1, -2, 3], slow.be), t([0.5, Infinity], slow.be), log), {
+      mirror: async () => void mirrors.push(log.length),
+    })
     await flush()
     // The value, the sum of squares and the finiteness are three reads, all in flight, none answered.
     expect(slow.issued).toEqual([0, 0, 0])

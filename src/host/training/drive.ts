@@ -13,7 +13,13 @@ import type { Work } from '../work-budget'
 /** A value the work needs: a tensor's data, its sum of squares (in float64 on the CPU), or whether all of it is finite. */
 export type Read = { value: Tensor } | { sumSq: Tensor } | { finite: Tensor }
 
-export type Answer<R> = R extends { value: Tensor } ? TypedArray : R extends { sumSq: Tensor } ? number : R extends { finite: Tensor } ? boolean : never
+export type Answer<R> = R extends { value: Tensor }
+  ? TypedArray
+  : R extends { sumSq: Tensor }
+    ? number
+    : R extends { finite: Tensor }
+      ? boolean
+      : never
 export type Answers<R extends readonly Read[]> = { -readonly [K in keyof R]: Answer<R[K]> }
 
 /** A slice point: the work may stop here and be resumed later (between chunks, between steps). */
@@ -67,8 +73,13 @@ function answerLater(r: Read): TypedArray | number | boolean | Promise<TypedArra
   const t = tensorOf(r)
   if (t.backend.readSync) return answerNow(r)
   if ('value' in r) return t.data()
-  if ('sumSq' in r) return noGrad(() => sum(mul(t, t))).data().then((v) => v[0])
-  return noGrad(() => sum(mul(t, 0))).data().then((v) => v[0] === 0)
+  if ('sumSq' in r)
+    return noGrad(() => sum(mul(t, t)))
+      .data()
+      .then((v) => v[0])
+  return noGrad(() => sum(mul(t, 0)))
+    .data()
+    .then((v) => v[0] === 0)
 }
 
 /**

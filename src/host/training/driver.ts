@@ -69,7 +69,9 @@ export class CpuDriver implements Driver {
   }
 
   restore(): void {
-    this.owner.optimizer.params.forEach((p, i) => p.assign(tensor(this.snapshots[i], { shape: p.shape, dtype: p.dtype, backend: p.backend, allowNonFinite: true })))
+    this.owner.optimizer.params.forEach((p, i) =>
+      p.assign(tensor(this.snapshots[i], { shape: p.shape, dtype: p.dtype, backend: p.backend, allowNonFinite: true })),
+    )
   }
 
   updated(): void {}

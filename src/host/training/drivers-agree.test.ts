@@ -33,7 +33,15 @@ describe('one step, two drivers: CPU and WebGPU agree', () => {
       model: { hidden: [12, 8], activations: ['relu', 'tanh'] },
       data: { generator: 'spiral', n: 300, seed: 4 },
       optimizer: { type: 'adam', lr: 0.01 },
-      train: { batchSize: 24, evalEvery: 25, seed: 7, l1: 1e-3, l2: 1e-3, clipNorm: 0.5, schedule: { type: 'step', stepSize: 5, gamma: 0.5, warmupSteps: 0 } },
+      train: {
+        batchSize: 24,
+        evalEvery: 25,
+        seed: 7,
+        l1: 1e-3,
+        l2: 1e-3,
+        clipNorm: 0.5,
+        schedule: { type: 'step', stepSize: 5, gamma: 0.5, warmupSteps: 0 },
+      },
     })
     expect(gpu.device).not.toBeNull()
     for (let i = 1; i <= 20; i++) {
@@ -47,7 +55,8 @@ describe('one step, two drivers: CPU and WebGPU agree', () => {
       expect(b.stats === null).toBe(!sample)
       b.stats?.forEach((s, k) => {
         const c = a.stats![k]
-        for (const key of ['gradNorm', 'meanAbsGrad', 'maxAbsGrad', 'weightNorm', 'updateRatio'] as const) expect(close(s[key], c[key], 1e-3), `${key} of layer ${k}, step ${i}`).toBe(true)
+        for (const key of ['gradNorm', 'meanAbsGrad', 'maxAbsGrad', 'weightNorm', 'updateRatio'] as const)
+          expect(close(s[key], c[key], 1e-3), `${key} of layer ${k}, step ${i}`).toBe(true)
         expect([s.deadFraction, s.saturatedFraction]).toEqual([c.deadFraction, c.saturatedFraction])
       })
     }
@@ -86,19 +95,25 @@ describe('one step, two drivers: CPU and WebGPU agree', () => {
     expect(b).toEqual(a)
     expect(a.ok ? null : a.alarm.kind).toMatch(/^(nan|inf)$/)
     await guards.gpu.syncMirror()
-    for (const t of [guards.cpu, guards.gpu]) for (const p of t.model.parameters()) expect(Array.from(p.dataSync()).every(Number.isFinite)).toBe(true)
+    for (const t of [guards.cpu, guards.gpu])
+      for (const p of t.model.parameters()) expect(Array.from(p.dataSync()).every(Number.isFinite)).toBe(true)
     // With the default alarms the exploding gradient pauses first, at the same step and layer.
     const alarms = await pair(diverging({}))
     const [c, d] = await runToRefusal(alarms.cpu, alarms.gpu, 500)
     expect(c.ok ? null : c.alarm.kind).toBe('exploding')
-    expect(d.ok ? null : { ...d.alarm, message: d.alarm.message.replace(/norm \S+/, '') }).toEqual(c.ok ? null : { ...c.alarm, message: c.alarm.message.replace(/norm \S+/, '') })
+    expect(d.ok ? null : { ...d.alarm, message: d.alarm.message.replace(/norm \S+/, '') }).toEqual(
+      c.ok ? null : { ...c.alarm, message: c.alarm.message.replace(/norm \S+/, '') },
+    )
   }, 60_000)
 
   it('an update that overflows a weight: undone on both, the same weight and value named', async () => {
     // A finite loss near float32's limit: its gradient is finite (its squares are not, in float32:
     // the device sums them again in float64), lr times it is not. Alarms that do not pause let the
     // update through, so the overflow guard is what catches it.
-    const { cpu, gpu } = await pair({ optimizer: { type: 'sgd', lr: 10 }, train: { batchSize: 16, seed: 1, alarms: { pause: false } } }, (out) => mul(mean(tanh(out)), 3e38))
+    const { cpu, gpu } = await pair(
+      { optimizer: { type: 'sgd', lr: 10 }, train: { batchSize: 16, seed: 1, alarms: { pause: false } } },
+      (out) => mul(mean(tanh(out)), 3e38),
+    )
     const before = cpu.model.parameters().map((p) => Array.from(p.dataSync()))
     const a = onCpu(cpu, false)!
     const b = (await onGpu(gpu, false))!

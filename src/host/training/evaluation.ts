@@ -57,7 +57,13 @@ export class Tally {
  * every backend, so a CPU and a device session measure alike), one slice point after each. The
  * tally is complete once the caller settles (drive.ts); the weights must not change meanwhile.
  */
-export function* measure(d: Pick<Driver, 'model' | 'input'>, plan: LossPlan, chunkRows: number, ds: data.Dataset, rows: number): Drive<Tally> {
+export function* measure(
+  d: Pick<Driver, 'model' | 'input'>,
+  plan: LossPlan,
+  chunkRows: number,
+  ds: data.Dataset,
+  rows: number,
+): Drive<Tally> {
   const tally = new Tally(plan, ds, rows)
   for (let a = 0; a < rows; a += chunkRows) {
     const chunk = { a, m: Math.min(chunkRows, rows - a) }

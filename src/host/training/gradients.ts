@@ -27,7 +27,15 @@ export interface Pass {
  * at a slice point (then nothing was assigned). A non-finite loss known at once (the CPU) ends the
  * pass before its backward.
  */
-export function* gradients(d: Driver, plan: LossPlan, b: data.Batch, f: number, rows: number, sampleStats: boolean, current: () => boolean): Drive<Pass | null> {
+export function* gradients(
+  d: Driver,
+  plan: LossPlan,
+  b: data.Batch,
+  f: number,
+  rows: number,
+  sampleStats: boolean,
+  current: () => boolean,
+): Drive<Pass | null> {
   const params = d.optimizer.params
   const pass: Pass = { loss: 0, refused: null, outputs: sampleStats ? new OutputTally(d.model) : null }
   if (rows >= b.size) {

@@ -97,7 +97,11 @@ export class SliceLoop {
    */
   runSlice(deadline: number): void | Promise<void> {
     const until = { deadline, now: () => this.s.now() }
-    if (this.s.onDevice) return runAsync(this.loop(), { until, mirror: () => this.s.trainer.syncMirror() }).then(() => undefined, (e) => this.failed(e))
+    if (this.s.onDevice)
+      return runAsync(this.loop(), { until, mirror: () => this.s.trainer.syncMirror() }).then(
+        () => undefined,
+        (e) => this.failed(e),
+      )
     try {
       runSync(this.loop(), until)
     } catch (e) {

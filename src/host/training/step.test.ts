@@ -16,7 +16,13 @@ const SIZES = [2, 8, 8, 2]
 const CHUNK_FLOPS = 4 * 3 * forwardFlopsPerRow(SIZES)
 
 function split(loss?: LossPlan['loss']): Trainer {
-  const s = SessionSpec.parse(specInput({ model: { hidden: [8, 8], activation: 'relu' }, optimizer: { type: 'sgd', lr: 0.1 }, train: { batchSize: 16, evalEvery: 50, seed: 1 } }))
+  const s = SessionSpec.parse(
+    specInput({
+      model: { hidden: [8, 8], activation: 'relu' },
+      optimizer: { type: 'sgd', lr: 0.1 },
+      train: { batchSize: 16, evalEvery: 50, seed: 1 },
+    }),
+  )
   const d = prepareData(s.data, null)
   const plan = planLoss(s.model.loss, d.train.task, d.train.nClasses, 'test data')
   return new Trainer(d, loss ? { ...plan, loss } : plan, s, undefined, { chunkFlops: CHUNK_FLOPS })
@@ -33,7 +39,14 @@ describe('a split step', () => {
     let pieces = 0
     for (; !r.done; r = task.next()) pieces++
     expect(pieces).toBe(0) // the first chunk's loss ends it, before any slice point
-    expect(r.value).toMatchObject({ ok: false, alarm: { step: 1, kind: 'inf', message: 'step 1: the minibatch loss is Infinity; training paused. Lower the learning rate or reset.' } })
+    expect(r.value).toMatchObject({
+      ok: false,
+      alarm: {
+        step: 1,
+        kind: 'inf',
+        message: 'step 1: the minibatch loss is Infinity; training paused. Lower the learning rate or reset.',
+      },
+    })
     expect(t.stepPending).toBe(false)
     expect(t.stepCount).toBe(0)
     expect(t.captureState().sampler).not.toEqual(before.sampler)

@@ -18,7 +18,8 @@ import { addPenaltyGrads } from './penalty'
  * not ok: the update was refused (NaN/Inf, or exploding gradients with alarms.pause), the weights
  * are as before the step, and training must pause.
  */
-export type StepOutcome = { ok: true; loss: number; stats: LayerStats[] | null; lr: number; alarm: TrainAlarm | null } | { ok: false; alarm: TrainAlarm }
+export type StepOutcome =
+  { ok: true; loss: number; stats: LayerStats[] | null; lr: number; alarm: TrainAlarm | null } | { ok: false; alarm: TrainAlarm }
 
 /**
  * One step of trainer `t`. A non-finite loss, a gradient the optimiser refuses, or an update that
@@ -137,5 +138,8 @@ function firstNonFinite(v: TypedArray): number | null {
 /** A refused step: the update was not applied, training pauses, and the alarm says why. */
 function refusal(step: number, what: string, value: number, parameter: string | null): StepOutcome {
   const message = `step ${step}: ${what}; training paused. Lower the learning rate or reset.`
-  return { ok: false, alarm: { step, kind: Number.isNaN(value) ? 'nan' : 'inf', layer: parameter && layerOf(parameter), parameter, message } }
+  return {
+    ok: false,
+    alarm: { step, kind: Number.isNaN(value) ? 'nan' : 'inf', layer: parameter && layerOf(parameter), parameter, message },
+  }
 }

@@ -3,12 +3,33 @@ import type { Chart } from 'chart.js'
 import type { TrainAlarm } from '../stores/metrics-buffers'
 import { alarmMarkers } from './alarm-markers'
 
-const alarm = (step: number, kind: TrainAlarm['kind'] = 'exploding'): TrainAlarm => ({ sessionId: 's1', step, kind, layer: 'layers.1', parameter: null, message: `${kind} at step ${step}`, paused: true })
+const alarm = (step: number, kind: TrainAlarm['kind'] = 'exploding'): TrainAlarm => ({
+  sessionId: 's1',
+  step,
+  kind,
+  layer: 'layers.1',
+  parameter: null,
+  message: `${kind} at step ${step}`,
+  paused: true,
+})
 
 /** Just what the plugin reads of a chart: an x scale from step 0 to 100 over 200 px, and a 2-D context. */
 function fakeChart() {
-  const ctx = { save: vi.fn(), restore: vi.fn(), setLineDash: vi.fn(), beginPath: vi.fn(), moveTo: vi.fn(), lineTo: vi.fn(), stroke: vi.fn(), fillText: vi.fn() } as Record<string, unknown>
-  const chart = { ctx, chartArea: { top: 10, bottom: 110 }, scales: { x: { min: 0, max: 100, getPixelForValue: (v: number) => 40 + 2 * v } } }
+  const ctx = {
+    save: vi.fn(),
+    restore: vi.fn(),
+    setLineDash: vi.fn(),
+    beginPath: vi.fn(),
+    moveTo: vi.fn(),
+    lineTo: vi.fn(),
+    stroke: vi.fn(),
+    fillText: vi.fn(),
+  } as Record<string, unknown>
+  const chart = {
+    ctx,
+    chartArea: { top: 10, bottom: 110 },
+    scales: { x: { min: 0, max: 100, getPixelForValue: (v: number) => 40 + 2 * v } },
+  }
   return { chart: chart as unknown as Chart<'line'>, ctx }
 }
 

@@ -66,7 +66,11 @@ export const NO_CLASS: Rgb = [138, 145, 166]
 export function classColor(index: number, confidence = 1, background: Rgb = [24, 27, 36]): Rgb {
   const c = Number.isInteger(index) ? CLASS_COLORS[((index % CLASS_COLORS.length) + CLASS_COLORS.length) % CLASS_COLORS.length]! : NO_CLASS
   const k = clamp01(confidence)
-  return [Math.round(background[0] + (c[0] - background[0]) * k), Math.round(background[1] + (c[1] - background[1]) * k), Math.round(background[2] + (c[2] - background[2]) * k)]
+  return [
+    Math.round(background[0] + (c[0] - background[0]) * k),
+    Math.round(background[1] + (c[1] - background[1]) * k),
+    Math.round(background[2] + (c[2] - background[2]) * k),
+  ]
 }
 
 /** A CSS colour string for an RGB triple. */

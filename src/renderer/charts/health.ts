@@ -8,7 +8,7 @@ export const UPDATE_RATIO_RULE =
   'update/weight = lr·‖g‖/‖w‖, healthy near 1e-3. Amber below 1e-4 or above 1e-2; red below 1e-5 or above 1e-1.'
 
 export const GRAD_RATIO_RULE =
-  "‖g‖ of this layer ÷ ‖g‖ of the next layer (towards the output). Near 1 is healthy; amber below 0.1 or above 10, red below 0.01 or above 100 (vanishing or exploding down the stack)."
+  '‖g‖ of this layer ÷ ‖g‖ of the next layer (towards the output). Near 1 is healthy; amber below 0.1 or above 10, red below 0.01 or above 100 (vanishing or exploding down the stack).'
 
 /** How healthy an update-to-weight ratio is (see UPDATE_RATIO_RULE). */
 export function updateRatioLevel(ratio: number | null): HealthLevel {

@@ -22,7 +22,8 @@ export interface CellRect {
 
 function check(layout: HeatmapLayout): void {
   const { rows, cols, width, height } = layout
-  if (!(Number.isInteger(rows) && rows >= 0 && Number.isInteger(cols) && cols >= 0)) throw new RangeError(`heatmap: rows and cols must be whole numbers ≥ 0, got ${rows}×${cols}`)
+  if (!(Number.isInteger(rows) && rows >= 0 && Number.isInteger(cols) && cols >= 0))
+    throw new RangeError(`heatmap: rows and cols must be whole numbers ≥ 0, got ${rows}×${cols}`)
   if (!(width >= 0 && height >= 0)) throw new RangeError(`heatmap: size must be ≥ 0, got ${width}×${height}`)
 }
 
@@ -45,7 +46,11 @@ export function cellAt(layout: HeatmapLayout, px: number, py: number): { row: nu
 }
 
 /** Paint every cell whose colour is not null; returns how many were painted. */
-export function paintHeatmap(ctx: CanvasRenderingContext2D, layout: HeatmapLayout, color: (row: number, col: number) => Rgb | null): number {
+export function paintHeatmap(
+  ctx: CanvasRenderingContext2D,
+  layout: HeatmapLayout,
+  color: (row: number, col: number) => Rgb | null,
+): number {
   let painted = 0
   for (let r = 0; r < layout.rows; r++) {
     for (let c = 0; c < layout.cols; c++) {

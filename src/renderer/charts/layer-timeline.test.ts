@@ -18,11 +18,18 @@ describe('LayerTimeline', () => {
     t.push(2, [sample(3), sample(30)])
     t.push(3, [sample(5), sample(50)])
     expect(t.length).toBe(3)
-    expect(t.series(1, 'gradNorm')).toEqual([{ x: 1, y: 10 }, { x: 2, y: 30 }, { x: 3, y: 50 }])
+    expect(t.series(1, 'gradNorm')).toEqual([
+      { x: 1, y: 10 },
+      { x: 2, y: 30 },
+      { x: 3, y: 50 },
+    ])
     t.push(4, [sample(7), sample(70)]) // the fourth column fills it: pairs merge
     expect(t.columnSpan).toBe(2)
     expect(t.length).toBe(2)
-    expect(t.series(0, 'gradNorm')).toEqual([{ x: 2, y: 2 }, { x: 4, y: 6 }])
+    expect(t.series(0, 'gradNorm')).toEqual([
+      { x: 2, y: 2 },
+      { x: 4, y: 6 },
+    ])
     t.push(5, [sample(9), sample(90)]) // a partial column (one of two samples) is drawn too
     expect(t.series(0, 'gradNorm').at(-1)).toEqual({ x: 5, y: 9 })
   })

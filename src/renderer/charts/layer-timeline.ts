@@ -4,7 +4,15 @@
 // health strip's sparklines all read from here. Plain data: never make it reactive.
 
 /** The statistics kept per layer and column (LayerStats' numeric fields). */
-export const LAYER_STATS = ['gradNorm', 'meanAbsGrad', 'maxAbsGrad', 'weightNorm', 'updateRatio', 'deadFraction', 'saturatedFraction'] as const
+export const LAYER_STATS = [
+  'gradNorm',
+  'meanAbsGrad',
+  'maxAbsGrad',
+  'weightNorm',
+  'updateRatio',
+  'deadFraction',
+  'saturatedFraction',
+] as const
 export type LayerStatName = (typeof LAYER_STATS)[number]
 export type LayerStatSample = { [K in LayerStatName]: number | null }
 
@@ -55,7 +63,12 @@ export class LayerTimeline {
   push(step: number, stats: readonly LayerStatSample[]): void {
     if (stats.length !== this.layerCount) this.clear(stats.length)
     this.latestSample = stats.map((s) => ({ ...s }))
-    const p = (this.pending ??= { step, sum: new Float64Array(this.layerCount * STAT_COUNT), count: new Float64Array(this.layerCount * STAT_COUNT), samples: 0 })
+    const p = (this.pending ??= {
+      step,
+      sum: new Float64Array(this.layerCount * STAT_COUNT),
+      count: new Float64Array(this.layerCount * STAT_COUNT),
+      samples: 0,
+    })
     p.step = step
     p.samples++
     stats.forEach((s, layer) => {

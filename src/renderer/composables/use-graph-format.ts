@@ -21,7 +21,12 @@ export function numel(shape: readonly number[]): number {
 /** 1234567 → "1.23M": for element counts in the Jacobian notes. */
 export function fmtCount(n: number): string {
   if (n < 1e4) return String(n)
-  const units: [number, string][] = [[1e12, 'T'], [1e9, 'G'], [1e6, 'M'], [1e3, 'k']]
+  const units: [number, string][] = [
+    [1e12, 'T'],
+    [1e9, 'G'],
+    [1e6, 'M'],
+    [1e3, 'k'],
+  ]
   for (const [size, unit] of units) if (n >= size) return `${Number((n / size).toPrecision(3))}${unit}`
   return String(n)
 }
@@ -29,7 +34,12 @@ export function fmtCount(n: number): string {
 /** Bytes as float32, for "a full Jacobian would need …": 4e9 → "16 GB". */
 export function fmtBytes(count: number): string {
   const bytes = count * 4
-  const units: [number, string][] = [[1e12, 'TB'], [1e9, 'GB'], [1e6, 'MB'], [1e3, 'kB']]
+  const units: [number, string][] = [
+    [1e12, 'TB'],
+    [1e9, 'GB'],
+    [1e6, 'MB'],
+    [1e3, 'kB'],
+  ]
   for (const [size, unit] of units) if (bytes >= size) return `${Number((bytes / size).toPrecision(3))} ${unit}`
   return `${bytes} B`
 }

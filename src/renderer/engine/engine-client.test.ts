@@ -13,7 +13,11 @@ describe('engine client requests', () => {
     const { host, client: c } = client()
     const hello = await c.request('host.hello', {})
     expect(hello.generators.map((g) => g.name)).toContain('spiral')
-    const info = await c.request('session.create', { model: { hidden: [4] }, data: { generator: 'spiral' }, optimizer: { type: 'sgd', lr: 0.1 } })
+    const info = await c.request('session.create', {
+      model: { hidden: [4] },
+      data: { generator: 'spiral' },
+      optimizer: { type: 'sgd', lr: 0.1 },
+    })
     // Defaults filled in by the host side schema come back typed.
     expect(info.spec.model.activation).toBe('tanh')
     expect(info.paramCount).toBe(2 * 4 + 4 + 4 * 2 + 2) // spiral: two classes, softmax
@@ -48,7 +52,10 @@ describe('engine client requests', () => {
       onStatus: () => () => undefined,
       close: () => undefined,
     }
-    await expect(createEngineClient(transport).request('session.dispose', { sessionId: 's1' })).rejects.toMatchObject({ code: 'invalid_message', message: expect.stringMatching(/id 8, expected 1/) })
+    await expect(createEngineClient(transport).request('session.dispose', { sessionId: 's1' })).rejects.toMatchObject({
+      code: 'invalid_message',
+      message: expect.stringMatching(/id 8, expected 1/),
+    })
   })
 
   it('turns a transport failure into a disconnected error', async () => {
@@ -59,7 +66,10 @@ describe('engine client requests', () => {
       onStatus: () => () => undefined,
       close: () => undefined,
     }
-    await expect(createEngineClient(transport).request('host.hello', {})).rejects.toMatchObject({ code: 'disconnected', message: 'host.hello: connection lost before the reply' })
+    await expect(createEngineClient(transport).request('host.hello', {})).rejects.toMatchObject({
+      code: 'disconnected',
+      message: 'host.hello: connection lost before the reply',
+    })
   })
 })
 
@@ -83,7 +93,13 @@ describe('engine client events', () => {
   it('unsubscribes from the transport when the last listener leaves', () => {
     const off = vi.fn()
     const onEvent = vi.fn(() => off)
-    const transport: Transport = { send: vi.fn(), onEvent, status: () => ({ state: 'open' }), onStatus: () => () => undefined, close: vi.fn() }
+    const transport: Transport = {
+      send: vi.fn(),
+      onEvent,
+      status: () => ({ state: 'open' }),
+      onStatus: () => () => undefined,
+      close: vi.fn(),
+    }
     const c = createEngineClient(transport)
     const a = c.onEvent(() => undefined)
     const b = c.onEvent(() => undefined)

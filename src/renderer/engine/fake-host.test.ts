@@ -6,7 +6,11 @@ import { createEngineClient } from './engine-client'
 import type { RequestPayload } from '../../shared/protocol'
 import { FakeHost } from './fake-host'
 
-const spec: RequestPayload<'session.create'> = { model: { hidden: [4] }, data: { generator: 'circle', n: 100 }, optimizer: { type: 'sgd', lr: 0.1 } }
+const spec: RequestPayload<'session.create'> = {
+  model: { hidden: [4] },
+  data: { generator: 'circle', n: 100 },
+  optimizer: { type: 'sgd', lr: 0.1 },
+}
 
 describe('FakeHost', () => {
   it('answers each kind it knows with a result of that kind’s protocol type', async () => {
@@ -21,19 +25,34 @@ describe('FakeHost', () => {
     await expect(client.request('session.boundary', { ...ref, resolution: 8 })).resolves.toMatchObject({ resolution: 8 })
     await expect(client.request('session.predictions', ref)).resolves.toMatchObject({ split: 'test' })
     await expect(client.request('session.dispose', ref)).resolves.toEqual(ref)
-    expect(host.kinds()).toEqual(['host.hello', 'session.create', 'session.step', 'session.info', 'session.histograms', 'session.boundary', 'session.predictions', 'session.dispose'])
+    expect(host.kinds()).toEqual([
+      'host.hello',
+      'session.create',
+      'session.step',
+      'session.info',
+      'session.histograms',
+      'session.boundary',
+      'session.predictions',
+      'session.dispose',
+    ])
   })
 
   it('refuses as the host does: an unknown session, an unavailable backend', async () => {
     const client = createEngineClient(new FakeHost().transport())
-    await expect(client.request('session.start', { sessionId: 's9' })).rejects.toMatchObject({ code: 'not_found', message: expect.stringMatching(/session\.start: no session s9/) })
+    await expect(client.request('session.start', { sessionId: 's9' })).rejects.toMatchObject({
+      code: 'not_found',
+      message: expect.stringMatching(/session\.start: no session s9/),
+    })
     await expect(client.request('session.create', { ...spec, backend: 'webgpu' })).rejects.toMatchObject({ code: 'backend_unavailable' })
   })
 
   it('says when it has no answer for a kind, and an override answers it', async () => {
     const host = new FakeHost()
     const client = createEngineClient(host.transport())
-    await expect(client.request('runs.list', {})).rejects.toMatchObject({ code: 'unknown_kind', message: expect.stringMatching(/does not answer runs\.list/) })
+    await expect(client.request('runs.list', {})).rejects.toMatchObject({
+      code: 'unknown_kind',
+      message: expect.stringMatching(/does not answer runs\.list/),
+    })
     host.overrides.set('session.graph', () => ({ error: { code: 'engine', message: 'no graph here' } }))
     await expect(client.request('session.graph', { sessionId: 's1' })).rejects.toMatchObject({ code: 'engine', message: 'no graph here' })
   })

@@ -46,8 +46,24 @@ export const FAKE_GENERATORS = [
 export const FAKE_DATASETS = [
   { name: 'iris', label: 'Iris', task: 'multiclass', rows: 150, features: 4, classes: 3, description: 'Fisher, 1936 (UCI, CC BY 4.0)' },
   { name: 'wine', label: 'Wine', task: 'multiclass', rows: 178, features: 13, classes: 3, description: 'Forina et al. (UCI, CC BY 4.0)' },
-  { name: 'breast-cancer', label: 'Breast cancer', task: 'binary', rows: 569, features: 30, classes: 2, description: 'Wolberg et al. (UCI, CC BY 4.0)' },
-  { name: 'digits', label: 'Digits', task: 'multiclass', rows: 1797, features: 64, classes: 10, description: 'Alpaydin & Kaynak (UCI, CC BY 4.0)' },
+  {
+    name: 'breast-cancer',
+    label: 'Breast cancer',
+    task: 'binary',
+    rows: 569,
+    features: 30,
+    classes: 2,
+    description: 'Wolberg et al. (UCI, CC BY 4.0)',
+  },
+  {
+    name: 'digits',
+    label: 'Digits',
+    task: 'multiclass',
+    rows: 1797,
+    features: 64,
+    classes: 10,
+    description: 'Alpaydin & Kaynak (UCI, CC BY 4.0)',
+  },
 ] as const
 const IRIS_COLUMNS = ['sepal length', 'sepal width', 'petal length', 'petal width']
 
@@ -106,21 +122,30 @@ function summariseCsv(text: string): { summary: Stored['summary']; rows: string[
     const values = rows.map((r) => r[j]!)
     const present = values.filter((v) => v !== '')
     const numeric = present.length > 0 && present.every((v) => Number.isFinite(Number(v)))
-    return { name, type: numeric ? ('numeric' as const) : ('categorical' as const), missing: values.length - present.length, distinct: Math.min(1000, new Set(present).size), examples: [...new Set(present)].slice(0, 3) }
+    return {
+      name,
+      type: numeric ? ('numeric' as const) : ('categorical' as const),
+      missing: values.length - present.length,
+      distinct: Math.min(1000, new Set(present).size),
+      examples: [...new Set(present)].slice(0, 3),
+    }
   })
   return { summary: { format: 'csv', rows: rows.length, columns, preview: rows.slice(0, 5), warnings: [] }, rows, header }
 }
 
 /** Check and summarise a raw IDX file's header (magic 0 0 dtype ndims, then big-endian dims). */
 function summariseIdx(bytes: Uint8Array): Stored['summary'] {
-  if (bytes.length < 4 || bytes[0] !== 0 || bytes[1] !== 0) throw new FileError('header: the magic number does not start with two zero bytes, so this is not an IDX file')
+  if (bytes.length < 4 || bytes[0] !== 0 || bytes[1] !== 0)
+    throw new FileError('header: the magic number does not start with two zero bytes, so this is not an IDX file')
   if (bytes[2] !== 0x08) throw new FileError(`header: data type 0x${bytes[2]!.toString(16)} is not supported (only unsigned bytes, 0x08)`)
   const ndims = bytes[3]!
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-  if (bytes.length < 4 + 4 * ndims) throw new FileError(`header: ${ndims} dimensions announced but the file ends after ${bytes.length} bytes`)
+  if (bytes.length < 4 + 4 * ndims)
+    throw new FileError(`header: ${ndims} dimensions announced but the file ends after ${bytes.length} bytes`)
   const dims = Array.from({ length: ndims }, (_, i) => view.getUint32(4 + 4 * i))
   const expected = 4 + 4 * ndims + dims.reduce((a, b) => a * b, 1)
-  if (bytes.length !== expected) throw new FileError(`body: the dimensions ${dims.join('×')} need ${expected} bytes, the file has ${bytes.length}`)
+  if (bytes.length !== expected)
+    throw new FileError(`body: the dimensions ${dims.join('×')} need ${expected} bytes, the file has ${bytes.length}`)
   return { format: 'idx', dtype: 'uint8', dims, role: ndims === 1 ? 'labels' : 'images' }
 }
 
@@ -166,7 +191,10 @@ export class FakeHost {
         this.requests.push(message)
         await Promise.resolve()
         const override = this.overrides.get(message.kind)?.(message)
-        if (override) return 'error' in override ? errorReply(message.id, override.error.code, override.error.message) : okReply(message.id, override.result)
+        if (override)
+          return 'error' in override
+            ? errorReply(message.id, override.error.code, override.error.message)
+            : okReply(message.id, override.result)
         return this.answer(message)
       },
       onEvent: (listener) => this.events.add(listener),
@@ -184,14 +212,33 @@ export class FakeHost {
     const mismatch = lossMismatch(loss, facts.task)
     if (mismatch) throw new FileError(`model.loss: ${loss} ${mismatch}, but this is a ${facts.task} dataset`)
     const outputSize = outputWidth(loss, facts.nClasses)
-    const s: State = { sessionId: `s${this.nextSession++}`, status: at.status ?? 'idle', step: at.step ?? 0, epoch: 0, backend: { ...FAKE_BACKEND } }
+    const s: State = {
+      sessionId: `s${this.nextSession++}`,
+      status: at.status ?? 'idle',
+      step: at.step ?? 0,
+      epoch: 0,
+      backend: { ...FAKE_BACKEND },
+    }
     const sizes = [facts.featureNames.length, ...spec.model.hidden, outputSize]
     const act = (i: number) => spec.model.activations?.[i] ?? spec.model.activation
-    const layers = sizes.slice(1).map((out, i) => ({ name: `layers.${i}`, inFeatures: sizes[i]!, outFeatures: out, activation: i < spec.model.hidden.length ? act(i) : ('linear' as const) }))
+    const layers = sizes.slice(1).map((out, i) => ({
+      name: `layers.${i}`,
+      inFeatures: sizes[i]!,
+      outFeatures: out,
+      activation: i < spec.model.hidden.length ? act(i) : ('linear' as const),
+    }))
     const paramCount = modelParamCount(sizes, spec.model.blocks)
     const info = {
-      spec, paramCount, layers, loss, task: facts.task, inputFeatures: sizes[0]!, outputSize,
-      featureNames: facts.featureNames, classNames: facts.classNames, planar: facts.planar,
+      spec,
+      paramCount,
+      layers,
+      loss,
+      task: facts.task,
+      inputFeatures: sizes[0]!,
+      outputSize,
+      featureNames: facts.featureNames,
+      classNames: facts.classNames,
+      planar: facts.planar,
       ...(at.runId ? { runId: at.runId } : {}),
     }
     this.sessions.set(s.sessionId, s)
@@ -231,7 +278,16 @@ export class FakeHost {
       const set = FAKE_DATASETS.find((x) => x.name === d.name)!
       const featureNames = d.name === 'iris' ? IRIS_COLUMNS : Array.from({ length: set.features }, (_, i) => `f${i + 1}`)
       const classNames = Array.from({ length: set.classes }, (_, i) => `class ${i}`)
-      return { task: set.task, nClasses: set.classes, featureNames, axisNames: [featureNames[0]!, featureNames[1]!], classNames, targetName: 'class', planar: false, description: set.description }
+      return {
+        task: set.task,
+        nClasses: set.classes,
+        featureNames,
+        axisNames: [featureNames[0]!, featureNames[1]!],
+        classNames,
+        targetName: 'class',
+        planar: false,
+        description: set.description,
+      }
     }
     if (d.source === 'csv') {
       const f = this.file(d.fileId, 'data.fileId')
@@ -248,21 +304,49 @@ export class FakeHost {
       const j = f.header!.indexOf(d.target)
       const classNames = task === 'regression' ? null : [...new Set(f.rows!.map((r) => r[j]!))].sort()
       const axisNames: [string, string] = [featureNames[0]!, featureNames[1] ?? featureNames[0]!]
-      return { task, nClasses: classNames?.length ?? 1, featureNames, axisNames, classNames, targetName: d.target, planar: featureNames.length === 2, description: `${f.name}: ${f.summary.rows} rows` }
+      return {
+        task,
+        nClasses: classNames?.length ?? 1,
+        featureNames,
+        axisNames,
+        classNames,
+        targetName: d.target,
+        planar: featureNames.length === 2,
+        description: `${f.name}: ${f.summary.rows} rows`,
+      }
     }
     if (d.source === 'idx') {
       const images = this.file(d.imagesFileId, 'data.imagesFileId')
       this.file(d.labelsFileId, 'data.labelsFileId')
-      if (images.summary.format !== 'idx' || images.summary.role !== 'images') throw new FileError(`data.imagesFileId: ${images.name} is not an IDX images file`)
+      if (images.summary.format !== 'idx' || images.summary.role !== 'images')
+        throw new FileError(`data.imagesFileId: ${images.name} is not an IDX images file`)
       const pixels = images.summary.dims.slice(1).reduce((a, b) => a * b, 1)
       const featureNames = Array.from({ length: pixels }, (_, i) => `px${i}`)
-      return { task: 'multiclass', nClasses: 10, featureNames, axisNames: ['px0', 'px1'], classNames: Array.from({ length: 10 }, (_, i) => String(i)), targetName: 'label', planar: false, description: images.name }
+      return {
+        task: 'multiclass',
+        nClasses: 10,
+        featureNames,
+        axisNames: ['px0', 'px1'],
+        classNames: Array.from({ length: 10 }, (_, i) => String(i)),
+        targetName: 'label',
+        planar: false,
+        description: images.name,
+      }
     }
     const g = FAKE_GENERATORS.find((x) => x.name === d.generator)
     if (!g) throw new FileError(`data.generator: "${d.generator}" is not offered by this host`)
     const nClasses = generatorClassCount(g.name, g.task, d.classes)
     const classNames = g.task === 'regression' ? null : Array.from({ length: nClasses }, (_, i) => String(i))
-    return { task: g.task, nClasses, featureNames: [...d.features], axisNames: ['x1', 'x2'], classNames, targetName: 'y', planar: true, description: g.description }
+    return {
+      task: g.task,
+      nClasses,
+      featureNames: [...d.features],
+      axisNames: ['x1', 'x2'],
+      classNames,
+      targetName: 'y',
+      planar: true,
+      description: g.description,
+    }
   }
 
   private preview(input: DataIn): Preview {
@@ -275,7 +359,8 @@ export class FakeHost {
   }
 
   private upload(p: RequestPayload<'files.upload'>): RequestResult<'files.upload'> {
-    if (p.bytes > DATA_LIMITS.maxUploadBytes) throw new FileError(`${p.name}: ${p.bytes} bytes is over the ${DATA_LIMITS.maxUploadBytes}-byte limit`)
+    if (p.bytes > DATA_LIMITS.maxUploadBytes)
+      throw new FileError(`${p.name}: ${p.bytes} bytes is over the ${DATA_LIMITS.maxUploadBytes}-byte limit`)
     const up = p.index === 0 ? { name: p.name, total: p.total, bytes: p.bytes, chunks: [] as string[] } : this.uploads.get(p.uploadId)
     if (!up) throw new FileError(`${p.name}: chunk ${p.index} of an upload that never started`)
     if (up.chunks.length !== p.index) throw new FileError(`${p.name}: chunk ${p.index} arrived, expected chunk ${up.chunks.length}`)
@@ -361,11 +446,28 @@ export class FakeHost {
       const { spec, layers, loss, task, inputFeatures } = this.infos.get(state.sessionId)!
       const sizes = [inputFeatures, ...layers.map((l) => l.outFeatures)]
       const hiddenActivations = layers.slice(0, -1).map((l) => l.activation)
-      return describeModel({ sizes, hiddenActivations, loss, task, auto: spec.model.loss === 'auto', optimizer: spec.optimizer.type, blocks: spec.model.blocks })
+      return describeModel({
+        sizes,
+        hiddenActivations,
+        loss,
+        task,
+        auto: spec.model.loss === 'auto',
+        optimizer: spec.optimizer.type,
+        blocks: spec.model.blocks,
+      })
     },
     'session.predictions': (p, kind) => {
       const state = this.session(kind, p.sessionId)
-      return { step: state.step, split: 'test', actual: [0, 1, 1], predicted: [0, 1, 0], confusion: [[1, 0], [1, 1]] }
+      return {
+        step: state.step,
+        split: 'test',
+        actual: [0, 1, 1],
+        predicted: [0, 1, 0],
+        confusion: [
+          [1, 0],
+          [1, 1],
+        ],
+      }
     },
   }
 
@@ -391,7 +493,20 @@ export function metricsBatch(sessionId: string, from: number, to: number, layers
     trainLoss: steps.map((s) => 1 / (1 + s)),
     epoch: Math.floor(to / 10),
     evals: to % 50 === 0 ? [{ step: to, trainLoss: 0.5, testLoss: 0.6, trainAccuracy: 0.8, testAccuracy: 0.75 }] : [],
-    layers: [{ step: to, stats: Array.from({ length: layers }, (_, i) => ({ gradNorm: 0.1 * (i + 1), meanAbsGrad: 0.01, maxAbsGrad: 0.2, weightNorm: 1, updateRatio: 1e-3, deadFraction: null, saturatedFraction: null })) }],
+    layers: [
+      {
+        step: to,
+        stats: Array.from({ length: layers }, (_, i) => ({
+          gradNorm: 0.1 * (i + 1),
+          meanAbsGrad: 0.01,
+          maxAbsGrad: 0.2,
+          weightNorm: 1,
+          updateRatio: 1e-3,
+          deadFraction: null,
+          saturatedFraction: null,
+        })),
+      },
+    ],
     stepsPerSecond: 1000,
     lr: 0.01,
   }
@@ -400,12 +515,32 @@ export function metricsBatch(sessionId: string, from: number, to: number, layers
 /** A histogram of `count` values spread over [-1, 1] in 4 bins. */
 function fakeHistogram(count: number): RequestResult<'session.histograms'>['layers'][number]['weights'] {
   const per = Math.floor(count / 4)
-  return { lo: -1, hi: 1, counts: [per, per, per, count - 3 * per], underflow: 0, overflow: 0, count, nonFinite: 0, min: -1, max: 1, mean: 0, std: 0.5 }
+  return {
+    lo: -1,
+    hi: 1,
+    counts: [per, per, per, count - 3 * per],
+    underflow: 0,
+    overflow: 0,
+    count,
+    nonFinite: 0,
+    min: -1,
+    max: 1,
+    mean: 0,
+    std: 0.5,
+  }
 }
 
 /** Histograms at `step` for `layers` layers (no gradients before the first step). */
 export function fakeHistograms(step: number, layers: number): RequestResult<'session.histograms'> {
-  return { step, layers: Array.from({ length: layers }, (_, i) => ({ name: `layers.${i}`, weights: fakeHistogram(16), grads: step > 0 ? fakeHistogram(16) : null, biases: fakeHistogram(4) })) }
+  return {
+    step,
+    layers: Array.from({ length: layers }, (_, i) => ({
+      name: `layers.${i}`,
+      weights: fakeHistogram(16),
+      grads: step > 0 ? fakeHistogram(16) : null,
+      biases: fakeHistogram(4),
+    })),
+  }
 }
 
 /** A binary decision boundary at `step`: P(class 1) rising from left to right. */

@@ -8,7 +8,10 @@ function fakeBridge() {
   const listeners = new Set<(raw: unknown) => void>()
   const calls: Array<[string, RequestMessage]> = []
   const fns = Object.fromEntries(
-    REQUEST_KINDS.map(bridgeFunctionName).map((name) => [name, (m: RequestMessage) => (calls.push([name, m]), Promise.resolve(okReply(m.id, { sessionId: 's1' })))]),
+    REQUEST_KINDS.map(bridgeFunctionName).map((name) => [
+      name,
+      (m: RequestMessage) => (calls.push([name, m]), Promise.resolve(okReply(m.id, { sessionId: 's1' }))),
+    ]),
   )
   const bridge = {
     ...fns,

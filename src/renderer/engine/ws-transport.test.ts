@@ -37,7 +37,11 @@ class FakeSocket {
 const latest = () => FakeSocket.all.at(-1)!
 
 function setup(openWaitMs = 1000) {
-  const transport = createWsTransport({ url: 'ws://127.0.0.1:4173/ws?token=t', WebSocketImpl: FakeSocket as unknown as new (url: string) => WebSocket, openWaitMs })
+  const transport = createWsTransport({
+    url: 'ws://127.0.0.1:4173/ws?token=t',
+    WebSocketImpl: FakeSocket as unknown as new (url: string) => WebSocket,
+    openWaitMs,
+  })
   return { transport, client: createEngineClient(transport) }
 }
 
@@ -54,7 +58,10 @@ describe('WebSocket transport', () => {
     const pause = client.request('session.pause', { sessionId: 's4' })
     expect(latest().sent).toEqual([])
     latest().open()
-    expect(latest().sent.map((m) => [m.id, m.kind])).toEqual([[1, 'session.dispose'], [2, 'session.pause']])
+    expect(latest().sent.map((m) => [m.id, m.kind])).toEqual([
+      [1, 'session.dispose'],
+      [2, 'session.pause'],
+    ])
     // Replies may come in any order.
     latest().receive(errorReply(2, 'not_found', 'session.pause: no session s4'))
     latest().receive(okReply(1, { sessionId: 's4' }))
@@ -130,7 +137,9 @@ describe('token handling', () => {
 
   it('leaves a URL without a token alone', () => {
     const replaceState = vi.fn()
-    expect(takeTokenFromAddressBar({ href: 'http://127.0.0.1:4173/' } as Location, { state: null, replaceState } as unknown as History)).toBeNull()
+    expect(
+      takeTokenFromAddressBar({ href: 'http://127.0.0.1:4173/' } as Location, { state: null, replaceState } as unknown as History),
+    ).toBeNull()
     expect(replaceState).not.toHaveBeenCalled()
   })
 

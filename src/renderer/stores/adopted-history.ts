@@ -14,7 +14,15 @@ export function adoptedHistory(run: RunMetrics, state: SessionState): EventPaylo
     .filter((g) => g.step <= upTo)
     .map((g) => ({
       step: g.step,
-      stats: g.norms.map((gradNorm) => ({ gradNorm, meanAbsGrad: NaN, maxAbsGrad: NaN, weightNorm: NaN, updateRatio: NaN, deadFraction: null, saturatedFraction: null })),
+      stats: g.norms.map((gradNorm) => ({
+        gradNorm,
+        meanAbsGrad: NaN,
+        maxAbsGrad: NaN,
+        weightNorm: NaN,
+        updateRatio: NaN,
+        deadFraction: null,
+        saturatedFraction: null,
+      })),
     }))
   return {
     sessionId: state.sessionId,

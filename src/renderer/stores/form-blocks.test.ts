@@ -128,7 +128,7 @@ describe('session store: blocks in session.create', () => {
     expect(f.issues).toEqual({})
   })
 
-  it('a dropout out of range is the schema\'s refusal, at the dropout control', async () => {
+  it("a dropout out of range is the schema's refusal, at the dropout control", async () => {
     await ready()
     const f = useFormStore()
     f.setBlock(1, { dropout: 0.95 })

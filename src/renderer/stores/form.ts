@@ -6,7 +6,8 @@ import { computed, reactive, ref, shallowRef } from 'vue'
 import type { RequestResult } from '../../shared/protocol'
 import { getEngineClient } from '../engine'
 import { useConnectionStore } from './connection'
-import { buildData, defaultForm, formFromSpec, formIssues, validateForm, type CreatePayload, type SessionForm } from './session-form'
+import { buildData, defaultForm, formIssues, validateForm, type CreatePayload, type SessionForm } from './session-form'
+import { formFromSpec } from './session-form-load'
 import { blockIssues, issuesLine } from './session-blocks'
 import { networkShape } from './session-shape'
 import { PLAIN_BLOCK, blocksOf, type BlockOptions } from '../../shared/model-blocks'
@@ -103,7 +104,21 @@ export const useFormStore = defineStore('form', () => {
   }
 
   return {
-    form, preview, formError, issues, dataKey, freshPreview, shape,
-    loadPreview, probeData, mirror, addLayer, removeLayer, moveLayer, setBlock, setAllActivations, regenerate,
+    form,
+    preview,
+    formError,
+    issues,
+    dataKey,
+    freshPreview,
+    shape,
+    loadPreview,
+    probeData,
+    mirror,
+    addLayer,
+    removeLayer,
+    moveLayer,
+    setBlock,
+    setAllActivations,
+    regenerate,
   }
 })

@@ -55,7 +55,11 @@ export function mlpGraph(options: MlpFixture = {}): GraphSnapshot {
   const l = op('log', [batch, 1], [s])
   const negL = op('mul', [batch, 1], [l, constant([])])
   const logp = op('add', [batch, classes], [z, negL])
-  const picked = op('mul', [batch, classes], [logp, add({ op: '', label: 'labels (one-hot)', kind: 'constant', shape: [batch, classes] }, [], false)])
+  const picked = op(
+    'mul',
+    [batch, classes],
+    [logp, add({ op: '', label: 'labels (one-hot)', kind: 'constant', shape: [batch, classes] }, [], false)],
+  )
   const flat = op('reshape', [batch * classes], [picked])
   const total = op('sum', [1], [flat])
   const scalar = op('reshape', [], [total])
@@ -109,6 +113,9 @@ export function networkFixture(sizes: number[] = [2, 10, 10, 2], maxEdgesPerLaye
       biasGrad: Array.from({ length: fout }, () => r() * 1e-3),
     })
   }
-  const neurons = sizes.map((n) => ({ activation: Array.from({ length: n }, () => r() * 1.6), gradActivation: Array.from({ length: n }, () => r() * 0.02) }))
+  const neurons = sizes.map((n) => ({
+    activation: Array.from({ length: n }, () => r() * 1.6),
+    gradActivation: Array.from({ length: n }, () => r() * 0.02),
+  }))
   return { sessionId: 's1', step, featureNames: ['x1', 'x2', 'x1sq', 'x2sq', 'x1x2', 'sinx1', 'sinx2'].slice(0, sizes[0]), layers, neurons }
 }

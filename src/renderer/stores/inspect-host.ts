@@ -6,7 +6,15 @@ import { setEngineClient } from '../engine'
 import { mlpGraph, networkFixture } from './inspect-fixtures'
 
 export const MAP = { resolution: 4, xRange: [-1, 1], yRange: [-1, 1], values: Array(16).fill(0.5), min: 0.5, max: 0.5 }
-export const CHECK = { param: 'layers.1.weight', maxRelError: 3e-11, maxAbsError: 1e-12, checked: 50, total: 100, samples: [], method: 'central differences' }
+export const CHECK = {
+  param: 'layers.1.weight',
+  maxRelError: 3e-11,
+  maxAbsError: 1e-12,
+  checked: 50,
+  total: 100,
+  samples: [],
+  method: 'central differences',
+}
 
 /** A fake host with the inspect requests answered, set as the engine client. */
 export function inspectHost(): FakeHost {
@@ -19,4 +27,3 @@ export function inspectHost(): FakeHost {
   setEngineClient(createEngineClient(host.transport()))
   return host
 }
-

@@ -11,9 +11,7 @@ import { useSessionStore } from './session'
 type GradcheckResult = RequestResult<'session.gradcheck'>
 
 export type GradcheckState =
-  | { status: 'running' }
-  | { status: 'done'; result: GradcheckResult; step: number }
-  | { status: 'error'; message: string }
+  { status: 'running' } | { status: 'done'; result: GradcheckResult; step: number } | { status: 'error'; message: string }
 
 /** Relative errors below these get ✓ and ≈; above, ✗ (float64 central differences on the host). */
 export const GRADCHECK_GOOD = 1e-6

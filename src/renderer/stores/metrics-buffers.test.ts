@@ -30,7 +30,15 @@ function batch(from: number, n: number, withEval: boolean) {
 }
 
 function alarm(step: number): TrainAlarm {
-  return { sessionId: 's1', step, kind: 'exploding', layer: 'layers.1', parameter: 'layers.1.weight', message: `gradient norm exploded at step ${step}`, paused: true }
+  return {
+    sessionId: 's1',
+    step,
+    kind: 'exploding',
+    layer: 'layers.1',
+    parameter: 'layers.1.weight',
+    message: `gradient norm exploded at step ${step}`,
+    paused: true,
+  }
 }
 
 describe('MetricsBuffers', () => {

@@ -62,7 +62,14 @@ describe('session store: adoptSession', () => {
     expect(host.last('session.dispose')!.payload).toEqual({ sessionId: previous })
     expect(store.info?.state.sessionId).toBe(id)
     expect(store.state).toMatchObject({ sessionId: id, status: 'paused', step: 200 })
-    expect(useFormStore().form).toMatchObject({ source: 'generator', data: SPEC.data, hidden: [4], activations: ['relu'], optimizer: { type: 'sgd', lr: 0.1 }, batchSize: 16 })
+    expect(useFormStore().form).toMatchObject({
+      source: 'generator',
+      data: SPEC.data,
+      hidden: [4],
+      activations: ['relu'],
+      optimizer: { type: 'sgd', lr: 0.1 },
+      batchSize: 16,
+    })
     expect(store.stale).toBe(false)
 
     // The form edits it made are not user edits: no rebuild, no live update after the debounces.
@@ -108,11 +115,27 @@ describe('session store: adoptSession', () => {
     expect(host.last('runs.metrics')!.payload).toMatchObject({ runId: RUN })
     expect(useMetricsStore().buffers.layerNames).toEqual(['hidden 1 (2→4)', 'output (4→2)'])
     expect(useMetricsStore().buffers.trainLoss.sampleCount).toBe(3)
-    expect(useMetricsStore().buffers.testLoss.points().map((p) => p.x)).toEqual([100, 200])
-    expect([0, 1].map((layer) => useMetricsStore().buffers.layers.series(layer, 'gradNorm').map((p) => [p.x, p.y]))).toEqual([
+    expect(
+      useMetricsStore()
+        .buffers.testLoss.points()
+        .map((p) => p.x),
+    ).toEqual([100, 200])
+    expect(
+      [0, 1].map((layer) =>
+        useMetricsStore()
+          .buffers.layers.series(layer, 'gradNorm')
+          .map((p) => [p.x, p.y]),
+      ),
+    ).toEqual([
       // The history stops at the adopted step (200): step 300 belongs to another time.
-      [[100, 0.2], [200, 0.2]],
-      [[100, 0.1], [200, 0.1]],
+      [
+        [100, 0.2],
+        [200, 0.2],
+      ],
+      [
+        [100, 0.1],
+        [200, 0.1],
+      ],
     ])
     expect(useMetricsStore().latest).toMatchObject({ step: 200, testLoss: 0.45, testAccuracy: 0.7, stepsPerSecond: 0 })
   })
@@ -121,7 +144,16 @@ describe('session store: adoptSession', () => {
     const store = await ready()
     host.overrides.set('runs.metrics', () => ({ error: { code: 'not_found', message: 'runs.metrics: no run' } }))
     const id = store.info!.state.sessionId
-    host.emit('train.metrics', { sessionId: id, steps: [1], trainLoss: [0.7], epoch: 0, evals: [], layers: [], stepsPerSecond: 10, lr: 0.01 })
+    host.emit('train.metrics', {
+      sessionId: id,
+      steps: [1],
+      trainLoss: [0.7],
+      epoch: 0,
+      evals: [],
+      layers: [],
+      stepsPerSecond: 10,
+      lr: 0.01,
+    })
     expect(await store.adoptSession(id)).toBe(true)
     expect(count('session.dispose')).toBe(0)
     expect(store.info?.state.sessionId).toBe(id)
@@ -136,18 +168,47 @@ describe('session store: adoptSession', () => {
     const imagesId = host.addFile('imgs-idx3-ubyte', images).fileId
     const labelsId = host.addFile('labels-idx1-ubyte', labels).fileId
     const train = {
-      batchSize: 8, evalEvery: 5, seed: 11,
+      batchSize: 8,
+      evalEvery: 5,
+      seed: 11,
       schedule: { type: 'cosine', periodSteps: 500, minLr: 0.001, warmupSteps: 20 },
-      l1: 0.001, l2: 0.002, clipNorm: 2,
+      l1: 0.001,
+      l2: 0.002,
+      clipNorm: 2,
       stop: { maxEpochs: 30, maxSteps: null, targetLoss: 0.01, earlyStopping: { patience: 4, minDelta: 0 } },
       alarms: { explodingGradNorm: 100, vanishingGradNorm: 1e-5, pause: false },
       maxStepsPerSecond: 30,
     } as const
     const model = { hidden: [6, 5], activation: 'relu', activations: ['gelu', 'leakyRelu'], init: 'he-uniform', loss: 'auto' } as const
     const specs = [
-      { model, data: { source: 'bundled', name: 'iris', testRatio: 0.2, seed: 4, standardize: false }, optimizer: { type: 'adamw', lr: 0.002, beta1: 0.8, beta2: 0.95, eps: 1e-6, weightDecay: 0.02 }, train, backend: 'cpu' },
-      { model, data: { source: 'csv', fileId: csv.fileId, target: 'price', features: ['area'], task: 'regression', standardize: true, testRatio: 0.3, seed: 2 }, optimizer: { type: 'rmsprop', lr: 0.01, alpha: 0.9, eps: 1e-7, momentum: 0.1, weightDecay: 0 }, train },
-      { model, data: { source: 'idx', imagesFileId: imagesId, labelsFileId: labelsId, limit: 10, scale: true, testRatio: 0.5, seed: 1 }, optimizer: { type: 'sgd', lr: 0.05, momentum: 0.9, nesterov: true, weightDecay: 0 }, train },
+      {
+        model,
+        data: { source: 'bundled', name: 'iris', testRatio: 0.2, seed: 4, standardize: false },
+        optimizer: { type: 'adamw', lr: 0.002, beta1: 0.8, beta2: 0.95, eps: 1e-6, weightDecay: 0.02 },
+        train,
+        backend: 'cpu',
+      },
+      {
+        model,
+        data: {
+          source: 'csv',
+          fileId: csv.fileId,
+          target: 'price',
+          features: ['area'],
+          task: 'regression',
+          standardize: true,
+          testRatio: 0.3,
+          seed: 2,
+        },
+        optimizer: { type: 'rmsprop', lr: 0.01, alpha: 0.9, eps: 1e-7, momentum: 0.1, weightDecay: 0 },
+        train,
+      },
+      {
+        model,
+        data: { source: 'idx', imagesFileId: imagesId, labelsFileId: labelsId, limit: 10, scale: true, testRatio: 0.5, seed: 1 },
+        optimizer: { type: 'sgd', lr: 0.05, momentum: 0.9, nesterov: true, weightDecay: 0 },
+        train,
+      },
     ] as const
     const store = await ready()
     for (const spec of specs) {

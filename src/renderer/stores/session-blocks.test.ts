@@ -2,7 +2,8 @@
 // shared/model-blocks.ts's words, at the control's spec path), and said in words and formulas.
 import { describe, expect, it } from 'vitest'
 import { PLAIN_BLOCK } from '../../shared/model-blocks'
-import { buildSpec, defaultForm, formFromSpec, structuralKey } from './session-form'
+import { buildSpec, defaultForm, structuralKey } from './session-form'
+import { formFromSpec } from './session-form-load'
 import { blockChips, blockFormula, blockIssues, issuesLine, positionFormula, specBlocks } from './session-blocks'
 
 describe('form blocks in the spec', () => {
@@ -20,27 +21,40 @@ describe('form blocks in the spec', () => {
   })
 
   it('aligns the blocks with the hidden layers (one per layer, plain where none is given)', () => {
-    expect(specBlocks(3, [{ ...PLAIN_BLOCK, residual: true }])).toEqual({ blocks: [{ ...PLAIN_BLOCK, residual: true }, PLAIN_BLOCK, PLAIN_BLOCK] })
+    expect(specBlocks(3, [{ ...PLAIN_BLOCK, residual: true }])).toEqual({
+      blocks: [{ ...PLAIN_BLOCK, residual: true }, PLAIN_BLOCK, PLAIN_BLOCK],
+    })
     expect(specBlocks(1, [PLAIN_BLOCK, { ...PLAIN_BLOCK, norm: 'layer' }])).toEqual({})
     expect(specBlocks(0, [])).toEqual({})
   })
 
   it('a spec with blocks comes back as the same form (runs opened, sessions adopted)', () => {
     const form = defaultForm()
-    form.blocks = [{ norm: 'batch', normAt: 'pre', dropout: 0.1, residual: false }, { norm: 'layer', normAt: 'post', dropout: 0, residual: true }]
+    form.blocks = [
+      { norm: 'batch', normAt: 'pre', dropout: 0.1, residual: false },
+      { norm: 'layer', normAt: 'post', dropout: 0, residual: true },
+    ]
     expect(formFromSpec(buildSpec(form))).toEqual(form)
     expect(formFromSpec(buildSpec(defaultForm())).blocks).toEqual([PLAIN_BLOCK, PLAIN_BLOCK])
   })
 })
 
 describe('block refusals before the host is asked', () => {
-  const form = (hidden: number[], blocks: Partial<typeof PLAIN_BLOCK>[], batchSize = 32) => ({ hidden, blocks: blocks.map((b) => ({ ...PLAIN_BLOCK, ...b })), batchSize })
+  const form = (hidden: number[], blocks: Partial<typeof PLAIN_BLOCK>[], batchSize = 32) => ({
+    hidden,
+    blocks: blocks.map((b) => ({ ...PLAIN_BLOCK, ...b })),
+    batchSize,
+  })
 
   it('a residual across different widths, at the residual control, with what to do', () => {
     const issues = blockIssues(form([8, 8], [{ residual: true }, { residual: true }]), 2)
     expect(Object.keys(issues)).toEqual(['model.blocks[0].residual'])
-    expect(issues['model.blocks[0].residual']).toMatch(/hidden layer 1 has 8 units but its input is the 2 input features.*set this layer to 2 units, or turn the residual off/)
-    expect(blockIssues(form([8, 4], [{}, { residual: true }]), 2)['model.blocks[1].residual']).toMatch(/hidden layer 2 has 4 units but its input is layer 1's 8 units/)
+    expect(issues['model.blocks[0].residual']).toMatch(
+      /hidden layer 1 has 8 units but its input is the 2 input features.*set this layer to 2 units, or turn the residual off/,
+    )
+    expect(blockIssues(form([8, 4], [{}, { residual: true }]), 2)['model.blocks[1].residual']).toMatch(
+      /hidden layer 2 has 4 units but its input is layer 1's 8 units/,
+    )
     expect(blockIssues(form([2, 2], [{ residual: true }, { residual: true }]), 2)).toEqual({})
   })
 
@@ -51,7 +65,9 @@ describe('block refusals before the host is asked', () => {
 
   it('BatchNorm on batches of one, at the norm control', () => {
     const issues = blockIssues(form([8], [{ norm: 'batch' }], 1), 2)
-    expect(issues).toEqual({ 'model.blocks[0].norm': expect.stringMatching(/batches of at least 2 rows.*the batch size is 1.*use LayerNorm/) })
+    expect(issues).toEqual({
+      'model.blocks[0].norm': expect.stringMatching(/batches of at least 2 rows.*the batch size is 1.*use LayerNorm/),
+    })
     expect(blockIssues(form([8], [{ norm: 'layer' }], 1), 2)).toEqual({})
     expect(issuesLine(issues)).toMatch(/^model\.blocks\[0\]\.norm: BatchNorm on hidden layer 1/)
     expect(issuesLine({})).toBeNull()

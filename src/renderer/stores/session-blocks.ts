@@ -2,7 +2,15 @@
 // spec gets (nothing while every block is plain, so plain specs, runs and their keys stay as they
 // were), the refusals shown at their controls before the host is asked, and the words and formulas
 // the editor and the network view use. The rules themselves are shared/model-blocks.ts's.
-import { NORM_LABELS, blockProblems, blocksOf, isPlain, type BlockOptions, type NormName, type NormPosition } from '../../shared/model-blocks'
+import {
+  NORM_LABELS,
+  blockProblems,
+  blocksOf,
+  isPlain,
+  type BlockOptions,
+  type NormName,
+  type NormPosition,
+} from '../../shared/model-blocks'
 import type { SessionForm } from './session-form'
 
 /** `{ blocks }` for the spec's model when some block is not plain; `{}` otherwise. */
@@ -21,7 +29,10 @@ export function blockIssues(form: Pick<SessionForm, 'hidden' | 'blocks' | 'batch
   const sizes = [inputs ?? form.hidden[0] ?? 0, ...form.hidden]
   const out: Record<string, string> = {}
   for (const p of blockProblems(sizes, form.blocks.slice(0, form.hidden.length), form.batchSize)) {
-    const path = ['model', ...p.path].map((s) => (typeof s === 'number' ? `[${s}]` : `.${s}`)).join('').replace(/^\./, '')
+    const path = ['model', ...p.path]
+      .map((s) => (typeof s === 'number' ? `[${s}]` : `.${s}`))
+      .join('')
+      .replace(/^\./, '')
     out[path] ??= p.message
   }
   return out

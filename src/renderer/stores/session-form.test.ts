@@ -5,7 +5,6 @@ import { SessionSpec } from '../../shared/protocol'
 import {
   buildSpec,
   defaultForm,
-  formFromSpec,
   formIssues,
   issueAt,
   livePatch,
@@ -15,6 +14,7 @@ import {
   type CreatePayload,
   type SessionForm,
 } from './session-form'
+import { formFromSpec } from './session-form-load'
 
 const FILE = 'f0123456789abcdef'
 const FILE2 = 'ffedcba9876543210'
@@ -22,13 +22,23 @@ const FILE2 = 'ffedcba9876543210'
 /** Specs that use every source and every option away from its default. */
 const SPECS: Record<string, CreatePayload> = {
   generator: {
-    model: { hidden: [16, 8, 4, 2], activation: 'relu', activations: ['relu', 'tanh', 'gelu', 'leakyRelu'], init: 'he-normal', loss: 'hinge' },
+    model: {
+      hidden: [16, 8, 4, 2],
+      activation: 'relu',
+      activations: ['relu', 'tanh', 'gelu', 'leakyRelu'],
+      init: 'he-normal',
+      loss: 'hinge',
+    },
     data: { generator: 'spiral3', n: 900, noise: 0.25, testRatio: 0.2, seed: 5, classes: 4, features: ['x1', 'x2', 'x1sq', 'sinx2'] },
     optimizer: { type: 'sgd', lr: 0.05, momentum: 0.9, nesterov: true, weightDecay: 0.001 },
     train: {
-      batchSize: 64, evalEvery: 25, seed: 99,
+      batchSize: 64,
+      evalEvery: 25,
+      seed: 99,
       schedule: { type: 'step', stepSize: 200, gamma: 0.3, warmupSteps: 10 },
-      l1: 0.001, l2: 0.01, clipNorm: 5,
+      l1: 0.001,
+      l2: 0.01,
+      clipNorm: 5,
       stop: { maxEpochs: 40, maxSteps: 5000, targetLoss: 0.05, earlyStopping: { patience: 6, minDelta: 0.001 } },
       alarms: { explodingGradNorm: 500, vanishingGradNorm: 1e-6, pause: false },
       maxStepsPerSecond: 20,
@@ -39,12 +49,32 @@ const SPECS: Record<string, CreatePayload> = {
     model: { hidden: [32], activation: 'gelu', activations: ['gelu'], init: 'xavier-normal', loss: 'softmaxCrossEntropy' },
     data: { source: 'bundled', name: 'wine', testRatio: 0.25, seed: 3, standardize: false },
     optimizer: { type: 'adamw', lr: 0.003, beta1: 0.8, beta2: 0.99, eps: 1e-6, weightDecay: 0.05 },
-    train: { batchSize: 16, evalEvery: 10, seed: 3, schedule: { type: 'cosine', periodSteps: 3000, minLr: 0.0001, warmupSteps: 100 }, l1: 0, l2: 0, clipNorm: null, stop: { maxEpochs: null, maxSteps: null, targetLoss: null, earlyStopping: null }, alarms: { explodingGradNorm: 1000, vanishingGradNorm: 1e-7, pause: true }, maxStepsPerSecond: null },
+    train: {
+      batchSize: 16,
+      evalEvery: 10,
+      seed: 3,
+      schedule: { type: 'cosine', periodSteps: 3000, minLr: 0.0001, warmupSteps: 100 },
+      l1: 0,
+      l2: 0,
+      clipNorm: null,
+      stop: { maxEpochs: null, maxSteps: null, targetLoss: null, earlyStopping: null },
+      alarms: { explodingGradNorm: 1000, vanishingGradNorm: 1e-7, pause: true },
+      maxStepsPerSecond: null,
+    },
     backend: 'webgpu',
   },
   csv: {
     model: { hidden: [8, 8], activation: 'sigmoid', activations: ['sigmoid', 'linear'], init: 'pytorch', loss: 'mse' },
-    data: { source: 'csv', fileId: FILE, target: 'price', features: ['rooms', 'area'], task: 'regression', standardize: true, testRatio: 0.1, seed: 8 },
+    data: {
+      source: 'csv',
+      fileId: FILE,
+      target: 'price',
+      features: ['rooms', 'area'],
+      task: 'regression',
+      standardize: true,
+      testRatio: 0.1,
+      seed: 8,
+    },
     optimizer: { type: 'rmsprop', lr: 0.001, alpha: 0.9, eps: 1e-7, momentum: 0.5, weightDecay: 0.0001 },
     train: { batchSize: 128, seed: 8 },
     backend: 'auto',
@@ -166,7 +196,11 @@ describe('session form: live and structural', () => {
     form.optimizer.lr = 0.2
     form.l2 = 0.01
     form.schedule = { ...form.schedule, type: 'step', stepSize: 100, gamma: 0.5 }
-    expect(livePatch(before, liveSettings(form))).toEqual({ optimizer: { lr: 0.2 }, l2: 0.01, schedule: { type: 'step', stepSize: 100, gamma: 0.5, warmupSteps: 0 } })
+    expect(livePatch(before, liveSettings(form))).toEqual({
+      optimizer: { lr: 0.2 },
+      l2: 0.01,
+      schedule: { type: 'step', stepSize: 100, gamma: 0.5, warmupSteps: 0 },
+    })
     expect(livePatch(before, before)).toBeNull()
   })
 })

@@ -2,7 +2,15 @@
 // functions, so the rules (what needs a new session, what changes live, what is wrong and where)
 // are testable alone. What the form's network will be is in session-shape.ts.
 import { SessionSpec, describeIssues, type RequestPayload } from '../../shared/protocol'
-import type { ACTIVATION_NAMES, BACKEND_CHOICES, BUNDLED_DATASETS, FEATURE_NAMES, GENERATOR_NAMES, INIT_NAMES, LOSS_NAMES } from '../../shared/protocol'
+import type {
+  ACTIVATION_NAMES,
+  BACKEND_CHOICES,
+  BUNDLED_DATASETS,
+  FEATURE_NAMES,
+  GENERATOR_NAMES,
+  INIT_NAMES,
+  LOSS_NAMES,
+} from '../../shared/protocol'
 import { takesClasses, type Task } from '../../shared/model-rules'
 import { blocksOf, type BlockOptions } from '../../shared/model-blocks'
 import { specBlocks } from './session-blocks'
@@ -34,7 +42,15 @@ export interface SessionForm {
   }
   bundled: { name: (typeof BUNDLED_DATASETS)[number]; testRatio: number; seed: number; standardize: boolean }
   /** fileId null: nothing uploaded yet. features null: every numeric column but the target. */
-  csv: { fileId: string | null; target: string; features: string[] | null; task: 'auto' | Task; standardize: boolean; testRatio: number; seed: number }
+  csv: {
+    fileId: string | null
+    target: string
+    features: string[] | null
+    task: 'auto' | Task
+    standardize: boolean
+    testRatio: number
+    seed: number
+  }
   idx: { imagesFileId: string | null; labelsFileId: string | null; limit: number; scale: boolean; testRatio: number; seed: number }
   hidden: number[]
   /** One per hidden layer (kept the same length as `hidden`). */
@@ -43,7 +59,17 @@ export interface SessionForm {
   blocks: BlockOptions[]
   init: (typeof INIT_NAMES)[number]
   loss: LossName
-  optimizer: { type: OptimizerType; lr: number; momentum: number; nesterov: boolean; beta1: number; beta2: number; eps: number; alpha: number; weightDecay: number }
+  optimizer: {
+    type: OptimizerType
+    lr: number
+    momentum: number
+    nesterov: boolean
+    beta1: number
+    beta2: number
+    eps: number
+    alpha: number
+    weightDecay: number
+  }
   batchSize: number
   evalEvery: number
   /** The initialisation/shuffling seed; null: the data's seed. */
@@ -53,7 +79,12 @@ export interface SessionForm {
   l2: number
   /** null: no clipping. */
   clipNorm: number | null
-  stop: { maxEpochs: number | null; maxSteps: number | null; targetLoss: number | null; earlyStopping: { patience: number; minDelta: number } | null }
+  stop: {
+    maxEpochs: number | null
+    maxSteps: number | null
+    targetLoss: number | null
+    earlyStopping: { patience: number; minDelta: number } | null
+  }
   alarms: { explodingGradNorm: number; vanishingGradNorm: number; pause: boolean }
   /** null: full speed. */
   maxStepsPerSecond: number | null
@@ -113,7 +144,8 @@ export function buildData(form: SessionForm): CreatePayload['data'] {
   }
 }
 
-function dataSeed(form: SessionForm): number {
+/** The seed of the form's current data source (the training seed defaults to it). */
+export function dataSeed(form: SessionForm): number {
   return form.source === 'generator' ? form.data.seed : form[form.source].seed
 }
 
@@ -177,7 +209,14 @@ export function buildSpec(form: SessionForm): CreatePayload {
   const live = liveSettings(form)
   const activations = form.hidden.map((_, i) => form.activations[i] ?? form.activations.at(-1) ?? 'tanh')
   return {
-    model: { hidden: [...form.hidden], activation: activations[0] ?? 'tanh', activations, init: form.init, loss: form.loss, ...specBlocks(form.hidden.length, form.blocks) },
+    model: {
+      hidden: [...form.hidden],
+      activation: activations[0] ?? 'tanh',
+      activations,
+      init: form.init,
+      loss: form.loss,
+      ...specBlocks(form.hidden.length, form.blocks),
+    },
     data: buildData(form),
     optimizer: buildOptimizer(form.optimizer),
     train: {
@@ -199,7 +238,13 @@ export function buildSpec(form: SessionForm): CreatePayload {
 /** Everything that needs a new session when it changes (what liveSettings has changes live). */
 export function structuralKey(form: SessionForm): string {
   const spec = buildSpec(form)
-  return JSON.stringify({ model: spec.model, data: spec.data, optimizer: spec.optimizer.type, seed: spec.train?.seed, backend: spec.backend })
+  return JSON.stringify({
+    model: spec.model,
+    data: spec.data,
+    optimizer: spec.optimizer.type,
+    seed: spec.train?.seed,
+    backend: spec.backend,
+  })
 }
 
 /** Problems the schema cannot word well: a source with nothing chosen yet. Path → message. */
@@ -208,7 +253,8 @@ function sourceIssues(form: SessionForm): Record<string, string> {
     if (!form.csv.fileId) return { 'data.fileId': 'upload a CSV file first' }
     if (!form.csv.target) return { 'data.target': 'choose the target column' }
     if (form.csv.features?.length === 0) return { 'data.features': 'choose at least one feature column' }
-    if (form.csv.features?.includes(form.csv.target)) return { 'data.features': `"${form.csv.target}" is the target, so it cannot also be a feature` }
+    if (form.csv.features?.includes(form.csv.target))
+      return { 'data.features': `"${form.csv.target}" is the target, so it cannot also be a feature` }
   }
   if (form.source === 'idx') {
     if (!form.idx.imagesFileId) return { 'data.imagesFileId': 'upload an IDX images file first' }
@@ -229,7 +275,10 @@ export function formIssues(form: SessionForm): Record<string, string> {
   if (parsed.success) return {}
   const issues: Record<string, string> = {}
   for (const issue of parsed.error.issues) {
-    const path = issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '')
+    const path = issue.path
+      .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+      .join('')
+      .replace(/^\./, '')
     issues[path] ??= issue.message
   }
   return issues
@@ -247,47 +296,4 @@ export function validateForm(form: SessionForm): string | null {
   if (local.length) return local.map(([p, m]) => `${p}: ${m}`).join('; ')
   const parsed = SessionSpec.safeParse(buildSpec(form))
   return parsed.success ? null : describeIssues(parsed.error)
-}
-
-/** The form that builds `spec` (a session opened from a run), so it is not seen as edited. */
-export function formFromSpec(input: CreatePayload): SessionForm {
-  const spec = SessionSpec.parse(input)
-  const form = defaultForm()
-  const d = spec.data
-  switch (d.source) {
-    case 'bundled':
-      form.source = 'bundled'
-      form.bundled = { name: d.name, testRatio: d.testRatio, seed: d.seed, standardize: d.standardize }
-      break
-    case 'csv':
-      form.source = 'csv'
-      form.csv = { fileId: d.fileId, target: d.target, features: d.features ? [...d.features] : null, task: d.task, standardize: d.standardize, testRatio: d.testRatio, seed: d.seed }
-      break
-    case 'idx':
-      form.source = 'idx'
-      form.idx = { imagesFileId: d.imagesFileId, labelsFileId: d.labelsFileId, limit: d.limit, scale: d.scale, testRatio: d.testRatio, seed: d.seed }
-      break
-    default:
-      form.source = 'generator'
-      form.data = { generator: d.generator, n: d.n, noise: d.noise, seed: d.seed, testRatio: d.testRatio, classes: d.classes ?? null, features: [...d.features] }
-  }
-  form.hidden = [...spec.model.hidden]
-  form.activations = spec.model.hidden.map((_, i) => spec.model.activations?.[i] ?? spec.model.activation)
-  form.blocks = blocksOf(spec.model.hidden.length, spec.model.blocks)
-  form.init = spec.model.init
-  form.loss = spec.model.loss
-  form.optimizer = { ...form.optimizer, ...spec.optimizer }
-  const t = spec.train
-  form.batchSize = t.batchSize
-  form.evalEvery = t.evalEvery
-  form.trainSeed = t.seed === dataSeed(form) ? null : t.seed
-  form.schedule = { ...form.schedule, ...t.schedule }
-  form.l1 = t.l1
-  form.l2 = t.l2
-  form.clipNorm = t.clipNorm
-  form.stop = { ...t.stop, earlyStopping: t.stop.earlyStopping && { ...t.stop.earlyStopping } }
-  form.alarms = { ...t.alarms }
-  form.maxStepsPerSecond = t.maxStepsPerSecond
-  form.backend = spec.backend
-  return form
 }

@@ -28,19 +28,28 @@ describe('session shape: losses, shape, parameters', () => {
 
   it('counts parameters from the form: features in, classes out (softmax) or one out', () => {
     const form = defaultForm() // spiral (binary), x1 x2, [8, 8], auto → softmax with 2 outputs
-    expect(networkShape(form, hello, null)).toEqual({ inputs: 2, hidden: [8, 8], outputs: 2, paramCount: 2 * 8 + 8 + 8 * 8 + 8 + 8 * 2 + 2 })
+    expect(networkShape(form, hello, null)).toEqual({
+      inputs: 2,
+      hidden: [8, 8],
+      outputs: 2,
+      paramCount: 2 * 8 + 8 + 8 * 8 + 8 + 8 * 2 + 2,
+    })
     form.loss = 'bceWithLogits'
     form.data.features = ['x1', 'x2', 'x1x2']
     expect(networkShape(form, hello, null)).toMatchObject({ inputs: 3, outputs: 1, paramCount: 3 * 8 + 8 + 8 * 8 + 8 + 8 + 1 })
     form.source = 'bundled'
     form.loss = 'auto'
     form.hidden = [10, 10, 10, 10]
-    expect(networkShape(form, hello, null)).toMatchObject({ inputs: 4, outputs: 3, paramCount: 4 * 10 + 10 + 3 * (10 * 10 + 10) + 10 * 3 + 3 })
+    expect(networkShape(form, hello, null)).toMatchObject({
+      inputs: 4,
+      outputs: 3,
+      paramCount: 4 * 10 + 10 + 3 * (10 * 10 + 10) + 10 * 3 + 3,
+    })
     form.source = 'csv' // nothing known about the file yet
     expect(networkShape(form, hello, null)).toBeNull()
   })
 
-  it('says the architecture and counts the norms\' γ and β as the user edits the blocks (shared describeModel)', () => {
+  it("says the architecture and counts the norms' γ and β as the user edits the blocks (shared describeModel)", () => {
     const form = defaultForm() // spiral: 2 in, 2 out (softmax CE), Adam
     form.hidden = [16, 16]
     const plain = 2 * 16 + 16 + 16 * 16 + 16 + 16 * 2 + 2
@@ -56,7 +65,10 @@ describe('session shape: losses, shape, parameters', () => {
     expect(networkShape(form, hello, null)?.paramCount).toBe(386)
     // LayerNorm before the layer normalises its input (2 features): 4 more parameters, not 32.
     form.blocks[0] = { norm: 'layer', normAt: 'pre', dropout: 0.2, residual: false }
-    expect(formDescription(form, hello, null)).toMatchObject({ architecture: '2 → LN 16 tanh drop 0.2 → 16 tanh +skip → 2 (softmax CE)', paramCount: plain + 4 })
+    expect(formDescription(form, hello, null)).toMatchObject({
+      architecture: '2 → LN 16 tanh drop 0.2 → 16 tanh +skip → 2 (softmax CE)',
+      paramCount: plain + 4,
+    })
     // Unknown shape, or a width that is not one: nothing to describe (the field says why).
     form.hidden = [16, Number.NaN]
     expect(formDescription(form, hello, null)).toBeNull()

@@ -3,7 +3,17 @@
 // architecture (blocks included), and the lr curve of the schedule. Pure functions of the form, hello and the data preview; the rules themselves
 // (loss fit, output width, class counts) are the host's, from shared/model-rules.ts.
 import type { RequestResult } from '../../shared/protocol'
-import { LOSS_NAMES, LOSS_RULES, describeModel, generatorClassCount, lossFits, modelParamCount, outputWidth, resolveLoss, type ModelDescription } from '../../shared/model-rules'
+import {
+  LOSS_NAMES,
+  LOSS_RULES,
+  describeModel,
+  generatorClassCount,
+  lossFits,
+  modelParamCount,
+  outputWidth,
+  resolveLoss,
+  type ModelDescription,
+} from '../../shared/model-rules'
 import { blocksOf } from '../../shared/model-blocks'
 import { scheduledLr, type Schedule } from '../../engine/optim/schedule'
 import { buildSpec, type LossName, type SessionForm, type Task } from './session-form'
@@ -30,9 +40,14 @@ export interface LossChoice {
 /** Every loss, with the reason it does not fit `task` (regression: MSE; binary: CE, BCE, hinge). */
 export function lossChoices(task: Task | null): LossChoice[] {
   return LOSS_NAMES.map((name) => {
-    if (name === 'auto') return { name, label: task === null ? 'auto' : `auto (${LOSS_RULES[resolveLoss('auto', task)].label})`, disabled: null }
+    if (name === 'auto')
+      return { name, label: task === null ? 'auto' : `auto (${LOSS_RULES[resolveLoss('auto', task)].label})`, disabled: null }
     const { label, tasks } = LOSS_RULES[name]
-    return { name, label, disabled: task === null || lossFits(name, task) ? null : `needs a ${tasks.join(' or ')} dataset; this one is ${task}` }
+    return {
+      name,
+      label,
+      disabled: task === null || lossFits(name, task) ? null : `needs a ${tasks.join(' or ')} dataset; this one is ${task}`,
+    }
   })
 }
 

@@ -34,7 +34,12 @@ describe('session store: lifecycle', () => {
     const store = await ready()
     await vi.advanceTimersByTimeAsync(0)
     expect(host.kinds()).toEqual(['host.hello', 'dataset.preview', 'session.create'])
-    expect(host.last('session.create')!.payload).toMatchObject({ model: { hidden: [8, 8], activation: 'tanh' }, data: { generator: 'spiral' }, optimizer: { type: 'adam', lr: 0.01 }, train: { batchSize: 32 } })
+    expect(host.last('session.create')!.payload).toMatchObject({
+      model: { hidden: [8, 8], activation: 'tanh' },
+      data: { generator: 'spiral' },
+      optimizer: { type: 'adam', lr: 0.01 },
+      train: { batchSize: 32 },
+    })
     expect(useConnectionStore().hello?.generators.map((g) => g.name)).toContain('spiral')
     expect(useFormStore().preview?.trainCount).toBe(6)
     // The form's own count (shown before the session exists) agrees with the host's.
@@ -226,7 +231,11 @@ describe('session store: errors', () => {
     expect(host.kinds()).not.toContain('session.update')
     useFormStore().form.hidden[0] = 0
     await vi.advanceTimersByTimeAsync(REBUILD_DELAY_MS)
-    expect(useErrorsStore().errors.map((e) => e.message).join('\n')).toMatch(/model\.hidden\[0\]/)
+    expect(
+      useErrorsStore()
+        .errors.map((e) => e.message)
+        .join('\n'),
+    ).toMatch(/model\.hidden\[0\]/)
     expect(host.kinds().filter((k) => k === 'session.create')).toHaveLength(1)
   })
 
@@ -234,7 +243,14 @@ describe('session store: errors', () => {
     const store = await ready()
     const id = store.info!.state.sessionId
     await store.play()
-    const paused = { sessionId: id, status: 'paused', step: 120, epoch: 3, backend: { ...FAKE_BACKEND }, message: 'loss became NaN at step 120; paused' } as const
+    const paused = {
+      sessionId: id,
+      status: 'paused',
+      step: 120,
+      epoch: 3,
+      backend: { ...FAKE_BACKEND },
+      message: 'loss became NaN at step 120; paused',
+    } as const
     host.emit('session.state', paused)
     host.emit('session.state', paused)
     expect(store.state?.status).toBe('paused')

@@ -165,7 +165,10 @@ export const useSessionStore = defineStore('session', () => {
   const timers = new Map<Debounced, ReturnType<typeof setTimeout>>()
   function debounce(name: Debounced, ms: number, fn: () => void): void {
     clearTimeout(timers.get(name))
-    timers.set(name, setTimeout(() => (timers.delete(name), fn()), ms))
+    timers.set(
+      name,
+      setTimeout(() => (timers.delete(name), fn()), ms),
+    )
   }
   function cancel(...names: Debounced[]): void {
     for (const name of names) {
@@ -183,8 +186,14 @@ export const useSessionStore = defineStore('session', () => {
   }
 
   watch(() => structuralKey(form), scheduleRebuild)
-  watch(() => JSON.stringify(liveSettings(form)), () => debounce('live', UPDATE_DELAY_MS, () => void applyLive()))
-  watch(() => formStore.dataKey, () => debounce('preview', PREVIEW_DELAY_MS, () => void refreshPreview()))
+  watch(
+    () => JSON.stringify(liveSettings(form)),
+    () => debounce('live', UPDATE_DELAY_MS, () => void applyLive()),
+  )
+  watch(
+    () => formStore.dataKey,
+    () => debounce('preview', PREVIEW_DELAY_MS, () => void refreshPreview()),
+  )
 
   /**
    * Show a session the host already has (a run opened at a checkpoint) in every view: the form
@@ -218,7 +227,11 @@ export const useSessionStore = defineStore('session', () => {
   function onEvent(ev: EngineEvent): void {
     if (ev.event === 'host.status') {
       forgetSession()
-      pushError(ev.payload.status === 'crashed' ? `The engine host crashed: ${ev.payload.message}` : `The engine host restarted: ${ev.payload.message}`)
+      pushError(
+        ev.payload.status === 'crashed'
+          ? `The engine host crashed: ${ev.payload.message}`
+          : `The engine host restarted: ${ev.payload.message}`,
+      )
       if (ev.payload.status === 'restarted') scheduleRebuild()
       return
     }
@@ -262,7 +275,20 @@ export const useSessionStore = defineStore('session', () => {
   }
 
   return {
-    info, state, busy, createError, stale, running, progressed,
-    init, play, pause, step, reset, rebuild, adoptSession, refreshPreview,
+    info,
+    state,
+    busy,
+    createError,
+    stale,
+    running,
+    progressed,
+    init,
+    play,
+    pause,
+    step,
+    reset,
+    rebuild,
+    adoptSession,
+    refreshPreview,
   }
 })

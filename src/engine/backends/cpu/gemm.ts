@@ -101,36 +101,90 @@ function macroKernel(mc: number, nc: number, kc: number, c: Float32Array | Float
     for (let i0 = 0; i0 < mc; i0 += MR) {
       const aBase = (i0 / MR) * kc * MR
       const h = Math.min(MR, mc - i0)
-      let c00 = 0, c01 = 0, c02 = 0, c03 = 0
-      let c10 = 0, c11 = 0, c12 = 0, c13 = 0
-      let c20 = 0, c21 = 0, c22 = 0, c23 = 0
-      let c30 = 0, c31 = 0, c32 = 0, c33 = 0
+      let c00 = 0,
+        c01 = 0,
+        c02 = 0,
+        c03 = 0
+      let c10 = 0,
+        c11 = 0,
+        c12 = 0,
+        c13 = 0
+      let c20 = 0,
+        c21 = 0,
+        c22 = 0,
+        c23 = 0
+      let c30 = 0,
+        c31 = 0,
+        c32 = 0,
+        c33 = 0
       let ai = aBase
       let bi = bBase
       for (let p = 0; p < kc; p++, ai += MR, bi += NR) {
-        const a0 = pa[ai], a1 = pa[ai + 1], a2 = pa[ai + 2], a3 = pa[ai + 3]
-        const b0 = pb[bi], b1 = pb[bi + 1], b2 = pb[bi + 2], b3 = pb[bi + 3]
-        c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3
-        c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3
-        c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3
-        c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3
+        const a0 = pa[ai],
+          a1 = pa[ai + 1],
+          a2 = pa[ai + 2],
+          a3 = pa[ai + 3]
+        const b0 = pb[bi],
+          b1 = pb[bi + 1],
+          b2 = pb[bi + 2],
+          b3 = pb[bi + 3]
+        c00 += a0 * b0
+        c01 += a0 * b1
+        c02 += a0 * b2
+        c03 += a0 * b3
+        c10 += a1 * b0
+        c11 += a1 * b1
+        c12 += a1 * b2
+        c13 += a1 * b3
+        c20 += a2 * b0
+        c21 += a2 * b1
+        c22 += a2 * b2
+        c23 += a2 * b3
+        c30 += a3 * b0
+        c31 += a3 * b1
+        c32 += a3 * b2
+        c33 += a3 * b3
       }
       const o = offC + i0 * ldc + j0
       if (h === MR && w === NR) {
         let r = o
-        c[r] += c00; c[r + 1] += c01; c[r + 2] += c02; c[r + 3] += c03
+        c[r] += c00
+        c[r + 1] += c01
+        c[r + 2] += c02
+        c[r + 3] += c03
         r += ldc
-        c[r] += c10; c[r + 1] += c11; c[r + 2] += c12; c[r + 3] += c13
+        c[r] += c10
+        c[r + 1] += c11
+        c[r + 2] += c12
+        c[r + 3] += c13
         r += ldc
-        c[r] += c20; c[r + 1] += c21; c[r + 2] += c22; c[r + 3] += c23
+        c[r] += c20
+        c[r + 1] += c21
+        c[r + 2] += c22
+        c[r + 3] += c23
         r += ldc
-        c[r] += c30; c[r + 1] += c31; c[r + 2] += c32; c[r + 3] += c33
+        c[r] += c30
+        c[r + 1] += c31
+        c[r + 2] += c32
+        c[r + 3] += c33
       } else {
         const tile = edgeTile
-        tile[0] = c00; tile[1] = c01; tile[2] = c02; tile[3] = c03
-        tile[4] = c10; tile[5] = c11; tile[6] = c12; tile[7] = c13
-        tile[8] = c20; tile[9] = c21; tile[10] = c22; tile[11] = c23
-        tile[12] = c30; tile[13] = c31; tile[14] = c32; tile[15] = c33
+        tile[0] = c00
+        tile[1] = c01
+        tile[2] = c02
+        tile[3] = c03
+        tile[4] = c10
+        tile[5] = c11
+        tile[6] = c12
+        tile[7] = c13
+        tile[8] = c20
+        tile[9] = c21
+        tile[10] = c22
+        tile[11] = c23
+        tile[12] = c30
+        tile[13] = c31
+        tile[14] = c32
+        tile[15] = c33
         for (let i = 0; i < h; i++) for (let j = 0; j < w; j++) c[o + i * ldc + j] += tile[i * NR + j]
       }
     }

@@ -1,6 +1,19 @@
 // The CPU backend: the reference implementation every other backend is tested against.
 // Storage is a plain typed array; memory belongs to the garbage collector.
-import type { ActivationGradOp, AdamStep, Backend, BinaryOp, SgdStep, DType, MatmulArgs, ReduceOp, Shape, Storage, TypedArray, UnaryOp } from '../backend.js'
+import type {
+  ActivationGradOp,
+  AdamStep,
+  Backend,
+  BinaryOp,
+  SgdStep,
+  DType,
+  MatmulArgs,
+  ReduceOp,
+  Shape,
+  Storage,
+  TypedArray,
+  UnaryOp,
+} from '../backend.js'
 import { sizeOf } from '../../shape.js'
 import { binaryInto, expandInto, unaryInto } from './elementwise.js'
 import { activationGradInto, softmaxCrossEntropyInto } from './strided.js'

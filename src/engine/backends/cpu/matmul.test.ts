@@ -5,7 +5,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { DType, MatmulArgs, Shape } from '../backend.js'
 import { cpuBackend, cpuMatmulKernel, setCpuMatmulKernel } from './index.js'
 
-function naive(a: Float64Array, b: Float64Array, args: MatmulArgs, m: number, k: number, n: number, batch: number, aBatch: number, bBatch: number): Float64Array {
+function naive(
+  a: Float64Array,
+  b: Float64Array,
+  args: MatmulArgs,
+  m: number,
+  k: number,
+  n: number,
+  batch: number,
+  aBatch: number,
+  bBatch: number,
+): Float64Array {
   const out = new Float64Array(batch * m * n)
   const { transA, transB } = args
   for (let t = 0; t < batch; t++) {
@@ -51,7 +61,16 @@ function check(m: number, k: number, n: number, transA: boolean, transB: boolean
 }
 
 const SHAPES: [number, number, number][] = [
-  [1, 1, 1], [1, 4099, 1], [17, 31, 13], [4, 4, 256], [5, 1000, 3], [67, 300, 129], [3, 5, 600], [1, 64, 97], [97, 64, 1], [130, 2, 33],
+  [1, 1, 1],
+  [1, 4099, 1],
+  [17, 31, 13],
+  [4, 4, 256],
+  [5, 1000, 3],
+  [67, 300, 129],
+  [3, 5, 600],
+  [1, 64, 97],
+  [97, 64, 1],
+  [130, 2, 33],
 ]
 
 for (const kernel of ['wasm', 'ts'] as const) {

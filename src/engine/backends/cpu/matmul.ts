@@ -30,7 +30,8 @@ export interface CpuMatmulKernelInfo {
   reason: string
 }
 
-const processEnv = (): Record<string, string | undefined> | undefined => (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env
+const processEnv = (): Record<string, string | undefined> | undefined =>
+  (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env
 
 /** BPS_CPU_MATMUL in the environment (Node only), else 'auto'. */
 function choiceFromEnv(): CpuMatmulKernelChoice {
@@ -90,7 +91,12 @@ export function cpuMatmulKernel(): CpuMatmulKernelInfo {
   if (choice === 'ts') return { choice, kernel: 'ts', threads: 1, reason: 'TS kernel chosen' }
   const l = (loaded ??= loader())
   return l.ok
-    ? { choice, kernel: l.gemm.variant === 'relaxed-simd' ? 'wasm-relaxed-simd' : 'wasm-simd', threads: l.gemm.threads, reason: 'WebAssembly SIMD kernel loaded' }
+    ? {
+        choice,
+        kernel: l.gemm.variant === 'relaxed-simd' ? 'wasm-relaxed-simd' : 'wasm-simd',
+        threads: l.gemm.threads,
+        reason: 'WebAssembly SIMD kernel loaded',
+      }
     : { choice, kernel: 'ts', threads: 1, reason: l.reason }
 }
 
@@ -138,17 +144,36 @@ export function matmulInto(a: TypedArray, b: TypedArray, out: TypedArray, args: 
 
 /** One [m,k]·[k,n] product read through element strides, written densely at out[offC]. */
 function matrixInto(
-  a: TypedArray, offA: number, aI: number, aK: number,
-  b: TypedArray, offB: number, bK: number, bJ: number,
-  out: TypedArray, offC: number, m: number, n: number, k: number,
+  a: TypedArray,
+  offA: number,
+  aI: number,
+  aK: number,
+  b: TypedArray,
+  offB: number,
+  bK: number,
+  bJ: number,
+  out: TypedArray,
+  offC: number,
+  m: number,
+  n: number,
+  k: number,
 ): void {
   if (m * n * k >= WASM_MIN_WORK) {
     const wasm = out instanceof Float32Array && a instanceof Float32Array && b instanceof Float32Array ? activeWasm() : null
-    if (wasm !== null && wasm.gemm(m, n, k, a as Float32Array, offA, aI, aK, b as Float32Array, offB, bK, bJ, out as Float32Array, offC)) return
+    if (wasm !== null && wasm.gemm(m, n, k, a as Float32Array, offA, aI, aK, b as Float32Array, offB, bK, bJ, out as Float32Array, offC))
+      return
   }
   if (m * n * k >= GEMM_MIN_WORK) {
     out.fill(0, offC, offC + m * n)
-    gemm(m, n, k, { data: a, offset: offA, rowStride: aI, colStride: aK }, { data: b, offset: offB, rowStride: bK, colStride: bJ }, out, offC)
+    gemm(
+      m,
+      n,
+      k,
+      { data: a, offset: offA, rowStride: aI, colStride: aK },
+      { data: b, offset: offB, rowStride: bK, colStride: bJ },
+      out,
+      offC,
+    )
   } else if (bJ === 1) {
     for (let i = 0; i < m; i++) {
       const crow = offC + i * n

@@ -27,7 +27,13 @@ export function sgdStep(p: TypedArray, g: TypedArray, buf: TypedArray | null, o:
 }
 
 /** Adam / AdamW (decoupled weight decay), as torch.optim; null state is the first step. */
-export function adamStep(p: TypedArray, g: TypedArray, m: TypedArray | null, v: TypedArray | null, o: AdamStep): { p: TypedArray; m: TypedArray; v: TypedArray } {
+export function adamStep(
+  p: TypedArray,
+  g: TypedArray,
+  m: TypedArray | null,
+  v: TypedArray | null,
+  o: AdamStep,
+): { p: TypedArray; m: TypedArray; v: TypedArray } {
   const { beta1: b1, beta2: b2, eps } = o
   const decoupled = o.decoupled && o.weightDecay !== 0
   const l2 = decoupled ? 0 : o.weightDecay

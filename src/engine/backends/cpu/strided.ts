@@ -6,23 +6,38 @@ import type { ActivationGradOp, BinaryOp, Shape, TypedArray, UnaryOp } from '../
 import { broadcastStrides } from '../../shape.js'
 
 /** out[i·inner + j] = a[i·aO + j·aI] op b[i·bO + j·bI] */
-export type Loop2d = (a: TypedArray, b: TypedArray, out: TypedArray, outer: number, inner: number, aO: number, aI: number, bO: number, bI: number) => void
+export type Loop2d = (
+  a: TypedArray,
+  b: TypedArray,
+  out: TypedArray,
+  outer: number,
+  inner: number,
+  aO: number,
+  aI: number,
+  bO: number,
+  bI: number,
+) => void
 
 export const BINARY_2D: Record<BinaryOp, Loop2d> = {
   add: (a, b, out, outer, inner, aO, aI, bO, bI) => {
-    for (let i = 0, o = 0; i < outer; i++) for (let j = 0, pa = i * aO, pb = i * bO; j < inner; j++, pa += aI, pb += bI) out[o++] = a[pa] + b[pb]
+    for (let i = 0, o = 0; i < outer; i++)
+      for (let j = 0, pa = i * aO, pb = i * bO; j < inner; j++, pa += aI, pb += bI) out[o++] = a[pa] + b[pb]
   },
   sub: (a, b, out, outer, inner, aO, aI, bO, bI) => {
-    for (let i = 0, o = 0; i < outer; i++) for (let j = 0, pa = i * aO, pb = i * bO; j < inner; j++, pa += aI, pb += bI) out[o++] = a[pa] - b[pb]
+    for (let i = 0, o = 0; i < outer; i++)
+      for (let j = 0, pa = i * aO, pb = i * bO; j < inner; j++, pa += aI, pb += bI) out[o++] = a[pa] - b[pb]
   },
   mul: (a, b, out, outer, inner, aO, aI, bO, bI) => {
-    for (let i = 0, o = 0; i < outer; i++) for (let j = 0, pa = i * aO, pb = i * bO; j < inner; j++, pa += aI, pb += bI) out[o++] = a[pa] * b[pb]
+    for (let i = 0, o = 0; i < outer; i++)
+      for (let j = 0, pa = i * aO, pb = i * bO; j < inner; j++, pa += aI, pb += bI) out[o++] = a[pa] * b[pb]
   },
   div: (a, b, out, outer, inner, aO, aI, bO, bI) => {
-    for (let i = 0, o = 0; i < outer; i++) for (let j = 0, pa = i * aO, pb = i * bO; j < inner; j++, pa += aI, pb += bI) out[o++] = a[pa] / b[pb]
+    for (let i = 0, o = 0; i < outer; i++)
+      for (let j = 0, pa = i * aO, pb = i * bO; j < inner; j++, pa += aI, pb += bI) out[o++] = a[pa] / b[pb]
   },
   pow: (a, b, out, outer, inner, aO, aI, bO, bI) => {
-    for (let i = 0, o = 0; i < outer; i++) for (let j = 0, pa = i * aO, pb = i * bO; j < inner; j++, pa += aI, pb += bI) out[o++] = Math.pow(a[pa], b[pb])
+    for (let i = 0, o = 0; i < outer; i++)
+      for (let j = 0, pa = i * aO, pb = i * bO; j < inner; j++, pa += aI, pb += bI) out[o++] = Math.pow(a[pa], b[pb])
   },
 }
 

@@ -14,11 +14,16 @@ export type WebGpuOptions = RuntimeOptions
 export type { PoolStats }
 
 function float32Only(op: string): EngineError {
-  return new EngineError(op, 'dtype', "float64 tensors are not supported on the webgpu backend (WGSL has no 64-bit floats); use dtype 'float32', or setBackend('cpu') for float64")
+  return new EngineError(
+    op,
+    'dtype',
+    "float64 tensors are not supported on the webgpu backend (WGSL has no 64-bit floats); use dtype 'float32', or setBackend('cpu') for float64",
+  )
 }
 
 function gpu(s: Storage): GpuStorage {
-  if (!(s instanceof GpuStorage)) throw new EngineError('webgpu', 'backend', 'a tensor from another backend was passed to the webgpu backend')
+  if (!(s instanceof GpuStorage))
+    throw new EngineError('webgpu', 'backend', 'a tensor from another backend was passed to the webgpu backend')
   return s
 }
 
@@ -26,7 +31,10 @@ export class WebGpuBackend implements Backend {
   readonly name = 'webgpu'
   readonly rt: GpuRuntime
 
-  constructor(readonly device: GPUDevice, options: WebGpuOptions = {}) {
+  constructor(
+    readonly device: GPUDevice,
+    options: WebGpuOptions = {},
+  ) {
     this.rt = new GpuRuntime(device, options)
   }
 

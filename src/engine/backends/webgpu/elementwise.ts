@@ -106,7 +106,13 @@ function source(k: MapKernel, modes: readonly Mode[]): string {
   if (g.length > 0) {
     lines.push('  let nd = md[1];', '  var rem = t;')
     for (const j of g) lines.push(`  var o${j} = 0u;`)
-    lines.push(`  for (var d = nd; d > 0u; d = d - 1u) {`, '    let k = d - 1u;', `    let dim = md[${dims}u + k];`, '    let c = rem % dim;', '    rem = rem / dim;')
+    lines.push(
+      `  for (var d = nd; d > 0u; d = d - 1u) {`,
+      '    let k = d - 1u;',
+      `    let dim = md[${dims}u + k];`,
+      '    let c = rem % dim;',
+      '    rem = rem / dim;',
+    )
     g.forEach((j, gi) => lines.push(`    o${j} = o${j} + c * md[${dims}u + nd * ${gi + 1}u + k];`))
     lines.push('  }')
   }
@@ -126,17 +132,41 @@ function source(k: MapKernel, modes: readonly Mode[]): string {
  * read mode of each operand (after coalescing dims), so contiguous and scalar operands and
  * constants cost no index math.
  */
-export function map(rt: GpuRuntime, kernel: MapKernel, operands: readonly Operand[], outShape: Shape, params: readonly number[] = []): GpuStorage[] {
+export function map(
+  rt: GpuRuntime,
+  kernel: MapKernel,
+  operands: readonly Operand[],
+  outShape: Shape,
+  params: readonly number[] = [],
+): GpuStorage[] {
   const outs = kernel.outputs.map(() => rt.pool.storage(sizeOf(outShape)))
-  if (outs[0].rec) mapInto(rt, kernel, operands, outShape, outs.map((o) => o.rec!), params)
+  if (outs[0].rec)
+    mapInto(
+      rt,
+      kernel,
+      operands,
+      outShape,
+      outs.map((o) => o.rec!),
+      params,
+    )
   return outs
 }
 
-function mapInto(rt: GpuRuntime, kernel: MapKernel, operands: readonly Operand[], outShape: Shape, outs: BufRec[], params: readonly number[]): void {
+function mapInto(
+  rt: GpuRuntime,
+  kernel: MapKernel,
+  operands: readonly Operand[],
+  outShape: Shape,
+  outs: BufRec[],
+  params: readonly number[],
+): void {
   const n = sizeOf(outShape)
   const modes: Mode[] = operands.map((o) => (o.storage.constant !== null ? 'c' : o.storage.size === 1 ? 's' : 'g'))
   const strided = operands.flatMap((o, j) => (modes[j] === 'g' ? [j] : []))
-  const dims = coalesce(outShape, strided.map((j) => operands[j].strides))
+  const dims = coalesce(
+    outShape,
+    strided.map((j) => operands[j].strides),
+  )
   const contiguous = stridesOf(dims.shape)
   strided.forEach((j, k) => {
     if (sameStrides(dims.strides[k], contiguous)) modes[j] = 'v'
@@ -175,7 +205,15 @@ export function unary(rt: GpuRuntime, op: UnaryOp, a: GpuStorage, param: number)
   return map(rt, UNARY_KERNELS[op], [contiguousOver(a)], [a.size], [param])[0]
 }
 
-export function binary(rt: GpuRuntime, op: BinaryOp, a: GpuStorage, aShape: Shape, b: GpuStorage, bShape: Shape, outShape: Shape): GpuStorage {
+export function binary(
+  rt: GpuRuntime,
+  op: BinaryOp,
+  a: GpuStorage,
+  aShape: Shape,
+  b: GpuStorage,
+  bShape: Shape,
+  outShape: Shape,
+): GpuStorage {
   if (a.constant !== null && b.constant !== null) {
     return new GpuStorage(sizeOf(outShape), null, Math.fround(BINARY[op](a.constant, b.constant)))
   }

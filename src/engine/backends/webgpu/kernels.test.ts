@@ -18,18 +18,102 @@ interface Case {
 
 const mm = (ta: boolean, tb: boolean) => (a: Tensor, b: Tensor) => matmul(a, b, ta, tb)
 const CASES: Case[] = [
-  { name: 'matmul 1×1 · 1×1', shapes: [[1, 1], [1, 1]], fn: mm(false, false) },
-  { name: 'matmul 17×31 · 31×13', shapes: [[17, 31], [31, 13]], fn: mm(false, false) },
-  { name: 'matmul (31×17)ᵀ · 31×13', shapes: [[31, 17], [31, 13]], fn: mm(true, false) },
-  { name: 'matmul 17×31 · (13×31)ᵀ', shapes: [[17, 31], [13, 31]], fn: mm(false, true) },
-  { name: 'matmul (31×17)ᵀ · (13×31)ᵀ', shapes: [[31, 17], [13, 31]], fn: mm(true, true) },
-  { name: 'matmul 1×31 · 31×1', shapes: [[1, 31], [31, 1]], fn: mm(false, false) },
-  { name: 'matmul 5×1 · 1×7 (K = 1)', shapes: [[5, 1], [1, 7]], fn: mm(false, false) },
-  { name: 'matmul 67×65 · 65×66 (tile edges)', shapes: [[67, 65], [65, 66]], fn: mm(false, false) },
-  { name: 'matmul batch broadcast [3,1,5,7]·[4,7,2]', shapes: [[3, 1, 5, 7], [4, 7, 2]], fn: mm(false, false) },
-  { name: 'matmul batched, both transposed [4,7,5]ᵀ·[4,6,7]ᵀ', shapes: [[4, 7, 5], [4, 6, 7]], fn: mm(true, true) },
-  { name: 'matmul K = 0', shapes: [[3, 0], [0, 4]], fn: mm(false, false) },
-  { name: 'matmul M = 0', shapes: [[0, 3], [3, 4]], fn: mm(false, false) },
+  {
+    name: 'matmul 1×1 · 1×1',
+    shapes: [
+      [1, 1],
+      [1, 1],
+    ],
+    fn: mm(false, false),
+  },
+  {
+    name: 'matmul 17×31 · 31×13',
+    shapes: [
+      [17, 31],
+      [31, 13],
+    ],
+    fn: mm(false, false),
+  },
+  {
+    name: 'matmul (31×17)ᵀ · 31×13',
+    shapes: [
+      [31, 17],
+      [31, 13],
+    ],
+    fn: mm(true, false),
+  },
+  {
+    name: 'matmul 17×31 · (13×31)ᵀ',
+    shapes: [
+      [17, 31],
+      [13, 31],
+    ],
+    fn: mm(false, true),
+  },
+  {
+    name: 'matmul (31×17)ᵀ · (13×31)ᵀ',
+    shapes: [
+      [31, 17],
+      [13, 31],
+    ],
+    fn: mm(true, true),
+  },
+  {
+    name: 'matmul 1×31 · 31×1',
+    shapes: [
+      [1, 31],
+      [31, 1],
+    ],
+    fn: mm(false, false),
+  },
+  {
+    name: 'matmul 5×1 · 1×7 (K = 1)',
+    shapes: [
+      [5, 1],
+      [1, 7],
+    ],
+    fn: mm(false, false),
+  },
+  {
+    name: 'matmul 67×65 · 65×66 (tile edges)',
+    shapes: [
+      [67, 65],
+      [65, 66],
+    ],
+    fn: mm(false, false),
+  },
+  {
+    name: 'matmul batch broadcast [3,1,5,7]·[4,7,2]',
+    shapes: [
+      [3, 1, 5, 7],
+      [4, 7, 2],
+    ],
+    fn: mm(false, false),
+  },
+  {
+    name: 'matmul batched, both transposed [4,7,5]ᵀ·[4,6,7]ᵀ',
+    shapes: [
+      [4, 7, 5],
+      [4, 6, 7],
+    ],
+    fn: mm(true, true),
+  },
+  {
+    name: 'matmul K = 0',
+    shapes: [
+      [3, 0],
+      [0, 4],
+    ],
+    fn: mm(false, false),
+  },
+  {
+    name: 'matmul M = 0',
+    shapes: [
+      [0, 3],
+      [3, 4],
+    ],
+    fn: mm(false, false),
+  },
   ...[0, 1, 2].flatMap((axis) => [
     { name: `sum over axis ${axis} of [3,5,7]`, shapes: [[3, 5, 7]], fn: (x: Tensor) => x.sum(axis) },
     { name: `max over axis ${axis} of [3,5,7]`, shapes: [[3, 5, 7]], fn: (x: Tensor) => x.max(axis, true) },
@@ -43,16 +127,47 @@ const CASES: Case[] = [
   { name: 'sum over a long axis 0 of [9001,3] (chunked)', shapes: [[9001, 3]], fn: (x) => x.sum(0) },
   { name: 'max and sum of 70001 elements', shapes: [[70001]], fn: (x) => x.max().add(x.sum()) },
   { name: 'softmax over 1031 classes and over axis 0', shapes: [[5, 1031]], fn: (x) => x.softmax(-1).add(x.logSoftmax(0)) },
-  { name: 'add/mul/sub broadcast [2,1,3,1] with [4,1,5]', shapes: [[2, 1, 3, 1], [4, 1, 5]], fn: (a, b) => a.add(b).mul(a).sub(b) },
-  { name: 'div and pow broadcast [3,1] with [1,4]', shapes: [[3, 1], [1, 4]], fn: (a, b) => a.div(b.mul(b).add(1)).add(a.mul(a).add(0.5).pow(b)) },
+  {
+    name: 'add/mul/sub broadcast [2,1,3,1] with [4,1,5]',
+    shapes: [
+      [2, 1, 3, 1],
+      [4, 1, 5],
+    ],
+    fn: (a, b) => a.add(b).mul(a).sub(b),
+  },
+  {
+    name: 'div and pow broadcast [3,1] with [1,4]',
+    shapes: [
+      [3, 1],
+      [1, 4],
+    ],
+    fn: (a, b) => a.div(b.mul(b).add(1)).add(a.mul(a).add(0.5).pow(b)),
+  },
   { name: 'scalar tensor with [2,3]', shapes: [[], [2, 3]], fn: (a, b) => a.mul(b).add(a) },
   { name: 'expand [3,1] to [2,3,4]', shapes: [[3, 1]], fn: (x) => x.expand([2, 3, 4]).mul(2) },
   { name: 'transpose [2,3,5]', shapes: [[2, 3, 5]], fn: (x) => x.transpose() },
-  { name: 'transpose [4,1] and [1,1]', shapes: [[4, 1]], fn: (x) => x.transpose().matmul(x).add(x.sum().reshape([1, 1]).transpose()) },
+  {
+    name: 'transpose [4,1] and [1,1]',
+    shapes: [[4, 1]],
+    fn: (x) =>
+      x
+        .transpose()
+        .matmul(x)
+        .add(x.sum().reshape([1, 1]).transpose()),
+  },
   {
     name: 'unary chain on [7,11]',
     shapes: [[7, 11]],
-    fn: (x) => x.gelu().add(x.sigmoid()).add(x.tanh()).add(x.leakyRelu(0.1)).add(x.relu()).add(x.exp()).add(x.abs().add(0.1).log()).add(x.abs().sqrt()),
+    fn: (x) =>
+      x
+        .gelu()
+        .add(x.sigmoid())
+        .add(x.tanh())
+        .add(x.leakyRelu(0.1))
+        .add(x.relu())
+        .add(x.exp())
+        .add(x.abs().add(0.1).log())
+        .add(x.abs().sqrt()),
   },
 ]
 
@@ -66,7 +181,11 @@ interface Result {
 async function evaluate(c: Case): Promise<Result> {
   const xs = c.shapes.map((s, i) => randn(s, { seed: 11 + i, requiresGrad: true }))
   const out = c.fn(...xs)
-  if (out.size > 0) out.mul(randn(out.shape, { seed: 99 })).sum().backward()
+  if (out.size > 0)
+    out
+      .mul(randn(out.shape, { seed: 99 }))
+      .sum()
+      .backward()
   const grads = await Promise.all(xs.map((x) => (x.grad ? x.grad.data() : new Float32Array(x.size))))
   return { shape: out.shape, out: await out.data(), grads }
 }

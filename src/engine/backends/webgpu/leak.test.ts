@@ -48,7 +48,9 @@ describeWebGpu('memory over a long training run', () => {
     const mid = snapshots.get(500)!
     const end = snapshots.get(2000)!
     const counters = be.counters()
-    console.log(`pool at step 500: ${JSON.stringify(mid)}; at 2000: ${JSON.stringify(end)}; ${counters.dispatches} dispatches in ${counters.submits} submits`)
+    console.log(
+      `pool at step 500: ${JSON.stringify(mid)}; at 2000: ${JSON.stringify(end)}; ${counters.dispatches} dispatches in ${counters.submits} submits`,
+    )
     // Exactly the same live set (weights, Adam's moments): nothing accumulates across steps.
     expect(end.buffersInUse).toBe(mid.buffersInUse)
     expect(end.bytesInUse).toBe(mid.bytesInUse)

@@ -147,7 +147,13 @@ export function matmul(rt: GpuRuntime, a: GpuStorage, b: GpuStorage, args: Matmu
   const batchMeta = [dims.shape.length, 0, 0, 0, ...dims.shape, ...dims.strides[0], ...dims.strides[1]]
   if (size * k <= rt.tuning.matmulDirectMaxMacs) {
     const meta = [m, n, k, 0, 0, batches, aShape[ra - 1], bShape[rb - 1], ...batchMeta]
-    rt.dispatch(rt.pipeline(`matmul-direct:${flags}`, 2, () => directSource(transA, transB)), inputs, out.rec!, meta, groupsFor(size))
+    rt.dispatch(
+      rt.pipeline(`matmul-direct:${flags}`, 2, () => directSource(transA, transB)),
+      inputs,
+      out.rec!,
+      meta,
+      groupsFor(size),
+    )
     return out
   }
   const t = rt.tuning.matmulTile || microTile(m, n, batches, rt.tuning.matmulMinWorkgroups)

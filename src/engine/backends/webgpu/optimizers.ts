@@ -22,9 +22,15 @@ export function adamStep(rt: GpuRuntime, p: GpuStorage, g: GpuStorage, m: GpuSto
   const zero = new GpuStorage(p.size, null, 0)
   const decoupled = o.decoupled && o.weightDecay !== 0
   const params = [
-    o.beta1, 1 - o.beta1, o.beta2, 1 - o.beta2,
-    decoupled ? 0 : o.weightDecay, decoupled ? 1 - o.lr * o.weightDecay : 1,
-    1 / Math.sqrt(1 - Math.pow(o.beta2, o.step)), o.eps, o.lr / (1 - Math.pow(o.beta1, o.step)),
+    o.beta1,
+    1 - o.beta1,
+    o.beta2,
+    1 - o.beta2,
+    decoupled ? 0 : o.weightDecay,
+    decoupled ? 1 - o.lr * o.weightDecay : 1,
+    1 / Math.sqrt(1 - Math.pow(o.beta2, o.step)),
+    o.eps,
+    o.lr / (1 - Math.pow(o.beta1, o.step)),
   ]
   const [np, nm, nv] = map(rt, ADAM, [p, g, m ?? zero, v ?? zero].map(contiguousOver), [p.size], params)
   return { p: np, m: nm, v: nv }

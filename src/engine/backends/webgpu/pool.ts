@@ -89,7 +89,12 @@ export class BufferPool {
    */
   acquire(bytes: number, forUpload = false): BufRec {
     const max = this.maxBinding
-    if (bytes > max) throw new EngineError('webgpu', 'shape', `a tensor of ${bytes / 4} floats (${bytes} bytes) exceeds this GPU's largest buffer binding (${max} bytes)`)
+    if (bytes > max)
+      throw new EngineError(
+        'webgpu',
+        'shape',
+        `a tensor of ${bytes / 4} floats (${bytes} bytes) exceeds this GPU's largest buffer binding (${max} bytes)`,
+      )
     // Kernels bind whole buffers, so a size class may not round past the binding limit.
     const size = Math.min(bucketBytes(bytes), max)
     this.maybeCollect(size)

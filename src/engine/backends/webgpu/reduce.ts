@@ -90,9 +90,21 @@ function reduceView(rt: GpuRuntime, op: ReduceOp, src: BufRec, outer: number, n:
   const dst = chunks === 1 ? out : rt.pool.acquire(outer * chunks * inner * 4)
   const meta = [outer, n, chunks, chunkLen, inner]
   if (tree) {
-    rt.dispatch(rt.pipeline(`reduce-tree:${op}`, 1, () => treeSource(op)), [src], dst, meta, outer * chunks)
+    rt.dispatch(
+      rt.pipeline(`reduce-tree:${op}`, 1, () => treeSource(op)),
+      [src],
+      dst,
+      meta,
+      outer * chunks,
+    )
   } else {
-    rt.dispatch(rt.pipeline(`reduce-col:${op}`, 1, () => columnSource(op)), [src], dst, meta, groupsFor(outer * chunks * inner))
+    rt.dispatch(
+      rt.pipeline(`reduce-col:${op}`, 1, () => columnSource(op)),
+      [src],
+      dst,
+      meta,
+      groupsFor(outer * chunks * inner),
+    )
   }
   if (chunks > 1) {
     reduceView(rt, op, dst, outer, chunks, inner, out)
@@ -150,8 +162,20 @@ export function argmaxOneHot(rt: GpuRuntime, a: GpuStorage, shape: Shape, axis: 
   const src = bufferOf(rt, a, 'max')
   const idx = rt.pool.acquire(outer * inner * 4)
   const meta = [outer, n, inner]
-  rt.dispatch(rt.pipeline('argmax', 1, () => ARGMAX), [src], idx, meta, groupsFor(outer * inner))
-  rt.dispatch(rt.pipeline('one-hot', 1, () => ONE_HOT), [idx], out.rec, meta, groupsFor(outer * n * inner))
+  rt.dispatch(
+    rt.pipeline('argmax', 1, () => ARGMAX),
+    [src],
+    idx,
+    meta,
+    groupsFor(outer * inner),
+  )
+  rt.dispatch(
+    rt.pipeline('one-hot', 1, () => ONE_HOT),
+    [idx],
+    out.rec,
+    meta,
+    groupsFor(outer * n * inner),
+  )
   rt.pool.release(idx)
   return out
 }

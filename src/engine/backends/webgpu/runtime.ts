@@ -18,13 +18,23 @@ export interface KernelTuning {
   reduceTreeMinLength: number
 }
 
-export const HARDWARE_TUNING: KernelTuning = { matmulDirectMaxMacs: 1 << 16, matmulMinWorkgroups: 64, matmulTile: 0, reduceTreeMinLength: 1024 }
+export const HARDWARE_TUNING: KernelTuning = {
+  matmulDirectMaxMacs: 1 << 16,
+  matmulMinWorkgroups: 64,
+  matmulTile: 0,
+  reduceTreeMinLength: 1024,
+}
 /**
  * SwiftShader runs a workgroup's invocations as coroutines on a CPU core: every barrier is costly
  * and there are only a few cores to fill. Measured there: big matmul tiles are 4-8× faster, and
  * one thread per output beats the tree reduction 10× (figures in README.md, Benchmarks).
  */
-export const SOFTWARE_TUNING: KernelTuning = { matmulDirectMaxMacs: 1 << 16, matmulMinWorkgroups: 1, matmulTile: 0, reduceTreeMinLength: Infinity }
+export const SOFTWARE_TUNING: KernelTuning = {
+  matmulDirectMaxMacs: 1 << 16,
+  matmulMinWorkgroups: 1,
+  matmulTile: 0,
+  reduceTreeMinLength: Infinity,
+}
 
 export interface RuntimeOptions extends PoolOptions {
   /** Submit after this many dispatches even if nothing is read (keeps the GPU busy). */
@@ -82,7 +92,10 @@ export class GpuRuntime {
   private readonly maxDispatches: number
   private readonly reads: ReadBatcher
 
-  constructor(readonly device: GPUDevice, options: RuntimeOptions = {}) {
+  constructor(
+    readonly device: GPUDevice,
+    options: RuntimeOptions = {},
+  ) {
     this.pool = new BufferPool(device, () => this.pendingId, options)
     this.cache = cacheFor(device)
     this.alignWords = Math.max(1, device.limits.minStorageBufferOffsetAlignment / 4)
@@ -108,7 +121,11 @@ export class GpuRuntime {
   }
 
   lostError(op: string): EngineError {
-    return new EngineError(op, 'backend', `the GPU device was lost (${this.lostMessage ?? 'unknown reason'}); switch to the cpu backend with setBackend('cpu') and resume from the last checkpoint`)
+    return new EngineError(
+      op,
+      'backend',
+      `the GPU device was lost (${this.lostMessage ?? 'unknown reason'}); switch to the cpu backend with setBackend('cpu') and resume from the last checkpoint`,
+    )
   }
 
   /** Every backend entry point starts here: a lost device fails fast and says what to do. */
@@ -121,7 +138,11 @@ export class GpuRuntime {
     let p = this.cache.pipelines.get(key)
     if (!p) {
       const module = this.device.createShaderModule({ label: key, code: source() })
-      p = this.device.createComputePipeline({ label: key, layout: this.pipelineLayout(inputs, outputs), compute: { module, entryPoint: 'main' } })
+      p = this.device.createComputePipeline({
+        label: key,
+        layout: this.pipelineLayout(inputs, outputs),
+        compute: { module, entryPoint: 'main' },
+      })
       this.cache.pipelines.set(key, p)
     }
     return p
@@ -132,12 +153,19 @@ export class GpuRuntime {
    * kernel's slice of this submit's metadata arena. `groups` workgroups are laid out on a 2-D
    * grid when they exceed the 65,535 limit of one dimension; kernels rebuild the linear id.
    */
-  dispatch(pipeline: GPUComputePipeline, inputs: readonly BufRec[], output: BufRec | readonly BufRec[], meta: ArrayLike<number>, groups: number): void {
+  dispatch(
+    pipeline: GPUComputePipeline,
+    inputs: readonly BufRec[],
+    output: BufRec | readonly BufRec[],
+    meta: ArrayLike<number>,
+    groups: number,
+  ): void {
     const outputs = Array.isArray(output) ? (output as readonly BufRec[]) : [output as BufRec]
     if (groups === 0) return
     const x = Math.min(groups, MAX_GROUPS)
     const y = Math.ceil(groups / x)
-    if (y > MAX_GROUPS) throw new EngineError(pipeline.label, 'shape', `needs ${groups} workgroups, more than one dispatch can hold (65535²)`)
+    if (y > MAX_GROUPS)
+      throw new EngineError(pipeline.label, 'shape', `needs ${groups} workgroups, more than one dispatch can hold (65535²)`)
     const words = Math.max(1, meta.length)
     const slot = Math.ceil(words / this.alignWords) * this.alignWords
     if (slot > META_CAPACITY_WORDS) throw new EngineError(pipeline.label, 'shape', 'kernel metadata too large (too many dims)')

@@ -26,7 +26,12 @@ async function gpuClaiming(info: Partial<GPUAdapterInfo>, devicesTaken: unknown[
 async function trainSteps(steps: number): Promise<number> {
   const model = new nn.MLP([2, 8, 2], { activation: 'tanh', seed: 2 })
   const opt = new optim.SGD(model.namedParameters(), { lr: 0.1 })
-  const x = tensor([[0, 0], [0, 1], [1, 0], [1, 1]])
+  const x = tensor([
+    [0, 0],
+    [0, 1],
+    [1, 0],
+    [1, 1],
+  ])
   let loss = 0
   for (let s = 0; s < steps; s++) {
     opt.zeroGrad()
@@ -65,7 +70,10 @@ describeWebGpu('choosing the webgpu backend', () => {
 
   it('auto picks WebGPU on a hardware adapter; no adapter at all falls back with the reason', async () => {
     registerWebGpu(await gpuClaiming({ vendor: 'nvidia', architecture: 'ampere', description: 'RTX 3080' }))
-    expect(await setBackend('auto')).toEqual({ name: 'webgpu', reason: 'auto: a hardware WebGPU adapter was found (nvidia ampere RTX 3080)' })
+    expect(await setBackend('auto')).toEqual({
+      name: 'webgpu',
+      reason: 'auto: a hardware WebGPU adapter was found (nvidia ampere RTX 3080)',
+    })
     registerWebGpu({ requestAdapter: async () => null } as unknown as GPU)
     expect(await setBackend('auto')).toEqual({ name: 'cpu', reason: 'auto: no WebGPU adapter was found' })
     await expect(setBackend('webgpu')).rejects.toThrow(/setBackend: WebGPU is unavailable: no WebGPU adapter was found/)
@@ -74,7 +82,12 @@ describeWebGpu('choosing the webgpu backend', () => {
 
   it('explicit webgpu accepts SwiftShader, noting that it is a software adapter', async () => {
     const info = await setBackend('webgpu')
-    expect(info).toEqual({ name: 'webgpu', reason: expect.stringMatching(/^requested \(google swiftshader .*: a software adapter, expect it to be slower than the cpu backend\)$/) })
+    expect(info).toEqual({
+      name: 'webgpu',
+      reason: expect.stringMatching(
+        /^requested \(google swiftshader .*: a software adapter, expect it to be slower than the cpu backend\)$/,
+      ),
+    })
     expect(await trainSteps(3)).toBeGreaterThan(0)
   })
 
@@ -87,12 +100,17 @@ describeWebGpu('choosing the webgpu backend', () => {
     await setBackend('webgpu')
     expect(await trainSteps(2)).toBeGreaterThan(0)
 
-    const x = tensor([[1, 2], [3, 4]])
+    const x = tensor([
+      [1, 2],
+      [3, 4],
+    ])
     const pending = x.matmul(x).data()
     device.destroy()
     const lost = await rejection(pending)
     expect(lost.code).toBe('backend')
-    expect(lost.message).toMatch(/^read: the GPU device was lost \(destroyed.*\); switch to the cpu backend with setBackend\('cpu'\) and resume from the last checkpoint$/)
+    expect(lost.message).toMatch(
+      /^read: the GPU device was lost \(destroyed.*\); switch to the cpu backend with setBackend\('cpu'\) and resume from the last checkpoint$/,
+    )
     expect((await rejection(() => x.matmul(x))).message).toMatch(/^matmul: the GPU device was lost/)
     expect((await rejection(() => tensor([1]))).message).toMatch(/^tensor: the GPU device was lost/)
     expect((await rejection(x.data())).message).toMatch(/^read: the GPU device was lost/)

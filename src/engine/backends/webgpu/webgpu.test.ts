@@ -43,7 +43,14 @@ describeWebGpu('the webgpu backend', () => {
 
   it('keeps transcendental functions finite where naive formulas overflow, and NaN where the CPU has NaN', async () => {
     const x = [-100, -20, -1e-3, 0, 1e-3, 20, 100]
-    const fns: ((t: Tensor) => Tensor)[] = [(t) => t.tanh(), (t) => t.sigmoid(), (t) => t.gelu(), (t) => t.exp(), (t) => t.log(), (t) => t.relu()]
+    const fns: ((t: Tensor) => Tensor)[] = [
+      (t) => t.tanh(),
+      (t) => t.sigmoid(),
+      (t) => t.gelu(),
+      (t) => t.exp(),
+      (t) => t.log(),
+      (t) => t.relu(),
+    ]
     for (const f of fns) {
       const build = () => f(tensor(x))
       expect(sameValues(await build().data(), await onCpu(build), 2e-5, 1e-6), String(f)).toBeNull()
@@ -108,10 +115,16 @@ describeWebGpu('the webgpu backend', () => {
   it('fills constants lazily and folds scalar math on them without kernels', async () => {
     const be = currentBackend() as WebGpuBackend
     const before = be.counters().dispatches
-    const c = ones([2, 3]).mul(2).add(full([3], 0.5)).sum(1)
+    const c = ones([2, 3])
+      .mul(2)
+      .add(full([3], 0.5))
+      .sum(1)
     expect(be.counters().dispatches).toBe(before)
     expect(Array.from(await c.data())).toEqual([7.5, 7.5])
-    const v = tensor([[1, 2, 3], [4, 5, 6]])
+    const v = tensor([
+      [1, 2, 3],
+      [4, 5, 6],
+    ])
     expect(mismatch(await v.matmul(ones([3, 2])).data(), [6, 6, 15, 15], 0, 0)).toBeNull()
   })
 
@@ -125,7 +138,10 @@ describeWebGpu('the webgpu backend', () => {
     ]) {
       for (let step = 0; step < 2; step++) {
         opt.zeroGrad()
-        model.forward(ones([2, 3])).sum().backward()
+        model
+          .forward(ones([2, 3]))
+          .sum()
+          .backward()
         const before = be.counters().dispatches
         opt.step()
         expect(be.counters().dispatches - before).toBe(4) // 2 weights + 2 biases

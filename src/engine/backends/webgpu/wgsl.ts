@@ -8,7 +8,12 @@ export const WG = 256
  * Bindings in the order GpuRuntime.dispatch binds them: inputs (read-only), outputs, metadata.
  * `types` gives each input's element type.
  */
-export function header(inputs: readonly string[], outType = 'f32', types: readonly string[] = inputs.map(() => 'f32'), outputs: readonly string[] = ['out']): string {
+export function header(
+  inputs: readonly string[],
+  outType = 'f32',
+  types: readonly string[] = inputs.map(() => 'f32'),
+  outputs: readonly string[] = ['out'],
+): string {
   const lines = inputs.map((name, i) => `@group(0) @binding(${i}) var<storage, read> ${name}: array<${types[i]}>;`)
   outputs.forEach((name, i) => lines.push(`@group(0) @binding(${inputs.length + i}) var<storage, read_write> ${name}: array<${outType}>;`))
   lines.push(`@group(0) @binding(${inputs.length + outputs.length}) var<storage, read> md: array<u32>;`)

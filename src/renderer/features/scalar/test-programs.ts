@@ -6,9 +6,28 @@ type Leaf = [id: number, label: string, data: number]
 
 const leaf = ([id, label, data]: Leaf) => ({ id, label, op: '' as const, data, grad: 0, inputs: [] })
 
-function step(nodeId: number, inputId: number, inputIndex: number, upstream: number, local: number, before: number, rule: string, accumulate = true): ScalarStep {
+function step(
+  nodeId: number,
+  inputId: number,
+  inputIndex: number,
+  upstream: number,
+  local: number,
+  before: number,
+  rule: string,
+  accumulate = true,
+): ScalarStep {
   const contribution = upstream * local
-  return { nodeId, inputId, inputIndex, upstream, localDerivative: local, contribution, gradBefore: before, gradAfter: accumulate ? before + contribution : contribution, rule }
+  return {
+    nodeId,
+    inputId,
+    inputIndex,
+    upstream,
+    localDerivative: local,
+    contribution,
+    gradBefore: before,
+    gradAfter: accumulate ? before + contribution : contribution,
+    rule,
+  }
 }
 
 const ADD = 'add distributes: passes the upstream gradient unchanged (local derivative 1)'
@@ -24,7 +43,15 @@ export function seedProgram(): ScalarProgram {
     step(3, 0, 0, -2, -3, 0, mulRule(-3)),
     step(3, 1, 1, -2, 2, 0, mulRule(2)),
   ]
-  const grads = new Map([[0, 6], [1, -4], [2, -2], [3, -2], [4, -2], [5, 4], [6, 1]])
+  const grads = new Map([
+    [0, 6],
+    [1, -4],
+    [2, -2],
+    [3, -2],
+    [4, -2],
+    [5, 4],
+    [6, 1],
+  ])
   const nodes = [
     leaf([0, 'a', 2]),
     leaf([1, 'b', -3]),

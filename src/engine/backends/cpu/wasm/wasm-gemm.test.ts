@@ -44,7 +44,16 @@ function check(g: WasmGemm, m: number, k: number, n: number, transA: boolean, tr
 }
 
 const SHAPES: [number, number, number][] = [
-  [1, 1, 1], [1, 3, 1], [3, 5, 7], [4, 4, 8], [5, 9, 11], [13, 257, 9], [7, 6, 513], [131, 33, 17], [2, 5000, 3], [64, 300, 40],
+  [1, 1, 1],
+  [1, 3, 1],
+  [3, 5, 7],
+  [4, 4, 8],
+  [5, 9, 11],
+  [13, 257, 9],
+  [7, 6, 513],
+  [131, 33, 17],
+  [2, 5000, 3],
+  [64, 300, 40],
 ]
 
 const builds = [
@@ -140,9 +149,19 @@ describe('wasm gemm kernel, relaxed-SIMD (FMA) build', () => {
       }
       console.log(JSON.stringify({ variant: l.gemm.variant, sharedVariant, worst }))
       process.exit(0)`
-    const r = spawnSync(process.execPath, ['--experimental-wasm-relaxed-simd', '--import', 'tsx', '--input-type=module', '-e', child], { encoding: 'utf8', timeout: 50_000 })
-    if (r.status !== 0) throw new Error(`child failed (status ${r.status}, signal ${r.signal}, ${r.error?.message ?? 'no spawn error'}): ${r.stderr}\n${r.stdout}`)
-    const { variant, sharedVariant, worst } = JSON.parse(r.stdout.trim().split('\n').pop()!) as { variant: string; sharedVariant: string; worst: number }
+    const r = spawnSync(process.execPath, ['--experimental-wasm-relaxed-simd', '--import', 'tsx', '--input-type=module', '-e', child], {
+      encoding: 'utf8',
+      timeout: 50_000,
+    })
+    if (r.status !== 0)
+      throw new Error(
+        `child failed (status ${r.status}, signal ${r.signal}, ${r.error?.message ?? 'no spawn error'}): ${r.stderr}\n${r.stdout}`,
+      )
+    const { variant, sharedVariant, worst } = JSON.parse(r.stdout.trim().split('\n').pop()!) as {
+      variant: string
+      sharedVariant: string
+      worst: number
+    }
     expect(variant).toBe('relaxed-simd')
     expect(sharedVariant).toBe('relaxed-simd')
     expect(worst).toBeLessThan(1e-6)
@@ -186,7 +205,11 @@ describe('cpu matmul kernel selection', () => {
   const product = (): number[] => {
     const a = cpuBackend.fromArray(Float32Array.from({ length: 40 * 30 }, (_, i) => (i % 7) - 3))
     const b = cpuBackend.fromArray(Float32Array.from({ length: 30 * 20 }, (_, i) => (i % 5) - 2))
-    return Array.from(cpuBackend.readSync(cpuBackend.matmul(a, b, { aShape: [40, 30], bShape: [30, 20], transA: false, transB: false, outShape: [40, 20] })))
+    return Array.from(
+      cpuBackend.readSync(
+        cpuBackend.matmul(a, b, { aShape: [40, 30], bShape: [30, 20], transA: false, transB: false, outShape: [40, 20] }),
+      ),
+    )
   }
 
   it("'auto' picks the WebAssembly kernel where it loads, and both kernels agree exactly on integers", () => {

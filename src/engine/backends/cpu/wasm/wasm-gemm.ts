@@ -8,17 +8,28 @@
 // In Node (the engine host, tests, the bench) with two or more cores, large products are split by
 // rows with one helper thread on a shared memory (the shared builds; Atomics to hand over and wait);
 // where SharedArrayBuffer, worker_threads or blocking waits are missing it stays on one thread.
+import { GemmHelper, startHelper } from './wasm-gemm-helper.js'
 import { GEMM_RELAXED_WASM, GEMM_SHARED_RELAXED_WASM, GEMM_SHARED_SIMD_WASM, GEMM_SIMD_WASM } from './gemm-wasm.generated.js'
 
 /** Which build runs: relaxed SIMD adds fused multiply-add where the runtime validates it. */
 export type WasmGemmVariant = 'simd' | 'relaxed-simd'
 
 type GemmExport = (
-  m: number, n: number, k: number,
-  a: number, aRow: number, aCol: number,
-  b: number, bRow: number, bCol: number,
-  c: number, ldc: number, packA: number, packB: number,
-  rowStart: number, rowEnd: number,
+  m: number,
+  n: number,
+  k: number,
+  a: number,
+  aRow: number,
+  aCol: number,
+  b: number,
+  bRow: number,
+  bCol: number,
+  c: number,
+  ldc: number,
+  packA: number,
+  packB: number,
+  rowStart: number,
+  rowEnd: number,
 ) => void
 
 const align64 = (x: number): number => Math.ceil(x / 64) * 64
@@ -33,82 +44,6 @@ export const SPLIT_MIN_WORK = 256 ** 3
 /** Largest shared memory: 1 GiB (16384 pages), the shared builds' declared maximum. */
 const SHARED_MAX_PAGES = 16384
 
-/**
- * The helper thread's side, as the source of a Node `eval` worker: say it is ready in control[17],
- * then wait for a new sequence number in control[0], run the posted rows (arguments in
- * control[2..16]) and publish the number (negated on failure) in control[1].
- */
-const HELPER_SOURCE = `
-const { workerData } = require('node:worker_threads')
-const { module, memory, control: c } = workerData
-const gemm = new WebAssembly.Instance(module, { env: { memory } }).exports.gemm
-Atomics.store(c, 17, 1)
-let seen = 0
-for (;;) {
-  Atomics.wait(c, 0, seen)
-  seen = Atomics.load(c, 0)
-  try {
-    gemm(c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10], c[11], c[12], c[13], c[14], c[15], c[16])
-    Atomics.store(c, 1, seen)
-  } catch {
-    Atomics.store(c, 1, -seen)
-  }
-  Atomics.notify(c, 1)
-}
-`
-
-/** The main thread's handle on the helper: post a row range, then block until it is done. */
-export class GemmHelper {
-  private seq = 0
-
-  constructor(private readonly control: Int32Array) {}
-
-  /**
-   * Whether the helper has started and instantiated the kernel. Until then products stay on the
-   * calling thread, so a helper that never starts costs nothing and cannot be waited on forever.
-   */
-  get ready(): boolean {
-    return Atomics.load(this.control, 17) === 1
-  }
-
-  /** Posts the 15 kernel arguments (byte addresses and element counts, all below 2³¹). */
-  start(args: readonly number[]): void {
-    for (let i = 0; i < args.length; i++) this.control[2 + i] = args[i]
-    Atomics.store(this.control, 0, ++this.seq)
-    Atomics.notify(this.control, 0)
-  }
-
-  /** Waits for the posted rows; throws if the helper's kernel call failed. */
-  finish(): void {
-    for (;;) {
-      const done = Atomics.load(this.control, 1)
-      if (done === this.seq) return
-      if (done === -this.seq) throw new Error('wasm gemm: the helper thread failed on its rows')
-      Atomics.wait(this.control, 1, done)
-    }
-  }
-}
-
-interface NodeBuiltins {
-  getBuiltinModule?: (id: string) => unknown
-}
-
-/**
- * Starts the helper thread on `module` and `memory` where the runtime can (Node ≥ 20.16 with
- * worker_threads, SharedArrayBuffer and at least two cores); null otherwise. The thread is unref'd:
- * it never keeps a process alive.
- */
-function startHelper(module: object, memory: WasmMemory): GemmHelper | null {
-  const proc = (globalThis as { process?: NodeBuiltins }).process
-  const wt = proc?.getBuiltinModule?.('node:worker_threads') as { Worker: new (src: string, o: object) => { unref(): void } } | undefined
-  const os = proc?.getBuiltinModule?.('node:os') as { availableParallelism?: () => number } | undefined
-  if (!wt || typeof SharedArrayBuffer !== 'function' || (os?.availableParallelism?.() ?? 1) < 2) return null
-  const control = new Int32Array(new SharedArrayBuffer(4 * 18))
-  const worker = new wt.Worker(HELPER_SOURCE, { eval: true, workerData: { module, memory, control } })
-  worker.unref()
-  return new GemmHelper(control)
-}
-
 /** The part of the WebAssembly JS API used here (the engine compiles without DOM typings). */
 export interface WasmApi {
   validate(bytes: Uint8Array): boolean
@@ -117,7 +52,7 @@ export interface WasmApi {
   Instance: new (module: object, imports: object) => { exports: Record<string, unknown> }
 }
 
-interface WasmMemory {
+export interface WasmMemory {
   readonly buffer: ArrayBufferLike
   grow(pages: number): number
 }
@@ -178,10 +113,19 @@ export class WasmGemm {
    * the TS kernel).
    */
   gemm(
-    m: number, n: number, k: number,
-    a: Float32Array, offA: number, aI: number, aK: number,
-    b: Float32Array, offB: number, bK: number, bJ: number,
-    out: Float32Array, offC: number,
+    m: number,
+    n: number,
+    k: number,
+    a: Float32Array,
+    offA: number,
+    aI: number,
+    aK: number,
+    b: Float32Array,
+    offB: number,
+    bK: number,
+    bJ: number,
+    out: Float32Array,
+    offC: number,
   ): boolean {
     const spanA = (m - 1) * aI + (k - 1) * aK + 1
     const spanB = (k - 1) * bK + (n - 1) * bJ + 1
@@ -270,9 +214,25 @@ export function loadWasmGemm(o: { allowRelaxed?: boolean; threads?: 1 | 2; split
   }
 }
 
-function fromExports(variant: WasmGemmVariant, memory: WasmMemory, ex: Record<string, unknown>, helper: GemmHelper | null, splitMinWork?: number): WasmGemm {
+function fromExports(
+  variant: WasmGemmVariant,
+  memory: WasmMemory,
+  ex: Record<string, unknown>,
+  helper: GemmHelper | null,
+  splitMinWork?: number,
+): WasmGemm {
   const num = (name: string): number => (ex[name] as { value: number }).value
-  return new WasmGemm(variant, memory, ex.gemm as GemmExport, num('PACK_A_BYTES'), num('PACK_B_BYTES'), num('TILE_ROWS'), num('TILE_COLS'), helper, splitMinWork)
+  return new WasmGemm(
+    variant,
+    memory,
+    ex.gemm as GemmExport,
+    num('PACK_A_BYTES'),
+    num('PACK_B_BYTES'),
+    num('TILE_ROWS'),
+    num('TILE_COLS'),
+    helper,
+    splitMinWork,
+  )
 }
 
 /** The shared-memory build with a helper thread, or null where either cannot run here. */

@@ -6,17 +6,27 @@ import { vjpRule } from './use-graph-vjp'
 
 type GraphNode = RequestResult<'session.graph'>['nodes'][number]
 const stats = { mean: 0, std: 0, min: 0, max: 0, norm: 1, nonFinite: 0 }
-const t = (shape: number[], extra: Partial<GraphNode> = {}): GraphNode => ({ id: 0, op: '', label: '', kind: 'op', shape, value: stats, grad: stats, ...extra })
+const t = (shape: number[], extra: Partial<GraphNode> = {}): GraphNode => ({
+  id: 0,
+  op: '',
+  label: '',
+  kind: 'op',
+  shape,
+  value: stats,
+  grad: stats,
+  ...extra,
+})
 
 describe('VJP rules with shapes', () => {
   it('the fused softmax cross-entropy loss: softmax minus one-hot over n, with the logits shape', () => {
     const loss = t([], { op: 'softmaxCrossEntropy', kind: 'loss' })
     const rule = vjpRule(loss, [t([4, 3])])
     expect(rule.forward).toContain('(n=4, classes=3)')
-    expect(rule.lines).toEqual([{ target: 'dz', formula: 'dz = dL · (softmax(z) − onehot(y)) / n', shapes: '[] · [4,3] → [4,3]', skipped: undefined }])
+    expect(rule.lines).toEqual([
+      { target: 'dz', formula: 'dz = dL · (softmax(z) − onehot(y)) / n', shapes: '[] · [4,3] → [4,3]', skipped: undefined },
+    ])
     expect(rule.signature).toMatch(/^backward\(\) starts here/)
   })
-
 
   it('matmul: dA = dC·Bᵀ and dB = Aᵀ·dC with the shapes, the input operand skipped, and the Jacobian never formed', () => {
     const s = mlpGraph()
@@ -47,14 +57,20 @@ describe('VJP rules with shapes', () => {
   })
 
   it('a 512-wide layer: the Jacobian it avoids is counted in millions and gigabytes', () => {
-    const rule = vjpRule(t([4, 512], { op: 'matmul', transA: false, transB: false }), [t([4, 512]), t([512, 512], { kind: 'parameter', op: '' })])
+    const rule = vjpRule(t([4, 512], { op: 'matmul', transA: false, transB: false }), [
+      t([4, 512]),
+      t([512, 512], { kind: 'parameter', op: '' }),
+    ])
     expect(rule.jacobian).toMatch(/2048×262k = 537M numbers/)
     expect(rule.jacobian).toMatch(/GB as float32/)
   })
 
   it('add passes dC through and sums a broadcast bias; mul swaps', () => {
     const add = vjpRule(t([4, 10], { op: 'add' }), [t([4, 10]), t([10], { kind: 'parameter' })])
-    expect(add.lines.map((l) => `${l.formula}: ${l.shapes}`)).toEqual(['dA = dC: [4,10] → [4,10]', 'dB = dC: [4,10] summed over broadcast dims → [10]'])
+    expect(add.lines.map((l) => `${l.formula}: ${l.shapes}`)).toEqual([
+      'dA = dC: [4,10] → [4,10]',
+      'dB = dC: [4,10] summed over broadcast dims → [10]',
+    ])
     expect(add.signature).toMatch(/passes dC to both/)
     const mul = vjpRule(t([4, 2], { op: 'mul' }), [t([4, 2]), t([4, 2], { grad: null, kind: 'constant' })])
     expect(mul.lines.map((l) => l.formula)).toEqual(['dA = dC ⊙ B', 'dB = dC ⊙ A'])
@@ -79,8 +95,18 @@ describe('VJP rules with shapes', () => {
 
   it('leaves and the loss say where backward stops and starts', () => {
     const s = mlpGraph()
-    expect(vjpRule(s.nodes.find((n) => n.kind === 'parameter')!, []).signature).toMatch(/\+=/)
-    expect(vjpRule(s.nodes.find((n) => n.kind === 'input')!, []).signature).toMatch(/stops here/)
+    expect(
+      vjpRule(
+        s.nodes.find((n) => n.kind === 'parameter')!,
+        [],
+      ).signature,
+    ).toMatch(/\+=/)
+    expect(
+      vjpRule(
+        s.nodes.find((n) => n.kind === 'input')!,
+        [],
+      ).signature,
+    ).toMatch(/stops here/)
     const loss = s.nodes.find((n) => n.id === s.rootId)!
     expect(vjpRule(loss, inputsOf(s, loss.id)).signature).toMatch(/^backward\(\) starts here with dL\/dL = 1/)
   })

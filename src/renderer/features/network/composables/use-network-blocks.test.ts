@@ -26,7 +26,8 @@ describe('network view: blocks', () => {
 
   it("takes the blocks from the spec of the snapshot's own session only", () => {
     const s = { ...networkFixture([2, 8, 8, 2]), sessionId: 's3' }
-    const info = (id: string, blocks?: BlockOptions[]) => ({ state: { sessionId: id }, spec: { model: { blocks } } }) as unknown as Parameters<typeof snapshotBlocks>[1]
+    const info = (id: string, blocks?: BlockOptions[]) =>
+      ({ state: { sessionId: id }, spec: { model: { blocks } } }) as unknown as Parameters<typeof snapshotBlocks>[1]
     expect(snapshotBlocks(s, info('s3', [PLAIN_BLOCK, RESIDUAL]))).toEqual([PLAIN_BLOCK, RESIDUAL])
     expect(snapshotBlocks(s, info('s3'))).toEqual([PLAIN_BLOCK, PLAIN_BLOCK])
     expect(snapshotBlocks(s, info('s4', [PLAIN_BLOCK, RESIDUAL]))).toEqual([PLAIN_BLOCK, PLAIN_BLOCK])
@@ -40,6 +41,9 @@ describe('network view: blocks', () => {
     const badges = blockBadges({ norm: 'batch', normAt: 'mid', dropout: 0.25, residual: true })
     expect(badges.map((b) => b.text)).toEqual(['BN', 'p 0.25', '+skip'])
     expect(badges[0]!.title).toBe('BatchNorm before the activation: x + drop(act(BN(W·x)))')
-    expect(blockBadges({ ...PLAIN_BLOCK, norm: 'layer', normAt: 'pre' })[0]).toEqual({ text: 'LN', title: 'LayerNorm before the layer: act(W·LN(x))' })
+    expect(blockBadges({ ...PLAIN_BLOCK, norm: 'layer', normAt: 'pre' })[0]).toEqual({
+      text: 'LN',
+      title: 'LayerNorm before the layer: act(W·LN(x))',
+    })
   })
 })

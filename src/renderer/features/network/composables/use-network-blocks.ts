@@ -14,7 +14,10 @@ type SessionInfo = RequestResult<'session.info'>
  * One block per hidden layer of the snapshot, from the spec of the session it is of; plain blocks
  * when the session shown is another one (or none), so nothing is drawn for the wrong model.
  */
-export function snapshotBlocks(s: Pick<NetworkSnapshot, 'sessionId' | 'layers'> | null, info: Pick<SessionInfo, 'spec' | 'state'> | null): BlockOptions[] {
+export function snapshotBlocks(
+  s: Pick<NetworkSnapshot, 'sessionId' | 'layers'> | null,
+  info: Pick<SessionInfo, 'spec' | 'state'> | null,
+): BlockOptions[] {
   if (!s) return []
   const hidden = Math.max(0, s.layers.length - 1)
   return blocksOf(hidden, info?.state.sessionId === s.sessionId ? info.spec.model.blocks : null)
@@ -29,7 +32,8 @@ export interface Badge {
 export function blockBadges(b: BlockOptions): Badge[] {
   const out: Badge[] = []
   const formula = blockFormula(b)
-  if (b.norm !== 'none') out.push({ text: NORM_LABELS[b.norm].short, title: `${NORM_LABELS[b.norm].label} ${POSITION_WORDS[b.normAt]}: ${formula}` })
+  if (b.norm !== 'none')
+    out.push({ text: NORM_LABELS[b.norm].short, title: `${NORM_LABELS[b.norm].label} ${POSITION_WORDS[b.normAt]}: ${formula}` })
   if (b.dropout > 0) out.push({ text: `p ${b.dropout}`, title: `dropout: each unit zeroed with probability ${b.dropout} while training` })
   if (b.residual) out.push({ text: '+skip', title: `residual connection: ${formula}` })
   return out
@@ -56,7 +60,11 @@ export function skipArcs(layout: NetworkLayout, blocks: readonly BlockOptions[])
     const [y0, y1] = [a.top - 3, c.top - 3]
     const top = Math.min(y0, y1) - ARC_RISE
     const [q1, q3] = [a.x + (c.x - a.x) / 4, a.x + (3 * (c.x - a.x)) / 4]
-    out.push({ layer: l, d: `M${a.x},${y0} C${q1},${top} ${q3},${top} ${c.x},${y1}`, peak: { x: (a.x + c.x) / 2, y: (y0 + y1) / 8 + (3 * top) / 4 } })
+    out.push({
+      layer: l,
+      d: `M${a.x},${y0} C${q1},${top} ${q3},${top} ${c.x},${y1}`,
+      peak: { x: (a.x + c.x) / 2, y: (y0 + y1) / 8 + (3 * top) / 4 },
+    })
   })
   return out
 }

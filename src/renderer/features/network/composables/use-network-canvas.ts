@@ -12,8 +12,14 @@ type Layer = NetworkSnapshot['layers'][number]
 export type EdgeMode = 'weight' | 'gradient'
 export type NodeMode = 'activation' | 'gradient'
 
-export const edgeValues = (mode: EdgeMode) => (l: Layer): readonly number[] => (mode === 'weight' ? l.weight : l.grad)
-export const nodeValues = (mode: NodeMode) => (n: NetworkSnapshot['neurons'][number]): readonly number[] => (mode === 'activation' ? n.activation : n.gradActivation)
+export const edgeValues =
+  (mode: EdgeMode) =>
+  (l: Layer): readonly number[] =>
+    mode === 'weight' ? l.weight : l.grad
+export const nodeValues =
+  (mode: NodeMode) =>
+  (n: NetworkSnapshot['neurons'][number]): readonly number[] =>
+    mode === 'activation' ? n.activation : n.gradActivation
 
 export interface Scales {
   edge: number
@@ -24,7 +30,15 @@ export function scalesFor(s: NetworkSnapshot, edgeMode: EdgeMode, nodeMode: Node
   return { edge: robustScale(...s.layers.map(edgeValues(edgeMode))), node: robustScale(...s.neurons.map(nodeValues(nodeMode))) }
 }
 
-export function drawNetwork(ctx: CanvasRenderingContext2D, layout: NetworkLayout, s: NetworkSnapshot, edgeMode: EdgeMode, nodeMode: NodeMode, scales: Scales, order: number[][]): void {
+export function drawNetwork(
+  ctx: CanvasRenderingContext2D,
+  layout: NetworkLayout,
+  s: NetworkSnapshot,
+  edgeMode: EdgeMode,
+  nodeMode: NodeMode,
+  scales: Scales,
+  order: number[][],
+): void {
   ctx.clearRect(0, 0, layout.width, layout.height)
   ctx.lineCap = 'round'
   s.layers.forEach((layer, l) => {

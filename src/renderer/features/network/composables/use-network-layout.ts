@@ -73,7 +73,14 @@ function segmentDistance(px: number, py: number, [x0, y0, x1, y1]: [number, numb
  * What is under (x, y): a neuron first (they are drawn on top), else the closest edge within
  * `tolerance` px, preferring the edge drawn last (`order[layer]` lists edges in drawing order).
  */
-export function hitTest(layout: NetworkLayout, s: NetworkSnapshot, x: number, y: number, order?: readonly (readonly number[])[], tolerance = 4): Hit | null {
+export function hitTest(
+  layout: NetworkLayout,
+  s: NetworkSnapshot,
+  x: number,
+  y: number,
+  order?: readonly (readonly number[])[],
+  tolerance = 4,
+): Hit | null {
   for (let c = 0; c < layout.columns.length; c++) {
     const col = layout.columns[c]!
     const half = (col.shape === 'circle' ? col.radius : col.barW / 2) + 3

@@ -59,7 +59,14 @@ export function drawNeuronMap(canvas: HTMLCanvasElement, map: NeuronMap | null, 
     const py = ((y1 - preview.points[2 * i + 1]!) / (y1 - y0)) * size
     if (px < 0 || px > size || py < 0 || py > size) continue
     const label = preview.labels[i]!
-    ctx.fillStyle = preview.task === 'regression' ? '#e6e8ef' : preview.task === 'binary' ? (label > 0 ? '#5c9cff' : '#f59342') : CLASS_COLORS[label % CLASS_COLORS.length]!
+    ctx.fillStyle =
+      preview.task === 'regression'
+        ? '#e6e8ef'
+        : preview.task === 'binary'
+          ? label > 0
+            ? '#5c9cff'
+            : '#f59342'
+          : CLASS_COLORS[label % CLASS_COLORS.length]!
     ctx.beginPath()
     ctx.arc(px, py, 2.3, 0, 2 * Math.PI)
     ctx.fill()

@@ -22,7 +22,13 @@ const paintBackground: Plugin<'line'> = {
 
 function yAxis(metric: CompareMetric, log: boolean) {
   const text = METRIC_INFO[metric].axis
-  if (log) return { type: 'logarithmic', title: { display: true, text: `${text} (log)` }, grid: { color: THEME.grid }, ticks: { callback: powerOfTenTick } } as const
+  if (log)
+    return {
+      type: 'logarithmic',
+      title: { display: true, text: `${text} (log)` },
+      grid: { color: THEME.grid },
+      ticks: { callback: powerOfTenTick },
+    } as const
   return metric === 'testAccuracy'
     ? ({ type: 'linear', min: 0, max: 1, title: { display: true, text }, grid: { color: THEME.grid } } as const)
     : ({ type: 'linear', beginAtZero: true, title: { display: true, text }, grid: { color: THEME.grid } } as const)

@@ -29,7 +29,9 @@ describe('flattenSpec', () => {
 
 describe('diffSpecs', () => {
   it('lists only the fields that differ, with one value per run', () => {
-    expect(diffSpecs([spec(0.01, [8, 8]), spec(0.1, [8, 8]), spec(0.01, [8, 8])])).toEqual([{ path: 'optimizer.lr', values: ['0.01', '0.1', '0.01'] }])
+    expect(diffSpecs([spec(0.01, [8, 8]), spec(0.1, [8, 8]), spec(0.01, [8, 8])])).toEqual([
+      { path: 'optimizer.lr', values: ['0.01', '0.1', '0.01'] },
+    ])
   })
 
   it('shows a field that only some runs have as missing in the others', () => {

@@ -21,9 +21,12 @@ export function fileToBlob(file: ExportFile): Blob {
 
 /** A file name that is safe on every OS: no path separators or control characters. */
 export function safeFileName(name: string): string {
-  // Control characters are exactly what a file name must not contain.
-  // eslint-disable-next-line no-control-regex
-  const cleaned = name.replace(/[\\/:*?"<>|\u0000-\u001f]+/g, '_').replace(/^\.+/, '').trim()
+  const cleaned = name
+    // Control characters are exactly what a file name must not contain.
+    // eslint-disable-next-line no-control-regex
+    .replace(/[\\/:*?"<>|\u0000-\u001f]+/g, '_')
+    .replace(/^\.+/, '')
+    .trim()
   return cleaned || 'download'
 }
 

@@ -10,8 +10,19 @@ const STORAGE = { dir: '/data/runs', writable: true }
 
 function summary(runId: string, createdAt: string, lr = 0.01): RunSummary {
   return {
-    runId, name: `run ${runId}`, tags: [], createdAt, updatedAt: createdAt, status: 'saved', steps: 100, checkpoints: [0, 100],
-    lastTrainLoss: 0.2, lastTestLoss: 0.3, lastTestAccuracy: 0.9, spec: { optimizer: { type: 'adam', lr } }, sessionId: null,
+    runId,
+    name: `run ${runId}`,
+    tags: [],
+    createdAt,
+    updatedAt: createdAt,
+    status: 'saved',
+    steps: 100,
+    checkpoints: [0, 100],
+    lastTrainLoss: 0.2,
+    lastTestLoss: 0.3,
+    lastTestAccuracy: 0.9,
+    spec: { optimizer: { type: 'adam', lr } },
+    sessionId: null,
   }
 }
 
@@ -29,7 +40,9 @@ class FakeRuns {
       const all = [...this.runs].sort((a, b) => b.createdAt.localeCompare(a.createdAt))
       const from = cursor ? all.findIndex((r) => r.runId === cursor) + 1 : 0
       const page = all.slice(from, from + limit)
-      return { result: { runs: page, total: all.length, nextCursor: from + limit < all.length ? page.at(-1)!.runId : null, storage: STORAGE } }
+      return {
+        result: { runs: page, total: all.length, nextCursor: from + limit < all.length ? page.at(-1)!.runId : null, storage: STORAGE },
+      }
     })
     host.overrides.set('runs.metrics', (m) => {
       const runId = (m.payload as { runId: string }).runId
@@ -61,7 +74,9 @@ class FakeRuns {
       this.runs.push(run)
       return { result: run }
     })
-    host.overrides.set('runs.export', () => ({ result: { files: [{ name: 'model.py', mediaType: 'text/x-python', encoding: 'utf8', content: 'import torch' }] } }))
+    host.overrides.set('runs.export', () => ({
+      result: { files: [{ name: 'model.py', mediaType: 'text/x-python', encoding: 'utf8', content: 'import torch' }] },
+    }))
   }
 }
 
@@ -118,7 +133,9 @@ describe('runs store', () => {
   })
 
   it('loads a page at a time: the total, then older runs on "load more"', async () => {
-    fake.runs = Array.from({ length: 250 }, (_, i) => summary(`r-p${String(i).padStart(5, '0')}`, new Date(Date.UTC(2026, 0, 1, 0, i)).toISOString()))
+    fake.runs = Array.from({ length: 250 }, (_, i) =>
+      summary(`r-p${String(i).padStart(5, '0')}`, new Date(Date.UTC(2026, 0, 1, 0, i)).toISOString()),
+    )
     const store = await loaded()
     expect(host.last('runs.list')!.payload).toEqual({ includeDeleted: false, limit: PAGE_SIZE })
     expect(store.runs).toHaveLength(PAGE_SIZE)
@@ -144,7 +161,10 @@ describe('runs store', () => {
     expect(host.requests.length).toBe(requests)
     expect(store.runs.find((r) => r.runId === 'r-aaaaaa')!.status).toBe('live')
     // A checkpoint saved (updatedAt moves): its curves are fetched again, once.
-    host.emit('runs.changed', { runs: [{ ...summary('r-aaaaaa', '2026-11-26T10:00:00Z'), updatedAt: '2026-11-26T12:00:00Z', steps: 250 }], removed: [] })
+    host.emit('runs.changed', {
+      runs: [{ ...summary('r-aaaaaa', '2026-11-26T10:00:00Z'), updatedAt: '2026-11-26T12:00:00Z', steps: 250 }],
+      removed: [],
+    })
     await vi.advanceTimersByTimeAsync(0)
     expect(host.kinds().slice(requests)).toEqual(['runs.metrics'])
     // A new run arrives on top; a trashed one goes; a storage problem shows.
@@ -158,7 +178,10 @@ describe('runs store', () => {
     expect(store.total).toBe(2)
     expect(store.storage!.writable).toBe(false)
     // A damaged run is listed with its reason.
-    host.emit('runs.changed', { runs: [{ ...summary('r-dddddd', '2026-11-26T13:00:00Z'), status: 'damaged', damaged: { reason: 'run.json is not valid JSON' } }], removed: [] })
+    host.emit('runs.changed', {
+      runs: [{ ...summary('r-dddddd', '2026-11-26T13:00:00Z'), status: 'damaged', damaged: { reason: 'run.json is not valid JSON' } }],
+      removed: [],
+    })
     await vi.advanceTimersByTimeAsync(0)
     expect(store.runs[0]).toMatchObject({ runId: 'r-dddddd', status: 'damaged', damaged: { reason: 'run.json is not valid JSON' } })
   })
@@ -202,7 +225,9 @@ describe('runs store', () => {
 
   it('exports a run, with the checkpoint only when one is chosen', async () => {
     const store = await loaded()
-    expect(await store.exportRun('r-aaaaaa', 'pytorch')).toEqual([{ name: 'model.py', mediaType: 'text/x-python', encoding: 'utf8', content: 'import torch' }])
+    expect(await store.exportRun('r-aaaaaa', 'pytorch')).toEqual([
+      { name: 'model.py', mediaType: 'text/x-python', encoding: 'utf8', content: 'import torch' },
+    ])
     expect(host.last('runs.export')!.payload).toEqual({ runId: 'r-aaaaaa', format: 'pytorch' })
     await store.exportRun('r-aaaaaa', 'onnx', 0)
     expect(host.last('runs.export')!.payload).toEqual({ runId: 'r-aaaaaa', format: 'onnx', checkpointStep: 0 })

@@ -52,7 +52,9 @@ export const useRunsStore = defineStore('runs', () => {
   /** The selected runs that still exist, in list order. */
   const selectedRuns = computed(() => runs.value.filter((r) => selected.value.includes(r.runId)))
   /** Selected runs whose metrics have arrived, in list order. */
-  const compared = computed(() => selectedRuns.value.flatMap((r) => (metrics.value[r.runId] ? [{ run: r, metrics: metrics.value[r.runId]! }] : [])))
+  const compared = computed(() =>
+    selectedRuns.value.flatMap((r) => (metrics.value[r.runId] ? [{ run: r, metrics: metrics.value[r.runId]! }] : [])),
+  )
 
   async function attempt<T>(fn: () => Promise<T>): Promise<T | undefined> {
     try {
@@ -196,14 +198,37 @@ export const useRunsStore = defineStore('runs', () => {
 
   /** The files of an export (the caller saves them). */
   const exportRun = (runId: string, format: ExportFormat, checkpointStep?: number) =>
-    attempt(async () => (await client.request('runs.export', checkpointStep === undefined ? { runId, format } : { runId, format, checkpointStep })).files)
+    attempt(
+      async () =>
+        (await client.request('runs.export', checkpointStep === undefined ? { runId, format } : { runId, format, checkpointStep })).files,
+    )
 
   /** Open the run as a host session at a checkpoint (default: its last); the caller adopts it. */
   const open = (runId: string, checkpointStep?: number) =>
     attempt(() => client.request('runs.open', checkpointStep === undefined ? { runId } : { runId, checkpointStep }))
 
   return {
-    runs, storage, loading, loaded, error, selected, metrics, pendingDelete, selectedRuns, compared, total, nextCursor,
-    refresh, loadMore, applyChange, toggleSelected, rename, setTags, remove, undoDelete, exportRun, open,
+    runs,
+    storage,
+    loading,
+    loaded,
+    error,
+    selected,
+    metrics,
+    pendingDelete,
+    selectedRuns,
+    compared,
+    total,
+    nextCursor,
+    refresh,
+    loadMore,
+    applyChange,
+    toggleSelected,
+    rename,
+    setTags,
+    remove,
+    undoDelete,
+    exportRun,
+    open,
   }
 })

@@ -58,7 +58,12 @@ export interface BoxCells {
 export const CELL_WIDTHS = { data: 72, grad: 80, wrong: 80 } as const
 
 export function boxCells(label: string, showWrong: boolean): BoxCells {
-  return { label: Math.max(34, label.length * 8.6 + 18), data: CELL_WIDTHS.data, grad: CELL_WIDTHS.grad, wrong: showWrong ? CELL_WIDTHS.wrong : 0 }
+  return {
+    label: Math.max(34, label.length * 8.6 + 18),
+    data: CELL_WIDTHS.data,
+    grad: CELL_WIDTHS.grad,
+    wrong: showWrong ? CELL_WIDTHS.wrong : 0,
+  }
 }
 
 /** A record box plus its contributions list when the value is used more than once. */
@@ -94,7 +99,13 @@ export function layoutScalarGraph(nodes: readonly LayoutInputNode[]): ScalarLayo
 
   // Initial positions: stacked in id order; then sweeps that reorder and re-place each layer.
   const centre = new Map<number, number>()
-  for (const ids of layers) placeOrdered(ids, ids.map(() => 0), height, centre)
+  for (const ids of layers)
+    placeOrdered(
+      ids,
+      ids.map(() => 0),
+      height,
+      centre,
+    )
   for (let sweep = 0; sweep < 8; sweep++) {
     const range = sweep % 2 === 0 ? layers : [...layers].reverse()
     for (const ids of range) {
@@ -104,7 +115,12 @@ export function layoutScalarGraph(nodes: readonly LayoutInputNode[]): ScalarLayo
       })
       const sorted = ids.map((id, k) => ({ id, d: desired[k]! })).sort((a, b) => a.d - b.d || a.id - b.id)
       ids.splice(0, ids.length, ...sorted.map((s) => s.id))
-      placeOrdered(ids, sorted.map((s) => s.d), height, centre)
+      placeOrdered(
+        ids,
+        sorted.map((s) => s.d),
+        height,
+        centre,
+      )
     }
   }
 

@@ -1,7 +1,18 @@
 import { describe, expect, it } from 'vitest'
 import { ScalarProgram as ScalarProgramSchema } from '../../../../shared/protocol-inspect'
 import { reuseProgram, seedProgram } from '../test-programs'
-import { FORWARD, accumulation, asOperand, contributionsAt, fmtNum, gateFormula, gradsAt, nameNodes, stepAt, useCounts } from './use-scalar-replay'
+import {
+  FORWARD,
+  accumulation,
+  asOperand,
+  contributionsAt,
+  fmtNum,
+  gateFormula,
+  gradsAt,
+  nameNodes,
+  stepAt,
+  useCounts,
+} from './use-scalar-replay'
 
 describe('scalar replay', () => {
   it('the fixtures are valid protocol replies', () => {

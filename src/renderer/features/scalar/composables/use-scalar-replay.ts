@@ -108,7 +108,11 @@ function formulaOf(node: ScalarNode, names: readonly string[], times: string): s
 
 /** The gate as a formula: `L = d · f`, `o = tanh(n)`; an unnamed gate is just its right side. */
 export function gateFormula(node: ScalarNode, names: Map<number, NodeNames>): string {
-  const rhs = formulaOf(node, node.inputs.map((id) => names.get(id)?.name ?? `#${id}`), ' · ')
+  const rhs = formulaOf(
+    node,
+    node.inputs.map((id) => names.get(id)?.name ?? `#${id}`),
+    ' · ',
+  )
   return node.label ? `${node.label} = ${rhs}` : rhs
 }
 

@@ -11,7 +11,12 @@ describe('scalar parse errors', () => {
   })
 
   it('keeps a message without a position as it is', () => {
-    expect(locateError('scalar.evaluate: too many nodes', 'a = 1')).toEqual({ message: 'scalar.evaluate: too many nodes', line: null, col: null, excerpt: null })
+    expect(locateError('scalar.evaluate: too many nodes', 'a = 1')).toEqual({
+      message: 'scalar.evaluate: too many nodes',
+      line: null,
+      col: null,
+      excerpt: null,
+    })
     expect(stripKind('scalar.evaluate: expression: line 1, col 1: x')).toBe('line 1, col 1: x')
   })
 })

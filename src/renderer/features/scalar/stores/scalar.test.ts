@@ -13,7 +13,8 @@ beforeEach(() => {
   host = new FakeHost()
   host.overrides.set('scalar.evaluate', (m) => {
     const source = (m.payload as { source: string }).source
-    if (source.includes('??')) return { error: { code: 'invalid_payload', message: "scalar.evaluate: expression: line 2, col 5: unexpected character '?'" } }
+    if (source.includes('??'))
+      return { error: { code: 'invalid_payload', message: "scalar.evaluate: expression: line 2, col 5: unexpected character '?'" } }
     return { result: source.includes('a + a') ? reuseProgram() : seedProgram() }
   })
   setEngineClient(createEngineClient(host.transport()))

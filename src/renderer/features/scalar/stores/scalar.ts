@@ -5,15 +5,7 @@ import { defineStore } from 'pinia'
 import { computed, ref, shallowRef } from 'vue'
 import { getEngineClient } from '../../../engine'
 import { DEFAULT_PRESET, SCALAR_PRESETS } from '../presets'
-import {
-  FORWARD,
-  contributionsAt,
-  gradsAt,
-  nameNodes,
-  stepAt,
-  useCounts,
-  type ScalarProgram,
-} from '../composables/use-scalar-replay'
+import { FORWARD, contributionsAt, gradsAt, nameNodes, stepAt, useCounts, type ScalarProgram } from '../composables/use-scalar-replay'
 import { locateError, stripKind, type SourceError } from '../composables/use-scalar-source'
 
 export const useScalarStore = defineStore('scalar', () => {
@@ -31,8 +23,12 @@ export const useScalarStore = defineStore('scalar', () => {
   const edited = computed(() => program.value !== null && evaluated.value !== source.value)
   const names = computed(() => nameNodes(program.value?.nodes ?? []))
   const nodesById = computed(() => new Map((program.value?.nodes ?? []).map((n) => [n.id, n])))
-  const grads = computed(() => (program.value ? gradsAt(program.value.rootId, program.value.steps, position.value) : new Map<number, number>()))
-  const wrongGrads = computed(() => (program.value ? gradsAt(program.value.rootId, program.value.wrongSteps, position.value) : new Map<number, number>()))
+  const grads = computed(() =>
+    program.value ? gradsAt(program.value.rootId, program.value.steps, position.value) : new Map<number, number>(),
+  )
+  const wrongGrads = computed(() =>
+    program.value ? gradsAt(program.value.rootId, program.value.wrongSteps, position.value) : new Map<number, number>(),
+  )
   const contributions = computed(() => contributionsAt(program.value?.steps ?? [], position.value))
   const uses = computed(() => useCounts(program.value?.steps ?? []))
   const current = computed(() => stepAt(program.value?.steps ?? [], position.value))
@@ -87,8 +83,30 @@ export const useScalarStore = defineStore('scalar', () => {
   }
 
   return {
-    source, presetId, program, error, busy, position, showWrong,
-    stepCount, edited, names, nodesById, grads, wrongGrads, contributions, uses, current, currentWrong, done,
-    forward, loadPreset, edit, stepBackward, undo, fullBackward, reset,
+    source,
+    presetId,
+    program,
+    error,
+    busy,
+    position,
+    showWrong,
+    stepCount,
+    edited,
+    names,
+    nodesById,
+    grads,
+    wrongGrads,
+    contributions,
+    uses,
+    current,
+    currentWrong,
+    done,
+    forward,
+    loadPreset,
+    edit,
+    stepBackward,
+    undo,
+    fullBackward,
+    reset,
   }
 })

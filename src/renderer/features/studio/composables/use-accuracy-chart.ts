@@ -11,7 +11,14 @@ export function useAccuracyChart(canvas: Ref<HTMLCanvasElement | null>) {
   const options = liveLineOptions()
   options.scales = {
     ...options.scales,
-    y: { type: 'linear', min: 0, max: 1, title: { display: true, text: 'accuracy' }, grid: { color: THEME.grid }, ticks: { callback: (v) => `${Math.round(Number(v) * 100)}%` } },
+    y: {
+      type: 'linear',
+      min: 0,
+      max: 1,
+      title: { display: true, text: 'accuracy' },
+      grid: { color: THEME.grid },
+      ticks: { callback: (v) => `${Math.round(Number(v) * 100)}%` },
+    },
   }
   options.plugins = {
     ...options.plugins,

@@ -3,7 +3,11 @@
 import { onBeforeUnmount, onMounted, watch, type Ref, type WatchSource } from 'vue'
 import { fitCanvas } from '../../../charts/heatmap'
 
-export function useCanvasPainter(canvas: Ref<HTMLCanvasElement | null>, version: WatchSource<unknown>, paint: (ctx: CanvasRenderingContext2D, width: number, height: number) => void) {
+export function useCanvasPainter(
+  canvas: Ref<HTMLCanvasElement | null>,
+  version: WatchSource<unknown>,
+  paint: (ctx: CanvasRenderingContext2D, width: number, height: number) => void,
+) {
   let frame = 0
   let observer: ResizeObserver | null = null
 

@@ -13,7 +13,12 @@ export function useGradChart(canvas: Ref<HTMLCanvasElement | null>, stat: Ref<La
   const options = liveLineOptions()
   options.scales = {
     ...options.scales,
-    y: { type: 'logarithmic', title: { display: true, text: 'gradient (log)' }, grid: { color: THEME.grid }, ticks: { callback: powerOfTenTick } },
+    y: {
+      type: 'logarithmic',
+      title: { display: true, text: 'gradient (log)' },
+      grid: { color: THEME.grid },
+      ticks: { callback: powerOfTenTick },
+    },
   }
   options.plugins = { ...options.plugins, zoom: stepZoomOptions() }
 

@@ -14,7 +14,12 @@ import { useLiveChart } from '../../../composables/use-live-chart'
 /** A linear loss axis from zero, or a log axis once the loss spans orders of magnitude. */
 function lossAxis(log: boolean) {
   return log
-    ? ({ type: 'logarithmic', title: { display: true, text: 'loss (log)' }, grid: { color: THEME.grid }, ticks: { callback: powerOfTenTick } } as const)
+    ? ({
+        type: 'logarithmic',
+        title: { display: true, text: 'loss (log)' },
+        grid: { color: THEME.grid },
+        ticks: { callback: powerOfTenTick },
+      } as const)
     : ({ type: 'linear', beginAtZero: true, title: { display: true, text: 'loss' }, grid: { color: THEME.grid } } as const)
 }
 
@@ -36,7 +41,14 @@ export function useLossChart(canvas: Ref<HTMLCanvasElement | null>, controls: Lo
   options.scales = {
     ...options.scales,
     y: lossAxis(controls.logScale.value),
-    lr: { type: 'logarithmic', position: 'right', display: controls.showLr.value, title: { display: true, text: 'lr' }, grid: { display: false }, ticks: { callback: powerOfTenTick } },
+    lr: {
+      type: 'logarithmic',
+      position: 'right',
+      display: controls.showLr.value,
+      title: { display: true, text: 'lr' },
+      grid: { display: false },
+      ticks: { callback: powerOfTenTick },
+    },
   }
   options.plugins = {
     ...options.plugins,
@@ -63,7 +75,13 @@ export function useLossChart(canvas: Ref<HTMLCanvasElement | null>, controls: Lo
     }
     return found
   }
-  const dataset = (label: string, color: string, extra: object = {}) => ({ label, data: [] as Point[], borderColor: color, backgroundColor: color, ...extra })
+  const dataset = (label: string, color: string, extra: object = {}) => ({
+    label,
+    data: [] as Point[],
+    borderColor: color,
+    backgroundColor: color,
+    ...extra,
+  })
   const config = (): ChartConfiguration<'line', Point[]> => ({
     type: 'line',
     data: {

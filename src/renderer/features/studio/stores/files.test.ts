@@ -27,7 +27,10 @@ function bigCsv(bytes: number): string {
   return rows.join('\n') + '\n'
 }
 
-const uploads = () => host.requests.filter((r) => r.kind === 'files.upload').map((r) => r.payload as { uploadId: string; index: number; total: number; bytes: number; chunkBase64: string })
+const uploads = () =>
+  host.requests
+    .filter((r) => r.kind === 'files.upload')
+    .map((r) => r.payload as { uploadId: string; index: number; total: number; bytes: number; chunkBase64: string })
 
 beforeEach(() => {
   host = new FakeHost()
@@ -80,7 +83,10 @@ describe('files store: upload', () => {
     expect(await files.upload(file('empty.csv', []))).toBeNull()
     const huge = { name: 'huge.idx', size: DATA_LIMITS.maxUploadBytes + 1, slice: () => new Blob([]) }
     expect(await files.upload(huge)).toBeNull()
-    expect(files.uploads.map((u) => u.error)).toEqual(['empty.csv is empty', expect.stringMatching(/^huge\.idx is 64\.0 MB; files up to 64 MB can be used$/)])
+    expect(files.uploads.map((u) => u.error)).toEqual([
+      'empty.csv is empty',
+      expect.stringMatching(/^huge\.idx is 64\.0 MB; files up to 64 MB can be used$/),
+    ])
     expect(uploads()).toHaveLength(0)
   })
 
@@ -101,7 +107,9 @@ describe('files store: upload', () => {
   it('reports a chunk the host refuses mid-way and stops there', async () => {
     const files = useFilesStore()
     host.overrides.set('files.upload', (m) =>
-      (m.payload as { index: number }).index === 1 ? { error: { code: 'limit', message: 'files.upload: the data directory is full' } } : undefined,
+      (m.payload as { index: number }).index === 1
+        ? { error: { code: 'limit', message: 'files.upload: the data directory is full' } }
+        : undefined,
     )
     expect(await files.upload(file('big.csv', [bigCsv(1_300_000)]))).toBeNull()
     expect(files.uploads[0]).toMatchObject({ status: 'error', sent: 1, error: 'the data directory is full' })

@@ -68,7 +68,16 @@ export const useFilesStore = defineStore('files', () => {
    */
   async function upload(source: UploadSource): Promise<StoredFile | null> {
     const total = Math.max(1, Math.ceil(source.size / CHUNK_BYTES))
-    uploads.value.push({ uploadId: newUploadId(), name: source.name, bytes: source.size, sent: 0, total, status: 'uploading', error: null, file: null })
+    uploads.value.push({
+      uploadId: newUploadId(),
+      name: source.name,
+      bytes: source.size,
+      sent: 0,
+      total,
+      status: 'uploading',
+      error: null,
+      file: null,
+    })
     // The reactive proxy, so progress shows as it changes.
     const up = uploads.value.at(-1)!
     const refused = refuseUpload(source)
@@ -78,7 +87,14 @@ export const useFilesStore = defineStore('files', () => {
         if (cancelled.has(up.uploadId)) return finishCancelled(up)
         const slice = source.slice(index * CHUNK_BYTES, Math.min(source.size, (index + 1) * CHUNK_BYTES))
         const chunkBase64 = toBase64(new Uint8Array(await slice.arrayBuffer()))
-        const reply = await client.request('files.upload', { uploadId: up.uploadId, name: source.name, index, total, bytes: source.size, chunkBase64 })
+        const reply = await client.request('files.upload', {
+          uploadId: up.uploadId,
+          name: source.name,
+          index,
+          total,
+          bytes: source.size,
+          chunkBase64,
+        })
         up.sent = reply.received
         if (reply.done) {
           if (!reply.file) return fail(up, `${source.name}: the host finished the upload without storing a file`)

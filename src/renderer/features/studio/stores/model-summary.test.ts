@@ -104,7 +104,12 @@ describe('model summary store (real host)', () => {
   it('the test double describes a session exactly as the real host does', async () => {
     const real = createEngineClient(inProcess())
     const fake = createEngineClient(new FakeHost().transport())
-    const base: RequestPayload<'session.create'> = { model: { hidden: [16, 16] }, data: { generator: 'spiral', n: 100, seed: 1 }, optimizer: { type: 'adam', lr: 0.01 }, backend: 'cpu' }
+    const base: RequestPayload<'session.create'> = {
+      model: { hidden: [16, 16] },
+      data: { generator: 'spiral', n: 100, seed: 1 },
+      optimizer: { type: 'adam', lr: 0.01 },
+      backend: 'cpu',
+    }
     const specs: RequestPayload<'session.create'>[] = [
       base,
       { ...base, model: { hidden: [3], activations: ['sigmoid'], loss: 'hinge' } },
@@ -112,7 +117,8 @@ describe('model summary store (real host)', () => {
       { ...base, model: { hidden: [5] }, data: { generator: 'reg-plane', n: 100, seed: 1 }, optimizer: { type: 'sgd', lr: 0.1 } },
     ]
     for (const spec of specs) {
-      const describeOn = async (c: typeof real) => c.request('session.describe', { sessionId: (await c.request('session.create', spec)).state.sessionId })
+      const describeOn = async (c: typeof real) =>
+        c.request('session.describe', { sessionId: (await c.request('session.create', spec)).state.sessionId })
       expect(await describeOn(fake)).toEqual(await describeOn(real))
     }
   })

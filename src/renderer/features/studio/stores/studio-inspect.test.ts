@@ -135,7 +135,12 @@ describe('studio-inspect store', () => {
     // Hold every histograms reply until the test lets it through.
     const gate: (() => void)[] = []
     const t = host.transport()
-    setEngineClient(createEngineClient({ ...t, send: async (m) => (m.kind === 'session.histograms' && (await new Promise<void>((r) => gate.push(r))), t.send(m)) }))
+    setEngineClient(
+      createEngineClient({
+        ...t,
+        send: async (m) => (m.kind === 'session.histograms' && (await new Promise<void>((r) => gate.push(r))), t.send(m)),
+      }),
+    )
     const { session, inspect } = await ready()
     inspect.acquire('histograms')
     await vi.advanceTimersByTimeAsync(0)
@@ -154,8 +159,24 @@ describe('studio-inspect store', () => {
 
   it('records alarms into the run, shows the latest in the banner, and a reset clears them', async () => {
     const { session, inspect, id } = await ready()
-    host.emit('train.alarm', { sessionId: id, step: 12, kind: 'exploding', layer: 'layers.1', parameter: 'layers.1.weight', message: 'Exploding gradient at step 12 in layers.1', paused: true })
-    host.emit('train.alarm', { sessionId: 's999', step: 3, kind: 'nan', layer: null, parameter: null, message: 'another session', paused: true })
+    host.emit('train.alarm', {
+      sessionId: id,
+      step: 12,
+      kind: 'exploding',
+      layer: 'layers.1',
+      parameter: 'layers.1.weight',
+      message: 'Exploding gradient at step 12 in layers.1',
+      paused: true,
+    })
+    host.emit('train.alarm', {
+      sessionId: 's999',
+      step: 3,
+      kind: 'nan',
+      layer: null,
+      parameter: null,
+      message: 'another session',
+      paused: true,
+    })
     expect(inspect.alarms.map((a) => a.step)).toEqual([12])
     expect(inspect.alarmBanner?.message).toMatch(/step 12 in layers\.1/)
     expect(useMetricsStore().buffers.trainLoss.sampleCount).toBe(0) // the alarm is not mistaken for metrics
@@ -185,7 +206,10 @@ describe('studio-inspect store', () => {
     inspect.acquire('boundary')
     inspect.acquire('histograms')
     await vi.advanceTimersByTimeAsync(0)
-    const adopted = host.addSession({ model: { hidden: [4] }, data: { generator: 'circle', n: 100 }, optimizer: { type: 'sgd', lr: 0.1 } }, { step: 200, status: 'paused' })
+    const adopted = host.addSession(
+      { model: { hidden: [4] }, data: { generator: 'circle', n: 100 }, optimizer: { type: 'sgd', lr: 0.1 } },
+      { step: 200, status: 'paused' },
+    )
     await session.adoptSession(adopted.state.sessionId)
     await vi.advanceTimersByTimeAsync(1_000)
     expect(host.last('session.boundary')!.payload.sessionId).toBe(adopted.state.sessionId)
@@ -200,9 +224,18 @@ describe('studio-inspect store', () => {
     const bytes = new Uint8Array([0, 1, 2, 250, 255])
     expect(await inspect.importWeights(bytes)).toEqual({ ok: true, message: 'Loaded 2 tensors: layers.0.weight, layers.0.bias' })
     expect(host.last('session.importWeights')!.payload).toEqual({ sessionId: id, safetensorsBase64: toBase64(bytes) })
-    expect(atob(toBase64(bytes)).split('').map((c) => c.charCodeAt(0))).toEqual([0, 1, 2, 250, 255])
-    host.overrides.set('session.importWeights', () => ({ error: { code: 'invalid_payload', message: 'session.importWeights: layers.0.weight has shape [3,2], the model needs [2,8]' } }))
-    expect(await inspect.importWeights(bytes)).toEqual({ ok: false, message: 'session.importWeights: layers.0.weight has shape [3,2], the model needs [2,8]' })
+    expect(
+      atob(toBase64(bytes))
+        .split('')
+        .map((c) => c.charCodeAt(0)),
+    ).toEqual([0, 1, 2, 250, 255])
+    host.overrides.set('session.importWeights', () => ({
+      error: { code: 'invalid_payload', message: 'session.importWeights: layers.0.weight has shape [3,2], the model needs [2,8]' },
+    }))
+    expect(await inspect.importWeights(bytes)).toEqual({
+      ok: false,
+      message: 'session.importWeights: layers.0.weight has shape [3,2], the model needs [2,8]',
+    })
   })
 
   it('encodes large files without overflowing the stack', () => {

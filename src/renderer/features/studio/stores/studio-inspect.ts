@@ -134,17 +134,29 @@ export const useStudioInspectStore = defineStore('studio-inspect', () => {
   const pollers: Record<InspectPanel, Poller> = {
     histograms: new Poller(POLL_INTERVAL_MS.histograms, () => {
       const range = histRange.value
-      return guarded('histograms', (id) => client.request('session.histograms', { sessionId: id, bins: HISTOGRAM_BINS, range }), (r) => {
-        if (range !== histRange.value) return // binned over a range the user has since changed
-        histograms.add(r)
-        histVersion.value++
-      })
+      return guarded(
+        'histograms',
+        (id) => client.request('session.histograms', { sessionId: id, bins: HISTOGRAM_BINS, range }),
+        (r) => {
+          if (range !== histRange.value) return // binned over a range the user has since changed
+          histograms.add(r)
+          histVersion.value++
+        },
+      )
     }),
     boundary: new Poller(POLL_INTERVAL_MS.boundary, () =>
-      guarded('boundary', (id) => client.request('session.boundary', { sessionId: id, resolution: BOUNDARY_RESOLUTION }), (r) => (boundary.value = r)),
+      guarded(
+        'boundary',
+        (id) => client.request('session.boundary', { sessionId: id, resolution: BOUNDARY_RESOLUTION }),
+        (r) => (boundary.value = r),
+      ),
     ),
     predictions: new Poller(POLL_INTERVAL_MS.predictions, () =>
-      guarded('predictions', (id) => client.request('session.predictions', { sessionId: id, split: 'test', max: 1000 }), (r) => (predictions.value = r)),
+      guarded(
+        'predictions',
+        (id) => client.request('session.predictions', { sessionId: id, split: 'test', max: 1000 }),
+        (r) => (predictions.value = r),
+      ),
     ),
   }
 
@@ -194,10 +206,13 @@ export const useStudioInspectStore = defineStore('studio-inspect', () => {
       pokeAll()
     },
   )
-  watch(() => session.info?.state.sessionId, () => {
-    clearPanels()
-    pokeAll()
-  })
+  watch(
+    () => session.info?.state.sessionId,
+    () => {
+      clearPanels()
+      pokeAll()
+    },
+  )
 
   /** A new histogram range starts a new history (bins of different ranges never share a plot). */
   function setHistogramRange(range: HistogramRange): void {
@@ -229,8 +244,18 @@ export const useStudioInspectStore = defineStore('studio-inspect', () => {
   })
 
   return {
-    alarms, alarmBanner, dismissAlarm,
-    histRange, histograms, histVersion, boundary, predictions, errors,
-    acquire, setHistogramRange, applies, importWeights,
+    alarms,
+    alarmBanner,
+    dismissAlarm,
+    histRange,
+    histograms,
+    histVersion,
+    boundary,
+    predictions,
+    errors,
+    acquire,
+    setHistogramRange,
+    applies,
+    importWeights,
   }
 })
