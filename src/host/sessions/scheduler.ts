@@ -76,7 +76,7 @@ export class Scheduler {
         const now = performance.now()
         if (s.status !== 'running' || s.busy || s.nextStepAt() > now) continue
         this.cursor = (this.cursor + k + 1) % list.length
-        if (s.onDevice) this.runOnDevice(s, now + this.sliceMs)
+        if (s.onDevice) this.runBesideLoop(s, now + this.sliceMs)
         else s.runSlice(Math.min(now + this.sliceMs, s.metrics.lastFlushAt + this.flushMs))
         break
       }
@@ -93,7 +93,7 @@ export class Scheduler {
    * Start a device session's slice: it awaits the GPU, so the loop goes on (requests, other
    * sessions) while it runs; the session is busy and skipped until it ends, then it is due again.
    */
-  private runOnDevice(s: TrainingSession, deadline: number): void {
+  private runBesideLoop(s: TrainingSession, deadline: number): void {
     s.busy = true
     void s
       .queued(() => s.runSlice(deadline))
