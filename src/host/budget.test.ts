@@ -76,7 +76,7 @@ describe('estimateSession', () => {
     }
   })
 
-  it("counts the lab blocks: the norms' parameters as the shared rule does, their activations; a BatchNorm step is never split", () => {
+  it("counts the lab blocks: the norms' parameters as the shared rule does, their activations; a step with BatchNorm or dropout is never split", () => {
     const sizes = [2, 8, 8, 2]
     const blocks = [
       { norm: 'batch' as const, normAt: 'mid' as const, dropout: 0.2, residual: false },
@@ -89,12 +89,17 @@ describe('estimateSession', () => {
     expect(withBlocks.parts.transient).toBeGreaterThan(plain.parts.transient)
     expect(stepSplits(shape)).toBe(true)
     expect(stepSplits({ ...shape, blocks })).toBe(false)
-    expect(stepSplits({ ...shape, blocks: [{ ...blocks[0], norm: 'layer' as const }, blocks[1]] })).toBe(true)
-    // The trainer agrees: a BatchNorm model's step is one piece.
-    const s = SessionSpec.parse(spec({ model: { hidden: [8, 8], blocks }, train: { batchSize: 16, seed: 1 } }))
-    const d = prepareData(s.data, null)
-    const t = new Trainer(d, planLoss(s.model.loss, d.train.task, d.train.nClasses, 'test data'), s, undefined, { chunkFlops: shape.chunkFlops })
-    expect(t.stepChunkRows).toBe(16)
+    const layerNorm = [{ ...blocks[0], norm: 'layer' as const }, blocks[1]]
+    expect(stepSplits({ ...shape, blocks: layerNorm })).toBe(false) // its dropout
+    const noDropout = [{ ...layerNorm[0], dropout: 0 }, blocks[1]]
+    expect(stepSplits({ ...shape, blocks: noDropout })).toBe(true)
+    // The trainer agrees.
+    for (const b of [blocks, layerNorm, noDropout]) {
+      const s = SessionSpec.parse(spec({ model: { hidden: [8, 8], blocks: b }, train: { batchSize: 16, seed: 1 } }))
+      const d = prepareData(s.data, null)
+      const t = new Trainer(d, planLoss(s.model.loss, d.train.task, d.train.nClasses, 'test data'), s, undefined, { chunkFlops: shape.chunkFlops })
+      expect(t.stepChunkRows < 16).toBe(stepSplits({ ...shape, blocks: b }))
+    }
   })
 
   it('shares a host-wide total across sessions: reserved on create, released on dispose', () => {

@@ -115,10 +115,10 @@ export function estimateSession(s: SessionShape): MemoryEstimate {
   return { bytes: Object.values(parts).reduce((a, b) => a + b, 0), params, parts }
 }
 
-/** Whether a training step at this shape runs as gradient-accumulated chunks (the rule of Trainer.stepChunkRows; never with BatchNorm). */
+/** Whether a training step at this shape runs as gradient-accumulated chunks (the rule of Trainer.stepChunkRows; never with BatchNorm or dropout). */
 export function stepSplits(s: SessionShape): boolean {
-  const batchNorm = s.blocks?.some((b) => b.norm === 'batch') ?? false
-  return !s.device && !batchNorm && stepChunkRows(s.sizes, s.chunkFlops ?? CHUNK_FLOPS) < s.batchSize
+  const whole = s.blocks?.some((b) => b.norm === 'batch' || b.dropout > 0) ?? false
+  return !s.device && !whole && stepChunkRows(s.sizes, s.chunkFlops ?? CHUNK_FLOPS) < s.batchSize
 }
 
 /** The estimate for a session built from `spec` over prepared data (before its model exists). */

@@ -142,6 +142,25 @@ describe('the lab blocks in a session', () => {
     expect(t.model.training).toBe(false)
   })
 
+  it('a LayerNorm + residual step split into chunks of rows is the unsplit step; with dropout or BatchNorm a step is one piece', () => {
+    const trainerOf = (blocks: RequestPayload<'session.create'>['model']['blocks'], chunkFlops?: number) => {
+      const s = SessionSpec.parse(spec({ model: { hidden: [8, 8], blocks }, optimizer: { type: 'adam', lr: 0.01 } }))
+      const d = prepareData(s.data, null)
+      return new Trainer(d, planLoss('auto', 'binary', 2, 'xor'), s, undefined, chunkFlops === undefined ? {} : { chunkFlops })
+    }
+    const ln = [{ norm: 'layer' as const, normAt: 'pre' as const, dropout: 0, residual: false }, { norm: 'layer' as const, normAt: 'post' as const, dropout: 0, residual: true }]
+    const whole = trainerOf(ln)
+    const split = trainerOf(ln, 1000)
+    expect([whole.stepChunkRows, split.stepChunkRows]).toEqual([16, 1])
+    for (let i = 0; i < 5; i++) {
+      const [a, b] = [whole.trainStep(false), split.trainStep(false)]
+      if (!a.ok || !b.ok) throw new Error('refused')
+      expect(Math.abs(a.loss - b.loss)).toBeLessThan(1e-5)
+    }
+    expect(trainerOf(BLOCKS, 1000).stepChunkRows).toBe(16)
+    expect(trainerOf([ln[0], { ...ln[1], dropout: 0.1 }], 1000).stepChunkRows).toBe(16)
+  })
+
   it('drops a last batch of one row for BatchNorm (PyTorch would refuse to train on it)', () => {
     const s = SessionSpec.parse(blockSpec())
     const d = prepareData(s.data, null)

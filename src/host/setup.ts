@@ -109,8 +109,14 @@ export function buildModel(nInputs: number, spec: SessionSpecOut, outputSize: nu
   }).eval()
 }
 
-/** Whether a model has BatchNorm: its statistics are the whole batch's, so a step is never split into chunks. */
 export const hasBatchNorm = (model: nn.MLP): boolean => model.norms.some((n) => n instanceof nn.BatchNorm1d)
+
+/**
+ * Whether a training step must run as one piece, never split into chunks of rows: BatchNorm's
+ * statistics are the whole batch's, and dropout draws each layer's mask over the whole batch (a
+ * split step would draw them chunk by chunk, in another order than a device or an unsplit step).
+ */
+export const stepsWhole = (model: nn.MLP): boolean => hasBatchNorm(model) || model.dropoutRng !== null
 
 export type AnyOptimizer = optim.SGD | optim.Adam | optim.AdamW | optim.RMSprop
 
