@@ -1,8 +1,9 @@
 // The forward and backward half of a training step, the forward in train mode (BatchNorm on the
 // batch's statistics, dropout masks drawn). A batch bigger than the driver's chunk (a big CPU step
-// without BatchNorm or dropout: setup.ts stepsWhole) accumulates gradients over chunks of its rows, one chunk per piece with a slice point
-// after each: each chunk's loss is its rows' mean, weighted by its share of the batch (m/B) in the
-// reported loss and in the gradient, so the sum equals the whole batch's up to float rounding.
+// without BatchNorm or dropout: setup.ts stepsWhole) accumulates gradients over chunks of its
+// rows, one chunk per piece with a slice point after each: each chunk's loss is its rows' mean,
+// weighted by its share of the batch (m/B) in the reported loss and in the gradient, so the sum
+// equals the whole batch's up to float rounding.
 // Between chunks the parameters keep the last completed step's gradients (readers such as the
 // histograms see a finished step); the partial sums live here until the last chunk.
 import { mul, type data, type Tensor, type TypedArray } from '../../engine'
