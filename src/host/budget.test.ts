@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { modelParamCount } from '../shared/model-rules'
 import { OptimizerSpec, SessionSpec } from '../shared/protocol'
 import { parseBytes, parseServeArgs } from '../main/serve-cli'
 import { defaultBudget, estimateSession, MemoryBudget, sessionEstimate, stepSplits } from './budget'
@@ -74,6 +75,32 @@ describe('estimateSession', () => {
       const e = sessionEstimate(s, false, d, plan, chunkFlops)
       expect(e.parts.accumulation > 0).toBe(t.stepChunkRows < batchSize)
       expect(e.parts.accumulation > 0).toBe(batchSize > 4)
+    }
+  })
+
+  it("counts the lab blocks: the norms' parameters as the shared rule does, their activations; a step with BatchNorm or dropout is never split", () => {
+    const sizes = [2, 8, 8, 2]
+    const blocks = [
+      { norm: 'batch' as const, normAt: 'mid' as const, dropout: 0.2, residual: false },
+      { norm: 'layer' as const, normAt: 'pre' as const, dropout: 0, residual: true },
+    ]
+    const shape = { sizes, optimizer: adam, batchSize: 16, rows: 200, rawFeatures: 2, device: false, chunkFlops: 4 * 3 * forwardFlopsPerRow(sizes) }
+    const plain = estimateSession(shape)
+    const withBlocks = estimateSession({ ...shape, blocks })
+    expect(withBlocks.params).toBe(modelParamCount(sizes, blocks))
+    expect(withBlocks.parts.transient).toBeGreaterThan(plain.parts.transient)
+    expect(stepSplits(shape)).toBe(true)
+    expect(stepSplits({ ...shape, blocks })).toBe(false)
+    const layerNorm = [{ ...blocks[0], norm: 'layer' as const }, blocks[1]]
+    expect(stepSplits({ ...shape, blocks: layerNorm })).toBe(false) // its dropout
+    const noDropout = [{ ...layerNorm[0], dropout: 0 }, blocks[1]]
+    expect(stepSplits({ ...shape, blocks: noDropout })).toBe(true)
+    // The trainer agrees.
+    for (const b of [blocks, layerNorm, noDropout]) {
+      const s = SessionSpec.parse(spec({ model: { hidden: [8, 8], blocks: b }, train: { batchSize: 16, seed: 1 } }))
+      const d = prepareData(s.data, null)
+      const t = new Trainer(d, planLoss(s.model.loss, d.train.task, d.train.nClasses, 'test data'), s, undefined, { chunkFlops: shape.chunkFlops })
+      expect(t.stepChunkRows < 16).toBe(stepSplits({ ...shape, blocks: b }))
     }
   })
 

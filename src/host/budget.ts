@@ -5,6 +5,7 @@
 // model too big must be refused before it exists. Defaults follow the machine's memory.
 import { totalmem } from 'node:os'
 import { HostError } from './errors'
+import { blocksOf, normWidth, type BlockOptions } from '../shared/model-blocks'
 import { OPTIMIZER_LABELS } from '../shared/model-rules'
 import type { LossPlan, SessionSpecOut, SplitData } from './setup'
 import { CHUNK_FLOPS, EVAL_CHUNK_ROWS, stepChunkRows } from './work-budget'
@@ -39,7 +40,13 @@ export interface SessionShape {
   device: boolean
   /** The host's work per chunk (work-budget.ts), which decides whether a CPU step is split. Default CHUNK_FLOPS. */
   chunkFlops?: number
+  /** The hidden layers' blocks (absent: plain layers). */
+  blocks?: readonly BlockOptions[] | null
 }
+
+/** Activation-sized buffers a norm adds to a step (its intermediates and their gradients), and dropout (the mask and the scaled output). */
+const NORM_BUFFERS = 8
+const DROPOUT_BUFFERS = 3
 
 export interface MemoryEstimate {
   bytes: number
@@ -79,6 +86,17 @@ export function estimateSession(s: SessionShape): MemoryEstimate {
     params += s.sizes[i - 1] * s.sizes[i] + s.sizes[i]
     units += s.sizes[i]
   }
+  // Norms: γ and β trained (BatchNorm's running statistics, a few values, ride along), and the
+  // step's extra activations, as units: a residual sum is one more, dropout and norms several.
+  blocksOf(s.sizes.length - 2, s.blocks).forEach((b, i) => {
+    const w = normWidth(s.sizes, i, b)
+    if (b.norm !== 'none') {
+      params += 2 * w
+      units += NORM_BUFFERS * w / 4
+    }
+    if (b.dropout > 0) units += (DROPOUT_BUFFERS * s.sizes[i + 1]) / 4
+    if (b.residual) units += s.sizes[i + 1] / 4
+  })
   const slots = optimizerSlots(s.optimizer)
   const p = params * F
   const activations = (s.batchSize * units * 4 + s.batchSize * s.sizes[0]) * F
@@ -97,9 +115,10 @@ export function estimateSession(s: SessionShape): MemoryEstimate {
   return { bytes: Object.values(parts).reduce((a, b) => a + b, 0), params, parts }
 }
 
-/** Whether a training step at this shape runs as gradient-accumulated chunks (the rule of Trainer.stepChunkRows). */
+/** Whether a training step at this shape runs as gradient-accumulated chunks (the rule of Trainer.stepChunkRows; never with BatchNorm or dropout). */
 export function stepSplits(s: SessionShape): boolean {
-  return !s.device && stepChunkRows(s.sizes, s.chunkFlops ?? CHUNK_FLOPS) < s.batchSize
+  const whole = s.blocks?.some((b) => b.norm === 'batch' || b.dropout > 0) ?? false
+  return !s.device && !whole && stepChunkRows(s.sizes, s.chunkFlops ?? CHUNK_FLOPS) < s.batchSize
 }
 
 /** The estimate for a session built from `spec` over prepared data (before its model exists). */
@@ -112,6 +131,7 @@ export function sessionEstimate(spec: SessionSpecOut, device: boolean, d: SplitD
     rawFeatures: d.raw.nFeatures,
     device,
     chunkFlops,
+    blocks: spec.model.blocks,
   })
 }
 

@@ -13,5 +13,6 @@ export function describeSession(session: TrainingSession): ModelDescription {
     auto: session.spec.model.loss === 'auto',
     task: data.train.task,
     optimizer: session.spec.optimizer.type,
+    blocks: model.blocks.map((b) => ({ ...b })),
   })
 }

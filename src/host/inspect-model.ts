@@ -2,7 +2,9 @@
 // fixed batch of training rows, the autograd graph of one step on that copy, and gradient checks
 // against central differences in float64. Nothing here steps the optimiser, writes the live
 // model's weights or its .grad, or draws from a shared random generator, so a running session
-// trains exactly as it would have (the requests run between its time slices).
+// trains exactly as it would have (the requests run between its time slices). The copies are in
+// eval mode, as the live model rests between steps: BatchNorm normalises with its running
+// statistics (and never moves them), dropout is the identity (and draws no mask).
 import { EngineError, graphSnapshot, nn, noGrad, tensor, type Tensor, type data } from '../engine'
 import type { RequestResult } from '../shared/protocol'
 import { HostError } from './errors'
@@ -53,14 +55,14 @@ export function firstRows(
   return { x, y: ds.y.slice(0, n), rows: n }
 }
 
-/** The post-activation output of layers from..to-1, starting from `h`, the input of layer `from`. */
-export function forwardLayers(model: nn.MLP, h: Tensor, from = 0, to = model.layers.length): Tensor[] {
-  const outs: Tensor[] = []
-  for (let i = from; i < to; i++) {
-    h = nn.activate(model.layers[i].forward(h), model.activations[i])
-    outs.push(h)
-  }
-  return outs
+/** The output of layers from..to-1 (the last one's: what the next layer reads), starting from `h`, the input of layer `from`. */
+export function outputOf(model: nn.MLP, h: Tensor, from = 0, to = model.layers.length): Tensor {
+  return to > from ? model.forwardLayers(h, from, to).at(-1)!.output : h
+}
+
+/** The Linear layer (hidden layers: the block) a parameter belongs to, from its name: layers.{i}.* or norms.{i}.*. */
+export function layerOfParam(name: string): number {
+  return Number(/^(?:layers|norms)\.(\d+)\./.exec(name)![1])
 }
 
 /** One forward + backward of the current weights (on a copy) over the first rows (fewer when the
@@ -73,7 +75,7 @@ export async function graphOf(session: TrainingSession, batchSize: number): Prom
   const { x, y, rows } = firstRows(trainer.data.train, withinBudget(GRAPH_BUDGET, 3 * forwardCost(model), batchSize), model)
   const loss = trainer.plan.loss(model.forward(x), y)
   loss.backward(undefined, { retainGrads: true })
-  const labels = new Map<Tensor, string>(model.namedParameters().map(([name, p]) => [p, name]))
+  const labels = new Map<Tensor, string>([...model.namedParameters(), ...model.namedBuffers()].map(([name, p]) => [p, name]))
   labels.set(x, 'input x')
   const snap = await graphSnapshot(loss, { labels, rootLabel: 'loss' })
   return { sessionId: session.id, step, batchSize: rows, nodes: snap.nodes, edges: snap.edges, rootId: snap.rootId }
@@ -99,10 +101,10 @@ export function gradcheckOf(session: TrainingSession, param: string, maxElements
   const step = trainer.stepCount
   const model = trainer.model.clone({ dtype: 'float64' })
   const p = model.namedParameters()[index][1]
-  const layer = model.layers.findIndex((l) => l.weight === p || l.bias === p)
+  const layer = layerOfParam(param)
   const { x, y, rows } = firstRows(trainer.data.train, GRADCHECK_ROWS, model)
-  const h = layer === 0 ? x : noGrad(() => forwardLayers(model, x, 0, layer).at(-1)!)
-  const lossFrom = () => trainer.plan.loss(forwardLayers(model, h, layer).at(-1)!, y)
+  const h = noGrad(() => outputOf(model, x, 0, layer))
+  const lossFrom = () => trainer.plan.loss(outputOf(model, h, layer), y)
 
   const loss = lossFrom()
   const base = view(loss)[0]
@@ -153,7 +155,16 @@ export function gradcheckOf(session: TrainingSession, param: string, maxElements
     samples,
     method:
       `central differences (L(θ+ε) − L(θ−ε)) / 2ε with ε = ${GRADCHECK_EPS.toExponential()}, against backward(), on a float64 copy of the model ` +
-      `at step ${step}, loss over the first ${rows} training rows; ${indices.length} of ${p.size} elements, evenly spread${capped}; ` +
+      `at step ${step}${evalNote(model)}, loss over the first ${rows} training rows; ${indices.length} of ${p.size} elements, evenly spread${capped}; ` +
       'error = |analytic − numeric| / max(1, |analytic|, |numeric|)',
   }
+}
+
+/** How a model with norms or dropout is checked: as it rests, in eval mode, a fixed function of its weights. */
+function evalNote(model: nn.MLP): string {
+  const bn = model.norms.some((n) => n instanceof nn.BatchNorm1d)
+  const drop = model.dropouts.some((d) => d !== null)
+  if (!bn && !drop) return ''
+  const parts = [bn && 'BatchNorm normalising with its running statistics', drop && 'dropout off'].filter(Boolean)
+  return ` in eval mode (${parts.join(', ')})`
 }

@@ -1,12 +1,15 @@
 // The network view's data: every layer's weights, gradients and last updates as edges, and each
 // neuron's mean activation and gradient; and a neuron's output over the 2-D input plane. Read-only
-// for the session: gradients come from a copy of the model, the neuron map runs without a graph.
-import { data, noGrad, tensor } from '../engine'
+// for the session: gradients come from a copy of the model (in eval mode, as it rests), the neuron
+// map runs without a graph. A hidden neuron is a unit of its layer's activation output: before
+// dropout, a residual sum and a post norm (what the skip arcs add is drawn by the view).
+import { data, noGrad, tensor, type TypedArray } from '../engine'
 import type { RequestResult } from '../shared/protocol'
 import { HostError } from './errors'
-import { firstRows, forwardCost, forwardLayers, withinBudget } from './inspect-model'
+import { firstRows, forwardCost, withinBudget } from './inspect-model'
 import { view } from './metrics'
 import type { TrainingSession } from './session'
+import type { Trainer } from './trainer'
 
 export type NetworkResult = RequestResult<'session.network'>
 export type NeuronMapResult = RequestResult<'session.neuronMap'>
@@ -57,10 +60,11 @@ export function networkOf(session: TrainingSession, maxEdgesPerLayer: number): N
   const model = live.clone()
   const want = withinBudget(NETWORK_BUDGET, 3 * forwardCost(model), NETWORK_EVAL_ROWS, 8)
   const { x, y, rows } = firstRows(trainer.data.train, want, model, true)
-  const outs = forwardLayers(model, x).map((h) => h.retainGrad())
-  trainer.plan.loss(outs.at(-1)!, y).backward()
+  const outs = model.forwardLayers(x)
+  const acts = outs.map((o) => o.activation.retainGrad())
+  trainer.plan.loss(outs.at(-1)!.output, y).backward()
 
-  const neurons = [x, ...outs].map((h) => {
+  const neurons = [x, ...acts].map((h) => {
     const cols = h.shape[1]
     return {
       activation: columns(view(h), rows, cols, 1 / rows),
@@ -71,7 +75,7 @@ export function networkOf(session: TrainingSession, maxEdgesPerLayer: number): N
   const layers = model.layers.map((layer, i) => {
     const w = view(layer.weight)
     const g = layer.weight.grad ? view(layer.weight.grad) : null
-    const update = trainer.lastUpdate(trainer.optimizer.params.indexOf(live.layers[i].weight))
+    const update = lastUpdate(trainer, trainer.optimizer.params.indexOf(live.layers[i].weight))
     const sampled = w.length > maxEdgesPerLayer
     const picked = sampled ? strongest(w, maxEdgesPerLayer) : Array.from({ length: w.length }, (_, k) => k)
     const out = layer.outFeatures
@@ -140,7 +144,7 @@ export function neuronMapOf(session: TrainingSession, layer: number, neuron: num
   const w = model.layers[0].weight
   const values = noGrad(() => {
     const x = tensor(features, { shape: [r * r, nFeatures], dtype: w.dtype, backend: w.backend, allowNonFinite: true })
-    let h = forwardLayers(model, x, 0, layer + 1).at(-1)!
+    let h = model.forwardLayers(x, 0, layer + 1).at(-1)!.activation
     if (layer === n - 1 && trainer.plan.name === 'softmaxCrossEntropy') h = h.softmax(1)
     if (layer === n - 1 && trainer.plan.name === 'bceWithLogits') h = h.sigmoid()
     const out = view(h)
@@ -153,6 +157,22 @@ export function neuronMapOf(session: TrainingSession, layer: number, neuron: num
     if (v > max) max = v
   }
   return { resolution: r, xRange, yRange, values, min, max }
+}
+
+/**
+ * The last optimiser update of parameter `index` (of optimizer.params): its values now minus the
+ * copy taken before the step, which the NaN guard keeps anyway, so this costs nothing per step.
+ * Zeros before the first step. A step the NaN guard refused changed no weight: depending on where
+ * it stopped, the update reads as zero or is still the last accepted step's.
+ */
+export function lastUpdate(trainer: Trainer, index: number): Float64Array {
+  const p = trainer.optimizer.params[index]
+  const out = new Float64Array(p.size)
+  if (trainer.stepCount === 0) return out // snapshots may still hold the run before a reset
+  const now: TypedArray = view(p)
+  const before = trainer.snapshots[index]
+  for (let k = 0; k < out.length; k++) out[k] = now[k] - before[k]
+  return out
 }
 
 /** The span of raw column `c`, widened by MAP_MARGIN on each side (by 1 when the span is 0). */

@@ -85,7 +85,11 @@ export function histogram(values: ArrayLike<number>, bins: number, range: Range)
   }
 }
 
-/** Every layer's weights, last gradients (null before the first backward) and biases. */
+/**
+ * Every layer's weights, last gradients (null before the first backward) and biases; then each
+ * hidden layer's norm as `norms.{i}`: its scale γ as the weights (γ's gradient as the gradients)
+ * and its shift β as the biases.
+ */
 export function histogramsOf(session: TrainingSession, bins: number, range: Range): HistogramsResult {
   if (range !== 'auto' && !Number.isFinite(range.hi - range.lo)) {
     throw new HostError(
@@ -94,7 +98,7 @@ export function histogramsOf(session: TrainingSession, bins: number, range: Rang
     )
   }
   const { model, stepCount } = session.trainer
-  return {
+  const out: HistogramsResult = {
     step: stepCount,
     layers: model.layers.map((layer, i) => ({
       name: `layers.${i}`,
@@ -103,6 +107,12 @@ export function histogramsOf(session: TrainingSession, bins: number, range: Rang
       biases: histogram(layer.bias ? view(layer.bias) : [], bins, range),
     })),
   }
+  model.norms.forEach((n, i) => {
+    if (!n) return
+    const grads = n.weight.grad ? histogram(view(n.weight.grad), bins, range) : null
+    out.layers.push({ name: `norms.${i}`, weights: histogram(view(n.weight), bins, range), grads, biases: histogram(view(n.bias), bins, range) })
+  })
+  return out
 }
 
 /** One chunk of outputs: rows [start, start + rows), row-major; valid only until the next chunk is asked for. */

@@ -1,20 +1,8 @@
 // Turning a validated spec into engine objects: the dataset and its split, the loss that fits the
 // task, and the optimiser. Spec problems the schema cannot see (a loss that does not fit the data,
 // a class count the generator does not take) become 'invalid_payload' errors that name the mismatch.
-import { isPlain } from '../shared/model-blocks'
-import {
-  bceWithLogits,
-  data,
-  hingeLoss,
-  huberLoss,
-  mseLoss,
-  nn,
-  optim,
-  softmaxCrossEntropy,
-  type Backend,
-  type Tensor,
-  type TypedArray,
-} from '../engine'
+import { blockProblems, blocksOf, isPlain } from '../shared/model-blocks'
+import { bceWithLogits, data, hingeLoss, huberLoss, mseLoss, nn, optim, Rng, softmaxCrossEntropy, type Backend, type Tensor, type TypedArray } from '../engine'
 import type { ParsedPayload } from '../shared/protocol'
 import { lossMismatch, outputWidth, resolveLoss, type LossName } from '../shared/model-rules'
 import { HostError } from './errors'
@@ -94,21 +82,50 @@ export function hiddenActivations(model: SessionSpecOut['model']): nn.Activation
   return model.activations ? [...model.activations] : model.hidden.map(() => model.activation)
 }
 
-/** The session's model, on `backend` (the session's own: never the engine's default). */
-export function buildModel(nInputs: number, spec: SessionSpecOut, outputSize: number, backend: Backend): nn.MLP {
-  // The protocol already describes blocks (shared/model-blocks.ts); until the host builds them, a
-  // spec that asks for one is refused rather than trained without it.
-  if (spec.model.blocks?.some((b) => !isPlain(b))) {
-    throw new HostError('invalid_payload', 'model.blocks: normalisation, dropout and residual layers are not built by this host yet')
-  }
-  return new nn.MLP([nInputs, ...spec.model.hidden, outputSize], {
+/**
+ * Refuse blocks that cannot work for this network and batch size (shared/model-blocks.ts says why,
+ * in the words the studio shows at its controls): a residual across widths, BatchNorm on batches of
+ * one. `sizes`: inputs, hidden widths, outputs. `batchSize` is what a batch can hold: the spec's,
+ * or fewer when the training split is smaller.
+ */
+export function checkBlocks(sizes: readonly number[], spec: SessionSpecOut['model'], batchSize: number): void {
+  if (!spec.blocks) return
+  const problems = blockProblems(sizes, blocksOf(sizes.length - 2, spec.blocks), batchSize)
+  if (problems.length > 0) throw new HostError('invalid_payload', problems.map((p) => `model.${p.path.join('.')}: ${p.message}`).join('; '))
+}
+
+/** The dropout masks' generator draws from its own stream of the train seed, apart from the weights' and the batches'. */
+const DROPOUT_STREAM = 0x2545f491
+export const dropoutSeed = (seed: number): number => (seed ^ DROPOUT_STREAM) >>> 0
+
+/**
+ * The session's model, on `backend` (the session's own: never the engine's default), with its
+ * blocks. It rests in eval mode: evaluations, inspections and exports run it as it is (BatchNorm on
+ * its running statistics, no dropout), and only the training step switches it to train mode.
+ */
+export function buildModel(nInputs: number, spec: SessionSpecOut, outputSize: number, backend: Backend, trainRows = Infinity): nn.MLP {
+  const sizes = [nInputs, ...spec.model.hidden, outputSize]
+  checkBlocks(sizes, spec.model, Math.min(spec.train.batchSize, trainRows))
+  const blocks = spec.model.blocks?.some((b) => !isPlain(b)) ? spec.model.blocks.map((b) => ({ ...b })) : undefined
+  return new nn.MLP(sizes, {
     backend,
     activation: [...hiddenActivations(spec.model), 'linear'],
     outputActivation: 'linear',
     init: spec.model.init,
     seed: spec.train.seed,
-  })
+    blocks,
+    dropoutRng: new Rng(dropoutSeed(spec.train.seed)),
+  }).eval()
 }
+
+export const hasBatchNorm = (model: nn.MLP): boolean => model.norms.some((n) => n instanceof nn.BatchNorm1d)
+
+/**
+ * Whether a training step must run as one piece, never split into chunks of rows: BatchNorm's
+ * statistics are the whole batch's, and dropout draws each layer's mask over the whole batch (a
+ * split step would draw them chunk by chunk, in another order than a device or an unsplit step).
+ */
+export const stepsWhole = (model: nn.MLP): boolean => hasBatchNorm(model) || model.dropoutRng !== null
 
 export type AnyOptimizer = optim.SGD | optim.Adam | optim.AdamW | optim.RMSprop
 

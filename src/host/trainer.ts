@@ -10,14 +10,15 @@
 // state of the last completed step: the weights and the step count change only when the step
 // completes, the gradients are summed aside, and a checkpoint gets the batch order from before
 // the step's batch was drawn.
-import { backends, data, nn, optim, tensor, type Backend } from '../engine'
-import { view, type EvalPoint } from './metrics'
-import { buildModel, buildOptimizer, type AnyOptimizer, type LossPlan, type SessionSpecOut, type SplitData } from './setup'
+import { backends, data, nn, optim, tensor, type Backend, type RngState, type Tensor } from '../engine'
+import type { EvalPoint } from './metrics'
+import { buildModel, buildOptimizer, hasBatchNorm, type AnyOptimizer, type LossPlan, type SessionSpecOut, type SplitData } from './setup'
 import { freshMonitor, type MonitorState } from './train-guards'
-import { settle, sliced, type Drive } from './training/drive'
+import { sliced, type Drive } from './training/drive'
 import { CpuDriver, type Driver } from './training/driver'
 import { DeviceDriver } from './training/device-driver'
-import { evalPoint, measure, trainRows, type Tally } from './training/evaluation'
+import { evaluationOf, trainLossOf } from './training/evaluation'
+import { keepModelState, putBack, type ModelState } from './training/model-state'
 import { trainStep, type StepOutcome } from './training/step'
 import { CHUNK_FLOPS, drain, evalChunkRows, type Work } from './work-budget'
 
@@ -39,12 +40,16 @@ export interface TrainerState {
   optimizer: optim.OptimizerStateDict
   /** Early-stopping and vanishing-alarm progress (absent in checkpoints from before they existed). */
   monitor?: MonitorState
+  /** The dropout masks' generator (absent for a model without dropout). */
+  dropoutRng?: RngState
 }
 
 /** A step between drawing its batch and its update, when it can be suspended there. */
 interface PendingStep {
   /** The batch order from before its batch was drawn (checkpoints; abandonStep puts the batch back). */
   samplerBefore: data.SamplerState
+  /** Running statistics and the dropout generator from before the step (abandonStep puts them back). */
+  before: ModelState | null
 }
 
 export class Trainer {
@@ -53,8 +58,8 @@ export class Trainer {
   stepCount = 0
   private sampler: data.BatchSampler
   private epochBase = 0
-  /** Each parameter before the latest update (CPU copies): the CPU driver's overflow restore, and lastUpdate. */
-  private readonly snapshots: (Float32Array | Float64Array)[]
+  /** Each parameter before the latest update (CPU copies): the CPU driver's overflow restore, and the network view's last update. */
+  readonly snapshots: (Float32Array | Float64Array)[]
   /** Where `model` lives: the session's backend, or the CPU when that is a device (the mirror). */
   private readonly be: Backend
   /** Early stopping and vanishing-alarm progress (session.ts and train-guards.ts update it). */
@@ -87,7 +92,7 @@ export class Trainer {
   ) {
     this.chunkFlops = options.chunkFlops ?? CHUNK_FLOPS
     this.be = backend.readSync ? backend : backends.get('cpu')
-    this.model = buildModel(data.train.nFeatures, spec, plan.outputSize, this.be)
+    this.model = buildModel(data.train.nFeatures, spec, plan.outputSize, this.be, data.train.n)
     this.optimizer = buildOptimizer(spec.optimizer, this.model.namedParameters())
     this.sampler = this.newSampler(spec.train.batchSize, spec.train.seed)
     this.snapshots = this.optimizer.params.map((p) => (p.dtype === 'float64' ? new Float64Array(p.size) : new Float32Array(p.size)))
@@ -143,18 +148,21 @@ export class Trainer {
     if (!p) return
     this.pending = null
     this.sampler.setState(p.samplerBefore)
+    putBack(p.before, { rng: true })
   }
 
   /**
-   * Draw the next step's batch (training/step.ts). A step that can be suspended before its update
-   * (`suspends`: split, or on a device) is pending until then; `current()` turns false when it is
-   * abandoned meanwhile; endStep() ends it.
+   * Draw the next step's batch (training/step.ts), keeping the model's running statistics and
+   * dropout generator as they are (`before`: a refused step puts the statistics back). A step that
+   * can be suspended before its update (`suspends`: split, or on a device) is pending until then;
+   * `current()` turns false when it is abandoned meanwhile; endStep() ends it.
    */
-  beginStep(suspends: boolean): { batch: data.Batch; current: () => boolean } {
-    const pending = suspends ? { samplerBefore: this.sampler.getState() } : null
+  beginStep(suspends: boolean): { batch: data.Batch; current: () => boolean; before: ModelState | null } {
+    const before = keepModelState(this.driver.model)
+    const pending = suspends ? { samplerBefore: this.sampler.getState(), before } : null
     this.pending = pending
     const batch = this.sampler.next()
-    return { batch, current: pending ? () => this.pending === pending : always }
+    return { batch, current: pending ? () => this.pending === pending : always, before }
   }
 
   /** The step in progress has its outcome (its update is applied, or it was refused): no longer pending, its batch drawn. */
@@ -163,13 +171,15 @@ export class Trainer {
   }
 
   private newSampler(batchSize: number, seed: number): data.BatchSampler {
-    return new data.BatchSampler(this.data.train, batchSize, { seed })
+    // BatchNorm cannot train on one row: a last batch of one is dropped, as drop_last does in PyTorch.
+    const dropLast = hasBatchNorm(this.model) && this.data.train.n % batchSize === 1
+    return new data.BatchSampler(this.data.train, batchSize, { seed, dropLast })
   }
 
   /** The same model, optimiser and batch order as at creation; live settings are kept. */
   reset(): void {
     this.abandonStep()
-    this.model = buildModel(this.data.train.nFeatures, this.spec, this.plan.outputSize, this.be)
+    this.model = buildModel(this.data.train.nFeatures, this.spec, this.plan.outputSize, this.be, this.data.train.n)
     this.optimizer = buildOptimizer(this.spec.optimizer, this.model.namedParameters())
     this.sampler = this.newSampler(this.spec.train.batchSize, this.spec.train.seed)
     this.stepCount = 0
@@ -182,7 +192,22 @@ export class Trainer {
   captureState(): TrainerState {
     // Mid-step, the batch order from before the step's batch: the step is redone after a restore.
     const sampler = this.pending ? structuredClone(this.pending.samplerBefore) : this.sampler.getState()
-    return { step: this.stepCount, epochBase: this.epochBase, sampler, optimizer: this.optimizer.stateDict(), monitor: { ...this.monitor } }
+    const st: TrainerState = { step: this.stepCount, epochBase: this.epochBase, sampler, optimizer: this.optimizer.stateDict(), monitor: { ...this.monitor } }
+    const rng = this.pending?.before ? this.pending.before.rng : this.model.dropoutRng?.getState()
+    if (rng) st.dropoutRng = { ...rng, s: [...rng.s] }
+    return st
+  }
+
+  /**
+   * What a checkpoint saves of the model: its parameters, then its buffers (running statistics),
+   * by name. Mid-step the buffers are those from before the step, like the batch order: the step is
+   * redone after a restore. (A device session's mirror has them so anyway until its next download.)
+   */
+  namedState(): [string, Tensor][] {
+    const before = this.pending?.before
+    const kept = before && before.model === this.model ? before.buffers : null
+    const buffers = this.model.namedBuffers().map(([k, b], i): [string, Tensor] => [k, kept ? kept[i] : b])
+    return [...this.model.namedParameters(), ...buffers]
   }
 
   /** The learning rate the next update uses: the optimiser spec's lr (the base) under the schedule. */
@@ -202,11 +227,13 @@ export class Trainer {
     this.stepCount = state.step
     this.epochBase = state.epochBase
     this.monitor = state.monitor ? { ...state.monitor } : freshMonitor()
+    if (state.dropoutRng) this.model.dropoutRng?.setState(state.dropoutRng)
   }
 
-  /** Replace weights by parameter name; the caller has matched names and sizes. */
+  /** Replace weights and buffers by name (a step in progress is dropped first); the caller has matched names and sizes. */
   loadWeights(weights: Record<string, Float32Array | Float64Array>): void {
-    for (const [name, p] of this.model.namedParameters()) {
+    this.abandonStep()
+    for (const [name, p] of [...this.model.namedParameters(), ...this.model.namedBuffers()]) {
       const w = weights[name]
       if (!w) continue
       p.assign(tensor(w, { shape: p.shape, dtype: p.dtype, backend: p.backend, allowNonFinite: true }))
@@ -242,45 +269,16 @@ export class Trainer {
   }
 
   /**
-   * The last optimiser update of parameter `index` (of optimizer.params): its values now minus the
-   * copy taken before the step, which the NaN guard keeps anyway, so this costs nothing per step.
-   * Zeros before the first step. A step the NaN guard refused changed no weight: depending on where
-   * it stopped, the update reads as zero or is still the last accepted step's.
-   */
-  lastUpdate(index: number): Float64Array {
-    const p = this.optimizer.params[index]
-    const out = new Float64Array(p.size)
-    if (this.stepCount === 0) return out // snapshots may still hold the run before a reset
-    const now = view(p)
-    const before = this.snapshots[index]
-    for (let k = 0; k < out.length; k++) out[k] = now[k] - before[k]
-    return out
-  }
-
-  /** One measurement of `rows` rows on the model that trains, chunked alike on every backend. */
-  private measure(ds: data.Dataset, rows: number): Drive<Tally> {
-    return measure(this.driver, this.plan, evalChunkRows(this.model.sizes, this.chunkFlops), ds, rows)
-  }
-
-  /**
    * Full test-set and (capped) train-set loss and accuracy at the current weights, for either
-   * driver (a device reads both back in one await); null when there is no test set (testRatio
-   * rounds to zero rows) or a loss is not finite (see evalPoint). The weights must not change meanwhile.
+   * driver (training/evaluation.ts); null without a test set or for a non-finite loss.
    */
-  *evaluation(): Drive<EvalPoint | null> {
-    const { train, test } = this.data
-    if (test.n === 0) return null
-    const te = yield* this.measure(test, test.n)
-    const tr = yield* this.measure(train, trainRows(train))
-    yield* settle()
-    return evalPoint(this.stepCount, te.result(), tr.result())
+  evaluation(): Drive<EvalPoint | null> {
+    return evaluationOf(this, evalChunkRows(this.model.sizes, this.chunkFlops))
   }
 
   /** Mean loss on the (capped) training rows: what stop conditions watch when there is no test split. */
-  *trainLoss(): Drive<number> {
-    const tally = yield* this.measure(this.data.train, trainRows(this.data.train))
-    yield* settle()
-    return tally.result().loss
+  trainLoss(): Drive<number> {
+    return trainLossOf(this, evalChunkRows(this.model.sizes, this.chunkFlops))
   }
 
   /** evaluation() on the CPU driver as resumable work (one chunk per resume). */

@@ -21,6 +21,19 @@ describe('safetensors', () => {
     expect(f.tensors['empty'].shape).toEqual([0, 4])
   })
 
+  it("reads and writes I64 (PyTorch's num_batches_tracked) as exact integers, and refuses what a number cannot hold", () => {
+    const bytes = encodeSafetensors({ 'norms.0.num_batches_tracked': { dtype: 'I64', shape: [], data: Float64Array.from([300]) }, big: { dtype: 'I64', shape: [2], data: Float64Array.from([-(2 ** 53) + 1, 2 ** 53 - 1]) } })
+    const f = decodeSafetensors(bytes)
+    expect(f.tensors['norms.0.num_batches_tracked']).toEqual({ dtype: 'I64', shape: [], data: Float64Array.from([300]) })
+    expect(Array.from(f.tensors.big.data)).toEqual([-(2 ** 53) + 1, 2 ** 53 - 1])
+    const n = Number(new DataView(bytes.buffer).getBigUint64(0, true))
+    expect(new DataView(bytes.buffer).getBigInt64(8 + n + 16, true)).toBe(300n) // after `big`'s 16 bytes (names sorted)
+    const tooBig = encodeRaw({ a: { dtype: 'I64', shape: [1], data_offsets: [0, 8] } }, 8)
+    new DataView(tooBig.buffer).setBigInt64(tooBig.length - 8, 2n ** 60n, true)
+    expect(() => decodeSafetensors(tooBig)).toThrow(/beyond ±2\^53/)
+    expect(() => encodeSafetensors({ a: { dtype: 'I64', shape: [1], data: Float64Array.from([0.5]) } })).toThrow(/integers within/)
+  })
+
   it('writes the layout of the spec: u64 LE header size, space-padded JSON, LE data', () => {
     const bytes = encodeSafetensors({ a: { dtype: 'F32', shape: [2], data: Float32Array.from([1, -2]) } })
     const n = Number(new DataView(bytes.buffer).getBigUint64(0, true))
@@ -42,7 +55,7 @@ describe('safetensors', () => {
     new DataView(lying.buffer).setBigUint64(0, 10n ** 12n, true)
     expect(() => decodeSafetensors(lying)).toThrow(/header claims/)
     const f16 = encodeRaw({ a: { dtype: 'F16', shape: [1], data_offsets: [0, 2] } }, 2)
-    expect(() => decodeSafetensors(f16)).toThrow(/only F32 and F64/)
+    expect(() => decodeSafetensors(f16)).toThrow(/only F32, F64 and I64/)
     const hole = encodeRaw({ a: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }, 8)
     expect(() => decodeSafetensors(hole)).toThrow(/starts at byte 4; expected 0/)
     expect(() => encodeSafetensors({ a: { dtype: 'F32', shape: [3], data: new Float32Array(2) } })).toThrow(/needs 3 values, got 2/)

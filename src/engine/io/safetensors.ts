@@ -1,14 +1,17 @@
 // The safetensors format, written in-house (no npm package exists), following the published spec:
 // an 8-byte little-endian header length N, N bytes of UTF-8 JSON (padded with spaces to a multiple
 // of 8), then the raw little-endian tensor bytes. Each header entry gives dtype, shape and
-// [begin, end) offsets into the byte buffer; "__metadata__" maps strings to strings.
+// [begin, end) offsets into the byte buffer; "__metadata__" maps strings to strings. Floats are
+// F32 or F64; I64 (PyTorch's integer buffers, such as BatchNorm's num_batches_tracked) is read
+// into and written from a Float64Array, exact up to 2^53.
 import { EngineError } from '../errors.js'
 
-export type SafetensorsDtype = 'F32' | 'F64'
+export type SafetensorsDtype = 'F32' | 'F64' | 'I64'
 
 export interface SafeTensor {
   dtype: SafetensorsDtype
   shape: number[]
+  /** I64 values as numbers (integers within ±2^53). */
   data: Float32Array | Float64Array
 }
 
@@ -17,7 +20,8 @@ export interface SafetensorsFile {
   metadata: Record<string, string>
 }
 
-const BYTES: Record<SafetensorsDtype, number> = { F32: 4, F64: 8 }
+const BYTES: Record<SafetensorsDtype, number> = { F32: 4, F64: 8, I64: 8 }
+const DTYPES: readonly string[] = Object.keys(BYTES)
 /** Headers beyond this are refused (the reference implementation's limit is 100 MB). */
 const MAX_HEADER = 100_000_000
 
@@ -47,7 +51,8 @@ export function encodeSafetensors(tensors: Record<string, SafeTensor>, metadata:
     const width = BYTES[t.dtype]
     for (let i = 0; i < t.data.length; i++, pos += width) {
       if (t.dtype === 'F32') view.setFloat32(pos, t.data[i], true)
-      else view.setFloat64(pos, t.data[i], true)
+      else if (t.dtype === 'F64') view.setFloat64(pos, t.data[i], true)
+      else view.setBigInt64(pos, BigInt(t.data[i]), true)
     }
   }
   return out
@@ -83,8 +88,7 @@ export function decodeSafetensors(bytes: Uint8Array): SafetensorsFile {
       continue
     }
     const e = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown }
-    if (e.dtype !== 'F32' && e.dtype !== 'F64')
-      fail(`tensor "${name}" has dtype ${JSON.stringify(e.dtype)}; only F32 and F64 are supported`)
+    if (typeof e.dtype !== 'string' || !DTYPES.includes(e.dtype)) fail(`tensor "${name}" has dtype ${JSON.stringify(e.dtype)}; only F32, F64 and I64 are supported`)
     const dtype = e.dtype as SafetensorsDtype
     if (!Array.isArray(e.shape) || !e.shape.every((d) => Number.isInteger(d) && d >= 0))
       fail(`tensor "${name}" has an invalid shape ${JSON.stringify(e.shape)}`)
@@ -102,7 +106,13 @@ export function decodeSafetensors(bytes: Uint8Array): SafetensorsFile {
     const data = dtype === 'F32' ? new Float32Array(count) : new Float64Array(count)
     const width = BYTES[dtype]
     for (let i = 0, p = dataStart + begin; i < count; i++, p += width) {
-      data[i] = dtype === 'F32' ? view.getFloat32(p, true) : view.getFloat64(p, true)
+      if (dtype !== 'I64') {
+        data[i] = dtype === 'F32' ? view.getFloat32(p, true) : view.getFloat64(p, true)
+        continue
+      }
+      const v = view.getBigInt64(p, true)
+      if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) fail(`tensor "${name}": I64 value ${v} at index ${i} is beyond ±2^53, which a number cannot hold exactly`)
+      data[i] = Number(v)
     }
     tensors[name] = { dtype, shape, data }
   }
@@ -118,7 +128,8 @@ export function decodeSafetensors(bytes: Uint8Array): SafetensorsFile {
 }
 
 function checkTensor(op: string, name: string, t: SafeTensor): void {
-  if (t.dtype !== 'F32' && t.dtype !== 'F64') throw new EngineError(op, 'argument', `tensor "${name}": dtype must be F32 or F64`)
+  if (!DTYPES.includes(t.dtype)) throw new EngineError(op, 'argument', `tensor "${name}": dtype must be F32, F64 or I64`)
+  if (t.dtype === 'I64' && !t.data.every((v) => Number.isSafeInteger(v))) throw new EngineError(op, 'argument', `tensor "${name}": I64 values must be integers within ±2^53`)
   const count = t.shape.reduce((a, b) => a * b, 1)
   if (count !== t.data.length)
     throw new EngineError(op, 'shape', `tensor "${name}": shape [${t.shape.join(',')}] needs ${count} values, got ${t.data.length}`)

@@ -1,14 +1,13 @@
-// Layers: Module (named parameters and buffers, train/eval mode), Linear, and the MLP the studio
-// trains. A module's parameters live on the backend it was built on (`backend` option, else the
-// default); `to` and `clone` make a copy elsewhere, so a host places each session's model without
-// switching a global. Normalisation and dropout layers are in normalization.ts and dropout.ts.
+// Layers: Module (named parameters and buffers, train/eval mode) and Linear. A module's parameters
+// live on the backend it was built on (`backend` option, else the default); `to` and `clone` make
+// a copy elsewhere, so a host places each session's model without switching a global.
+// Normalisation and dropout layers are in normalization.ts and dropout.ts, the MLP in mlp.ts.
 import type { Backend, DType } from '../backends/backend.js'
 import { tensor } from '../creation.js'
 import { EngineError, fmtShape } from '../errors.js'
-import { globalRng, Rng } from '../rng.js'
+import { globalRng, type Rng } from '../rng.js'
 import type { Tensor } from '../tensor.js'
 import { add, matmul } from '../ops/index.js'
-import { ACTIVATIONS, activate, type Activation } from './activations.js'
 import { initBias, initWeights, INITIALIZERS, type Initializer } from './init.js'
 
 export abstract class Module {
@@ -172,86 +171,6 @@ export class Linear extends Module {
           ['bias', this.bias],
         ]
       : [['weight', this.weight]]
-  }
-}
-
-export interface MLPOptions {
-  /** One activation for every hidden layer, or one per layer (hidden layers + output). */
-  activation?: Activation | readonly Activation[]
-  /** Activation after the last layer when `activation` is a single name; default linear (logits). */
-  outputActivation?: Activation
-  init?: Initializer
-  dtype?: DType
-  rng?: Rng
-  seed?: number
-  /** Where the parameters live (default: the default backend). */
-  backend?: Backend
-  /** Start from copies of these layers' values instead of drawing them (clone); sizes must match. */
-  from?: readonly Linear[]
-}
-
-/** A multilayer perceptron: sizes [in, hidden..., out]. */
-export class MLP extends Module {
-  readonly layers: Linear[]
-  readonly activations: Activation[]
-
-  constructor(
-    readonly sizes: readonly number[],
-    options: MLPOptions = {},
-  ) {
-    super()
-    if (!Array.isArray(sizes) || sizes.length < 2) {
-      throw new EngineError('MLP', 'argument', `sizes must list at least an input and an output size, got ${JSON.stringify(sizes)}`)
-    }
-    sizes.forEach((s, i) => {
-      if (!Number.isInteger(s) || s < 1) throw new EngineError('MLP', 'argument', `sizes[${i}] must be a positive integer, got ${s}`)
-    })
-    const nLayers = sizes.length - 1
-    const act = options.activation ?? 'relu'
-    if (typeof act === 'string') {
-      this.activations = [...Array<Activation>(nLayers - 1).fill(act), options.outputActivation ?? 'linear']
-    } else {
-      if (act.length !== nLayers)
-        throw new EngineError(
-          'MLP',
-          'argument',
-          `got ${act.length} activations for ${nLayers} layers; give one per layer (including the output)`,
-        )
-      this.activations = [...act]
-    }
-    this.activations.forEach((a, i) => {
-      if (!ACTIVATIONS.includes(a))
-        throw new EngineError('MLP', 'argument', `activation of layer ${i} is "${String(a)}"; expected one of ${ACTIVATIONS.join(', ')}`)
-    })
-    if (options.from && options.from.length !== nLayers) {
-      throw new EngineError('MLP', 'argument', `from has ${options.from.length} layers, sizes ${JSON.stringify(sizes)} make ${nLayers}`)
-    }
-    const rng = options.rng ?? (options.seed !== undefined ? new Rng(options.seed) : globalRng)
-    const { init, dtype, backend, from } = options
-    this.layers = []
-    for (let i = 0; i < nLayers; i++) {
-      this.layers.push(new Linear(sizes[i], sizes[i + 1], { init, dtype, rng, backend, from: from?.[i] }))
-    }
-  }
-
-  clone(options: CloneOptions = {}): MLP {
-    const { backend, dtype } = placementOf(this, options)
-    // The private Rng is never drawn from (`from` gives every value): the global one stays untouched.
-    return new MLP(this.sizes, { activation: this.activations, backend, dtype, from: this.layers, rng: new Rng(0) }).train(this.training)
-  }
-
-  forward(x: Tensor): Tensor {
-    let h = x
-    for (let i = 0; i < this.layers.length; i++) h = activate(this.layers[i].forward(h), this.activations[i])
-    return h
-  }
-
-  override children(): readonly Module[] {
-    return this.layers
-  }
-
-  namedParameters(): [string, Tensor][] {
-    return this.layers.flatMap((l, i) => l.namedParameters().map(([n, p]): [string, Tensor] => [`layers.${i}.${n}`, p]))
   }
 }
 

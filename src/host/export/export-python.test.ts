@@ -221,3 +221,87 @@ describe.skipIf(SKIP)('export → ONNX (python3-onnx)', () => {
     ])
   }, 120_000)
 })
+
+describe.skipIf(SKIP)('export with the lab blocks → PyTorch and ONNX', () => {
+  const bn = (over: object = {}) => ({ norm: 'batch' as const, normAt: 'mid' as const, dropout: 0, residual: false, ...over })
+  const ln = (over: object = {}) => ({ norm: 'layer' as const, normAt: 'mid' as const, dropout: 0, residual: false, ...over })
+  const plain = (over: object = {}) => ({ norm: 'none' as const, normAt: 'mid' as const, dropout: 0, residual: false, ...over })
+  // spiral3 with features x1, x2, x1x2: 3 inputs, so a residual on the first layer needs 3 units.
+  const specs = [
+    makeSpec({ model: { hidden: [5, 5], activation: 'relu', blocks: [bn({ dropout: 0.2 }), bn({ dropout: 0.1, residual: true })] } }),
+    makeSpec({ model: { hidden: [3, 3], activation: 'gelu', blocks: [ln({ normAt: 'pre', residual: true }), bn({ normAt: 'post', residual: true, dropout: 0.3 })] }, optimizer: { type: 'sgd', lr: 0.05, momentum: 0.9 } }),
+    makeSpec({ model: { hidden: [4, 4, 4], activation: 'tanh', blocks: [ln(), bn({ normAt: 'pre', residual: true }), plain({ dropout: 0.5, residual: true })] } }),
+  ]
+
+  it('model.py (eval mode) matches our eval forward to 1e-5, names every tensor as the weights file does, and train.py trains it', async () => {
+    const cases = await Promise.all(
+      specs.map(async (spec, i) => {
+        const fx = makeRun(spec, 3, { seed: 70 + i })
+        const dir = await writeExport(fx, 'pytorch', 'pytorch')
+        const y = X.map((_, r) => r % 3)
+        const plan = planLoss(spec.model.loss, 'multiclass', 3, 'spiral3')
+        const ourLoss = plan.loss(fx.model.forward(tensor(X)), Float32Array.from(y)).dataSync()[0]
+        return { fx, dir, y, ourLoss }
+      }),
+    )
+    const out = runPython('check_torch.py', {
+      forward: cases.map((c) => ({ dir: c.dir, x: X })),
+      train: cases.map((c) => ({ dir: c.dir, csv: 'data.csv', x: X, y: c.y })),
+    })
+    cases.forEach((c, i) => {
+      const got = out.forward[i]
+      expectClose(got.y, c.fx.forward(X))
+      expect(got.training).toBe(false)
+      const norms = c.fx.model.norms.flatMap((n, k) => (n ? [k] : []))
+      const bns = c.fx.model.norms.flatMap((n, k) => (n && 'runningMean' in n ? [k] : []))
+      expect(got.int64).toEqual(bns.map((k) => `blocks.${k}.norm.num_batches_tracked`))
+      const want = c.fx.model.layers.slice(0, -1).flatMap((_, k) => [
+        `blocks.${k}.linear.weight`, `blocks.${k}.linear.bias`,
+        ...(norms.includes(k) ? [`blocks.${k}.norm.weight`, `blocks.${k}.norm.bias`] : []),
+        ...(bns.includes(k) ? [`blocks.${k}.norm.running_mean`, `blocks.${k}.norm.running_var`, `blocks.${k}.norm.num_batches_tracked`] : []),
+      ])
+      expect(got.keys).toEqual([...want, 'out.weight', 'out.bias'])
+      const train = out.train[i]
+      expect(train.rc, train.stderr).toBe(0)
+      expect(train).toMatchObject({ changed: true, finite: true })
+      expect(Math.abs(train.loss0 - c.ourLoss)).toBeLessThan(1e-5)
+    })
+    expect(out.forward[0].modules).toEqual([
+      ['Linear', 'BatchNorm1d', 'ReLU', 'Dropout'],
+      ['Linear', 'BatchNorm1d', 'ReLU', 'Dropout'],
+    ])
+  }, 240_000)
+
+  it('ONNX: BatchNormalization on the running statistics, LayerNormalization (opset 17), Dropout and Add; the numpy reference matches', async () => {
+    const cases = await Promise.all(specs.map(async (spec, i) => {
+      const fx = makeRun(spec, 3, { seed: 80 + i })
+      return { fx, path: join(await writeExport(fx, 'onnx', 'onnx'), 'spiral-run.onnx') }
+    }))
+    const res = runPython('check_onnx.py', cases.map((c) => ({ path: c.path, x: X })))
+    cases.forEach((c, i) => expectClose(res.models[i].y, c.fx.forward(X)))
+    expect(res.models.map((m: { opset: number[] }) => m.opset)).toEqual([[13], [17], [17]])
+    expect(res.models.map((m: { ops: string[] }) => m.ops)).toEqual([
+      ['Add', 'BatchNormalization', 'Dropout', 'MatMul', 'Relu'],
+      ['Add', 'BatchNormalization', 'Div', 'Dropout', 'Erf', 'LayerNormalization', 'MatMul', 'Mul'],
+      ['Add', 'BatchNormalization', 'Dropout', 'LayerNormalization', 'MatMul', 'Tanh'],
+    ])
+  }, 120_000)
+
+  it('table data with a pre-norm on the first layer: the standardisation stays a first step in model.py and ONNX', async () => {
+    const spec = makeSpec({ data: { source: 'bundled', name: 'wine', seed: 3 }, model: { hidden: [6, 6], activation: 'tanh', blocks: [ln({ normAt: 'pre' }), bn({ residual: true })] } })
+    const d = prepareData(spec.data, null)
+    const fx = makeRun(spec, 3, { seed: 90 })
+    const f = d.raw.nFeatures
+    const x = d.trainRows.slice(0, 5).map((r) => Array.from(d.raw.x.subarray(r * f, (r + 1) * f)))
+    const z = d.toModelInputs(Float32Array.from(x.flat()), x.length)
+    const ours = fx.forward(x.map((_, r) => Array.from(z.subarray(r * f, (r + 1) * f))))
+    const dir = await writeExport(fx, 'pytorch', 'pytorch')
+    const onnxPath = join(await writeExport(fx, 'onnx', 'onnx'), 'spiral-run.onnx')
+    expect(readFileSync(join(dir, 'model.py'), 'utf8')).toContain('self.register_buffer("input_mean"')
+    const torch = runPython('check_torch.py', { forward: [{ dir, x }], train: [] })
+    expectClose(torch.forward[0].y, ours)
+    const onnx = runPython('check_onnx.py', [{ path: onnxPath, x }])
+    expectClose(onnx.models[0].y, ours)
+    expect(onnx.models[0].ops).toEqual(expect.arrayContaining(['Sub', 'Div', 'LayerNormalization']))
+  }, 120_000)
+})

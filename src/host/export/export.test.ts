@@ -85,6 +85,37 @@ describe('export: json', () => {
     expect(y).toEqual(forward(x).flat())
   })
 
+  it("with blocks: each hidden layer's norm (γ, β, running statistics), dropout and residual; rebuilt, the same eval outputs", async () => {
+    const blocks = [
+      { norm: 'batch' as const, normAt: 'mid' as const, dropout: 0.2, residual: false },
+      { norm: 'layer' as const, normAt: 'post' as const, dropout: 0, residual: true },
+    ]
+    const { run, forward } = makeRun(makeSpec({ model: { hidden: [5, 5], blocks } }), 3)
+    const doc = JSON.parse((await exportRun(run, 'json'))[0].content) as JsonExport
+    expect(doc.layers.map((l) => l.block && { norm: l.block.norm?.kind, at: l.block.norm?.at, dropout: l.block.dropout, residual: l.block.residual })).toEqual([
+      { norm: 'batch', at: 'mid', dropout: 0.2, residual: false },
+      { norm: 'layer', at: 'post', dropout: 0, residual: true },
+      undefined,
+    ])
+    const rebuilt = new nn.MLP(doc.architecture.sizes, { activation: 'tanh', blocks }).eval()
+    rebuilt.layers.forEach((l, i) => {
+      l.weight.assign(tensor(doc.layers[i].weight))
+      l.bias!.assign(tensor(doc.layers[i].bias))
+    })
+    rebuilt.norms.forEach((n, i) => {
+      const j = doc.layers[i].block!.norm!
+      n!.weight.assign(tensor(j.weight))
+      n!.bias.assign(tensor(j.bias))
+      if (n instanceof nn.BatchNorm1d) {
+        n.runningMean.assign(tensor(j.runningMean!))
+        n.runningVar.assign(tensor(j.runningVar!))
+        expect(j.numBatchesTracked).toBe(4)
+      }
+    })
+    const x = fixedInputs(6, 3)
+    expect(noGrad(() => Array.from(rebuilt.forward(tensor(x)).dataSync()))).toEqual(forward(x).flat())
+  })
+
   it('writes float32 values as the shortest decimal that reads back exactly, one weight row per line', async () => {
     expect([0.1, -2.5, 1 / 3, 1e-8, 3.4e38].map((v) => f32Text(Math.fround(v)))).toEqual(['0.1', '-2.5', '0.33333334', '1e-8', '3.4e+38'])
     for (let i = 0; i < 2000; i++) {

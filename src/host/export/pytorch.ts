@@ -1,8 +1,12 @@
 // The PyTorch export: model.py (the exact nn.Module, plus a pure-Python safetensors reader and
 // writer so nothing but torch is needed), and train.py, which continues training from the
-// exported weights with the run's loss and optimiser.
+// exported weights with the run's loss and optimiser. A plain MLP is an nn.Sequential; one with
+// the lab's blocks is built from blocks (pytorch-blocks.ts). load_model returns the model in eval
+// mode (BatchNorm on its running statistics, no dropout), as the studio evaluates it; train.py
+// switches it to train mode.
 import type { LossName } from '../setup'
 import type { ActivationName, ExportModel, SessionSpecOut } from './model'
+import { blocksModulePy, py } from './pytorch-blocks'
 
 const TORCH_ACTIVATION: Record<ActivationName, string> = {
   relu: 'nn.ReLU()',
@@ -13,17 +17,25 @@ const TORCH_ACTIVATION: Record<ActivationName, string> = {
   linear: 'nn.Identity()',
 }
 
-/** A JS value as a Python literal (strings via JSON, which Python's string syntax accepts). */
-const py = (v: number | boolean | string | readonly (number | string)[]): string =>
-  typeof v === 'boolean' ? (v ? 'True' : 'False') : JSON.stringify(v)
-
 export function modelPy(model: ExportModel, runName: string): string {
   const layers = model.layers.flatMap((l, i) => [
     `            nn.Linear(${l.inFeatures}, ${l.outFeatures}),`,
     ...(i < model.layers.length - 1 ? [`            ${TORCH_ACTIVATION[l.activation]},`] : []),
   ])
+  const sequential = `class MLP(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Sequential(
+${layers.join('\n')}
+        )
+
+    def forward(self, x):
+        return self.net(x)
+`
+  const module = model.blocks ? blocksModulePy(model, (l) => TORCH_ACTIVATION[l.activation]) : sequential
   return `"""An MLP exported from Backprop Studio: sizes ${model.sizes.join(' -> ')}, ${model.hiddenActivation} hidden layers,
 linear output (logits). Needs only PyTorch: the safetensors reader and writer below follow the format's spec.
+load_model gives the model in eval mode (call .train() to train it).
 
     from model import load_model
     model = load_model("weights.safetensors")
@@ -40,18 +52,9 @@ SIZES = ${py(model.sizes)}
 FEATURES = ${py(model.features)}
 
 
-class MLP(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.net = nn.Sequential(
-${layers.join('\n')}
-        )
+${module}
 
-    def forward(self, x):
-        return self.net(x)
-
-
-_DTYPES = {"F32": torch.float32, "F64": torch.float64, "F16": torch.float16, "BF16": torch.bfloat16}
+_DTYPES = {"F32": torch.float32, "F64": torch.float64, "F16": torch.float16, "BF16": torch.bfloat16, "I64": torch.int64}
 
 
 def load_safetensors(path):
@@ -72,14 +75,16 @@ def load_safetensors(path):
 
 
 def save_safetensors(tensors, path, metadata=None):
-    """Write {name: tensor} as float32 safetensors (readable by Backprop Studio and the safetensors package)."""
+    """Write {name: tensor} as safetensors, float32 (int64 counters as I64), readable by Backprop Studio and the safetensors package."""
     header, chunks, offset = {}, [], 0
     if metadata:
         header["__metadata__"] = {k: str(v) for k, v in metadata.items()}
     for name in sorted(tensors):
-        values = tensors[name].detach().cpu().to(torch.float32).flatten().tolist()
-        chunk = struct.pack("<%df" % len(values), *values)
-        header[name] = {"dtype": "F32", "shape": list(tensors[name].shape), "data_offsets": [offset, offset + len(chunk)]}
+        t = tensors[name].detach().cpu()
+        whole = t.dtype == torch.int64
+        values = t.flatten().tolist() if whole else t.to(torch.float32).flatten().tolist()
+        chunk = struct.pack("<%d%s" % (len(values), "q" if whole else "f"), *values)
+        header[name] = {"dtype": "I64" if whole else "F32", "shape": list(t.shape), "data_offsets": [offset, offset + len(chunk)]}
         chunks.append(chunk)
         offset += len(chunk)
     text = json.dumps(header).encode("utf-8")
@@ -91,7 +96,7 @@ def save_safetensors(tensors, path, metadata=None):
 def load_model(path="weights.safetensors"):
     model = MLP()
     model.load_state_dict(load_safetensors(path))
-    return model
+    return model.eval()
 `
 }
 
@@ -178,11 +183,18 @@ def main():
     model.load_state_dict(load_safetensors(args.weights))
     x, y = read_csv(args.csv)
     optimizer = make_optimizer(model.parameters())
+    model.train()
+    # BatchNorm cannot train on one row: a last batch of one is skipped, as the studio drops it.
+    batch_norm = any(isinstance(m, nn.BatchNorm1d) for m in model.modules())
+    if batch_norm and len(x) < 2:
+        raise SystemExit("%s: BatchNorm needs at least 2 rows to train on" % args.csv)
     step = 0
     while step < args.steps:
         order = torch.randperm(len(x))
         for i in range(0, len(x), args.batch_size):
             rows = order[i:i + args.batch_size]
+            if batch_norm and len(rows) < 2:
+                continue
             optimizer.zero_grad()
             loss = loss_fn(model(x[rows]), y[rows])
             loss.backward()

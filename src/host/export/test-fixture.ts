@@ -1,10 +1,12 @@
 // Test fixtures for the exporters: a run folder with a checkpoint of a small seeded MLP (plus
 // optimiser tensors, which exports ignore) and the engine's own float32 forward to compare with.
+// A spec with blocks gets norms with γ and β away from 1 and 0 and running statistics moved by a
+// few training batches, and the forward is the eval-mode one, as exports evaluate.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { z } from 'zod'
-import { encodeSafetensors, nn, noGrad, tensor, type SafeTensor } from '../../engine'
+import { encodeSafetensors, nn, noGrad, Rng, tensor, type SafeTensor } from '../../engine'
 import { SessionSpec } from '../../shared/protocol'
 import { modelInputsOf } from '../data-source'
 import type { FileStore } from '../datasets/store'
@@ -60,17 +62,23 @@ export function makeRun(
 ): Fixture {
   const dir = mkdtempSync(join(tmpdir(), 'bps-export-'))
   made.push(dir)
-  const model = new nn.MLP([modelInputsOf(spec.data, options.files ?? null).features.length, ...spec.model.hidden, outputSize], {
+  const nInputs = modelInputsOf(spec.data, options.files ?? null).features.length
+  const model = new nn.MLP([nInputs, ...spec.model.hidden, outputSize], {
     activation: spec.model.activation,
     outputActivation: 'linear',
     init: 'pytorch',
     seed: options.seed ?? 7,
+    blocks: spec.model.blocks,
+    dropoutRng: new Rng(1),
   })
+  if (spec.model.blocks) settleNorms(model, nInputs, options.seed ?? 7)
+  model.eval()
   const tensors: Record<string, SafeTensor> = {}
   for (const [name, p] of model.namedParameters()) {
     tensors[name] = { dtype: 'F32', shape: [...p.shape], data: Float32Array.from(p.dataSync()) }
     tensors[`optim.${name}.m`] = { dtype: 'F32', shape: [...p.shape], data: new Float32Array(p.size).fill(0.5) }
   }
+  for (const [name, b] of model.namedBuffers()) tensors[name] = { dtype: 'F32', shape: [...b.shape], data: Float32Array.from(b.dataSync()) }
   const checkpointPath = join(dir, 'step-100.safetensors')
   writeFileSync(checkpointPath, encodeSafetensors(tensors, { step: '100' }))
   const metricsPath = join(dir, 'metrics.ndjson')
@@ -85,6 +93,20 @@ export function makeRun(
     model,
     forward,
   }
+}
+
+/** γ and β drawn around 1 and 0, and four training batches through the model so BatchNorm's running statistics are its own. */
+function settleNorms(model: nn.MLP, nInputs: number, seed: number): void {
+  const r = new Rng(seed)
+  for (const n of model.norms) {
+    if (!n) continue
+    n.weight.assign(tensor(Array.from({ length: n.features }, () => 1 + 0.3 * r.normal())))
+    n.bias.assign(tensor(Array.from({ length: n.features }, () => 0.2 * r.normal())))
+  }
+  model.train()
+  noGrad(() => {
+    for (let k = 0; k < 4; k++) model.forward(tensor(Array.from({ length: 6 }, () => Array.from({ length: nInputs }, () => 2 * r.normal() + 0.5))))
+  })
 }
 
 /** Fixed inputs, one row per sample, `cols` features wide. */

@@ -4,6 +4,7 @@
 import type { RunsHost } from '../runs/runs-host'
 import { startRun } from '../runs/runs-host'
 import type { SessionRegistry } from '../sessions/registry'
+import { checkBatchSize } from '../training/live-update'
 import type { HandlerTable } from './table'
 
 export type SessionKind =
@@ -47,8 +48,12 @@ export function sessionHandlers({ registry, runs, schedule }: SessionsContext): 
     'session.reset': ({ sessionId }) => registry.get(sessionId).reset(),
     'session.update': (payload) => {
       const s = registry.get(payload.sessionId)
-      // A bigger batch needs more memory for activations: sized before anything changes.
-      if (payload.batchSize !== undefined) registry.reserveBatchSize(s, payload.batchSize)
+      // A bigger batch needs more memory for activations: sized before anything changes (and a batch
+      // BatchNorm cannot train on is refused before that).
+      if (payload.batchSize !== undefined) {
+        checkBatchSize(s.spec, s.trainer, payload.batchSize)
+        registry.reserveBatchSize(s, payload.batchSize)
+      }
       return s.update(payload)
     },
     'session.info': ({ sessionId }) => registry.get(sessionId).info(),

@@ -1,6 +1,8 @@
-// Checkpoints: a safetensors file with the weights (`layers.0.weight`), the optimiser buffers
-// (`optim.layers.0.weight.m`) and the sampler's row order (`sampler.order`), next to a JSON file
-// with everything scalar (step, epoch, RNG words, Adam's t, the live hyperparameters). Together
+// Checkpoints: a safetensors file with the weights (`layers.0.weight`, `norms.0.weight`), the
+// model's buffers (BatchNorm's `norms.0.running_mean`, `.running_var`, `.num_batches_tracked`), the
+// optimiser buffers (`optim.layers.0.weight.m`) and the sampler's row order (`sampler.order`), next
+// to a JSON file with everything scalar (step, epoch, RNG words of the sampler and of dropout,
+// Adam's t, the live hyperparameters). Together
 // they let a reopened run take exactly the steps the uninterrupted run would have taken.
 import { z } from 'zod'
 import { decodeSafetensors, encodeSafetensors, tensor, type RngState, type SafeTensor, type Tensor } from '../../engine'
@@ -23,6 +25,8 @@ export interface CheckpointMeta {
   live: { optimizer: SessionSpecOut['optimizer']; batchSize: number; evalEvery: number; train?: SessionSpecOut['train'] }
   /** Early-stopping and alarm progress (absent in checkpoints written before it existed). */
   monitor?: MonitorState
+  /** The dropout masks' generator (absent for a model without dropout). */
+  dropoutRng?: RngState
 }
 
 export interface Checkpoint {
@@ -43,7 +47,7 @@ function toSafe(t: Tensor): SafeTensor {
 export function captureCheckpoint(trainer: Trainer, spec: SessionSpecOut, now: Date): { bytes: Uint8Array; meta: CheckpointMeta } {
   const st = trainer.captureState()
   const tensors: Record<string, SafeTensor> = {}
-  for (const [name, p] of trainer.model.namedParameters()) tensors[name] = toSafe(p)
+  for (const [name, p] of trainer.namedState()) tensors[name] = toSafe(p)
   for (const [name, t] of Object.entries(st.optimizer.tensors)) tensors[OPTIM + name] = toSafe(t)
   tensors[ORDER] = { dtype: 'F64', shape: [st.sampler.order.length], data: Float64Array.from(st.sampler.order) }
   const meta: CheckpointMeta = {
@@ -62,6 +66,7 @@ export function captureCheckpoint(trainer: Trainer, spec: SessionSpecOut, now: D
     },
     monitor: st.monitor,
   }
+  if (st.dropoutRng) meta.dropoutRng = st.dropoutRng
   return { bytes: encodeSafetensors(tensors, { format: 'backprop-studio-checkpoint', step: String(st.step) }), meta }
 }
 
@@ -82,6 +87,7 @@ const CheckpointMetaSchema = z.looseObject({
     train: z.looseObject({}).optional(),
   }),
   monitor: z.looseObject({}).optional(),
+  dropoutRng: z.looseObject({}).optional(),
 })
 
 /** "the field optimizer.step is missing" / "the field step: expected number, got string". */
@@ -138,10 +144,10 @@ export function specAt(spec: SessionSpecOut, meta: CheckpointMeta): SessionSpecO
 
 const fmt = (shape: readonly number[]): string => `[${shape.join(',')}]`
 
-/** Why these weights do not fit the model, one line per tensor; empty when they all do. */
+/** Why these weights (parameters and buffers) do not fit the model, one line per tensor; empty when they all do. */
 export function weightMismatches(trainer: Trainer, weights: Record<string, SafeTensor>): string[] {
   const out: string[] = []
-  const params = trainer.model.namedParameters()
+  const params = [...trainer.model.namedParameters(), ...trainer.model.namedBuffers()]
   for (const [name, p] of params) {
     const w = weights[name]
     if (!w) out.push(`${name}: missing from the file (model needs ${fmt(p.shape)})`)
@@ -178,6 +184,7 @@ export function applyCheckpoint(trainer: Trainer, ck: Checkpoint, where: string)
     sampler: { ...meta.sampler, order: Uint32Array.from(order.data) },
     optimizer: { step: meta.optimizer.step, tensors: optimTensors, scalars: meta.optimizer.scalars },
     monitor: meta.monitor,
+    dropoutRng: meta.dropoutRng,
   }
   try {
     trainer.restoreState(Object.fromEntries(Object.entries(weights).map(([k, t]) => [k, t.data])), state)

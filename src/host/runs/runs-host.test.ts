@@ -53,7 +53,17 @@ describe('runs: every session is a run', () => {
     )
   })
 
-  it('resume is exact: 300 steps, reopen in a new host, 200 more = 500 uninterrupted', async () => {
+  // With blocks, the checkpoints carry BatchNorm's running statistics and the dropout generator too.
+  const blocks = [
+    { norm: 'batch' as const, normAt: 'mid' as const, dropout: 0.2, residual: false },
+    { norm: 'batch' as const, normAt: 'mid' as const, dropout: 0.1, residual: true },
+  ]
+  const specs = {
+    plain: adamSpec,
+    'BatchNorm + dropout + residual': () => ({ ...adamSpec(), model: { hidden: [8, 8], blocks } }),
+  }
+  it.each(Object.keys(specs) as (keyof typeof specs)[])('resume is exact: 300 steps, reopen in a new host, 200 more = 500 uninterrupted (%s)', async (kind) => {
+    const adamSpec = specs[kind]
     const dirA = tempDir()
     const a = make(dirA)
     const runA = await a.ok('session.create', adamSpec())
@@ -77,6 +87,7 @@ describe('runs: every session is a run', () => {
     const tb = checkpointTensors(dirB, runB.runId!, 500)
     expect(Object.keys(tb).sort()).toEqual(Object.keys(ta).sort())
     expect(Object.keys(ta)).toContain('optim.layers.0.weight.m')
+    if (kind !== 'plain') expect(Object.keys(ta)).toEqual(expect.arrayContaining(['norms.1.running_var', 'norms.1.num_batches_tracked', 'optim.norms.0.weight.m']))
     for (const k of Object.keys(ta)) expect(tb[k].data, k).toEqual(ta[k].data)
     const ma = await a.ok('runs.metrics', { runId: runA.runId!, maxPoints: 20_000 })
     const mb = await b2.ok('runs.metrics', { runId: runB.runId!, maxPoints: 20_000 })
@@ -110,7 +121,8 @@ describe('runs: every session is a run', () => {
     )
   })
 
-  it('time travel: opening an earlier checkpoint branches a new run that retraces the original', async () => {
+  it.each(Object.keys(specs) as (keyof typeof specs)[])('time travel: opening an earlier checkpoint branches a new run that retraces the original (%s)', async (kind) => {
+    const adamSpec = specs[kind]
     const dir = tempDir()
     const { ok, fail } = make(dir)
     const run = await ok('session.create', adamSpec())

@@ -70,6 +70,46 @@ describe('session.importWeights', () => {
   })
 })
 
+describe('session.importWeights with the lab blocks', () => {
+  it("loads a checkpoint's norms and running statistics, and the PyTorch export of blocks (blocks.*, I64 num_batches_tracked)", async () => {
+    const dir = tempDir()
+    const { ok, fail } = make(dir)
+    const blocks = [
+      { norm: 'batch' as const, normAt: 'mid' as const, dropout: 0.2, residual: false },
+      { norm: 'layer' as const, normAt: 'pre' as const, dropout: 0, residual: true },
+    ]
+    const withBlocks = (seed: number) => spec({ model: { hidden: [8, 8], blocks }, optimizer: { type: 'adam', lr: 0.01 }, train: { batchSize: 16, evalEvery: 50, seed } })
+    const a = await ok('session.create', withBlocks(1))
+    await ok('session.step', { sessionId: a.state.sessionId, steps: 30 })
+    await ok('session.pause', { sessionId: a.state.sessionId })
+    const ta = checkpointTensors(dir, a.runId!, 30)
+    const state = Object.keys(ta).filter((k) => !k.startsWith('optim.') && k !== 'sampler.order').sort()
+    expect(state).toEqual(expect.arrayContaining(['norms.0.running_mean', 'norms.0.num_batches_tracked', 'norms.1.weight']))
+    expect(Array.from(ta['norms.0.num_batches_tracked'].data)).toEqual([30])
+
+    const own = readFileSync(join(dir, a.runId!, 'checkpoints', 'step-30.safetensors'))
+    const b = await ok('session.create', withBlocks(2))
+    expect((await ok('session.importWeights', { sessionId: b.state.sessionId, safetensorsBase64: own.toString('base64') })).loaded).toEqual(state)
+    const tb = checkpointTensors(dir, b.runId!, 0)
+    for (const k of state) expect(tb[k].data, k).toEqual(ta[k].data)
+
+    const [file] = (await ok('runs.export', { runId: a.runId!, format: 'safetensors', checkpointStep: 30 })).files
+    const torch = decodeSafetensors(new Uint8Array(Buffer.from(file.content, 'base64')))
+    expect(torch.tensors['blocks.0.norm.num_batches_tracked']).toEqual({ dtype: 'I64', shape: [], data: Float64Array.from([30]) })
+    expect(Object.keys(torch.tensors)).toEqual(expect.arrayContaining(['blocks.0.linear.weight', 'blocks.1.norm.bias', 'out.weight']))
+    const c = await ok('session.create', withBlocks(3))
+    expect((await ok('session.importWeights', { sessionId: c.state.sessionId, safetensorsBase64: file.content })).loaded).toEqual(state)
+    const tc = checkpointTensors(dir, c.runId!, 0)
+    for (const k of state) expect(tc[k].data, k).toEqual(ta[k].data)
+
+    // A plain model's file lacks the norms: every missing one is named, nothing is loaded.
+    const plain = await ok('session.create', spec({ model: { hidden: [8, 8] } }))
+    const plainBytes = readFileSync(join(dir, plain.runId!, 'checkpoints', 'step-0.safetensors'))
+    const err = await fail('session.importWeights', { sessionId: c.state.sessionId, safetensorsBase64: plainBytes.toString('base64') })
+    expect(err.message).toMatch(/norms\.0\.weight: missing from the file \(model needs \[8\]\).*norms\.0\.running_var: missing from the file/)
+  })
+})
+
 describe('runs: an unwritable data directory', () => {
   it('a data directory that cannot exist: sessions train unsaved, runs.list says why', async () => {
     const dir = tempDir()

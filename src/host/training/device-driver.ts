@@ -1,8 +1,9 @@
 // The device driver of a WebGPU session. The trainer keeps its model and optimiser on the CPU as
 // a mirror that everything synchronous reads (checkpoints, inspections); the copy here trains.
 // After a step the mirror is stale until `download` refreshes it with one batched async read (the
-// slice loop's MIRROR); anything that replaces weights on the CPU (reset, restore, import) calls
-// `upload`. A step runs as one chunk: a device has no thread to hand back between chunks.
+// slice loop's MIRROR), running statistics included; anything that replaces weights on the CPU
+// (reset, restore, import) calls `upload`. Both copies draw dropout masks from one generator (the
+// masks are drawn on the host), so the mirror's is always the device's. A step runs as one chunk: a device has no thread to hand back between chunks.
 import { add, mul, nn, noGrad, tensor, Tensor, type Backend, type TypedArray } from '../../engine'
 import { buildOptimizer, type AnyOptimizer, type SessionSpecOut } from '../setup'
 import type { Driver } from './driver'
@@ -51,9 +52,10 @@ export class DeviceDriver implements Driver {
   async download(cpuModel: nn.MLP, cpuOptimizer: AnyOptimizer, snapshots: (Float32Array | Float64Array)[]): Promise<void> {
     if (!this.stale) return
     const params = this.optimizer.params
+    const buffers = this.model.buffers()
     const sd = this.optimizer.stateDict()
     const stateKeys = Object.keys(sd.tensors)
-    const reads: Tensor[] = [...params, ...stateKeys.map((k) => sd.tensors[k])]
+    const reads: Tensor[] = [...params, ...buffers, ...stateKeys.map((k) => sd.tensors[k])]
     const grads = params.map((p) => p.grad)
     for (const g of grads) if (g) reads.push(g)
     if (this.before) reads.push(...this.before)
@@ -69,6 +71,7 @@ export class DeviceDriver implements Driver {
     const cpuTensor = (v: TypedArray, like: Tensor) =>
       new Tensor(cpu.fromArray(v instanceof Float32Array ? v : Float32Array.from(v)), like.shape, cpu)
     for (const p of cpuParams) p.assign(cpuTensor(values[k++], p))
+    for (const b of cpuModel.buffers()) b.assign(cpuTensor(values[k++], b))
     const tensors: Record<string, Tensor> = {}
     for (const key of stateKeys) tensors[key] = cpuTensor(values[k++], sd.tensors[key])
     cpuOptimizer.loadStateDict({ step: sd.step, tensors, scalars: { ...sd.scalars } })

@@ -4,7 +4,7 @@
 // CPU driver is here; a device's is device-driver.ts.
 import { Tensor, tensor, type Backend, type nn } from '../../engine'
 import { view } from '../metrics'
-import type { AnyOptimizer } from '../setup'
+import { stepsWhole, type AnyOptimizer } from '../setup'
 import { stepChunkRows } from '../work-budget'
 
 export interface Driver {
@@ -55,8 +55,9 @@ export class CpuDriver implements Driver {
     return this.owner.optimizer
   }
 
+  /** A step with BatchNorm or dropout is one piece (setup.ts stepsWhole). */
   get stepRows(): number {
-    return stepChunkRows(this.owner.model.sizes, this.chunkFlops)
+    return stepsWhole(this.owner.model) ? Infinity : stepChunkRows(this.owner.model.sizes, this.chunkFlops)
   }
 
   input(x: Float32Array, rows: number, features: number): Tensor {

@@ -1,6 +1,7 @@
 // The one training step through both drivers: a CPU trainer (answered at once) and a WebGPU
 // trainer (awaited, Dawn on SwiftShader) built from the same spec and seed take the same steps —
-// losses, rates, statistics and alarms — with the L1/L2 penalty and clipping on, refuse the same
+// losses, rates, statistics and alarms — with the L1/L2 penalty and clipping on, and with
+// BatchNorm, dropout (masks drawn on the host from one seeded generator) and a residual, refuse the same
 // step for the same reason when the lr makes them diverge, and evaluate alike.
 import { describe, expect, it } from 'vitest'
 import { mean, mul, tanh } from '../../engine'
@@ -69,6 +70,48 @@ describe('one step, two drivers: CPU and WebGPU agree', () => {
     const wa = cpu.model.parameters().flatMap((p) => Array.from(p.dataSync()))
     const wb = gpu.model.parameters().flatMap((p) => Array.from(p.dataSync()))
     wb.forEach((w, k) => expect(Math.abs(w - wa[k])).toBeLessThan(1e-4 + 1e-3 * Math.abs(wa[k])))
+  }, 60_000)
+
+  it('BatchNorm (mid) + dropout + residual: the same losses step by step, running statistics mirrored back', async () => {
+    const blocks = [
+      { norm: 'batch' as const, normAt: 'mid' as const, dropout: 0.2, residual: false },
+      { norm: 'batch' as const, normAt: 'mid' as const, dropout: 0.1, residual: true },
+    ]
+    const { cpu, gpu } = await pair({
+      model: { hidden: [10, 10], activation: 'tanh', blocks },
+      data: { generator: 'spiral', n: 300, seed: 4 },
+      // SGD: a linear layer's bias before BatchNorm has a zero gradient up to rounding, which Adam
+      // would scale up to full steps of noise, different on each backend (in PyTorch as well).
+      optimizer: { type: 'sgd', lr: 0.1, momentum: 0.9 },
+      train: { batchSize: 24, evalEvery: 25, seed: 7 },
+    })
+    for (let i = 1; i <= 15; i++) {
+      const a = onCpu(cpu, i % 5 === 1)
+      const b = await onGpu(gpu, i % 5 === 1)
+      if (!a?.ok || !b?.ok) throw new Error(`step ${i} was refused: ${JSON.stringify([a, b])}`)
+      expect(close(a.loss, b.loss, 1e-4), `loss of step ${i}: ${a.loss} vs ${b.loss}`).toBe(true)
+      b.stats?.forEach((s, k) => expect([s.deadFraction, s.saturatedFraction]).toEqual([a.stats![k].deadFraction, a.stats![k].saturatedFraction]))
+    }
+    // Evaluation in eval mode on both: the running statistics, no dropout.
+    const ea = runSync(cpu.evaluation())!.value!
+    const eb = (await runAsync(gpu.evaluation()))!.value!
+    expect(close(ea.testLoss, eb.testLoss, 1e-4) && close(ea.trainLoss, eb.trainLoss, 1e-4), `${JSON.stringify(ea)} vs ${JSON.stringify(eb)}`).toBe(true)
+    await gpu.syncMirror()
+    const buffers = (t: Trainer) => t.model.namedBuffers().map(([k, b]) => [k, Array.from(b.dataSync())] as const)
+    const [ba, bb] = [buffers(cpu), buffers(gpu)]
+    expect(bb.map(([k]) => k)).toEqual(ba.map(([k]) => k))
+    bb.forEach(([k, v], j) => v.forEach((x, e) => expect(Math.abs(x - ba[j][1][e]), `${k}[${e}]`).toBeLessThan(1e-4 + 1e-3 * Math.abs(x))))
+    expect(bb.find(([k]) => k === 'norms.1.num_batches_tracked')![1]).toEqual([15])
+    expect(gpu.model.dropoutRng!.getState()).toEqual(cpu.model.dropoutRng!.getState())
+
+    // A step abandoned while its read is awaited (a batch-size change) puts its statistics and masks back.
+    const before = await Promise.all(gpu.driver.model.buffers().map((b) => b.data()))
+    const rng = gpu.model.dropoutRng!.getState()
+    const pending = runAsync(gpu.step(false))
+    gpu.setBatchSize(20)
+    expect((await pending)!.value).toBeNull()
+    expect(await Promise.all(gpu.driver.model.buffers().map((b) => b.data()))).toEqual(before)
+    expect(gpu.model.dropoutRng!.getState()).toEqual(rng)
   }, 60_000)
 
   /** Steps both trainers until one refuses (or `max` steps); every outcome must match on the way. */

@@ -5,7 +5,7 @@
 import { noGrad, type data, type TypedArray } from '../../engine'
 import type { EvalPoint } from '../metrics'
 import type { LossPlan } from '../setup'
-import { later, SLICE, type Drive } from './drive'
+import { later, settle, SLICE, type Drive } from './drive'
 import type { Driver } from './driver'
 
 /** Train metrics are taken on at most this many training rows, so evaluation stays cheap. */
@@ -84,4 +84,34 @@ export function* measure(
 export function evalPoint(step: number, test: Measurement, train: Measurement): EvalPoint | null {
   if (!Number.isFinite(test.loss) || !Number.isFinite(train.loss)) return null
   return { step, trainLoss: train.loss, testLoss: test.loss, trainAccuracy: train.accuracy, testAccuracy: test.accuracy }
+}
+
+/** What an evaluation reads of a trainer (trainer.ts): the model that trains, the loss, the data and the step. */
+export interface Evaluated {
+  readonly driver: Pick<Driver, 'model' | 'input'>
+  readonly plan: LossPlan
+  readonly data: { train: data.Dataset; test: data.Dataset }
+  readonly stepCount: number
+}
+
+/**
+ * Full test-set and (capped) train-set loss and accuracy at the current weights, in chunks of
+ * `chunkRows`, for either driver (a device reads both back in one await); null when there is no
+ * test set (testRatio rounds to zero rows) or a loss is not finite (see evalPoint). The weights
+ * must not change meanwhile.
+ */
+export function* evaluationOf(t: Evaluated, chunkRows: number): Drive<EvalPoint | null> {
+  const { train, test } = t.data
+  if (test.n === 0) return null
+  const te = yield* measure(t.driver, t.plan, chunkRows, test, test.n)
+  const tr = yield* measure(t.driver, t.plan, chunkRows, train, trainRows(train))
+  yield* settle()
+  return evalPoint(t.stepCount, te.result(), tr.result())
+}
+
+/** Mean loss on the (capped) training rows. */
+export function* trainLossOf(t: Evaluated, chunkRows: number): Drive<number> {
+  const tally = yield* measure(t.driver, t.plan, chunkRows, t.data.train, trainRows(t.data.train))
+  yield* settle()
+  return tally.result().loss
 }

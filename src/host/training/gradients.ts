@@ -1,14 +1,17 @@
-// The forward and backward half of a training step. A batch bigger than the driver's chunk (a big
-// CPU step) accumulates gradients over chunks of its rows, one chunk per piece with a slice point
-// after each: each chunk's loss is its rows' mean, weighted by its share of the batch (m/B) in the
-// reported loss and in the gradient, so the sum equals the whole batch's up to float rounding.
+// The forward and backward half of a training step, the forward in train mode (BatchNorm on the
+// batch's statistics, dropout masks drawn). A batch bigger than the driver's chunk (a big CPU step
+// without BatchNorm or dropout: setup.ts stepsWhole) accumulates gradients over chunks of its
+// rows, one chunk per piece with a slice point after each: each chunk's loss is its rows' mean,
+// weighted by its share of the batch (m/B) in the reported loss and in the gradient, so the sum
+// equals the whole batch's up to float rounding.
 // Between chunks the parameters keep the last completed step's gradients (readers such as the
 // histograms see a finished step); the partial sums live here until the last chunk.
-import { mul, nn, type data, type Tensor, type TypedArray } from '../../engine'
+import { mul, type data, type Tensor, type TypedArray } from '../../engine'
 import { OutputTally } from '../metrics'
 import type { LossPlan } from '../setup'
 import { later, SLICE, type Drive, type Read } from './drive'
 import type { Driver } from './driver'
+import { inTrainMode } from './model-state'
 
 /**
  * What the pass found: the batch's mean loss, or the first non-finite chunk loss (`refused`), and
@@ -67,18 +70,18 @@ export function* gradients(
 }
 
 /**
- * The forward pass over rows [a, a+m) and its loss, which is read with `later` (with the layers'
+ * The forward pass over rows [a, a+m) in train mode and its loss, which is read with `later` (with the layers'
  * outputs when sampled) into `pass`, weighted by the chunk's share of the batch. Null when the
  * loss is already known to be non-finite (the CPU): no backward then.
  */
 function* chunk(d: Driver, plan: LossPlan, b: data.Batch, f: number, a: number, m: number, pass: Pass): Drive<Tensor | null> {
   const { model } = d
-  const outs: Tensor[] = []
-  let h = d.input(b.x.subarray(a * f, (a + m) * f), m, f)
-  for (let i = 0; i < model.layers.length; i++) outs.push((h = nn.activate(model.layers[i].forward(h), model.activations[i])))
-  const loss = plan.loss(h, b.y.subarray(a, a + m))
+  const x = d.input(b.x.subarray(a * f, (a + m) * f), m, f)
+  const layers = inTrainMode(model, () => model.forwardLayers(x))
+  const loss = plan.loss(layers.at(-1)!.output, b.y.subarray(a, a + m))
   const reads: Read[] = [{ value: loss }]
-  if (pass.outputs) for (const o of outs) reads.push({ value: o })
+  // The statistics read each layer's activation output (dead and saturated units), before dropout and a residual sum.
+  if (pass.outputs) for (const o of layers) reads.push({ value: o.activation })
   yield* later(reads, (values) => {
     const v = (values[0] as TypedArray)[0]
     if (!Number.isFinite(v)) pass.refused ??= v

@@ -2,11 +2,17 @@
 // that trains and its mirror, the batch size (a fresh sampler), and the step's settings in the
 // live spec, which the step reads anew every step. The payload is checked before anything changes.
 import type { ParsedPayload } from '../../shared/protocol'
-import { patchOptimizerSpec, type SessionSpecOut } from '../setup'
+import { checkBlocks, patchOptimizerSpec, type SessionSpecOut } from '../setup'
 import type { Trainer } from '../trainer'
+
+/** A batch size the model's blocks can train with (BatchNorm needs two rows), or an invalid_payload error saying why. */
+export function checkBatchSize(spec: SessionSpecOut, trainer: Trainer, batchSize: number): void {
+  checkBlocks(trainer.model.sizes, spec.model, Math.min(batchSize, trainer.data.train.n))
+}
 
 /** Apply `p` to the live spec and trainer; `paced`: maxStepsPerSecond changed (pacing restarts). */
 export function applyUpdate(spec: SessionSpecOut, trainer: Trainer, p: ParsedPayload<'session.update'>): { paced: boolean } {
+  if (p.batchSize !== undefined) checkBatchSize(spec, trainer, p.batchSize)
   const optimizer = p.optimizer ? patchOptimizerSpec(spec.optimizer, p.optimizer) : spec.optimizer
   if (p.optimizer) {
     const patch = Object.fromEntries(Object.entries(p.optimizer).filter(([, v]) => v !== undefined))

@@ -11,6 +11,7 @@ import { explodingAlarm, layerOf, vanishingAlarm, type TrainAlarm } from '../tra
 import type { Trainer } from '../trainer'
 import { need, type Drive, type Read } from './drive'
 import { gradients } from './gradients'
+import { putBack } from './model-state'
 import { addPenaltyGrads } from './penalty'
 
 /**
@@ -35,7 +36,7 @@ export function* trainStep(t: Trainer, sampleStats: boolean): Drive<StepOutcome 
   const { params, names } = d.optimizer
   const n = t.stepCount + 1
   const rows = t.stepChunkRows
-  const { batch, current } = t.beginStep(d.async || rows < t.spec.train.batchSize)
+  const { batch, current, before } = t.beginStep(d.async || rows < t.spec.train.batchSize)
   const pass = yield* gradients(d, t.plan, batch, t.data.train.nFeatures, rows, sampleStats, current)
   if (pass === null) return null
   const { l1, l2, clipNorm, alarms } = t.spec.train
@@ -43,9 +44,11 @@ export function* trainStep(t: Trainer, sampleStats: boolean): Drive<StepOutcome 
   const lr = t.nextLr
   d.optimizer.lr = lr
   if (t.optimizer !== d.optimizer) t.optimizer.lr = lr // a device session's mirror
-  // Refused or applied, the step has its outcome: its batch counts as drawn from then on.
+  // Refused or applied, the step has its outcome: its batch (and dropout masks) count as drawn from
+  // then on. A refused step leaves the running statistics as they were before it.
   const refuse = (what: string, value: number, parameter: string | null): StepOutcome => {
     t.endStep()
+    putBack(before, { rng: false })
     return refusal(n, what, value, parameter)
   }
   const refuseLoss = (value: number): StepOutcome => {
@@ -81,6 +84,7 @@ export function* trainStep(t: Trainer, sampleStats: boolean): Drive<StepOutcome 
   const alarm = exploding(t, n, norms)
   if (alarm && alarms.pause) {
     t.endStep()
+    putBack(before, { rng: false })
     return { ok: false, alarm }
   }
   let stats: LayerStats[] | null = null

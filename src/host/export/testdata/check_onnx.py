@@ -15,7 +15,24 @@ except ImportError as e:
     sys.exit("onnx or numpy is missing (%s): apt-get install python3-onnx, or set BPS_SKIP_PYTHON=1 to skip" % e)
 
 _erf = np.vectorize(math.erf)
+
+
+def batch_norm(x, scale, b, mean, var, epsilon=1e-5, momentum=0.9):
+    """Inference: normalise with the running statistics (features on axis 1)."""
+    return (x - mean) / np.sqrt(var + epsilon) * scale + b
+
+
+def layer_norm(x, scale, b, axis=-1, epsilon=1e-5):
+    mu = x.mean(axis=axis, keepdims=True)
+    var = ((x - mu) ** 2).mean(axis=axis, keepdims=True)
+    return (x - mu) / np.sqrt(var + epsilon) * scale + b
+
+
 OPS = {
+    "Sub": lambda a, b: a - b,
+    "Dropout": lambda a: a,  # the identity at inference (no ratio or training_mode input)
+    "BatchNormalization": batch_norm,
+    "LayerNormalization": layer_norm,
     "MatMul": lambda a, b: a @ b,
     "Add": lambda a, b: a + b,
     "Mul": lambda a, b: a * b,

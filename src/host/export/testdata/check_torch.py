@@ -29,7 +29,16 @@ def forward(case):
     net = model_py.load_model(os.path.join(case["dir"], "weights.safetensors"))
     with torch.no_grad():
         y = net(torch.tensor(case["x"], dtype=torch.float32))
-    return {"y": y.tolist(), "keys": list(net.state_dict().keys()), "modules": [type(m).__name__ for m in net.net]}
+    # A plain MLP is an nn.Sequential (net); one with blocks lists each block's modules.
+    modules = [type(m).__name__ for m in net.net] if hasattr(net, "net") else [[type(m).__name__ for m in b.children()] for b in net.blocks]
+    state = net.state_dict()
+    return {
+        "y": y.tolist(),
+        "keys": list(state.keys()),
+        "modules": modules,
+        "int64": [k for k, v in state.items() if v.dtype == torch.int64],
+        "training": net.training,
+    }
 
 
 def train(case):
