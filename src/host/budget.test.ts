@@ -84,7 +84,15 @@ describe('estimateSession', () => {
       { norm: 'batch' as const, normAt: 'mid' as const, dropout: 0.2, residual: false },
       { norm: 'layer' as const, normAt: 'pre' as const, dropout: 0, residual: true },
     ]
-    const shape = { sizes, optimizer: adam, batchSize: 16, rows: 200, rawFeatures: 2, device: false, chunkFlops: 4 * 3 * forwardFlopsPerRow(sizes) }
+    const shape = {
+      sizes,
+      optimizer: adam,
+      batchSize: 16,
+      rows: 200,
+      rawFeatures: 2,
+      device: false,
+      chunkFlops: 4 * 3 * forwardFlopsPerRow(sizes),
+    }
     const plain = estimateSession(shape)
     const withBlocks = estimateSession({ ...shape, blocks })
     expect(withBlocks.params).toBe(modelParamCount(sizes, blocks))
@@ -99,7 +107,9 @@ describe('estimateSession', () => {
     for (const b of [blocks, layerNorm, noDropout]) {
       const s = SessionSpec.parse(spec({ model: { hidden: [8, 8], blocks: b }, train: { batchSize: 16, seed: 1 } }))
       const d = prepareData(s.data, null)
-      const t = new Trainer(d, planLoss(s.model.loss, d.train.task, d.train.nClasses, 'test data'), s, undefined, { chunkFlops: shape.chunkFlops })
+      const t = new Trainer(d, planLoss(s.model.loss, d.train.task, d.train.nClasses, 'test data'), s, undefined, {
+        chunkFlops: shape.chunkFlops,
+      })
       expect(t.stepChunkRows < 16).toBe(stepSplits({ ...shape, blocks: b }))
     }
   })

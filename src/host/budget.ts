@@ -92,7 +92,7 @@ export function estimateSession(s: SessionShape): MemoryEstimate {
     const w = normWidth(s.sizes, i, b)
     if (b.norm !== 'none') {
       params += 2 * w
-      units += NORM_BUFFERS * w / 4
+      units += (NORM_BUFFERS * w) / 4
     }
     if (b.dropout > 0) units += (DROPOUT_BUFFERS * s.sizes[i + 1]) / 4
     if (b.residual) units += s.sizes[i + 1] / 4

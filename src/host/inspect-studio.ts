@@ -110,7 +110,12 @@ export function histogramsOf(session: TrainingSession, bins: number, range: Rang
   model.norms.forEach((n, i) => {
     if (!n) return
     const grads = n.weight.grad ? histogram(view(n.weight.grad), bins, range) : null
-    out.layers.push({ name: `norms.${i}`, weights: histogram(view(n.weight), bins, range), grads, biases: histogram(view(n.bias), bins, range) })
+    out.layers.push({
+      name: `norms.${i}`,
+      weights: histogram(view(n.weight), bins, range),
+      grads,
+      biases: histogram(view(n.bias), bins, range),
+    })
   })
   return out
 }

@@ -27,7 +27,8 @@ const BLOCKS = [
   { norm: 'batch' as const, normAt: 'mid' as const, dropout: 0.2, residual: false },
   { norm: 'batch' as const, normAt: 'mid' as const, dropout: 0.1, residual: true },
 ]
-const blockSpec = (over: Partial<RequestPayload<'session.create'>> = {}) => spec({ model: { hidden: [8, 8], activation: 'tanh', blocks: BLOCKS }, optimizer: { type: 'adam', lr: 0.01 }, ...over })
+const blockSpec = (over: Partial<RequestPayload<'session.create'>> = {}) =>
+  spec({ model: { hidden: [8, 8], activation: 'tanh', blocks: BLOCKS }, optimizer: { type: 'adam', lr: 0.01 }, ...over })
 
 /** What a training step may move besides the weights: every buffer's values and the dropout generator. */
 function stateOf(s: TrainingSession): unknown {
@@ -50,15 +51,30 @@ describe('the lab blocks in a session', () => {
     expect(info.paramCount).toBe(modelParamCount(sizes, BLOCKS))
     expect(info.spec.model.blocks).toEqual(BLOCKS)
     const m = session().trainer.model
-    expect(m.namedParameters().map(([k]) => k).filter((k) => k.startsWith('norms.'))).toEqual(['norms.0.weight', 'norms.0.bias', 'norms.1.weight', 'norms.1.bias'])
-    expect(m.namedBuffers().map(([k]) => k)).toEqual(['norms.0.running_mean', 'norms.0.running_var', 'norms.0.num_batches_tracked', 'norms.1.running_mean', 'norms.1.running_var', 'norms.1.num_batches_tracked'])
+    expect(
+      m
+        .namedParameters()
+        .map(([k]) => k)
+        .filter((k) => k.startsWith('norms.')),
+    ).toEqual(['norms.0.weight', 'norms.0.bias', 'norms.1.weight', 'norms.1.bias'])
+    expect(m.namedBuffers().map(([k]) => k)).toEqual([
+      'norms.0.running_mean',
+      'norms.0.running_var',
+      'norms.0.num_batches_tracked',
+      'norms.1.running_mean',
+      'norms.1.running_var',
+      'norms.1.num_batches_tracked',
+    ])
     expect(m.training).toBe(false)
     const d = await valid('session.describe', { sessionId: 's1' })
     expect(d.architecture).toBe('2 → 8 BN tanh drop 0.2 → 8 BN tanh drop 0.1 +skip → 2 (softmax CE)')
     expect(d.paramCount).toBe(info.paramCount)
     // Every position and LayerNorm build too, each with the count the form shows.
     for (const normAt of ['pre', 'mid', 'post'] as const) {
-      const blocks = [{ norm: 'layer' as const, normAt, dropout: 0, residual: false }, { norm: 'batch' as const, normAt, dropout: 0, residual: true }]
+      const blocks = [
+        { norm: 'layer' as const, normAt, dropout: 0, residual: false },
+        { norm: 'batch' as const, normAt, dropout: 0, residual: true },
+      ]
       const r = await ok('session.create', spec({ model: { hidden: [8, 8], blocks } }))
       expect(r.paramCount).toBe(modelParamCount(sizes, blocks))
     }
@@ -78,7 +94,10 @@ describe('the lab blocks in a session', () => {
     // A session that exists: a batch size of one is refused, and nothing changes.
     await ok('session.create', blockSpec())
     const e3 = await fail('session.update', { sessionId: 's1', batchSize: 1, l2: 0.5 })
-    expect(e3).toMatchObject({ code: 'invalid_payload', message: expect.stringContaining('(the batch size is 1); raise the batch size or use LayerNorm') })
+    expect(e3).toMatchObject({
+      code: 'invalid_payload',
+      message: expect.stringContaining('(the batch size is 1); raise the batch size or use LayerNorm'),
+    })
     expect(session().spec.train).toMatchObject({ batchSize: 16, l2: 0 })
     await ok('session.update', { sessionId: 's1', batchSize: 2 })
   })
@@ -90,7 +109,9 @@ describe('the lab blocks in a session', () => {
     await ok('session.step', { sessionId: 's1', steps: 5 })
     const s5 = stateOf(session())
     expect(s5).not.toEqual(s0)
-    const [mean, , tracked] = session().trainer.model.namedBuffers().map(([, b]) => Array.from(b.dataSync()))
+    const [mean, , tracked] = session()
+      .trainer.model.namedBuffers()
+      .map(([, b]) => Array.from(b.dataSync()))
     expect(tracked).toEqual([5]) // one batch per step, none for the evaluation at step 0
     expect(mean.some((v) => v !== 0)).toBe(true)
     expect(session().trainer.evaluate()).not.toBeNull()
@@ -117,7 +138,10 @@ describe('the lab blocks in a session', () => {
 
   it('gradient checks pass for every parameter of a LayerNorm (pre) + residual model', async () => {
     const { ok } = make()
-    const blocks = [{ norm: 'layer' as const, normAt: 'pre' as const, dropout: 0.3, residual: false }, { norm: 'layer' as const, normAt: 'post' as const, dropout: 0, residual: true }]
+    const blocks = [
+      { norm: 'layer' as const, normAt: 'pre' as const, dropout: 0.3, residual: false },
+      { norm: 'layer' as const, normAt: 'post' as const, dropout: 0, residual: true },
+    ]
     await ok('session.create', spec({ model: { hidden: [6, 6], activation: 'tanh', blocks } }))
     await ok('session.step', { sessionId: 's1', steps: 3 })
     for (const [name] of session().trainer.model.namedParameters()) {
@@ -148,7 +172,10 @@ describe('the lab blocks in a session', () => {
       const d = prepareData(s.data, null)
       return new Trainer(d, planLoss('auto', 'binary', 2, 'xor'), s, undefined, chunkFlops === undefined ? {} : { chunkFlops })
     }
-    const ln = [{ norm: 'layer' as const, normAt: 'pre' as const, dropout: 0, residual: false }, { norm: 'layer' as const, normAt: 'post' as const, dropout: 0, residual: true }]
+    const ln = [
+      { norm: 'layer' as const, normAt: 'pre' as const, dropout: 0, residual: false },
+      { norm: 'layer' as const, normAt: 'post' as const, dropout: 0, residual: true },
+    ]
     const whole = trainerOf(ln)
     const split = trainerOf(ln, 1000)
     expect([whole.stepChunkRows, split.stepChunkRows]).toEqual([16, 1])
@@ -175,7 +202,11 @@ describe('the lab blocks in a session', () => {
     const { ok, of } = make()
     const deep = (norm: 'none' | 'batch') =>
       spec({
-        model: { hidden: Array<number>(12).fill(16), activation: 'sigmoid', blocks: Array.from({ length: 12 }, () => ({ norm, normAt: 'mid' as const, dropout: 0, residual: false })) },
+        model: {
+          hidden: Array<number>(12).fill(16),
+          activation: 'sigmoid',
+          blocks: Array.from({ length: 12 }, () => ({ norm, normAt: 'mid' as const, dropout: 0, residual: false })),
+        },
         data: { generator: 'spiral', n: 200, seed: 1 },
         optimizer: { type: 'adam', lr: 0.01 },
         train: { batchSize: 32, seed: 1, evalEvery: 50, alarms: { explodingGradNorm: 1e3, vanishingGradNorm: 1e-7, pause: false } },

@@ -2,7 +2,20 @@
 // task, and the optimiser. Spec problems the schema cannot see (a loss that does not fit the data,
 // a class count the generator does not take) become 'invalid_payload' errors that name the mismatch.
 import { blockProblems, blocksOf, isPlain } from '../shared/model-blocks'
-import { bceWithLogits, data, hingeLoss, huberLoss, mseLoss, nn, optim, Rng, softmaxCrossEntropy, type Backend, type Tensor, type TypedArray } from '../engine'
+import {
+  bceWithLogits,
+  data,
+  hingeLoss,
+  huberLoss,
+  mseLoss,
+  nn,
+  optim,
+  Rng,
+  softmaxCrossEntropy,
+  type Backend,
+  type Tensor,
+  type TypedArray,
+} from '../engine'
 import type { ParsedPayload } from '../shared/protocol'
 import { lossMismatch, outputWidth, resolveLoss, type LossName } from '../shared/model-rules'
 import { HostError } from './errors'

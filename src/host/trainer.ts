@@ -192,7 +192,13 @@ export class Trainer {
   captureState(): TrainerState {
     // Mid-step, the batch order from before the step's batch: the step is redone after a restore.
     const sampler = this.pending ? structuredClone(this.pending.samplerBefore) : this.sampler.getState()
-    const st: TrainerState = { step: this.stepCount, epochBase: this.epochBase, sampler, optimizer: this.optimizer.stateDict(), monitor: { ...this.monitor } }
+    const st: TrainerState = {
+      step: this.stepCount,
+      epochBase: this.epochBase,
+      sampler,
+      optimizer: this.optimizer.stateDict(),
+      monitor: { ...this.monitor },
+    }
     const rng = this.pending?.before ? this.pending.before.rng : this.model.dropoutRng?.getState()
     if (rng) st.dropoutRng = { ...rng, s: [...rng.s] }
     return st

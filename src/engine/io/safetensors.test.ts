@@ -22,7 +22,10 @@ describe('safetensors', () => {
   })
 
   it("reads and writes I64 (PyTorch's num_batches_tracked) as exact integers, and refuses what a number cannot hold", () => {
-    const bytes = encodeSafetensors({ 'norms.0.num_batches_tracked': { dtype: 'I64', shape: [], data: Float64Array.from([300]) }, big: { dtype: 'I64', shape: [2], data: Float64Array.from([-(2 ** 53) + 1, 2 ** 53 - 1]) } })
+    const bytes = encodeSafetensors({
+      'norms.0.num_batches_tracked': { dtype: 'I64', shape: [], data: Float64Array.from([300]) },
+      big: { dtype: 'I64', shape: [2], data: Float64Array.from([-(2 ** 53) + 1, 2 ** 53 - 1]) },
+    })
     const f = decodeSafetensors(bytes)
     expect(f.tensors['norms.0.num_batches_tracked']).toEqual({ dtype: 'I64', shape: [], data: Float64Array.from([300]) })
     expect(Array.from(f.tensors.big.data)).toEqual([-(2 ** 53) + 1, 2 ** 53 - 1])

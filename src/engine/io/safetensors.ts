@@ -88,7 +88,8 @@ export function decodeSafetensors(bytes: Uint8Array): SafetensorsFile {
       continue
     }
     const e = entry as { dtype?: unknown; shape?: unknown; data_offsets?: unknown }
-    if (typeof e.dtype !== 'string' || !DTYPES.includes(e.dtype)) fail(`tensor "${name}" has dtype ${JSON.stringify(e.dtype)}; only F32, F64 and I64 are supported`)
+    if (typeof e.dtype !== 'string' || !DTYPES.includes(e.dtype))
+      fail(`tensor "${name}" has dtype ${JSON.stringify(e.dtype)}; only F32, F64 and I64 are supported`)
     const dtype = e.dtype as SafetensorsDtype
     if (!Array.isArray(e.shape) || !e.shape.every((d) => Number.isInteger(d) && d >= 0))
       fail(`tensor "${name}" has an invalid shape ${JSON.stringify(e.shape)}`)
@@ -111,7 +112,8 @@ export function decodeSafetensors(bytes: Uint8Array): SafetensorsFile {
         continue
       }
       const v = view.getBigInt64(p, true)
-      if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) fail(`tensor "${name}": I64 value ${v} at index ${i} is beyond ±2^53, which a number cannot hold exactly`)
+      if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER))
+        fail(`tensor "${name}": I64 value ${v} at index ${i} is beyond ±2^53, which a number cannot hold exactly`)
       data[i] = Number(v)
     }
     tensors[name] = { dtype, shape, data }
@@ -129,7 +131,8 @@ export function decodeSafetensors(bytes: Uint8Array): SafetensorsFile {
 
 function checkTensor(op: string, name: string, t: SafeTensor): void {
   if (!DTYPES.includes(t.dtype)) throw new EngineError(op, 'argument', `tensor "${name}": dtype must be F32, F64 or I64`)
-  if (t.dtype === 'I64' && !t.data.every((v) => Number.isSafeInteger(v))) throw new EngineError(op, 'argument', `tensor "${name}": I64 values must be integers within ±2^53`)
+  if (t.dtype === 'I64' && !t.data.every((v) => Number.isSafeInteger(v)))
+    throw new EngineError(op, 'argument', `tensor "${name}": I64 values must be integers within ±2^53`)
   const count = t.shape.reduce((a, b) => a * b, 1)
   if (count !== t.data.length)
     throw new EngineError(op, 'shape', `tensor "${name}": shape [${t.shape.join(',')}] needs ${count} values, got ${t.data.length}`)

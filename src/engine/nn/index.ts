@@ -1,5 +1,16 @@
 export { Module, Linear, type LinearOptions, type CloneOptions } from './module.js'
-export { MLP, NORM_KINDS, NORM_PLACES, normWidth, type MLPOptions, type Block, type NormKind, type NormPlace, type Norm, type LayerOutput } from './mlp.js'
+export {
+  MLP,
+  NORM_KINDS,
+  NORM_PLACES,
+  normWidth,
+  type MLPOptions,
+  type Block,
+  type NormKind,
+  type NormPlace,
+  type Norm,
+  type LayerOutput,
+} from './mlp.js'
 export {
   LayerNorm,
   BatchNorm1d,

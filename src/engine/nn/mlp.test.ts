@@ -10,16 +10,27 @@ import { cpuBackend } from '../backends/cpu/index.js'
 
 const rows = (n: number, f: number, seed: number): Tensor => {
   const r = new Rng(seed)
-  return tensor(Array.from({ length: n * f }, () => r.normal()), { shape: [n, f], dtype: 'float64', backend: cpuBackend })
+  return tensor(
+    Array.from({ length: n * f }, () => r.normal()),
+    { shape: [n, f], dtype: 'float64', backend: cpuBackend },
+  )
 }
 
 const close = (a: ArrayLike<number>, b: ArrayLike<number>, tol = 1e-12): void => {
   expect(a.length).toBe(b.length)
-  for (let i = 0; i < a.length; i++) expect(Math.abs(a[i] - b[i]), `element ${i}: ${a[i]} vs ${b[i]}`).toBeLessThanOrEqual(tol * Math.max(1, Math.abs(b[i])))
+  for (let i = 0; i < a.length; i++)
+    expect(Math.abs(a[i] - b[i]), `element ${i}: ${a[i]} vs ${b[i]}`).toBeLessThanOrEqual(tol * Math.max(1, Math.abs(b[i])))
 }
 
 const model = (blocks: Partial<nn.Block>[], sizes = [4, 4, 4, 2], seed = 3): nn.MLP =>
-  new nn.MLP(sizes, { activation: ['tanh', 'relu', 'linear'], dtype: 'float64', seed, blocks, dropoutRng: new Rng(11), backend: cpuBackend })
+  new nn.MLP(sizes, {
+    activation: ['tanh', 'relu', 'linear'],
+    dtype: 'float64',
+    seed,
+    blocks,
+    dropoutRng: new Rng(11),
+    backend: cpuBackend,
+  })
 
 describe('MLP blocks', () => {
   for (const normAt of nn.NORM_PLACES) {
@@ -48,20 +59,34 @@ describe('MLP blocks', () => {
     const { activation, output } = m.forwardLayer(0, x)
     const mask = nn.dropoutMask([5, 4], 0.5, new Rng(11), { dtype: 'float64', backend: cpuBackend }).dataSync()
     const a = activation.dataSync()
-    close(output.dataSync(), Array.from(x.dataSync(), (v, k) => v + (a[k] * mask[k]) / 0.5))
+    close(
+      output.dataSync(),
+      Array.from(x.dataSync(), (v, k) => v + (a[k] * mask[k]) / 0.5),
+    )
     // Eval mode: no mask, nothing drawn.
     const state = m.dropoutRng!.getState()
     m.eval()
     const e = m.forwardLayer(0, x)
-    close(e.output.dataSync(), Array.from(x.dataSync(), (v, k) => v + e.activation.dataSync()[k]))
+    close(
+      e.output.dataSync(),
+      Array.from(x.dataSync(), (v, k) => v + e.activation.dataSync()[k]),
+    )
     expect(m.dropoutRng!.getState()).toEqual(state)
   })
 
   it('names parameters and buffers as PyTorch does; counts γ and β at the norm width', () => {
     const m = new nn.MLP([3, 5, 5, 2], { blocks: [{ norm: 'layer', normAt: 'pre' }, { norm: 'batch' }] })
     expect(m.namedParameters().map(([k]) => k)).toEqual([
-      'layers.0.weight', 'layers.0.bias', 'layers.1.weight', 'layers.1.bias', 'layers.2.weight', 'layers.2.bias',
-      'norms.0.weight', 'norms.0.bias', 'norms.1.weight', 'norms.1.bias',
+      'layers.0.weight',
+      'layers.0.bias',
+      'layers.1.weight',
+      'layers.1.bias',
+      'layers.2.weight',
+      'layers.2.bias',
+      'norms.0.weight',
+      'norms.0.bias',
+      'norms.1.weight',
+      'norms.1.bias',
     ])
     expect(m.namedBuffers().map(([k]) => k)).toEqual(['norms.1.running_mean', 'norms.1.running_var', 'norms.1.num_batches_tracked'])
     expect(m.parameterCount()).toBe(3 * 5 + 5 + 5 * 5 + 5 + 5 * 2 + 2 + 2 * 3 + 2 * 5)
@@ -71,7 +96,10 @@ describe('MLP blocks', () => {
   })
 
   it('train() and eval() reach the norms and dropouts; BatchNorm moves its statistics only in train mode', () => {
-    const m = model([{ norm: 'batch', dropout: 0.2 }, { norm: 'layer', normAt: 'post' }])
+    const m = model([
+      { norm: 'batch', dropout: 0.2 },
+      { norm: 'layer', normAt: 'post' },
+    ])
     m.eval()
     expect(m.children().every((c) => !c.training)).toBe(true)
     const bn = m.norms[0] as nn.BatchNorm1d
@@ -106,7 +134,9 @@ describe('MLP blocks', () => {
       }
       throw new Error('expected an EngineError')
     }
-    expect(err(() => new nn.MLP([2, 8, 2], { blocks: [{ residual: true }] })).message).toMatch(/blocks\[0\]\.residual adds hidden layer 1's input \(width 2\) to its output \(width 8\)/)
+    expect(err(() => new nn.MLP([2, 8, 2], { blocks: [{ residual: true }] })).message).toMatch(
+      /blocks\[0\]\.residual adds hidden layer 1's input \(width 2\) to its output \(width 8\)/,
+    )
     expect(err(() => new nn.MLP([2, 8, 2], { blocks: [{}, {}] })).message).toMatch(/2 blocks for 1 hidden layers/)
     expect(err(() => new nn.MLP([2, 8, 2], { blocks: [{ dropout: 1 }] })).message).toMatch(/blocks\[0\]\.dropout must be a probability/)
     expect(err(() => new nn.MLP([2, 8, 2], { blocks: [{ norm: 'group' as nn.NormKind }] })).message).toMatch(/blocks\[0\]\.norm is "group"/)
@@ -115,8 +145,18 @@ describe('MLP blocks', () => {
 
 describeEachBackend('a block MLP agrees with the CPU in float64', (be) => {
   it('forward and every gradient, BatchNorm (mid) + dropout + residual, LayerNorm (pre)', { timeout: timeoutFor(be, 10_000) }, async () => {
-    const blocks: Partial<nn.Block>[] = [{ norm: 'batch', dropout: 0.25, residual: true }, { norm: 'layer', normAt: 'pre', residual: true }]
-    const ref = new nn.MLP([4, 4, 4, 3], { activation: 'tanh', dtype: 'float64', seed: 5, blocks, dropoutRng: new Rng(9), backend: cpuBackend })
+    const blocks: Partial<nn.Block>[] = [
+      { norm: 'batch', dropout: 0.25, residual: true },
+      { norm: 'layer', normAt: 'pre', residual: true },
+    ]
+    const ref = new nn.MLP([4, 4, 4, 3], {
+      activation: 'tanh',
+      dtype: 'float64',
+      seed: 5,
+      blocks,
+      dropoutRng: new Rng(9),
+      backend: cpuBackend,
+    })
     const dtype = be.dtypes.includes('float64') ? 'float64' : 'float32'
     const here = new nn.MLP([4, 4, 4, 3], { activation: 'tanh', dtype, seed: 5, blocks, dropoutRng: new Rng(9) })
     const x = rows(7, 4, 6)
@@ -130,6 +170,7 @@ describeEachBackend('a block MLP agrees with the CPU in float64', (be) => {
       expect(p.grad, k).not.toBeNull()
       close(await p.grad!.data(), q.grad!.dataSync(), tol)
     }
-    for (const [[, b], [, c]] of here.namedBuffers().map((e, i) => [e, ref.namedBuffers()[i]] as const)) close(await b.data(), c.dataSync(), tol)
+    for (const [[, b], [, c]] of here.namedBuffers().map((e, i) => [e, ref.namedBuffers()[i]] as const))
+      close(await b.data(), c.dataSync(), tol)
   })
 })

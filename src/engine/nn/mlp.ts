@@ -96,11 +96,17 @@ export class MLP extends Module {
     if (typeof act === 'string') {
       this.activations = [...Array<Activation>(nLayers - 1).fill(act), options.outputActivation ?? 'linear']
     } else {
-      if (act.length !== nLayers) throw new EngineError('MLP', 'argument', `got ${act.length} activations for ${nLayers} layers; give one per layer (including the output)`)
+      if (act.length !== nLayers)
+        throw new EngineError(
+          'MLP',
+          'argument',
+          `got ${act.length} activations for ${nLayers} layers; give one per layer (including the output)`,
+        )
       this.activations = [...act]
     }
     this.activations.forEach((a, i) => {
-      if (!ACTIVATIONS.includes(a)) throw new EngineError('MLP', 'argument', `activation of layer ${i} is "${String(a)}"; expected one of ${ACTIVATIONS.join(', ')}`)
+      if (!ACTIVATIONS.includes(a))
+        throw new EngineError('MLP', 'argument', `activation of layer ${i} is "${String(a)}"; expected one of ${ACTIVATIONS.join(', ')}`)
     })
     if (options.from && options.from.length !== nLayers) {
       throw new EngineError('MLP', 'argument', `from has ${options.from.length} layers, sizes ${JSON.stringify(sizes)} make ${nLayers}`)
@@ -208,22 +214,39 @@ function checkBlocks(sizes: readonly number[], blocks: readonly Partial<Block>[]
   return Array.from({ length: hidden }, (_, i) => {
     const b: Block = { ...PLAIN, ...(blocks?.[i] ?? {}) }
     const at = `blocks[${i}]`
-    if (!NORM_KINDS.includes(b.norm)) throw new EngineError('MLP', 'argument', `${at}.norm is "${String(b.norm)}"; expected one of ${NORM_KINDS.join(', ')}`)
-    if (!NORM_PLACES.includes(b.normAt)) throw new EngineError('MLP', 'argument', `${at}.normAt is "${String(b.normAt)}"; expected one of ${NORM_PLACES.join(', ')}`)
-    if (typeof b.dropout !== 'number' || !(b.dropout >= 0 && b.dropout < 1)) throw new EngineError('MLP', 'argument', `${at}.dropout must be a probability in [0, 1), got ${b.dropout}`)
+    if (!NORM_KINDS.includes(b.norm))
+      throw new EngineError('MLP', 'argument', `${at}.norm is "${String(b.norm)}"; expected one of ${NORM_KINDS.join(', ')}`)
+    if (!NORM_PLACES.includes(b.normAt))
+      throw new EngineError('MLP', 'argument', `${at}.normAt is "${String(b.normAt)}"; expected one of ${NORM_PLACES.join(', ')}`)
+    if (typeof b.dropout !== 'number' || !(b.dropout >= 0 && b.dropout < 1))
+      throw new EngineError('MLP', 'argument', `${at}.dropout must be a probability in [0, 1), got ${b.dropout}`)
     if (b.residual && sizes[i] !== sizes[i + 1]) {
-      throw new EngineError('MLP', 'shape', `${at}.residual adds hidden layer ${i + 1}'s input (width ${sizes[i]}) to its output (width ${sizes[i + 1]}); a residual connection needs equal widths`)
+      throw new EngineError(
+        'MLP',
+        'shape',
+        `${at}.residual adds hidden layer ${i + 1}'s input (width ${sizes[i]}) to its output (width ${sizes[i + 1]}); a residual connection needs equal widths`,
+      )
     }
     return b
   })
 }
 
-function makeNorm(b: Block, width: number, from: Norm | null | undefined, placed: { dtype: DType; backend: Backend }, i: number): Norm | null {
+function makeNorm(
+  b: Block,
+  width: number,
+  from: Norm | null | undefined,
+  placed: { dtype: DType; backend: Backend },
+  i: number,
+): Norm | null {
   if (b.norm === 'none') return null
   if (from) {
     const kind = from instanceof BatchNorm1d ? 'batch' : 'layer'
     if (kind !== b.norm || from.features !== width) {
-      throw new EngineError('MLP', 'argument', `fromNorms[${i}] is a ${kind} norm of width ${from.features}; blocks[${i}] needs a ${b.norm} norm of width ${width}`)
+      throw new EngineError(
+        'MLP',
+        'argument',
+        `fromNorms[${i}] is a ${kind} norm of width ${from.features}; blocks[${i}] needs a ${b.norm} norm of width ${width}`,
+      )
     }
     return from.clone(placed)
   }

@@ -229,8 +229,21 @@ describe.skipIf(SKIP)('export with the lab blocks → PyTorch and ONNX', () => {
   // spiral3 with features x1, x2, x1x2: 3 inputs, so a residual on the first layer needs 3 units.
   const specs = [
     makeSpec({ model: { hidden: [5, 5], activation: 'relu', blocks: [bn({ dropout: 0.2 }), bn({ dropout: 0.1, residual: true })] } }),
-    makeSpec({ model: { hidden: [3, 3], activation: 'gelu', blocks: [ln({ normAt: 'pre', residual: true }), bn({ normAt: 'post', residual: true, dropout: 0.3 })] }, optimizer: { type: 'sgd', lr: 0.05, momentum: 0.9 } }),
-    makeSpec({ model: { hidden: [4, 4, 4], activation: 'tanh', blocks: [ln(), bn({ normAt: 'pre', residual: true }), plain({ dropout: 0.5, residual: true })] } }),
+    makeSpec({
+      model: {
+        hidden: [3, 3],
+        activation: 'gelu',
+        blocks: [ln({ normAt: 'pre', residual: true }), bn({ normAt: 'post', residual: true, dropout: 0.3 })],
+      },
+      optimizer: { type: 'sgd', lr: 0.05, momentum: 0.9 },
+    }),
+    makeSpec({
+      model: {
+        hidden: [4, 4, 4],
+        activation: 'tanh',
+        blocks: [ln(), bn({ normAt: 'pre', residual: true }), plain({ dropout: 0.5, residual: true })],
+      },
+    }),
   ]
 
   it('model.py (eval mode) matches our eval forward to 1e-5, names every tensor as the weights file does, and train.py trains it', async () => {
@@ -255,11 +268,16 @@ describe.skipIf(SKIP)('export with the lab blocks → PyTorch and ONNX', () => {
       const norms = c.fx.model.norms.flatMap((n, k) => (n ? [k] : []))
       const bns = c.fx.model.norms.flatMap((n, k) => (n && 'runningMean' in n ? [k] : []))
       expect(got.int64).toEqual(bns.map((k) => `blocks.${k}.norm.num_batches_tracked`))
-      const want = c.fx.model.layers.slice(0, -1).flatMap((_, k) => [
-        `blocks.${k}.linear.weight`, `blocks.${k}.linear.bias`,
-        ...(norms.includes(k) ? [`blocks.${k}.norm.weight`, `blocks.${k}.norm.bias`] : []),
-        ...(bns.includes(k) ? [`blocks.${k}.norm.running_mean`, `blocks.${k}.norm.running_var`, `blocks.${k}.norm.num_batches_tracked`] : []),
-      ])
+      const want = c.fx.model.layers
+        .slice(0, -1)
+        .flatMap((_, k) => [
+          `blocks.${k}.linear.weight`,
+          `blocks.${k}.linear.bias`,
+          ...(norms.includes(k) ? [`blocks.${k}.norm.weight`, `blocks.${k}.norm.bias`] : []),
+          ...(bns.includes(k)
+            ? [`blocks.${k}.norm.running_mean`, `blocks.${k}.norm.running_var`, `blocks.${k}.norm.num_batches_tracked`]
+            : []),
+        ])
       expect(got.keys).toEqual([...want, 'out.weight', 'out.bias'])
       const train = out.train[i]
       expect(train.rc, train.stderr).toBe(0)
@@ -273,11 +291,16 @@ describe.skipIf(SKIP)('export with the lab blocks → PyTorch and ONNX', () => {
   }, 240_000)
 
   it('ONNX: BatchNormalization on the running statistics, LayerNormalization (opset 17), Dropout and Add; the numpy reference matches', async () => {
-    const cases = await Promise.all(specs.map(async (spec, i) => {
-      const fx = makeRun(spec, 3, { seed: 80 + i })
-      return { fx, path: join(await writeExport(fx, 'onnx', 'onnx'), 'spiral-run.onnx') }
-    }))
-    const res = runPython('check_onnx.py', cases.map((c) => ({ path: c.path, x: X })))
+    const cases = await Promise.all(
+      specs.map(async (spec, i) => {
+        const fx = makeRun(spec, 3, { seed: 80 + i })
+        return { fx, path: join(await writeExport(fx, 'onnx', 'onnx'), 'spiral-run.onnx') }
+      }),
+    )
+    const res = runPython(
+      'check_onnx.py',
+      cases.map((c) => ({ path: c.path, x: X })),
+    )
     cases.forEach((c, i) => expectClose(res.models[i].y, c.fx.forward(X)))
     expect(res.models.map((m: { opset: number[] }) => m.opset)).toEqual([[13], [17], [17]])
     expect(res.models.map((m: { ops: string[] }) => m.ops)).toEqual([
@@ -288,7 +311,10 @@ describe.skipIf(SKIP)('export with the lab blocks → PyTorch and ONNX', () => {
   }, 120_000)
 
   it('table data with a pre-norm on the first layer: the standardisation stays a first step in model.py and ONNX', async () => {
-    const spec = makeSpec({ data: { source: 'bundled', name: 'wine', seed: 3 }, model: { hidden: [6, 6], activation: 'tanh', blocks: [ln({ normAt: 'pre' }), bn({ residual: true })] } })
+    const spec = makeSpec({
+      data: { source: 'bundled', name: 'wine', seed: 3 },
+      model: { hidden: [6, 6], activation: 'tanh', blocks: [ln({ normAt: 'pre' }), bn({ residual: true })] },
+    })
     const d = prepareData(spec.data, null)
     const fx = makeRun(spec, 3, { seed: 90 })
     const f = d.raw.nFeatures

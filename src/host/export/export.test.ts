@@ -92,7 +92,11 @@ describe('export: json', () => {
     ]
     const { run, forward } = makeRun(makeSpec({ model: { hidden: [5, 5], blocks } }), 3)
     const doc = JSON.parse((await exportRun(run, 'json'))[0].content) as JsonExport
-    expect(doc.layers.map((l) => l.block && { norm: l.block.norm?.kind, at: l.block.norm?.at, dropout: l.block.dropout, residual: l.block.residual })).toEqual([
+    expect(
+      doc.layers.map(
+        (l) => l.block && { norm: l.block.norm?.kind, at: l.block.norm?.at, dropout: l.block.dropout, residual: l.block.residual },
+      ),
+    ).toEqual([
       { norm: 'batch', at: 'mid', dropout: 0.2, residual: false },
       { norm: 'layer', at: 'post', dropout: 0, residual: true },
       undefined,

@@ -11,14 +11,29 @@ export interface JsonExport {
   format: typeof JSON_EXPORT_FORMAT
   version: 1
   name: string
-  architecture: { sizes: number[]; features: string[]; hiddenActivation: string; outputActivation: 'linear'; layout: string; inputScaling?: { mean: number[]; std: number[] } }
+  architecture: {
+    sizes: number[]
+    features: string[]
+    hiddenActivation: string
+    outputActivation: 'linear'
+    layout: string
+    inputScaling?: { mean: number[]; std: number[] }
+  }
   spec: SessionSpecOut
   checkpoint: Record<string, string>
   layers: { activation: string; bias: number[]; weight: number[][]; block?: JsonBlock }[]
 }
 
 export interface JsonBlock {
-  norm: { kind: 'batch' | 'layer'; at: string; weight: number[]; bias: number[]; runningMean?: number[]; runningVar?: number[]; numBatchesTracked?: number } | null
+  norm: {
+    kind: 'batch' | 'layer'
+    at: string
+    weight: number[]
+    bias: number[]
+    runningMean?: number[]
+    runningVar?: number[]
+    numBatchesTracked?: number
+  } | null
   dropout: number
   residual: boolean
 }
@@ -50,10 +65,14 @@ export function jsonExport(model: ExportModel, spec: SessionSpecOut, name: strin
     spec,
     checkpoint: model.checkpointMetadata,
   }
-  if (model.inputScaling) head.architecture.inputScaling = { mean: Array.from(model.inputScaling.mean), std: Array.from(model.inputScaling.std) }
+  if (model.inputScaling)
+    head.architecture.inputScaling = { mean: Array.from(model.inputScaling.mean), std: Array.from(model.inputScaling.std) }
   const hidden = model.layers.length - 1
   const layers = model.layers.map((l, k) => {
-    const weight = Array.from({ length: l.inFeatures }, (_, i) => `      ${row(l.weight.subarray(i * l.outFeatures, (i + 1) * l.outFeatures))}`)
+    const weight = Array.from(
+      { length: l.inFeatures },
+      (_, i) => `      ${row(l.weight.subarray(i * l.outFeatures, (i + 1) * l.outFeatures))}`,
+    )
     const block = model.blocks && k < hidden ? `      "block": ${blockText(l)},\n` : ''
     return `    {\n      "activation": ${JSON.stringify(l.activation)},\n${block}      "bias": ${row(l.bias)},\n      "weight": [\n${weight.map((w) => `  ${w}`).join(',\n')}\n      ]\n    }`
   })
@@ -64,7 +83,13 @@ export function jsonExport(model: ExportModel, spec: SessionSpecOut, name: strin
 /** A hidden layer's block on one line, its vectors as shortest float32 decimals. */
 function blockText(l: ExportLayer): string {
   const n = l.norm
-  const parts = [`"kind": ${JSON.stringify(n?.kind)}`, `"at": ${JSON.stringify(n?.at)}`, `"weight": ${n && row(n.weight)}`, `"bias": ${n && row(n.bias)}`]
-  if (n?.runningMean && n.runningVar) parts.push(`"runningMean": ${row(n.runningMean)}`, `"runningVar": ${row(n.runningVar)}`, `"numBatchesTracked": ${n.numBatchesTracked}`)
+  const parts = [
+    `"kind": ${JSON.stringify(n?.kind)}`,
+    `"at": ${JSON.stringify(n?.at)}`,
+    `"weight": ${n && row(n.weight)}`,
+    `"bias": ${n && row(n.bias)}`,
+  ]
+  if (n?.runningMean && n.runningVar)
+    parts.push(`"runningMean": ${row(n.runningMean)}`, `"runningVar": ${row(n.runningVar)}`, `"numBatchesTracked": ${n.numBatchesTracked}`)
   return `{ "norm": ${n ? `{ ${parts.join(', ')} }` : 'null'}, "dropout": ${JSON.stringify(l.dropout)}, "residual": ${l.residual} }`
 }

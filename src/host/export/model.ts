@@ -144,13 +144,17 @@ function readNorm(tensors: Record<string, SafeTensor>, i: number, block: BlockOp
   const vec = (name: string): Float32Array => {
     const t = tensors[`norms.${i}.${name}`]
     if (!t || t.shape.length !== 1 || t.shape[0] !== width) {
-      throw new HostError('engine', `export: norms.${i}.${name} is ${t ? `[${t.shape.join(',')}]` : 'missing'}, the spec's ${block.norm} norm needs [${width}]`)
+      throw new HostError(
+        'engine',
+        `export: norms.${i}.${name} is ${t ? `[${t.shape.join(',')}]` : 'missing'}, the spec's ${block.norm} norm needs [${width}]`,
+      )
     }
     return asF32(t)
   }
   const batch = block.norm === 'batch'
   const count = tensors[`norms.${i}.num_batches_tracked`]
-  if (batch && (!count || count.data.length !== 1)) throw new HostError('engine', `export: norms.${i}.num_batches_tracked is missing from the checkpoint`)
+  if (batch && (!count || count.data.length !== 1))
+    throw new HostError('engine', `export: norms.${i}.num_batches_tracked is missing from the checkpoint`)
   return {
     kind: batch ? 'batch' : 'layer',
     at: block.normAt,

@@ -53,15 +53,25 @@ export function onnxModel(model: ExportModel, docString: string): Uint8Array {
     const p = `norms.${i}`
     initializers.push(floatTensor(`${p}.weight`, [n.features], n.weight), floatTensor(`${p}.bias`, [n.features], n.bias))
     const eps = { name: 'epsilon', type: ATTR.FLOAT, f: NORM_EPS }
-    if (n.kind === 'layer') return node('LayerNormalization', [v, `${p}.weight`, `${p}.bias`], `${p}.layer_norm`, [{ name: 'axis', type: ATTR.INT, i: -1 }, eps])
-    initializers.push(floatTensor(`${p}.running_mean`, [n.features], n.runningMean!), floatTensor(`${p}.running_var`, [n.features], n.runningVar!))
+    if (n.kind === 'layer')
+      return node('LayerNormalization', [v, `${p}.weight`, `${p}.bias`], `${p}.layer_norm`, [{ name: 'axis', type: ATTR.INT, i: -1 }, eps])
+    initializers.push(
+      floatTensor(`${p}.running_mean`, [n.features], n.runningMean!),
+      floatTensor(`${p}.running_var`, [n.features], n.runningVar!),
+    )
     // ONNX's momentum weighs the running value (PyTorch's weighs the batch): 1 − 0.1. Unused at inference.
     const momentum = { name: 'momentum', type: ATTR.FLOAT, f: 0.9 }
-    return node('BatchNormalization', [v, `${p}.weight`, `${p}.bias`, `${p}.running_mean`, `${p}.running_var`], `${p}.batch_norm`, [eps, momentum])
+    return node('BatchNormalization', [v, `${p}.weight`, `${p}.bias`, `${p}.running_mean`, `${p}.running_var`], `${p}.batch_norm`, [
+      eps,
+      momentum,
+    ])
   }
   let h = 'x'
   if (model.inputScaling) {
-    initializers.push(floatTensor('input.mean', [model.sizes[0]], model.inputScaling.mean), floatTensor('input.std', [model.sizes[0]], model.inputScaling.std))
+    initializers.push(
+      floatTensor('input.mean', [model.sizes[0]], model.inputScaling.mean),
+      floatTensor('input.std', [model.sizes[0]], model.inputScaling.std),
+    )
     h = node('Div', [node('Sub', ['x', 'input.mean'], 'input.centred'), 'input.std'], 'input.standardised')
   }
   const last = model.layers.length - 1
@@ -69,7 +79,11 @@ export function onnxModel(model: ExportModel, docString: string): Uint8Array {
     const p = `layers.${i}`
     const at = l.norm?.at
     const x = h
-    const z = node('Add', [node('MatMul', [at === 'pre' ? norm(l, i, x) : x, `${p}.weight`], `${p}.matmul`), `${p}.bias`], i === last ? 'logits' : `${p}.linear`)
+    const z = node(
+      'Add',
+      [node('MatMul', [at === 'pre' ? norm(l, i, x) : x, `${p}.weight`], `${p}.matmul`), `${p}.bias`],
+      i === last ? 'logits' : `${p}.linear`,
+    )
     h = activate(node, at === 'mid' ? norm(l, i, z) : z, l.activation, p)
     if (l.dropout > 0) h = node('Dropout', [h], `${p}.dropout`)
     if (l.residual) h = node('Add', [x, h], `${p}.residual`)
@@ -98,16 +112,21 @@ type Node = (opType: string, inputs: string[], output: string, attribute?: objec
 /** The activation on `z` as ONNX nodes named after layer `p`. */
 function activate(node: Node, z: string, activation: ExportLayer['activation'], p: string): string {
   switch (activation) {
-    case 'relu': return node('Relu', [z], `${p}.relu`)
-    case 'leakyRelu': return node('LeakyRelu', [z], `${p}.leaky_relu`, [{ name: 'alpha', type: ATTR.FLOAT, f: 0.01 }])
-    case 'tanh': return node('Tanh', [z], `${p}.tanh`)
-    case 'sigmoid': return node('Sigmoid', [z], `${p}.sigmoid`)
+    case 'relu':
+      return node('Relu', [z], `${p}.relu`)
+    case 'leakyRelu':
+      return node('LeakyRelu', [z], `${p}.leaky_relu`, [{ name: 'alpha', type: ATTR.FLOAT, f: 0.01 }])
+    case 'tanh':
+      return node('Tanh', [z], `${p}.tanh`)
+    case 'sigmoid':
+      return node('Sigmoid', [z], `${p}.sigmoid`)
     case 'gelu': {
       // gelu(z) = 0.5 · z · (1 + erf(z / √2)), the exact form the engine and nn.GELU() use.
       const erf = node('Erf', [node('Div', [z, 'gelu.sqrt2'], `${p}.gelu.scaled`)], `${p}.gelu.erf`)
       const gate = node('Add', [erf, 'gelu.one'], `${p}.gelu.gate`)
       return node('Mul', [node('Mul', [z, gate], `${p}.gelu.prod`), 'gelu.half'], `${p}.gelu`)
     }
-    case 'linear': return z
+    case 'linear':
+      return z
   }
 }

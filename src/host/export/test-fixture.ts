@@ -105,7 +105,8 @@ function settleNorms(model: nn.MLP, nInputs: number, seed: number): void {
   }
   model.train()
   noGrad(() => {
-    for (let k = 0; k < 4; k++) model.forward(tensor(Array.from({ length: 6 }, () => Array.from({ length: nInputs }, () => 2 * r.normal() + 0.5))))
+    for (let k = 0; k < 4; k++)
+      model.forward(tensor(Array.from({ length: 6 }, () => Array.from({ length: nInputs }, () => 2 * r.normal() + 0.5))))
   })
 }
 

@@ -14,7 +14,9 @@ export function architectureJson(model: ExportModel): string {
     outputActivation: 'linear',
   }
   if (model.blocks) {
-    arch.blocks = model.layers.slice(0, -1).map((l) => ({ norm: l.norm?.kind ?? 'none', normAt: l.norm?.at ?? 'mid', dropout: l.dropout, residual: l.residual }))
+    arch.blocks = model.layers
+      .slice(0, -1)
+      .map((l) => ({ norm: l.norm?.kind ?? 'none', normAt: l.norm?.at ?? 'mid', dropout: l.dropout, residual: l.residual }))
   }
   if (model.inputScaling) arch.inputScaling = { mean: Array.from(model.inputScaling.mean), std: Array.from(model.inputScaling.std) }
   return JSON.stringify(arch)

@@ -62,39 +62,45 @@ describe('runs: every session is a run', () => {
     plain: adamSpec,
     'BatchNorm + dropout + residual': () => ({ ...adamSpec(), model: { hidden: [8, 8], blocks } }),
   }
-  it.each(Object.keys(specs) as (keyof typeof specs)[])('resume is exact: 300 steps, reopen in a new host, 200 more = 500 uninterrupted (%s)', async (kind) => {
-    const adamSpec = specs[kind]
-    const dirA = tempDir()
-    const a = make(dirA)
-    const runA = await a.ok('session.create', adamSpec())
-    await a.ok('session.step', { sessionId: runA.state.sessionId, steps: 500 })
-    await a.ok('session.dispose', { sessionId: runA.state.sessionId })
+  it.each(Object.keys(specs) as (keyof typeof specs)[])(
+    'resume is exact: 300 steps, reopen in a new host, 200 more = 500 uninterrupted (%s)',
+    async (kind) => {
+      const adamSpec = specs[kind]
+      const dirA = tempDir()
+      const a = make(dirA)
+      const runA = await a.ok('session.create', adamSpec())
+      await a.ok('session.step', { sessionId: runA.state.sessionId, steps: 500 })
+      await a.ok('session.dispose', { sessionId: runA.state.sessionId })
 
-    const dirB = tempDir()
-    const b1 = make(dirB)
-    const runB = await b1.ok('session.create', adamSpec())
-    await b1.ok('session.step', { sessionId: runB.state.sessionId, steps: 300 })
-    b1.host.dispose() // the app closes
-    const b2 = make(dirB)
-    expect((await b2.ok('runs.list', {})).runs[0]).toMatchObject({ status: 'saved', checkpoints: [0, 100, 200, 300] })
-    const opened = await b2.ok('runs.open', { runId: runB.runId! })
-    expect(opened).toEqual({ sessionId: 's1', runId: runB.runId, step: 300 })
-    expect(b2.of('session.state', 's1').at(-1)).toMatchObject({ status: 'paused', step: 300, epoch: Math.floor(300 / 7) }) // 140 rows, 7 batches an epoch: mid-epoch
-    await b2.ok('session.step', { sessionId: opened.sessionId, steps: 200 })
-    await b2.ok('session.dispose', { sessionId: opened.sessionId })
+      const dirB = tempDir()
+      const b1 = make(dirB)
+      const runB = await b1.ok('session.create', adamSpec())
+      await b1.ok('session.step', { sessionId: runB.state.sessionId, steps: 300 })
+      b1.host.dispose() // the app closes
+      const b2 = make(dirB)
+      expect((await b2.ok('runs.list', {})).runs[0]).toMatchObject({ status: 'saved', checkpoints: [0, 100, 200, 300] })
+      const opened = await b2.ok('runs.open', { runId: runB.runId! })
+      expect(opened).toEqual({ sessionId: 's1', runId: runB.runId, step: 300 })
+      expect(b2.of('session.state', 's1').at(-1)).toMatchObject({ status: 'paused', step: 300, epoch: Math.floor(300 / 7) }) // 140 rows, 7 batches an epoch: mid-epoch
+      await b2.ok('session.step', { sessionId: opened.sessionId, steps: 200 })
+      await b2.ok('session.dispose', { sessionId: opened.sessionId })
 
-    const ta = checkpointTensors(dirA, runA.runId!, 500)
-    const tb = checkpointTensors(dirB, runB.runId!, 500)
-    expect(Object.keys(tb).sort()).toEqual(Object.keys(ta).sort())
-    expect(Object.keys(ta)).toContain('optim.layers.0.weight.m')
-    if (kind !== 'plain') expect(Object.keys(ta)).toEqual(expect.arrayContaining(['norms.1.running_var', 'norms.1.num_batches_tracked', 'optim.norms.0.weight.m']))
-    for (const k of Object.keys(ta)) expect(tb[k].data, k).toEqual(ta[k].data)
-    const ma = await a.ok('runs.metrics', { runId: runA.runId!, maxPoints: 20_000 })
-    const mb = await b2.ok('runs.metrics', { runId: runB.runId!, maxPoints: 20_000 })
-    expect(mb.steps).toEqual(ma.steps)
-    expect(mb.trainLoss).toEqual(ma.trainLoss)
-    expect(mb.evals).toEqual(ma.evals)
-  })
+      const ta = checkpointTensors(dirA, runA.runId!, 500)
+      const tb = checkpointTensors(dirB, runB.runId!, 500)
+      expect(Object.keys(tb).sort()).toEqual(Object.keys(ta).sort())
+      expect(Object.keys(ta)).toContain('optim.layers.0.weight.m')
+      if (kind !== 'plain')
+        expect(Object.keys(ta)).toEqual(
+          expect.arrayContaining(['norms.1.running_var', 'norms.1.num_batches_tracked', 'optim.norms.0.weight.m']),
+        )
+      for (const k of Object.keys(ta)) expect(tb[k].data, k).toEqual(ta[k].data)
+      const ma = await a.ok('runs.metrics', { runId: runA.runId!, maxPoints: 20_000 })
+      const mb = await b2.ok('runs.metrics', { runId: runB.runId!, maxPoints: 20_000 })
+      expect(mb.steps).toEqual(ma.steps)
+      expect(mb.trainLoss).toEqual(ma.trainLoss)
+      expect(mb.evals).toEqual(ma.evals)
+    },
+  )
 
   it('after a crash the run resumes at its last checkpoint, the log rewinds, and the result is still exact', async () => {
     const dir = tempDir()
@@ -121,37 +127,40 @@ describe('runs: every session is a run', () => {
     )
   })
 
-  it.each(Object.keys(specs) as (keyof typeof specs)[])('time travel: opening an earlier checkpoint branches a new run that retraces the original (%s)', async (kind) => {
-    const adamSpec = specs[kind]
-    const dir = tempDir()
-    const { ok, fail } = make(dir)
-    const run = await ok('session.create', adamSpec())
-    await ok('session.step', { sessionId: run.state.sessionId, steps: 400 })
-    await ok('runs.rename', { runId: run.runId!, name: 'spiral' })
-    const branch = await ok('runs.open', { runId: run.runId!, checkpointStep: 200 })
-    expect(branch.runId).not.toBe(run.runId)
-    expect(branch.step).toBe(200)
-    const listed = await ok('runs.list', {})
-    const b = listed.runs.find((r) => r.runId === branch.runId)!
-    expect(b).toMatchObject({
-      name: 'spiral (from step 200)',
-      status: 'live',
-      sessionId: branch.sessionId,
-      steps: 200,
-      checkpoints: [0, 100, 200],
-    })
-    expect((await ok('runs.metrics', { runId: branch.runId, maxPoints: 20_000 })).steps).toHaveLength(200)
-    await ok('session.step', { sessionId: branch.sessionId, steps: 100 })
-    const t1 = checkpointTensors(dir, run.runId!, 300)
-    const t2 = checkpointTensors(dir, branch.runId, 300)
-    for (const k of Object.keys(t1)) expect(t2[k].data, k).toEqual(t1[k].data)
-    // The original keeps its later history.
-    expect(listed.runs.find((r) => r.runId === run.runId)!.checkpoints).toEqual([0, 100, 200, 300, 400])
-    expect(await fail('runs.open', { runId: run.runId!, checkpointStep: 150 })).toMatchObject({
-      code: 'not_found',
-      message: expect.stringContaining('0, 100, 200, 300, 400'),
-    })
-  })
+  it.each(Object.keys(specs) as (keyof typeof specs)[])(
+    'time travel: opening an earlier checkpoint branches a new run that retraces the original (%s)',
+    async (kind) => {
+      const adamSpec = specs[kind]
+      const dir = tempDir()
+      const { ok, fail } = make(dir)
+      const run = await ok('session.create', adamSpec())
+      await ok('session.step', { sessionId: run.state.sessionId, steps: 400 })
+      await ok('runs.rename', { runId: run.runId!, name: 'spiral' })
+      const branch = await ok('runs.open', { runId: run.runId!, checkpointStep: 200 })
+      expect(branch.runId).not.toBe(run.runId)
+      expect(branch.step).toBe(200)
+      const listed = await ok('runs.list', {})
+      const b = listed.runs.find((r) => r.runId === branch.runId)!
+      expect(b).toMatchObject({
+        name: 'spiral (from step 200)',
+        status: 'live',
+        sessionId: branch.sessionId,
+        steps: 200,
+        checkpoints: [0, 100, 200],
+      })
+      expect((await ok('runs.metrics', { runId: branch.runId, maxPoints: 20_000 })).steps).toHaveLength(200)
+      await ok('session.step', { sessionId: branch.sessionId, steps: 100 })
+      const t1 = checkpointTensors(dir, run.runId!, 300)
+      const t2 = checkpointTensors(dir, branch.runId, 300)
+      for (const k of Object.keys(t1)) expect(t2[k].data, k).toEqual(t1[k].data)
+      // The original keeps its later history.
+      expect(listed.runs.find((r) => r.runId === run.runId)!.checkpoints).toEqual([0, 100, 200, 300, 400])
+      expect(await fail('runs.open', { runId: run.runId!, checkpointStep: 150 })).toMatchObject({
+        code: 'not_found',
+        message: expect.stringContaining('0, 100, 200, 300, 400'),
+      })
+    },
+  )
 
   it('rename, tag, delete (a live run stops) and restore; unknown ids are not_found', async () => {
     const dir = tempDir()

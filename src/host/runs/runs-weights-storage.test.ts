@@ -78,18 +78,23 @@ describe('session.importWeights with the lab blocks', () => {
       { norm: 'batch' as const, normAt: 'mid' as const, dropout: 0.2, residual: false },
       { norm: 'layer' as const, normAt: 'pre' as const, dropout: 0, residual: true },
     ]
-    const withBlocks = (seed: number) => spec({ model: { hidden: [8, 8], blocks }, optimizer: { type: 'adam', lr: 0.01 }, train: { batchSize: 16, evalEvery: 50, seed } })
+    const withBlocks = (seed: number) =>
+      spec({ model: { hidden: [8, 8], blocks }, optimizer: { type: 'adam', lr: 0.01 }, train: { batchSize: 16, evalEvery: 50, seed } })
     const a = await ok('session.create', withBlocks(1))
     await ok('session.step', { sessionId: a.state.sessionId, steps: 30 })
     await ok('session.pause', { sessionId: a.state.sessionId })
     const ta = checkpointTensors(dir, a.runId!, 30)
-    const state = Object.keys(ta).filter((k) => !k.startsWith('optim.') && k !== 'sampler.order').sort()
+    const state = Object.keys(ta)
+      .filter((k) => !k.startsWith('optim.') && k !== 'sampler.order')
+      .sort()
     expect(state).toEqual(expect.arrayContaining(['norms.0.running_mean', 'norms.0.num_batches_tracked', 'norms.1.weight']))
     expect(Array.from(ta['norms.0.num_batches_tracked'].data)).toEqual([30])
 
     const own = readFileSync(join(dir, a.runId!, 'checkpoints', 'step-30.safetensors'))
     const b = await ok('session.create', withBlocks(2))
-    expect((await ok('session.importWeights', { sessionId: b.state.sessionId, safetensorsBase64: own.toString('base64') })).loaded).toEqual(state)
+    expect((await ok('session.importWeights', { sessionId: b.state.sessionId, safetensorsBase64: own.toString('base64') })).loaded).toEqual(
+      state,
+    )
     const tb = checkpointTensors(dir, b.runId!, 0)
     for (const k of state) expect(tb[k].data, k).toEqual(ta[k].data)
 
@@ -106,7 +111,9 @@ describe('session.importWeights with the lab blocks', () => {
     const plain = await ok('session.create', spec({ model: { hidden: [8, 8] } }))
     const plainBytes = readFileSync(join(dir, plain.runId!, 'checkpoints', 'step-0.safetensors'))
     const err = await fail('session.importWeights', { sessionId: c.state.sessionId, safetensorsBase64: plainBytes.toString('base64') })
-    expect(err.message).toMatch(/norms\.0\.weight: missing from the file \(model needs \[8\]\).*norms\.0\.running_var: missing from the file/)
+    expect(err.message).toMatch(
+      /norms\.0\.weight: missing from the file \(model needs \[8\]\).*norms\.0\.running_var: missing from the file/,
+    )
   })
 })
 

@@ -90,12 +90,17 @@ describe('one step, two drivers: CPU and WebGPU agree', () => {
       const b = await onGpu(gpu, i % 5 === 1)
       if (!a?.ok || !b?.ok) throw new Error(`step ${i} was refused: ${JSON.stringify([a, b])}`)
       expect(close(a.loss, b.loss, 1e-4), `loss of step ${i}: ${a.loss} vs ${b.loss}`).toBe(true)
-      b.stats?.forEach((s, k) => expect([s.deadFraction, s.saturatedFraction]).toEqual([a.stats![k].deadFraction, a.stats![k].saturatedFraction]))
+      b.stats?.forEach((s, k) =>
+        expect([s.deadFraction, s.saturatedFraction]).toEqual([a.stats![k].deadFraction, a.stats![k].saturatedFraction]),
+      )
     }
     // Evaluation in eval mode on both: the running statistics, no dropout.
     const ea = runSync(cpu.evaluation())!.value!
     const eb = (await runAsync(gpu.evaluation()))!.value!
-    expect(close(ea.testLoss, eb.testLoss, 1e-4) && close(ea.trainLoss, eb.trainLoss, 1e-4), `${JSON.stringify(ea)} vs ${JSON.stringify(eb)}`).toBe(true)
+    expect(
+      close(ea.testLoss, eb.testLoss, 1e-4) && close(ea.trainLoss, eb.trainLoss, 1e-4),
+      `${JSON.stringify(ea)} vs ${JSON.stringify(eb)}`,
+    ).toBe(true)
     await gpu.syncMirror()
     const buffers = (t: Trainer) => t.model.namedBuffers().map(([k, b]) => [k, Array.from(b.dataSync())] as const)
     const [ba, bb] = [buffers(cpu), buffers(gpu)]
