@@ -12,15 +12,17 @@ const small: [string, number, number, number, boolean, boolean][] = [
   ['small 32x16·16x16', 32, 16, 16, false, false],
   ['small dB (32x16)ᵀ·32x16', 16, 32, 16, true, false],
 ]
-const cases: [string, number, number, number, boolean, boolean][] = process.argv.includes('--small') ? small : [
-  // name, m, k, n, transA, transB (shapes of op(A) = [m,k], op(B) = [k,n])
-  ['fwd 128x784·784x256', 128, 784, 256, false, false],
-  ['dA 128x256·(784x256)ᵀ', 128, 256, 784, false, true],
-  ['dB (128x784)ᵀ·128x256', 784, 128, 256, true, false],
-  ['fwd 128x256·256x128', 128, 256, 128, false, false],
-  ['square 256', 256, 256, 256, false, false],
-  ['square 1024', 1024, 1024, 1024, false, false],
-]
+const cases: [string, number, number, number, boolean, boolean][] = process.argv.includes('--small')
+  ? small
+  : [
+      // name, m, k, n, transA, transB (shapes of op(A) = [m,k], op(B) = [k,n])
+      ['fwd 128x784·784x256', 128, 784, 256, false, false],
+      ['dA 128x256·(784x256)ᵀ', 128, 256, 784, false, true],
+      ['dB (128x784)ᵀ·128x256', 784, 128, 256, true, false],
+      ['fwd 128x256·256x128', 128, 256, 128, false, false],
+      ['square 256', 256, 256, 256, false, false],
+      ['square 1024', 1024, 1024, 1024, false, false],
+    ]
 console.log(`float32 matmul kernel: ${cpuMatmulKernel().kernel}`)
 for (const [name, m, k, n, tA, tB] of cases) {
   const a = new Float32Array(m * k).map(() => Math.random() - 0.5)
@@ -38,5 +40,5 @@ for (const [name, m, k, n, tA, tB] of cases) {
     samples.push((2 * m * n * k * iters) / ((performance.now() - t0) / 1000) / 1e9)
   }
   samples.sort((x, y) => x - y)
-  console.log(`${name.padEnd(26)} ${samples[2].toFixed(2)} GFLOP/s  (${(1e6 / (samples[2] * 1e9 / (2 * m * n * k))).toFixed(2)} µs/call)`)
+  console.log(`${name.padEnd(26)} ${samples[2].toFixed(2)} GFLOP/s  (${(1e6 / ((samples[2] * 1e9) / (2 * m * n * k))).toFixed(2)} µs/call)`)
 }

@@ -9,7 +9,8 @@ import { makeMatrix, median } from './common.js'
 function load(threads: 1 | 2): WasmGemm {
   const l = loadWasmGemm({ threads })
   if (!l.ok) throw new Error(l.reason)
-  if (l.gemm.threads !== threads) throw new Error(`asked for ${threads} threads, got ${l.gemm.threads} (no worker_threads or SharedArrayBuffer here?)`)
+  if (l.gemm.threads !== threads)
+    throw new Error(`asked for ${threads} threads, got ${l.gemm.threads} (no worker_threads or SharedArrayBuffer here?)`)
   return l.gemm
 }
 
@@ -17,7 +18,9 @@ const one = load(1)
 const two = load(2)
 // The helper thread starts asynchronously; until it has, products stay on one thread.
 while (!two.splitting) await new Promise((resolve) => setTimeout(resolve, 10))
-console.log(`Machine: ${cpus()[0]?.model ?? 'unknown'}, ${cpus().length} cores, load average ${loadavg()[0].toFixed(2)} · kernel ${one.variant} · split from ${Math.round(SPLIT_MIN_WORK ** (1 / 3))}³ multiply-adds`)
+console.log(
+  `Machine: ${cpus()[0]?.model ?? 'unknown'}, ${cpus().length} cores, load average ${loadavg()[0].toFixed(2)} · kernel ${one.variant} · split from ${Math.round(SPLIT_MIN_WORK ** (1 / 3))}³ multiply-adds`,
+)
 for (const n of [256, 512, 1024]) {
   const a = makeMatrix(n, 1)
   const b = makeMatrix(n, 2)
@@ -41,6 +44,8 @@ for (const n of [256, 512, 1024]) {
     s.push(gflops(one))
     d.push(gflops(two))
   }
-  console.log(`n=${n}: 1 thread ${median(s).toFixed(1)} GFLOP/s, 2 threads ${median(d).toFixed(1)} GFLOP/s, ratio ${(median(d) / median(s)).toFixed(2)}×`)
+  console.log(
+    `n=${n}: 1 thread ${median(s).toFixed(1)} GFLOP/s, 2 threads ${median(d).toFixed(1)} GFLOP/s, ratio ${(median(d) / median(s)).toFixed(2)}×`,
+  )
 }
 console.log(`load average at end ${loadavg()[0].toFixed(2)}`)

@@ -14,7 +14,11 @@ async function sync(t: Tensor): Promise<number> {
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
 /** `backend` 'webgpu' must already be registered (bench/webgpu.ts). */
-export async function benchOurs(timing: TimingOptions, backend: 'cpu' | 'webgpu' = 'cpu', matmulSizes = MATMUL_SIZES): Promise<ColumnResult> {
+export async function benchOurs(
+  timing: TimingOptions,
+  backend: 'cpu' | 'webgpu' = 'cpu',
+  matmulSizes = MATMUL_SIZES,
+): Promise<ColumnResult> {
   await setBackend(backend)
   const result: ColumnResult = { train: [], matmul: [] }
   for (const spec of MLPS) {
@@ -41,9 +45,11 @@ export async function benchOurs(timing: TimingOptions, backend: 'cpu' | 'webgpu'
   for (const n of matmulSizes) {
     const a = tensor(makeMatrix(n, 1), { shape: [n, n] })
     const b = tensor(makeMatrix(n, 2), { shape: [n, n] })
-    result.matmul.push(await measure(async (k) => {
-      for (let i = 0; i < k; i++) await sync(noGrad(() => a.matmul(b)))
-    }, timing))
+    result.matmul.push(
+      await measure(async (k) => {
+        for (let i = 0; i < k; i++) await sync(noGrad(() => a.matmul(b)))
+      }, timing),
+    )
   }
   await setBackend('cpu')
   return result

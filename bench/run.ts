@@ -22,9 +22,7 @@ const quick = process.argv.includes('--quick')
 const cpuColumns = !process.argv.includes('--webgpu-only')
 const gpuColumns = !process.argv.includes('--skip-webgpu')
 // ~2 s of timed repeats per figure keeps the medians stable and the whole run near 2-3 minutes.
-const timing: Required<TimingOptions> = quick
-  ? { budgetMs: 200, warmupMs: 50, repeats: 3 }
-  : { budgetMs: 2000, warmupMs: 400, repeats: 5 }
+const timing: Required<TimingOptions> = quick ? { budgetMs: 200, warmupMs: 50, repeats: 3 } : { budgetMs: 2000, warmupMs: 400, repeats: 5 }
 
 interface Column {
   key: string
@@ -57,16 +55,28 @@ async function main(): Promise<void> {
   const kernel = setCpuMatmulKernel('auto', () => pooled)
   if (cpuColumns) {
     progress(`ours (cpu backend, float32 matmul: ${kernel.kernel}, ${kernel.threads} thread(s) for large products)`)
-    columns.push({ key: 'ours', result: await benchOurs(timing), note: `float32 matmul kernel ${kernel.kernel} on ${kernel.threads} thread(s) from 256³ multiply-adds (${kernel.reason})` })
+    columns.push({
+      key: 'ours',
+      result: await benchOurs(timing),
+      note: `float32 matmul kernel ${kernel.kernel} on ${kernel.threads} thread(s) from 256³ multiply-adds (${kernel.reason})`,
+    })
     if (kernel.threads > 1) {
       progress('ours (cpu backend, WebAssembly kernel on one thread)')
       setCpuMatmulKernel('auto', () => single)
-      columns.push({ key: 'ours-1t', result: await benchOurs(timing), note: 'the WebAssembly kernel kept on one thread (BPS_CPU_MATMUL_THREADS=1)' })
+      columns.push({
+        key: 'ours-1t',
+        result: await benchOurs(timing),
+        note: 'the WebAssembly kernel kept on one thread (BPS_CPU_MATMUL_THREADS=1)',
+      })
     }
     if (kernel.kernel !== 'ts') {
       progress('ours (cpu backend, TS matmul kernel)')
       setCpuMatmulKernel('ts')
-      columns.push({ key: 'ours-ts', result: await benchOurs(timing), note: 'the pure-TS matmul kernel (the fallback where WebAssembly SIMD is unavailable)' })
+      columns.push({
+        key: 'ours-ts',
+        result: await benchOurs(timing),
+        note: 'the pure-TS matmul kernel (the fallback where WebAssembly SIMD is unavailable)',
+      })
     }
     setCpuMatmulKernel('auto', () => pooled)
     for (const backend of ['cpu', 'wasm'] as const) {
@@ -76,9 +86,11 @@ async function main(): Promise<void> {
     }
     progress('torch (1 thread)')
     torch = benchTorch(timing)
-    columns.push('skipped' in torch
-      ? { key: 'torch-1t', result: null, note: torch.skipped }
-      : { key: 'torch-1t', result: torch.result, note: blasNote(torch.blas) })
+    columns.push(
+      'skipped' in torch
+        ? { key: 'torch-1t', result: null, note: torch.skipped }
+        : { key: 'torch-1t', result: torch.result, note: blasNote(torch.blas) },
+    )
   }
   if (cpuColumns) {
     progress('memory flatness')
@@ -120,15 +132,29 @@ async function main(): Promise<void> {
     torchBlas: !torch || 'skipped' in torch ? null : torch.blas,
     webgpuAdapter: gpuAdapter,
   }
-  console.log(`\nMachine: ${machine.cpu}, ${machine.cores} cores (load average ${load0.toFixed(2)} at start, ${machine.loadAverage1mAtEnd.toFixed(2)} at end) · Node ${machine.node} · tfjs ${machine.tfjs} · torch ${machine.torch ?? 'n/a'} · WebGPU adapter ${gpuAdapter ?? 'n/a'}`)
-  console.log(`Timing: median of ${timing.repeats} repeats, ~${timing.budgetMs} ms per figure after warm-up${quick ? ' (--quick: rough figures)' : ''}`)
+  console.log(
+    `\nMachine: ${machine.cpu}, ${machine.cores} cores (load average ${load0.toFixed(2)} at start, ${machine.loadAverage1mAtEnd.toFixed(2)} at end) · Node ${machine.node} · tfjs ${machine.tfjs} · torch ${machine.torch ?? 'n/a'} · WebGPU adapter ${gpuAdapter ?? 'n/a'}`,
+  )
+  console.log(
+    `Timing: median of ${timing.repeats} repeats, ~${timing.budgetMs} ms per figure after warm-up${quick ? ' (--quick: rough figures)' : ''}`,
+  )
 
-  printTable('Training steps/s (forward + softmax CE + backward + SGD step), float32', 'net', MLPS.map((s) => s.name), columns,
-    (r, i) => r.train[i]?.steps.perSec ?? NaN)
+  printTable(
+    'Training steps/s (forward + softmax CE + backward + SGD step), float32',
+    'net',
+    MLPS.map((s) => s.name),
+    columns,
+    (r, i) => r.train[i]?.steps.perSec ?? NaN,
+  )
   const losses = columns.map((c) => `${c.key} ${c.result ? c.result.train.map((t) => t.loss.toFixed(3)).join(' / ') : 'n/a'}`)
   console.log(`  last loss per net (a sanity check; each column ran its own number of steps): ${losses.join(', ')}`)
-  printTable('Matmul GFLOP/s (2·n³ flops), float32, [n,n]·[n,n]', 'n', MATMUL_SIZES.map(String), columns,
-    (r, i) => ((r.matmul[i]?.perSec ?? NaN) * 2 * MATMUL_SIZES[i] ** 3) / 1e9)
+  printTable(
+    'Matmul GFLOP/s (2·n³ flops), float32, [n,n]·[n,n]',
+    'n',
+    MATMUL_SIZES.map(String),
+    columns,
+    (r, i) => ((r.matmul[i]?.perSec ?? NaN) * 2 * MATMUL_SIZES[i] ** 3) / 1e9,
+  )
   for (const c of columns) if (c.note) console.log(`Note (${c.key}): ${c.note}`)
   if (memory.length) printMemory(memory)
   if (studio) printStudio(studio)
@@ -165,23 +191,35 @@ function printMemory(results: MemoryResult[]): void {
   console.log('\nMemory after a full GC while training (SGD, fixed batch): heap used / ArrayBuffer bytes')
   for (const r of results) {
     const cells = r.readings.map((m) => `step ${m.step}: ${mb(m.heapUsed)} / ${mb(m.arrayBuffers)}`)
-    console.log(`  ${r.net}: ${cells.join(' → ')}  (last/first: heap ${r.heapRatio.toFixed(3)}×, ArrayBuffers ${r.arrayBufferRatio.toFixed(3)}×)`)
+    console.log(
+      `  ${r.net}: ${cells.join(' → ')}  (last/first: heap ${r.heapRatio.toFixed(3)}×, ArrayBuffers ${r.arrayBufferRatio.toFixed(3)}×)`,
+    )
   }
 }
 
 function printStudio(r: StudioResult): void {
   console.log('\nStudio loop vs bare engine loop, 784-256-128-10 relu, batch 128, SGD (steps/s, medians of interleaved rounds)')
   console.log(`  bare loop (nn.MLP + SGD over the same batches): ${fmt(r.bare)}`)
-  console.log(`  studio session, metrics streamed as JSON, no evaluations: ${fmt(r.studioNoEval)}   studio/bare: ${r.ratioNoEval.toFixed(2)}×  (the loop's own overhead)`)
-  console.log(`  studio session evaluating every 50 steps (test set + ≤5,000 train rows): ${fmt(r.studio)}   studio/bare: ${r.ratio.toFixed(2)}×`)
-  console.log(`  bare + the trainer's weight snapshot: ${fmt(r.bareSnapshot)} (${(r.bareSnapshot / r.bare).toFixed(2)}×)` +
-    ` · + its non-finite scan: ${fmt(r.bareSnapshotScan)} (${(r.bareSnapshotScan / r.bare).toFixed(2)}×)`)
+  console.log(
+    `  studio session, metrics streamed as JSON, no evaluations: ${fmt(r.studioNoEval)}   studio/bare: ${r.ratioNoEval.toFixed(2)}×  (the loop's own overhead)`,
+  )
+  console.log(
+    `  studio session evaluating every 50 steps (test set + ≤5,000 train rows): ${fmt(r.studio)}   studio/bare: ${r.ratio.toFixed(2)}×`,
+  )
+  console.log(
+    `  bare + the trainer's weight snapshot: ${fmt(r.bareSnapshot)} (${(r.bareSnapshot / r.bare).toFixed(2)}×)` +
+      ` · + its non-finite scan: ${fmt(r.bareSnapshotScan)} (${(r.bareSnapshotScan / r.bare).toFixed(2)}×)`,
+  )
   console.log(`  events: ${r.eventsPerSecond.toFixed(1)}/s, ${(r.eventBytesPerSecond / 1024).toFixed(1)} KiB/s of JSON`)
 }
 
 /** Debian builds torch on the system BLAS; the reference one makes its matmuls several times slower. */
 function blasNote(blas: string): string {
-  const kind = blas.includes('/blas/') ? 'reference (Netlib) BLAS, unoptimised' : blas.includes('openblas') ? 'OpenBLAS' : 'unrecognised BLAS'
+  const kind = blas.includes('/blas/')
+    ? 'reference (Netlib) BLAS, unoptimised'
+    : blas.includes('openblas')
+      ? 'OpenBLAS'
+      : 'unrecognised BLAS'
   return `matmul/Linear run on libblas.so.3 -> ${blas} (${kind}); a pip torch (MKL) would be faster`
 }
 

@@ -316,7 +316,9 @@ async function fullDisk(): Promise<void> {
   if (await c.connect()) {
     const r = await c.request('session.create', sessionSpec(999_999))
     const state = r.ok ? (r.result as { state: { sessionId: string }; runId?: string | null }) : null
-    notes.push(`full disk: after freeing it a new session ${state ? (state.runId ? `records again (run ${state.runId})` : 'has no run (runId null)') : `could not be created (${r.error?.code})`}`)
+    notes.push(
+      `full disk: after freeing it a new session ${state ? (state.runId ? `records again (run ${state.runId})` : 'has no run (runId null)') : `could not be created (${r.error?.code})`}`,
+    )
     if (state) await c.request('session.dispose', { sessionId: state.state.sessionId })
     c.close()
   }
@@ -420,11 +422,16 @@ async function main(): Promise<void> {
   const closedAtLastStep = trained.filter((runId) => lastCheckpointIsLastStep(runId)).length
   server?.kill('SIGTERM')
 
-  const byCode = [...errors.entries()].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', ')
+  const byCode = [...errors.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ')
   console.log('')
   console.log(`requests:           ${requests}`)
   console.log(`errors:             ${[...errors.values()].reduce((a, b) => a + b, 0)} (${byCode || 'none'})`)
-  console.log(`host.hello latency: p50 ${percentile(helloMs, 50).toFixed(1)} ms, p99 ${percentile(helloMs, 99).toFixed(1)} ms, max ${Math.max(...helloMs).toFixed(1)} ms (${helloMs.length} probes)`)
+  console.log(
+    `host.hello latency: p50 ${percentile(helloMs, 50).toFixed(1)} ms, p99 ${percentile(helloMs, 99).toFixed(1)} ms, max ${Math.max(...helloMs).toFixed(1)} ms (${helloMs.length} probes)`,
+  )
   console.log(`peak RSS (server):  ${(peakRssKiB / 1024).toFixed(0)} MiB`)
   console.log(`kill -9:            ${kills}; connections refused ${connectionsRefused}`)
   console.log(

@@ -91,13 +91,15 @@ export async function benchTfjs(backend: TfBackend, timing: TimingOptions, matmu
     await track(async () => {
       const a = tf.tensor2d(makeMatrix(n, 1), [n, n])
       const b = tf.tensor2d(makeMatrix(n, 2), [n, n])
-      result.matmul.push(await measure(async (k) => {
-        for (let i = 0; i < k; i++) {
-          const c = tf.matMul(a, b)
-          await c.data()
-          c.dispose()
-        }
-      }, timing))
+      result.matmul.push(
+        await measure(async (k) => {
+          for (let i = 0; i < k; i++) {
+            const c = tf.matMul(a, b)
+            await c.data()
+            c.dispose()
+          }
+        }, timing),
+      )
       tf.dispose([a, b])
     })
   }
