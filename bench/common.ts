@@ -1,5 +1,6 @@
 // Shared by every column: the timing rule (warm up, size the batch of iterations by a time budget,
 // median of repeats) and the seeded workloads, so each peer runs exactly the same thing.
+import type { Block } from '../src/engine/nn/index.js'
 
 /** Runs `n` iterations and returns once their results are really computed (synced). */
 export type Runner = (n: number) => void | Promise<void>
@@ -72,11 +73,26 @@ export interface MlpSpec {
   activation: 'tanh' | 'relu'
   batch: number
   lr: number
+  /** One per hidden layer, as nn.MLP takes them (absent: plain layers); only our and PyTorch's columns build them. */
+  blocks?: Partial<Block>[]
 }
 
 export const MLPS: MlpSpec[] = [
   { name: '2-16-16-2 tanh, batch 32', sizes: [2, 16, 16, 2], activation: 'tanh', batch: 32, lr: 0.1 },
   { name: '784-256-128-10 relu, batch 128', sizes: [784, 256, 128, 10], activation: 'relu', batch: 128, lr: 0.1 },
+]
+
+/** The gradient-flow lab's model (issue #13) and the same sizes without its blocks, each run against PyTorch. */
+export const LAB_MLPS: MlpSpec[] = [
+  { name: '784-256×4-10 relu, batch 128', sizes: [784, 256, 256, 256, 256, 10], activation: 'relu', batch: 128, lr: 0.1 },
+  {
+    name: '784-256×4-10 relu + BatchNorm (mid) + residual 2-4, batch 128',
+    sizes: [784, 256, 256, 256, 256, 10],
+    activation: 'relu',
+    batch: 128,
+    lr: 0.1,
+    blocks: [{ norm: 'batch' }, { norm: 'batch', residual: true }, { norm: 'batch', residual: true }, { norm: 'batch', residual: true }],
+  },
 ]
 
 export const MATMUL_SIZES = [256, 512, 1024]

@@ -1,14 +1,17 @@
 // `npm run bench`: our engine against TensorFlow.js (cpu, wasm) and PyTorch (1 thread), and our
 // WebGPU backend against TensorFlow.js's on the same adapter, printed side by side and saved to
 // out/bench-latest.json; then memory flatness over 10,000 training steps and the studio's training
-// loop (EngineHost session, metrics streaming) against the bare engine loop. A script, not a test:
-// numbers, no pass/fail.
+// loop (EngineHost session, metrics streaming) against the bare engine loop, and the gradient-flow
+// lab's model (BatchNorm + residual) against PyTorch beside the same net without them (lab.ts).
+// A script, not a test: numbers, no pass/fail.
 // `npm run bench -- --quick` shrinks the time budgets to check the script end to end;
-// `--skip-webgpu` / `--webgpu-only` choose the column groups.
+// `--skip-webgpu` / `--webgpu-only` choose the column groups; `--lab-only` runs only the lab's two
+// nets, ours and PyTorch, and writes out/bench-lab.json instead.
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { register } from 'node:module'
 import { cpus, loadavg } from 'node:os'
-import { MLPS, MATMUL_SIZES, type ColumnResult, type TimingOptions } from './common.js'
+import { LAB_MLPS, MLPS, MATMUL_SIZES, median, type ColumnResult, type TimingOptions } from './common.js'
+import { benchLab, type LabResult } from './lab.js'
 import { benchMemory, type MemoryResult } from './memory.js'
 import { benchOurs } from './ours.js'
 import { setCpuMatmulKernel } from '../src/engine/backends/cpu/index.js'
@@ -19,8 +22,10 @@ import { benchTorch } from './torch.js'
 import { setupWebGpu } from './webgpu.js'
 
 const quick = process.argv.includes('--quick')
-const cpuColumns = !process.argv.includes('--webgpu-only')
-const gpuColumns = !process.argv.includes('--skip-webgpu')
+const labOnly = process.argv.includes('--lab-only')
+const labRows = !process.argv.includes('--webgpu-only')
+const cpuColumns = labRows && !labOnly
+const gpuColumns = !process.argv.includes('--skip-webgpu') && !labOnly
 // ~2 s of timed repeats per figure keeps the medians stable and the whole run near 2-3 minutes.
 const timing: Required<TimingOptions> = quick ? { budgetMs: 200, warmupMs: 50, repeats: 3 } : { budgetMs: 2000, warmupMs: 400, repeats: 5 }
 
@@ -49,6 +54,7 @@ async function main(): Promise<void> {
   const load0 = loadavg()[0]
   let memory: MemoryResult[] = []
   let studio: StudioResult | null = null
+  let lab: LabResult | null = null
   // Both WebAssembly kernel setups loaded once, so switching columns starts no extra threads.
   const pooled = loadWasmGemm()
   const single = loadWasmGemm({ threads: 1 })
@@ -92,6 +98,8 @@ async function main(): Promise<void> {
         : { key: 'torch-1t', result: torch.result, note: blasNote(torch.blas) },
     )
   }
+  // Ours as shipped (the 'ours' column's kernel setup) against PyTorch on one thread.
+  if (labRows) lab = await benchLab(timing, quick ? 1 : 3, progress)
   if (cpuColumns) {
     progress('memory flatness')
     memory = [await benchMemory(MLPS[0], quick ? [100, 1000] : [1000, 10_000]), await benchMemory(MLPS[1], quick ? [20, 100] : [200, 2000])]
@@ -128,8 +136,8 @@ async function main(): Promise<void> {
     float32MatmulThreads: kernel.threads,
     node: process.version,
     tfjs: tfjsVersion,
-    torch: !torch || 'skipped' in torch ? null : torch.version,
-    torchBlas: !torch || 'skipped' in torch ? null : torch.blas,
+    torch: !torch || 'skipped' in torch ? (lab?.torchVersion ?? null) : torch.version,
+    torchBlas: !torch || 'skipped' in torch ? (lab?.torchBlas ?? null) : torch.blas,
     webgpuAdapter: gpuAdapter,
   }
   console.log(
@@ -139,32 +147,39 @@ async function main(): Promise<void> {
     `Timing: median of ${timing.repeats} repeats, ~${timing.budgetMs} ms per figure after warm-up${quick ? ' (--quick: rough figures)' : ''}`,
   )
 
-  printTable(
-    'Training steps/s (forward + softmax CE + backward + SGD step), float32',
-    'net',
-    MLPS.map((s) => s.name),
-    columns,
-    (r, i) => r.train[i]?.steps.perSec ?? NaN,
-  )
-  const losses = columns.map((c) => `${c.key} ${c.result ? c.result.train.map((t) => t.loss.toFixed(3)).join(' / ') : 'n/a'}`)
-  console.log(`  last loss per net (a sanity check; each column ran its own number of steps): ${losses.join(', ')}`)
-  printTable(
-    'Matmul GFLOP/s (2·n³ flops), float32, [n,n]·[n,n]',
-    'n',
-    MATMUL_SIZES.map(String),
-    columns,
-    (r, i) => ((r.matmul[i]?.perSec ?? NaN) * 2 * MATMUL_SIZES[i] ** 3) / 1e9,
-  )
-  for (const c of columns) if (c.note) console.log(`Note (${c.key}): ${c.note}`)
+  if (columns.length) {
+    printTable(
+      'Training steps/s (forward + softmax CE + backward + SGD step), float32',
+      'net',
+      MLPS.map((s) => s.name),
+      columns,
+      (r, i) => r.train[i]?.steps.perSec ?? NaN,
+    )
+    const losses = columns.map((c) => `${c.key} ${c.result ? c.result.train.map((t) => t.loss.toFixed(3)).join(' / ') : 'n/a'}`)
+    console.log(`  last loss per net (a sanity check; each column ran its own number of steps): ${losses.join(', ')}`)
+    printTable(
+      'Matmul GFLOP/s (2·n³ flops), float32, [n,n]·[n,n]',
+      'n',
+      MATMUL_SIZES.map(String),
+      columns,
+      (r, i) => ((r.matmul[i]?.perSec ?? NaN) * 2 * MATMUL_SIZES[i] ** 3) / 1e9,
+    )
+    for (const c of columns) if (c.note) console.log(`Note (${c.key}): ${c.note}`)
+  }
+  if (lab) printLab(lab)
   if (memory.length) printMemory(memory)
   if (studio) printStudio(studio)
 
   const elapsed = (performance.now() - t0) / 1000
   console.log(`\nTotal ${elapsed.toFixed(0)} s`)
   mkdirSync('out', { recursive: true })
-  const json = { date: new Date().toISOString(), quick, machine, timing, mlps: MLPS, matmulSizes: MATMUL_SIZES, columns, memory, studio }
-  writeFileSync('out/bench-latest.json', JSON.stringify(json, null, 2) + '\n')
-  console.log('Results written to out/bench-latest.json')
+  const date = new Date().toISOString()
+  const json = labOnly
+    ? { date, quick, machine, timing, labMlps: LAB_MLPS, lab }
+    : { date, quick, machine, timing, mlps: MLPS, matmulSizes: MATMUL_SIZES, columns, memory, studio, labMlps: LAB_MLPS, lab }
+  const file = labOnly ? 'out/bench-lab.json' : 'out/bench-latest.json'
+  writeFileSync(file, JSON.stringify(json, null, 2) + '\n')
+  console.log(`Results written to ${file}`)
 }
 
 function printTable(title: string, rowHead: string, rows: string[], columns: Column[], pick: (r: ColumnResult, i: number) => number): void {
@@ -179,11 +194,33 @@ function printTable(title: string, rowHead: string, rows: string[], columns: Col
     })
     return [name, ...columns.map((c) => fmt(value(c, i))), ...ratioCells]
   })
+  printRows(title, head, body)
+}
+
+/** A titled table: the first column left-aligned, the others right-aligned. */
+function printRows(title: string, head: string[], body: string[][]): void {
   const widths = head.map((h, j) => Math.max(h.length, ...body.map((r) => r[j].length)))
   const line = (cells: string[]): string => cells.map((c, j) => (j === 0 ? c.padEnd(widths[j]) : c.padStart(widths[j]))).join('  ')
   console.log(`\n${title}`)
   console.log(line(head))
   for (const r of body) console.log(line(r))
+}
+
+function printLab(r: LabResult): void {
+  const ratio = (v: number): string => (Number.isFinite(v) ? `${v.toFixed(2)}×` : '—')
+  printRows(
+    `Gradient-flow lab model vs the same net without blocks: training steps/s (SGD), float32, median of ${r.rounds} alternating round(s)`,
+    ['net', 'ours', 'torch-1t', 'ours/torch-1t'],
+    r.nets.map((n, i) => [n.name, fmt(median(n.ours)), fmt(n.torch.length ? median(n.torch) : NaN), ratio(r.ratios[i])]),
+  )
+  const perRound = r.labOverPlainPerRound.map(ratio).join(', ')
+  console.log(
+    `  lab ratio / plain ratio: ${ratio(r.labOverPlain)} (issue #13: at least the plain net's ratio minus 10%, i.e. ≥ 0.90×); per round: ${perRound || '—'}`,
+  )
+  const losses = r.nets.map((n) => `${n.oursLoss.toFixed(3)} / ${n.torchLoss.toFixed(3)}`).join(', ')
+  console.log(`  last loss ours / torch (plain, lab; a sanity check): ${losses}`)
+  if (r.torchSkipped) console.log(`Note (torch-1t): ${r.torchSkipped}`)
+  else if (r.torchBlas) console.log(`Note (torch-1t): ${blasNote(r.torchBlas)}`)
 }
 
 function printMemory(results: MemoryResult[]): void {

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { makeBatch, makeMatrix, MLPS, MATMUL_SIZES, type ColumnResult, type TimingOptions } from './common.js'
+import { makeBatch, makeMatrix, MLPS, MATMUL_SIZES, type ColumnResult, type MlpSpec, type TimingOptions } from './common.js'
 
 const PYTHON = '/usr/bin/python3'
 const SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'torch_bench.py')
@@ -20,7 +20,8 @@ export function probeTorch(): { version: string } | { skipped: string } {
   return { skipped: `${PYTHON} -c "import torch" failed (${why}); install Debian's python3-torch for this column` }
 }
 
-export function benchTorch(timing: Required<TimingOptions>): TorchOutcome {
+/** The bench's nets and matmuls by default; the lab section passes its own nets and no matmuls. */
+export function benchTorch(timing: Required<TimingOptions>, mlps: MlpSpec[] = MLPS, matmulSizes = MATMUL_SIZES): TorchOutcome {
   const probe = probeTorch()
   if ('skipped' in probe) return probe
   const dir = mkdtempSync(join(tmpdir(), 'bench-torch-'))
@@ -32,11 +33,11 @@ export function benchTorch(timing: Required<TimingOptions>): TorchOutcome {
     }
     const config = {
       timing: { budget_ms: timing.budgetMs, warmup_ms: timing.warmupMs, repeats: timing.repeats },
-      mlps: MLPS.map((spec, i) => {
+      mlps: mlps.map((spec, i) => {
         const { x, labels } = makeBatch(spec)
         return { ...spec, x: file(`x${i}.f32`, x), labels: file(`y${i}.i32`, labels) }
       }),
-      matmuls: MATMUL_SIZES.map((n) => ({ n, a: file(`a${n}.f32`, makeMatrix(n, 1)), b: file(`b${n}.f32`, makeMatrix(n, 2)) })),
+      matmuls: matmulSizes.map((n) => ({ n, a: file(`a${n}.f32`, makeMatrix(n, 1)), b: file(`b${n}.f32`, makeMatrix(n, 2)) })),
     }
     const configPath = join(dir, 'config.json')
     writeFileSync(configPath, JSON.stringify(config))

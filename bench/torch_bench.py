@@ -42,15 +42,57 @@ def load(path, dtype, shape):
     return torch.from_numpy(np.fromfile(path, dtype=dtype).reshape(shape))
 
 
+class Hidden(torch.nn.Module):
+    """A hidden layer with the engine's block extras (src/engine/nn/mlp.ts), in the same order:
+    pre x + act(W·norm(x)), mid x + act(norm(W·x)), post norm(x + act(W·x)); dropout on act(…)."""
+
+    def __init__(self, n_in, n_out, activation, block):
+        super().__init__()
+        self.linear = torch.nn.Linear(n_in, n_out)
+        self.act = activation()
+        self.at = block.get("normAt", "mid")
+        width = n_in if self.at == "pre" else n_out
+        norm = {"none": None, "batch": torch.nn.BatchNorm1d, "layer": torch.nn.LayerNorm}[block.get("norm", "none")]
+        self.norm = norm(width) if norm else None
+        p = block.get("dropout", 0)
+        self.drop = torch.nn.Dropout(p) if p > 0 else None
+        self.residual = block.get("residual", False)
+
+    def forward(self, x):
+        h = self.norm(x) if self.norm is not None and self.at == "pre" else x
+        h = self.linear(h)
+        if self.norm is not None and self.at == "mid":
+            h = self.norm(h)
+        h = self.act(h)
+        if self.drop is not None:
+            h = self.drop(h)
+        if self.residual:
+            h = x + h
+        if self.norm is not None and self.at == "post":
+            h = self.norm(h)
+        return h
+
+
+def build_mlp(spec):
+    sizes = spec["sizes"]
+    activation = torch.nn.Tanh if spec["activation"] == "tanh" else torch.nn.ReLU
+    blocks = spec.get("blocks")
+    layers = []
+    for i in range(len(sizes) - 1):
+        if i + 2 < len(sizes) and blocks:
+            layers.append(Hidden(sizes[i], sizes[i + 1], activation, blocks[i]))
+            continue
+        # Plain nets stay a flat Sequential, as before the lab's blocks existed.
+        layers.append(torch.nn.Linear(sizes[i], sizes[i + 1]))
+        if i + 2 < len(sizes):
+            layers.append(activation())
+    return torch.nn.Sequential(*layers)
+
+
 def bench_mlp(spec, timing):
     torch.manual_seed(1)
     sizes = spec["sizes"]
-    layers = []
-    for i in range(len(sizes) - 1):
-        layers.append(torch.nn.Linear(sizes[i], sizes[i + 1]))
-        if i + 2 < len(sizes):
-            layers.append(torch.nn.Tanh() if spec["activation"] == "tanh" else torch.nn.ReLU())
-    model = torch.nn.Sequential(*layers)
+    model = build_mlp(spec)  # in train mode: BatchNorm uses the batch's statistics, as ours does
     opt = torch.optim.SGD(model.parameters(), lr=spec["lr"])
     x = load(spec["x"], np.float32, (spec["batch"], sizes[0]))
     y = load(spec["labels"], np.int32, (spec["batch"],)).long()
