@@ -36,13 +36,16 @@ describe('lab presets', () => {
     expect(new Set(LAB_PRESETS.map((p) => p.id)).size).toBe(LAB_PRESETS.length)
     for (const p of LAB_PRESETS) {
       const spec = SessionSpec.parse(p.spec)
-      expect(spec.data.source ?? 'generator', p.id).toBe('generator')
-      const inputs = 'features' in spec.data ? spec.data.features.length : 0
+      const data = spec.data
+      if (!('generator' in data)) throw new Error(`${p.id}: every preset draws from a 2-D generator`)
+      // Two input features in; every preset's generator is binary, so two outputs (softmax CE).
+      const inputs = data.features.length
       expect(inputs, p.id).toBe(2)
+      expect(['spiral', 'moons'], p.id).toContain(data.generator)
       const sizes = [inputs, ...spec.model.hidden, 2]
       expect(blockProblems(sizes, blocksOf(spec.model.hidden.length, spec.model.blocks), spec.train.batchSize), p.id).toEqual([])
       expect(p.caption, p.id).toMatch(/^[^\n]+[.]$/)
-      if ('testRatio' in spec.data) expect(spec.data.testRatio, p.id).toBeGreaterThanOrEqual(0.3)
+      expect(data.testRatio, p.id).toBeGreaterThanOrEqual(0.3)
     }
   })
 
