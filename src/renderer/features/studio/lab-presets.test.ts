@@ -104,7 +104,7 @@ describe('lab presets', () => {
     expect(formDescription(f.form, hello, null)!.summary).toMatch(/^2 → 256 relu drop 0\.3 → 256 relu drop 0\.3 → 2 \(softmax CE\)/)
     expect(f.form.data).toMatchObject({ generator: 'moons', n: 60, noise: 0.5 })
     f.mirror({ ...LAB_PRESETS.find((p) => p.id === 'dead-relu-ln')!.spec, backend: f.form.backend })
-    expect(formDescription(f.form, hello, null)!.summary).toContain('→ 32 LN relu →')
+    expect(formDescription(f.form, hello, null)!.summary).toContain('→ 32 relu LN →')
     expect(f.formError).toBeNull()
   })
 })
