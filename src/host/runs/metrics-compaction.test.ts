@@ -6,13 +6,13 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileS
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { REQUESTS } from '../../shared/protocol'
 import { testHost } from '../test-helpers'
 import { forEachLine } from './line-reader'
 import { compactLog } from './log-compaction'
 import { batchLine, readMetricsLog, readMetricsLogWithStats, rewindLine } from './metrics-log'
 import { RunRecorder } from './recorder'
-import { newRunId, RunStore, type RunRecord } from './store'
+import { runRecord } from './test-helpers'
+import { RunStore } from './store'
 
 const dirs: string[] = []
 afterEach(() => {
@@ -22,28 +22,6 @@ function tempDir(): string {
   const d = mkdtempSync(join(tmpdir(), 'bps-log-'))
   dirs.push(d)
   return d
-}
-
-export function record(over: Partial<RunRecord> = {}): RunRecord {
-  const now = new Date()
-  return {
-    format: 1,
-    runId: newRunId(now),
-    name: 'long run',
-    tags: [],
-    createdAt: now.toISOString(),
-    updatedAt: now.toISOString(),
-    status: 'live',
-    spec: REQUESTS['session.create'].payload.parse({
-      model: { hidden: [4] },
-      data: { generator: 'xor' },
-      optimizer: { type: 'sgd', lr: 0.1 },
-    }),
-    backend: { name: 'cpu', reason: 'requested' },
-    appVersion: 'test',
-    stats: { steps: 0, lastTrainLoss: null, lastTestLoss: null, lastTestAccuracy: null },
-    ...over,
-  }
 }
 
 const layer = (step: number, g: number) => ({
@@ -123,7 +101,7 @@ describe('compaction', () => {
 
   it('a recorder with a small limit keeps its log under it while the history grows on', async () => {
     const store = new RunStore(tempDir(), { maxLogBytes: 150_000 })
-    const rec = store.create(record())!
+    const rec = store.create(runRecord())!
     const rr = new RunRecorder(store, rec, () => {})
     const log = join(store.runDir(rec.runId), 'metrics.ndjson')
     let peak = 0
@@ -145,7 +123,7 @@ describe('compaction', () => {
 describe('a log far past its limit', () => {
   it('startup, runs.list and runs.metrics work, the read holds a bounded amount, runs.metrics compacts it', async () => {
     const dir = tempDir()
-    const rec = record()
+    const rec = runRecord()
     const store = new RunStore(dir)
     store.create(rec)
     // About 12 MB of log: 300,000 steps. The limit below is 1 MiB (standing in for 512 MiB).

@@ -8,9 +8,9 @@ import { writeFileAtomic } from './atomic'
 import { checkpointsToThin } from './checkpoint'
 import { readMetricsLog, runMetricsOf, statsOf } from './metrics-log'
 import { RunRecorder } from './recorder'
-import { newRunId, RunStore, type RunRecord } from './store'
+import { runRecord } from './test-helpers'
+import { newRunId, RunStore } from './store'
 import { RunId } from '../../shared/protocol-runs'
-import { REQUESTS } from '../../shared/protocol'
 
 const dirs: string[] = []
 function tempDir(): string {
@@ -21,28 +21,6 @@ function tempDir(): string {
 afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
 })
-
-function record(over: Partial<RunRecord> = {}): RunRecord {
-  const now = new Date()
-  return {
-    format: 1,
-    runId: newRunId(now),
-    name: 'test run',
-    tags: [],
-    createdAt: now.toISOString(),
-    updatedAt: now.toISOString(),
-    status: 'live',
-    spec: REQUESTS['session.create'].payload.parse({
-      model: { hidden: [4] },
-      data: { generator: 'xor' },
-      optimizer: { type: 'sgd', lr: 0.1 },
-    }),
-    backend: { name: 'cpu', reason: 'requested' },
-    appVersion: 'test',
-    stats: { steps: 0, lastTrainLoss: null, lastTestLoss: null, lastTestAccuracy: null },
-    ...over,
-  }
-}
 
 const batch = (steps: number[], evals: { step: number; testLoss: number }[] = []) => ({
   sessionId: 's1',
@@ -86,7 +64,7 @@ describe('atomic writes', () => {
 describe('the metrics log', () => {
   it('skips a torn tail and unreadable lines, never fails; the next append starts a fresh line', () => {
     const store = new RunStore(tempDir())
-    const rec = store.create(record())!
+    const rec = store.create(runRecord())!
     const rr = new RunRecorder(store, rec, () => {})
     rr.appendMetrics(batch([1, 2, 3], [{ step: 0, testLoss: 0.9 }]))
     rr.appendMetrics(batch([4, 5]))
@@ -113,7 +91,7 @@ describe('the metrics log', () => {
 
   it('a rewind drops what came after its step; downsampling takes bucket means', () => {
     const store = new RunStore(tempDir())
-    const rec = store.create(record())!
+    const rec = store.create(runRecord())!
     const rr = new RunRecorder(store, rec, () => {})
     rr.appendMetrics(batch([1, 2, 3, 4], [{ step: 3, testLoss: 1 }]))
     rr.rewind(2, rr.stats)
@@ -146,7 +124,7 @@ describe('checkpoints, trash and recovery', () => {
 
   it('a checkpoint counts once its JSON is written; a lone tensors file is ignored', () => {
     const store = new RunStore(tempDir())
-    const rec = store.create(record())!
+    const rec = store.create(runRecord())!
     expect(store.checkpoints.write(rec.runId, 10, new Uint8Array(8), { format: 1 })).toBe(true)
     writeFileSync(store.checkpoints.paths(rec.runId, 20).tensors, 'half')
     expect(store.checkpoints.steps(rec.runId)).toEqual([10])
@@ -157,7 +135,7 @@ describe('checkpoints, trash and recovery', () => {
   it('trash and restore move the whole folder; unknown runs are not_found', () => {
     const dir = tempDir()
     const store = new RunStore(dir)
-    const rec = store.create(record({ status: 'saved' }))!
+    const rec = store.create(runRecord({ status: 'saved' }))!
     store.move(rec.runId, true)
     expect(existsSync(join(dir, rec.runId))).toBe(false)
     expect(store.list(false)).toEqual([])
@@ -171,7 +149,7 @@ describe('checkpoints, trash and recovery', () => {
   it('startup marks runs left live as interrupted with stats from their log, and clears temp files', async () => {
     const dir = tempDir()
     const store = new RunStore(dir)
-    const rec = store.create(record())!
+    const rec = store.create(runRecord())!
     const rr = new RunRecorder(store, rec, () => {})
     rr.appendMetrics(batch([1, 2, 3], [{ step: 2, testLoss: 0.25 }]))
     writeFileSync(join(dir, rec.runId, '.tmp-run.json-1-abc'), '{')
@@ -191,7 +169,7 @@ describe('checkpoints, trash and recovery', () => {
     writeFileSync(join(dir, 'file'), '')
     const store = new RunStore(join(dir, 'file', 'runs'))
     expect(store.storage()).toMatchObject({ writable: false, message: expect.stringContaining('ENOTDIR') })
-    expect(store.create(record())).toBeNull()
+    expect(store.create(runRecord())).toBeNull()
     expect(store.list(true)).toEqual([])
   })
 })
