@@ -165,11 +165,39 @@ test.describe('scalar backprop explainer', () => {
     await expect(error).toHaveAttribute('data-line', '2')
     await expect(error).toHaveAttribute('data-col', '9')
     await expect(error).toContainText('line 2, col 9')
+    // The position is said once, beside the message, not again inside it.
+    expect((await error.locator('p').innerText()).match(/line 2, col 9/g)).toHaveLength(1)
     await expect(error.locator('pre')).toContainText('b = a * * 3')
     // Fixing it clears the error and draws the new graph.
     await page.getByTestId('scalar-source').fill('a = 2\nb = a * 3\n')
     await page.getByTestId('scalar-forward').click()
     await expect(error).toHaveCount(0)
     await expect(page.getByTestId('scalar-node-b')).toContainText('6')
+  })
+  test('Full backward pressed right after Forward lands; a literal reads as c₁, not ∂L/∂2; a re-bound name is listed once', async ({
+    page,
+  }) => {
+    await loadPreset(page, 'seed')
+    const source = page.getByTestId('scalar-source')
+    await source.fill('a = -3\nb = a * 2\nL = b + 2\n')
+    // Full backward straight after Forward, before its answer is in: it applies to the new program.
+    await page.getByTestId('scalar-forward').click()
+    await page.getByTestId('full-backward-button').click()
+    await expect(page.getByTestId('scalar-position')).toHaveAttribute('data-value', '4')
+    await expect(page.getByTestId('var-grad-a')).toHaveAttribute('data-value', '2')
+
+    // Step 2 sends L's gradient to the literal 2 of `b + 2` (the program's second literal).
+    await page.getByTestId('step-undo-button').click()
+    await page.getByTestId('step-undo-button').click()
+    await expect(page.getByTestId('explain-local')).toContainText('∂L/∂c₂ = 1')
+    await expect(page.getByTestId('explain-literal')).toHaveText('— c₂ is the literal 2 in the program')
+    await expect(page.getByTestId('step-explainer')).not.toContainText('∂L/∂2')
+
+    // `L = x` binds x₂'s Value itself: x₂ is listed once, and L says it is that Value.
+    await source.fill('x = 1; x = 2; L = x')
+    await page.getByTestId('scalar-forward').click()
+    await expect(page.getByTestId('scalar-var-alias-L')).toHaveText('= x₂ (same Value)')
+    await expect(page.getByTestId('scalar-var-x₂')).toHaveCount(1)
+    await expect(page.getByTestId('scalar-var-x')).toHaveCount(1)
   })
 })

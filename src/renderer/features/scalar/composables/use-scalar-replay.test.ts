@@ -10,6 +10,7 @@ import {
   gateFormula,
   gradsAt,
   nameNodes,
+  variableRows,
   stepAt,
   useCounts,
 } from './use-scalar-replay'
@@ -52,15 +53,47 @@ describe('scalar replay', () => {
       { id: 3, label: 'x', op: '', data: 1, grad: 0, inputs: [] },
       { id: 4, label: 'x', op: 'pow', data: 1, grad: 0, inputs: [3], exponent: 2 },
     ])
-    expect(names.get(0)).toEqual({ key: 'a', name: 'a' })
-    expect(names.get(1)).toEqual({ key: 'n1', name: '-1' })
-    expect(names.get(2)).toEqual({ key: 'n2', name: 'a·(-1)' })
+    expect(names.get(0)).toEqual({ key: 'a', name: 'a', symbol: 'a' })
+    // A literal reads as its value inside formulas, and as c₁ after ∂ and before .grad.
+    expect(names.get(1)).toEqual({ key: 'n1', name: '-1', symbol: 'c₁' })
+    expect(names.get(2)).toEqual({ key: 'n2', name: 'a·(-1)', symbol: 'a·(-1)' })
     expect(names.get(4)?.key).toBe('n4')
     const p = seedProgram()
     const seedNames = nameNodes(p.nodes)
     expect(gateFormula(p.nodes[6]!, seedNames)).toBe('L = d · f')
     expect(gateFormula(p.nodes[4]!, seedNames)).toBe('d = e + c')
     expect(gateFormula(names && { id: 2, label: '', op: 'mul', data: -2, grad: 0, inputs: [0, 1] }, names)).toBe('a · (-1)')
+  })
+
+  it('lists a re-bound Value once: `x=1; x=2; L=x` shows x, x₂ and L as the same Value as x₂', () => {
+    // What the host answers for that program (inspect-scalar.ts): L binds x₂'s node itself.
+    const nodes = [
+      { id: 0, label: 'x', op: '' as const, data: 1, grad: 0, inputs: [] },
+      { id: 1, label: 'x₂', op: '' as const, data: 2, grad: 1, inputs: [] },
+    ]
+    const vars = [
+      { name: 'x', nodeId: 0 },
+      { name: 'x', nodeId: 1 },
+      { name: 'L', nodeId: 1 },
+    ]
+    expect(variableRows(vars, new Map(nodes.map((n) => [n.id, n])))).toEqual([
+      { name: 'x', nodeId: 0, aliasOf: null },
+      { name: 'x₂', nodeId: 1, aliasOf: null },
+      { name: 'L', nodeId: 1, aliasOf: 'x₂' },
+    ])
+    // `b = a` on its own: b is a's Value, under a's label.
+    expect(
+      variableRows(
+        [
+          { name: 'a', nodeId: 0 },
+          { name: 'b', nodeId: 0 },
+        ],
+        new Map([[0, { ...nodes[0]!, label: 'a' }]]),
+      ),
+    ).toEqual([
+      { name: 'a', nodeId: 0, aliasOf: null },
+      { name: 'b', nodeId: 0, aliasOf: 'a' },
+    ])
   })
 
   it('parenthesises compound names inside formulas, but not function arguments', () => {

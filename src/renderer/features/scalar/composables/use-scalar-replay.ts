@@ -58,7 +58,15 @@ export interface NodeNames {
   key: string
   /** How sentences refer to it: its label, a constant's value, or its formula (`x1·w1`, `b + 4`). */
   name: string
+  /**
+   * How `∂L/∂·` and `·.grad` refer to it: the name, except for an unlabelled literal, which is
+   * c₁, c₂… there (∂L/∂2 would read as a derivative with respect to the number 2).
+   */
+  symbol: string
 }
+
+const SUBSCRIPT_DIGITS = '₀₁₂₃₄₅₆₇₈₉'
+const subscript = (n: number) => [...String(n)].map((d) => SUBSCRIPT_DIGITS[Number(d)]).join('')
 
 /** Longer formulas are named t1, t2… instead, so sentences stay readable. */
 const MAX_FORMULA_NAME = 18
@@ -69,6 +77,7 @@ export function nameNodes(nodes: readonly ScalarNode[]): Map<number, NodeNames> 
   const names = new Map<number, NodeNames>()
   const raw = (id: number) => names.get(id)?.name ?? `#${id}`
   let temps = 0
+  let literals = 0
   // Ids grow in creation order, so every operand is named before the nodes that use it.
   for (const n of [...nodes].sort((a, b) => a.id - b.id)) {
     const unique = n.label !== '' && counts.get(n.label) === 1
@@ -78,7 +87,8 @@ export function nameNodes(nodes: readonly ScalarNode[]): Map<number, NodeNames> 
       const formula = formulaOf(n, n.inputs.map(raw), '·')
       name = formula.length <= MAX_FORMULA_NAME ? formula : `t${++temps}`
     }
-    names.set(n.id, { key: unique ? n.label : `n${n.id}`, name })
+    const symbol = !n.label && n.op === '' ? `c${subscript(++literals)}` : name
+    names.set(n.id, { key: unique ? n.label : `n${n.id}`, name, symbol })
   }
   return names
 }
@@ -156,4 +166,30 @@ export function stepAt(steps: readonly ScalarStep[], position: number): ScalarSt
 /** Whether two gradients agree to display precision (the wrong pass is marked where they do not). */
 export function sameGrad(a: number, b: number): boolean {
   return Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b))
+}
+
+export interface VariableRow {
+  /** The name as the table shows it: a reassigned name's label (c, c₂), else the binding's name. */
+  name: string
+  nodeId: number
+  /** `L = x` binds L to x₂'s Value itself: the Value's own label, shown beside L ("same Value as x₂"). */
+  aliasOf: string | null
+}
+
+/**
+ * The Variables table's rows: one per assignment, except that an assignment that only re-binds a
+ * Value another row already shows (`L = x`) says so instead of listing that Value a second time.
+ */
+export function variableRows(
+  variables: readonly { name: string; nodeId: number }[],
+  nodesById: ReadonlyMap<number, ScalarNode>,
+): VariableRow[] {
+  const shown = new Set<number>()
+  return variables.map((v) => {
+    const label = nodesById.get(v.nodeId)?.label ?? ''
+    const own = label !== '' && label.replace(/[₀-₉]+$/, '') === v.name
+    const alias = shown.has(v.nodeId) || (label !== '' && !own)
+    shown.add(v.nodeId)
+    return { name: alias ? v.name : label || v.name, nodeId: v.nodeId, aliasOf: alias ? label || null : null }
+  })
 }

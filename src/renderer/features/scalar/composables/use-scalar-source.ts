@@ -19,7 +19,10 @@ export function locateError(message: string, source: string): SourceError {
     const line = Number(m[1])
     const col = Number(m[2])
     const lines = source.split(/\r?\n/)
-    return { message, line, col, excerpt: lines[line - 1] ?? null }
+    // The editor prints the position itself ("line 2, col 9"), so a message that starts with it
+    // loses it here rather than saying it twice.
+    const rest = m.index === 0 ? message.slice(m[0].length).replace(/^\s*[:,]\s*/, '') : message
+    return { message: rest || message, line, col, excerpt: lines[line - 1] ?? null }
   }
   return { message, line: null, col: null, excerpt: null }
 }

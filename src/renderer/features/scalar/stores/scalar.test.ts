@@ -53,6 +53,23 @@ describe('scalar store', () => {
     expect(store.position).toBe(FORWARD)
   })
 
+  it('a move pressed while Forward is in flight applies to the program it brings (Full backward right after Forward)', async () => {
+    const store = useScalarStore()
+    await store.forward()
+    store.edit('a + a')
+    const landing = store.forward()
+    expect(store.busy).toBe(true)
+    store.fullBackward()
+    await landing
+    expect(store.program?.steps).toEqual(reuseProgram().steps)
+    expect(store.done).toBe(true)
+    // Once it has landed, moves apply at once again, and nothing is left pending for the next Forward.
+    store.reset()
+    expect(store.position).toBe(FORWARD)
+    await store.forward()
+    expect(store.position).toBe(FORWARD)
+  })
+
   it('loads a preset, and tracks the right and the `=` gradients side by side', async () => {
     const store = useScalarStore()
     await store.loadPreset('reuse')
@@ -70,7 +87,7 @@ describe('scalar store', () => {
     expect(store.edited).toBe(true)
     expect(store.presetId).toBeNull()
     await store.forward()
-    expect(store.error).toMatchObject({ line: 2, col: 5, excerpt: 'b = ??', message: "line 2, col 5: unexpected character '?'" })
+    expect(store.error).toMatchObject({ line: 2, col: 5, excerpt: 'b = ??', message: "unexpected character '?'" })
     expect(store.program?.rootId).toBe(6)
   })
 })

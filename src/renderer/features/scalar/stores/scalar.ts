@@ -36,6 +36,11 @@ export const useScalarStore = defineStore('scalar', () => {
   const done = computed(() => program.value !== null && position.value === stepCount.value)
 
   let ticket = 0
+  /**
+   * A move pressed while Forward is still on its way (Full backward right after Forward): it
+   * applies to the program that is coming, once it lands, instead of being dropped.
+   */
+  let pendingMove: (() => void) | null = null
   /** Evaluates the editor's text on the host and shows its forward pass (data, no grads yet). */
   async function forward(): Promise<void> {
     const text = source.value
@@ -48,11 +53,15 @@ export const useScalarStore = defineStore('scalar', () => {
       evaluated.value = text
       position.value = FORWARD
       error.value = null
+      pendingMove?.()
     } catch (err) {
       if (mine !== ticket) return
       error.value = locateError(stripKind(err instanceof Error ? err.message : String(err)), text)
     } finally {
-      if (mine === ticket) busy.value = false
+      if (mine === ticket) {
+        busy.value = false
+        pendingMove = null
+      }
     }
   }
 
@@ -69,17 +78,28 @@ export const useScalarStore = defineStore('scalar', () => {
     presetId.value = SCALAR_PRESETS.find((p) => p.source === text)?.id ?? null
   }
 
+  /** While Forward is in flight, a move waits for its program (the last one pressed wins). */
+  function move(apply: () => void): void {
+    if (busy.value) pendingMove = apply
+    else apply()
+  }
   function stepBackward(): void {
-    if (program.value && position.value < stepCount.value) position.value++
+    move(() => {
+      if (program.value && position.value < stepCount.value) position.value++
+    })
   }
   function undo(): void {
-    if (position.value > FORWARD) position.value--
+    move(() => {
+      if (position.value > FORWARD) position.value--
+    })
   }
   function fullBackward(): void {
-    if (program.value) position.value = stepCount.value
+    move(() => {
+      if (program.value) position.value = stepCount.value
+    })
   }
   function reset(): void {
-    position.value = FORWARD
+    move(() => (position.value = FORWARD))
   }
 
   return {
