@@ -51,11 +51,4 @@ export function liveLineOptions(): ChartOptions<'line'> {
   }
 }
 
-/** Label only the decades (1e-3, 0.01 … 100): the 2× and 5× ticks crowd a log axis. */
-export function powerOfTenTick(value: number | string): string | null {
-  const v = Number(value)
-  const exp = Math.log10(v)
-  if (!(v > 0) || Math.abs(exp - Math.round(exp)) > 1e-9) return null
-  const n = Math.round(exp)
-  return n >= -2 && n <= 3 ? String(10 ** n) : `1e${n}`
-}
+export { logTick } from './log-ticks'

@@ -9,6 +9,8 @@ export interface UiError {
   message: string
   /** How many times the same message was raised while it was shown. */
   count: number
+  /** 'form': about the settings as they were; gone once they change (the fix, or a new problem). */
+  topic?: 'form'
 }
 
 /** The form failed local validation: the message names the field (`optimizer.lr: …`). */
@@ -33,14 +35,18 @@ export const useErrorsStore = defineStore('errors', () => {
   const errors = ref<UiError[]>([])
   let nextErrorId = 1
 
-  function pushError(message: string): void {
+  function pushError(message: string, topic?: UiError['topic']): void {
     const same = errors.value.find((e) => e.message === message)
     if (same) same.count++
-    else errors.value.push({ id: nextErrorId++, message, count: 1 })
+    else errors.value.push({ id: nextErrorId++, message, count: 1, ...(topic ? { topic } : {}) })
+  }
+  /** Drop the banners about one topic (the settings were edited: what they said is out of date). */
+  function clearTopic(topic: NonNullable<UiError['topic']>): void {
+    errors.value = errors.value.filter((e) => e.topic !== topic)
   }
   function dismissError(id: number): void {
     errors.value = errors.value.filter((e) => e.id !== id)
   }
 
-  return { errors, pushError, dismissError }
+  return { errors, pushError, dismissError, clearTopic }
 })

@@ -239,6 +239,24 @@ describe('session store: errors', () => {
     expect(host.kinds().filter((k) => k === 'session.create')).toHaveLength(1)
   })
 
+  it('fixing an invalid field applies the structural edit made meanwhile and clears its banner (no stuck rebuild)', async () => {
+    const store = await ready()
+    const form = useFormStore().form
+    form.optimizer.lr = 50
+    await vi.advanceTimersByTimeAsync(UPDATE_DELAY_MS)
+    form.optimizer.type = 'sgd'
+    await vi.advanceTimersByTimeAsync(REBUILD_DELAY_MS * 2)
+    expect(store.stale).toBe(true)
+    expect(useErrorsStore().errors.map((e) => e.message)).toEqual([expect.stringMatching(/^Check the settings: optimizer\.lr/)])
+    expect(host.kinds().filter((k) => k === 'session.create')).toHaveLength(1)
+    form.optimizer.lr = 0.1
+    await vi.advanceTimersByTimeAsync(REBUILD_DELAY_MS * 2)
+    expect(host.kinds().filter((k) => k === 'session.create')).toHaveLength(2)
+    expect(host.last('session.create')!.payload.optimizer).toMatchObject({ type: 'sgd', lr: 0.1 })
+    expect(store.stale).toBe(false)
+    expect(useErrorsStore().errors).toEqual([])
+  })
+
   it('shows the reason a run paused itself (e.g. a NaN loss)', async () => {
     const store = await ready()
     const id = store.info!.state.sessionId

@@ -29,7 +29,7 @@ export const useSessionStore = defineStore('session', () => {
   const connection = useConnectionStore()
   const formStore = useFormStore()
   const form = formStore.form
-  const { pushError } = useErrorsStore()
+  const { pushError, clearTopic } = useErrorsStore()
   const metrics = useMetricsStore()
 
   const info = shallowRef<SessionInfo | null>(null)
@@ -54,7 +54,7 @@ export const useSessionStore = defineStore('session', () => {
       forgetSession()
       scheduleRebuild()
     }
-    pushError(errorMessage(err))
+    pushError(errorMessage(err), err instanceof FormError ? 'form' : undefined)
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -178,7 +178,7 @@ export const useSessionStore = defineStore('session', () => {
   }
   function scheduleRebuild(): void {
     debounce('rebuild', REBUILD_DELAY_MS, () => {
-      if (formStore.formError) return pushError(`Check the settings: ${formStore.formError}`)
+      if (formStore.formError) return pushError(`Check the settings: ${formStore.formError}`, 'form')
       // A session that has trained waits for Rebuild / Reset / Play (the setup column says so).
       if (info.value && (!stale.value || progressed.value)) return
       void rebuild()
@@ -186,6 +186,15 @@ export const useSessionStore = defineStore('session', () => {
   }
 
   watch(() => structuralKey(form), scheduleRebuild)
+  // A settings problem fixed (or replaced by another): its banner goes, and a structural edit that
+  // waited for the fix (optimiser type changed while lr was invalid) is applied now, not on Play.
+  watch(
+    () => formStore.formError,
+    (problem) => {
+      clearTopic('form')
+      if (!problem && stale.value) scheduleRebuild()
+    },
+  )
   watch(
     () => JSON.stringify(liveSettings(form)),
     () => debounce('live', UPDATE_DELAY_MS, () => void applyLive()),

@@ -2,7 +2,7 @@
 // It paints its own dark background so "Export as PNG" gives the picture seen on screen.
 import { ref, watch, type Ref } from 'vue'
 import type { Plugin } from 'chart.js'
-import { THEME, liveLineOptions, powerOfTenTick } from '../../../charts/setup'
+import { THEME, liveLineOptions, logTick } from '../../../charts/setup'
 import { useRunsStore } from '../stores/runs'
 import { useLiveChart } from '../../../composables/use-live-chart'
 import { METRIC_INFO, metricPoints, type CompareMetric } from './use-runs-series'
@@ -27,7 +27,7 @@ function yAxis(metric: CompareMetric, log: boolean) {
       type: 'logarithmic',
       title: { display: true, text: `${text} (log)` },
       grid: { color: THEME.grid },
-      ticks: { callback: powerOfTenTick },
+      ticks: { callback: logTick },
     } as const
   return metric === 'testAccuracy'
     ? ({ type: 'linear', min: 0, max: 1, title: { display: true, text }, grid: { color: THEME.grid } } as const)

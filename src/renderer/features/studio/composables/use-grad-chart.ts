@@ -2,7 +2,7 @@
 // vanishing or exploding gradients show up as lines drifting apart by orders of magnitude. The
 // statistic (‖g‖, mean |g|, max |g|) is the one the heatmap shows.
 import { watch, type Ref } from 'vue'
-import { THEME, liveLineOptions, powerOfTenTick } from '../../../charts/setup'
+import { THEME, liveLineOptions, logTick } from '../../../charts/setup'
 import { stepZoomOptions } from '../../../charts/zoom'
 import type { LayerStatName } from '../../../charts/layer-timeline'
 import { useMetricsStore } from '../../../stores/metrics'
@@ -17,7 +17,7 @@ export function useGradChart(canvas: Ref<HTMLCanvasElement | null>, stat: Ref<La
       type: 'logarithmic',
       title: { display: true, text: 'gradient (log)' },
       grid: { color: THEME.grid },
-      ticks: { callback: powerOfTenTick },
+      ticks: { callback: logTick },
     },
   }
   options.plugins = { ...options.plugins, zoom: stepZoomOptions() }

@@ -3,7 +3,7 @@
 // on a second log axis, zoom/pan along steps, and a marker per alarm.
 import { ref, watch, type Ref } from 'vue'
 import type { ChartConfiguration } from 'chart.js'
-import { THEME, liveLineOptions, powerOfTenTick } from '../../../charts/setup'
+import { THEME, liveLineOptions, logTick } from '../../../charts/setup'
 import { stepZoomOptions } from '../../../charts/zoom'
 import { smoothEma } from '../../../charts/smoothing'
 import { alarmMarkers, type AlarmMarkerOptions } from '../../../charts/alarm-markers'
@@ -18,7 +18,7 @@ function lossAxis(log: boolean) {
         type: 'logarithmic',
         title: { display: true, text: 'loss (log)' },
         grid: { color: THEME.grid },
-        ticks: { callback: powerOfTenTick },
+        ticks: { callback: logTick },
       } as const)
     : ({ type: 'linear', beginAtZero: true, title: { display: true, text: 'loss' }, grid: { color: THEME.grid } } as const)
 }
@@ -36,6 +36,8 @@ export function useLossChart(canvas: Ref<HTMLCanvasElement | null>, controls: Lo
   const metrics = useMetricsStore()
   /** Alarm markers inside the drawn step range (the chart exposes it as data-alarm-markers). */
   const markerCount = ref(0)
+  /** The loss axis's labelled ticks as drawn (data-y-ticks: an axis with no label is a bug). */
+  const yTicks = ref('')
   const markers = alarmMarkers({ alarms: () => metrics.buffers.alarms, onHover: controls.onAlarmHover })
   const options = liveLineOptions()
   options.scales = {
@@ -47,7 +49,7 @@ export function useLossChart(canvas: Ref<HTMLCanvasElement | null>, controls: Lo
       display: controls.showLr.value,
       title: { display: true, text: 'lr' },
       grid: { display: false },
-      ticks: { callback: powerOfTenTick },
+      ticks: { callback: logTick },
     },
   }
   options.plugins = {
@@ -114,7 +116,13 @@ export function useLossChart(canvas: Ref<HTMLCanvasElement | null>, controls: Lo
       const x = chart.options.scales?.['x']
       if (x) x.suggestedMax = m.alarms.at(-1)?.step
     },
-    afterDraw: () => (markerCount.value = markers.drawn()),
+    afterDraw: (chart) => {
+      markerCount.value = markers.drawn()
+      yTicks.value = (chart.scales['y']?.ticks ?? [])
+        .map((t) => t.label)
+        .filter((l) => l !== null && l !== undefined && l !== '')
+        .join(' ')
+    },
   })
   watch(controls.logScale, (log) =>
     live.reconfigure((chart) => {
@@ -131,5 +139,5 @@ export function useLossChart(canvas: Ref<HTMLCanvasElement | null>, controls: Lo
     }),
   )
   const resetZoom = () => live.reconfigure((chart) => chart.resetZoom('none'))
-  return { ...live, markerCount, resetZoom }
+  return { ...live, markerCount, yTicks, resetZoom }
 }
