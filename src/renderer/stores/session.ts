@@ -12,6 +12,7 @@ import { FormError, errorMessage, useErrorsStore } from './errors'
 import { useFormStore } from './form'
 import { layerLabels, useMetricsStore } from './metrics'
 import { adoptSession as adopt } from './session-adopt'
+import { createDebouncer } from './debounce'
 import { buildSpec, livePatch, liveSettings, structuralKey, type UpdatePatch } from './session-form'
 
 type SessionInfo = RequestResult<'session.create'>
@@ -162,20 +163,7 @@ export const useSessionStore = defineStore('session', () => {
   // Form edits: structural ones rebuild (as TensorFlow Playground does) until the session has
   // trained, then wait for Rebuild/Reset/Play (the UI says so); live settings update in place.
 
-  const timers = new Map<Debounced, ReturnType<typeof setTimeout>>()
-  function debounce(name: Debounced, ms: number, fn: () => void): void {
-    clearTimeout(timers.get(name))
-    timers.set(
-      name,
-      setTimeout(() => (timers.delete(name), fn()), ms),
-    )
-  }
-  function cancel(...names: Debounced[]): void {
-    for (const name of names) {
-      clearTimeout(timers.get(name))
-      timers.delete(name)
-    }
-  }
+  const { debounce, cancel } = createDebouncer<Debounced>()
   function scheduleRebuild(): void {
     debounce('rebuild', REBUILD_DELAY_MS, () => {
       if (formStore.formError) return pushError(`Check the settings: ${formStore.formError}`, 'form')
