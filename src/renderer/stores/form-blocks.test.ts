@@ -95,10 +95,10 @@ describe('session store: blocks in session.create', () => {
     const f = useFormStore()
     f.setBlock(0, { residual: true }) // 2 input features into 8 units
     expect(f.issues['model.blocks[0].residual']).toMatch(/hidden layer 1 has 8 units but its input is the 2 input features/)
-    expect(f.formError).toMatch(/^model\.blocks\[0\]\.residual: /)
+    expect(f.formError).toMatch(/^Hidden layer 1: residual: /)
     await vi.advanceTimersByTimeAsync(REBUILD_DELAY_MS * 2)
     expect(count('session.create')).toBe(1)
-    expect(useErrorsStore().errors.at(-1)?.message).toMatch(/Check the settings: model\.blocks\[0\]\.residual: hidden layer 1 has 8 units/)
+    expect(useErrorsStore().errors.at(-1)?.message).toMatch(/Check the settings: Hidden layer 1: residual: hidden layer 1 has 8 units/)
     // Play, Step and Rebuild do not ask either: the form says what is wrong.
     expect(await store.play()).toBe(false)
     expect(await store.rebuild()).toBe(false)

@@ -69,7 +69,7 @@ describe('block refusals before the host is asked', () => {
       'model.blocks[0].norm': expect.stringMatching(/batches of at least 2 rows.*the batch size is 1.*use LayerNorm/),
     })
     expect(blockIssues(form([8], [{ norm: 'layer' }], 1), 2)).toEqual({})
-    expect(issuesLine(issues)).toMatch(/^model\.blocks\[0\]\.norm: BatchNorm on hidden layer 1/)
+    expect(issuesLine(issues)).toMatch(/^Hidden layer 1: norm: BatchNorm on hidden layer 1/)
     expect(issuesLine({})).toBeNull()
   })
 })

@@ -2,6 +2,7 @@
 // spec gets (nothing while every block is plain, so plain specs, runs and their keys stay as they
 // were), the refusals shown at their controls before the host is asked, and the words and formulas
 // the editor and the network view use. The rules themselves are shared/model-blocks.ts's.
+import { fieldNameOfPath } from '../../shared/issue-wording'
 import {
   NORM_LABELS,
   blockProblems,
@@ -38,10 +39,10 @@ export function blockIssues(form: Pick<SessionForm, 'hidden' | 'blocks' | 'batch
   return out
 }
 
-/** Issues as one line for the banner ("model.blocks[0].residual: …"); null when there are none. */
+/** Issues as one line for the banner ("Hidden layer 1: residual: …"); null when there are none. */
 export function issuesLine(issues: Record<string, string>): string | null {
   const entries = Object.entries(issues)
-  return entries.length ? entries.map(([p, m]) => `${p}: ${m}`).join('; ') : null
+  return entries.length ? entries.map(([p, m]) => `${fieldNameOfPath(p)}: ${m}`).join('; ') : null
 }
 
 export const NORM_CHOICES: { value: NormName; label: string }[] = [

@@ -2,19 +2,9 @@
 // structural, and validation messages by field.
 import { describe, expect, it } from 'vitest'
 import { SessionSpec } from '../../shared/protocol'
-import {
-  buildSpec,
-  defaultForm,
-  formIssues,
-  issueAt,
-  livePatch,
-  liveSettings,
-  structuralKey,
-  validateForm,
-  type CreatePayload,
-  type SessionForm,
-} from './session-form'
+import { buildSpec, defaultForm, livePatch, liveSettings, structuralKey, type CreatePayload, type SessionForm } from './session-form'
 import { formFromSpec } from './session-form-load'
+import { formIssues, issueAt, validateForm } from './session-form-issues'
 
 const FILE = 'f0123456789abcdef'
 const FILE2 = 'ffedcba9876543210'
@@ -206,7 +196,7 @@ describe('session form: live and structural', () => {
 })
 
 describe('session form: validation', () => {
-  it('names the field of each problem, in the schema’s words', () => {
+  it('names the field of each problem, in words for people (the limit and the value), never the schema’s', () => {
     const form = defaultForm()
     form.hidden[1] = 2000
     form.optimizer.lr = 0
@@ -214,8 +204,11 @@ describe('session form: validation', () => {
     expect(issueAt(issues, 'model.hidden')).toMatch(/1024/)
     expect(issueAt(issues, 'model.hidden[1]')).toMatch(/1024/)
     expect(issueAt(issues, 'model.hidden[0]')).toBeNull()
-    expect(issueAt(issues, 'optimizer.lr')).toMatch(/>0|greater/i)
-    expect(validateForm(form)).toMatch(/model\.hidden\[1\]: .*optimizer\.lr: /)
+    expect(issueAt(issues, 'model.hidden[1]')).toBe('must be at most 1024 (it is 2000)')
+    expect(issueAt(issues, 'optimizer.lr')).toBe('must be greater than 0 (it is 0)')
+    expect(validateForm(form)).toBe(
+      "Hidden layer 2's width must be at most 1024 (it is 2000); Learning rate must be greater than 0 (it is 0)",
+    )
   })
 
   it('explains a source with nothing chosen instead of a regex failure', () => {
@@ -228,10 +221,10 @@ describe('session form: validation', () => {
     form.csv.features = ['y', 'x']
     expect(formIssues(form)['data.features']).toBe('"y" is the target, so it cannot also be a feature')
     form.csv.features = []
-    expect(validateForm(form)).toBe('data.features: choose at least one feature column')
+    expect(validateForm(form)).toBe('Input features: choose at least one feature column')
     form.source = 'idx'
     form.idx.imagesFileId = FILE
-    expect(validateForm(form)).toBe('data.labelsFileId: upload an IDX labels file first')
+    expect(validateForm(form)).toBe('IDX labels file: upload an IDX labels file first')
     form.source = 'generator'
     form.data.features = []
     expect(formIssues(form)).toEqual({ 'data.features': 'choose at least one input feature' })

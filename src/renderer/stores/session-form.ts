@@ -1,7 +1,7 @@
 // The training form as the user edits it, and how it becomes a protocol SessionSpec. Pure
 // functions, so the rules (what needs a new session, what changes live, what is wrong and where)
 // are testable alone. What the form's network will be is in session-shape.ts.
-import { SessionSpec, describeIssues, type RequestPayload } from '../../shared/protocol'
+import type { RequestPayload } from '../../shared/protocol'
 import type {
   ACTIVATION_NAMES,
   BACKEND_CHOICES,
@@ -245,55 +245,4 @@ export function structuralKey(form: SessionForm): string {
     seed: spec.train?.seed,
     backend: spec.backend,
   })
-}
-
-/** Problems the schema cannot word well: a source with nothing chosen yet. Path → message. */
-function sourceIssues(form: SessionForm): Record<string, string> {
-  if (form.source === 'csv') {
-    if (!form.csv.fileId) return { 'data.fileId': 'upload a CSV file first' }
-    if (!form.csv.target) return { 'data.target': 'choose the target column' }
-    if (form.csv.features?.length === 0) return { 'data.features': 'choose at least one feature column' }
-    if (form.csv.features?.includes(form.csv.target))
-      return { 'data.features': `"${form.csv.target}" is the target, so it cannot also be a feature` }
-  }
-  if (form.source === 'idx') {
-    if (!form.idx.imagesFileId) return { 'data.imagesFileId': 'upload an IDX images file first' }
-    if (!form.idx.labelsFileId) return { 'data.labelsFileId': 'upload an IDX labels file first' }
-  }
-  if (form.source === 'generator' && form.data.features.length === 0) return { 'data.features': 'choose at least one input feature' }
-  return {}
-}
-
-/**
- * What is wrong with the form, by spec path (`model.hidden[2]`, `optimizer.lr`, `data.target`),
- * in the schema's own words, so each message can sit next to its field. Empty when valid.
- */
-export function formIssues(form: SessionForm): Record<string, string> {
-  const local = sourceIssues(form)
-  if (Object.keys(local).length) return local
-  const parsed = SessionSpec.safeParse(buildSpec(form))
-  if (parsed.success) return {}
-  const issues: Record<string, string> = {}
-  for (const issue of parsed.error.issues) {
-    const path = issue.path
-      .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
-      .join('')
-      .replace(/^\./, '')
-    issues[path] ??= issue.message
-  }
-  return issues
-}
-
-/** The message for a field: its own path, or anything under it (`model.hidden` covers `[2]`). */
-export function issueAt(issues: Record<string, string>, path: string): string | null {
-  for (const [p, message] of Object.entries(issues)) if (p === path || p.startsWith(`${path}.`) || p.startsWith(`${path}[`)) return message
-  return null
-}
-
-/** A user-facing description of what is wrong with the form, or null when it is valid. */
-export function validateForm(form: SessionForm): string | null {
-  const local = Object.entries(sourceIssues(form))
-  if (local.length) return local.map(([p, m]) => `${p}: ${m}`).join('; ')
-  const parsed = SessionSpec.safeParse(buildSpec(form))
-  return parsed.success ? null : describeIssues(parsed.error)
 }

@@ -171,7 +171,7 @@ describe('session store: studio settings', () => {
     await vi.advanceTimersByTimeAsync(PREVIEW_DELAY_MS + REBUILD_DELAY_MS)
     expect(host.kinds().filter((k) => k === 'dataset.preview')).toHaveLength(1)
     expect(useFormStore().freshPreview).toBeNull()
-    expect(useErrorsStore().errors.at(-1)?.message).toMatch(/data\.fileId: upload a CSV file first/)
+    expect(useErrorsStore().errors.at(-1)?.message).toMatch(/CSV file: upload a CSV file first/)
 
     const file = host.addFile('houses.csv', 'rooms,area,city,price\n3,80,a,200\n4,95,b,260\n2,50,a,150\n5,120,b,400\n')
     useFormStore().form.csv = { ...useFormStore().form.csv, fileId: file.fileId, target: 'price', features: null }
@@ -227,7 +227,7 @@ describe('session store: errors', () => {
     await store.play()
     useFormStore().form.optimizer.lr = 50
     await vi.advanceTimersByTimeAsync(UPDATE_DELAY_MS)
-    expect(useErrorsStore().errors[0]!.message).toMatch(/^Check the settings: optimizer\.lr: /)
+    expect(useErrorsStore().errors[0]!.message).toMatch(/^Check the settings: Learning rate must be at most 10 \(it is 50\)$/)
     expect(host.kinds()).not.toContain('session.update')
     useFormStore().form.hidden[0] = 0
     await vi.advanceTimersByTimeAsync(REBUILD_DELAY_MS)
@@ -235,7 +235,7 @@ describe('session store: errors', () => {
       useErrorsStore()
         .errors.map((e) => e.message)
         .join('\n'),
-    ).toMatch(/model\.hidden\[0\]/)
+    ).toMatch(/Hidden layer 1's width must be at least 1 \(it is 0\)/)
     expect(host.kinds().filter((k) => k === 'session.create')).toHaveLength(1)
   })
 
@@ -247,7 +247,7 @@ describe('session store: errors', () => {
     form.optimizer.type = 'sgd'
     await vi.advanceTimersByTimeAsync(REBUILD_DELAY_MS * 2)
     expect(store.stale).toBe(true)
-    expect(useErrorsStore().errors.map((e) => e.message)).toEqual([expect.stringMatching(/^Check the settings: optimizer\.lr/)])
+    expect(useErrorsStore().errors.map((e) => e.message)).toEqual([expect.stringMatching(/^Check the settings: Learning rate must/)])
     expect(host.kinds().filter((k) => k === 'session.create')).toHaveLength(1)
     form.optimizer.lr = 0.1
     await vi.advanceTimersByTimeAsync(REBUILD_DELAY_MS * 2)
