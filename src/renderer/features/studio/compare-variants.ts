@@ -184,8 +184,10 @@ export function deriveVariants(base: CreatePayload, setting: CompareSetting, val
     }
     const m = parsed.data.model
     const sizes = [inputs ?? m.hidden[0] ?? 0, ...m.hidden]
-    for (const p of blockProblems(sizes, blocksOf(m.hidden.length, m.blocks), parsed.data.train.batchSize))
-      problems.push(`${label}: ${p.message}`)
+    // One reason per variant: the same refusal on twelve layers would bury the others.
+    const refused = blockProblems(sizes, blocksOf(m.hidden.length, m.blocks), parsed.data.train.batchSize)
+    if (refused.length)
+      problems.push(`${label}: ${refused[0]!.message}${refused.length > 1 ? ` (and ${refused.length - 1} more like it)` : ''}`)
     const key = JSON.stringify(parsed.data)
     const twin = seen.get(key)
     if (twin !== undefined) problems.push(`${label} is the same configuration as ${twin}; pick values that differ`)
