@@ -60,6 +60,10 @@ export function variantLabel(setting: CompareSetting, value: string): string {
   return value
 }
 
+/** The spec's blocks, one per hidden layer (blocksOf fills in what a partial block leaves out). */
+const baseBlocks = (base: CreatePayload): BlockOptions[] =>
+  blocksOf(base.model.hidden.length, base.model.blocks as readonly BlockOptions[] | undefined)
+
 /** Hidden layer i can take a residual connection when its input is as wide as its output. */
 function residualFits(hidden: readonly number[], inputs: number | null, i: number): boolean {
   return (i === 0 ? inputs : hidden[i - 1]) === hidden[i]
@@ -67,7 +71,7 @@ function residualFits(hidden: readonly number[], inputs: number | null, i: numbe
 
 /** The configuration's own value of a setting (what a variant list starts with). */
 export function currentValue(base: CreatePayload, setting: CompareSetting): string {
-  const blocks = blocksOf(base.model.hidden.length, base.model.blocks)
+  const blocks = baseBlocks(base)
   const norm = blocks[0]?.norm ?? 'none'
   const residual = blocks.some((b) => b.residual)
   switch (setting) {
@@ -108,7 +112,7 @@ export function defaultValues(base: CreatePayload, setting: CompareSetting): str
 /** Every hidden layer's block with the norm kind and the residual (where widths allow it) as given. */
 function withBlocks(base: CreatePayload, inputs: number | null, change: { norm?: NormName; residual?: boolean }): CreatePayload {
   const hidden = base.model.hidden
-  const blocks: BlockOptions[] = blocksOf(hidden.length, base.model.blocks).map((b, i) => ({
+  const blocks: BlockOptions[] = baseBlocks(base).map((b, i) => ({
     ...b,
     ...(change.norm ? { norm: change.norm } : {}),
     ...(change.residual !== undefined ? { residual: change.residual && residualFits(hidden, inputs, i) } : {}),

@@ -42,7 +42,9 @@ export interface LaneView {
   status: SessionState['status']
   stopped: string | null
   alarms: TrainAlarm[]
+  /** The train loss at the last evaluation (whole train set, so variants compare), and its step. */
   lastLoss: number | null
+  lossStep: number | null
   runId: string | null
 }
 
@@ -78,7 +80,8 @@ export const useCompareStore = defineStore('compare', () => {
       status: l.state.status,
       stopped: l.stopped,
       alarms: [...l.buffers.alarms],
-      lastLoss: l.buffers.latest.trainLoss ?? l.buffers.latest.batchLoss,
+      lastLoss: l.buffers.latest.trainLoss,
+      lossStep: l.buffers.latest.evalStep,
       runId: l.runId,
     }))
   })
@@ -133,6 +136,7 @@ export const useCompareStore = defineStore('compare', () => {
         return false
       }
       lanes.value = ok
+      touch()
       savedTag.value = null
       return true
     } finally {
@@ -223,6 +227,7 @@ export const useCompareStore = defineStore('compare', () => {
     const gone = lanes.value
     lanes.value = []
     savedTag.value = null
+    touch()
     await Promise.all(gone.map((l) => client.request('session.dispose', { sessionId: l.sessionId }).catch(() => undefined)))
   }
 
@@ -230,6 +235,7 @@ export const useCompareStore = defineStore('compare', () => {
     if (ev.event === 'host.status') {
       if (lanes.value.length) problems.value = ['the engine host restarted: the variants are gone; start them again']
       lanes.value = []
+      touch()
       return
     }
     if (ev.event === 'runs.changed') return
