@@ -21,6 +21,12 @@ type SessionState = RequestResult<'session.start'>
 /** Steps per lockstep round: small enough that variants stay close, big enough to keep the host busy. */
 export const ROUND_STEPS = 20
 
+/** "2026-12-01 14:03:09" in the user's time zone: a tag people read next to their other runs. */
+export function localStamp(d: Date): string {
+  const p = (n: number) => String(n).padStart(2, '0')
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`
+}
+
 export interface Lane {
   label: string
   value: string
@@ -199,7 +205,7 @@ export const useCompareStore = defineStore('compare', () => {
 
   /** Keep every variant as a run, named by its variant, all under one tag (Runs view: filter and compare). */
   async function save(): Promise<string[]> {
-    const tag = `compare ${new Date().toISOString().slice(0, 19).replace('T', ' ')}`
+    const tag = `compare ${localStamp(new Date())}`
     busy.value = true
     try {
       for (const l of lanes.value.filter((x) => !x.runId)) {
