@@ -12,6 +12,7 @@ import { sessionInfo } from './session-info'
 import { MetricsCollector, type MetricsBatch } from './metrics'
 import { applyCheckpoint, type Checkpoint } from './runs/checkpoint'
 import type { RunRecorder } from './runs/recorder'
+import type { ScratchLog } from './runs/scratch-log'
 import type { FileStore } from './datasets/store'
 import { dataLabel, prepareData } from './data-source'
 import { planLoss, type LossPlan, type SessionSpecOut, type SplitData } from './setup'
@@ -49,6 +50,8 @@ export class TrainingSession {
   private waiters: Waiter[] = []
   /** The run this session records into; null when nothing is saved (no or unwritable data directory). */
   recorder: RunRecorder | null = null
+  /** An unrecorded session's metrics so far (session.create with record: false), until runs.save. */
+  scratch: ScratchLog | null = null
   /** The tail of this session's queue of device work (WebGPU sessions only). */
   private queue: Promise<unknown> = Promise.resolve()
   /** A device slice is queued or running: the host's scheduler skips the session meanwhile. */
@@ -172,6 +175,7 @@ export class TrainingSession {
       this.recorder.forgetAfterStart()
       this.checkpoint()
     }
+    this.scratch?.clear()
     this.setStatus('idle', undefined, true)
     this.settle()
     return this.state()
@@ -228,7 +232,7 @@ export class TrainingSession {
   flush(): void {
     const batch = this.metrics.flush(this.hooks.now(), this.step, this.trainer.epoch)
     if (!batch) return
-    this.recorder?.appendMetrics(batch)
+    ;(this.recorder ?? this.scratch)?.appendMetrics(batch)
     this.hooks.emitMetrics(batch)
   }
 

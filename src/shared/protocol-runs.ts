@@ -111,6 +111,19 @@ export const RUNS_REQUESTS = {
     payload: z.strictObject({ runId: RunId, format: z.enum(EXPORT_FORMATS), checkpointStep: z.number().int().min(0).optional() }),
     result: z.strictObject({ files: z.array(ExportedFile) }),
   },
+  /**
+   * Save a session created unrecorded (session.create with record: false) as a run, now: its config,
+   * the metrics it has kept in memory since step 0 and a checkpoint where it stands; from then on it
+   * records like any session. `notice`: what the user should know (its oldest metrics were dropped).
+   */
+  'runs.save': {
+    payload: z.strictObject({
+      sessionId,
+      name: z.string().trim().min(1).max(120),
+      tags: z.array(z.string().trim().min(1).max(40)).max(20).default([]),
+    }),
+    result: z.strictObject({ run: RunSummary, notice: z.string().optional() }),
+  },
   /** Load safetensors weights into a session's model; shape mismatches are explained per tensor.
    *  (Serve mode caps a message at 1 MiB, so about 700 KB of weights.) */
   'session.importWeights': {

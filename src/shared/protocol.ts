@@ -218,6 +218,13 @@ export const SessionSpec = z.strictObject({
   backend: z.enum(BACKEND_CHOICES).default('auto'),
 })
 
+/**
+ * What session.create takes: a spec, and whether it is recorded as a run from the start (the
+ * default). An unrecorded session (a compare-live variant) keeps its metrics in memory until
+ * runs.save makes it a run, so variants the user leaves without saving leave nothing on disk.
+ */
+export const SessionCreate = SessionSpec.extend({ record: z.boolean().optional() })
+
 // ---------------------------------------------------------------------------------------------
 // Results and event payloads
 
@@ -334,7 +341,7 @@ const SessionRef = z.strictObject({ sessionId })
 export const REQUESTS = {
   'host.hello': { payload: Empty, result: HelloResult },
   'dataset.preview': { payload: DataSpec, result: DatasetPreview },
-  'session.create': { payload: SessionSpec, result: SessionInfo },
+  'session.create': { payload: SessionCreate, result: SessionInfo },
   'session.start': { payload: SessionRef, result: SessionState },
   'session.pause': { payload: SessionRef, result: SessionState },
   'session.step': {

@@ -1,8 +1,9 @@
-// A session's life: session.create (every session is a run from the start), start, pause, step,
+// A session's life: session.create (a run from the start, or kept in memory until runs.save), start, pause, step,
 // reset, update, info and dispose, over the host's registry. Training itself happens in the
 // scheduler's loop; these requests change what it does.
 import type { RunsHost } from '../runs/runs-host'
 import { startRun } from '../runs/runs-host'
+import { ScratchLog } from '../runs/scratch-log'
 import type { SessionRegistry } from '../sessions/registry'
 import { checkBatchSize } from '../training/live-update'
 import type { HandlerTable } from './table'
@@ -27,10 +28,12 @@ export interface SessionsContext {
 
 export function sessionHandlers({ registry, runs, schedule }: SessionsContext): HandlerTable<SessionKind> {
   return {
-    'session.create': async (spec) => {
+    'session.create': async ({ record, ...spec }) => {
       const session = await registry.create(spec, spec.backend)
-      // Every session is a run: its config and the untrained weights are saved from the start.
-      if (startRun(runs, session)) session.checkpoint()
+      // Every session is a run: its config and the untrained weights are saved from the start;
+      // unless asked not to be, in which case its metrics wait in memory for runs.save.
+      if (record === false) session.scratch = new ScratchLog()
+      else if (startRun(runs, session)) session.checkpoint()
       return session.info()
     },
 

@@ -1,5 +1,5 @@
 // The runs.* requests (and session.importWeights) over the run store: list, metrics, rename, tag,
-// delete/restore, open (open-run.ts: resume at the latest checkpoint, or a branch at an earlier
+// delete/restore, save (save-run.ts: an unrecorded session becomes a run), open (open-run.ts: resume at the latest checkpoint, or a branch at an earlier
 // one), export. Sessions come from the host's registry (runs-host.ts); this module decides what
 // becomes of runs on disk. Every runs.* request waits until the store has indexed the runs found at
 // startup.
@@ -12,6 +12,7 @@ import type { HandlerTable } from '../handlers/table'
 import { importWeights } from './import-weights'
 import { runMetricsOf } from './metrics-log'
 import { history, openRun } from './open-run'
+import { saveRun } from './save-run'
 import { entrySummary, liveSession, needStore, summary, type RunsHost } from './runs-host'
 import { METRICS_FILE, type RunRecord, type RunSummaryOut } from './store'
 
@@ -80,6 +81,7 @@ export function runsHandlers(host: RunsHost): RunsHandlers {
       return summary(host, store.read(runId), false)
     },
     'runs.open': (p) => openRun(host, p),
+    'runs.save': (p) => saveRun(host, p),
     'runs.export': async ({ runId, format, checkpointStep }) => {
       const store = needStore(host)
       const live = liveSession(host, runId)
@@ -131,6 +133,7 @@ function afterStartup(host: RunsHost, table: RunsHandlers): Pick<RunsHandlers, R
     'runs.delete': wait('runs.delete'),
     'runs.restore': wait('runs.restore'),
     'runs.open': wait('runs.open'),
+    'runs.save': wait('runs.save'),
     'runs.export': wait('runs.export'),
   }
 }

@@ -32,7 +32,7 @@ function defaultName(spec: SessionSpecOut): string {
 export function startRun(
   host: RunsHost,
   session: TrainingSession,
-  extra: { name?: string; parent?: RunRecord['parent'] } = {},
+  extra: { name?: string; tags?: string[]; parent?: RunRecord['parent'] } = {},
 ): RunRecorder | null {
   const store = host.store
   if (!store) return null
@@ -41,7 +41,7 @@ export function startRun(
     format: RUN_FORMAT,
     runId: newRunId(now),
     name: extra.name ?? defaultName(session.spec),
-    tags: [],
+    tags: [...new Set(extra.tags ?? [])],
     createdAt: now.toISOString(),
     updatedAt: now.toISOString(),
     status: 'live',

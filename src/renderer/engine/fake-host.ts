@@ -408,7 +408,7 @@ export class FakeHost {
       limits: { maxHiddenLayers: 16, maxWidth: 1024, maxSamples: 100000, maxBatchSize: 4096, maxStepsPerRequest: 100000, maxSessions: 8 },
     }),
     'dataset.preview': (p) => this.preview(p),
-    'session.create': (p) => {
+    'session.create': ({ record: _record, ...p }) => {
       if (p.backend === 'webgpu') throw new Refusal('backend_unavailable', 'WebGPU was asked for, but this host has no WebGPU adapter')
       return this.addSession(p)
     },
