@@ -97,6 +97,7 @@ describe('one step, two drivers: CPU and WebGPU agree', () => {
       expect(b.norms?.length ?? 0).toBe(i % 5 === 1 ? 2 : 0)
       b.norms?.forEach((s, k) => {
         const c = a.norms![k]
+        expect(s.meanGap !== null && s.varFactor !== null, `norm ${k} has its running-statistics gap on the device`).toBe(true)
         for (const key of ['gammaGradNorm', 'betaGradNorm', 'weightNorm', 'meanGap', 'varFactor'] as const)
           expect(close(s[key]!, c[key]!, 1e-3), `${key} of norm ${k}, step ${i}: ${s[key]} vs ${c[key]}`).toBe(true)
       })
