@@ -106,6 +106,7 @@ test.describe('the network editor builds blocks', () => {
     await expect.poll(async () => Number(await page.getByTestId('health-grad-2').getAttribute('data-value'))).toBeGreaterThan(0)
     await expect(page.getByTestId('health-gap-2')).toHaveText(/σ · ×/)
     await expect(page.getByTestId('health-ratio-2')).toHaveText('—')
+    await page.getByTestId('health-strip').screenshot({ path: `${SHOTS}/model-blocks-health.png` })
 
     // The host was never asked for the impossible residual.
     expect(models.length).toBeGreaterThan(0)
