@@ -1,8 +1,8 @@
 // Serve mode in Chromium: the gradient-flow lab's per-layer extras in the network editor. BatchNorm
 // and a residual connection set from the keyboard and the mouse change the one-line architecture
 // and the parameter count at once; a residual across different widths is refused at its control
-// with the reason, and no session is asked for with it. Nothing here trains: the spec does not
-// depend on the host building blocks.
+// with the reason, and no session is asked for with it. One step at the end shows the norm's row
+// in the gradient heatmap and the health strip.
 import { mkdirSync } from 'node:fs'
 import { expect, test, type Page } from '@playwright/test'
 import { appPath } from './serve-token'
@@ -88,6 +88,25 @@ test.describe('the network editor builds blocks', () => {
     await page.getByTestId('layer-1-extras').click()
     await expect(page.getByTestId('layer-1-chips')).toHaveText(/BN before act\s*\+skip/)
     await expect(line).toHaveText('2 → 8 tanh → 8 BN tanh +skip → 2 (softmax CE) · 130 parameters · Adam')
+
+    // One training step of the BatchNorm model: the heatmap and the health strip get a row for the
+    // norm's γ/β below its layer, with a gradient, and the health strip shows BatchNorm's gap.
+    await expect(page.getByTestId('param-count')).toHaveAttribute('data-host-count', '130', { timeout: 15_000 })
+    await page.getByTestId('step-button').click()
+    await expect(page.getByTestId('status-step')).toHaveAttribute('data-value', '1')
+    await expect(page.getByTestId('grad-heatmap-rows').locator('li')).toHaveText([
+      'hidden 1 (2→8)',
+      'hidden 2 (8→8)',
+      'norm 2 (BN) γ/β',
+      'output (8→2)',
+    ])
+    await expect(page.getByTestId('health-strip')).toHaveAttribute('data-rows', '4')
+    await expect(page.getByTestId('health-row-2')).toHaveAttribute('data-kind', 'norm')
+    await expect(page.getByTestId('health-row-2')).toContainText('norm 2 (BN) γ/β')
+    await expect.poll(async () => Number(await page.getByTestId('health-grad-2').getAttribute('data-value'))).toBeGreaterThan(0)
+    await expect(page.getByTestId('health-gap-2')).toHaveText(/σ · ×/)
+    await expect(page.getByTestId('health-ratio-2')).toHaveText('—')
+    await page.getByTestId('health-strip').screenshot({ path: `${SHOTS}/model-blocks-health.png` })
 
     // The host was never asked for the impossible residual.
     expect(models.length).toBeGreaterThan(0)

@@ -2,7 +2,9 @@
 // shapes, kinds, labels, value statistics and the gradients that retainGrads keeps.
 import { describe, expect, it } from 'vitest'
 import {
+  add,
   graphSnapshot,
+  sum,
   matmul,
   nn,
   softmaxCrossEntropy,
@@ -139,6 +141,43 @@ describe('graphSnapshot of a 2-layer MLP step', () => {
     const s = await graphSnapshot(y, { maxNodes: 50_000 })
     expect(s.nodes.filter((n) => n.op === 'mul').length).toBe(20_000)
     await expect(graphSnapshot(y, { maxNodes: 100 })).rejects.toThrow(/graphSnapshot: the graph has more than 100 nodes/)
+  })
+})
+
+describe('graphSnapshot groups', () => {
+  it('marks the nodes a module computed between its operands and its output, its own leaves included', async () => {
+    const x = tensor(
+      [
+        [1, 2],
+        [3, 5],
+      ],
+      { requiresGrad: true },
+    )
+    const norm = new nn.LayerNorm(2)
+    const h = x.mul(2)
+    const y = norm.forward(h)
+    const out = add(h, y) // a residual sum around the norm
+    const loss = sum(out)
+    loss.backward(undefined, { retainGrads: true })
+    const labels = new Map<Tensor, string>([
+      [norm.weight, 'gamma'],
+      [x, 'x'],
+    ])
+    const s = await graphSnapshot(loss, {
+      labels,
+      groups: [
+        { label: 'norm', output: y, inputs: [h] },
+        { label: 'residual', output: out, inputs: [h, y] },
+      ],
+    })
+    const of = (label: string) => s.nodes.filter((n) => n.group === label)
+    expect(of('residual').map((n) => n.op)).toEqual(['add'])
+    expect(of('norm').some((n) => n.label === 'gamma')).toBe(true)
+    expect(of('norm').some((n) => n.op === 'sum' && n.shape.join() === '2,1')).toBe(true)
+    // The operand h, the input x and the loss's sum belong to no group.
+    const byOp = s.nodes.filter((n) => n.group === undefined).map((n) => n.op || n.label)
+    expect(byOp).toEqual(expect.arrayContaining(['x', 'mul', 'sum']))
+    expect(s.nodes.find((n) => n.id === s.rootId)!.group).toBeUndefined()
   })
 })
 

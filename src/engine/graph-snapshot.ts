@@ -34,6 +34,8 @@ export interface GraphSnapshotNode {
   grad: TensorStats | null
   transA?: boolean
   transB?: boolean
+  /** The module the node was computed in (a group's label), when the snapshot was given groups. */
+  group?: string
 }
 
 export interface GraphSnapshotEdge {
@@ -56,6 +58,37 @@ export interface GraphSnapshotOptions {
   rootLabel?: string
   /** Refuse bigger graphs (a snapshot is meant to be drawn). Default 10,000. */
   maxNodes?: number
+  /** Modules composed of primitives (BatchNorm, dropout, a residual sum), to mark their nodes. */
+  groups?: readonly GraphGroup[]
+}
+
+/**
+ * A module's part of the graph: every node `output` was computed from without passing through one
+ * of `inputs` (the module's operands, outside the group) — its ops and its own leaves (γ, β, eps,
+ * a dropout mask). A node in several groups keeps the first one's label.
+ */
+export interface GraphGroup {
+  label: string
+  output: Tensor
+  inputs: readonly Tensor[]
+}
+
+/** Each node of each group, labelled (see GraphGroup). */
+export function groupMembers(groups: readonly GraphGroup[]): Map<Tensor, string> {
+  const member = new Map<Tensor, string>()
+  for (const g of groups) {
+    const stop = new Set(g.inputs)
+    const seen = new Set<Tensor>()
+    const stack = [g.output]
+    while (stack.length > 0) {
+      const t = stack.pop()!
+      if (stop.has(t) || seen.has(t)) continue
+      seen.add(t)
+      if (!member.has(t)) member.set(t, g.label)
+      stack.push(...t._prev)
+    }
+  }
+  return member
 }
 
 /** Statistics of a tensor's values; non-finite values are counted, not averaged. */
@@ -113,6 +146,7 @@ export async function graphSnapshot(root: Tensor, options: GraphSnapshotOptions 
     },
   })
   const ids = new Map(order.map((t, i) => [t, i]))
+  const groups = groupMembers(options.groups ?? [])
   const [values, grads] = await Promise.all([
     Promise.all(order.map((t) => t.data())),
     Promise.all(order.map((t) => (t.grad ? t.grad.data() : null))),
@@ -131,6 +165,8 @@ export async function graphSnapshot(root: Tensor, options: GraphSnapshotOptions 
     }
     if (t._meta?.transA !== undefined) node.transA = t._meta.transA
     if (t._meta?.transB !== undefined) node.transB = t._meta.transB
+    const group = groups.get(t)
+    if (group !== undefined) node.group = group
     return node
   })
   const edges: GraphSnapshotEdge[] = []

@@ -12,6 +12,7 @@ export {
   type GraphSnapshotEdge,
   type GraphSnapshotOptions,
   type GraphNodeKind,
+  type GraphGroup,
   type TensorStats,
 } from './graph-snapshot.js'
 export {

@@ -4,10 +4,12 @@
 // model's weights or its .grad, or draws from a shared random generator, so a running session
 // trains exactly as it would have (the requests run between its time slices). The copies are in
 // eval mode, as the live model rests between steps: BatchNorm normalises with its running
-// statistics (and never moves them), dropout is the identity (and draws no mask).
+// statistics (and never moves them), dropout is the identity (and draws no mask). The graph is the
+// exception: it draws a training step, in train mode, on a copy that owns its statistics and masks.
 import { EngineError, graphSnapshot, nn, noGrad, tensor, type Tensor, type data } from '../engine'
 import type { RequestResult } from '../shared/protocol'
 import { HostError } from './errors'
+import { graphMode, graphModel, recordGroups } from './graph-groups'
 import { view } from './metrics'
 import type { TrainingSession } from './session'
 
@@ -65,20 +67,27 @@ export function layerOfParam(name: string): number {
   return Number(/^(?:layers|norms)\.(\d+)\./.exec(name)![1])
 }
 
-/** One forward + backward of the current weights (on a copy) over the first rows (fewer when the
- *  model is too big for GRAPH_BUDGET: the result says how many), as a graph. */
+/**
+ * One forward + backward of the current weights (on a copy) over the first rows (fewer when the
+ * model is too big for GRAPH_BUDGET: the result says how many), as a graph. Unlike the other
+ * inspections it runs in train mode, as a training step does (graph-groups.ts), on a copy with its
+ * own running statistics and dropout generator, so the live model is left as it was.
+ */
 export async function graphOf(session: TrainingSession, batchSize: number): Promise<GraphResult> {
   const { trainer } = session
   const step = trainer.stepCount
-  const model = trainer.model.clone()
+  const model = graphModel(trainer.model)
   // Forward and backward cost about three forward passes.
   const { x, y, rows } = firstRows(trainer.data.train, withinBudget(GRAPH_BUDGET, 3 * forwardCost(model), batchSize), model)
+  const mode = graphMode(model, rows)
+  const groups = recordGroups(model)
+  model.train(mode === 'train')
   const loss = trainer.plan.loss(model.forward(x), y)
   loss.backward(undefined, { retainGrads: true })
   const labels = new Map<Tensor, string>([...model.namedParameters(), ...model.namedBuffers()].map(([name, p]) => [p, name]))
   labels.set(x, 'input x')
-  const snap = await graphSnapshot(loss, { labels, rootLabel: 'loss' })
-  return { sessionId: session.id, step, batchSize: rows, nodes: snap.nodes, edges: snap.edges, rootId: snap.rootId }
+  const snap = await graphSnapshot(loss, { labels, rootLabel: 'loss', groups })
+  return { sessionId: session.id, step, batchSize: rows, mode, nodes: snap.nodes, edges: snap.edges, rootId: snap.rootId }
 }
 
 /** `m` element indices spread evenly over `size` (all of them when m >= size). */

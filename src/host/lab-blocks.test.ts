@@ -124,7 +124,7 @@ describe('the lab blocks in a session', () => {
     const gc = await valid('session.gradcheck', { sessionId: 's1', param: 'norms.1.weight', maxElements: 8 })
     await valid('session.describe', { sessionId: 's1' })
     expect(stateOf(session())).toEqual(s5)
-    // The graph shows the norms' γ and β (eval mode: the running statistics are constants there), the histograms too.
+    // The graph (a train-mode step on a private copy: the state above is untouched) shows the norms' γ and β, the histograms too.
     const labels = graph.nodes.map((n) => n.label)
     expect(labels).toEqual(expect.arrayContaining(['norms.0.weight', 'norms.0.bias', 'norms.1.weight', 'norms.1.bias']))
     expect(hist.layers.map((l) => l.name)).toEqual(['layers.0', 'layers.1', 'layers.2', 'norms.0', 'norms.1'])

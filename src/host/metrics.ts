@@ -8,6 +8,7 @@ import { sumOfSquares } from './scan'
 export type MetricsBatch = EventPayload<'train.metrics'>
 export type LayerStats = MetricsBatch['layers'][number]['stats'][number]
 export type EvalPoint = MetricsBatch['evals'][number]
+export type NormStats = NonNullable<MetricsBatch['layers'][number]['norms']>[number]
 
 /** A tensor's values without a copy (CPU); metrics must not allocate per step. */
 export function view(t: Tensor): TypedArray {
@@ -156,6 +157,8 @@ export interface LayerGradNorm {
   layer: number
   weight: number
   bias: number
+  /** Whose norms these are, when not the Linear layer at this position (layers.{i}): norms.{i}. */
+  name?: string
 }
 
 function sumSquares(t: Tensor | null | undefined): number {
@@ -204,11 +207,12 @@ export class MetricsCollector {
     return this.steps.length > 0 || this.evals.length > 0
   }
 
-  recordStep(step: number, loss: number, stats: LayerStats[] | null, lr: number): void {
+  /** `norms`: the norm layers' rows taken with `stats` (left out of the batch for a model without norms). */
+  recordStep(step: number, loss: number, stats: LayerStats[] | null, lr: number, norms: NormStats[] | null = null): void {
     this.lr = lr
     this.steps.push(step)
     this.losses.push(loss)
-    if (stats && this.layerSampleDue) this.layers.push({ step, stats })
+    if (stats && this.layerSampleDue) this.layers.push(norms?.length ? { step, stats, norms } : { step, stats })
   }
 
   recordEval(point: EvalPoint): void {

@@ -44,7 +44,7 @@ const paused = (pause: boolean, advice: string): string => (pause ? `training pa
 
 /**
  * The exploding-gradient alarm for this step's per-layer gradient norms (weight and bias
- * together), naming the worst layer and the bigger of its two gradients, or null when every norm
+ * together; a norm layer's γ and β, named norms.{i}, after the Linear layers), naming the worst layer and the bigger of its two gradients, or null when every norm
  * is at or under the threshold (or one is not finite: the NaN guard reports those).
  */
 export function explodingAlarm(step: number, norms: readonly LayerGradNorm[], alarms: AlarmSpec): TrainAlarm | null {
@@ -53,7 +53,7 @@ export function explodingAlarm(step: number, norms: readonly LayerGradNorm[], al
   for (let i = 1; i < norms.length; i++) if (norms[i].layer > norms[worst].layer) worst = i
   const n = norms[worst]
   if (!(n.layer > alarms.explodingGradNorm)) return null
-  const layer = `layers.${worst}`
+  const layer = n.name ?? `layers.${worst}`
   const message = `step ${step}: exploding gradients — ${layer} gradient norm ${sci(n.layer)} exceeds ${sci(alarms.explodingGradNorm)}; ${paused(alarms.pause, 'Lower the learning rate or enable gradient clipping.')}`
   return { step, kind: 'exploding', layer, parameter: `${layer}.${n.weight >= n.bias ? 'weight' : 'bias'}`, message }
 }

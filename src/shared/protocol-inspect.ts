@@ -68,6 +68,8 @@ export const GraphNode = z.strictObject({
   /** For matmul: whether each operand was read transposed. */
   transA: z.boolean().optional(),
   transB: z.boolean().optional(),
+  /** The module composed of primitives the node belongs to ('norms.0 · BatchNorm1d', 'residual · layers.1'), if any. */
+  group: z.string().optional(),
 })
 
 export const GraphSnapshot = z.strictObject({
@@ -75,6 +77,8 @@ export const GraphSnapshot = z.strictObject({
   step: z.number().int(),
   /** Rows of the batch the step was run on (kept small so the numbers are readable). */
   batchSize: z.number().int(),
+  /** The mode the step ran in: train (BatchNorm on the batch's statistics, dropout masks drawn), or eval. Absent: eval. */
+  mode: z.enum(['train', 'eval']).optional(),
   nodes: z.array(GraphNode),
   /** Data flows from → to; inputIndex is the operand position in `to`. */
   edges: z.array(z.strictObject({ from: z.number().int(), to: z.number().int(), inputIndex: z.number().int() })),

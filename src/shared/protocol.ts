@@ -6,11 +6,13 @@ import { INSPECT_REQUESTS } from './protocol-inspect'
 import { RUNS_EVENTS, RUNS_REQUESTS, RunId } from './protocol-runs'
 import { BUNDLED_DATASETS, DATA_LIMITS, DATA_REQUESTS, DataSpec, DatasetPreview, GENERATOR_NAMES, TASKS } from './protocol-data'
 import { STUDIO_EVENTS, STUDIO_REQUESTS } from './protocol-studio'
+import { LayerSample } from './protocol-stats'
 import { LOSSES, LOSS_NAMES } from './model-rules'
 import { MAX_DROPOUT, NORM_NAMES, NORM_POSITIONS } from './model-blocks'
 
 export { BUNDLED_DATASETS, DataSpec, DatasetPreview, FEATURE_NAMES, GENERATOR_NAMES } from './protocol-data'
 export { LOSS_NAMES } from './model-rules'
+export { LayerSample, LayerStats, NormStats } from './protocol-stats'
 
 // zod probes `new Function` to JIT its validators; under our CSP (no 'unsafe-eval') that probe is
 // refused and reported as a violation on every page. Interpreted validation is fast enough here.
@@ -292,19 +294,6 @@ export const SessionInfo = z.strictObject({
   runId: RunId.nullable().optional(),
 })
 
-export const LayerStats = z.strictObject({
-  gradNorm: z.number(),
-  meanAbsGrad: z.number(),
-  maxAbsGrad: z.number(),
-  weightNorm: z.number(),
-  /** lr·‖g‖/‖w‖: how big a step is relative to the weights (healthy near 1e-3). */
-  updateRatio: z.number(),
-  /** relu/leakyRelu layers: fraction of units that are ≤ 0 for every row of the sampled batch; else null. */
-  deadFraction: z.number().nullable(),
-  /** tanh/sigmoid layers: fraction of unit activations in the flat tails (|tanh| > 0.99, sigmoid < 0.01 or > 0.99); else null. */
-  saturatedFraction: z.number().nullable(),
-})
-
 export const MetricsBatch = z.strictObject({
   sessionId,
   /** Every training step since the last batch: step numbers and their minibatch (data) losses. */
@@ -321,7 +310,7 @@ export const MetricsBatch = z.strictObject({
     }),
   ),
   /** Per-layer statistics, sampled (at most one sample per batch), layers in model order. */
-  layers: z.array(z.strictObject({ step: z.number().int(), stats: z.array(LayerStats) })),
+  layers: z.array(LayerSample),
   stepsPerSecond: z.number(),
   /** The learning rate in effect at the batch's last step (after the schedule). */
   lr: z.number(),

@@ -93,6 +93,14 @@ describe('one step, two drivers: CPU and WebGPU agree', () => {
       b.stats?.forEach((s, k) =>
         expect([s.deadFraction, s.saturatedFraction]).toEqual([a.stats![k].deadFraction, a.stats![k].saturatedFraction]),
       )
+      // The norm rows: γ/β from the device's batched read, the running-statistics gap from the kept state.
+      expect(b.norms?.length ?? 0).toBe(i % 5 === 1 ? 2 : 0)
+      b.norms?.forEach((s, k) => {
+        const c = a.norms![k]
+        expect(s.meanGap !== null && s.varFactor !== null, `norm ${k} has its running-statistics gap on the device`).toBe(true)
+        for (const key of ['gammaGradNorm', 'betaGradNorm', 'weightNorm', 'meanGap', 'varFactor'] as const)
+          expect(close(s[key]!, c[key]!, 1e-3), `${key} of norm ${k}, step ${i}: ${s[key]} vs ${c[key]}`).toBe(true)
+      })
     }
     // Evaluation in eval mode on both: the running statistics, no dropout.
     const ea = runSync(cpu.evaluation())!.value!

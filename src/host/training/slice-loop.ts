@@ -159,7 +159,7 @@ export class SliceLoop {
     if (r === null || voided()) return false // abandoned (reset, restore, import, batch-size change): the next unit redoes it
     // The step counts from here on: its metrics are recorded now, so a pause during its evaluation
     // (which yields between chunks) never shows a step, or saves a checkpoint, ahead of the log.
-    if (r.ok) metrics.recordStep(trainer.stepCount, r.loss, r.stats, r.lr)
+    if (r.ok) metrics.recordStep(trainer.stepCount, r.loss, r.stats, r.lr, r.norms)
     const run = this.run
     const stop = r.ok && trainer.stepCount % spec.train.evalEvery === 0 ? yield* this.evaluation() : null
     if (voided()) return false

@@ -5,7 +5,8 @@
 // are answered at once, on a device awaited together, one read-back before the update and one
 // after it (plus one more on the rare path that names a non-finite value).
 import { optim, type nn, type Tensor, type TypedArray } from '../../engine'
-import { layerStats, type LayerGradNorm, type LayerStats } from '../metrics'
+import { layerStats, type LayerGradNorm, type LayerStats, type NormStats } from '../metrics'
+import { normStats, normStatsReads } from '../norm-stats'
 import { sumOfSquares } from '../scan'
 import { explodingAlarm, layerOf, vanishingAlarm, type TrainAlarm } from '../train-guards'
 import type { Trainer } from '../trainer'
@@ -20,7 +21,8 @@ import { addPenaltyGrads } from './penalty'
  * are as before the step, and training must pause.
  */
 export type StepOutcome =
-  { ok: true; loss: number; stats: LayerStats[] | null; lr: number; alarm: TrainAlarm | null } | { ok: false; alarm: TrainAlarm }
+  | { ok: true; loss: number; stats: LayerStats[] | null; norms: NormStats[] | null; lr: number; alarm: TrainAlarm | null }
+  | { ok: false; alarm: TrainAlarm }
 
 /**
  * One step of trainer `t`. A non-finite loss, a gradient the optimiser refuses, or an update that
@@ -62,7 +64,9 @@ export function* trainStep(t: Trainer, sampleStats: boolean): Drive<StepOutcome 
   const reads: Read[] = []
   for (const p of params) if (p.grad) reads.push({ sumSq: p.grad })
   const nSq = reads.length
-  const sampled = pass.outputs ? d.model.layers.flatMap((l) => (l.weight.grad ? [l.weight, l.weight.grad] : [l.weight])) : []
+  const sampled = pass.outputs
+    ? [...d.model.layers.flatMap((l) => (l.weight.grad ? [l.weight, l.weight.grad] : [l.weight])), ...normStatsReads(d.model, before)]
+    : []
   for (const x of sampled) reads.push({ value: x })
   const values: unknown[] = yield* need(reads)
   if (!current()) return null
@@ -81,16 +85,18 @@ export function* trainStep(t: Trainer, sampleStats: boolean): Drive<StepOutcome 
     sq[i] = sumOfSquares(g)
   }
   const norms = layerNorms(params, sq, d.model)
-  const alarm = exploding(t, n, norms)
+  const alarm = exploding(t, n, [...norms, ...normLayerNorms(params, sq, d.model)])
   if (alarm && alarms.pause) {
     t.endStep()
     putBack(before, { rng: false })
     return { ok: false, alarm }
   }
   let stats: LayerStats[] | null = null
+  let normRows: NormStats[] | null = null
   if (pass.outputs) {
     const read = new Map(sampled.map((s, i) => [s, values[nSq + i] as TypedArray]))
     stats = layerStats(d.model, lr, pass.outputs, (x) => read.get(x)!)
+    normRows = normStats(d.model, lr, before, (x) => read.get(x)!)
   }
   // The update is applied from here on: an abandon no longer undoes the step, replaced weights still void it.
   t.endStep()
@@ -109,7 +115,9 @@ export function* trainStep(t: Trainer, sampleStats: boolean): Drive<StepOutcome 
     return refuse(`the update made ${names[over]} ${x}`, x, names[over])
   }
   t.stepCount = n
-  return { ok: true, loss: pass.loss, stats, lr, alarm: alarm ?? vanishingAlarm(n, norms, alarms, t.monitor) }
+  // The vanishing alarm compares the first and last Linear layers only: γ/β gradients are per-feature
+  // sums over the batch, not a link in the chain of products that makes a gradient vanish with depth.
+  return { ok: true, loss: pass.loss, stats, norms: normRows, lr, alarm: alarm ?? vanishingAlarm(n, norms, alarms, t.monitor) }
 }
 
 /**
@@ -122,6 +130,19 @@ function exploding(t: Trainer, n: number, norms: readonly LayerGradNorm[]): Trai
   else if (!t.explodingArmed) return null
   else t.explodingArmed = false
   return alarm
+}
+
+/**
+ * Each norm layer's gradient norms (γ as the weight, β as the bias), named norms.{i}: an exploding
+ * γ or β overflows its parameters as surely as a weight does, so the exploding alarm watches them.
+ */
+function normLayerNorms(params: readonly Tensor[], sq: number[], model: nn.MLP): LayerGradNorm[] {
+  const of = (p: Tensor) => (params.includes(p) ? sq[params.indexOf(p)] : 0)
+  return model.norms.flatMap((n, i) => {
+    if (!n) return []
+    const [w, b] = [of(n.weight), of(n.bias)]
+    return [{ layer: Math.sqrt(w + b), weight: Math.sqrt(w), bias: Math.sqrt(b), name: `norms.${i}` }]
+  })
 }
 
 /** Each layer's gradient norms (the bias counts too) from its parameters' sums of squares. */

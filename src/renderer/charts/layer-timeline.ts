@@ -3,7 +3,7 @@
 // and every column covers twice the steps. The heatmap strip, the per-layer line chart and the
 // health strip's sparklines all read from here. Plain data: never make it reactive.
 
-/** The statistics kept per layer and column (LayerStats' numeric fields). */
+/** The statistics kept per row and column: LayerStats' numeric fields, then NormStats' own (NaN on a Linear layer's row). */
 export const LAYER_STATS = [
   'gradNorm',
   'meanAbsGrad',
@@ -12,9 +12,15 @@ export const LAYER_STATS = [
   'updateRatio',
   'deadFraction',
   'saturatedFraction',
+  'gammaGradNorm',
+  'betaGradNorm',
+  'meanGap',
+  'varFactor',
 ] as const
 export type LayerStatName = (typeof LAYER_STATS)[number]
 export type LayerStatSample = { [K in LayerStatName]: number | null }
+/** What a row brings: a Linear layer's row has no NormStats fields (they read as null). */
+export type LayerStatInput = { [K in LayerStatName]?: number | null }
 
 const STAT_COUNT = LAYER_STATS.length
 
@@ -60,9 +66,9 @@ export class LayerTimeline {
     this.latestSample = []
   }
 
-  push(step: number, stats: readonly LayerStatSample[]): void {
+  push(step: number, stats: readonly LayerStatInput[]): void {
     if (stats.length !== this.layerCount) this.clear(stats.length)
-    this.latestSample = stats.map((s) => ({ ...s }))
+    this.latestSample = stats.map((s) => Object.fromEntries(LAYER_STATS.map((k) => [k, s[k] ?? null])) as LayerStatSample)
     const p = (this.pending ??= {
       step,
       sum: new Float64Array(this.layerCount * STAT_COUNT),
@@ -74,7 +80,7 @@ export class LayerTimeline {
     stats.forEach((s, layer) => {
       LAYER_STATS.forEach((name, k) => {
         const v = s[name]
-        if (v === null || !Number.isFinite(v)) return
+        if (v === null || v === undefined || !Number.isFinite(v)) return
         p.sum[layer * STAT_COUNT + k]! += v
         p.count[layer * STAT_COUNT + k]! += 1
       })

@@ -5,6 +5,7 @@
 import type { EventPayload } from '../../shared/protocol'
 import { DownsampledSeries } from '../charts/downsample'
 import { LayerTimeline } from '../charts/layer-timeline'
+import { fits, rowsOfSample, rowStats, statRows, type NormSlot, type StatRow } from '../charts/layer-rows'
 
 type MetricsBatch = EventPayload<'train.metrics'>
 export type TrainAlarm = EventPayload<'train.alarm'>
@@ -56,20 +57,26 @@ export class MetricsBuffers {
   readonly testAccuracy = new DownsampledSeries({ maxPoints: 600 })
   /** The learning rate in effect, one point per batch. */
   readonly lr = new DownsampledSeries({ maxPoints: 600 })
-  /** Every per-layer statistic over time (heatmap, health strip). */
+  /** Every per-layer statistic over time (heatmap, health strip), one row per entry of `rows`. */
   readonly layers = new LayerTimeline(256)
   /** This run's alarms, oldest first. */
   alarms: TrainAlarm[] = []
+  /** The timeline's rows: the Linear layers and the norms' γ/β (layer-rows.ts). */
+  rows: StatRow[] = []
+  /** The rows' names, in row order. */
   layerNames: string[] = []
+  private linearNames: string[] = []
+  private norms: NormSlot[] = []
   latest: LatestMetrics = EMPTY_LATEST
   /** Bumped by every clear, so readers that keep their own history know to drop it. */
   generation = 0
 
-  /** Forget everything; the layer names label the gradient series from now on. */
-  clear(layerNames: string[] = this.layerNames): void {
+  /** Forget everything; the Linear layers' names and the model's norms make the rows from now on. */
+  clear(layerNames: readonly string[] = this.linearNames, norms: readonly NormSlot[] = this.norms): void {
     for (const s of [this.trainLoss, this.trainEvalLoss, this.testLoss, this.trainAccuracy, this.testAccuracy, this.lr]) s.clear()
-    this.layerNames = [...layerNames]
-    this.layers.clear(layerNames.length)
+    this.linearNames = [...layerNames]
+    this.norms = [...norms]
+    this.setRows(statRows(layerNames, norms))
     this.alarms = []
     this.latest = EMPTY_LATEST
     this.generation++
@@ -93,7 +100,9 @@ export class MetricsBuffers {
     }
     if (steps.length && Number.isFinite(batch.lr)) this.lr.push(steps[steps.length - 1]!, batch.lr)
     for (const sample of batch.layers) {
-      this.layers.push(sample.step, sample.stats)
+      // A sample from another model than the rows were made for (none given): rows of its own.
+      if (!fits(this.rows, sample)) this.setRows(rowsOfSample(sample))
+      this.layers.push(sample.step, rowStats(this.rows, sample))
     }
     const lastEval = batch.evals.length ? batch.evals[batch.evals.length - 1]! : null
     const prev = this.latest
@@ -110,5 +119,11 @@ export class MetricsBuffers {
       lr: steps.length && Number.isFinite(batch.lr) ? batch.lr : prev.lr,
       skippedBatches: prev.skippedBatches + (batch.droppedBatches ?? 0),
     }
+  }
+
+  private setRows(rows: StatRow[]): void {
+    this.rows = rows
+    this.layerNames = rows.map((r) => r.name)
+    this.layers.clear(rows.length)
   }
 }

@@ -4,6 +4,7 @@
 import { defineStore } from 'pinia'
 import { markRaw, shallowRef } from 'vue'
 import type { EventPayload, RequestResult } from '../../shared/protocol'
+import type { NormSlot } from '../charts/layer-rows'
 import { EMPTY_LATEST, MetricsBuffers, type LatestMetrics, type TrainAlarm } from './metrics-buffers'
 
 /** Legend names for the per-layer charts: `hidden 1 (2→8)` … `output (8→2)`. */
@@ -17,9 +18,9 @@ export const useMetricsStore = defineStore('metrics', () => {
   const version = shallowRef(0)
   const latest = shallowRef<LatestMetrics>(EMPTY_LATEST)
 
-  /** Forget everything (a new or reset session); the layer names label the gradient series. */
-  function clear(layerNames?: string[]): void {
-    buffers.clear(layerNames)
+  /** Forget everything (a new or reset session); the layer names and the norms make the per-layer rows. */
+  function clear(layerNames?: string[], norms?: NormSlot[]): void {
+    buffers.clear(layerNames, norms)
     latest.value = buffers.latest
     version.value++
   }

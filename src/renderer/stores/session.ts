@@ -10,6 +10,7 @@ import { EngineRequestError, getEngineClient, type EngineEvent } from '../engine
 import { useConnectionStore } from './connection'
 import { FormError, errorMessage, useErrorsStore } from './errors'
 import { useFormStore } from './form'
+import { normSlots } from '../charts/layer-rows'
 import { layerLabels, useMetricsStore } from './metrics'
 import { adoptSession as adopt } from './session-adopt'
 import { createDebouncer } from './debounce'
@@ -107,7 +108,7 @@ export const useSessionStore = defineStore('session', () => {
     state.value = created.state
     createdKey.value = key
     appliedLive = live
-    metrics.clear(layerLabels(created.layers))
+    metrics.clear(layerLabels(created.layers), normSlots(created.spec.model.blocks))
     return created
   }
 
@@ -208,7 +209,7 @@ export const useSessionStore = defineStore('session', () => {
           state.value = adopted.state
           createdKey.value = structuralKey(form)
           appliedLive = liveSettings(form)
-          metrics.clear(layerLabels(adopted.layers))
+          metrics.clear(layerLabels(adopted.layers), normSlots(adopted.spec.model.blocks))
         },
         seed: metrics.ingest,
       })

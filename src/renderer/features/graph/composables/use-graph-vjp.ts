@@ -2,6 +2,7 @@
 // shapes: what the engine's op does in backward(), in words a student can check against the code.
 import type { RequestResult } from '../../../../shared/protocol'
 import { fmtBytes, fmtCount, fmtShape, numel } from '../../../composables/use-graph-format'
+import { fusedNormRule } from './use-graph-modules'
 
 type GraphNode = RequestResult<'session.graph'>['nodes'][number]
 
@@ -229,6 +230,8 @@ export function vjpRule(node: GraphNode, inputs: readonly GraphNode[]): VjpRule 
     }
     if (a && ['sum', 'max', 'reshape', 'expand', 'transpose', 'cast'].includes(node.op)) return shapeRule(node, a)
     if (a && node.op === 'softmaxCrossEntropy') return crossEntropyRule(a)
+    const fused = fusedNormRule(node, inputs)
+    if (fused) return fused
     return { forward: `${node.op}: → ${S(node.shape)}`, lines: [], signature: `The engine's local rule for ${node.op}.`, jacobian: null }
   })()
   if (node.kind === 'loss') rule.signature = `backward() starts here with dL/dL = 1. ${rule.signature}`
