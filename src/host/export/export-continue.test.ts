@@ -1,7 +1,7 @@
 // The PyTorch export of a real host's run, trained by its own train.py with Debian's python3-torch:
 // `--continue` from a checkpoint takes the studio's next 100 steps (the same losses to 1e-5: Adam
-// with a warmup-cosine schedule, L2 and clipping; SGD with Nesterov momentum; BatchNorm with
-// dropout), and the bundle trains in one process and on 2 ranks (gloo), the 2-rank run's weights
+// with a warmup-cosine schedule, L2 and clipping; SGD with Nesterov momentum; RMSprop on a table
+// with LayerNorm and dropout; BatchNorm with dropout), and the bundle trains in one process and on 2 ranks (gloo), the 2-rank run's weights
 // equal to the one-process run's with the same global batch after 50 steps. An export of an
 // earlier checkpoint carries that checkpoint's step. BPS_SKIP_PYTHON=1 skips the python parts.
 import { spawn, spawnSync } from 'node:child_process'
@@ -73,6 +73,20 @@ const CASES: Record<string, RequestPayload<'session.create'>> = {
     model: { hidden: [8], activation: 'relu' },
     optimizer: { type: 'sgd', lr: 0.1, momentum: 0.9, nesterov: true },
   }),
+  // A table: its standardisation stays a first step of model.py, so layer 0 is the studio's parameter.
+  'RMSprop, step schedule, L1; wine table with LayerNorm and dropout': base({
+    data: { source: 'bundled', name: 'wine', seed: 3 },
+    model: {
+      hidden: [8, 8],
+      activation: 'relu',
+      blocks: [
+        { norm: 'layer', normAt: 'mid', dropout: 0, residual: false },
+        { norm: 'none', normAt: 'mid', dropout: 0.3, residual: true },
+      ],
+    },
+    optimizer: { type: 'rmsprop', lr: 0.01, momentum: 0.5, weightDecay: 0.01 },
+    train: { batchSize: 21, evalEvery: 1000, seed: 5, schedule: { type: 'step', stepSize: 30, gamma: 0.5, warmupSteps: 0 }, l1: 0.001 },
+  }),
   'BatchNorm + dropout + residual, Adam': base({
     model: { hidden: [8, 8], activation: 'relu', blocks },
     optimizer: { type: 'adam', lr: 0.01 },
@@ -139,9 +153,9 @@ describe.skipIf(SKIP)('train.py in one process and on 2 ranks (DistributedDataPa
     const common = ['--steps', '50', '--batch-size', '16', '--device', 'cpu', '--log-every', '10']
     const single = trainPy(run.dir, [...common, '--out', 'single.safetensors'])
     expect(losses(single.stdout).map(([s]) => s)).toEqual([50, 60, 70, 80, 90])
-    const ddp = await twoRanks(run.dir, [...common, '--out', 'ddp.safetensors'])
+    const ddp = await twoRanks(run.dir, [...common, '--out', 'ddp.safetensors', '--save-every', '25'])
     console.log(`export-continue.test.ts: 2 ranks via ${ddp.path}`)
-    // Rank 0 alone logs (rank 1's output is empty) and writes the weights.
+    // Rank 0 alone logs (rank 1's output is empty) and writes the weights and checkpoints.
     expect(ddp.outs.slice(1)).toEqual(ddp.outs.length > 1 ? [''] : [])
     // Rank 0 logs the global batch's loss (the ranks' mean): the one process's.
     const [one, two] = [losses(single.stdout), losses(ddp.outs[0])]
@@ -150,6 +164,7 @@ describe.skipIf(SKIP)('train.py in one process and on 2 ranks (DistributedDataPa
     const a = tensorsOf(join(run.dir, 'single.safetensors'))
     const b = tensorsOf(join(run.dir, 'ddp.safetensors'))
     expect(b.metadata.step).toBe(String(K + 50))
+    expect(tensorsOf(join(run.dir, `checkpoint-step-${K + 25}.safetensors`)).metadata.step).toBe(String(K + 25))
     expect(Object.keys(b.tensors)).toEqual(Object.keys(a.tensors))
     const start = tensorsOf(join(run.dir, 'weights.safetensors')).tensors
     const worst = Math.max(

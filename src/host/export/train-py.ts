@@ -43,7 +43,7 @@ run's loss (${lossName}), optimiser (${spec.optimizer.type}), schedule, L1/L2 pe
 
 data.csv: a header row naming the feature columns (model.FEATURES) and a "label" column (the class
 index, or the target for regression); the export ships the run's training rows. Rank 0 alone logs
-and writes the trained weights (--out).
+and writes the trained weights (--out) and checkpoints (--save-every).
 
 Batches: --batch-size is the global batch. Under torchrun each of the N ranks takes batch-size / N
 rows of it (DistributedSampler over one seeded permutation per epoch) and DDP averages the ranks'
@@ -179,6 +179,7 @@ def main():
     parser.add_argument("--weights", default="weights.safetensors")
     parser.add_argument("--out", default="weights-trained.safetensors")
     parser.add_argument("--log-every", type=int, default=100)
+    parser.add_argument("--save-every", type=int, default=0, help="also write checkpoint-step-<step>.safetensors every this many steps")
     args = parser.parse_args()
 
     rank, world, device = setup(args.device)
@@ -247,6 +248,8 @@ def main():
                 shown /= world
             if rank == 0:
                 print("step %d loss %.9g" % (step, shown.item()), flush=True)
+        if args.save_every and done % args.save_every == 0 and rank == 0:
+            save_safetensors(model.state_dict(), "checkpoint-step-%d.safetensors" % step, {"format": "pt", "step": step})
     if rank == 0:
         save_safetensors(model.state_dict(), args.out, {"format": "pt", "step": step})
         print("saved %s" % args.out)
