@@ -1,5 +1,6 @@
 // Exporting a run: the model at a checkpoint as safetensors (PyTorch layout), a PyTorch package
-// (model.py, weights, train.py), ONNX or JSON, or the run's metrics as CSV. Files come back as
+// (model.py, weights, train.py, data.csv, and the optimiser and sampler state train.py --continue
+// starts from), ONNX or JSON, or the run's metrics as CSV. Files come back as
 // ExportedFile values; the caller (the runs.export handler) decides where they go.
 import { readFile } from 'node:fs/promises'
 import type { z } from 'zod'
