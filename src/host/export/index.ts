@@ -1,5 +1,6 @@
 // Exporting a run: the model at a checkpoint as safetensors (PyTorch layout), a PyTorch package
-// (model.py, weights, train.py), ONNX or JSON, or the run's metrics as CSV. Files come back as
+// (model.py, weights, train.py, data.csv, and the optimiser and sampler state train.py --continue
+// starts from), ONNX or JSON, or the run's metrics as CSV. Files come back as
 // ExportedFile values; the caller (the runs.export handler) decides where they go.
 import { readFile } from 'node:fs/promises'
 import type { z } from 'zod'
@@ -11,7 +12,10 @@ import { jsonExport } from './json'
 import { metricsCsv } from './metrics-csv'
 import { loadExportModel, type ExportModel, type SessionSpecOut } from './model'
 import { onnxModel } from './onnx'
-import { modelPy, trainPy } from './pytorch'
+import { modelPy } from './pytorch'
+import { trainPy } from './train-py'
+import { optimizerSafetensors, trainStateJson } from './train-state'
+import { parseCheckpoint, specAt, type Checkpoint } from '../runs/checkpoint'
 import { dataLabel, modelInputsOf, prepareData } from '../data-source'
 import type { FileStore } from '../datasets/store'
 import { architectureJson, torchSafetensors } from './torch-weights'
@@ -25,8 +29,14 @@ export interface ExportableRun {
   spec: SessionSpecOut
   /** Where a CSV or IDX run's uploaded files are (the host's store); null when the run needs none. */
   files: FileStore | null
-  /** A checkpoint: layers.<i>.weight [in, out] and layers.<i>.bias [out] (optim.* ignored). */
+  /** A checkpoint: layers.<i>.weight [in, out] and layers.<i>.bias [out], optim.* and sampler.order. */
   checkpointPath: string
+  /**
+   * The checkpoint's JSON (step, sampler, optimiser scalars, live settings): with it the PyTorch
+   * export carries the optimiser and sampler state for `train.py --continue`; without it (a bare
+   * weights file) it carries the weights alone.
+   */
+  checkpointMetaPath?: string
   /** The run's NDJSON metrics log (train.metrics batches, one per line). */
   metricsPath: string
 }
@@ -62,13 +72,20 @@ async function readRunFile(path: string, what: string): Promise<Buffer> {
   }
 }
 
-async function loadModel(run: ExportableRun): Promise<ExportModel> {
+async function checkpointBytes(run: ExportableRun): Promise<Uint8Array> {
   const bytes = await readRunFile(run.checkpointPath, 'checkpoint')
-  return loadExportModel(
-    run.spec,
-    new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength),
-    modelInputsOf(run.spec.data, run.files),
-  )
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+}
+
+async function loadModel(run: ExportableRun): Promise<ExportModel> {
+  return loadExportModel(run.spec, await checkpointBytes(run), modelInputsOf(run.spec.data, run.files))
+}
+
+/** The checkpoint with its JSON, when the run has one (parsed as a reopened run reads it). */
+async function loadCheckpoint(run: ExportableRun, bytes: Uint8Array): Promise<Checkpoint | null> {
+  if (run.checkpointMetaPath === undefined) return null
+  const meta = await readRunFile(run.checkpointMetaPath, 'checkpoint description')
+  return parseCheckpoint(bytes, meta.toString('utf8'), `export: ${run.checkpointPath}`, run.checkpointMetaPath)
 }
 
 /** The loss the run trained with, resolved as the host resolves it ('auto' by task). */
@@ -103,17 +120,35 @@ export async function exportRun(run: ExportableRun, format: ExportFormat): Promi
         ),
       ]
     }
-    case 'pytorch': {
-      const model = await loadModel(run)
-      const loss = lossName(run.spec, run.files, model.sizes[model.sizes.length - 1])
-      return [
-        text('model.py', 'text/x-python', modelPy(model, run.name)),
-        binary('weights.safetensors', 'application/octet-stream', torchSafetensors(model)),
-        text('train.py', 'text/x-python', trainPy(run.spec, loss)),
-        text('data.csv', 'text/csv', trainingCsv(run.spec, run.files, model.features)),
-      ]
-    }
+    case 'pytorch':
+      return pytorchPackage(run)
   }
+}
+
+/**
+ * model.py, weights.safetensors, train.py and data.csv; with the checkpoint's JSON also
+ * optimizer.safetensors and train_state.json, and train.py's defaults are the checkpoint's live
+ * settings. The standardisation stays unfolded so the optimiser state fits layer 0.
+ */
+async function pytorchPackage(run: ExportableRun): Promise<ExportedFileOut[]> {
+  const bytes = await checkpointBytes(run)
+  const ck = await loadCheckpoint(run, bytes)
+  const spec = ck ? specAt(run.spec, ck.meta) : run.spec
+  const model = loadExportModel(spec, bytes, modelInputsOf(spec.data, run.files), { fold: false })
+  const loss = lossName(spec, run.files, model.sizes[model.sizes.length - 1])
+  const step = ck ? ck.meta.step : Number(model.checkpointMetadata.step ?? 0)
+  const files = [
+    text('model.py', 'text/x-python', modelPy(model, run.name)),
+    binary('weights.safetensors', 'application/octet-stream', torchSafetensors(model)),
+    text('train.py', 'text/x-python', trainPy(spec, loss, step)),
+    text('data.csv', 'text/csv', trainingCsv(spec, run.files, model.features)),
+  ]
+  if (!ck) return files
+  return [
+    ...files,
+    binary('optimizer.safetensors', 'application/octet-stream', optimizerSafetensors(model, ck.tensors, ck.meta)),
+    text('train_state.json', 'application/json', `${JSON.stringify(trainStateJson(spec, ck.tensors, ck.meta))}\n`),
+  ]
 }
 
 /**

@@ -86,8 +86,17 @@ export function foldStandardization(l: ExportLayer, st: data.Standardization): E
   return { ...l, weight, bias: Float32Array.from(bias) }
 }
 
-/** Rebuild the model from a checkpoint; a shape that does not fit the spec is named. */
-export function loadExportModel(spec: SessionSpecOut, checkpoint: Uint8Array, inputs: ModelInputs): ExportModel {
+/**
+ * Rebuild the model from a checkpoint; a shape that does not fit the spec is named. `fold: false`
+ * keeps a standardisation as the module's first step even where it could be folded into layer 0,
+ * so layer 0 is the studio's own parameter (the PyTorch export's optimiser state continues it).
+ */
+export function loadExportModel(
+  spec: SessionSpecOut,
+  checkpoint: Uint8Array,
+  inputs: ModelInputs,
+  options: { fold?: boolean } = {},
+): ExportModel {
   const file = decodeSafetensors(checkpoint)
   const nLayers = spec.model.hidden.length + 1
   const extra = Object.keys(file.tensors).find((k) => /^layers\.\d+\./.test(k) && Number(k.split('.')[1]) >= nLayers)
@@ -126,7 +135,9 @@ export function loadExportModel(spec: SessionSpecOut, checkpoint: Uint8Array, in
   const st = inputs.standardization
   // A pre-norm or a residual on layer 0 reads the standardised inputs themselves: no folding then.
   const first = blocks[0]
-  const keep = st !== null && first !== undefined && ((first.norm !== 'none' && first.normAt === 'pre') || first.residual)
+  const keep =
+    st !== null &&
+    (options.fold === false || (first !== undefined && ((first.norm !== 'none' && first.normAt === 'pre') || first.residual)))
   if (st && !keep) layers[0] = foldStandardization(layers[0], st)
   return {
     sizes,

@@ -8,6 +8,23 @@ import type { ExportModel } from './model'
 export const py = (v: number | boolean | string | readonly (number | string)[]): string =>
   typeof v === 'boolean' ? (v ? 'True' : 'False') : JSON.stringify(v)
 
+/**
+ * The run's standardisation of the inputs when it is not folded into layer 0 (a first layer that
+ * reads the standardised inputs themselves, or the PyTorch export, whose layer 0 must stay the
+ * studio's parameter): buffers set in __init__ and the first line of forward; empty without one.
+ */
+export function scalingPy(model: ExportModel): { init: string; forward: string } {
+  const sc = model.inputScaling
+  if (!sc) return { init: '', forward: '' }
+  return {
+    init: `        # The run's standardisation of the inputs, applied first (kept out of the first layer's weights).
+        self.register_buffer("input_mean", torch.tensor(${py(Array.from(sc.mean))}), persistent=False)
+        self.register_buffer("input_std", torch.tensor(${py(Array.from(sc.std))}), persistent=False)
+`,
+    forward: '        x = (x - self.input_mean) / self.input_std\n',
+  }
+}
+
 /** The Block class and the MLP built from blocks; `activation(name)` is the nn module's Python text. */
 export function blocksModulePy(model: ExportModel, activation: (l: ExportModel['layers'][number]) => string): string {
   const hidden = model.layers.slice(0, -1)
@@ -16,13 +33,7 @@ export function blocksModulePy(model: ExportModel, activation: (l: ExportModel['
     const norm = l.norm ? `, norm=${py(l.norm.kind)}, norm_at=${py(l.norm.at)}` : ''
     return `            Block(${l.inFeatures}, ${l.outFeatures}, ${activation(l)}${norm}, dropout=${py(l.dropout)}, residual=${py(l.residual)}),`
   })
-  const sc = model.inputScaling
-  const scaling = sc
-    ? `        # The run's standardisation of the inputs (its first layer's block reads them as they are).
-        self.register_buffer("input_mean", torch.tensor(${py(Array.from(sc.mean))}), persistent=False)
-        self.register_buffer("input_std", torch.tensor(${py(Array.from(sc.std))}), persistent=False)
-`
-    : ''
+  const scaling = scalingPy(model)
   return `class Block(nn.Module):
     """A hidden layer with its extras, in the order Backprop Studio applies them. The norm sits
     before the layer ("pre": x + act(W(norm(x)))), between it and its activation ("mid":
@@ -58,13 +69,13 @@ export function blocksModulePy(model: ExportModel, activation: (l: ExportModel['
 class MLP(nn.Module):
     def __init__(self):
         super().__init__()
-${scaling}        self.blocks = nn.ModuleList([
+${scaling.init}        self.blocks = nn.ModuleList([
 ${blocks.join('\n')}
         ])
         self.out = nn.Linear(${out.inFeatures}, ${out.outFeatures})
 
     def forward(self, x):
-${sc ? '        x = (x - self.input_mean) / self.input_std\n' : ''}        for block in self.blocks:
+${scaling.forward}        for block in self.blocks:
             x = block(x)
         return self.out(x)
 `

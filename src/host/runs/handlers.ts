@@ -96,13 +96,15 @@ export function runsHandlers(host: RunsHost): RunsHandlers {
           `run ${runId} has no checkpoint at step ${step ?? '(none)'} (it has ${steps.join(', ') || 'none'})`,
         )
       const dir = store.locate(runId)
+      const paths = store.checkpoints.paths(runId, step)
       const files = await exportRun(
         {
           dir,
           name: rec.name,
           spec: rec.spec,
           files: host.files,
-          checkpointPath: store.checkpoints.paths(runId, step).tensors,
+          checkpointPath: paths.tensors,
+          checkpointMetaPath: paths.meta,
           metricsPath: join(dir, METRICS_FILE),
         },
         format,
