@@ -4,7 +4,8 @@
 import { defineConfig } from '@playwright/test'
 import { appPath, E2E_TOKEN } from './e2e/serve-token'
 
-const port = 4173
+// E2E_PORT lets two checkouts run their specs at once (each needs its own serve mode).
+const port = Number(process.env['E2E_PORT'] ?? 4173)
 
 export default defineConfig({
   testDir: 'e2e',
