@@ -15,6 +15,7 @@ import { modelPy, trainPy } from './pytorch'
 import { dataLabel, modelInputsOf, prepareData } from '../data-source'
 import type { FileStore } from '../datasets/store'
 import { architectureJson, torchSafetensors } from './torch-weights'
+import studioWatchPy from './studio_watch.py?raw'
 
 export type ExportFormat = (typeof EXPORT_FORMATS)[number]
 export type ExportedFileOut = z.output<typeof ExportedFile>
@@ -111,6 +112,8 @@ export async function exportRun(run: ExportableRun, format: ExportFormat): Promi
         binary('weights.safetensors', 'application/octet-stream', torchSafetensors(model)),
         text('train.py', 'text/x-python', trainPy(run.spec, loss)),
         text('data.csv', 'text/csv', trainingCsv(run.spec, run.files, model.features)),
+        // Any PyTorch loop (this train.py or the user's own) can report to a running studio with it.
+        text('studio_watch.py', 'text/x-python', studioWatchPy),
       ]
     }
   }

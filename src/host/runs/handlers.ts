@@ -9,6 +9,7 @@ import type { RUNS_REQUESTS } from '../../shared/protocol-runs'
 import { HostError } from '../errors'
 import { exportRun } from '../export/index'
 import type { HandlerTable } from '../handlers/table'
+import { importRun } from './import-run'
 import { importWeights } from './import-weights'
 import { runMetricsOf } from './metrics-log'
 import { history, openRun } from './open-run'
@@ -18,7 +19,7 @@ import { METRICS_FILE, type RunRecord, type RunSummaryOut } from './store'
 export { entrySummary, startRun, summary, type RunsHost } from './runs-host'
 
 /** The runs on disk, and session.importWeights (its schema lives with the runs'). */
-export type RunsHandlers = HandlerTable<keyof typeof RUNS_REQUESTS>
+export type RunsHandlers = HandlerTable<keyof typeof RUNS_REQUESTS | 'runs.import'>
 type RunsKind = Exclude<keyof RunsHandlers, 'session.importWeights'>
 
 /** Change run.json's user fields, through the live recorder when a session holds the run. */
@@ -80,6 +81,7 @@ export function runsHandlers(host: RunsHost): RunsHandlers {
       return summary(host, store.read(runId), false)
     },
     'runs.open': (p) => openRun(host, p),
+    'runs.import': (p) => importRun(host, p),
     'runs.export': async ({ runId, format, checkpointStep }) => {
       const store = needStore(host)
       const live = liveSession(host, runId)
@@ -131,6 +133,7 @@ function afterStartup(host: RunsHost, table: RunsHandlers): Pick<RunsHandlers, R
     'runs.delete': wait('runs.delete'),
     'runs.restore': wait('runs.restore'),
     'runs.open': wait('runs.open'),
+    'runs.import': wait('runs.import'),
     'runs.export': wait('runs.export'),
   }
 }
