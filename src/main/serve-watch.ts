@@ -37,25 +37,36 @@ function reply(res: ServerResponse, status: number, body: unknown): void {
 const refuse = (res: ServerResponse, status: number, code: string, message: string): void =>
   reply(res, status, { ok: false, error: { code, message: `watch: ${message}` } })
 
+/** Bytes of a refused body still read (and dropped) so the client gets the answer, not a reset. */
+const DRAIN_BYTES = 4 * WATCH_LIMITS.maxBodyBytes
+
+/** Refuse a body that is too big: answer, drop what else arrives, and cut a client that keeps sending. */
+function tooBig(req: IncomingMessage, res: ServerResponse, message: string): void {
+  res.setHeader('Connection', 'close')
+  refuse(res, 413, 'limit', message)
+  let drained = 0
+  req.on('data', (c: Buffer) => {
+    drained += c.length
+    if (drained > DRAIN_BYTES) req.destroy()
+  })
+  req.resume()
+}
+
 /** The body, or null once a refusal has been sent (too big). */
 function readBody(req: IncomingMessage, res: ServerResponse, max: number): Promise<string | null> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = []
     let size = 0
-    let over = false
-    req.on('data', (c: Buffer) => {
-      if (over) return
+    const onData = (c: Buffer): void => {
       size += c.length
-      if (size > max) {
-        over = true
-        refuse(res, 413, 'limit', `the report has more than ${max} bytes; send fewer points per report`)
-        res.once('finish', () => req.destroy())
-        return resolve(null)
-      }
-      chunks.push(c)
-    })
+      if (size <= max) return void chunks.push(c)
+      req.off('data', onData)
+      tooBig(req, res, `the report has more than ${max} bytes; send fewer points per report`)
+      resolve(null)
+    }
+    req.on('data', onData)
     req.on('end', () => {
-      if (!over) resolve(Buffer.concat(chunks).toString('utf8'))
+      if (size <= max) resolve(Buffer.concat(chunks).toString('utf8'))
     })
     req.on('error', reject)
   })
@@ -91,10 +102,8 @@ export async function serveWatch(
   const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase()
   if (type !== 'application/json') return refuse(res, 415, 'invalid_message', `the body must be application/json, not "${type || 'none'}"`)
   const declared = Number(req.headers['content-length'] ?? NaN)
-  if (declared > WATCH_LIMITS.maxBodyBytes) {
-    res.once('finish', () => req.destroy())
-    return refuse(res, 413, 'limit', `the report has ${declared} bytes, more than ${WATCH_LIMITS.maxBodyBytes}; send fewer points per report`)
-  }
+  if (declared > WATCH_LIMITS.maxBodyBytes)
+    return tooBig(req, res, `the report has ${declared} bytes, more than ${WATCH_LIMITS.maxBodyBytes}; send fewer points per report`)
   if (!allow()) {
     res.setHeader('Retry-After', '1')
     return refuse(res, 429, 'limit', `more than ${WATCH_LIMITS.maxPostsPerSecond} reports a second; batch points into fewer reports`)
