@@ -41,9 +41,13 @@ test('a PyTorch script streams into the studio live, and outlives the studio', a
   const serveOut = output(serve)
   await serveOut.line(/serving at \S+/)
   const stopFile = join(dir, 'stop')
-  const script = spawn('/usr/bin/python3', [resolve('e2e/fixtures/watch_train.py'), `http://127.0.0.1:${PORT}/?token=${TOKEN}`, '40', stopFile], {
-    env: { ...process.env, STUDIO_WATCH_DIR: resolve('src/host/export'), WATCH_NAME: 'torch xor (e2e)' },
-  })
+  const script = spawn(
+    '/usr/bin/python3',
+    [resolve('e2e/fixtures/watch_train.py'), `http://127.0.0.1:${PORT}/?token=${TOKEN}`, '40', stopFile],
+    {
+      env: { ...process.env, STUDIO_WATCH_DIR: resolve('src/host/export'), WATCH_NAME: 'torch xor (e2e)' },
+    },
+  )
   const scriptOut = output(script)
   try {
     await page.goto(`http://127.0.0.1:${PORT}/?token=${TOKEN}`)

@@ -43,19 +43,27 @@ interface Answer {
 
 function post(path: string, body: string | Buffer, headers: Record<string, string> = {}, method = 'POST'): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: server.port, path, method, headers: { 'Content-Type': 'application/json', ...headers } }, (res) => {
-      let text = ''
-      res.setEncoding('utf8')
-      res.on('data', (c: string) => (text += c))
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(text) as Answer['json'] }))
-    })
+    const req = request(
+      { host: '127.0.0.1', port: server.port, path, method, headers: { 'Content-Type': 'application/json', ...headers } },
+      (res) => {
+        let text = ''
+        res.setEncoding('utf8')
+        res.on('data', (c: string) => (text += c))
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, json: JSON.parse(text) as Answer['json'] }))
+      },
+    )
     req.on('error', reject)
     req.end(body)
   })
 }
 
 const report = (watchId = 'server-test-1') =>
-  JSON.stringify({ watchId, name: 'from a test', layers: ['fc'], points: [{ step: 1, loss: 0.5, stats: [{ gradNorm: 1, meanAbsGrad: 0.1, maxAbsGrad: 0.5, weightNorm: 3 }] }] })
+  JSON.stringify({
+    watchId,
+    name: 'from a test',
+    layers: ['fc'],
+    points: [{ step: 1, loss: 0.5, stats: [{ gradNorm: 1, meanAbsGrad: 0.1, maxAbsGrad: 0.5, weightNorm: 3 }] }],
+  })
 const bearer = (t: string) => ({ Authorization: `Bearer ${t}` })
 
 describe('POST /api/watch: who may report', () => {
@@ -77,7 +85,10 @@ describe('POST /api/watch: who may report', () => {
       expect(r.json.error?.message).toBe('watch: missing or wrong token: pass the token the studio printed (Authorization: Bearer <token>)')
     }
     const foreign = await post('/api/watch', report(), { ...bearer(TOKEN), Origin: 'http://evil.example' })
-    expect(foreign).toMatchObject({ status: 403, json: { error: { message: 'watch: requests from pages of http://evil.example are refused' } } })
+    expect(foreign).toMatchObject({
+      status: 403,
+      json: { error: { message: 'watch: requests from pages of http://evil.example are refused' } },
+    })
     expect((await post('/api/watch', '', bearer(TOKEN), 'GET')).status).toBe(405)
   })
 })
@@ -92,7 +103,12 @@ describe('POST /api/watch: what may be reported', () => {
     expect(notJson.json.error?.message).toMatch(/^watch: the body is not JSON/)
     const form = await post('/api/watch', report(), { ...bearer(TOKEN), 'Content-Type': 'text/plain' })
     expect(form).toMatchObject({ status: 415, json: { error: { message: 'watch: the body must be application/json, not "text/plain"' } } })
-    const tooMany = JSON.stringify({ watchId: 'server-test-2', name: 'x', layers: [], points: Array.from({ length: 300 }, (_, i) => ({ step: i, loss: 1 })) })
+    const tooMany = JSON.stringify({
+      watchId: 'server-test-2',
+      name: 'x',
+      layers: [],
+      points: Array.from({ length: 300 }, (_, i) => ({ step: i, loss: 1 })),
+    })
     const many = await post('/api/watch', tooMany, bearer(TOKEN))
     expect(many.status).toBe(400)
     expect(many.json.error?.message).toContain('points: Too big')
@@ -114,10 +130,17 @@ describe('POST /api/watch: what may be reported', () => {
 const PY = fileURLToPath(new URL('../../e2e/fixtures/watch_train.py', import.meta.url))
 const WATCH_DIR = fileURLToPath(new URL('../host/export/', import.meta.url))
 
-function train(url: string, steps: number): Promise<{ code: number; out: { sent: number; dropped: number; last_error: string | null; run_id: string | null }; err: string }> {
+function train(
+  url: string,
+  steps: number,
+): Promise<{ code: number; out: { sent: number; dropped: number; last_error: string | null; run_id: string | null }; err: string }> {
   return new Promise((resolve) => {
-    execFile('/usr/bin/python3', [PY, url, String(steps)], { env: { ...process.env, STUDIO_WATCH_DIR: WATCH_DIR }, timeout: 120_000 }, (e, stdout, stderr) =>
-      resolve({ code: e ? Number(e.code ?? 1) : 0, out: JSON.parse(stdout.trim().split('\n').at(-1) || '{}'), err: stderr }),
+    execFile(
+      '/usr/bin/python3',
+      [PY, url, String(steps)],
+      { env: { ...process.env, STUDIO_WATCH_DIR: WATCH_DIR }, timeout: 120_000 },
+      (e, stdout, stderr) =>
+        resolve({ code: e ? Number(e.code ?? 1) : 0, out: JSON.parse(stdout.trim().split('\n').at(-1) || '{}'), err: stderr }),
     )
   })
 }
@@ -129,8 +152,20 @@ describe.skipIf(SKIP)('studio_watch.py against the server (python3-torch)', () =
     expect(r.out).toMatchObject({ sent: 30, dropped: 0, last_error: null, run_id: expect.stringMatching(/^r/) })
     const rec = JSON.parse(readFileSync(join(dataDir, r.out.run_id!, 'run.json'), 'utf8'))
     expect(rec).toMatchObject({ status: 'saved', name: 'torch xor', stats: { steps: 30 } })
-    expect(rec.external).toEqual({ source: 'studio_watch', layers: ['0', '2', '4'], shapes: [[16, 2], [16, 16], [1, 16]], dropped: 0 })
-    const lines = readFileSync(join(dataDir, r.out.run_id!, 'metrics.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l))
+    expect(rec.external).toEqual({
+      source: 'studio_watch',
+      layers: ['0', '2', '4'],
+      shapes: [
+        [16, 2],
+        [16, 16],
+        [1, 16],
+      ],
+      dropped: 0,
+    })
+    const lines = readFileSync(join(dataDir, r.out.run_id!, 'metrics.ndjson'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
     const layers = lines.flatMap((l) => l.layers)
     expect(layers).toHaveLength(30)
     expect(layers[0].stats).toHaveLength(3)

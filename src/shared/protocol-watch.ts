@@ -50,7 +50,10 @@ export const WatchReport = z
     /** The layers' names (PyTorch module names), input side first. */
     layers: z.array(z.string().min(1).max(200)).max(WATCH_LIMITS.maxLayers),
     /** Each layer's weight shape ([out, in] for nn.Linear), same order. */
-    shapes: z.array(z.array(z.number().int().min(0)).max(8)).max(WATCH_LIMITS.maxLayers).optional(),
+    shapes: z
+      .array(z.array(z.number().int().min(0)).max(8))
+      .max(WATCH_LIMITS.maxLayers)
+      .optional(),
     points: z.array(WatchPoint).max(WATCH_LIMITS.maxReports),
     /** The script closed its StudioWatch: the run is saved. */
     final: z.boolean().default(false),
@@ -60,7 +63,12 @@ export const WatchReport = z
   .check((ctx) => {
     const { layers, shapes, points } = ctx.value
     if (shapes && shapes.length !== layers.length)
-      ctx.issues.push({ code: 'custom', input: shapes, path: ['shapes'], message: `gives ${shapes.length} shapes for ${layers.length} layers` })
+      ctx.issues.push({
+        code: 'custom',
+        input: shapes,
+        path: ['shapes'],
+        message: `gives ${shapes.length} shapes for ${layers.length} layers`,
+      })
     points.forEach((p, i) => {
       if (p.stats && p.stats.length !== layers.length)
         ctx.issues.push({

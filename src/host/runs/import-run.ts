@@ -61,7 +61,8 @@ export function inferModel(tensors: Record<string, SafeTensor>): InferredModel {
   })
   for (const i of normKinds.keys())
     if (i >= hidden.length) problems.push(`norms.${i}: there is no hidden layer ${i} to normalise (${hidden.length} hidden layers)`)
-  if (problems.length > 0) throw new HostError('invalid_payload', `runs.import: the file is not an MLP the studio can build: ${problems.join('; ')}`)
+  if (problems.length > 0)
+    throw new HostError('invalid_payload', `runs.import: the file is not an MLP the studio can build: ${problems.join('; ')}`)
   const norms = hidden.map((_, i) => {
     const kinds = normKinds.get(i)
     return kinds === undefined ? 'none' : kinds.has('running_mean') ? 'batch' : 'layer'
@@ -70,7 +71,11 @@ export function inferModel(tensors: Record<string, SafeTensor>): InferredModel {
 }
 
 /** The base setup with the imported architecture (norms where the base has none sit mid-block). */
-function specFor(base: SessionSpecOut, model: InferredModel, activation: SessionSpecOut['model']['activation'] | undefined): SessionSpecOut {
+function specFor(
+  base: SessionSpecOut,
+  model: InferredModel,
+  activation: SessionSpecOut['model']['activation'] | undefined,
+): SessionSpecOut {
   const blocks = model.norms.some((n) => n !== 'none')
     ? model.norms.map((norm, i) => ({ ...(base.model.blocks?.[i] ?? { normAt: 'mid', dropout: 0, residual: false }), norm }))
     : undefined
@@ -94,7 +99,10 @@ export async function importRun(host: RunsHost, p: ParsedPayload<'runs.import'>)
     if (info.outputSize !== model.outputs)
       misfit.push(`layers.${model.hidden.length}.weight gives ${model.outputs} outputs but the data's task needs ${info.outputSize}`)
     if (misfit.length > 0)
-      throw new HostError('invalid_payload', `runs.import: the weights do not fit the chosen data, nothing was imported: ${misfit.join('; ')}`)
+      throw new HostError(
+        'invalid_payload',
+        `runs.import: the weights do not fit the chosen data, nothing was imported: ${misfit.join('; ')}`,
+      )
     const { loaded } = await session.reading(() => importWeights(session, p.safetensorsBase64))
     const recorder = startRun(host, session, p.name === undefined ? {} : { name: p.name })
     if (recorder) session.checkpoint()

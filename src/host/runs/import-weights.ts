@@ -61,7 +61,8 @@ export function decodeBase64Safetensors(base64: string, what: string): Record<st
     const where = at >= 0 ? `: character ${at + 1} is ${JSON.stringify(base64[at])}` : ': "=" appears before the end'
     throw new HostError('invalid_payload', `${what}: safetensorsBase64 is not base64${where}`)
   }
-  if (base64.trim() === '') throw new HostError('invalid_payload', `${what}: safetensorsBase64 is empty (a safetensors file is at least 8 bytes)`)
+  if (base64.trim() === '')
+    throw new HostError('invalid_payload', `${what}: safetensorsBase64 is empty (a safetensors file is at least 8 bytes)`)
   try {
     return decodeSafetensors(new Uint8Array(Buffer.from(base64, 'base64'))).tensors
   } catch (e) {

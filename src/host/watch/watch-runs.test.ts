@@ -36,7 +36,15 @@ describe('watch.report: external runs', () => {
     expect(first).toEqual({ runId: expect.stringMatching(/^r/), accepted: 2, alarms: [] })
     const listed = (await h.ok('runs.list', {})).runs.find((r) => r.runId === first.runId)!
     expect(listed).toMatchObject({ name: 'torch mlp', status: 'live', steps: 2, lastTrainLoss: 0.8, checkpoints: [] })
-    expect(listed.external).toEqual({ source: 'studio_watch', layers: ['net.0', 'net.2'], shapes: [[16, 2], [1, 16]], dropped: 0 })
+    expect(listed.external).toEqual({
+      source: 'studio_watch',
+      layers: ['net.0', 'net.2'],
+      shapes: [
+        [16, 2],
+        [1, 16],
+      ],
+      dropped: 0,
+    })
 
     const ev = h.of('watch.metrics').at(-1)!
     expect(ev).toMatchObject({ runId: first.runId, layerNames: ['net.0', 'net.2'], final: false })

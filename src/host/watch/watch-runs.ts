@@ -108,7 +108,15 @@ export class WatchRuns {
     }
     const wall = Math.max(1, this.now() - w.lastSeen)
     w.lastSeen = this.now()
-    const batch = { steps: stepsOut, trainLoss: lossOut, epoch, evals: [], layers, stepsPerSecond: (1000 * r.points.length) / wall, lr: lr ?? 0 }
+    const batch = {
+      steps: stepsOut,
+      trainLoss: lossOut,
+      epoch,
+      evals: [],
+      layers,
+      stepsPerSecond: (1000 * r.points.length) / wall,
+      lr: lr ?? 0,
+    }
     const rec = w.recorder?.rec
     if (w.recorder && rec?.external) {
       rec.external.dropped = Math.max(rec.external.dropped, r.dropped)
@@ -130,7 +138,11 @@ export class WatchRuns {
 
   /** The studio's alarms on one point's norms, in PyTorch's layer names. */
   private alarmsFor(w: Watched, step: number, stats: NonNullable<Point['stats']>): TrainAlarm[] {
-    const norms: LayerGradNorm[] = stats.map((s) => ({ weight: s.gradNorm, bias: s.biasGradNorm, layer: Math.hypot(s.gradNorm, s.biasGradNorm) }))
+    const norms: LayerGradNorm[] = stats.map((s) => ({
+      weight: s.gradNorm,
+      bias: s.biasGradNorm,
+      layer: Math.hypot(s.gradNorm, s.biasGradNorm),
+    }))
     const rename = (a: TrainAlarm): TrainAlarm => {
       const i = a.layer === null ? -1 : Number(a.layer.slice('layers.'.length))
       const name = w.layers[i]
@@ -153,7 +165,8 @@ export class WatchRuns {
     // The script learns its layers at the first log() with a model; points before that had none.
     if (known && known.layers.length === 0 && r.layers.length > 0) {
       known.layers = [...r.layers]
-      if (known.recorder?.rec.external) Object.assign(known.recorder.rec.external, { layers: [...r.layers], ...(r.shapes ? { shapes: r.shapes } : {}) })
+      if (known.recorder?.rec.external)
+        Object.assign(known.recorder.rec.external, { layers: [...r.layers], ...(r.shapes ? { shapes: r.shapes } : {}) })
     }
     if (known && known.layers.join('\n') !== r.layers.join('\n'))
       throw new HostError(
@@ -183,7 +196,12 @@ export class WatchRuns {
       }
       if (!store.create(rec)) throw new HostError('internal', store.storage().message ?? 'the run could not be created')
     }
-    const recorder = new RunRecorder(store, rec, (message) => console.error(`watched run ${rec.runId}: ${message}`), this.host.recorderOptions)
+    const recorder = new RunRecorder(
+      store,
+      rec,
+      (message) => console.error(`watched run ${rec.runId}: ${message}`),
+      this.host.recorderOptions,
+    )
     recorder.save('live')
     const w: Watched = known ?? {
       recorder,
