@@ -68,6 +68,7 @@ test('Runs → Import PyTorch weights: misfits listed, a fitting file opens as a
   await page.getByTestId('pause-button').click()
   await page.getByTestId('tab-runs').click()
   await expect(page.getByTestId('runs-import-result')).toHaveText('Imported 6 tensors: hidden layers 6-4.')
-  const names = () => page.locator('[data-testid^="run-name-"]').evaluateAll((els) => els.map((e) => (e as HTMLInputElement).value))
+  const names = () =>
+    page.locator('[data-testid^="run-name-"]').evaluateAll((els) => els.map((e) => (e as unknown as { value: string }).value))
   await expect.poll(names).toContain('torch-mlp')
 })

@@ -90,7 +90,9 @@ export function runsHandlers(host: RunsHost): RunsHandlers {
       const rec = live?.recorder?.rec ?? store.read(runId)
       const steps = store.checkpoints.steps(runId)
       const step = checkpointStep ?? steps.at(-1)
-      if (step === undefined || !steps.includes(step))
+      // A run reported from PyTorch has metrics but no weights: its metrics still export.
+      const weightless = rec.external !== undefined && format === 'metrics-csv'
+      if (!weightless && (step === undefined || !steps.includes(step)))
         throw new HostError(
           'not_found',
           `run ${runId} has no checkpoint at step ${step ?? '(none)'} (it has ${steps.join(', ') || 'none'})`,
@@ -102,7 +104,7 @@ export function runsHandlers(host: RunsHost): RunsHandlers {
           name: rec.name,
           spec: rec.spec,
           files: host.files,
-          checkpointPath: store.checkpoints.paths(runId, step).tensors,
+          checkpointPath: step === undefined ? '' : store.checkpoints.paths(runId, step).tensors,
           metricsPath: join(dir, METRICS_FILE),
         },
         format,

@@ -61,6 +61,11 @@ describe('watch.report: external runs', () => {
     expect(history.gradNorms).toEqual([{ step: 1, norms: [0.5, 0.2] }])
     expect((await h.ok('runs.list', {})).runs.find((r) => r.runId === first.runId)?.status).toBe('saved')
 
+    const csv = (await h.ok('runs.export', { runId: first.runId, format: 'metrics-csv' })).files[0]!
+    expect(csv.content.split('\n').filter((l) => /^\d/.test(l))).toHaveLength(3)
+    const noWeights = await h.fail('runs.export', { runId: first.runId, format: 'pytorch' })
+    expect(noWeights.message).toContain('has no checkpoint')
+
     const refused = await h.fail('runs.open', { runId: first.runId })
     expect(refused.code).toBe('invalid_payload')
     expect(refused.message).toContain('studio_watch.py')
