@@ -146,6 +146,28 @@ function train(
 }
 
 describe.skipIf(SKIP)('studio_watch.py against the server (python3-torch)', () => {
+  it('needs only the standard library (torch only for the model it is given) and refuses a remote studio by default', async () => {
+    const code = [
+      'import json, sys',
+      `sys.path.insert(0, ${JSON.stringify(WATCH_DIR)})`,
+      "sys.modules['torch'] = None; sys.modules['numpy'] = None",
+      'import studio_watch',
+      'try:',
+      "    studio_watch.StudioWatch('http://10.1.2.3:8765/?token=abcdefghijklmnop')",
+      'except ValueError as e:',
+      "    print('refused:', e)",
+      "w = studio_watch.StudioWatch('http://127.0.0.1:9/?token=abcdefghijklmnop', verbose=False)",
+      "w.log(1, 0.5); w.log(2, float('nan'))",
+      'print(json.dumps(w.close()))',
+    ].join('\n')
+    const r = await new Promise<{ code: number; out: string }>((done) =>
+      execFile('/usr/bin/python3', ['-I', '-c', code], { timeout: 60_000 }, (e, stdout) => done({ code: e ? 1 : 0, out: stdout })),
+    )
+    expect(r.code).toBe(0)
+    expect(r.out).toContain('refused: StudioWatch: 10.1.2.3 is not this machine')
+    expect(JSON.parse(r.out.trim().split('\n').at(-1)!)).toMatchObject({ sent: 0, dropped: 2 })
+  }, 60_000)
+
   it('streams a PyTorch loop into a saved external run with per-layer statistics', async () => {
     const r = await train(server.url, 30)
     expect(r.code, r.err).toBe(0)

@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import type { RequestPayload } from '../../shared/protocol'
 import { cleanupAfterEach, make, tempDir } from '../runs/test-helpers'
+import { spec } from '../test-helpers'
 
 cleanupAfterEach()
 
@@ -95,6 +96,14 @@ describe('watch.report: external runs', () => {
     ])
     // No lr: the update ratio cannot be known and reads 0, never NaN.
     expect(ev.batch.layers[0].stats[0].updateRatio).toBe(0)
+  })
+
+  it('ships studio_watch.py, as it is in the source tree, with every PyTorch export', async () => {
+    const h = make(tempDir())
+    const s = await h.ok('session.create', spec())
+    const files = (await h.ok('runs.export', { runId: s.runId!, format: 'pytorch' })).files
+    const watchPy = files.find((f) => f.name === 'studio_watch.py')
+    expect(watchPy?.content).toBe(readFileSync(new URL('../export/studio_watch.py', import.meta.url), 'utf8'))
   })
 
   it('refuses a script that changes its layers mid-run, and reports without a data directory', async () => {
