@@ -50,6 +50,16 @@ describe('runs.import', () => {
     expect(state.step).toBe(3)
   })
 
+  it("reads a bare nn.Sequential's state dict (0.weight …) saved under DDP's module. prefix", async () => {
+    const h = make(tempDir())
+    const base = spec()
+    const out = (await h.ok('session.create', base)).outputSize
+    const bare = Object.fromEntries(Object.entries(torchMlp(out)).map(([n, x]) => [`module.${n.slice('net.'.length)}`, x]))
+    const r = await h.ok('runs.import', { base, safetensorsBase64: b64(bare) })
+    expect(r.hidden).toEqual([5, 3])
+    expect(r.loaded).toHaveLength(6)
+  })
+
   it('lists every misfit with the data, and every malformed tensor, creating nothing', async () => {
     const h = make(tempDir())
     const base = spec()

@@ -7,7 +7,7 @@ import { LIMITS, REQUESTS, type ParsedPayload, type RequestResult } from '../../
 import { HostError } from '../errors'
 import type { SessionSpecOut } from '../setup'
 import { weightsOf } from './checkpoint'
-import { decodeBase64Safetensors, fromTorchLayout, importWeights } from './import-weights'
+import { decodeBase64Safetensors, fromTorchLayout, loadWeightsInto } from './import-weights'
 import { startRun, type RunsHost } from './runs-host'
 
 const LAYER = /^layers\.(\d+)\.(weight|bias)$/
@@ -86,8 +86,20 @@ function specFor(
   })
 }
 
+/**
+ * A bare nn.Sequential's state dict (`0.weight`, `2.bias`) named as the exported module's
+ * (`net.0.weight`), and DDP's `module.` prefix dropped, so both read like an export.
+ */
+export function asExportNames(tensors: Record<string, SafeTensor>): Record<string, SafeTensor> {
+  const names = Object.keys(tensors)
+  const strip = names.length > 0 && names.every((n) => n.startsWith('module.')) ? 'module.'.length : 0
+  const out = Object.fromEntries(Object.entries(tensors).map(([n, t]) => [n.slice(strip), t]))
+  if (!Object.keys(out).every((n) => /^\d+\.(weight|bias)$/.test(n))) return out
+  return Object.fromEntries(Object.entries(out).map(([n, t]) => [`net.${n}`, t]))
+}
+
 export async function importRun(host: RunsHost, p: ParsedPayload<'runs.import'>): Promise<RequestResult<'runs.import'>> {
-  const tensors = weightsOf(fromTorchLayout(decodeBase64Safetensors(p.safetensorsBase64, 'runs.import')))
+  const tensors = weightsOf(fromTorchLayout(asExportNames(decodeBase64Safetensors(p.safetensorsBase64, 'runs.import'))))
   const model = inferModel(tensors)
   const spec = specFor(p.base, model, p.activation)
   const session = await host.registry.create(spec, spec.backend)
@@ -103,7 +115,7 @@ export async function importRun(host: RunsHost, p: ParsedPayload<'runs.import'>)
         'invalid_payload',
         `runs.import: the weights do not fit the chosen data, nothing was imported: ${misfit.join('; ')}`,
       )
-    const { loaded } = await session.reading(() => importWeights(session, p.safetensorsBase64))
+    const { loaded } = await session.reading(() => loadWeightsInto(session, tensors, 'runs.import'))
     const recorder = startRun(host, session, p.name === undefined ? {} : { name: p.name })
     if (recorder) session.checkpoint()
     return { sessionId: session.id, runId: recorder?.runId ?? null, hidden: model.hidden, loaded }

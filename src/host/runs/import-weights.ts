@@ -71,11 +71,22 @@ export function decodeBase64Safetensors(base64: string, what: string): Record<st
 }
 
 export function importWeights(session: TrainingSession, base64: string): { loaded: string[]; step: number } {
-  const tensors = decodeBase64Safetensors(base64, 'session.importWeights')
-  const weights = weightsOf(fromTorchLayout(tensors))
+  return loadWeightsInto(
+    session,
+    weightsOf(fromTorchLayout(decodeBase64Safetensors(base64, 'session.importWeights'))),
+    'session.importWeights',
+  )
+}
+
+/** Load weights (our names and orientation) into the session's model if every tensor fits; else list each misfit. */
+export function loadWeightsInto(
+  session: TrainingSession,
+  weights: Record<string, SafeTensor>,
+  what: string,
+): { loaded: string[]; step: number } {
   const bad = weightMismatches(session.trainer, weights)
   if (bad.length > 0)
-    throw new HostError('invalid_payload', `session.importWeights: the weights do not fit the model, nothing was loaded: ${bad.join('; ')}`)
+    throw new HostError('invalid_payload', `${what}: the weights do not fit the model, nothing was loaded: ${bad.join('; ')}`)
   session.trainer.loadWeights(Object.fromEntries(Object.entries(weights).map(([k, t]) => [k, t.data])))
   // The run's checkpoint at this step now holds the imported weights.
   if (session.recorder) {
