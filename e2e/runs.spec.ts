@@ -138,16 +138,16 @@ test.describe('runs in serve mode', () => {
     expect(csv.suggestedFilename()).toBe('baseline-lr-0.01-metrics.csv')
     const csvText = readFileSync((await csv.path())!, 'utf8')
     expect(csvText.split('\n').length).toBeGreaterThan(10)
-    // PyTorch: four files from one click (module, weights, training script, the run's data), each its own download.
+    // PyTorch: five files from one click (module, weights, training script, the run's data, the live-watch module), each its own download.
     expect(Number(await page.getByTestId(`run-row-${first}`).getAttribute('data-checkpoints'))).toBeGreaterThan(0)
     const names: string[] = []
-    const four = new Promise<void>((resolve) => {
-      page.on('download', (d) => names.push(d.suggestedFilename()) === 4 && resolve())
+    const five = new Promise<void>((resolve) => {
+      page.on('download', (d) => names.push(d.suggestedFilename()) === 5 && resolve())
     })
     await page.getByTestId(`run-export-${first}`).click()
     await page.getByTestId(`export-pytorch-${first}`).click()
-    await four
-    expect(names.sort()).toEqual(['data.csv', 'model.py', 'train.py', 'weights.safetensors'])
+    await five
+    expect(names.sort()).toEqual(['data.csv', 'model.py', 'studio_watch.py', 'train.py', 'weights.safetensors'])
     const [png] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-png-trainLoss').click()])
     expect(png.suggestedFilename()).toBe('compare-trainLoss.png')
     expect(
