@@ -87,6 +87,7 @@ export class EngineHost {
       recorderOptions: options.checkpoints ?? {},
       registry: this.registry,
       watched: (runId) => this.watch.live(runId),
+      unwatch: (runId) => this.watch.unwatch(runId),
     }
     this.watch = new WatchRuns(this.runs, (msg) => this.post(msg), options.watch)
     this.handlers = composeHandlers([

@@ -70,6 +70,7 @@ export function runsHandlers(host: RunsHost): RunsHandlers {
         // A WebGPU session's last checkpoint is written after a read-back: let it land before the move.
         await live.queued(() => undefined)
       }
+      host.unwatch?.(runId)
       // A compaction of its log (stopped by the dispose, or a request's) ends before the folder moves.
       await store.logIdle(runId)
       store.move(runId, true)

@@ -21,6 +21,8 @@ export interface RunsHost {
   registry: SessionRegistry
   /** The record of an external run a script is reporting to now (watch/watch-runs.ts). */
   watched?: (runId: string) => RunRecord | undefined
+  /** The user deleted an external run: its script's later reports are refused. */
+  unwatch?: (runId: string) => void
 }
 
 function defaultName(spec: SessionSpecOut): string {

@@ -106,6 +106,19 @@ describe('watch.report: external runs', () => {
     expect(watchPy?.content).toBe(readFileSync(new URL('../export/studio_watch.py', import.meta.url), 'utf8'))
   })
 
+  it('refuses the reports of a run the user deleted while it was live', async () => {
+    const h = make(tempDir())
+    const { runId } = await h.ok('watch.report', report())
+    await h.ok('runs.delete', { runId })
+    const e = await h.fail('watch.report', report({ points: [{ step: 3, loss: 0.5 }] }))
+    expect(e).toMatchObject({
+      code: 'not_found',
+      message: `watch.report: run ${runId} ("torch mlp") was deleted in the studio; its reports are refused`,
+    })
+    const restored = await h.ok('runs.restore', { runId })
+    expect(restored).toMatchObject({ status: 'saved', steps: 2 })
+  })
+
   it('refuses a script that changes its layers mid-run, and reports without a data directory', async () => {
     const h = make(tempDir())
     await h.ok('watch.report', report())

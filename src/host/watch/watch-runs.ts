@@ -32,6 +32,8 @@ interface Watched {
   exploding: boolean
   nonFinite: boolean
   lastSeen: number
+  /** The user deleted the run in the studio: later reports are refused. */
+  deleted?: boolean
 }
 
 export interface WatchRunsOptions {
@@ -173,6 +175,8 @@ export class WatchRuns {
         'invalid_payload',
         `watch.report: watchId ${r.watchId} reported layers [${known.layers.join(', ')}] before and now [${r.layers.join(', ')}]; a new model needs a new StudioWatch`,
       )
+    if (known?.deleted)
+      throw new HostError('not_found', `watch.report: run ${known.runId} ("${r.name}") was deleted in the studio; its reports are refused`)
     if (known?.recorder) return known
     const store = needStore(this.host)
     const lr = r.points.find((p) => p.lr !== null)?.lr ?? null
@@ -222,6 +226,15 @@ export class WatchRuns {
     if (!w?.recorder) return
     w.recorder.close('saved')
     w.recorder = null
+  }
+
+  /** The run is being deleted: saved as it is (before its folder moves) and closed to its script. */
+  unwatch(runId: string): void {
+    for (const [id, w] of this.runs)
+      if (w.runId === runId) {
+        this.close(id)
+        w.deleted = true
+      }
   }
 
   private saveIdle(): void {
