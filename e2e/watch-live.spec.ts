@@ -45,7 +45,7 @@ test('a PyTorch script streams into the studio live, and outlives the studio', a
     '/usr/bin/python3',
     [resolve('e2e/fixtures/watch_train.py'), `http://127.0.0.1:${PORT}/?token=${TOKEN}`, '40', stopFile],
     {
-      env: { ...process.env, STUDIO_WATCH_DIR: resolve('src/host/export'), WATCH_NAME: 'torch xor (e2e)' },
+      env: { ...process.env, STUDIO_WATCH_DIR: resolve('src/host/export'), WATCH_NAME: 'torch xor (e2e)', PYTHONDONTWRITEBYTECODE: '1' },
     },
   )
   const scriptOut = output(script)

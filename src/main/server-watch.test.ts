@@ -138,7 +138,7 @@ function train(
     execFile(
       '/usr/bin/python3',
       [PY, url, String(steps)],
-      { env: { ...process.env, STUDIO_WATCH_DIR: WATCH_DIR }, timeout: 120_000 },
+      { env: { ...process.env, STUDIO_WATCH_DIR: WATCH_DIR, PYTHONDONTWRITEBYTECODE: '1' }, timeout: 120_000 },
       (e, stdout, stderr) =>
         resolve({ code: e ? Number(e.code ?? 1) : 0, out: JSON.parse(stdout.trim().split('\n').at(-1) || '{}'), err: stderr }),
     )
@@ -161,7 +161,7 @@ describe.skipIf(SKIP)('studio_watch.py against the server (python3-torch)', () =
       'print(json.dumps(w.close()))',
     ].join('\n')
     const r = await new Promise<{ code: number; out: string }>((done) =>
-      execFile('/usr/bin/python3', ['-I', '-c', code], { timeout: 60_000 }, (e, stdout) => done({ code: e ? 1 : 0, out: stdout })),
+      execFile('/usr/bin/python3', ['-I', '-B', '-c', code], { timeout: 60_000 }, (e, stdout) => done({ code: e ? 1 : 0, out: stdout })),
     )
     expect(r.code).toBe(0)
     expect(r.out).toContain('refused: StudioWatch: 10.1.2.3 is not this machine')
