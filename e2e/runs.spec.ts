@@ -138,16 +138,24 @@ test.describe('runs in serve mode', () => {
     expect(csv.suggestedFilename()).toBe('baseline-lr-0.01-metrics.csv')
     const csvText = readFileSync((await csv.path())!, 'utf8')
     expect(csvText.split('\n').length).toBeGreaterThan(10)
-    // PyTorch: six files from one click (module, weights, training script, the run's data, the optimiser and sampler state), each its own download.
+    // PyTorch: seven files from one click (module, weights, training script, the run's data, the live-watch module, the optimiser and sampler state), each its own download.
     expect(Number(await page.getByTestId(`run-row-${first}`).getAttribute('data-checkpoints'))).toBeGreaterThan(0)
     const names: string[] = []
-    const six = new Promise<void>((resolve) => {
-      page.on('download', (d) => names.push(d.suggestedFilename()) === 6 && resolve())
+    const seven = new Promise<void>((resolve) => {
+      page.on('download', (d) => names.push(d.suggestedFilename()) === 7 && resolve())
     })
     await page.getByTestId(`run-export-${first}`).click()
     await page.getByTestId(`export-pytorch-${first}`).click()
-    await six
-    expect(names.sort()).toEqual(['data.csv', 'model.py', 'optimizer.safetensors', 'train.py', 'train_state.json', 'weights.safetensors'])
+    await seven
+    expect(names.sort()).toEqual([
+      'data.csv',
+      'model.py',
+      'optimizer.safetensors',
+      'studio_watch.py',
+      'train.py',
+      'train_state.json',
+      'weights.safetensors',
+    ])
     const [png] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-png-trainLoss').click()])
     expect(png.suggestedFilename()).toBe('compare-trainLoss.png')
     expect(

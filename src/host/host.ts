@@ -21,6 +21,8 @@ import { RunStore, type RunStoreOptions } from './runs/store'
 import type { TrainingSession } from './session'
 import { SessionRegistry } from './sessions/registry'
 import { Scheduler } from './sessions/scheduler'
+import { watchHandlers } from './watch/handlers'
+import { WatchRuns, type WatchRunsOptions } from './watch/watch-runs'
 
 export { PREVIEW_MAX_POINTS } from './datasets/handlers'
 export { MAX_WAKE_MS } from './sessions/scheduler'
@@ -45,6 +47,8 @@ export interface EngineHostOptions {
   runEvents?: RunsEventsOptions
   /** Memory budgets per session and for all sessions (budget.ts); default: from the machine's memory. */
   memoryBudget?: MemoryBudgetOptions
+  /** External runs (studio_watch.py): when a quiet one is saved. */
+  watch?: WatchRunsOptions
 }
 
 /** The id a reply gets when the request's own id could not be read (ids are never negative). */
@@ -56,6 +60,7 @@ export class EngineHost {
   private readonly sessions: ReadonlyMap<string, TrainingSession>
   private readonly scheduler: Scheduler
   private readonly runs: RunsHost
+  private readonly watch: WatchRuns
   private readonly stopRunEvents: () => void
   /** Uploaded files (in <dataDir>/files, or in memory without a data directory). */
   private readonly files: FilesHost
@@ -81,13 +86,17 @@ export class EngineHost {
       files: this.files.store,
       recorderOptions: options.checkpoints ?? {},
       registry: this.registry,
+      watched: (runId) => this.watch.live(runId),
+      unwatch: (runId) => this.watch.unwatch(runId),
     }
+    this.watch = new WatchRuns(this.runs, (msg) => this.post(msg), options.watch)
     this.handlers = composeHandlers([
       helloHandlers(),
       dataHandlers(this.files),
       sessionHandlers({ registry: this.registry, runs: this.runs, schedule: () => this.scheduler.schedule() }),
       inspectHandlers(this.registry),
       runsHandlers(this.runs),
+      watchHandlers(this.runs, this.watch),
     ])
     this.stopRunEvents = runsEvents(this.runs, (msg) => this.post(msg), options.runEvents)
   }
@@ -115,6 +124,7 @@ export class EngineHost {
   dispose(): void {
     this.scheduler.stop()
     this.stopRunEvents()
+    this.watch.dispose()
     this.registry.disposeAll()
   }
 

@@ -57,6 +57,8 @@ export interface Gate {
   hostAllowed(req: IncomingMessage): boolean
   /** The request carries the right token, and whether it came in the query string. */
   token(req: IncomingMessage, url: URL): { ok: boolean; fromQuery: boolean }
+  /** An API call's token (the Authorization header's, else the query's): never the cookie a browser adds by itself. */
+  apiToken(given: string | undefined, url: URL): boolean
   /** The WebSocket handshake comes from a page served by this server. */
   originAllowed(req: IncomingMessage): boolean
   setCookieHeader(): string
@@ -76,6 +78,7 @@ export function createGate(token: string, port: number, boundToLoopback: boolean
       if (tokensEqual(query, token)) return { ok: true, fromQuery: true }
       return { ok: tokensEqual(readCookie(req.headers.cookie, cookieName), cookie), fromQuery: false }
     },
+    apiToken: (given, url) => tokensEqual(given ?? url.searchParams.get('token') ?? undefined, token),
     originAllowed(req) {
       const origin = req.headers.origin
       if (!origin) return false

@@ -61,6 +61,8 @@ export class ClientLink {
     const ws = this.ws
     if (ws.readyState !== WebSocket.OPEN) return
     if (ws.bufferedAmount > STUCK_CLIENT_BYTES) return ws.close(1013, 'client too slow to keep up with events')
+    // An external run's points are dropped for a slow reader too (its run's log has them all).
+    if (msg.event === 'watch.metrics' && ws.bufferedAmount > SLOW_CLIENT_BYTES) return void this.droppedTotal++
     if (msg.event !== 'train.metrics') return ws.send(text())
     const sessionId = (msg.payload as { sessionId: string }).sessionId
     const missed = this.dropped.get(sessionId) ?? 0

@@ -9,7 +9,9 @@ import type { Duplex } from 'node:stream'
 import { WebSocket, WebSocketServer } from 'ws'
 import { ClientLink, routeEvent, type ClientEngine, type ClientStats } from './serve-clients'
 import { createGate, hostHeaderCount, isLoopbackHost, TOKEN_PATTERN, type Gate } from './serve-auth'
+import { rateLimiter, serveWatch, WATCH_PATH } from './serve-watch'
 import { lookupStatic } from './static-files'
+import { WATCH_LIMITS } from '../shared/protocol-watch'
 
 export { MAX_IN_FLIGHT, SLOW_CLIENT_BYTES, STUCK_CLIENT_BYTES } from './serve-clients'
 export type ServerEngine = ClientEngine
@@ -86,10 +88,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   let nextClient = 1
   let gate: Gate | undefined
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES, perMessageDeflate: false })
+  const allowWatch = rateLimiter(WATCH_LIMITS.maxPostsPerSecond)
+  const watch = (g: Gate, req: IncomingMessage, res: ServerResponse, url: URL) => serveWatch(g, engine, allowWatch, req, res, url)
 
   const server = createServer((req, res) => {
     if (!gate) return plain(res, 503, 'Starting, try again.\n')
-    serveHttp(gate, staticDir, req, res).catch(() => {
+    serveHttp(gate, staticDir, req, res, watch).catch(() => {
       if (!res.headersSent) plain(res, 500, 'Internal error.\n')
       else res.destroy()
     })
@@ -145,17 +149,20 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   }
 }
 
-async function serveHttp(gate: Gate, staticDir: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
+type WatchRoute = (gate: Gate, req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void>
+
+async function serveHttp(gate: Gate, staticDir: string, req: IncomingMessage, res: ServerResponse, watch: WatchRoute): Promise<void> {
   for (const [k, v] of Object.entries(SECURITY_HEADERS)) res.setHeader(k, v)
   // Node keeps the first of several Host headers; a proxy may have read the last. Refuse both.
   if (hostHeaderCount(req) > 1) return plain(res, 400, 'Bad request: more than one Host header.\n')
   if (!gate.hostAllowed(req))
     return plain(res, 403, 'Forbidden: unexpected Host header (this server answers only 127.0.0.1 and localhost).\n')
+  const url = new URL(req.url ?? '/', 'http://localhost')
+  if (url.pathname === WATCH_PATH) return watch(gate, req, res, url)
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.setHeader('Allow', 'GET, HEAD')
     return plain(res, 405, 'Method not allowed.\n')
   }
-  const url = new URL(req.url ?? '/', 'http://localhost')
   const auth = gate.token(req, url)
   if (!auth.ok) return plain(res, 403, FORBIDDEN_TEXT)
   if (url.pathname === '/ws') return plain(res, 426, 'This path is for WebSocket connections.\n')

@@ -11,6 +11,16 @@ const num = z.number()
 /** 'damaged': its run.json could not be read (see `damaged.reason`); it is listed so the user sees it. */
 export const RUN_STATUSES = ['live', 'saved', 'interrupted', 'damaged'] as const
 
+/** A run recorded from outside the studio (a PyTorch loop through studio_watch.py), kept in its run.json. */
+export const ExternalSource = z.strictObject({
+  source: z.literal('studio_watch'),
+  /** The PyTorch module names of its layers, input side first, and their weight shapes. */
+  layers: z.array(z.string()),
+  shapes: z.array(z.array(z.number().int())).optional(),
+  /** Points the script reported dropping (the studio was away or too slow). */
+  dropped: z.number().int().min(0),
+})
+
 export const RunSummary = z.strictObject({
   runId: RunId,
   name: z.string(),
@@ -32,6 +42,8 @@ export const RunSummary = z.strictObject({
   sessionId: sessionId.nullable(),
   /** Present when the run's files could not be read: why (name the file), so it is not hidden. */
   damaged: z.strictObject({ reason: z.string() }).optional(),
+  /** Present for a run recorded from outside (it has metrics but no checkpoints: it is watched, not opened). */
+  external: ExternalSource.optional(),
 })
 
 export const RunMetrics = z.strictObject({

@@ -67,6 +67,11 @@ const GOOD: { [K in RequestKind]: RequestPayload<K> } = {
   'runs.export': { runId: 'rmiabc12-x8f2k1', format: 'pytorch' },
   'runs.save': { sessionId: 's1', name: 'deep sigmoid · BatchNorm', tags: ['compare 1'] },
   'session.importWeights': { sessionId: 's1', safetensorsBase64: 'AAAAAAAAAAA=' },
+  'runs.import': {
+    base: { model: { hidden: [] }, data: { generator: 'xor' }, optimizer: { type: 'sgd', lr: 0.1 } },
+    safetensorsBase64: 'AAAAAAAAAAA=',
+  },
+  'watch.report': { watchId: 'abcdefgh', name: 'torch', layers: ['net.0'], points: [{ step: 1, loss: 0.5 }] },
   'files.upload': { uploadId: 'uabc123', name: 'data.csv', index: 0, total: 1, bytes: 4, chunkBase64: 'YSxiCg==' },
   'files.info': { fileId: 'f0123456789abcdef' },
   'session.histograms': { sessionId: 's1', bins: 20, range: { lo: -1, hi: 1 } },

@@ -7,6 +7,7 @@ import { RUNS_EVENTS, RUNS_REQUESTS, RunId } from './protocol-runs'
 import { BUNDLED_DATASETS, DATA_LIMITS, DATA_REQUESTS, DataSpec, DatasetPreview, GENERATOR_NAMES, TASKS } from './protocol-data'
 import { STUDIO_EVENTS, STUDIO_REQUESTS } from './protocol-studio'
 import { LayerSample } from './protocol-stats'
+import { WATCH_REQUESTS } from './protocol-watch'
 import { LOSSES, LOSS_NAMES } from './model-rules'
 import { MAX_DROPOUT, NORM_NAMES, NORM_POSITIONS } from './model-blocks'
 
@@ -365,6 +366,23 @@ export const REQUESTS = {
   ...DATA_REQUESTS,
   // The studio's inspection panels: histograms, decision boundary, predicted vs actual.
   ...STUDIO_REQUESTS,
+  // Runs from outside: PyTorch loops reporting through studio_watch.py.
+  ...WATCH_REQUESTS,
+  /**
+   * A PyTorch state dict (the exported layouts, or layers.<i>.weight [in, out]) as a new run: the
+   * architecture comes from the tensors' names and shapes, the rest (data, optimiser, training
+   * settings, the activation unless given) from `base`, usually the studio's current setup. A
+   * file that does not fit is refused with every difference listed; nothing is created then.
+   */
+  'runs.import': {
+    payload: z.strictObject({
+      base: SessionSpec,
+      activation: z.enum(ACTIVATION_NAMES).optional(),
+      name: z.string().trim().min(1).max(120).optional(),
+      safetensorsBase64: z.string().max(1_000_000),
+    }),
+    result: z.strictObject({ sessionId, runId: RunId.nullable(), hidden: z.array(z.number().int()), loaded: z.array(z.string()) }),
+  },
 } as const
 
 export type RequestKind = keyof typeof REQUESTS
@@ -382,6 +400,16 @@ export const EVENTS = {
   'host.status': z.strictObject({ status: z.enum(['restarted', 'crashed']), message: z.string() }),
   ...STUDIO_EVENTS,
   ...RUNS_EVENTS,
+  /** New points of an external run (studio_watch.py), for every client; alarms already checked. */
+  'watch.metrics': z.strictObject({
+    runId: RunId,
+    name: z.string(),
+    layerNames: z.array(z.string()),
+    batch: MetricsBatch.omit({ sessionId: true }),
+    alarms: z.array(STUDIO_EVENTS['train.alarm'].omit({ sessionId: true, paused: true })),
+    /** The run has ended (the script closed its StudioWatch). */
+    final: z.boolean(),
+  }),
 } as const
 export type EventKind = keyof typeof EVENTS
 export type EventPayload<K extends EventKind> = z.output<(typeof EVENTS)[K]>

@@ -19,6 +19,7 @@ import { parseCheckpoint, specAt, type Checkpoint } from '../runs/checkpoint'
 import { dataLabel, modelInputsOf, prepareData } from '../data-source'
 import type { FileStore } from '../datasets/store'
 import { architectureJson, torchSafetensors } from './torch-weights'
+import studioWatchPy from './studio_watch.py?raw'
 
 export type ExportFormat = (typeof EXPORT_FORMATS)[number]
 export type ExportedFileOut = z.output<typeof ExportedFile>
@@ -142,6 +143,8 @@ async function pytorchPackage(run: ExportableRun): Promise<ExportedFileOut[]> {
     binary('weights.safetensors', 'application/octet-stream', torchSafetensors(model)),
     text('train.py', 'text/x-python', trainPy(spec, loss, step)),
     text('data.csv', 'text/csv', trainingCsv(spec, run.files, model.features)),
+    // Any PyTorch loop (this train.py or the user's own) can report to a running studio with it.
+    text('studio_watch.py', 'text/x-python', studioWatchPy),
   ]
   if (!ck) return files
   return [

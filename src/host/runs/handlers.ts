@@ -9,6 +9,7 @@ import type { RUNS_REQUESTS } from '../../shared/protocol-runs'
 import { HostError } from '../errors'
 import { exportRun } from '../export/index'
 import type { HandlerTable } from '../handlers/table'
+import { importRun } from './import-run'
 import { importWeights } from './import-weights'
 import { runMetricsOf } from './metrics-log'
 import { history, openRun } from './open-run'
@@ -19,7 +20,7 @@ import { METRICS_FILE, type RunRecord, type RunSummaryOut } from './store'
 export { entrySummary, startRun, summary, type RunsHost } from './runs-host'
 
 /** The runs on disk, and session.importWeights (its schema lives with the runs'). */
-export type RunsHandlers = HandlerTable<keyof typeof RUNS_REQUESTS>
+export type RunsHandlers = HandlerTable<keyof typeof RUNS_REQUESTS | 'runs.import'>
 type RunsKind = Exclude<keyof RunsHandlers, 'session.importWeights'>
 
 /** Change run.json's user fields, through the live recorder when a session holds the run. */
@@ -70,6 +71,7 @@ export function runsHandlers(host: RunsHost): RunsHandlers {
         // A WebGPU session's last checkpoint is written after a read-back: let it land before the move.
         await live.queued(() => undefined)
       }
+      host.unwatch?.(runId)
       // A compaction of its log (stopped by the dispose, or a request's) ends before the folder moves.
       await store.logIdle(runId)
       store.move(runId, true)
@@ -82,6 +84,7 @@ export function runsHandlers(host: RunsHost): RunsHandlers {
     },
     'runs.open': (p) => openRun(host, p),
     'runs.save': (p) => saveRun(host, p),
+    'runs.import': (p) => importRun(host, p),
     'runs.export': async ({ runId, format, checkpointStep }) => {
       const store = needStore(host)
       const live = liveSession(host, runId)
@@ -90,21 +93,23 @@ export function runsHandlers(host: RunsHost): RunsHandlers {
       const rec = live?.recorder?.rec ?? store.read(runId)
       const steps = store.checkpoints.steps(runId)
       const step = checkpointStep ?? steps.at(-1)
-      if (step === undefined || !steps.includes(step))
+      // A run reported from PyTorch has metrics but no weights: its metrics still export.
+      const weightless = rec.external !== undefined && format === 'metrics-csv'
+      if (!weightless && (step === undefined || !steps.includes(step)))
         throw new HostError(
           'not_found',
           `run ${runId} has no checkpoint at step ${step ?? '(none)'} (it has ${steps.join(', ') || 'none'})`,
         )
       const dir = store.locate(runId)
-      const paths = store.checkpoints.paths(runId, step)
+      const paths = step === undefined ? undefined : store.checkpoints.paths(runId, step)
       const files = await exportRun(
         {
           dir,
           name: rec.name,
           spec: rec.spec,
           files: host.files,
-          checkpointPath: paths.tensors,
-          checkpointMetaPath: paths.meta,
+          checkpointPath: paths?.tensors ?? '',
+          checkpointMetaPath: paths?.meta ?? '',
           metricsPath: join(dir, METRICS_FILE),
         },
         format,
@@ -136,6 +141,7 @@ function afterStartup(host: RunsHost, table: RunsHandlers): Pick<RunsHandlers, R
     'runs.restore': wait('runs.restore'),
     'runs.open': wait('runs.open'),
     'runs.save': wait('runs.save'),
+    'runs.import': wait('runs.import'),
     'runs.export': wait('runs.export'),
   }
 }

@@ -54,24 +54,39 @@ export function fromTorchLayout(tensors: Record<string, SafeTensor>): Record<str
 /** Standard base64 (padding optional, whitespace between lines allowed). Node's decoder drops anything else silently. */
 const BASE64 = /^[A-Za-z0-9+/\s]*={0,2}\s*$/
 
-export function importWeights(session: TrainingSession, base64: string): { loaded: string[]; step: number } {
+/** The tensors of a base64 safetensors file, or an invalid_payload error naming `what` and the fault. */
+export function decodeBase64Safetensors(base64: string, what: string): Record<string, SafeTensor> {
   if (!BASE64.test(base64)) {
     const at = base64.search(/[^A-Za-z0-9+/=\s]/)
     const where = at >= 0 ? `: character ${at + 1} is ${JSON.stringify(base64[at])}` : ': "=" appears before the end'
-    throw new HostError('invalid_payload', `session.importWeights: safetensorsBase64 is not base64${where}`)
+    throw new HostError('invalid_payload', `${what}: safetensorsBase64 is not base64${where}`)
   }
   if (base64.trim() === '')
-    throw new HostError('invalid_payload', 'session.importWeights: safetensorsBase64 is empty (a safetensors file is at least 8 bytes)')
-  let tensors: Record<string, SafeTensor>
+    throw new HostError('invalid_payload', `${what}: safetensorsBase64 is empty (a safetensors file is at least 8 bytes)`)
   try {
-    tensors = decodeSafetensors(new Uint8Array(Buffer.from(base64, 'base64'))).tensors
+    return decodeSafetensors(new Uint8Array(Buffer.from(base64, 'base64'))).tensors
   } catch (e) {
-    throw new HostError('invalid_payload', `session.importWeights: ${e instanceof Error ? e.message : String(e)}`)
+    throw new HostError('invalid_payload', `${what}: ${e instanceof Error ? e.message : String(e)}`)
   }
-  const weights = weightsOf(fromTorchLayout(tensors))
+}
+
+export function importWeights(session: TrainingSession, base64: string): { loaded: string[]; step: number } {
+  return loadWeightsInto(
+    session,
+    weightsOf(fromTorchLayout(decodeBase64Safetensors(base64, 'session.importWeights'))),
+    'session.importWeights',
+  )
+}
+
+/** Load weights (our names and orientation) into the session's model if every tensor fits; else list each misfit. */
+export function loadWeightsInto(
+  session: TrainingSession,
+  weights: Record<string, SafeTensor>,
+  what: string,
+): { loaded: string[]; step: number } {
   const bad = weightMismatches(session.trainer, weights)
   if (bad.length > 0)
-    throw new HostError('invalid_payload', `session.importWeights: the weights do not fit the model, nothing was loaded: ${bad.join('; ')}`)
+    throw new HostError('invalid_payload', `${what}: the weights do not fit the model, nothing was loaded: ${bad.join('; ')}`)
   session.trainer.loadWeights(Object.fromEntries(Object.entries(weights).map(([k, t]) => [k, t.data])))
   // The run's checkpoint at this step now holds the imported weights.
   if (session.recorder) {

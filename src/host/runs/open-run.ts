@@ -84,6 +84,11 @@ export async function openRun(host: RunsHost, { runId, checkpointStep }: ParsedP
   const store = needStore(host)
   const rec = store.read(runId)
   const steps = store.checkpoints.steps(runId)
+  if (rec.external)
+    throw new HostError(
+      'invalid_payload',
+      `run ${runId} ("${rec.name}") was reported from PyTorch by studio_watch.py: it has metrics but no weights to open; watch it instead, or import its state dict (Runs → Import PyTorch weights)`,
+    )
   if (steps.length === 0) throw new HostError('not_found', `run ${runId} has no checkpoint to open`)
   const live = liveSession(host, runId)
   // Resuming a run that a session is training already: that session is the run.

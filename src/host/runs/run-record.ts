@@ -2,7 +2,8 @@
 // names inside a run's folder, and reading run.json back (saying why when it cannot be used).
 import type { BackendInfo } from '../../engine'
 import { REQUESTS, type RequestResult } from '../../shared/protocol'
-import { RunId } from '../../shared/protocol-runs'
+import { RunId, type ExternalSource } from '../../shared/protocol-runs'
+import type { z } from 'zod'
 import type { SessionSpecOut } from '../setup'
 import type { RunStats } from './metrics-log'
 
@@ -30,6 +31,8 @@ export interface RunRecord {
   parent?: { runId: string; step: number }
   /** As of the last save (a live run's numbers are newer in memory). */
   stats: RunStats
+  /** A run reported from outside (studio_watch.py): its spec is a placeholder, this says what it was. */
+  external?: z.output<typeof ExternalSource>
 }
 
 export const RUN_FILE = 'run.json'

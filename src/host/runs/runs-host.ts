@@ -19,6 +19,10 @@ export interface RunsHost {
   recorderOptions: RecorderOptions
   /** The host's sessions: a run is opened into a new one, and a live run is found by its session. */
   registry: SessionRegistry
+  /** The record of an external run a script is reporting to now (watch/watch-runs.ts). */
+  watched?: (runId: string) => RunRecord | undefined
+  /** The user deleted an external run: its script's later reports are refused. */
+  unwatch?: (runId: string) => void
 }
 
 function defaultName(spec: SessionSpecOut): string {
@@ -90,14 +94,15 @@ export function needStore(host: RunsHost): RunStore {
 /** A run as listed: the live recorder's numbers for a run being trained, the index's otherwise. */
 export function summary(host: RunsHost, rec: RunRecord, trashed: boolean): RunSummaryOut {
   const live = trashed ? undefined : liveSession(host, rec.runId)
-  const r = live?.recorder?.rec ?? rec
+  const watched = trashed ? undefined : host.watched?.(rec.runId)
+  const r = live?.recorder?.rec ?? watched ?? rec
   return {
     runId: r.runId,
     name: r.name,
     tags: [...r.tags],
     createdAt: r.createdAt,
     updatedAt: r.updatedAt,
-    status: live ? 'live' : r.status === 'live' ? 'interrupted' : r.status,
+    status: live || watched ? 'live' : r.status === 'live' ? 'interrupted' : r.status,
     steps: r.stats.steps,
     checkpoints: [...(host.store!.index.get(r.runId, trashed)?.checkpoints ?? host.store!.checkpoints.steps(r.runId, trashed))],
     lastTrainLoss: r.stats.lastTrainLoss,
@@ -105,6 +110,7 @@ export function summary(host: RunsHost, rec: RunRecord, trashed: boolean): RunSu
     lastTestAccuracy: r.stats.lastTestAccuracy,
     spec: r.spec,
     sessionId: live?.id ?? null,
+    ...(r.external ? { external: structuredClone(r.external) } : {}),
   }
 }
 

@@ -233,7 +233,7 @@ export const useSessionStore = defineStore('session', () => {
       if (ev.payload.status === 'restarted') scheduleRebuild()
       return
     }
-    if (ev.event === 'runs.changed') return // the runs store's business
+    if (ev.event === 'runs.changed' || ev.event === 'watch.metrics') return // the runs and watch stores' business
     if (ev.payload.sessionId !== sessionId()) return // a disposed session's last words
     if (ev.event === 'session.state') {
       state.value = ev.payload
@@ -287,6 +287,8 @@ export const useSessionStore = defineStore('session', () => {
     reset,
     rebuild,
     adoptSession,
+    /** Let go of the current session (an external run takes the charts); Play builds a new one. */
+    forgetSession,
     refreshPreview,
   }
 })
