@@ -311,7 +311,9 @@ describe.skipIf(SKIP_FIXTURES)('Fashion-MNIST fixture (dataset-fashion-mnist)', 
     const small = idxDataset({ images, labels, name: 'fashion-mnist-100', limit: 100 })
     expect([small.n, small.nClasses]).toEqual([100, 10])
     expect(Array.from(small.x.subarray(0, 784))).toEqual(Array.from(ds.x.subarray(0, 784)))
-  })
+    // 47 million pixels inflated, parsed and scaled: about 2 s on a quiet machine, but nothing here
+    // depends on how fast; vitest's 5 s default would make it fail on a loaded one.
+  }, 60_000)
 
   it('parses the test set (10000 images) and rejects train images paired with test labels', () => {
     const images = fashion('t10k-images-idx3-ubyte')
