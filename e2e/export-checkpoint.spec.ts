@@ -46,18 +46,19 @@ test('scrub to an earlier checkpoint → export PyTorch → the files carry that
   await expect(page.getByTestId('time-travel-note')).toHaveAttribute('data-step', String(step), { timeout: 15_000 })
 
   const downloads: Download[] = []
-  const six = new Promise<void>((resolve) => page.on('download', (d) => downloads.push(d) === 6 && resolve()))
+  const seven = new Promise<void>((resolve) => page.on('download', (d) => downloads.push(d) === 7 && resolve()))
   await page.getByTestId('checkpoint-run-export').click()
   // The menu names the step (with the studio's digit grouping).
   await expect(page.getByTestId('checkpoint-run-export')).toContainText('Export step')
   expect((await page.getByTestId('checkpoint-run-export').textContent())!.replace(/\D/g, '')).toBe(String(step))
   await page.getByTestId('checkpoint-export-pytorch').click()
-  await six
+  await seven
   const files = new Map(await Promise.all(downloads.map(async (d) => [d.suggestedFilename(), (await d.path())!] as const)))
   expect([...files.keys()].sort()).toEqual([
     'data.csv',
     'model.py',
     'optimizer.safetensors',
+    'studio_watch.py',
     'train.py',
     'train_state.json',
     'weights.safetensors',
