@@ -58,8 +58,10 @@ export function normalize(op: NormOp, x: Tensor, weight: Tensor | null, bias: Te
   const xs = x.storage
   const out = record(op, r.out, x.shape, inputs, (g) => {
     const d = be.normGrad(op, g.storage, xs, r.mean, r.variance, ws, args)
-    const perFeature = (s: typeof d.dx): Tensor => new Tensor(s, [features], be)
-    return [new Tensor(d.dx, x.shape, be), ...(weight ? [perFeature(d.dweight)] : []), ...(bias ? [perFeature(d.dbias)] : [])]
+    const grads = [new Tensor(d.dx, x.shape, be)]
+    if (weight) grads.push(new Tensor(d.dweight, [features], be))
+    if (bias) grads.push(new Tensor(d.dbias, [features], be))
+    return grads
   })
   const statShape = op === 'batchNorm' ? [features] : x.shape.slice(0, -1)
   return { out, mean: new Tensor(r.mean, statShape, be), variance: new Tensor(r.variance, statShape, be) }
