@@ -226,6 +226,16 @@ layers = {
 # sign's inputs stay 0.05 away from 0, where it jumps (finite differences would see the jump);
 # sign(0) = 0 is tested in ops/sign.test.ts.
 case('sign', 'sign', torch.sign, [(t([3, 4], 0.05, 2.0).detach() * torch.tensor([1.0, -1.0, -1.0, 1.0], dtype=D)).requires_grad_(True)])
+# The fused normalisations: without weight and bias, groups longer than a GPU workgroup (256),
+# a mean far from 0 (the variance must not cancel), and BatchNorm's eval mode on given running
+# statistics (which need no gradient, as PyTorch's buffers).
+case('batchNorm train, no affine', 'batchNormPlain', lambda x: F.batch_norm(x, None, None, training=True, eps=1e-5), [t([5, 3])], {'eps': 1e-5})
+case('batchNorm train [300, 3]', 'batchNorm', lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True, eps=1e-5), [t([300, 3]), t([3], 0.5, 1.5), t([3])], {'eps': 1e-5})
+case('batchNorm train, mean 50', 'batchNorm', lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True, eps=1e-5), [t([16, 5], 48.0, 52.0), t([5], 0.5, 1.5), t([5])], {'eps': 1e-5})
+case('layerNorm, no affine', 'layerNormPlain', lambda x: F.layer_norm(x, (x.shape[-1],), None, None, 1e-5), [t([3, 6])], {'eps': 1e-5})
+case('layerNorm [2, 2, 300]', 'layerNorm', lambda x, w, b: F.layer_norm(x, (300,), w, b, 1e-5), [t([2, 2, 300]), t([300], 0.5, 1.5), t([300])], {'eps': 1e-5})
+running_mean, running_var = t([4]).detach(), t([4], 0.5, 2.0).detach()
+case('batchNorm eval', 'batchNormEval', lambda x, w, b, m, v: F.batch_norm(x, m, v, w, b, training=False, eps=1e-5), [t([5, 4]), t([4], 0.5, 1.5), t([4]), running_mean, running_var], {'eps': 1e-5})
 
 os.makedirs(os.path.dirname(OUT), exist_ok=True)
 with open(OUT, 'w') as f:

@@ -33,6 +33,20 @@ export type BinaryOp = (typeof BINARY_OPS)[number]
 
 export type ReduceOp = 'sum' | 'max'
 
+/**
+ * Normalisations fused into one kernel each way, on x viewed as [rows, features] (features the
+ * last dim): batchNorm takes its statistics per feature over the rows (the batch), layerNorm per
+ * row over the features. Both apply a per-feature weight and bias.
+ */
+export const NORM_OPS = ['batchNorm', 'layerNorm'] as const
+export type NormOp = (typeof NORM_OPS)[number]
+
+export interface NormArgs {
+  rows: number
+  features: number
+  eps: number
+}
+
 export interface MatmulArgs {
   /** Shapes as stored (before the transposes are applied); at least 2-D, batch dims broadcast. */
   aShape: Shape
@@ -86,6 +100,31 @@ export interface Backend {
   transpose(a: Storage, shape: Shape): Storage
   /** Broadcast-copy a tensor of `shape` to `outShape`. */
   expand(a: Storage, shape: Shape, outShape: Shape): Storage
+  /**
+   * (x − mean)·(var + eps)^-½·weight + bias, with the mean and the biased variance it used (one
+   * value per feature for batchNorm, per row for layerNorm). A null weight is 1, a null bias 0.
+   */
+  norm(
+    op: NormOp,
+    x: Storage,
+    weight: Storage | null,
+    bias: Storage | null,
+    a: NormArgs,
+  ): { out: Storage; mean: Storage; variance: Storage }
+  /**
+   * The VJP of norm in closed form, from the forward's input and statistics: with x̂ the normalised
+   * input and dx̂ = dy·weight summed over each statistic's group of n values,
+   * dx = (var + eps)^-½/n · (n·dx̂ − Σdx̂ − x̂·Σ(dx̂·x̂)); per feature dweight = Σ dy·x̂, dbias = Σ dy.
+   */
+  normGrad(
+    op: NormOp,
+    dy: Storage,
+    x: Storage,
+    mean: Storage,
+    variance: Storage,
+    weight: Storage | null,
+    a: NormArgs,
+  ): { dx: Storage; dweight: Storage; dbias: Storage }
   /** Release the storage early (GPU buffers); a no-op where the GC owns memory. */
   dispose(s: Storage): void
   /**

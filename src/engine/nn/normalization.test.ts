@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest'
 import type { Backend } from '../backends/backend.js'
 import { cpuBackend } from '../backends/cpu/index.js'
-import { describeEachBackend } from '../testing/backends.js'
+import { describeEachBackend, timeoutFor } from '../testing/backends.js'
 import { GOLDEN, fromEncoded, mismatch, type Encoded } from '../testing/golden.js'
 import { EngineError, nn, tensor, type Tensor } from '../index.js'
 
@@ -32,42 +32,50 @@ describeEachBackend('BatchNorm1d and LayerNorm modules match PyTorch', (be) => {
       expect(mismatch(await t.data(), want.data, atol, rtol), what).toBeNull()
     }
 
-    it(`BatchNorm1d: three training steps (batches 6, 5, 8), then eval on the running statistics (${dtype})`, async () => {
-      const g = GOLDEN.layers.batchNorm1d
-      const bn = new nn.BatchNorm1d(g.features, { dtype, momentum: g.momentum, eps: g.eps })
-      bn.weight.assign(fromEncoded(g.weight, dtype))
-      bn.bias.assign(fromEncoded(g.bias, dtype))
-      for (const [k, s] of [...g.train, g.eval].entries()) {
-        if (k === g.train.length) bn.eval()
-        const step = `${bn.training ? 'train' : 'eval'} step ${k + 1}`
-        bn.zeroGrad()
-        const x = fromEncoded(s.x, dtype, true)
-        const y = bn.forward(x)
-        y.backward(fromEncoded(s.upstream, dtype))
-        await close(y, s.out, `${step}: output`)
-        await close(x.grad!, s.grads[0], `${step}: input gradient`)
-        await close(bn.weight.grad!, s.grads[1], `${step}: weight gradient`)
-        await close(bn.bias.grad!, s.grads[2], `${step}: bias gradient`)
-        await close(bn.runningMean, s.runningMean, `${step}: running_mean`)
-        await close(bn.runningVar, s.runningVar, `${step}: running_var`)
-        expect(await values(bn.numBatchesTracked), `${step}: num_batches_tracked`).toEqual([s.numBatchesTracked])
-      }
-      expect(g.eval.numBatchesTracked).toBe(3)
-    })
+    it(
+      `BatchNorm1d: three training steps (batches 6, 5, 8), then eval on the running statistics (${dtype})`,
+      async () => {
+        const g = GOLDEN.layers.batchNorm1d
+        const bn = new nn.BatchNorm1d(g.features, { dtype, momentum: g.momentum, eps: g.eps })
+        bn.weight.assign(fromEncoded(g.weight, dtype))
+        bn.bias.assign(fromEncoded(g.bias, dtype))
+        for (const [k, s] of [...g.train, g.eval].entries()) {
+          if (k === g.train.length) bn.eval()
+          const step = `${bn.training ? 'train' : 'eval'} step ${k + 1}`
+          bn.zeroGrad()
+          const x = fromEncoded(s.x, dtype, true)
+          const y = bn.forward(x)
+          y.backward(fromEncoded(s.upstream, dtype))
+          await close(y, s.out, `${step}: output`)
+          await close(x.grad!, s.grads[0], `${step}: input gradient`)
+          await close(bn.weight.grad!, s.grads[1], `${step}: weight gradient`)
+          await close(bn.bias.grad!, s.grads[2], `${step}: bias gradient`)
+          await close(bn.runningMean, s.runningMean, `${step}: running_mean`)
+          await close(bn.runningVar, s.runningVar, `${step}: running_var`)
+          expect(await values(bn.numBatchesTracked), `${step}: num_batches_tracked`).toEqual([s.numBatchesTracked])
+        }
+        expect(g.eval.numBatchesTracked).toBe(3)
+      },
+      timeoutFor(be, 10_000),
+    ) // first use compiles the norm pipelines: seconds on SwiftShader under load
 
-    it(`LayerNorm: the module's output and its γ, β gradients are the functional case's (${dtype})`, async () => {
-      const c = GOLDEN.ops.find((o) => o.name === 'layerNorm [2, 3, 4]')!
-      const ln = new nn.LayerNorm(4, { dtype })
-      ln.weight.assign(fromEncoded(c.inputs[1], dtype))
-      ln.bias.assign(fromEncoded(c.inputs[2], dtype))
-      const x = fromEncoded(c.inputs[0], dtype, true)
-      const y = ln.forward(x)
-      y.backward(fromEncoded(c.upstream, dtype))
-      await close(y, c.out, 'output')
-      await close(x.grad!, c.grads[0]!, 'input gradient')
-      await close(ln.weight.grad!, c.grads[1]!, 'weight gradient')
-      await close(ln.bias.grad!, c.grads[2]!, 'bias gradient')
-    })
+    it(
+      `LayerNorm: the module's output and its γ, β gradients are the functional case's (${dtype})`,
+      async () => {
+        const c = GOLDEN.ops.find((o) => o.name === 'layerNorm [2, 3, 4]')!
+        const ln = new nn.LayerNorm(4, { dtype })
+        ln.weight.assign(fromEncoded(c.inputs[1], dtype))
+        ln.bias.assign(fromEncoded(c.inputs[2], dtype))
+        const x = fromEncoded(c.inputs[0], dtype, true)
+        const y = ln.forward(x)
+        y.backward(fromEncoded(c.upstream, dtype))
+        await close(y, c.out, 'output')
+        await close(x.grad!, c.grads[0]!, 'input gradient')
+        await close(ln.weight.grad!, c.grads[1]!, 'weight gradient')
+        await close(ln.bias.grad!, c.grads[2]!, 'bias gradient')
+      },
+      timeoutFor(be, 10_000),
+    )
   }
 
   it('clone and to(backend) carry the running statistics, the count and the mode here', async () => {

@@ -1,21 +1,15 @@
-// LayerNorm and BatchNorm1d with PyTorch's semantics, composed from primitives (mean, sub, mul, pow
-// and broadcasting add): their backward passes are the primitives' rules, and they run on every
-// backend. BatchNorm's running statistics are updated with tensor ops under noGrad, on the device
-// where they live, so a training step on WebGPU never waits for a read.
+// LayerNorm and BatchNorm1d with PyTorch's semantics. Training-mode normalisation is one fused op
+// each (ops/normalize.ts: one kernel forward, the closed-form VJP backward); BatchNorm's eval mode is
+// a per-feature affine composed from primitives. The running statistics are updated with tensor ops
+// under noGrad, on the device where they live, so a training step on WebGPU never waits for a read.
 import type { Backend, DType } from '../backends/backend.js'
 import { full } from '../creation.js'
 import { EngineError, fmtShape } from '../errors.js'
 import { noGrad } from '../grad-mode.js'
-import { add, mean, mul, pow, reshape, sub } from '../ops/index.js'
+import { add, mul, neg, normalize, pow, sub } from '../ops/index.js'
 import { sameShape } from '../shape.js'
 import type { Tensor } from '../tensor.js'
 import { copyParam, Module, placementOf, type CloneOptions } from './module.js'
-
-/** x·weight + bias, each when given (PyTorch's elementwise affine). */
-function affine(x: Tensor, weight: Tensor | null, bias: Tensor | null): Tensor {
-  const y = weight ? mul(x, weight) : x
-  return bias ? add(y, bias) : y
-}
 
 /** A per-feature tensor must be [features] in the input's dtype (PyTorch refuses mixed dtypes too). */
 function checkPerFeature(op: string, arg: string, t: Tensor | null, x: Tensor, features: number): void {
@@ -30,14 +24,6 @@ function checkPerFeature(op: string, arg: string, t: Tensor | null, x: Tensor, f
   if (t.dtype !== x.dtype) throw new EngineError(op, 'dtype', `${arg} is ${t.dtype}, the input ${x.dtype}`)
 }
 
-/** (x − mean) · (var + eps)^-½, the statistics taken along `axis` (biased variance, as PyTorch normalises). */
-function normalize(x: Tensor, axis: number, eps: number): { xHat: Tensor; mu: Tensor; variance: Tensor } {
-  const mu = mean(x, axis, true)
-  const xc = sub(x, mu)
-  const variance = mean(mul(xc, xc), axis, true)
-  return { xHat: mul(xc, pow(add(variance, eps), -0.5)), mu, variance }
-}
-
 /** F.layer_norm over the last dimension: (x − mean) / √(var + eps) · weight + bias. */
 export function layerNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null, eps = 1e-5): Tensor {
   if (x.ndim < 1)
@@ -45,7 +31,7 @@ export function layerNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null,
   const features = x.shape[x.ndim - 1]
   checkPerFeature('layerNorm', 'weight', weight, x, features)
   checkPerFeature('layerNorm', 'bias', bias, x, features)
-  return affine(normalize(x, -1, eps).xHat, weight, bias)
+  return normalize('layerNorm', x, weight, bias, eps).out
 }
 
 export interface BatchNormOptions {
@@ -80,7 +66,12 @@ export function batchNorm(
   }
   if (!training) {
     if (!runningMean || !runningVar) throw new EngineError('batchNorm', 'argument', 'eval mode needs runningMean and runningVar')
-    return affine(mul(sub(x, runningMean), pow(add(runningVar, eps), -0.5)), weight, bias)
+    // Folded into one scale and shift per feature, as PyTorch's kernel does: two passes over the
+    // batch instead of four.
+    const invStd = pow(add(runningVar, eps), -0.5)
+    const scale = weight ? mul(invStd, weight) : invStd
+    const meanScaled = mul(runningMean, scale)
+    return add(mul(x, scale), bias ? sub(bias, meanScaled) : neg(meanScaled))
   }
   if (n < 2) {
     throw new EngineError(
@@ -89,14 +80,14 @@ export function batchNorm(
       `input has shape ${fmtShape(x.shape)}; training needs more than one sample per feature to estimate a variance`,
     )
   }
-  const { xHat, mu, variance } = normalize(x, 0, eps)
+  const { out, mean, variance } = normalize('batchNorm', x, weight, bias, eps)
   if (runningMean && runningVar) {
     noGrad(() => {
-      runningMean.assign(add(mul(runningMean, 1 - momentum), mul(reshape(mu, [features]), momentum)))
-      runningVar.assign(add(mul(runningVar, 1 - momentum), mul(reshape(variance, [features]), (momentum * n) / (n - 1))))
+      runningMean.assign(add(mul(runningMean, 1 - momentum), mul(mean, momentum)))
+      runningVar.assign(add(mul(runningVar, 1 - momentum), mul(variance, (momentum * n) / (n - 1))))
     })
   }
-  return affine(xHat, weight, bias)
+  return out
 }
 
 function checkFeatures(layer: string, features: number): void {

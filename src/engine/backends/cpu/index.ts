@@ -8,6 +8,8 @@ import type {
   SgdStep,
   DType,
   MatmulArgs,
+  NormArgs,
+  NormOp,
   ReduceOp,
   Shape,
   Storage,
@@ -20,6 +22,7 @@ import { activationGradInto, softmaxCrossEntropyInto } from './strided.js'
 import { argmaxOneHotInto, reduceInto } from './reduce.js'
 import { matmulInto, transposeInto } from './matmul.js'
 import { adamStep, sgdStep } from './optimizers.js'
+import { NORM } from './norm.js'
 
 export class CpuStorage implements Storage {
   constructor(readonly data: TypedArray) {}
@@ -107,6 +110,19 @@ export class CpuBackend implements Backend {
     const out = alloc(sizeOf(outShape), a.dtype)
     expandInto(arr(a), shape, out, outShape)
     return new CpuStorage(out)
+  }
+
+  norm(op: NormOp, x: Storage, weight: Storage | null, bias: Storage | null, a: NormArgs) {
+    const groups = op === 'batchNorm' ? a.features : a.rows
+    const r = { out: alloc(x.size, x.dtype), mean: alloc(groups, x.dtype), variance: alloc(groups, x.dtype) }
+    NORM[op].forward(arr(x), weight && arr(weight), bias && arr(bias), a, r)
+    return { out: new CpuStorage(r.out), mean: new CpuStorage(r.mean), variance: new CpuStorage(r.variance) }
+  }
+
+  normGrad(op: NormOp, dy: Storage, x: Storage, mean: Storage, variance: Storage, weight: Storage | null, a: NormArgs) {
+    const r = { dx: alloc(x.size, x.dtype), dweight: alloc(a.features, x.dtype), dbias: alloc(a.features, x.dtype) }
+    NORM[op].backward(arr(dy), arr(x), arr(mean), arr(variance), weight && arr(weight), a, r)
+    return { dx: new CpuStorage(r.dx), dweight: new CpuStorage(r.dweight), dbias: new CpuStorage(r.dbias) }
   }
 
   dispose(): void {}

@@ -1,7 +1,21 @@
 // The WebGPU backend: float32 tensors that stay in GPU buffers, kernels in WGSL batched into as few
 // submits as possible, values read back only when asked. It receives a GPUDevice; whoever creates
 // it (the Node worker via Dawn, a browser via navigator.gpu) is the host's business.
-import type { AdamStep, Backend, BinaryOp, DType, MatmulArgs, ReduceOp, SgdStep, Shape, Storage, TypedArray, UnaryOp } from '../backend.js'
+import type {
+  AdamStep,
+  Backend,
+  BinaryOp,
+  DType,
+  MatmulArgs,
+  NormArgs,
+  NormOp,
+  ReduceOp,
+  SgdStep,
+  Shape,
+  Storage,
+  TypedArray,
+  UnaryOp,
+} from '../backend.js'
 import { EngineError } from '../../errors.js'
 import { GpuStorage, type PoolStats } from './pool.js'
 import { GpuRuntime, type RuntimeOptions } from './runtime.js'
@@ -9,6 +23,7 @@ import * as ew from './elementwise.js'
 import * as red from './reduce.js'
 import { matmul } from './matmul.js'
 import * as fused from './optimizers.js'
+import * as norms from './norm.js'
 
 export type WebGpuOptions = RuntimeOptions
 export type { PoolStats }
@@ -118,6 +133,16 @@ export class WebGpuBackend implements Backend {
   sgdStep(p: Storage, g: Storage, buf: Storage | null, o: SgdStep): { p: Storage; buf: Storage | null } {
     this.rt.check('SGD.step')
     return fused.sgdStep(this.rt, gpu(p), gpu(g), buf && gpu(buf), o)
+  }
+
+  norm(op: NormOp, x: Storage, weight: Storage | null, bias: Storage | null, a: NormArgs) {
+    this.rt.check(op)
+    return norms.norm(this.rt, op, gpu(x), weight && gpu(weight), bias && gpu(bias), a)
+  }
+
+  normGrad(op: NormOp, dy: Storage, x: Storage, mean: Storage, variance: Storage, weight: Storage | null, a: NormArgs) {
+    this.rt.check(op)
+    return norms.normGrad(this.rt, op, gpu(dy), gpu(x), gpu(mean), gpu(variance), weight && gpu(weight), a)
   }
 
   dispose(s: Storage): void {

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest'
 import { testHost } from '../../../../host/test-helpers'
 import { parseReply, type RequestResult } from '../../../../shared/protocol'
-import { fusedNormRule, moduleKind, moduleNote } from './use-graph-modules'
+import { moduleKind, moduleNote } from './use-graph-modules'
 import { vjpRule } from './use-graph-vjp'
 
 type Graph = RequestResult<'session.graph'>
@@ -37,7 +37,7 @@ const inputsOf = (g: Graph, id: number) =>
     .map((e) => g.nodes[e.from]!)
 
 describe('the lab modules in the graph view', () => {
-  it('a BatchNorm + dropout + residual step, in train mode: grouped primitive nodes with their rules and shapes', async () => {
+  it('a BatchNorm + dropout + residual step, in train mode: grouped nodes (the fused norms among them) with their rules and shapes', async () => {
     const g = await graphOf(
       [
         { norm: 'batch', normAt: 'mid', dropout: 0.2, residual: false },
@@ -59,18 +59,20 @@ describe('the lab modules in the graph view', () => {
       if (n.op) expect(rule.lines.length, `node ${n.id} (${n.op})`).toBeGreaterThan(0)
     }
     const bn = g.nodes.filter((n) => n.group?.startsWith('norms.0'))
-    // The batch statistics: sums over the 4 rows ([1, 5]); γ and β in the group; the output is [4, 5].
-    expect(bn.some((n) => n.op === 'sum' && n.shape.join() === '1,5')).toBe(true)
+    // BatchNorm in train mode is one fused node over the 4 rows ([4, 5] in and out), with γ and β in the group.
+    expect(bn.filter((n) => n.op !== '').map((n) => [n.op, n.shape.join()])).toEqual([['batchNorm', '4,5']])
     expect(bn.map((n) => n.label)).toEqual(expect.arrayContaining(['norms.0.weight', 'norms.0.bias']))
-    expect(bn.every((n) => n.op === '' || n.shape.join() === '4,5' || n.shape.join() === '1,5')).toBe(true)
+    const bnNode = bn.find((n) => n.op === 'batchNorm')!
+    expect(inputsOf(g, bnNode.id).map((n) => n.shape.join())).toEqual(['4,5', '5', '5'])
+    expect(vjpRule(bnNode, inputsOf(g, bnNode.id)).lines.map((l) => l.target)).toEqual(['dx', 'dγ', 'dβ'])
     const ln = g.nodes.filter((n) => n.group === 'norms.1 · LayerNorm')
-    expect(ln.some((n) => n.op === 'sum' && n.shape.join() === '4,1')).toBe(true) // per-row statistics
+    expect(ln.filter((n) => n.op !== '').map((n) => n.op)).toEqual(['layerNorm'])
     const [residual] = g.nodes.filter((n) => n.group?.startsWith('residual'))
     expect(residual).toMatchObject({ op: 'add', shape: [4, 5] })
     expect(moduleNote(residual!)).toContain('skip path carries the gradient')
     const drop = g.nodes.filter((n) => n.group?.startsWith('dropout') && n.op !== '')
     expect(drop.map((n) => n.op)).toEqual(['mul'])
-    expect(moduleNote(bn.find((n) => n.op === 'sum')!)).toContain('every row’s gradient depends on the whole batch')
+    expect(moduleNote(bnNode)).toContain('every row’s gradient depends on the whole batch')
   })
 
   it('a one-row batch with BatchNorm is drawn in eval mode: the running statistics are constants, no batch sums', async () => {
@@ -96,13 +98,8 @@ describe('the lab modules in the graph view', () => {
       value: { mean: 0, std: 0, min: 0, max: 0, norm: 0, nonFinite: 0 },
       grad: null,
     })
-    const rule = fusedNormRule(t([8, 3], 'op'), [t([8, 3]), t([3]), t([3])])!
-    expect(rule.lines.map((l) => [l.target, l.shapes])).toEqual([
-      ['dx', '[8,3] → [8,3]'],
-      ['dγ', '[8,3] → [3]'],
-      ['dβ', '[8,3] → [3]'],
-    ])
-    expect(vjpRule(t([8, 3], 'op'), [t([8, 3]), t([3]), t([3])]).signature).not.toMatch(FALLBACK)
-    expect(fusedNormRule({ ...t([2], 'op'), op: 'matmul' }, [])).toBeNull()
+    const rule = vjpRule(t([8, 3], 'op'), [t([8, 3]), t([3]), t([3])])
+    expect(rule.lines.map((l) => l.target)).toEqual(['dx', 'dγ', 'dβ'])
+    expect(rule.signature).not.toMatch(FALLBACK)
   })
 })

@@ -4,8 +4,6 @@
 // backward amounts to once its primitives' rules are chained. A fused norm op (one node with its
 // own rule) gets the same formulas as its VJP.
 import type { RequestResult } from '../../../../shared/protocol'
-import type { VjpRule } from './use-graph-vjp'
-import { fmtShape as S } from '../../../composables/use-graph-format'
 
 type GraphNode = RequestResult<'session.graph'>['nodes'][number]
 
@@ -36,27 +34,4 @@ const NOTES: Record<ModuleKind, string> = {
 export function moduleNote(node: Pick<GraphNode, 'group'>): string | null {
   const kind = moduleKind(node.group)
   return kind && `${node.group}: ${NOTES[kind]}`
-}
-
-/** A fused norm op's rule (one node: x, γ, β in, y out), by its op name; null for any other op. */
-export function fusedNormRule(node: GraphNode, inputs: readonly GraphNode[]): VjpRule | null {
-  const kind: ModuleKind | null = /^batch_?norm/i.test(node.op) ? 'batchNorm' : /^layer_?norm/i.test(node.op) ? 'layerNorm' : null
-  if (!kind) return null
-  const [x, gamma, beta] = inputs
-  const X = x?.shape ?? node.shape
-  const over = kind === 'batchNorm' ? 'rows' : 'features'
-  const lines = [
-    { target: 'dx', formula: `dx = (γ/σ)·(dy − mean_${over}(dy) − x̂·mean_${over}(dy·x̂))`, shapes: `${S(node.shape)} → ${S(X)}` },
-  ]
-  if (gamma) lines.push({ target: 'dγ', formula: 'dγ = Σ_rows dy ⊙ x̂', shapes: `${S(node.shape)} → ${S(gamma.shape)}` })
-  if (beta) lines.push({ target: 'dβ', formula: 'dβ = Σ_rows dy', shapes: `${S(node.shape)} → ${S(beta.shape)}` })
-  return {
-    forward: `y = γ·(x − μ)/√(σ² + ε) + β: ${S(X)} → ${S(node.shape)}  (statistics over the ${over})`,
-    lines,
-    signature:
-      kind === 'batchNorm'
-        ? 'BatchNorm fused into one op with its own rule: the statistics are over the rows, so every row’s gradient depends on the whole batch.'
-        : 'LayerNorm fused into one op with its own rule: the statistics are over each row’s features, so rows stay independent.',
-    jacobian: null,
-  }
 }

@@ -93,6 +93,31 @@ describe('VJP rules with shapes', () => {
     expect(rule('tanh').jacobian).toMatch(/diagonal: 40×40/)
   })
 
+  it('the fused norms: BatchNorm and LayerNorm state their closed-form VJP for x, γ and β with the sums they take', () => {
+    const x = t([128, 256])
+    const [w, b] = [t([256], { kind: 'parameter' }), t([256], { kind: 'parameter' })]
+    const bn = vjpRule(t([128, 256], { op: 'batchNorm' }), [x, w, b])
+    expect(bn.forward).toBe('y = (x − mean)/√(var + ε)·γ + β, statistics per feature over the batch (n=128): [128,256] → [128,256]')
+    expect(bn.lines.map((l) => [l.target, l.formula])).toEqual([
+      ['dx', 'dx = γ·invstd/n · (n·dy − Σdy − x̂·Σ(dy·x̂))'],
+      ['dγ', 'dγ = Σ dy·x̂'],
+      ['dβ', 'dβ = Σ dy'],
+    ])
+    expect(bn.lines[0]!.shapes).toBe('[128,256] with 256 pairs of sums → [128,256]')
+    expect(bn.jacobian).toMatch(/only 256 blocks of 128×128/)
+    const ln = vjpRule(t([4, 10], { op: 'layerNorm' }), [t([4, 10], { kind: 'input', grad: null, label: 'input x' })])
+    expect(ln.forward).toContain('per row over its 10 features (n=10)')
+    expect(ln.lines).toEqual([
+      {
+        target: 'dx',
+        formula: 'dx = invstd/n · (n·dx̂ − Σdx̂ − x̂·Σ(dx̂·x̂)),  dx̂ = dy·γ',
+        shapes: '[4,10] with 4 pairs of sums → [4,10]',
+        skipped: 'not needed: input x is an input',
+      },
+    ])
+    expect(ln.signature).not.toMatch(/engine's local rule/)
+  })
+
   it('leaves and the loss say where backward stops and starts', () => {
     const s = mlpGraph()
     expect(

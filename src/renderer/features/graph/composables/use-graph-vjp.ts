@@ -2,7 +2,7 @@
 // shapes: what the engine's op does in backward(), in words a student can check against the code.
 import type { RequestResult } from '../../../../shared/protocol'
 import { fmtBytes, fmtCount, fmtShape, numel } from '../../../composables/use-graph-format'
-import { fusedNormRule } from './use-graph-modules'
+import { NORM_RULE_OPS, normRule } from './use-graph-vjp-norm'
 
 type GraphNode = RequestResult<'session.graph'>['nodes'][number]
 
@@ -230,8 +230,7 @@ export function vjpRule(node: GraphNode, inputs: readonly GraphNode[]): VjpRule 
     }
     if (a && ['sum', 'max', 'reshape', 'expand', 'transpose', 'cast'].includes(node.op)) return shapeRule(node, a)
     if (a && node.op === 'softmaxCrossEntropy') return crossEntropyRule(a)
-    const fused = fusedNormRule(node, inputs)
-    if (fused) return fused
+    if (a && NORM_RULE_OPS.includes(node.op)) return normRule(node, inputs, skipReason)
     return { forward: `${node.op}: → ${S(node.shape)}`, lines: [], signature: `The engine's local rule for ${node.op}.`, jacobian: null }
   })()
   if (node.kind === 'loss') rule.signature = `backward() starts here with dL/dL = 1. ${rule.signature}`
