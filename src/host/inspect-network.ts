@@ -3,7 +3,7 @@
 // for the session: gradients come from a copy of the model (in eval mode, as it rests), the neuron
 // map runs without a graph. A hidden neuron is a unit of its layer's activation output: before
 // dropout, a residual sum and a post norm (what the skip arcs add is drawn by the view).
-import { data, noGrad, tensor, type TypedArray } from '../engine'
+import { data, noGrad, tensor, type Tensor, type TypedArray } from '../engine'
 import type { RequestResult } from '../shared/protocol'
 import { HostError } from './errors'
 import { firstRows, forwardCost, withinBudget } from './inspect-model'
@@ -128,25 +128,15 @@ export function neuronMapOf(session: TrainingSession, layer: number, neuron: num
       `session.neuronMap: needs a dataset of 2-D points to draw over the plane, but "${raw.name}" has ${raw.nFeatures} raw features`,
     )
   }
-  const xRange = range(raw, 0)
-  const yRange = range(raw, 1)
   const r = Math.floor(Math.sqrt(withinBudget(MAP_BUDGET, forwardCost(model, 0, layer + 1), resolution * resolution, 16)))
-  const xy = new Float32Array(r * r * 2)
-  for (let row = 0; row < r; row++) {
-    for (let col = 0; col < r; col++) {
-      const k = (row * r + col) * 2
-      xy[k] = xRange[0] + ((xRange[1] - xRange[0]) * col) / (r - 1)
-      xy[k + 1] = yRange[1] - ((yRange[1] - yRange[0]) * row) / (r - 1) // top row is yMax
-    }
-  }
+  const { xRange, yRange, xy } = planeGrid(raw, r)
   const features = trainer.data.toModelInputs(xy, r * r)
   const nFeatures = trainer.data.featureNames.length
   const w = model.layers[0].weight
   const values = noGrad(() => {
     const x = tensor(features, { shape: [r * r, nFeatures], dtype: w.dtype, backend: w.backend, allowNonFinite: true })
     let h = model.forwardLayers(x, 0, layer + 1).at(-1)!.activation
-    if (layer === n - 1 && trainer.plan.name === 'softmaxCrossEntropy') h = h.softmax(1)
-    if (layer === n - 1 && trainer.plan.name === 'bceWithLogits') h = h.sigmoid()
+    if (layer === n - 1) h = asLossReads(h, trainer.plan.name)
     const out = view(h)
     return Array.from({ length: r * r }, (_, i) => finite(out[i * width + neuron]))
   })
@@ -173,6 +163,31 @@ export function lastUpdate(trainer: Trainer, index: number): Float64Array {
   const before = trainer.snapshots[index]
   for (let k = 0; k < out.length; k++) out[k] = now[k] - before[k]
   return out
+}
+
+/** The output layer as the loss reads it: P(class) for softmax cross-entropy, P(class 1) for BCE, else the raw output. */
+export function asLossReads(out: Tensor, loss: string): Tensor {
+  if (loss === 'softmaxCrossEntropy') return out.softmax(1)
+  if (loss === 'bceWithLogits') return out.sigmoid()
+  return out
+}
+
+/**
+ * A resolution × resolution grid over the raw 2-D data's span (plus MAP_MARGIN): the points as
+ * raw (x1, x2) pairs, row-major from (xMin, yMax) at the top left, and the ranges it spans.
+ */
+export function planeGrid(raw: data.Dataset, r: number): { xRange: [number, number]; yRange: [number, number]; xy: Float32Array } {
+  const xRange = range(raw, 0)
+  const yRange = range(raw, 1)
+  const xy = new Float32Array(r * r * 2)
+  for (let row = 0; row < r; row++) {
+    for (let col = 0; col < r; col++) {
+      const k = (row * r + col) * 2
+      xy[k] = xRange[0] + ((xRange[1] - xRange[0]) * col) / (r - 1)
+      xy[k + 1] = yRange[1] - ((yRange[1] - yRange[0]) * row) / (r - 1) // top row is yMax
+    }
+  }
+  return { xRange, yRange, xy }
 }
 
 /** The span of raw column `c`, widened by MAP_MARGIN on each side (by 1 when the span is 0). */

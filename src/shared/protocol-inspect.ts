@@ -125,6 +125,50 @@ export const NeuronMap = z.strictObject({
   max: num,
 })
 
+/** At most this many grid cells (maps × resolution²) in one session.neuronMaps reply: 64 KiB of bytes. */
+export const NEURON_MAPS_MAX_CELLS = 65_536
+const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'is not base64')
+
+/** One column of the network view (0: the input features; c: layer c−1's outputs) and the maps of some of its neurons. */
+export const NeuronMapColumn = z.strictObject({
+  /** Neurons in the column. */
+  width: z.number().int().min(1),
+  /** The neurons that have a map, ascending: all of them, or an evenly spread sample. */
+  indices: z.array(z.number().int().min(0)),
+  /** Per map, the values that bytes 0 and 255 stand for (value = min + (max − min)·byte/255). */
+  min: z.array(num),
+  max: z.array(num),
+  /** indices.length maps of resolution² bytes each, row-major from (xMin, yMax), base64. */
+  data: base64.max(Math.ceil(NEURON_MAPS_MAX_CELLS / 3) * 4),
+})
+
+export const NeuronMaps = z
+  .strictObject({
+    sessionId,
+    step: z.number().int(),
+    resolution: z.number().int().min(2),
+    xRange: z.tuple([num, num]),
+    yRange: z.tuple([num, num]),
+    columns: z.array(NeuronMapColumn),
+    /** Whether some column shows a sample of its neurons (the caps of the request, or the host's cell cap). */
+    sampled: z.boolean(),
+  })
+  .superRefine((m, ctx) => {
+    let cells = 0
+    m.columns.forEach((c, i) => {
+      const n = c.indices.length
+      cells += n * m.resolution ** 2
+      if (c.min.length !== n || c.max.length !== n)
+        ctx.addIssue({ code: 'custom', path: ['columns', i], message: `${n} maps but ${c.min.length} min and ${c.max.length} max values` })
+      if (c.indices.some((k, j) => k >= c.width || (j > 0 && k <= c.indices[j - 1]!)))
+        ctx.addIssue({ code: 'custom', path: ['columns', i, 'indices'], message: `must ascend and stay below the width ${c.width}` })
+      if (c.data.length !== Math.ceil((n * m.resolution ** 2) / 3) * 4)
+        ctx.addIssue({ code: 'custom', path: ['columns', i, 'data'], message: `must hold ${n} maps of ${m.resolution}² bytes` })
+    })
+    if (cells > NEURON_MAPS_MAX_CELLS)
+      ctx.addIssue({ code: 'custom', path: ['columns'], message: `${cells} cells exceed the cap of ${NEURON_MAPS_MAX_CELLS}` })
+  })
+
 // ---------------------------------------------------------------------------------------------
 // Gradient check on demand
 
@@ -156,6 +200,16 @@ export const INSPECT_REQUESTS = {
       resolution: z.number().int().min(4).max(64).default(32),
     }),
     result: NeuronMap,
+  },
+  /** Every neuron's map (a sample where there are more than the caps allow) from one forward pass over the grid. */
+  'session.neuronMaps': {
+    payload: z.strictObject({
+      sessionId,
+      resolution: z.number().int().min(4).max(32).default(16),
+      maxPerColumn: z.number().int().min(1).max(64).default(8),
+      maxMaps: z.number().int().min(1).max(256).default(128),
+    }),
+    result: NeuronMaps,
   },
   'session.gradcheck': {
     payload: z.strictObject({ sessionId, param: z.string().max(64), maxElements: z.number().int().min(1).max(500).default(50) }),

@@ -56,6 +56,7 @@ const GOOD: { [K in RequestKind]: RequestPayload<K> } = {
   'session.graph': { sessionId: 's1' },
   'session.network': { sessionId: 's1', maxEdgesPerLayer: 500 },
   'session.neuronMap': { sessionId: 's1', layer: 0, neuron: 3 },
+  'session.neuronMaps': { sessionId: 's1' },
   'session.gradcheck': { sessionId: 's1', param: 'layers.0.weight' },
   'runs.list': {},
   'runs.metrics': { runId: 'rmiabc12-x8f2k1' },

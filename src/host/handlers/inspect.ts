@@ -7,6 +7,7 @@ import type { STUDIO_REQUESTS } from '../../shared/protocol-studio'
 import { describeSession } from '../describe-session'
 import { gradcheckOf, graphOf } from '../inspect-model'
 import { networkOf, neuronMapOf } from '../inspect-network'
+import { neuronMapsOf } from '../inspect-neuron-maps'
 import { evaluateScalar } from '../inspect-scalar'
 import { boundaryOf, histogramsOf, predictionsOf } from '../inspect-studio'
 import type { SessionRegistry } from '../sessions/registry'
@@ -21,6 +22,8 @@ export function inspectHandlers(registry: SessionRegistry): HandlerTable<Inspect
     'session.network': ({ sessionId, maxEdgesPerLayer }) => registry.reading(sessionId, (s) => networkOf(s, maxEdgesPerLayer)),
     'session.neuronMap': ({ sessionId, layer, neuron, resolution }) =>
       registry.reading(sessionId, (s) => neuronMapOf(s, layer, neuron, resolution)),
+    'session.neuronMaps': ({ sessionId, resolution, maxPerColumn, maxMaps }) =>
+      registry.reading(sessionId, (s) => neuronMapsOf(s, resolution, maxPerColumn, maxMaps)),
     'session.gradcheck': ({ sessionId, param, maxElements }) => registry.reading(sessionId, (s) => gradcheckOf(s, param, maxElements)),
 
     // The studio's inspection panels (inspect-studio.ts).

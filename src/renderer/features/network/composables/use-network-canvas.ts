@@ -1,12 +1,15 @@
 // Draws a network snapshot on a canvas (edges by weight or gradient, neurons by activation or
-// ∂L/∂activation) and tracks what the pointer is over. Plain 2D canvas: thousands of edges are
-// one path each, no DOM nodes; the snapshot and geometry stay out of Vue's reactivity.
+// ∂L/∂activation, each neuron's map over the input plane inside it) and tracks what the pointer is
+// over. Plain 2D canvas: thousands of edges are one path each, no DOM nodes; the snapshot, the
+// maps' atlas and the geometry stay out of Vue's reactivity.
 import { onBeforeUnmount, onMounted, shallowRef, watch, type Ref } from 'vue'
 import type { RequestResult } from '../../../../shared/protocol'
 import { divergingColor, edgeDensity, edgeStyle, robustScale } from './use-network-colors'
 import { columnSizes, drawingOrder, edgeEnds, hitTest, layoutNetwork, neuronY, type Hit, type NetworkLayout } from './use-network-layout'
+import { drawThumbnails, mapAtlas, thumbnailRects, type ThumbnailAtlas } from './use-network-thumbnails'
 
 type NetworkSnapshot = RequestResult<'session.network'>
+type NeuronMaps = RequestResult<'session.neuronMaps'>
 type Layer = NetworkSnapshot['layers'][number]
 
 export type EdgeMode = 'weight' | 'gradient'
@@ -103,6 +106,15 @@ export interface NetworkCanvasOptions {
   snapshot: () => NetworkSnapshot | null
   edgeMode: () => EdgeMode
   nodeMode: () => NodeMode
+  maps: () => NeuronMaps | null
+}
+
+/** What the last frame drew, for tests and the frame-time note: thumbnails, whose maps, and how long it took (ms). */
+export interface FrameInfo {
+  thumbnails: number
+  mapsStep: number | null
+  mapsSignature: string
+  ms: number
 }
 
 export function useNetworkCanvas(canvas: Ref<HTMLCanvasElement | null>, box: Ref<HTMLElement | null>, options: NetworkCanvasOptions) {
@@ -110,8 +122,27 @@ export function useNetworkCanvas(canvas: Ref<HTMLCanvasElement | null>, box: Ref
   const hover = shallowRef<{ hit: Hit; x: number; y: number } | null>(null)
   const anchors = shallowRef<Anchor[]>([])
   const drawCount = shallowRef(0)
+  const frame = shallowRef<FrameInfo>({ thumbnails: 0, mapsStep: null, mapsSignature: '', ms: 0 })
   let order: number[][] = []
   let size = { width: 0, height: 0 }
+  let atlas: { info: ThumbnailAtlas; image: HTMLCanvasElement } | null = null
+  let atlasOf: NeuronMaps | null = null
+
+  /** The maps' atlas, decoded and painted once per reply (not per frame). */
+  function currentAtlas(): typeof atlas {
+    const m = options.maps()
+    if (m === atlasOf) return atlas
+    atlasOf = m
+    atlas = null
+    if (!m) return null
+    const info = mapAtlas(m)
+    const image = document.createElement('canvas')
+    image.width = info.width
+    image.height = info.height
+    image.getContext('2d')?.putImageData(new ImageData(info.pixels, info.width, info.height), 0, 0)
+    atlas = { info, image }
+    return atlas
+  }
 
   function redraw(): void {
     const el = canvas.value
@@ -128,9 +159,23 @@ export function useNetworkCanvas(canvas: Ref<HTMLCanvasElement | null>, box: Ref
       layout.value = null
       return
     }
+    const started = performance.now()
     const geometry = layoutNetwork(columnSizes(s), size.width, size.height)
     order = drawingOrder(s, edgeValues(options.edgeMode()))
-    drawNetwork(ctx, geometry, s, options.edgeMode(), options.nodeMode(), scalesFor(s, options.edgeMode(), options.nodeMode()), order)
+    const scales = scalesFor(s, options.edgeMode(), options.nodeMode())
+    drawNetwork(ctx, geometry, s, options.edgeMode(), options.nodeMode(), scales, order)
+    const a = currentAtlas()
+    const rects = a ? thumbnailRects(geometry, a.info) : []
+    if (a) {
+      const values = s.neurons.map(nodeValues(options.nodeMode()))
+      drawThumbnails(ctx, rects, a.info, a.image, (c, i) => divergingColor(values[c]?.[i] ?? 0, scales.node))
+    }
+    frame.value = {
+      thumbnails: rects.length,
+      mapsStep: a?.info.step ?? null,
+      mapsSignature: a?.info.signature ?? '',
+      ms: performance.now() - started,
+    }
     layout.value = geometry
     anchors.value = anchorsFor(geometry, s, order)
     drawCount.value++
@@ -170,6 +215,6 @@ export function useNetworkCanvas(canvas: Ref<HTMLCanvasElement | null>, box: Ref
     if (box.value) observer.observe(box.value)
   })
   onBeforeUnmount(() => observer?.disconnect())
-  watch([options.snapshot, options.edgeMode, options.nodeMode], redraw)
-  return { layout, hover, anchors, drawCount, onMove, onLeave, hitAt }
+  watch([options.snapshot, options.edgeMode, options.nodeMode, options.maps], redraw)
+  return { layout, hover, anchors, drawCount, frame, onMove, onLeave, hitAt }
 }

@@ -1,8 +1,9 @@
 // Draws a neuron's output over the 2-D input plane (the host evaluates it on a grid) as a
-// heatmap, with the dataset's points on top, as TensorFlow Playground does for each neuron.
+// heatmap, with the dataset's points on top, as TensorFlow Playground does for each neuron. The
+// colours are the decision boundary's (orange ↔ light ↔ blue), shared with the thumbnails.
 import { onMounted, watch, type Ref } from 'vue'
 import type { RequestResult } from '../../../../shared/protocol'
-import { NEGATIVE, NEUTRAL, POSITIVE } from './use-network-colors'
+import { css, diverging, type Rgb } from '../../../charts/color-scales'
 
 type NeuronMap = RequestResult<'session.neuronMap'>
 type Preview = RequestResult<'dataset.preview'>
@@ -19,16 +20,24 @@ export function mapScale(map: Pick<NeuronMap, 'min' | 'max'>): { center: number;
   return { center, scale: Math.max(Math.abs(max - center), Math.abs(center - min)) || 1 }
 }
 
+/** A map value's colour: the decision boundary's scale, with the centre where P = ½ sits and ±scale at its ends. */
+export function mapRgb(v: number, center: number, scale: number): Rgb {
+  const t = Math.max(-1, Math.min(1, (v - center) / scale))
+  return diverging(Number.isFinite(t) ? (1 + t) / 2 : 0.5)
+}
+
+/** The legend's CSS gradient for mapRgb. */
+export function mapGradientCss(): string {
+  return `linear-gradient(90deg, ${css(diverging(0))}, ${css(diverging(0.5))} 50%, ${css(diverging(1))})`
+}
+
 /** RGBA pixels of the map on the diverging scale (orange below the centre, blue above). */
 export function heatmapPixels(map: NeuronMap): Uint8ClampedArray<ArrayBuffer> {
   const n = map.resolution * map.resolution
   const out = new Uint8ClampedArray(n * 4)
   const { center, scale } = mapScale(map)
   for (let i = 0; i < n; i++) {
-    const t = Math.max(-1, Math.min(1, ((map.values[i] ?? center) - center) / scale))
-    const end = t < 0 ? NEGATIVE : POSITIVE
-    const u = Math.abs(t)
-    for (let c = 0; c < 3; c++) out[i * 4 + c] = NEUTRAL[c]! + (end[c]! - NEUTRAL[c]!) * u
+    out.set(mapRgb(map.values[i] ?? center, center, scale), i * 4)
     out[i * 4 + 3] = 255
   }
   return out

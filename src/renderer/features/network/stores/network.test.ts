@@ -5,7 +5,7 @@ import type { FakeHost } from '../../../engine/fake-host'
 import { setEngineClient } from '../../../engine'
 import { inspectHost } from '../../../stores/inspect-host'
 import { useSessionStore } from '../../../stores/session'
-import { useNetworkStore } from './network'
+import { THUMBNAILS, useNetworkStore } from './network'
 
 let host: FakeHost
 
@@ -47,5 +47,18 @@ describe('network store', () => {
     await vi.advanceTimersByTimeAsync(0)
     expect(host.kinds().length).toBe(before)
     expect(network.neuronMap).toBeNull()
+  })
+
+  it('asks for every neuron’s thumbnail map in one request, and keeps an error to show', async () => {
+    const { session, network } = await ready()
+    const id = session.info!.state.sessionId
+    const reply = { sessionId: id, step: 0, resolution: 4, xRange: [-1, 1], yRange: [-1, 1], columns: [], sampled: false }
+    host.overrides.set('session.neuronMaps', () => ({ result: reply }))
+    await network.fetchMaps()
+    expect(host.last('session.neuronMaps')!.payload).toEqual({ sessionId: id, ...THUMBNAILS })
+    expect(network.maps).toEqual(reply)
+    host.overrides.set('session.neuronMaps', () => ({ error: { code: 'invalid_payload', message: 'session.neuronMaps: no plane' } }))
+    await network.fetchMaps()
+    expect(network.mapsError).toContain('no plane')
   })
 })

@@ -1,6 +1,6 @@
 // The network view's data: the latest session.network snapshot of the inspected session (plain
-// data behind a shallowRef), the neuron clicked and its map over the input plane. All dropped
-// when the session changes.
+// data behind a shallowRef), every neuron's thumbnail map, the neuron clicked and its larger map
+// over the input plane. All dropped when the session changes.
 import { defineStore } from 'pinia'
 import { ref, shallowRef, watch } from 'vue'
 import type { RequestResult } from '../../../../shared/protocol'
@@ -9,6 +9,10 @@ import { inspectError, useInspectStore } from '../../../stores/inspect'
 
 type NetworkSnapshot = RequestResult<'session.network'>
 type NeuronMap = RequestResult<'session.neuronMap'>
+type NeuronMaps = RequestResult<'session.neuronMaps'>
+
+/** What the thumbnails ask for: a coarse grid, up to 8 maps a column (~8 layers × 8 units in all). */
+export const THUMBNAILS = { resolution: 16, maxPerColumn: 8, maxMaps: 96 } as const
 
 /** The neuron clicked in the network view: its column (0 = input features, c = layer c−1's outputs). */
 export interface NeuronRef {
@@ -25,14 +29,17 @@ export const useNetworkStore = defineStore('network', () => {
   const selectedNeuron = ref<NeuronRef | null>(null)
   const neuronMap = shallowRef<(NeuronMap & NeuronRef) | null>(null)
   const neuronMapError = ref<string | null>(null)
+  const maps = shallowRef<NeuronMaps | null>(null)
+  const mapsError = ref<string | null>(null)
 
   watch(
     () => inspect.sessionId,
     () => {
       snapshot.value = null
-      error.value = neuronMapError.value = null
+      error.value = neuronMapError.value = mapsError.value = null
       selectedNeuron.value = null
       neuronMap.value = null
+      maps.value = null
     },
   )
 
@@ -46,6 +53,20 @@ export const useNetworkStore = defineStore('network', () => {
       error.value = null
     } catch (err) {
       if (id === inspect.sessionId) error.value = inspectError(err)
+    }
+  }
+
+  /** Every neuron's thumbnail map (a sample of wide columns), from one request. */
+  async function fetchMaps(): Promise<void> {
+    const id = inspect.sessionId
+    if (!id) return
+    try {
+      const m = await client.request('session.neuronMaps', { sessionId: id, ...THUMBNAILS })
+      if (id !== inspect.sessionId) return
+      maps.value = m
+      mapsError.value = null
+    } catch (err) {
+      if (id === inspect.sessionId) mapsError.value = inspectError(err)
     }
   }
 
@@ -74,5 +95,5 @@ export const useNetworkStore = defineStore('network', () => {
     if (which) void fetchNeuronMap()
   }
 
-  return { snapshot, error, selectedNeuron, neuronMap, neuronMapError, fetch, fetchNeuronMap, selectNeuron }
+  return { snapshot, error, selectedNeuron, neuronMap, neuronMapError, maps, mapsError, fetch, fetchMaps, fetchNeuronMap, selectNeuron }
 })
