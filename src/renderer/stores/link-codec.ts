@@ -37,7 +37,9 @@ export function formDiff(form: unknown, base: unknown): Json | undefined {
     }
     return Object.keys(out).length ? out : undefined
   }
-  return JSON.stringify(form) === JSON.stringify(base) ? undefined : (structuredClone(form) as Json)
+  // JSON, not structuredClone: the form is a reactive proxy, which cannot be cloned.
+  const text = JSON.stringify(form)
+  return text === JSON.stringify(base) ? undefined : (JSON.parse(text) as Json)
 }
 
 export function toBase64Url(text: string): string {
