@@ -77,7 +77,7 @@ test('copy link → fresh page: the identical configuration, and the identical l
   const link = await page.getByTestId('link-url').inputValue()
   expect(link).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/#x=1\.[A-Za-z0-9_-]+$/)
   // The address bar carries the same experiment.
-  await expect.poll(() => page.evaluate(() => window.location.hash)).toBe(new URL(link).hash)
+  await expect.poll(() => page.evaluate<string>('location.hash')).toBe(new URL(link).hash)
   const loss = await lossAfterSteps(page)
 
   // A fresh context shares no cookie or storage with the first page: it opens with the token, as a
@@ -89,7 +89,7 @@ test('copy link → fresh page: the identical configuration, and the identical l
   await expect(fresh.getByTestId('backend-chosen')).toContainText('Running on CPU', { timeout: 15_000 })
   expect(await shownConfig(fresh)).toEqual(config)
   // The form it rebuilt writes back exactly the link it was opened with.
-  await expect.poll(() => fresh.evaluate(() => window.location.hash)).toBe(new URL(link).hash)
+  await expect.poll(() => fresh.evaluate<string>('location.hash')).toBe(new URL(link).hash)
   await expect(fresh.getByTestId('error-banner')).toHaveCount(0)
   expect(await lossAfterSteps(fresh)).toBe(loss)
   await context.close()

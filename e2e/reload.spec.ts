@@ -4,7 +4,7 @@ import { expect, test, type Locator, type Page } from '@playwright/test'
 import { appPath } from './serve-token'
 
 const num = async (l: Locator, attr: string): Promise<number> => Number(await l.getAttribute(attr))
-const remembered = (page: Page) => page.evaluate(() => JSON.parse(sessionStorage.getItem('bps.session') ?? 'null') as { sessionId: string })
+const remembered = (page: Page) => page.evaluate<{ sessionId: string }>("JSON.parse(sessionStorage.getItem('bps.session') ?? 'null')")
 
 test('reload at step N → the page shows step ≥ N, running, charts non-empty', async ({ page }) => {
   test.setTimeout(120_000)
