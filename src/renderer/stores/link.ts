@@ -3,6 +3,7 @@
 // link is pasted into the address bar, and copied for sharing. The codec is link-codec.ts.
 import { defineStore } from 'pinia'
 import { computed, reactive, ref, watch } from 'vue'
+import { DEEP_LINK_BASE } from '../../shared/share-link'
 import { getBridge } from '../bridge'
 import { getEngineClient } from '../engine'
 import { decodeLink, encodeLink, formFileIds, isLinkHash, type DecodedLink } from './link-codec'
@@ -12,8 +13,6 @@ import type { SessionForm } from './session-form'
 
 /** How long the form must rest before the address bar follows it. */
 export const LINK_WRITE_DELAY_MS = 250
-/** What a link opens outside a browser page (Electron copies this; the OS handler is not registered). */
-export const DEEP_LINK_BASE = 'backprop-studio://open'
 
 export const useLinkStore = defineStore('link', () => {
   const client = getEngineClient()
@@ -89,7 +88,10 @@ export const useLinkStore = defineStore('link', () => {
 
   /** Copy the link; false when the clipboard refused (the caller shows it to copy by hand). */
   async function copy(): Promise<boolean> {
+    const bridge = getBridge()
     try {
+      // The app denies the page's permissions (clipboard included): main writes the link instead.
+      if (bridge) return (await bridge.copyLink(shareUrl())).ok
       await navigator.clipboard.writeText(shareUrl())
       return true
     } catch {
