@@ -14,6 +14,7 @@ import { useErrorsStore } from './errors'
 import { useFormStore } from './form'
 import { useMetricsStore } from './metrics'
 import { encodeLink, toBase64Url } from './link-codec'
+import { useLinkStore } from './link'
 import { useSessionStore } from './session'
 import { defaultForm } from './session-form'
 
@@ -132,5 +133,20 @@ describe('session restore (real host)', () => {
     expect(useErrorsStore().errors.map((e) => e.message)).toContainEqual(
       expect.stringMatching(/uses the file "houses\.csv" \(content id f0123456789abcdef\), which this data directory does not have/),
     )
+  })
+
+  it('writes the form into the address bar as it changes, and opens a pasted link', async () => {
+    await load()
+    const form = useFormStore().form
+    form.data.generator = 'gauss'
+    await vi.waitFor(() => expect(page.location.hash).toBe(`#${encodeLink(form)}`))
+    const link = useLinkStore()
+    const other = defaultForm()
+    other.data.generator = 'xor'
+    other.batchSize = 8
+    expect(link.open(`http://127.0.0.1:4173/#${encodeLink(other)}`)).toBe(true)
+    expect(form).toMatchObject({ data: { generator: 'xor' }, batchSize: 8 })
+    expect(link.open('just some text')).toBe(false)
+    expect(form.data.generator).toBe('xor')
   })
 })
