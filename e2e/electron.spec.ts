@@ -67,4 +67,29 @@ test.describe('Electron app', () => {
       await app.close()
     }
   })
+
+  test('Copy link puts the deep link on the clipboard through main; a reload re-attaches to the running session', async () => {
+    if (!('path' in found)) return
+    const app = await launch(found.path)
+    try {
+      const page = await app.firstWindow()
+      await expect(page.getByTestId('param-count')).toHaveAttribute('data-session', /^s\d+$/, { timeout: 15_000 })
+      await page.getByTestId('generator-moons').click()
+      await page.getByTestId('copy-link').click()
+      await expect(page.getByTestId('link-note')).toHaveText('Link copied')
+      const copied = await app.evaluate(({ clipboard }) => clipboard.readText())
+      expect(copied).toMatch(/^backprop-studio:\/\/open#x=1\.[A-Za-z0-9_-]+$/)
+      await page.getByTestId('play-button').click()
+      const step = page.getByTestId('status-step')
+      await expect.poll(async () => Number(await step.getAttribute('data-value')), { timeout: 30_000 }).toBeGreaterThan(100)
+      const session = await page.getByTestId('param-count').getAttribute('data-session')
+      const n = Number(await step.getAttribute('data-value'))
+      await page.reload()
+      await expect(page.getByTestId('session-status')).toHaveText('running', { timeout: 15_000 })
+      await expect.poll(async () => Number(await step.getAttribute('data-value'))).toBeGreaterThanOrEqual(n)
+      await expect(page.getByTestId('param-count')).toHaveAttribute('data-session', session!)
+    } finally {
+      await app.close()
+    }
+  })
 })

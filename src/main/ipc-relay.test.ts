@@ -1,6 +1,6 @@
 // The Electron relay's logic against a fake ipcMain and fake senders: one channel per request
 // kind, the sender checked on each, messages validated for their own kind before the engine.
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { IpcChannel, requestChannel } from '../shared/ipc-channels'
 import { okReply, REQUEST_KINDS, type EventMessage, type ReplyMessage } from '../shared/protocol'
 import { registerEngineHandlers, relayEvents, type ClientContents, type EventSink, type IpcMainLike, type RelayEngine } from './ipc-relay'
@@ -153,7 +153,9 @@ describe('engine IPC relay', () => {
     expect(sent).toEqual([`app:${IpcChannel.engineEvent}`])
   })
 
-  it('tags requests with a client per page shown, and releases it on reload, navigation, crash or close', async () => {
+  it('tags requests with a client per window, kept across a reload, released on a crash or close', async () => {
+    vi.useFakeTimers()
+    const grace = 1_000
     const handlers = new Map<string, (event: { senderFrame: SenderFrame | null; sender?: ClientContents }, ...args: unknown[]) => unknown>()
     const clients: (string | null | undefined)[] = []
     const released: string[] = []
@@ -165,7 +167,7 @@ describe('engine IPC relay', () => {
       onEvent: () => () => undefined,
       release: (client) => released.push(client),
     }
-    registerEngineHandlers({ handle: (channel, fn) => handlers.set(channel, fn) }, engine, origin)
+    registerEngineHandlers({ handle: (channel, fn) => handlers.set(channel, fn) }, engine, origin, grace)
     const listeners = new Map<string, (() => void)[]>()
     const contents: ClientContents & { fire(event: string): void } = {
       id: 5,
@@ -181,17 +183,25 @@ describe('engine IPC relay', () => {
       )
     await hello(1)
     await hello(2)
-    contents.fire('did-navigate') // a reload: the page that owned the sessions is gone
+    contents.fire('did-navigate') // a reload: the reloaded page takes the window's sessions back
     await hello(3)
+    expect(released).toEqual([])
     contents.fire('render-process-gone')
     await hello(4)
     contents.fire('destroyed')
     contents.fire('destroyed') // nothing left to release
-    expect(clients).toEqual(['wc5.1', 'wc5.1', 'wc5.2', 'wc5.3'])
+    expect(clients).toEqual(['wc5.1', 'wc5.1', 'wc5.1', 'wc5.2'])
+    expect(released).toEqual(['wc5.1', 'wc5.2'])
+    // A reload nobody follows up within the grace period releases the client.
+    await hello(6)
+    contents.fire('did-navigate')
+    expect(released).toEqual(['wc5.1', 'wc5.2'])
+    await vi.advanceTimersByTimeAsync(grace)
     expect(released).toEqual(['wc5.1', 'wc5.2', 'wc5.3'])
     // A foreign page never becomes a client.
     await hello(5, { url: 'https://example.com/', parent: null })
-    expect(clients).toHaveLength(4)
+    expect(clients).toHaveLength(5)
+    vi.useRealTimers()
     // Listeners are added once per window, not once per page.
     expect([...listeners.values()].map((l) => l.length)).toEqual([1, 1, 1])
   })

@@ -2,8 +2,9 @@
 // so it can be tested with a fake ipcMain: one invoke handler per request kind (from the
 // protocol's request table, on the channel requestChannel gives it), each checking its sender and
 // validating the message for its own kind before the engine sees it. Each page
-// shown in a window is one client of the host (RendererClients): a reload, a navigation, a crashed
-// renderer or a closed window releases it, and the host disposes the sessions it owned.
+// shown in a window is one client of the host (RendererClients): a crashed renderer or a closed
+// window releases it, and the host disposes the sessions it owned; a reload keeps it for a grace
+// period, so the reloaded page takes its sessions back (as serve mode's resume key does).
 import { errorReply, parseRequest, REQUEST_KINDS, type EventMessage, type ReplyMessage, type RequestKind } from '../shared/protocol'
 import { IpcChannel, requestChannel } from '../shared/ipc-channels'
 import { isTrustedSender, type AppOrigin, type SenderFrame } from './security'
@@ -29,36 +30,61 @@ export interface RelayEngine {
   release?(client: string): unknown
 }
 
+/** How long a reloaded window's client (and its sessions) waits for the new page's first request. */
+export const RELOAD_GRACE_MS = 30_000
+
 /**
- * One client id per page a window shows: `wc<contents id>.<n>`. A committed main-frame navigation
- * (reload included; blocked ones never commit), a crashed renderer or a destroyed window releases
- * it, and the next request from that window starts a new client.
+ * One client id per window: `wc<contents id>.<n>`. A committed main-frame navigation (a reload:
+ * other navigations are blocked and never commit) keeps it for RELOAD_GRACE_MS, and the window's
+ * next request takes it back; nobody asking by then, a crashed renderer or a destroyed window
+ * releases it, and the next request from that window starts a new client.
  */
 export class RendererClients {
   private readonly current = new Map<number, string>()
+  private readonly reloading = new Map<number, { client: string; timer: ReturnType<typeof setTimeout> }>()
   private readonly watched = new WeakSet<ClientContents>()
   private next = 1
 
-  constructor(private readonly engine: RelayEngine) {}
+  constructor(
+    private readonly engine: RelayEngine,
+    private readonly graceMs = RELOAD_GRACE_MS,
+  ) {}
 
   clientOf(contents: ClientContents): string {
     const known = this.current.get(contents.id)
     if (known !== undefined) return known
-    const client = `wc${contents.id}.${this.next++}`
+    const back = this.reloading.get(contents.id)
+    if (back) {
+      clearTimeout(back.timer)
+      this.reloading.delete(contents.id)
+    }
+    const client = back?.client ?? `wc${contents.id}.${this.next++}`
     this.current.set(contents.id, client)
     if (!this.watched.has(contents)) {
       this.watched.add(contents)
-      const leave = (): void => this.leave(contents.id)
-      for (const event of ['did-navigate', 'render-process-gone', 'destroyed']) contents.on(event, leave)
+      contents.on('did-navigate', () => this.reloaded(contents.id))
+      for (const event of ['render-process-gone', 'destroyed']) contents.on(event, () => this.leave(contents.id))
     }
     return client
   }
 
-  private leave(contentsId: number): void {
+  private reloaded(contentsId: number): void {
     const client = this.current.get(contentsId)
     if (client === undefined) return
     this.current.delete(contentsId)
-    void Promise.resolve(this.engine.release?.(client)).catch(() => undefined)
+    const timer = setTimeout(() => this.leave(contentsId), this.graceMs)
+    timer.unref?.()
+    this.reloading.set(contentsId, { client, timer })
+  }
+
+  private leave(contentsId: number): void {
+    const back = this.reloading.get(contentsId)
+    if (back) clearTimeout(back.timer)
+    this.reloading.delete(contentsId)
+    for (const client of [this.current.get(contentsId), back?.client]) {
+      if (client !== undefined) void Promise.resolve(this.engine.release?.(client)).catch(() => undefined)
+    }
+    this.current.delete(contentsId)
   }
 }
 
@@ -69,8 +95,8 @@ export interface EventSink {
   send(channel: string, msg: EventMessage): void
 }
 
-export function registerEngineHandlers(ipc: IpcMainLike, engine: RelayEngine, origin: AppOrigin): RendererClients {
-  const clients = new RendererClients(engine)
+export function registerEngineHandlers(ipc: IpcMainLike, engine: RelayEngine, origin: AppOrigin, reloadGraceMs?: number): RendererClients {
+  const clients = new RendererClients(engine, reloadGraceMs)
   for (const kind of REQUEST_KINDS) {
     ipc.handle(requestChannel(kind), (event, raw) => {
       const sender = event.sender

@@ -1,7 +1,8 @@
 // IPC handlers. Each checks that the message comes from this app's own page before answering,
 // because a renderer that navigated somewhere else (or an injected frame) is untrusted.
-import { app, ipcMain } from 'electron'
+import { app, clipboard, ipcMain } from 'electron'
 import { IpcChannel } from '../shared/ipc-channels'
+import { isShareLink, MAX_LINK_CHARS } from '../shared/share-link'
 import type { AppInfo, IpcReply } from '../shared/bridge'
 import { registerEngineHandlers, type RelayEngine } from './ipc-relay'
 import { isTrustedSender, type AppOrigin } from './security'
@@ -22,6 +23,15 @@ export function registerIpcHandlers(origin: AppOrigin, engine: RelayEngine): voi
         platform: process.platform,
       },
     }
+  })
+  ipcMain.handle(IpcChannel.copyLink, (event, link: unknown): IpcReply<null> => {
+    if (!isTrustedSender(event.senderFrame, origin)) return forbidden
+    if (!isShareLink(link)) {
+      const message = `copyLink: expected an experiment link (backprop-studio://open#x=…, at most ${MAX_LINK_CHARS} characters)`
+      return { ok: false, error: { code: 'invalid_payload', message } }
+    }
+    clipboard.writeText(link)
+    return { ok: true, result: null }
   })
   registerEngineHandlers(ipcMain, engine, origin)
 }

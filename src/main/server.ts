@@ -7,7 +7,9 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { WebSocket, WebSocketServer } from 'ws'
+import { eventMessage } from '../shared/protocol'
 import { ClientLink, routeEvent, type ClientEngine, type ClientStats } from './serve-clients'
+import { ResumableClients } from './serve-resume'
 import { createGate, hostHeaderCount, isLoopbackHost, TOKEN_PATTERN, type Gate } from './serve-auth'
 import { rateLimiter, serveWatch, WATCH_PATH } from './serve-watch'
 import { lookupStatic } from './static-files'
@@ -30,6 +32,8 @@ export interface ServerOptions {
   allowNonLoopback?: boolean
   /** At most this many WebSocket connections at once; more are closed with 1013 and the reason. */
   maxClients?: number
+  /** How long a closed resumable connection's sessions wait to be taken over (serve-resume.ts). */
+  resumeGraceMs?: number
 }
 
 export interface RunningServer {
@@ -85,7 +89,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const { engine, staticDir, token } = options
   const maxClients = options.maxClients ?? DEFAULT_MAX_CLIENTS
   const links = new Map<WebSocket, ClientLink>()
-  let nextClient = 1
+  // The host disposes the sessions and uploads a client owned, finished or still being made.
+  const release = (client: string): void => void Promise.resolve(engine.release?.(client)).catch(() => undefined)
+  const resumable = new ResumableClients(release, options.resumeGraceMs, maxClients)
   let gate: Gate | undefined
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES, perMessageDeflate: false })
   const allowWatch = rateLimiter(WATCH_LIMITS.maxPostsPerSecond)
@@ -105,12 +111,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     wss.handleUpgrade(req, socket, head, (ws) => {
       // Refused after the handshake so a browser can read why (it sees no HTTP status).
       if (links.size >= maxClients) return ws.close(1013, `too many connections: this server accepts ${maxClients} at once`)
-      const link = new ClientLink(`ws${nextClient++}`, ws, engine)
+      const attached = resumable.attach(new URL(req.url ?? '/', 'http://localhost').searchParams.get('resume'))
+      const link = new ClientLink(attached.client, ws, engine)
       links.set(ws, link)
+      if (attached.key) ws.send(JSON.stringify(eventMessage('client.resume', { key: attached.key, resumed: attached.resumed })))
       ws.on('close', () => {
         links.delete(ws)
-        // The host disposes the sessions and uploads this client owned, finished or still being made.
-        void Promise.resolve(engine.release?.(link.id)).catch(() => undefined)
+        resumable.detach(attached)
       })
     })
   })
@@ -136,6 +143,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     clients: () => [...links.values()].map((l) => l.stats()),
     close: async () => {
       offEvents()
+      resumable.close()
       for (const ws of wss.clients) ws.close(1001, 'server shutting down')
       // A client that does not answer the close frame must not hold the stop up (ws waits 30 s).
       const stragglers = setTimeout(() => wss.clients.forEach((ws) => ws.terminate()), 1000)

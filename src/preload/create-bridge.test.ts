@@ -22,7 +22,7 @@ describe('preload API derived from the request table', () => {
     const { ipc, invoked } = fakeIpcRenderer()
     const bridge = createBridge(ipc, REQUEST_KINDS, '1.2.3') as unknown as Record<string, unknown>
     const names = REQUEST_KINDS.map(bridgeFunctionName)
-    expect(Object.keys(bridge).sort()).toEqual(['getAppInfo', 'onEvent', 'version', ...names].sort())
+    expect(Object.keys(bridge).sort()).toEqual(['copyLink', 'getAppInfo', 'onEvent', 'version', ...names].sort())
     expect(new Set(names).size).toBe(REQUEST_KINDS.length)
     for (const kind of REQUEST_KINDS) {
       const fn = bridge[bridgeFunctionName(kind)] as (m: unknown) => Promise<unknown>
@@ -53,10 +53,14 @@ describe('preload API derived from the request table', () => {
         expect(sent['kind']).toBe(kind)
       }
     }
-    // The other two entries are fixed too: getAppInfo ignores its arguments, onEvent takes a listener.
+    // The other entries are fixed too: getAppInfo ignores its arguments, onEvent takes a listener.
     invoked.length = 0
     await (bridge['getAppInfo'] as (...a: unknown[]) => Promise<unknown>)('engine.runs.delete', {})
     expect(invoked).toEqual([{ channel: IpcChannel.appInfo, args: [] }])
+    // copyLink passes one string, whatever the page hands it (main checks that it is a link).
+    invoked.length = 0
+    await (bridge['copyLink'] as (...a: unknown[]) => Promise<unknown>)({ toString: () => 'text' }, 'engine.runs.delete')
+    expect(invoked).toEqual([{ channel: IpcChannel.copyLink, args: ['text'] }])
     expect(() => (bridge['onEvent'] as (...a: unknown[]) => unknown)('engine.runs.delete')).toThrow(TypeError)
   })
 

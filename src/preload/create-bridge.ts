@@ -49,6 +49,8 @@ export function createBridge(ipc: IpcRendererLike, kinds: readonly RequestKind[]
   return {
     version,
     getAppInfo: () => ipc.invoke(IpcChannel.appInfo) as Promise<IpcReply<AppInfo>>,
+    // Only the text crosses, as a string; main refuses anything but an experiment link.
+    copyLink: (link: string) => ipc.invoke(IpcChannel.copyLink, String(link)) as Promise<IpcReply<null>>,
     ...engineRequestFunctions(kinds, ipc),
     onEvent: (listener) => {
       if (typeof listener !== 'function') throw new TypeError('onEvent: listener must be a function')

@@ -45,4 +45,6 @@ export type BackpropStudioBridge = EngineBridgeApi & {
   /** Version of the app that built this preload. */
   readonly version: string
   getAppInfo(): Promise<IpcReply<AppInfo>>
+  /** Put an experiment link (share-link.ts) on the clipboard; the page's clipboard API is denied in the app. */
+  copyLink(link: string): Promise<IpcReply<null>>
 }

@@ -5,6 +5,8 @@ import type { PROTOCOL_VERSION, RequestKind } from './protocol'
 
 export const IpcChannel = {
   appInfo: 'app.info',
+  /** renderer → main: put an experiment link on the clipboard (only such links; see share-link.ts). */
+  copyLink: 'app.copyLink',
   /** main → renderer: every engine host event (webContents.send). */
   engineEvent: 'engine.event',
 } as const

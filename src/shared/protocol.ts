@@ -398,6 +398,11 @@ export const EVENTS = {
   'session.state': SessionState,
   /** The engine host stopped (crash) or was restarted; sessions it held are gone. */
   'host.status': z.strictObject({ status: z.enum(['restarted', 'crashed']), message: z.string() }),
+  /**
+   * Serve mode, sent by the server when a connection asked to be resumable: the key to present
+   * (?resume=) after a reload, and whether this connection took over an earlier one's sessions.
+   */
+  'client.resume': z.strictObject({ key: z.string().regex(/^[A-Za-z0-9_-]{43}$/), resumed: z.boolean() }),
   ...STUDIO_EVENTS,
   ...RUNS_EVENTS,
   /** New points of an external run (studio_watch.py), for every client; alarms already checked. */

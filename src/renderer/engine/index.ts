@@ -8,12 +8,35 @@ export { EngineRequestError, type EngineClient, type EngineEvent } from './engin
 export type { ConnectionState, ConnectionStatus } from './transport'
 
 let client: EngineClient | null = null
+const RESUME_KEY = 'bps.resumeKey'
+
+/** sessionStorage, which a sandboxed or privacy-restricted page may refuse: then nothing is kept. */
+export function storageGet(key: string): string | null {
+  try {
+    return window.sessionStorage.getItem(key)
+  } catch {
+    return null
+  }
+}
+export function storageSet(key: string, value: string | null): void {
+  try {
+    if (value === null) window.sessionStorage.removeItem(key)
+    else window.sessionStorage.setItem(key, value)
+  } catch {
+    // Not kept: a reload starts afresh, as it did before resumable sessions.
+  }
+}
 
 function connect(): EngineClient {
   const bridge = (window as { backpropStudio?: unknown }).backpropStudio
   if (isEngineBridge(bridge)) return createEngineClient(createIpcTransport(bridge))
   const token = takeTokenFromAddressBar()
-  return createEngineClient(createWsTransport({ url: engineSocketUrl(window.location.origin, token) }))
+  // Per tab (sessionStorage survives a reload, not a new tab): a reload takes this tab's sessions back.
+  const resumeKeys = {
+    load: () => storageGet(RESUME_KEY),
+    save: (key: string) => storageSet(RESUME_KEY, key),
+  }
+  return createEngineClient(createWsTransport({ url: engineSocketUrl(window.location.origin, token), resumeKeys }))
 }
 
 export function getEngineClient(): EngineClient {

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { PROTOCOL_VERSION, errorReply, eventMessage, okReply, type RequestMessage } from '../../shared/protocol'
 import { createEngineClient } from './engine-client'
 import { metricsBatch } from './fake-host'
-import { createWsTransport, engineSocketUrl, takeTokenFromAddressBar } from './ws-transport'
+import { createWsTransport, engineSocketUrl, takeTokenFromAddressBar, withResumeKey } from './ws-transport'
 
 /** Just enough of a browser WebSocket: the test opens, answers and closes it by hand. */
 class FakeSocket {
@@ -146,5 +146,29 @@ describe('token handling', () => {
   it('builds the socket URL from the page origin', () => {
     expect(engineSocketUrl('http://127.0.0.1:4173', 'tok')).toBe('ws://127.0.0.1:4173/ws?token=tok')
     expect(engineSocketUrl('https://studio.example:8443', null)).toBe('wss://studio.example:8443/ws')
+  })
+})
+
+describe('WebSocket transport: resume keys', () => {
+  it('asks to be resumable, keeps the key the server gives, and presents the latest one on reconnecting', async () => {
+    let kept: string | null = null
+    const transport = createWsTransport({
+      url: 'ws://127.0.0.1:4173/ws?token=t',
+      WebSocketImpl: FakeSocket as unknown as new (url: string) => WebSocket,
+      resumeKeys: { load: () => kept, save: (k) => (kept = k) },
+    })
+    const seen: unknown[] = []
+    transport.onEvent((e) => seen.push(e))
+    expect(latest().url).toBe('ws://127.0.0.1:4173/ws?token=t&resume=')
+    latest().open()
+    const key = 'k'.repeat(43)
+    latest().receive(eventMessage('client.resume', { key, resumed: false }))
+    expect(kept).toBe(key)
+    // The event still reaches the stores (the connection store records whether it resumed).
+    expect(seen).toEqual([eventMessage('client.resume', { key, resumed: false })])
+    latest().drop()
+    await vi.advanceTimersByTimeAsync(300)
+    expect(latest().url).toBe(`ws://127.0.0.1:4173/ws?token=t&resume=${key}`)
+    expect(withResumeKey('ws://h/ws', null)).toBe('ws://h/ws?resume=')
   })
 })

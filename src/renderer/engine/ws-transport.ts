@@ -14,6 +14,16 @@ export interface WsTransportOptions {
   maxBackoffMs?: number
   /** How long a request made while disconnected waits for the connection before failing. */
   openWaitMs?: number
+  /**
+   * Where this page keeps its resume key (serve-resume.ts): each connection presents the last key
+   * the server gave (so a reload takes its sessions back) and keeps the new one.
+   */
+  resumeKeys?: { load(): string | null; save(key: string): void }
+}
+
+/** `url` with the resume key the page holds ('' asks for a first one). */
+export function withResumeKey(url: string, key: string | null): string {
+  return `${url}${url.includes('?') ? '&' : '?'}resume=${encodeURIComponent(key ?? '')}`
 }
 
 /** Reads `?token=` from the page URL and removes it from the address bar (history.replaceState). */
@@ -76,6 +86,8 @@ export function createWsTransport(options: WsTransportOptions): Transport {
     }
     if (typeof msg !== 'object' || msg === null) return
     if ('event' in msg) {
+      const resume = msg as { event: unknown; payload?: { key?: unknown } }
+      if (resume.event === 'client.resume' && typeof resume.payload?.key === 'string') options.resumeKeys?.save(resume.payload.key)
       events.emit(msg)
       return
     }
@@ -87,7 +99,8 @@ export function createWsTransport(options: WsTransportOptions): Transport {
   }
 
   function connect(): void {
-    const ws = new Impl(options.url)
+    const keys = options.resumeKeys
+    const ws = new Impl(keys ? withResumeKey(options.url, keys.load()) : options.url)
     socket = ws
     ws.onopen = () => {
       backoff = initialBackoff

@@ -13,12 +13,21 @@ export const useConnectionStore = defineStore('connection', () => {
   /** null until the first host.hello succeeds (the session store asks, in its action chain). */
   const hello = shallowRef<Hello | null>(null)
 
+  /**
+   * Serve mode: whether this connection took over the sessions of the page before a reload (the
+   * server says so first thing); null where nobody says (Electron).
+   */
+  const resumed = shallowRef<boolean | null>(null)
+
   // Registered before anyone else's status listener, so they see `status` already updated.
   client.onStatus((s) => (status.value = s))
+  client.onEvent((ev) => {
+    if (ev.event === 'client.resume') resumed.value = ev.payload.resumed
+  })
 
   async function loadHello(): Promise<void> {
     hello.value = await client.request('host.hello', {})
   }
 
-  return { status, hello, loadHello }
+  return { status, hello, resumed, loadHello }
 })

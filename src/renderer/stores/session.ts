@@ -14,6 +14,8 @@ import { normSlots } from '../charts/layer-rows'
 import { layerLabels, useMetricsStore } from './metrics'
 import { adoptSession as adopt } from './session-adopt'
 import { createDebouncer } from './debounce'
+import { useLinkStore } from './link'
+import { rememberSession, restore } from './session-restore'
 import { buildSpec, livePatch, liveSettings, structuralKey, type UpdatePatch } from './session-form'
 
 type SessionInfo = RequestResult<'session.create'>
@@ -43,6 +45,9 @@ export const useSessionStore = defineStore('session', () => {
   const createError = shallowRef<{ code: string; message: string } | null>(null)
   /** The live settings the current session has (what session.update patches are made against). */
   let appliedLive: Required<UpdatePatch> | null = null
+
+  // This tab's session survives a reload (session-restore.ts).
+  watch(info, (i) => rememberSession(i && { sessionId: i.state.sessionId, runId: i.runId ?? null }))
 
   const stale = computed(() => info.value !== null && createdKey.value !== structuralKey(form))
   const running = computed(() => state.value?.status === 'running')
@@ -198,25 +203,25 @@ export const useSessionStore = defineStore('session', () => {
    * mirrors its spec, so nothing counts as stale and no rebuild follows, and the charts start with
    * the run's history up to the session's step.
    */
-  const adoptSession = (id: string) =>
-    serial(async () => {
-      await adopt(id, {
-        client,
-        currentId: sessionId,
-        install(adopted) {
-          formStore.mirror(adopted.spec)
-          info.value = adopted
-          state.value = adopted.state
-          createdKey.value = structuralKey(form)
-          appliedLive = liveSettings(form)
-          metrics.clear(layerLabels(adopted.layers), normSlots(adopted.spec.model.blocks))
-        },
-        seed: metrics.ingest,
-      })
-      // The form watchers fire on the next tick; the session already is what they would make.
-      await nextTick()
-      cancel('rebuild', 'live')
+  async function adoptNow(id: string): Promise<void> {
+    await adopt(id, {
+      client,
+      currentId: sessionId,
+      install(adopted) {
+        formStore.mirror(adopted.spec)
+        info.value = adopted
+        state.value = adopted.state
+        createdKey.value = structuralKey(form)
+        appliedLive = liveSettings(form)
+        metrics.clear(layerLabels(adopted.layers), normSlots(adopted.spec.model.blocks))
+      },
+      seed: metrics.ingest,
     })
+    // The form watchers fire on the next tick; the session already is what they would make.
+    await nextTick()
+    cancel('rebuild', 'live')
+  }
+  const adoptSession = (id: string) => serial(() => adoptNow(id))
 
   // ---------------------------------------------------------------------------------------------
   // Events from the host
@@ -225,15 +230,11 @@ export const useSessionStore = defineStore('session', () => {
   function onEvent(ev: EngineEvent): void {
     if (ev.event === 'host.status') {
       forgetSession()
-      pushError(
-        ev.payload.status === 'crashed'
-          ? `The engine host crashed: ${ev.payload.message}`
-          : `The engine host restarted: ${ev.payload.message}`,
-      )
+      pushError(`The engine host ${ev.payload.status === 'crashed' ? 'crashed' : 'restarted'}: ${ev.payload.message}`)
       if (ev.payload.status === 'restarted') scheduleRebuild()
       return
     }
-    if (ev.event === 'runs.changed' || ev.event === 'watch.metrics') return // the runs and watch stores' business
+    if (ev.event === 'runs.changed' || ev.event === 'watch.metrics' || ev.event === 'client.resume') return // other stores' business
     if (ev.payload.sessionId !== sessionId()) return // a disposed session's last words
     if (ev.event === 'session.state') {
       state.value = ev.payload
@@ -264,8 +265,10 @@ export const useSessionStore = defineStore('session', () => {
     try {
       return await serial(async () => {
         await connection.loadHello()
+        const link = useLinkStore()
+        const restored = await restore({ client, resumed: connection.resumed, link, adopt: adoptNow, form, notify: (m) => pushError(m) })
         void refreshPreview()
-        await ensureSession()
+        if (!restored) await ensureSession()
       })
     } finally {
       initializing = false

@@ -244,7 +244,7 @@ export const useCompareStore = defineStore('compare', () => {
       touch()
       return
     }
-    if (ev.event === 'runs.changed' || ev.event === 'watch.metrics') return // not a session's event
+    if (ev.event === 'runs.changed' || ev.event === 'watch.metrics' || ev.event === 'client.resume') return // not a session's event
     const lane = lanes.value.find((l) => l.sessionId === ev.payload.sessionId)
     if (!lane) return
     if (ev.event === 'train.metrics') lane.buffers.ingest(ev.payload)
