@@ -56,7 +56,7 @@ export const useSessionStore = defineStore('session', () => {
       forgetSession()
       scheduleRebuild()
     }
-    pushError(errorMessage(err), err instanceof FormError ? 'form' : undefined)
+    pushError(errorMessage(err), err instanceof FormError ? 'form' : 'session')
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -101,6 +101,7 @@ export const useSessionStore = defineStore('session', () => {
       throw err
     })
     createError.value = null
+    clearTopic('session') // what went wrong before is about the session this one replaces
     const old = sessionId()
     forgetSession()
     if (old) await client.request('session.dispose', { sessionId: old }).catch(() => undefined)
@@ -138,6 +139,7 @@ export const useSessionStore = defineStore('session', () => {
         return
       }
       state.value = await client.request('session.reset', { sessionId: id })
+      clearTopic('session')
       metrics.clear()
     })
 
@@ -190,7 +192,10 @@ export const useSessionStore = defineStore('session', () => {
   )
   watch(
     () => formStore.dataKey,
-    () => debounce('preview', PREVIEW_DELAY_MS, () => void refreshPreview()),
+    () => {
+      clearTopic('session') // new data: the banners about the old data's session and preview are out of date
+      debounce('preview', PREVIEW_DELAY_MS, () => void refreshPreview())
+    },
   )
 
   /**
@@ -229,6 +234,7 @@ export const useSessionStore = defineStore('session', () => {
         ev.payload.status === 'crashed'
           ? `The engine host crashed: ${ev.payload.message}`
           : `The engine host restarted: ${ev.payload.message}`,
+        'session',
       )
       if (ev.payload.status === 'restarted') scheduleRebuild()
       return
@@ -237,8 +243,10 @@ export const useSessionStore = defineStore('session', () => {
     if (ev.payload.sessionId !== sessionId()) return // a disposed session's last words
     if (ev.event === 'session.state') {
       state.value = ev.payload
-      if (ev.payload.message && ev.payload.message !== lastStateMessage) pushError(ev.payload.message)
-      lastStateMessage = ev.payload.message
+      // A pause an alarm caused says the alarm's message: the Alarms card has it already.
+      const said = ev.payload.message
+      if (said && said !== lastStateMessage && !metrics.buffers.alarms.some((a) => a.message === said)) pushError(said, 'session')
+      lastStateMessage = said
       return
     }
     if (ev.event === 'train.alarm') return // the studio-inspect store records alarms
