@@ -46,7 +46,7 @@ test.describe('accessibility', () => {
     let reached = 0
     for (let i = 1; i <= 5 && !reached; i++) {
       if (i > 1) await page.keyboard.press('Tab')
-      if (await page.getByTestId('play-button').evaluate((el) => el === document.activeElement)) reached = i
+      if ((await page.evaluate('document.activeElement?.dataset.testid')) === 'play-button') reached = i
     }
     expect(reached, 'Tab presses to reach Play').toBeGreaterThan(0)
     await expect(page.getByTestId('play-button')).toHaveAccessibleName('Play')

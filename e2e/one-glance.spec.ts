@@ -2,9 +2,9 @@
 // uses the width it has without ever overflowing sideways. Screenshots go to
 // test-results/screenshots/ for a person to look at.
 import { mkdirSync } from 'node:fs'
-import { expect, type Locator, type Page } from '@playwright/test'
-import { test } from '@playwright/test'
+import { expect, test, type Locator, type Page } from '@playwright/test'
 import { appPath } from './serve-token'
+import { OVERFLOW_PROBE } from './overflow-probe'
 
 const SHOTS = 'test-results/screenshots'
 
@@ -28,27 +28,8 @@ async function expectInViewport(page: Page, l: Locator, name: string): Promise<v
   expect(box!.x + box!.width, `${name} right (viewport ${vp.width})`).toBeLessThanOrEqual(vp.width)
 }
 
-/** Elements whose right edge lies beyond the viewport (ignoring ones inside a scrolling box). */
-function overflowing(page: Page): Promise<string[]> {
-  return page.evaluate(() => {
-    const width = window.innerWidth
-    const clipped = (el: Element): boolean => {
-      for (let p = el.parentElement; p; p = p.parentElement) {
-        const o = getComputedStyle(p).overflowX
-        if (o === 'auto' || o === 'scroll' || o === 'hidden' || o === 'clip') return true
-      }
-      return false
-    }
-    const out: string[] = []
-    for (const el of document.body.querySelectorAll('*')) {
-      const r = el.getBoundingClientRect()
-      if (r.width === 0 || r.right <= width + 0.5 || clipped(el)) continue
-      out.push(`${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}.${[...el.classList].join('.')} right=${Math.round(r.right)}`)
-    }
-    if (document.documentElement.scrollWidth > width) out.unshift(`document scrollWidth ${document.documentElement.scrollWidth} > ${width}`)
-    return out
-  })
-}
+/** Elements whose right edge lies beyond the viewport or their card (overflow-probe.ts). */
+const overflowing = (page: Page): Promise<string[]> => page.evaluate(OVERFLOW_PROBE)
 
 test.describe('one glance', () => {
   test('at 1440×900 the loss, the gradient heatmap and the decision boundary are on screen while training', async ({ page }) => {
@@ -64,7 +45,7 @@ test.describe('one glance', () => {
     await expectInViewport(page, page.getByTestId('boundary-panel'), 'decision boundary')
     await expectInViewport(page, page.getByTestId('play-button'), 'Play')
     await expectInViewport(page, page.getByTestId('scatter-preview'), 'data preview')
-    expect(await page.evaluate(() => window.scrollY)).toBe(0)
+    expect(await page.evaluate('window.scrollY')).toBe(0)
   })
 
   for (const [width, height] of [
