@@ -65,4 +65,22 @@ test.describe('one glance', () => {
       }
     })
   }
+
+  test('compare live sits under the glance, its lanes side by side, nothing sticking out', async ({ page }) => {
+    await page.setViewportSize({ width: 1440, height: 900 })
+    await page.goto(appPath())
+    await expect(page.getByTestId('param-count')).toHaveAttribute('data-session', /^s\d+$/, { timeout: 15_000 })
+    await page.getByTestId('compare-toggle').click()
+    await page.getByTestId('compare-start').click()
+    const lanes = page.getByTestId('compare-lane')
+    await expect(lanes).not.toHaveCount(0)
+    const boxes = await Promise.all((await lanes.all()).map((l) => l.boundingBox()))
+    expect(new Set(boxes.map((b) => Math.round(b!.y))).size, 'lanes on one row').toBe(1)
+    const loss = await page.getByTestId('loss-chart').boundingBox()
+    expect((await page.getByTestId('compare-live').boundingBox())!.y).toBeGreaterThan(loss!.y + loss!.height)
+    expect(await overflowing(page)).toEqual([])
+    await page.getByTestId('compare-live').scrollIntoViewIfNeeded()
+    mkdirSync(SHOTS, { recursive: true })
+    await page.screenshot({ path: `${SHOTS}/compare-live-1440x900.png` })
+  })
 })
