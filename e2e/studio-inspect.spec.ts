@@ -143,9 +143,18 @@ test.describe('studio live inspection', () => {
     await expect(status).toHaveText('paused')
     await expect(banner).toHaveAttribute('data-kind', 'exploding')
     const alarmStep = await num(banner, 'data-step')
-    await expect(page.getByTestId('alarm-message')).toContainText(`step ${alarmStep}`)
+    // The toast names the step once (the host's "step N:" prefix is not repeated after it).
+    await expect(banner).toContainText(`at step ${alarmStep}`)
+    await expect(page.getByTestId('alarm-message')).not.toContainText(`step ${alarmStep}:`)
     await expect(page.getByTestId('alarm-message')).toContainText(/layers\.\d/)
     await expect(page.getByTestId('alarm-list')).toHaveAttribute('data-count', '1')
+    await expect(page.getByTestId('alarm-item')).toHaveText(new RegExp(`^step ${alarmStep} exploding gradients — layers\\.\\d`))
+    // One place for problems: the pause the alarm caused is not also an error banner.
+    await expect(page.getByTestId('error-banner')).toHaveCount(0)
+    // The toast leads to the Alarms card.
+    await page.getByTestId('alarm-show').click()
+    await expect(page.getByTestId('alarm-list')).toBeFocused()
+    await expect(banner).toHaveCount(0)
     await expect.poll(() => num(lossChart, 'data-alarm-markers')).toBe(1)
     // Regression: predicted vs actual instead of accuracy.
     await expect.poll(() => num(page.getByTestId('predictions-panel'), 'data-rows')).toBeGreaterThan(0)

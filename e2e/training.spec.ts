@@ -38,7 +38,7 @@ test.describe('training in serve mode', () => {
     await page.getByTestId('lr-input').fill('50')
     const banner = page.getByTestId('error-banner')
     await expect(banner).toBeVisible()
-    await expect(banner).toContainText('optimizer.lr')
+    await expect(banner).toContainText('Learning rate must be at most 10 (it is 50)')
     await expect(page.getByTestId('play-button')).toBeDisabled()
     await expect(page.getByTestId('session-status')).toHaveText('idle')
     await banner.getByTestId('error-dismiss').first().click()

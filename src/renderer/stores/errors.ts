@@ -9,9 +9,16 @@ export interface UiError {
   message: string
   /** How many times the same message was raised while it was shown. */
   count: number
-  /** 'form': about the settings as they were; gone once they change (the fix, or a new problem). */
-  topic?: 'form'
+  /**
+   * What the message is about, and so when it is out of date: 'form', the settings as they were
+   * (gone once they change: the fix, or a new problem); 'session', the session it was raised in
+   * (gone on reset, on a rebuild or a new session, and when the data changes). Without a topic it
+   * stays until dismissed.
+   */
+  topic?: ErrorTopic
 }
+
+export type ErrorTopic = 'form' | 'session'
 
 /** The form failed local validation: the message names the field (`optimizer.lr: …`). */
 export class FormError extends Error {}
@@ -35,13 +42,13 @@ export const useErrorsStore = defineStore('errors', () => {
   const errors = ref<UiError[]>([])
   let nextErrorId = 1
 
-  function pushError(message: string, topic?: UiError['topic']): void {
+  function pushError(message: string, topic?: ErrorTopic): void {
     const same = errors.value.find((e) => e.message === message)
     if (same) same.count++
     else errors.value.push({ id: nextErrorId++, message, count: 1, ...(topic ? { topic } : {}) })
   }
-  /** Drop the banners about one topic (the settings were edited: what they said is out of date). */
-  function clearTopic(topic: NonNullable<UiError['topic']>): void {
+  /** Drop the banners about one topic (what they said is out of date). */
+  function clearTopic(topic: ErrorTopic): void {
     errors.value = errors.value.filter((e) => e.topic !== topic)
   }
   function dismissError(id: number): void {

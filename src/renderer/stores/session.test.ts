@@ -217,7 +217,9 @@ describe('session store: errors', () => {
     host.overrides.set('session.start', () => ({ error: { code: 'backend_unavailable', message: 'webgpu: no adapter' } }))
     await store.play()
     await store.play()
-    expect(useErrorsStore().errors).toEqual([{ id: expect.any(Number), message: 'Backend unavailable: webgpu: no adapter', count: 2 }])
+    expect(useErrorsStore().errors).toEqual([
+      { id: expect.any(Number), message: 'Backend unavailable: webgpu: no adapter', count: 2, topic: 'session' },
+    ])
     useErrorsStore().dismissError(useErrorsStore().errors[0]!.id)
     expect(useErrorsStore().errors).toEqual([])
   })

@@ -14,6 +14,7 @@ import { normSlots } from '../charts/layer-rows'
 import { layerLabels, useMetricsStore } from './metrics'
 import { adoptSession as adopt } from './session-adopt'
 import { createDebouncer } from './debounce'
+import { createSerial } from './serial'
 import { useLinkStore } from './link'
 import { rememberSession, restore } from './session-restore'
 import { buildSpec, livePatch, liveSettings, structuralKey, type UpdatePatch } from './session-form'
@@ -61,29 +62,13 @@ export const useSessionStore = defineStore('session', () => {
       forgetSession()
       scheduleRebuild()
     }
-    pushError(errorMessage(err), err instanceof FormError ? 'form' : undefined)
+    pushError(errorMessage(err), err instanceof FormError ? 'form' : 'session')
   }
 
   // ---------------------------------------------------------------------------------------------
   // Serial actions
 
-  let chain: Promise<unknown> = Promise.resolve()
-  function serial(fn: () => Promise<void>): Promise<boolean> {
-    const run = chain.then(async () => {
-      busy.value = true
-      try {
-        await fn()
-        return true
-      } catch (err) {
-        report(err)
-        return false
-      } finally {
-        busy.value = false
-      }
-    })
-    chain = run
-    return run
-  }
+  const serial = createSerial(busy, report)
 
   function forgetSession(): void {
     info.value = null
@@ -106,6 +91,7 @@ export const useSessionStore = defineStore('session', () => {
       throw err
     })
     createError.value = null
+    clearTopic('session') // what went wrong before is about the session this one replaces
     const old = sessionId()
     forgetSession()
     if (old) await client.request('session.dispose', { sessionId: old }).catch(() => undefined)
@@ -143,6 +129,7 @@ export const useSessionStore = defineStore('session', () => {
         return
       }
       state.value = await client.request('session.reset', { sessionId: id })
+      clearTopic('session')
       metrics.clear()
     })
 
@@ -195,7 +182,10 @@ export const useSessionStore = defineStore('session', () => {
   )
   watch(
     () => formStore.dataKey,
-    () => debounce('preview', PREVIEW_DELAY_MS, () => void refreshPreview()),
+    () => {
+      clearTopic('session') // new data: the banners about the old data's session and preview are out of date
+      debounce('preview', PREVIEW_DELAY_MS, () => void refreshPreview())
+    },
   )
 
   /**
@@ -230,7 +220,7 @@ export const useSessionStore = defineStore('session', () => {
   function onEvent(ev: EngineEvent): void {
     if (ev.event === 'host.status') {
       forgetSession()
-      pushError(`The engine host ${ev.payload.status === 'crashed' ? 'crashed' : 'restarted'}: ${ev.payload.message}`)
+      pushError(`The engine host ${ev.payload.status === 'crashed' ? 'crashed' : 'restarted'}: ${ev.payload.message}`, 'session')
       if (ev.payload.status === 'restarted') scheduleRebuild()
       return
     }
@@ -238,8 +228,10 @@ export const useSessionStore = defineStore('session', () => {
     if (ev.payload.sessionId !== sessionId()) return // a disposed session's last words
     if (ev.event === 'session.state') {
       state.value = ev.payload
-      if (ev.payload.message && ev.payload.message !== lastStateMessage) pushError(ev.payload.message)
-      lastStateMessage = ev.payload.message
+      // A pause an alarm caused says the alarm's message: the Alarms card has it already.
+      const said = ev.payload.message
+      if (said && said !== lastStateMessage && !metrics.buffers.alarms.some((a) => a.message === said)) pushError(said, 'session')
+      lastStateMessage = said
       return
     }
     if (ev.event === 'train.alarm') return // the studio-inspect store records alarms
