@@ -24,6 +24,11 @@ const REVIEWED = {
     'only named functions, one per request kind, each bound to its own fixed channel (the kinds are fixed at build time) ' +
     '(src/preload/create-bridge.ts), never ipcRenderer or a generic invoke; every channel ' +
     'checks its sender in main (src/main/ipc.ts, src/main/ipc-relay.ts).',
+  'PROTOCOL_HANDLER_JS_CHECK main/deep-link.ts':
+    'The backprop-studio:// scheme is registered so experiment links open in the app (#15). Nothing is ' +
+    'loaded from such a URL and no handler serves content: a link is accepted only when it matches ' +
+    'share-link.ts (backprop-studio://open#x=<version>.<base64url>, bounded length), is passed to the page ' +
+    'as a string on one channel, and the page decodes it with the same validating codec as a pasted link.',
 }
 
 const SOURCES = [

@@ -11,6 +11,8 @@ import { APP_SCHEME, APP_SCHEME_PRIVILEGES, handleAppRequest } from './app-proto
 import { rendererUrl } from './security'
 import { createMainWindow, denyAllPermissions, hardenWebContents } from './window'
 import { registerIpcHandlers } from './ipc'
+import { setUpDeepLinks } from './deep-link'
+import { IpcChannel } from '../shared/ipc-channels'
 
 // The built renderer on app://bundle/ (app-protocol.ts); electron-vite's dev server only under
 // `npm run dev` in an unpackaged app (security.ts: rendererUrl).
@@ -20,18 +22,33 @@ if (ignored) console.warn(`backprop-studio: ${ignored}`)
 // Must happen before 'ready': privileges cannot be granted to a scheme afterwards.
 protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: APP_SCHEME_PRIVILEGES }])
 
+// backprop-studio://open#x=… links open their experiment here; a second launch hands its link over.
+const deepLinks = setUpDeepLinks(
+  app,
+  process,
+  (link) => {
+    for (const w of BrowserWindow.getAllWindows()) w.webContents.send(IpcChannel.openLink, link)
+  },
+  () => {
+    const [w] = BrowserWindow.getAllWindows()
+    if (w?.isMinimized()) w.restore()
+    w?.focus()
+  },
+)
+
 // Sandbox every renderer, including any created by code we have not written yet.
 app.enableSandbox()
 
 app.on('web-contents-created', (_event, contents) => hardenWebContents(contents, origin))
 
 void app.whenReady().then(async () => {
+  if (deepLinks === null) return // another instance runs and has our link; this one is quitting
   denyAllPermissions()
   protocol.handle(APP_SCHEME, (request) => handleAppRequest(request, rendererDir))
   const dataDir = join(app.getPath('userData'), 'runs')
   await mkdir(dataDir, { recursive: true })
   const engine = new EngineProcess(() => createWorker({ workerData: { dataDir } }))
-  registerIpcHandlers(origin, engine)
+  registerIpcHandlers(origin, engine, () => deepLinks?.take() ?? null)
   relayEvents(engine, () => BrowserWindow.getAllWindows().map((w) => w.webContents), origin)
   // Quitting saves every run first (final checkpoint, status no longer live), bounded in time.
   let saved = false

@@ -9,7 +9,7 @@ import { isTrustedSender, type AppOrigin } from './security'
 
 const forbidden = { ok: false, error: { code: 'forbidden', message: 'sender is not the app page' } } as const
 
-export function registerIpcHandlers(origin: AppOrigin, engine: RelayEngine): void {
+export function registerIpcHandlers(origin: AppOrigin, engine: RelayEngine, takeOpenLink: () => string | null = () => null): void {
   ipcMain.handle(IpcChannel.appInfo, (event): IpcReply<AppInfo> => {
     if (!isTrustedSender(event.senderFrame, origin)) return forbidden
     return {
@@ -32,6 +32,10 @@ export function registerIpcHandlers(origin: AppOrigin, engine: RelayEngine): voi
     }
     clipboard.writeText(link)
     return { ok: true, result: null }
+  })
+  ipcMain.handle(IpcChannel.takeOpenLink, (event): IpcReply<string | null> => {
+    if (!isTrustedSender(event.senderFrame, origin)) return forbidden
+    return { ok: true, result: takeOpenLink() }
   })
   registerEngineHandlers(ipcMain, engine, origin)
 }

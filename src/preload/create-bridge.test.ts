@@ -22,7 +22,9 @@ describe('preload API derived from the request table', () => {
     const { ipc, invoked } = fakeIpcRenderer()
     const bridge = createBridge(ipc, REQUEST_KINDS, '1.2.3') as unknown as Record<string, unknown>
     const names = REQUEST_KINDS.map(bridgeFunctionName)
-    expect(Object.keys(bridge).sort()).toEqual(['copyLink', 'getAppInfo', 'onEvent', 'version', ...names].sort())
+    expect(Object.keys(bridge).sort()).toEqual(
+      ['copyLink', 'getAppInfo', 'onEvent', 'onOpenLink', 'takeOpenLink', 'version', ...names].sort(),
+    )
     expect(new Set(names).size).toBe(REQUEST_KINDS.length)
     for (const kind of REQUEST_KINDS) {
       const fn = bridge[bridgeFunctionName(kind)] as (m: unknown) => Promise<unknown>
@@ -62,6 +64,11 @@ describe('preload API derived from the request table', () => {
     await (bridge['copyLink'] as (...a: unknown[]) => Promise<unknown>)({ toString: () => 'text' }, 'engine.runs.delete')
     expect(invoked).toEqual([{ channel: IpcChannel.copyLink, args: ['text'] }])
     expect(() => (bridge['onEvent'] as (...a: unknown[]) => unknown)('engine.runs.delete')).toThrow(TypeError)
+    expect(() => (bridge['onOpenLink'] as (...a: unknown[]) => unknown)('engine.runs.delete')).toThrow(TypeError)
+    // takeOpenLink asks its one channel, with nothing from the page.
+    invoked.length = 0
+    await (bridge['takeOpenLink'] as (...a: unknown[]) => Promise<unknown>)('engine.runs.delete', {})
+    expect(invoked).toEqual([{ channel: IpcChannel.takeOpenLink, args: [] }])
   })
 
   it('never hands the page ipcRenderer or one of its methods', () => {
@@ -91,6 +98,22 @@ describe('preload API derived from the request table', () => {
     expect(seen).toEqual([[msg]])
     off()
     expect(listeners.get(IpcChannel.engineEvent)?.size).toBe(0)
+  })
+
+  it('relays a deep link to the page as a string alone (nothing else that arrives), and unsubscribes', () => {
+    const { ipc, listeners } = fakeIpcRenderer()
+    const bridge = createBridge(ipc, REQUEST_KINDS, '1.2.3')
+    const seen: unknown[][] = []
+    const off = bridge.onOpenLink((...args: unknown[]) => seen.push(args))
+    const send = (value: unknown) => {
+      for (const fn of listeners.get(IpcChannel.openLink) ?? [])
+        (fn as (e: unknown, v: unknown) => void)({ sender: 'ipc internals' }, value)
+    }
+    send('backprop-studio://open#x=1.e30')
+    send({ toString: () => 'x' })
+    expect(seen).toEqual([['backprop-studio://open#x=1.e30']])
+    off()
+    expect(listeners.get(IpcChannel.openLink)?.size).toBe(0)
   })
 
   it('refuses a list in which two kinds would share a function', () => {

@@ -51,6 +51,18 @@ export function createBridge(ipc: IpcRendererLike, kinds: readonly RequestKind[]
     getAppInfo: () => ipc.invoke(IpcChannel.appInfo) as Promise<IpcReply<AppInfo>>,
     // Only the text crosses, as a string; main refuses anything but an experiment link.
     copyLink: (link: string) => ipc.invoke(IpcChannel.copyLink, String(link)) as Promise<IpcReply<null>>,
+    takeOpenLink: () => ipc.invoke(IpcChannel.takeOpenLink) as Promise<IpcReply<string | null>>,
+    onOpenLink: (listener) => {
+      if (typeof listener !== 'function') throw new TypeError('onOpenLink: listener must be a function')
+      // Only a string crosses; main sends nothing but experiment links (deep-link.ts).
+      const relay = (_event: unknown, link: unknown): void => {
+        if (typeof link === 'string') listener(link)
+      }
+      ipc.on(IpcChannel.openLink, relay as never)
+      return () => {
+        ipc.removeListener(IpcChannel.openLink, relay as never)
+      }
+    },
     ...engineRequestFunctions(kinds, ipc),
     onEvent: (listener) => {
       if (typeof listener !== 'function') throw new TypeError('onEvent: listener must be a function')

@@ -80,7 +80,9 @@ describe('the built preload (out/preload/index.cjs)', () => {
     const [name, api] = exposed[0]!
     expect(name).toBe(BRIDGE_GLOBAL)
     const names = REQUEST_KINDS.map(bridgeFunctionName)
-    expect(Object.keys(api as object).sort()).toEqual(['copyLink', 'getAppInfo', 'onEvent', 'version', ...names].sort())
+    expect(Object.keys(api as object).sort()).toEqual(
+      ['copyLink', 'getAppInfo', 'onEvent', 'onOpenLink', 'takeOpenLink', 'version', ...names].sort(),
+    )
     expect((api as { version: unknown }).version).toBe(JSON.parse(readFileSync('package.json', 'utf8')).version)
   })
 
@@ -104,11 +106,13 @@ describe('the built preload (out/preload/index.cjs)', () => {
     const { exposed, invoked } = load(code)
     const api = exposed[0]![1] as Record<string, unknown>
     for (const [key, value] of Object.entries(api)) {
-      if (typeof value !== 'function' || key === 'onEvent') continue
+      if (typeof value !== 'function' || key === 'onEvent' || key === 'onOpenLink') continue
       for (const args of HOSTILE_ARGUMENTS) await (value as (...a: unknown[]) => Promise<unknown>)(...args)
     }
     const reachable = new Set(invoked.map((c) => c.channel))
-    expect([...reachable].sort()).toEqual([IpcChannel.appInfo, IpcChannel.copyLink, ...REQUEST_KINDS.map((k) => requestChannel(k))].sort())
+    expect([...reachable].sort()).toEqual(
+      [IpcChannel.appInfo, IpcChannel.copyLink, IpcChannel.takeOpenLink, ...REQUEST_KINDS.map((k) => requestChannel(k))].sort(),
+    )
   })
 
   it('listens on the event channel only, and hands the page the message alone', () => {

@@ -47,4 +47,8 @@ export type BackpropStudioBridge = EngineBridgeApi & {
   getAppInfo(): Promise<IpcReply<AppInfo>>
   /** Put an experiment link (share-link.ts) on the clipboard; the page's clipboard API is denied in the app. */
   copyLink(link: string): Promise<IpcReply<null>>
+  /** The deep link (share-link.ts) the app was launched with, once; null when none. */
+  takeOpenLink(): Promise<IpcReply<string | null>>
+  /** Deep links opened while the app runs; returns the unsubscribe. */
+  onOpenLink(listener: (link: string) => void): () => void
 }

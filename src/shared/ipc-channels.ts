@@ -7,6 +7,10 @@ export const IpcChannel = {
   appInfo: 'app.info',
   /** renderer → main: put an experiment link on the clipboard (only such links; see share-link.ts). */
   copyLink: 'app.copyLink',
+  /** renderer → main: the experiment link the app was launched with, if any (taken once). */
+  takeOpenLink: 'app.takeOpenLink',
+  /** main → renderer: an experiment link opened while the app runs (a deep link from elsewhere). */
+  openLink: 'app.openLink',
   /** main → renderer: every engine host event (webContents.send). */
   engineEvent: 'engine.event',
 } as const

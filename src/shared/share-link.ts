@@ -1,8 +1,10 @@
 // What the desktop app copies for an experiment link: its own scheme with the link's hash. Shared so
 // main accepts exactly what the renderer copies (main writes only such links to the clipboard).
 
-/** The desktop app's links (the scheme is not registered with the operating system; see README). */
-export const DEEP_LINK_BASE = 'backprop-studio://open'
+/** The desktop app registers this scheme with the operating system (main/deep-link.ts). */
+export const DEEP_LINK_SCHEME = 'backprop-studio'
+/** The desktop app's links: opened anywhere, they open that experiment in the app. */
+export const DEEP_LINK_BASE = `${DEEP_LINK_SCHEME}://open`
 /** Links longer than this are not experiment links (the form's whole diff is far shorter). */
 export const MAX_LINK_CHARS = 8192
 

@@ -68,6 +68,12 @@ export const useLinkStore = defineStore('link', () => {
     })
     // A reload right after an edit must not read a hash the debounce has not written yet.
     page.addEventListener('pagehide', write)
+    // The desktop app: a deep link opened elsewhere (main/deep-link.ts), at launch or later.
+    const bridge = getBridge()
+    if (bridge) {
+      bridge.onOpenLink((link) => void open(link))
+      void bridge.takeOpenLink().then((r) => r.ok && r.result !== null && open(r.result))
+    }
   }
 
   /** Open a link pasted as text (a full address or just its #x=… part); false when it holds no experiment. */
