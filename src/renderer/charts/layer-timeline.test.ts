@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { LayerTimeline, type LayerStatSample } from './layer-timeline'
+import { LayerTimeline, type LayerStatInput } from './layer-timeline'
 
-const sample = (gradNorm: number, dead: number | null = null): LayerStatSample => ({
+const sample = (gradNorm: number, dead: number | null = null): LayerStatInput => ({
   gradNorm,
   meanAbsGrad: gradNorm / 10,
   maxAbsGrad: gradNorm * 2,
