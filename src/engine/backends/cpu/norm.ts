@@ -1,7 +1,7 @@
 // BatchNorm and LayerNorm forward and backward, each in two or three passes over [rows, features]
 // where the composed form takes a dozen kernels with a temporary each. Statistics and sums stay in
 // float64 (JS numbers and Float64Array accumulators), so float32 results round once, at the store.
-import type { NormArgs, NormOp, TypedArray } from '../backend.js'
+import type { NormArgs, NormOp, RunningStatsStep, TypedArray } from '../backend.js'
 
 export interface NormOut {
   out: TypedArray
@@ -261,3 +261,29 @@ const layerNorm: NormKernels = {
 }
 
 export const NORM = { batchNorm, layerNorm } satisfies Record<NormOp, NormKernels>
+
+/** New running mean and variance, each term rounded as the composed update (mul, mul, add) rounds it. */
+export function runningStats(rm: TypedArray, rv: TypedArray, m: TypedArray, v: TypedArray, o: RunningStatsStep): NormStats {
+  const n = rm.length
+  if (rm instanceof Float64Array) {
+    const [mean, variance] = [new Float64Array(n), new Float64Array(n)]
+    for (let i = 0; i < n; i++) {
+      mean[i] = rm[i] * o.keep + m[i] * o.momentum
+      variance[i] = rv[i] * o.keep + v[i] * o.varianceMomentum
+    }
+    return { mean, variance }
+  }
+  const fr = Math.fround
+  const [keep, mom, vmom] = [fr(o.keep), fr(o.momentum), fr(o.varianceMomentum)]
+  const [mean, variance] = [new Float32Array(n), new Float32Array(n)]
+  for (let i = 0; i < n; i++) {
+    mean[i] = fr(rm[i] * keep) + fr(m[i] * mom)
+    variance[i] = fr(rv[i] * keep) + fr(v[i] * vmom)
+  }
+  return { mean, variance }
+}
+
+interface NormStats {
+  mean: TypedArray
+  variance: TypedArray
+}
