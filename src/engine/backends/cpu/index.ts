@@ -23,7 +23,8 @@ import { BINARY_2D, activationGradInto, softmaxCrossEntropyInto } from './stride
 import { argmaxOneHotInto, reduceInto } from './reduce.js'
 import { matmulInto, transposeInto } from './matmul.js'
 import { adamStep, sgdStep } from './optimizers.js'
-import { NORM, runningStats } from './norm.js'
+import { NORM } from './norm.js'
+import { runningStats } from './running-stats.js'
 
 export class CpuStorage implements Storage {
   constructor(readonly data: TypedArray) {}

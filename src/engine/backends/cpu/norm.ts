@@ -1,7 +1,7 @@
 // BatchNorm and LayerNorm forward and backward, each in two or three passes over [rows, features]
 // where the composed form takes a dozen kernels with a temporary each. Statistics and sums stay in
 // float64 (JS numbers and Float64Array accumulators), so float32 results round once, at the store.
-import type { NormArgs, NormOp, RunningStatsStep, TypedArray } from '../backend.js'
+import type { NormArgs, NormOp, TypedArray } from '../backend.js'
 
 export interface NormOut {
   out: TypedArray
@@ -58,8 +58,15 @@ function columnMoments(x: TypedArray, n: number, f: number, mean: Float64Array, 
       q2 += d2 * d2
       q3 += d3 * d3
     }
-    mean.set([m0, m1, m2, m3], j)
-    variance.set([q0 / n, q1 / n, q2 / n, q3 / n], j)
+    // Element stores: .set([…]) would build a small array per strip (~15% of this function).
+    mean[j] = m0
+    mean[j + 1] = m1
+    mean[j + 2] = m2
+    mean[j + 3] = m3
+    variance[j] = q0 / n
+    variance[j + 1] = q1 / n
+    variance[j + 2] = q2 / n
+    variance[j + 3] = q3 / n
   }
   for (; j < f; j++) {
     let s = 0
@@ -111,8 +118,14 @@ function columnGradSums(
       t2 += g2 * (x[p + 2] - m2)
       t3 += g3 * (x[p + 3] - m3)
     }
-    sdy.set([s0, s1, s2, s3], j)
-    sdyxc.set([t0, t1, t2, t3], j)
+    sdy[j] = s0
+    sdy[j + 1] = s1
+    sdy[j + 2] = s2
+    sdy[j + 3] = s3
+    sdyxc[j] = t0
+    sdyxc[j + 1] = t1
+    sdyxc[j + 2] = t2
+    sdyxc[j + 3] = t3
   }
   for (; j < f; j++) {
     let s = 0
@@ -261,29 +274,3 @@ const layerNorm: NormKernels = {
 }
 
 export const NORM = { batchNorm, layerNorm } satisfies Record<NormOp, NormKernels>
-
-/** New running mean and variance, each term rounded as the composed update (mul, mul, add) rounds it. */
-export function runningStats(rm: TypedArray, rv: TypedArray, m: TypedArray, v: TypedArray, o: RunningStatsStep): NormStats {
-  const n = rm.length
-  if (rm instanceof Float64Array) {
-    const [mean, variance] = [new Float64Array(n), new Float64Array(n)]
-    for (let i = 0; i < n; i++) {
-      mean[i] = rm[i] * o.keep + m[i] * o.momentum
-      variance[i] = rv[i] * o.keep + v[i] * o.varianceMomentum
-    }
-    return { mean, variance }
-  }
-  const fr = Math.fround
-  const [keep, mom, vmom] = [fr(o.keep), fr(o.momentum), fr(o.varianceMomentum)]
-  const [mean, variance] = [new Float32Array(n), new Float32Array(n)]
-  for (let i = 0; i < n; i++) {
-    mean[i] = fr(rm[i] * keep) + fr(m[i] * mom)
-    variance[i] = fr(rv[i] * keep) + fr(v[i] * vmom)
-  }
-  return { mean, variance }
-}
-
-interface NormStats {
-  mean: TypedArray
-  variance: TypedArray
-}
