@@ -2,6 +2,8 @@
 // backward, deep graphs without recursion, and clear errors for misuse.
 import { describe, expect, it } from 'vitest'
 import { tensor, zeros, noGrad, EngineError, Tensor, topoSort } from './index.js'
+import { add, matmul, mul } from './ops/index.js'
+import { exclusiveGrad, record } from './ops/op.js'
 
 const vals = async (t: Tensor | null): Promise<number[]> => Array.from(await t!.data())
 
@@ -27,6 +29,72 @@ describe('seed examples on tensors', () => {
     const x = tensor([1, 2, 3], { requiresGrad: true })
     x.mul(x).add(x).sum().backward()
     expect(await vals(x.grad)).toEqual([3, 5, 7])
+  })
+})
+
+// A second contribution is added in place only into a buffer the pass alone holds: these graphs
+// route one gradient tensor to several slots (add's rule hands g to both operands, a retained
+// .grad keeps it) and then add a matmul's exclusive product to one of them.
+describe('in-place accumulation never writes a shared gradient', () => {
+  const W = () =>
+    tensor(
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      { dtype: 'float64', requiresGrad: true },
+    )
+  const leaf = (v: number) =>
+    tensor(
+      [
+        [v, v],
+        [v, v],
+      ],
+      { dtype: 'float64', requiresGrad: true },
+    )
+  const dA = [3, 7, 3, 7] // ones·Wᵀ
+
+  it('add hands one g to a and b; a also gets ones·Wᵀ; b and its leaf keep exactly g', async () => {
+    const [x, y, w] = [leaf(1), leaf(2), W()]
+    const a = mul(x, 1).retainGrad()
+    const b = mul(y, 1).retainGrad()
+    // The add's rule runs first, so a's slot holds the very tensor b's slot holds when dA arrives.
+    add(matmul(a, w), add(a, b)).sum().backward()
+    expect(await vals(b.grad)).toEqual([1, 1, 1, 1])
+    expect(await vals(y.grad)).toEqual([1, 1, 1, 1])
+    expect(await vals(a.grad)).toEqual(dA.map((v) => v + 1))
+    expect(await vals(x.grad)).toEqual(dA.map((v) => v + 1))
+  })
+
+  it('a retained .grad that add passed on is not the buffer a later contribution goes into', async () => {
+    const [x, w] = [leaf(1), W()]
+    const v = mul(x, 2)
+    const h = matmul(v, w).retainGrad()
+    add(h, v).sum().backward()
+    expect(await vals(h.grad)).toEqual([1, 1, 1, 1])
+    expect(await vals(x.grad)).toEqual(dA.map((d) => 2 * (d + 1)))
+  })
+
+  it('a rule that returns one exclusive tensor for two operands gets no in-place writes into it', async () => {
+    const [y, w] = [leaf(1), W()]
+    const b = mul(y, 1).retainGrad()
+    const a = mul(b, 2).retainGrad()
+    const both = record('addBoth', add(a, b).storage, a.shape, [a, b], (g) => {
+      const t = exclusiveGrad(mul(g, 1))
+      return [t, t]
+    })
+    // Order: both's rule (t to a and b), then dA into a's slot while b's slot still holds t.
+    add(matmul(a, w), both).sum().backward()
+    expect(await vals(a.grad)).toEqual(dA.map((v) => v + 1))
+    expect(await vals(b.grad)).toEqual(dA.map((v) => 1 + 2 * (v + 1)))
+  })
+
+  it('three contributions to one tensor sum exactly (x·W + x + x)', async () => {
+    const [x, w] = [leaf(1), W()]
+    add(add(matmul(x, w), x), x)
+      .sum()
+      .backward()
+    expect(await vals(x.grad)).toEqual(dA.map((v) => v + 2))
   })
 })
 

@@ -7,7 +7,7 @@ import { noGrad } from './grad-mode.js'
 import { sameShape } from './shape.js'
 import type { Tensor } from './tensor.js'
 import { add } from './ops/add.js'
-import { scalarLike } from './ops/op.js'
+import { scalarLike, takeExclusive } from './ops/op.js'
 import { expand, sumToShape } from './ops/index.js'
 
 export interface TopoOptions {
@@ -77,24 +77,66 @@ export function backward(root: Tensor, seed?: Tensor, options: BackwardOptions =
   }
   const order = topoSort(root)
   const grads = new Map<Tensor, Tensor>([[root, g0]])
+  const acc = new Accumulator()
   noGrad(() => {
     for (let i = order.length - 1; i >= 0; i--) {
       const node = order[i]
       const g = grads.get(node)
       if (g === undefined) continue
       grads.delete(node) // the pass no longer needs it: keeps peak memory to the live frontier
+      acc.release(g)
       if (node._backward === null || node._retainGrad || retainAll) node.grad = node.grad === null ? g : add(node.grad, g)
       if (node._backward === null) continue
       const inputGrads = node._backward(g, node)
       const inputs = node._prev
+      const exclusive = inputGrads.map(
+        (gi, j) => !!gi && takeExclusive(gi) && inputGrads.indexOf(gi) === j && inputGrads.lastIndexOf(gi) === j,
+      )
       for (let j = 0; j < inputs.length; j++) {
         const input = inputs[j]
         const gi = inputGrads[j]
         if (!input.requiresGrad || gi === null || gi === undefined) continue
         const reduced = sumToShape(gi, input.shape)
-        const prev = grads.get(input)
-        grads.set(input, prev === undefined ? reduced : add(prev, reduced)) // +=
+        grads.set(input, acc.add(grads.get(input), reduced, exclusive[j] && reduced === gi)) // +=
       }
     }
   })
+}
+
+/**
+ * The += of gradient contributions. A sum it allocated, or a rule's gradient marked exclusive, is
+ * held by one slot and nothing else, so later contributions go into it in place (where the backend
+ * can). Everything else may be shared (add's rule hands its upstream gradient to both operands, a
+ * retained .grad is the user's), so it is only read. A slot's buffer is released, and never written
+ * again, once its node hands it to a rule or keeps it as .grad.
+ */
+class Accumulator {
+  private readonly owned = new Set<Tensor>()
+
+  add(prev: Tensor | undefined, g: Tensor, exclusive: boolean): Tensor {
+    if (prev === undefined) {
+      if (exclusive) this.owned.add(g)
+      return g
+    }
+    const be = g.backend
+    if (be.addInto && prev.dtype === g.dtype && prev.backend === be) {
+      if (this.owned.has(prev)) {
+        be.addInto(prev.storage, g.storage)
+        return prev
+      }
+      if (exclusive) {
+        be.addInto(g.storage, prev.storage)
+        this.owned.add(g)
+        return g
+      }
+    }
+    const sum = add(prev, g)
+    this.owned.delete(prev)
+    this.owned.add(sum)
+    return sum
+  }
+
+  release(g: Tensor): void {
+    this.owned.delete(g)
+  }
 }

@@ -79,6 +79,17 @@ export interface SgdStep {
   weightDecay: number
 }
 
+/**
+ * BatchNorm's running statistics moved towards one batch's, as PyTorch does:
+ * running = keep·running + momentum·batch, with keep = 1 − momentum and, for the variance, the
+ * batch's biased variance made unbiased by varianceMomentum = momentum·n/(n − 1).
+ */
+export interface RunningStatsStep {
+  keep: number
+  momentum: number
+  varianceMomentum: number
+}
+
 export interface Backend {
   readonly name: string
   fromArray(data: TypedArray): Storage
@@ -134,6 +145,19 @@ export interface Backend {
    */
   adamStep?(p: Storage, g: Storage, m: Storage | null, v: Storage | null, o: AdamStep): { p: Storage; m: Storage; v: Storage }
   sgdStep?(p: Storage, g: Storage, buf: Storage | null, o: SgdStep): { p: Storage; buf: Storage | null }
+  /**
+   * Optional dst += src elementwise (same size and dtype), in place: autograd accumulates a second
+   * gradient contribution into a buffer that it alone holds instead of allocating the sum.
+   */
+  addInto?(dst: Storage, src: Storage): void
+  /** Optional fused running-statistics update: both new buffers in one kernel instead of six ops. */
+  runningStats?(
+    runningMean: Storage,
+    runningVar: Storage,
+    mean: Storage,
+    variance: Storage,
+    o: RunningStatsStep,
+  ): { mean: Storage; variance: Storage }
   /**
    * Optional fused activation backward, g·f'(·) in one pass where the composed rule in ops/ takes
    * two to four: tanh and sigmoid from their output y, relu from its input x (g where x > 0).

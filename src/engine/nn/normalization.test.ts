@@ -8,6 +8,7 @@ import { cpuBackend } from '../backends/cpu/index.js'
 import { describeEachBackend, timeoutFor } from '../testing/backends.js'
 import { GOLDEN, fromEncoded, mismatch, type Encoded } from '../testing/golden.js'
 import { EngineError, nn, tensor, type Tensor } from '../index.js'
+import { updateRunningStats } from './normalization.js'
 
 /** Another backend object: the CPU's kernels under another name. */
 const other = Object.create(cpuBackend, { name: { value: 'other' } }) as Backend
@@ -121,6 +122,26 @@ describe('train and eval modes', () => {
     expect(mlp.clone().training).toBe(false)
     mlp.train()
     expect(mlp.layers.map((l) => l.training)).toEqual([true, true])
+  })
+
+  it('the fused running-statistics update gives the composed update bit for bit (float32 and float64)', () => {
+    const composed = Object.create(cpuBackend, { name: { value: 'composed' }, runningStats: { value: undefined } }) as Backend
+    const [rm, rv, m, v] = [
+      [0.1, -2.5, 3e3, 7],
+      [1.7, 0.3, 4e-3, 2],
+      [-0.9, 1.1, 0.5, 1e-6],
+      [0.2, 5.5, 3.1, 0.7],
+    ]
+    for (const dtype of ['float32', 'float64'] as const) {
+      const run = (backend: Backend): number[][] => {
+        const t = (a: number[]) => tensor(a, { dtype, backend })
+        const [runningMean, runningVar] = [t(rm), t(rv)]
+        updateRunningStats(runningMean, runningVar, t(m), t(v), 0.1, 7)
+        return [Array.from(runningMean.dataSync()), Array.from(runningVar.dataSync())]
+      }
+      expect(cpuBackend.runningStats).toBeTypeOf('function')
+      expect(run(cpuBackend), dtype).toEqual(run(composed))
+    }
   })
 
   it('train mode moves the running statistics with the unbiased batch variance; eval mode uses them and leaves them', () => {

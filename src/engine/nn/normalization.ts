@@ -8,7 +8,7 @@ import { EngineError, fmtShape } from '../errors.js'
 import { noGrad } from '../grad-mode.js'
 import { add, mul, neg, normalize, pow, sub } from '../ops/index.js'
 import { sameShape } from '../shape.js'
-import type { Tensor } from '../tensor.js'
+import { Tensor } from '../tensor.js'
 import { copyParam, Module, placementOf, type CloneOptions } from './module.js'
 
 /** A per-feature tensor must be [features] in the input's dtype (PyTorch refuses mixed dtypes too). */
@@ -81,13 +81,33 @@ export function batchNorm(
     )
   }
   const { out, mean, variance } = normalize('batchNorm', x, weight, bias, eps)
-  if (runningMean && runningVar) {
-    noGrad(() => {
-      runningMean.assign(add(mul(runningMean, 1 - momentum), mul(mean, momentum)))
-      runningVar.assign(add(mul(runningVar, 1 - momentum), mul(variance, (momentum * n) / (n - 1))))
-    })
-  }
+  if (runningMean && runningVar) updateRunningStats(runningMean, runningVar, mean, variance, momentum, n)
   return out
+}
+
+/** running = (1 − momentum)·running + momentum·batch, the batch variance unbiased (·n/(n − 1)) as PyTorch keeps it. */
+export function updateRunningStats(
+  runningMean: Tensor,
+  runningVar: Tensor,
+  mean: Tensor,
+  variance: Tensor,
+  momentum: number,
+  n: number,
+): void {
+  const o = { keep: 1 - momentum, momentum, varianceMomentum: (momentum * n) / (n - 1) }
+  const be = mean.backend
+  const fused = be.runningStats
+  noGrad(() => {
+    if (fused && [runningMean, runningVar, variance].every((t) => t.backend === be && t.dtype === mean.dtype)) {
+      // One kernel where the composed update below takes six ops and four scalar constants a step.
+      const r = fused.call(be, runningMean.storage, runningVar.storage, mean.storage, variance.storage, o)
+      runningMean.assign(new Tensor(r.mean, runningMean.shape, be))
+      runningVar.assign(new Tensor(r.variance, runningVar.shape, be))
+      return
+    }
+    runningMean.assign(add(mul(runningMean, o.keep), mul(mean, o.momentum)))
+    runningVar.assign(add(mul(runningVar, o.keep), mul(variance, o.varianceMomentum)))
+  })
 }
 
 function checkFeatures(layer: string, features: number): void {

@@ -4,7 +4,7 @@
 import { EngineError, fmtShape } from '../errors.js'
 import { broadcastShapes } from '../shape.js'
 import { Tensor } from '../tensor.js'
-import { checkTensor, operands, record } from './op.js'
+import { checkTensor, exclusiveGrad, operands, record } from './op.js'
 
 export function matmul(a: Tensor, b: Tensor, transA = false, transB = false): Tensor {
   checkTensor('matmul', 'a', a)
@@ -37,7 +37,8 @@ export function matmul(a: Tensor, b: Tensor, transA = false, transB = false): Te
     let dB: Tensor | null = null
     if (p.requiresGrad) dA = transA ? matmul(q, g, transB, true) : matmul(g, q, false, !transB)
     if (q.requiresGrad) dB = transB ? matmul(g, p, true, transA) : matmul(p, g, !transA, false)
-    return [dA, dB]
+    // Both are new products nothing else holds (backward runs without a graph).
+    return [exclusiveGrad(dA), exclusiveGrad(dB)]
   })
   // Kept so a graph view can state the exact rule (dA = dC·Bᵀ for a plain product, other forms
   // when an operand was read transposed).

@@ -6,7 +6,7 @@
 import type { NormOp } from '../backends/backend.js'
 import { EngineError, fmtShape } from '../errors.js'
 import { Tensor } from '../tensor.js'
-import { checkTensor, record } from './op.js'
+import { checkTensor, exclusiveGrad, record } from './op.js'
 
 export interface NormResult {
   /** (x − mean)·(var + eps)^-½·weight + bias, recorded as one op named `batchNorm` or `layerNorm`. */
@@ -58,9 +58,10 @@ export function normalize(op: NormOp, x: Tensor, weight: Tensor | null, bias: Te
   const xs = x.storage
   const out = record(op, r.out, x.shape, inputs, (g) => {
     const d = be.normGrad(op, g.storage, xs, r.mean, r.variance, ws, args)
-    const grads = [new Tensor(d.dx, x.shape, be)]
-    if (weight) grads.push(new Tensor(d.dweight, [features], be))
-    if (bias) grads.push(new Tensor(d.dbias, [features], be))
+    // normGrad allocates all three for this call alone.
+    const grads = [exclusiveGrad(new Tensor(d.dx, x.shape, be))]
+    if (weight) grads.push(exclusiveGrad(new Tensor(d.dweight, [features], be)))
+    if (bias) grads.push(exclusiveGrad(new Tensor(d.dbias, [features], be)))
     return grads
   })
   const statShape = op === 'batchNorm' ? [features] : x.shape.slice(0, -1)

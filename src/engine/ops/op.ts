@@ -81,6 +81,23 @@ export function binaryOp(op: BinaryOp, a: TensorLike, b: TensorLike, backward: B
   return record(op, x.backend.binary(op, x.storage, x.shape, y.storage, y.shape, shape), shape, [x, y], backward)
 }
 
+// Gradients a backward rule has just allocated and shares with nothing: not its upstream gradient,
+// not a saved tensor, not a view of either, not returned twice. Autograd may add a later
+// contribution into such a buffer in place instead of allocating the sum; the mark is taken
+// (removed) as soon as autograd reads the rule's result, so it never outlives that moment.
+const exclusive = new WeakSet<Tensor>()
+
+/** Mark a rule's freshly allocated gradient as exclusively the rule's (see above); returns it. */
+export function exclusiveGrad(t: Tensor | null): Tensor | null {
+  if (t !== null) exclusive.add(t)
+  return t
+}
+
+/** Whether `t` was marked by exclusiveGrad, removing the mark. */
+export function takeExclusive(t: Tensor): boolean {
+  return exclusive.delete(t)
+}
+
 /** Inputs of a recorded op, for backward rules that need them. */
 export function inputsOf(out: Tensor): readonly Tensor[] {
   return out._prev

@@ -11,6 +11,7 @@ import type {
   NormArgs,
   NormOp,
   ReduceOp,
+  RunningStatsStep,
   Shape,
   Storage,
   TypedArray,
@@ -18,11 +19,12 @@ import type {
 } from '../backend.js'
 import { sizeOf } from '../../shape.js'
 import { binaryInto, expandInto, unaryInto } from './elementwise.js'
-import { activationGradInto, softmaxCrossEntropyInto } from './strided.js'
+import { BINARY_2D, activationGradInto, softmaxCrossEntropyInto } from './strided.js'
 import { argmaxOneHotInto, reduceInto } from './reduce.js'
 import { matmulInto, transposeInto } from './matmul.js'
 import { adamStep, sgdStep } from './optimizers.js'
 import { NORM } from './norm.js'
+import { runningStats } from './running-stats.js'
 
 export class CpuStorage implements Storage {
   constructor(readonly data: TypedArray) {}
@@ -82,6 +84,11 @@ export class CpuBackend implements Backend {
     return new CpuStorage(out)
   }
 
+  addInto(dst: Storage, src: Storage): void {
+    const d = arr(dst)
+    BINARY_2D.add(d, arr(src), d, 1, d.length, 0, 1, 0, 1)
+  }
+
   reduce(op: ReduceOp, a: Storage, shape: Shape, axis: number): Storage {
     const out = alloc(sizeOf(shape.filter((_, i) => i !== axis)), a.dtype)
     reduceInto(op, arr(a), shape, axis, out)
@@ -123,6 +130,11 @@ export class CpuBackend implements Backend {
     const r = { dx: alloc(x.size, x.dtype), dweight: alloc(a.features, x.dtype), dbias: alloc(a.features, x.dtype) }
     NORM[op].backward(arr(dy), arr(x), arr(mean), arr(variance), weight && arr(weight), a, r)
     return { dx: new CpuStorage(r.dx), dweight: new CpuStorage(r.dweight), dbias: new CpuStorage(r.dbias) }
+  }
+
+  runningStats(runningMean: Storage, runningVar: Storage, mean: Storage, variance: Storage, o: RunningStatsStep) {
+    const r = runningStats(arr(runningMean), arr(runningVar), arr(mean), arr(variance), o)
+    return { mean: new CpuStorage(r.mean), variance: new CpuStorage(r.variance) }
   }
 
   dispose(): void {}

@@ -58,8 +58,15 @@ function columnMoments(x: TypedArray, n: number, f: number, mean: Float64Array, 
       q2 += d2 * d2
       q3 += d3 * d3
     }
-    mean.set([m0, m1, m2, m3], j)
-    variance.set([q0 / n, q1 / n, q2 / n, q3 / n], j)
+    // Element stores: .set([…]) would build a small array per strip (~15% of this function).
+    mean[j] = m0
+    mean[j + 1] = m1
+    mean[j + 2] = m2
+    mean[j + 3] = m3
+    variance[j] = q0 / n
+    variance[j + 1] = q1 / n
+    variance[j + 2] = q2 / n
+    variance[j + 3] = q3 / n
   }
   for (; j < f; j++) {
     let s = 0
@@ -111,8 +118,14 @@ function columnGradSums(
       t2 += g2 * (x[p + 2] - m2)
       t3 += g3 * (x[p + 3] - m3)
     }
-    sdy.set([s0, s1, s2, s3], j)
-    sdyxc.set([t0, t1, t2, t3], j)
+    sdy[j] = s0
+    sdy[j + 1] = s1
+    sdy[j + 2] = s2
+    sdy[j + 3] = s3
+    sdyxc[j] = t0
+    sdyxc[j + 1] = t1
+    sdyxc[j + 2] = t2
+    sdyxc[j + 3] = t3
   }
   for (; j < f; j++) {
     let s = 0

@@ -10,6 +10,7 @@ import type {
   NormArgs,
   NormOp,
   ReduceOp,
+  RunningStatsStep,
   SgdStep,
   Shape,
   Storage,
@@ -133,6 +134,11 @@ export class WebGpuBackend implements Backend {
   sgdStep(p: Storage, g: Storage, buf: Storage | null, o: SgdStep): { p: Storage; buf: Storage | null } {
     this.rt.check('SGD.step')
     return fused.sgdStep(this.rt, gpu(p), gpu(g), buf && gpu(buf), o)
+  }
+
+  runningStats(runningMean: Storage, runningVar: Storage, mean: Storage, variance: Storage, o: RunningStatsStep) {
+    this.rt.check('batchNorm')
+    return norms.runningStats(this.rt, gpu(runningMean), gpu(runningVar), gpu(mean), gpu(variance), o)
   }
 
   norm(op: NormOp, x: Storage, weight: Storage | null, bias: Storage | null, a: NormArgs) {

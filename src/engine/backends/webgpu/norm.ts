@@ -2,10 +2,10 @@
 // batchNorm, a row for layerNorm) reduces in workgroup memory, then writes its own outputs, so the
 // forward is one kernel and the backward one (batchNorm) or two (layerNorm, whose weight and bias
 // sums run down the columns: one thread per feature). Sums are f32, in the tree order of reduce.ts.
-import type { NormArgs, NormOp } from '../backend.js'
+import type { NormArgs, NormOp, RunningStatsStep } from '../backend.js'
 import { GpuStorage, type BufRec } from './pool.js'
 import { f32bits, type GpuRuntime } from './runtime.js'
-import { bufferOf } from './elementwise.js'
+import { bufferOf, contiguousOver, map, type MapKernel } from './elementwise.js'
 import { ENTRY, WG, groupsFor, header } from './wgsl.js'
 
 // meta: rows, features, eps (f32 bits). Element k of workgroup w's group is x[base + k·stride], and
@@ -194,4 +194,19 @@ export function normGrad(
     rt.dispatch(params, stats, [dweight.rec, dbias.rec!], metaOf(a), groupsFor(a.features))
   }
   return { dx, dweight, dbias }
+}
+
+// Each product rounded to f32 before the sum, as the composed update (mul, mul, add) rounds it.
+const RUNNING_STATS: MapKernel = {
+  name: 'running-stats',
+  vars: ['rm', 'rv', 'm', 'v'],
+  params: ['keep', 'mom', 'vmom'],
+  outputs: ['rm * keep + m * mom', 'rv * keep + v * vmom'],
+}
+
+/** BatchNorm's running mean and variance moved towards the batch's, both in one kernel. */
+export function runningStats(rt: GpuRuntime, rm: GpuStorage, rv: GpuStorage, m: GpuStorage, v: GpuStorage, o: RunningStatsStep) {
+  const params = [o.keep, o.momentum, o.varianceMomentum]
+  const [mean, variance] = map(rt, RUNNING_STATS, [rm, rv, m, v].map(contiguousOver), [rm.size], params)
+  return { mean, variance }
 }
