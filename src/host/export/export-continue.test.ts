@@ -102,6 +102,7 @@ describe.skipIf(SKIP)('train.py --continue (python3-torch)', () => {
         'data.csv',
         'model.py',
         'optimizer.safetensors',
+        'studio_watch.py',
         'train.py',
         'train_state.json',
         'weights.safetensors',
