@@ -34,8 +34,10 @@ export default defineConfig({
     },
   },
   webServer: {
-    // Serve mode with a fixed token so specs can open appPath() (= /?token=...).
-    command: `node out/main/serve.js --port ${port} --token ${E2E_TOKEN} --data-dir test-results/serve-data`,
+    // Serve mode with a fixed token so specs can open appPath() (= /?token=...). A closed page's
+    // sessions wait 4 s for a reload (reload.spec.ts) instead of 30, so one spec's pages do not
+    // hold sessions (the host allows 8) into the next.
+    command: `node out/main/serve.js --port ${port} --token ${E2E_TOKEN} --data-dir test-results/serve-data --resume-grace 4`,
     url: `http://127.0.0.1:${port}${appPath()}`,
     reuseExistingServer: false,
     timeout: 30_000,

@@ -82,12 +82,14 @@ test.describe('runs in serve mode', () => {
     await expect(page.getByTestId('param-count')).toContainText('parameters', { timeout: 15_000 })
     await train(page, 120)
 
-    // Close and reopen: the run is listed and its curves come back from disk.
+    // Close and reopen (as a new tab: a reload would re-attach to the session, reload.spec.ts): the
+    // run is listed and its curves come back from disk once the closed page's session is released.
+    await page.evaluate('sessionStorage.clear()')
     await page.goto(appPath())
     await expect(page.getByTestId('connection-status')).toHaveText(/engine connected/)
     await openRuns(page)
     const first = await newTrainedRun(page, before, 120)
-    await expect(page.getByTestId(`run-status-${first}`)).not.toHaveText('live')
+    await expect(page.getByTestId(`run-status-${first}`)).not.toHaveText('live', { timeout: 20_000 })
     await page.getByTestId(`run-select-${first}`).check()
     await expect(page.getByTestId('compare-chart-trainLoss')).toHaveAttribute('data-lines', '1')
     expect(await num(page, 'compare-chart-trainLoss', 'data-points')).toBeGreaterThan(10)
@@ -191,13 +193,15 @@ test.describe('runs in serve mode', () => {
     await expect(page.getByTestId('param-count')).toContainText('parameters', { timeout: 15_000 })
     await train(page, 60)
 
-    // A fresh page: the studio builds a new, untrained session; the run is only on disk now.
+    // A fresh page (a new tab, not a reload): the studio builds a new, untrained session; the run
+    // is only on disk once the closed page's session is released.
+    await page.evaluate('sessionStorage.clear()')
     await page.goto(appPath())
     await expect(page.getByTestId('connection-status')).toHaveText(/engine connected/)
     await expect(page.getByTestId('status-step')).toHaveAttribute('data-value', '0')
     await openRuns(page)
     const run = await newTrainedRun(page, before, 60)
-    await expect(page.getByTestId(`run-status-${run}`)).not.toHaveText('live')
+    await expect(page.getByTestId(`run-status-${run}`)).not.toHaveText('live', { timeout: 20_000 })
 
     // Open in studio: the Studio tab shows the run at its last checkpoint, paused.
     await page.getByTestId(`open-run-${run}`).click()

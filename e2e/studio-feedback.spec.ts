@@ -16,7 +16,7 @@ test.describe('studio feedback', () => {
   test('fixing an invalid lr after changing the optimiser rebuilds and clears the banner', async ({ page }) => {
     const banner = page.getByTestId('error-banner')
     await page.getByTestId('lr-input').fill('50')
-    await expect(banner).toContainText('optimizer.lr')
+    await expect(banner).toContainText('Learning rate must be at most 10 (it is 50)')
     await page.getByTestId('optimizer-select').selectOption('sgd')
     await expect(page.getByTestId('rebuild-blocked')).toBeVisible()
     await page.getByTestId('lr-input').fill('0.1')

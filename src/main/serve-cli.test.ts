@@ -30,6 +30,13 @@ describe('parseServeArgs', () => {
       expect(() => parseServeArgs(['--max-clients', bad]), bad).toThrow(/--max-clients/)
   })
 
+  it('keeps a closed page’s sessions 30 s for its reload by default, or --resume-grace seconds', () => {
+    expect(parseServeArgs([]).resumeGraceMs).toBe(30_000)
+    expect(parseServeArgs(['--resume-grace', '4']).resumeGraceMs).toBe(4000)
+    expect(parseServeArgs(['--resume-grace', '0']).resumeGraceMs).toBe(0)
+    for (const bad of ['-1', 'x', '', '3601']) expect(() => parseServeArgs(['--resume-grace', bad]), bad).toThrow(/--resume-grace/)
+  })
+
   it('rejects bad values and unknown flags with a message', () => {
     expect(() => parseServeArgs(['--port', '70000'])).toThrow(/--port/)
     expect(() => parseServeArgs(['--port', 'x'])).toThrow(/--port/)

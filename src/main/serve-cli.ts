@@ -17,6 +17,8 @@ export interface ServeConfig {
   maxClients: number
   /** Per-session memory budget in bytes (--memory-budget); undefined: derived from the machine's memory. */
   memoryBudget?: number
+  /** How long a closed page's sessions wait for it to come back (a reload), in ms (--resume-grace). */
+  resumeGraceMs: number
   /** Printed to stderr before starting (e.g. non-loopback binding). */
   warnings: string[]
 }
@@ -27,7 +29,8 @@ export const SERVE_USAGE = `Usage: npm run serve -- [--port N] [--host ADDR] [--
   --data-dir  folder for runs (default ~/.backprop-studio/runs; created if missing)
   --token     access token (default: a new random one per launch; 16+ characters of A-Z a-z 0-9 - _)
   --max-clients  browser connections served at once (default 32; more are refused with the reason)
-  --memory-budget  memory one session may need, e.g. 4GiB (default: an eighth of the machine's memory)`
+  --memory-budget  memory one session may need, e.g. 4GiB (default: an eighth of the machine's memory)
+  --resume-grace  seconds a closed page's sessions wait for its reload (default 30; 0: released at once)`
 
 /** Parse argv (without node and script). Throws an Error whose message is fit to print. */
 export function parseServeArgs(argv: string[]): ServeConfig {
@@ -42,6 +45,7 @@ export function parseServeArgs(argv: string[]): ServeConfig {
       token: { type: 'string' },
       'max-clients': { type: 'string' },
       'memory-budget': { type: 'string' },
+      'resume-grace': { type: 'string' },
     },
   })
   const port = values.port === undefined ? 0 : Number(values.port)
@@ -55,6 +59,10 @@ export function parseServeArgs(argv: string[]): ServeConfig {
   const maxClients = values['max-clients'] === undefined ? 32 : Number(values['max-clients'])
   if (!Number.isInteger(maxClients) || maxClients < 1 || maxClients > 10_000 || values['max-clients']?.trim() === '') {
     throw new Error(`--max-clients must be an integer from 1 to 10000, got "${values['max-clients']}"`)
+  }
+  const grace = values['resume-grace'] === undefined ? 30 : Number(values['resume-grace'])
+  if (!Number.isFinite(grace) || grace < 0 || grace > 3600 || values['resume-grace']?.trim() === '') {
+    throw new Error(`--resume-grace must be a number of seconds from 0 to 3600, got "${values['resume-grace']}"`)
   }
   const warnings: string[] = []
   if (!isLoopbackHost(host)) {
@@ -70,6 +78,7 @@ export function parseServeArgs(argv: string[]): ServeConfig {
     port,
     token,
     maxClients,
+    resumeGraceMs: Math.round(grace * 1000),
     dataDir: resolve(values['data-dir'] ?? join(homedir(), '.backprop-studio', 'runs')),
     ...memoryBudgetFlag(values['memory-budget']),
     warnings,

@@ -37,6 +37,7 @@ async function main(): Promise<void> {
       engine,
       allowNonLoopback: config.hostExplicit,
       maxClients: config.maxClients,
+      resumeGraceMs: config.resumeGraceMs,
     })
   } catch (err) {
     console.error(`serve: ${err instanceof Error ? err.message : String(err)}`)
