@@ -19,43 +19,62 @@ export function asClient<T>(client: string | null, fn: () => T): T {
 /** Released clients remembered so a create finishing late is refused; ids are never reused. */
 const MAX_REMEMBERED = 10_000
 
+/**
+ * Which clients hold each session. The client whose request created a session holds it from the
+ * start; another client (a second tab showing the same session) holds it too once it attaches. A
+ * session is disposed when its last holder lets go of it or leaves, never while a tab still shows it.
+ */
 export class Ownership {
   private readonly byClient = new Map<string, Set<string>>()
-  private readonly owners = new Map<string, string>()
+  private readonly holders = new Map<string, Set<string>>()
   private readonly released = new Set<string>()
 
   isReleased(client: string | null): boolean {
     return client !== null && this.released.has(client)
   }
 
+  /** `client` holds `sessionId` (the creator, or a tab that attached); untagged requests hold nothing. */
   add(client: string | null, sessionId: string): void {
     if (client === null) return
-    this.owners.set(sessionId, client)
+    let holders = this.holders.get(sessionId)
+    if (!holders) this.holders.set(sessionId, (holders = new Set()))
+    holders.add(client)
     let set = this.byClient.get(client)
     if (!set) this.byClient.set(client, (set = new Set()))
     set.add(sessionId)
   }
 
-  ownerOf(sessionId: string): string | undefined {
-    return this.owners.get(sessionId)
+  /** Whether a client other than `client` holds the session. */
+  heldByOthers(sessionId: string, client: string | null): boolean {
+    const holders = this.holders.get(sessionId)
+    return holders !== undefined && [...holders].some((c) => c !== client)
+  }
+
+  /** `client` lets go of `sessionId`; true when nobody holds it any more. */
+  letGo(client: string, sessionId: string): boolean {
+    this.byClient.get(client)?.delete(sessionId)
+    if (this.byClient.get(client)?.size === 0) this.byClient.delete(client)
+    const holders = this.holders.get(sessionId)
+    holders?.delete(client)
+    if (holders?.size !== 0) return holders === undefined
+    this.holders.delete(sessionId)
+    return true
   }
 
   /** The session is gone (disposed by anyone). */
   remove(sessionId: string): void {
-    const client = this.owners.get(sessionId)
-    if (client === undefined) return
-    this.owners.delete(sessionId)
-    const set = this.byClient.get(client)
-    set?.delete(sessionId)
-    if (set?.size === 0) this.byClient.delete(client)
+    for (const client of this.holders.get(sessionId) ?? []) {
+      const set = this.byClient.get(client)
+      set?.delete(sessionId)
+      if (set?.size === 0) this.byClient.delete(client)
+    }
+    this.holders.delete(sessionId)
   }
 
-  /** The client left: returns the sessions it owned; later creates for it are refused. */
+  /** The client left: returns the sessions nobody holds any more; later creates for it are refused. */
   release(client: string): string[] {
     this.released.add(client)
     if (this.released.size > MAX_REMEMBERED) this.released.delete(this.released.values().next().value as string)
-    const ids = [...(this.byClient.get(client) ?? [])]
-    for (const id of ids) this.remove(id)
-    return ids
+    return [...(this.byClient.get(client) ?? [])].filter((id) => this.letGo(client, id))
   }
 }

@@ -119,6 +119,34 @@ describe('sessions belong to their client from creation', () => {
     expect((await c.ask('session.info', { sessionId: opened.sessionId })).ok).toBe(false)
   })
 
+  it('keeps a session a second tab attached to until its last tab closes, which pauses and saves it', async () => {
+    await serve('in-process')
+    const a = await client()
+    const made = result<{ runId: string; state: { sessionId: string } }>(await a.ask('session.create', spec()))
+    const id = made.state.sessionId
+    expect(result<{ status: string }>(await a.ask('session.start', { sessionId: id })).status).toBe('running')
+    const b = await client()
+    const seen = inbox(b.ws)
+    expect(result<{ state: { sessionId: string }; runId: string }>(await b.ask('session.attach', { sessionId: id }))).toMatchObject({
+      state: { sessionId: id },
+      runId: made.runId,
+    })
+    // The attached tab hears the session's events (its training steps), though another client made it.
+    await seen((m) => m['event'] === 'train.metrics' && (m['payload'] as { sessionId: string }).sessionId === id)
+    // The first tab lets go (a rebuild) and closes: the second still shows it, running.
+    expect(result(await a.ask('session.dispose', { sessionId: id }))).toEqual({ sessionId: id })
+    a.ws.close()
+    await until(() => server.clients().length === 1 && pending === 0)
+    expect(result<{ state: { status: string } }>(await b.ask('session.info', { sessionId: id })).state.status).toBe('running')
+    expect((await runs(b.ask)).find((r) => r.runId === made.runId)).toMatchObject({ status: 'live', sessionId: id })
+    // The last tab closes: the session is gone and its run saved.
+    b.ws.close()
+    await settled()
+    const c = await client()
+    expect((await runs(c.ask)).find((r) => r.runId === made.runId)).toMatchObject({ status: 'saved', sessionId: null })
+    expect(await c.ask('session.attach', { sessionId: id })).toMatchObject({ ok: false, error: { code: 'not_found' } })
+  })
+
   it('disposes a session whose create finishes after its client was released', async () => {
     await serve('in-process')
     const host = hostInThread

@@ -52,6 +52,7 @@ const GOOD: { [K in RequestKind]: RequestPayload<K> } = {
   'session.update': { sessionId: 's1', optimizer: { lr: 0.1 }, batchSize: 64 },
   'session.dispose': { sessionId: 's1' },
   'session.info': { sessionId: 's1' },
+  'session.attach': { sessionId: 's1' },
   'scalar.evaluate': { source: 'a = 2; b = -3\nL = a*b' },
   'session.graph': { sessionId: 's1' },
   'session.network': { sessionId: 's1', maxEdgesPerLayer: 500 },

@@ -358,6 +358,8 @@ export const REQUESTS = {
   'session.dispose': { payload: SessionRef, result: z.strictObject({ sessionId }) },
   /** A session's info (e.g. one opened from a run), so a view can adopt it. */
   'session.info': { payload: SessionRef, result: SessionInfo },
+  /** Show a session another tab has: this client holds it too (disposed only when every holder let go). */
+  'session.attach': { payload: SessionRef, result: SessionInfo },
   // Seeing backprop: scalar explainer, graph/network snapshots, neuron maps, gradient checks.
   ...INSPECT_REQUESTS,
   // Runs on disk: list, rename, tag, delete/restore, reopen (resume, time travel), export, import.

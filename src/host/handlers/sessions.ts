@@ -1,5 +1,5 @@
 // A session's life: session.create (a run from the start, or kept in memory until runs.save), start, pause, step,
-// reset, update, info and dispose, over the host's registry. Training itself happens in the
+// reset, update, info, attach and dispose, over the host's registry. Training itself happens in the
 // scheduler's loop; these requests change what it does.
 import type { RunsHost } from '../runs/runs-host'
 import { startRun } from '../runs/runs-host'
@@ -16,6 +16,7 @@ export type SessionKind =
   | 'session.reset'
   | 'session.update'
   | 'session.info'
+  | 'session.attach'
   | 'session.dispose'
 
 export interface SessionsContext {
@@ -60,9 +61,12 @@ export function sessionHandlers({ registry, runs, schedule }: SessionsContext): 
       return s.update(payload)
     },
     'session.info': ({ sessionId }) => registry.get(sessionId).info(),
+    // A second tab (or a tab whose copy of the session's id came from a duplicated tab) shows it too.
+    'session.attach': ({ sessionId }) => registry.attach(sessionId).info(),
     'session.dispose': async ({ sessionId }) => {
       const s = registry.get(sessionId)
-      registry.dispose(sessionId)
+      // Another tab still showing it keeps it: only this client's hold goes.
+      if (!registry.letGo(sessionId)) return { sessionId }
       // A device session's last checkpoint is read back from the GPU first: answer when it is saved.
       if (s.onDevice) await s.queued(() => undefined)
       return { sessionId }

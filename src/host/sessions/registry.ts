@@ -146,7 +146,31 @@ export class SessionRegistry {
     )
   }
 
-  /** Dispose one session (its memory and its owner's claim go with it); not_found when there is none. */
+  /** The requesting client holds the session too (a second tab shows it); not_found when there is none. */
+  attach(sessionId: string): TrainingSession {
+    const s = this.get(sessionId)
+    const client = currentClient()
+    if (this.ownership.isReleased(client)) throw new HostError('not_found', 'the client that asked to attach has disconnected')
+    this.ownership.add(client, sessionId)
+    return s
+  }
+
+  /**
+   * The requesting client is done with the session: disposed when nobody else holds it, else only
+   * this client's hold goes (another tab still shows it). True when it was disposed.
+   */
+  letGo(sessionId: string): boolean {
+    this.get(sessionId)
+    const client = currentClient()
+    if (client !== null && this.ownership.heldByOthers(sessionId, client)) {
+      this.ownership.letGo(client, sessionId)
+      return false
+    }
+    this.dispose(sessionId)
+    return true
+  }
+
+  /** Dispose one session (its memory and every holder's claim go with it); not_found when there is none. */
   dispose(sessionId: string): void {
     this.get(sessionId).dispose()
     this.sessions.delete(sessionId)
@@ -154,7 +178,7 @@ export class SessionRegistry {
     this.ownership.remove(sessionId)
   }
 
-  /** The client left: dispose every session it owns (device ones once saved); how many it owned. */
+  /** The client left: dispose every session only it held (device ones once saved); how many that was. */
   async release(client: string): Promise<number> {
     const ids = this.ownership.release(client)
     const device = ids.map((id) => this.sessions.get(id)).filter((s) => s?.onDevice)

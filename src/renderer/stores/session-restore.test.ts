@@ -16,6 +16,7 @@ import { useMetricsStore } from './metrics'
 import { encodeLink, toBase64Url } from './link-codec'
 import { useLinkStore } from './link'
 import { useSessionStore } from './session'
+import { memoryStorage } from './storage-fixture'
 import { defaultForm } from './session-form'
 
 let dir: string
@@ -36,15 +37,17 @@ const page = {
   },
 }
 
-/** A page load: new stores and a new connection to the same host, as the same client (the server's resume). */
-async function load(hash = '', builds = true) {
+/** A page load: new stores and a new connection to the same host, as the same client (the server's resume) unless told. */
+async function load(hash = '', builds = true, client = 'tab-1') {
   page.location.hash = hash
   const events = new Listeners<unknown>()
   hostEvents = events
   const transport: Transport = {
     send: (m) => {
+      // A page replaced by a later load is gone: its stores' late timers reach no host.
+      if (hostEvents !== events) return Promise.resolve({ v: 1, id: m.id, ok: false, error: { code: 'host_crashed', message: 'unloaded' } })
       asked.push(m.kind)
-      return host.handle(m, 'tab-1')
+      return host.handle(m, client)
     },
     onEvent: (l) => events.add(l),
     status: () => ({ state: 'open' }),
@@ -133,6 +136,43 @@ describe('session restore (real host)', () => {
     expect(useErrorsStore().errors.map((e) => e.message)).toContainEqual(
       expect.stringMatching(/uses the file "houses\.csv" \(content id f0123456789abcdef\), which this data directory does not have/),
     )
+  })
+
+  it('shows a second tab the session the first tab runs, held by both until the last one closes', async () => {
+    // Pages (a document) keep their records in the profile's localStorage.
+    vi.stubGlobal('document', {})
+    vi.stubGlobal('localStorage', memoryStorage())
+    const first = await load()
+    expect(await first.step(5)).toBe(true)
+    await first.play()
+    const id = first.info!.state.sessionId
+    const link = page.location.hash
+
+    // A plain address and the first tab's own link both continue its session; a new tab has its own storage.
+    for (const [n, hash] of [
+      ['tab-2', ''],
+      ['tab-3', link],
+    ] as const) {
+      storage.clear()
+      const second = await load(hash, true, n)
+      expect(second.info?.state.sessionId).toBe(id)
+      expect(second.state?.step).toBeGreaterThanOrEqual(5)
+      expect(second.stale).toBe(false)
+    }
+    expect(count('session.create')).toBe(1)
+    expect(count('session.attach')).toBe(2)
+    // The first tab closes: the others still hold the session.
+    await host.release('tab-1')
+    const info = await host.handle({ v: 1, id: 1, kind: 'session.info', payload: { sessionId: id } }, 'tab-2')
+    expect(info).toMatchObject({ ok: true, result: { state: { sessionId: id } } })
+
+    // A link to another experiment opens it, and leaves the others' session alone.
+    const other = defaultForm()
+    other.data.generator = 'circle'
+    storage.clear()
+    const third = await load(`#${encodeLink(other)}`, true, 'tab-4')
+    expect(third.info!.state.sessionId).not.toBe(id)
+    expect(count('session.create')).toBe(2)
   })
 
   it('writes the form into the address bar as it changes, and opens a pasted link', async () => {

@@ -1,10 +1,12 @@
 // What a page load starts from: this tab's session from before a reload (re-attached, history and
 // all, when the host still has it and it is the experiment the address bar's link describes), else
-// the link's experiment, else the defaults. The tab remembers its session in sessionStorage.
+// the session another open tab shows (a second tab continues it: tab-peers.ts), else the link's
+// experiment, else the defaults. The tab remembers its session in sessionStorage.
 import { storageGet, storageSet, type EngineClient } from '../engine'
 import { formFileIds, type DecodedLink } from './link-codec'
 import { buildSpec, type SessionForm } from './session-form'
 import { formFromSpec } from './session-form-load'
+import type { PeerSession } from './tab-peers'
 
 const SESSION_KEY = 'bps.session'
 
@@ -39,6 +41,8 @@ export interface Restorer {
   /** The studio's form (edited in place: the stores watch it). */
   form: SessionForm
   notify(message: string): void
+  /** The sessions this profile's other open tabs show, the one to continue first. */
+  peers(): PeerSession[]
 }
 
 /** Whether two forms build the same session (settings of sources not in use aside). */
@@ -68,13 +72,36 @@ async function restoreFrom(r: Restorer, link: DecodedLink | null): Promise<boole
       if (linkForm) setForm(linkForm)
       return true
     }
-    // The address bar now names another experiment: this tab's old session is not wanted.
+    // The address bar now names another experiment: this tab's old session is not wanted (another
+    // tab showing it keeps it: the host only drops this tab's hold).
     if (ours) await r.client.request('session.dispose', { sessionId: kept.sessionId }).catch(() => undefined)
   }
   rememberSession(null)
+  if (await continuePeer(r, linkForm)) return true
   if (linkForm) {
     setForm(linkForm)
     await checkFiles(r, linkForm, link?.files ?? {})
+  }
+  return false
+}
+
+/**
+ * A second tab (or a duplicated one, whose copy of the first tab's session the server did not hand
+ * back): show the session an open tab shows, unless the address bar names another experiment. This
+ * tab then holds it too, so it lives on when the first tab closes.
+ */
+async function continuePeer(r: Restorer, linkForm: SessionForm | null): Promise<boolean> {
+  for (const peer of r.peers()) {
+    const info = await r.client.request('session.info', { sessionId: peer.sessionId }).catch(() => null)
+    if (!info || (linkForm && !sameExperiment(formFromSpec(info.spec), linkForm))) continue
+    const held = await r.client.request('session.attach', { sessionId: peer.sessionId }).then(
+      () => true,
+      () => false,
+    )
+    if (!held) continue
+    await r.adopt(peer.sessionId)
+    if (linkForm) Object.assign(r.form, linkForm)
+    return true
   }
   return false
 }
