@@ -6,7 +6,9 @@ import { storageGet, storageSet, type EngineClient } from '../engine'
 import { formFileIds, type DecodedLink } from './link-codec'
 import { buildSpec, type SessionForm } from './session-form'
 import { formFromSpec } from './session-form-load'
-import type { PeerSession } from './tab-peers'
+import { watch, type Ref } from 'vue'
+import type { RequestResult } from '../../shared/protocol'
+import { announce, type PeerSession } from './tab-peers'
 
 const SESSION_KEY = 'bps.session'
 
@@ -28,6 +30,16 @@ export function rememberedSession(): Attachment | null {
   } catch {
     return null
   }
+}
+
+/** Keep this page's record of the session it shows (tab-peers.ts), for a second tab to continue. */
+export function announceSession(info: Ref<RequestResult<'session.info'> | null>, state: Ref<RequestResult<'session.start'> | null>): void {
+  const record = announce(() => {
+    const i = info.value
+    const s = state.value
+    return i && s && { sessionId: i.state.sessionId, runId: i.runId ?? null, running: s.status === 'running', step: s.step }
+  })
+  watch([info, () => state.value?.status], () => record.changed())
 }
 
 export interface Restorer {

@@ -16,8 +16,8 @@ import { adoptSession as adopt } from './session-adopt'
 import { createDebouncer } from './debounce'
 import { createSerial } from './serial'
 import { useLinkStore } from './link'
-import { rememberSession, restore } from './session-restore'
-import { announce, peerSessions } from './tab-peers'
+import { announceSession, rememberSession, restore } from './session-restore'
+import { peerSessions } from './tab-peers'
 import { buildSpec, livePatch, liveSettings, structuralKey, type UpdatePatch } from './session-form'
 
 type SessionInfo = RequestResult<'session.create'>
@@ -51,12 +51,7 @@ export const useSessionStore = defineStore('session', () => {
   // This tab's session survives a reload (session-restore.ts).
   watch(info, (i) => rememberSession(i && { sessionId: i.state.sessionId, runId: i.runId ?? null }))
   // …and a second tab of this profile continues it (tab-peers.ts).
-  const peerRecord = announce(() => {
-    const i = info.value
-    const s = state.value
-    return i && s && { sessionId: i.state.sessionId, runId: i.runId ?? null, running: s.status === 'running', step: s.step }
-  })
-  watch([info, () => state.value?.status], () => peerRecord.changed())
+  announceSession(info, state)
 
   const stale = computed(() => info.value !== null && createdKey.value !== structuralKey(form))
   const running = computed(() => state.value?.status === 'running')
