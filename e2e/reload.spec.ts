@@ -58,6 +58,7 @@ test('a second tab continues the running session; closing the first leaves it ru
 
   // Either tab drives it: a pause in the second shows in the first.
   await second.getByTestId('pause-button').click()
+  await expect(second.getByTestId('session-status')).toHaveText('paused', { timeout: 15_000 })
   await expect(page.getByTestId('session-status')).toHaveText('paused', { timeout: 15_000 })
   await page.getByTestId('play-button').click()
   await expect(second.getByTestId('session-status')).toHaveText('running', { timeout: 15_000 })
