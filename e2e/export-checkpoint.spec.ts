@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs'
 import { expect, test, type Download, type Page } from '@playwright/test'
 import { appPath } from './serve-token'
+import { PYTORCH_EXPORT_FILES } from '../src/shared/export-files'
 
 const num = async (page: Page, testId: string, attr: string): Promise<number> => Number(await page.getByTestId(testId).getAttribute(attr))
 
@@ -46,23 +47,15 @@ test('scrub to an earlier checkpoint → export PyTorch → the files carry that
   await expect(page.getByTestId('time-travel-note')).toHaveAttribute('data-step', String(step), { timeout: 15_000 })
 
   const downloads: Download[] = []
-  const seven = new Promise<void>((resolve) => page.on('download', (d) => downloads.push(d) === 7 && resolve()))
+  const all = new Promise<void>((resolve) => page.on('download', (d) => downloads.push(d) === PYTORCH_EXPORT_FILES.length && resolve()))
   await page.getByTestId('checkpoint-run-export').click()
   // The menu names the step (with the studio's digit grouping).
   await expect(page.getByTestId('checkpoint-run-export')).toContainText('Export step')
   expect((await page.getByTestId('checkpoint-run-export').textContent())!.replace(/\D/g, '')).toBe(String(step))
   await page.getByTestId('checkpoint-export-pytorch').click()
-  await seven
+  await all
   const files = new Map(await Promise.all(downloads.map(async (d) => [d.suggestedFilename(), (await d.path())!] as const)))
-  expect([...files.keys()].sort()).toEqual([
-    'data.csv',
-    'model.py',
-    'optimizer.safetensors',
-    'studio_watch.py',
-    'train.py',
-    'train_state.json',
-    'weights.safetensors',
-  ])
+  expect([...files.keys()].sort()).toEqual(PYTORCH_EXPORT_FILES)
   expect(safetensorsMetadata(files.get('weights.safetensors')!).step).toBe(String(step))
   expect(safetensorsMetadata(files.get('optimizer.safetensors')!).step).toBe(String(step))
   expect(JSON.parse(readFileSync(files.get('train_state.json')!, 'utf8')).step).toBe(step)

@@ -6,6 +6,7 @@ import { mkdirSync, readFileSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { expect, test, type Page } from '@playwright/test'
 import { appPath } from './serve-token'
+import { PYTORCH_EXPORT_FILES } from '../src/shared/export-files'
 
 const SCREENSHOT = 'test-results/screenshots/runs-view.png'
 const TIME_TRAVEL_SCREENSHOT = 'test-results/screenshots/runs-time-travel.png'
@@ -140,24 +141,16 @@ test.describe('runs in serve mode', () => {
     expect(csv.suggestedFilename()).toBe('baseline-lr-0.01-metrics.csv')
     const csvText = readFileSync((await csv.path())!, 'utf8')
     expect(csvText.split('\n').length).toBeGreaterThan(10)
-    // PyTorch: seven files from one click (module, weights, training script, the run's data, the live-watch module, the optimiser and sampler state), each its own download.
+    // PyTorch: every file from one click (module, weights, training script, the run's data, the live-watch module, the optimiser and sampler state), each its own download.
     expect(Number(await page.getByTestId(`run-row-${first}`).getAttribute('data-checkpoints'))).toBeGreaterThan(0)
     const names: string[] = []
-    const seven = new Promise<void>((resolve) => {
-      page.on('download', (d) => names.push(d.suggestedFilename()) === 7 && resolve())
+    const all = new Promise<void>((resolve) => {
+      page.on('download', (d) => names.push(d.suggestedFilename()) === PYTORCH_EXPORT_FILES.length && resolve())
     })
     await page.getByTestId(`run-export-${first}`).click()
     await page.getByTestId(`export-pytorch-${first}`).click()
-    await seven
-    expect(names.sort()).toEqual([
-      'data.csv',
-      'model.py',
-      'optimizer.safetensors',
-      'studio_watch.py',
-      'train.py',
-      'train_state.json',
-      'weights.safetensors',
-    ])
+    await all
+    expect(names.sort()).toEqual(PYTORCH_EXPORT_FILES)
     const [png] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-png-trainLoss').click()])
     expect(png.suggestedFilename()).toBe('compare-trainLoss.png')
     expect(

@@ -12,6 +12,7 @@ import { decodeSafetensors } from '../../engine'
 import type { RequestPayload } from '../../shared/protocol'
 import { checkpointTensors, cleanupAfterEach, make, tempDir } from '../runs/test-helpers'
 import { spec } from '../test-helpers'
+import { PYTORCH_EXPORT_FILES } from '../../shared/export-files'
 
 cleanupAfterEach()
 
@@ -98,15 +99,7 @@ describe.skipIf(SKIP)('train.py --continue (python3-torch)', () => {
     "takes the studio's next 100 steps: the same losses to 1e-5 (%s)",
     async (name) => {
       const run = await trainAndExport(CASES[name])
-      expect(run.files.sort()).toEqual([
-        'data.csv',
-        'model.py',
-        'optimizer.safetensors',
-        'studio_watch.py',
-        'train.py',
-        'train_state.json',
-        'weights.safetensors',
-      ])
+      expect(run.files.sort()).toEqual(PYTORCH_EXPORT_FILES)
       const ours = run.metrics.steps.map((s, i): [number, number] => [s, run.metrics.trainLoss[i]]).filter(([s]) => s > K)
       expect(ours.map(([s]) => s)).toEqual(Array.from({ length: N }, (_, i) => K + 1 + i))
       const theirs = losses(trainPy(run.dir, ['--continue', '--steps', String(N), '--log-every', '1']).stdout)
