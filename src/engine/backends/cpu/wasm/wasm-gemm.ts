@@ -177,7 +177,7 @@ export class WasmGemm {
 /** The kernel, or why it cannot run here. */
 export type WasmGemmLoad = { ok: true; gemm: WasmGemm } | { ok: false; reason: string }
 
-function decodeBase64(s: string): Uint8Array {
+export function decodeBase64(s: string): Uint8Array {
   const bin = atob(s)
   const bytes = new Uint8Array(bin.length)
   for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i)
