@@ -16,18 +16,21 @@ function drive(p: SplitPolicy, key: string, calls: number, cost: (split: boolean
 }
 
 describe('SplitPolicy', () => {
-  it('measures both ways, then keeps to the cheaper one, retrying the other every 16th product', () => {
+  it('measures both ways, then keeps to the cheaper one, retrying the other less often while it keeps losing', () => {
     const p = new SplitPolicy()
     expect(drive(p, 'busy', 2, (s) => (s ? 3 : 1))).toBe(1) // one each
-    expect(drive(p, 'busy', 160, (s) => (s ? 3 : 1))).toBe(10)
-    expect(drive(p, 'idle', 162, (s) => (s ? 0.6 : 1))).toBe(162 - 11)
+    // Retries after 16, 32, 64, 128, then every 256 products.
+    expect(drive(p, 'busy', 16 + 32 + 64 + 128, (s) => (s ? 3 : 1))).toBe(4)
+    expect(drive(p, 'busy', 1024, (s) => (s ? 3 : 1))).toBe(4)
+    expect(drive(p, 'idle', 2 + 16 + 32, (s) => (s ? 0.6 : 1))).toBe(2 + 16 + 32 - 3)
   })
 
   it('follows a change of load: a split that turns slow is dropped, and taken up again when it pays', () => {
     const p = new SplitPolicy()
     drive(p, 's', 50, (s) => (s ? 0.6 : 1))
     expect(drive(p, 's', 64, (s) => (s ? 3 : 1))).toBeLessThan(12)
-    expect(drive(p, 's', 64, (s) => (s ? 0.6 : 1))).toBeGreaterThan(40)
+    // The retry that notices comes within 64 products (two retries lost, so the wait is 64).
+    expect(drive(p, 's', 512, (s) => (s ? 0.6 : 1))).toBeGreaterThan(512 - 64 - 1)
   })
 
   it('keeps shapes apart, and `always` splits everything', () => {

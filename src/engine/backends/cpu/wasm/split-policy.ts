@@ -3,7 +3,7 @@
 // (on the 2-core development machine a 256³ product ran at 18 GFLOP/s split against 42 on one
 // thread), and which holds changes while the app runs. Each shape keeps an exponential moving
 // average of its time per multiply-add both ways; the cheaper one runs, and the other is retried
-// now and then so the averages follow the machine's load.
+// now and then (less often while it keeps losing) so the choice follows the machine's load.
 
 /** How a product is cut into chunks the two threads claim (see wasm-gemm-helper.ts). */
 export interface ChunkPlan {
@@ -31,8 +31,12 @@ export function planChunks(m: number, n: number, k: number, tileRows: number, ti
   return count >= 2 ? { axis, size, count } : null
 }
 
-/** Every EXPLORE-th product of a shape runs the way that currently looks slower. */
+/**
+ * The way that looks slower is retried after EXPLORE products of the shape; each retry that
+ * confirms it doubles the wait (up to MAX_EXPLORE), so a steady loser costs under 1% of the time.
+ */
 const EXPLORE = 16
+const MAX_EXPLORE = 256
 /** Weight of the newest measurement in the moving averages. */
 const ALPHA = 0.3
 /** Shapes remembered; past this the table starts over (a model has a handful of shapes). */
@@ -42,7 +46,9 @@ interface ShapeCost {
   /** Milliseconds per multiply-add on one thread and split, NaN until measured. */
   inline: number
   split: number
-  calls: number
+  /** Products since the slower way last ran, and how many to wait before it runs again. */
+  since: number
+  wait: number
 }
 
 export class SplitPolicy {
@@ -57,14 +63,15 @@ export class SplitPolicy {
     let s = this.shapes.get(key)
     if (s === undefined) {
       if (this.shapes.size >= MAX_SHAPES) this.shapes.clear()
-      s = { inline: NaN, split: NaN, calls: 0 }
+      s = { inline: NaN, split: NaN, since: 0, wait: EXPLORE }
       this.shapes.set(key, s)
     }
-    s.calls++
     if (Number.isNaN(s.split)) return true
     if (Number.isNaN(s.inline)) return false
     const splitWins = s.split < s.inline
-    return s.calls % EXPLORE === 0 ? !splitWins : splitWins
+    if (++s.since < s.wait) return splitWins
+    s.since = 0
+    return !splitWins
   }
 
   /**
@@ -77,10 +84,20 @@ export class SplitPolicy {
     if (s === undefined) return
     const x = ms / work
     const prev = split ? s.split : s.inline
-    const preferred = s.split < s.inline === split
-    const next = Number.isNaN(prev) || !preferred ? x : prev + ALPHA * (x - prev)
+    const other = split ? s.inline : s.split
+    if (Number.isNaN(prev) || Number.isNaN(other)) {
+      if (split) s.split = x
+      else s.inline = x
+      return
+    }
+    const preferred = prev < other
+    const next = preferred ? prev + ALPHA * (x - prev) : x
     if (split) s.split = next
     else s.inline = next
+    // A retry that still loses waits twice as long for the next; a change of mind (by a retry, or
+    // the preferred way turning slower) starts over.
+    if (!preferred) s.wait = next < other ? EXPLORE : Math.min(2 * s.wait, MAX_EXPLORE)
+    else if (next >= other) s.wait = EXPLORE
   }
 
   /** The averages for one shape (the bench prints them), or undefined if it never ran. */
