@@ -1,10 +1,10 @@
-// The wide net of issue #14 (2-(1024×16)-2 relu, Adam, batch 32) against PyTorch on one thread, in
-// alternating rounds (ours as shipped, ours with the matmul kept on one thread, then PyTorch) so
-// load from other processes on a shared machine falls on all alike; each figure is the median over
-// the rounds, the ratios are of those medians. On a loaded machine the scheduler shares the cores
+// Issue #14's two nets against PyTorch on one thread, the MNIST-size net of the main table and the
+// wide one (2-(1024×16)-2 relu, Adam, batch 32), in alternating rounds (ours as shipped, ours with
+// the matmul kept on one thread, then PyTorch) so load from other processes on a shared machine
+// falls on all alike; each figure is the median over the rounds, the ratios are of those medians. On a loaded machine the scheduler shares the cores
 // per thread, so ours with its helper thread gets a larger share than a one-thread PyTorch: the
 // one-thread figure is the like-for-like one there.
-import { WIDE_MLPS, median, type TimingOptions } from './common.js'
+import { MLPS, WIDE_MLPS, median, type TimingOptions } from './common.js'
 import { benchTrain } from './ours.js'
 import { benchTorch } from './torch.js'
 
@@ -34,7 +34,8 @@ export async function benchWide(
   progress: (msg: string) => void,
   oneThread: (on: boolean) => void,
 ): Promise<WideResult> {
-  const nets: WideNet[] = WIDE_MLPS.map((s) => ({
+  const specs = [MLPS[1], ...WIDE_MLPS]
+  const nets: WideNet[] = specs.map((s) => ({
     name: s.name,
     ours: [],
     ours1t: [],
@@ -46,19 +47,19 @@ export async function benchWide(
   }))
   let torchSkipped: string | undefined
   for (let r = 0; r < rounds; r++) {
-    for (const [i, spec] of WIDE_MLPS.entries()) {
-      progress(`wide net round ${r + 1}/${rounds}: ours`)
+    for (const [i, spec] of specs.entries()) {
+      progress(`vs PyTorch round ${r + 1}/${rounds}: ours, ${spec.name}`)
       const t = await benchTrain(spec, timing)
       nets[i].ours.push(t.steps.perSec)
       nets[i].oursLoss = t.loss
-      progress(`wide net round ${r + 1}/${rounds}: ours, matmul on one thread`)
+      progress(`vs PyTorch round ${r + 1}/${rounds}: ours, matmul on one thread, ${spec.name}`)
       oneThread(true)
       nets[i].ours1t.push((await benchTrain(spec, timing)).steps.perSec)
       oneThread(false)
     }
     if (torchSkipped) continue
-    progress(`wide net round ${r + 1}/${rounds}: torch (1 thread)`)
-    const torch = benchTorch(timing, WIDE_MLPS, [])
+    progress(`vs PyTorch round ${r + 1}/${rounds}: torch (1 thread), both nets`)
+    const torch = benchTorch(timing, specs, [])
     if ('skipped' in torch) {
       torchSkipped = torch.skipped
       continue
@@ -76,7 +77,7 @@ export async function benchWide(
 }
 
 export function printWide(r: WideResult, fmt: (v: number) => string): void {
-  console.log(`\nWide net vs PyTorch (1 thread): training steps/s, float32, median of ${r.rounds} alternating round(s)`)
+  console.log(`\nOurs vs PyTorch (1 thread) in alternating rounds: training steps/s, float32, median of ${r.rounds} round(s)`)
   for (const n of r.nets) {
     const x = (v: number): string => (Number.isFinite(v) ? `${v.toFixed(2)}×` : '—')
     console.log(
