@@ -15,7 +15,7 @@ function drive(p: SplitPolicy, key: string, calls: number, cost: (split: boolean
   return split
 }
 
-describe('SplitPolicy', () => {
+describe('SplitPolicy', { timeout: 30_000 }, () => {
   it('measures both ways, then keeps to the cheaper one, retrying the other less often while it keeps losing', () => {
     const p = new SplitPolicy()
     expect(drive(p, 'busy', 2, (s) => (s ? 3 : 1))).toBe(1) // one each

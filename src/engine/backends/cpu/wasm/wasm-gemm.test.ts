@@ -170,7 +170,7 @@ describe('wasm gemm kernel, relaxed-SIMD (FMA) build', () => {
   }, 60_000)
 })
 
-describe('wasm gemm kernel, two threads', () => {
+describe('wasm gemm kernel, two threads', { timeout: 60_000 }, () => {
   afterEach(() => {
     vi.unstubAllGlobals()
   })
