@@ -169,3 +169,26 @@ function packPanelsA(a: usize, si: i32, sp: i32, ic: i32, pc: i32, mc: i32, kc: 
   v128.store(c + 2 * row, c20); v128.store(c + 2 * row, c21, 16)
   v128.store(c + 3 * row, c30); v128.store(c + 3 * row, c31, 16)
 }
+
+/**
+ * Chunk `index` of a product cut into chunks of `size` rows (axis 0: a multiple of MR) or columns
+ * (axis 1: a multiple of NR), the unit the two threads claim one at a time (wasm-gemm-helper.ts).
+ * A column chunk is the product with B and C shifted by its first column: each thread packs only
+ * its own columns of B, which is what pays when A has few rows (a batch of 32 against a wide W).
+ */
+export function gemmChunk(
+  m: i32, n: i32, k: i32,
+  a: usize, aRow: i32, aCol: i32,
+  b: usize, bRow: i32, bCol: i32,
+  c: usize, ldc: i32,
+  packA: usize, packB: usize,
+  axis: i32, size: i32, index: i32,
+): void {
+  const start = index * size
+  if (axis == 0) {
+    gemm(m, n, k, a, aRow, aCol, b, bRow, bCol, c, ldc, packA, packB, start, min(m, start + size))
+  } else {
+    const bAt = b + (<usize>start * <usize>bCol << 2)
+    gemm(m, min(size, n - start), k, a, aRow, aCol, bAt, bRow, bCol, c + (<usize>start << 2), ldc, packA, packB, 0, m)
+  }
+}

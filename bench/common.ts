@@ -75,6 +75,8 @@ export interface MlpSpec {
   lr: number
   /** One per hidden layer, as nn.MLP takes them (absent: plain layers); only our and PyTorch's columns build them. */
   blocks?: Partial<Block>[]
+  /** 'sgd' (plain, the default) or 'adam' (PyTorch's defaults but lr); only our and PyTorch's columns read it. */
+  optimizer?: 'sgd' | 'adam'
 }
 
 export const MLPS: MlpSpec[] = [
@@ -92,6 +94,22 @@ export const LAB_MLPS: MlpSpec[] = [
     batch: 128,
     lr: 0.1,
     blocks: [{ norm: 'batch' }, { norm: 'batch', residual: true }, { norm: 'batch', residual: true }, { norm: 'batch', residual: true }],
+  },
+]
+
+/**
+ * A wide, deep net at a small batch (issue #14): 16 hidden layers of 1024, Adam. Its step is 15
+ * products with a 1024×1024 weight each way (x·W, g·Wᵀ, and xᵀ·g with a depth of 32) and Adam over
+ * 15.8M parameters; run by ours and PyTorch only (bench/wide.ts).
+ */
+export const WIDE_MLPS: MlpSpec[] = [
+  {
+    name: '2-(1024×16)-2 relu, Adam, batch 32',
+    sizes: [2, ...Array<number>(16).fill(1024), 2],
+    activation: 'relu',
+    batch: 32,
+    lr: 1e-3,
+    optimizer: 'adam',
   },
 ]
 

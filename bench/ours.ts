@@ -44,7 +44,10 @@ export async function benchTrain(
   const { x: xs, labels } = makeBatch(spec)
   const model = new nn.MLP(spec.sizes, { activation: spec.activation, seed: 1, blocks: spec.blocks })
   // checkFinite off: the peers do not scan gradients either.
-  const opt = new optim.SGD(model.namedParameters(), { lr: spec.lr, checkFinite: false })
+  const opt =
+    spec.optimizer === 'adam'
+      ? new optim.Adam(model.namedParameters(), { lr: spec.lr, checkFinite: false })
+      : new optim.SGD(model.namedParameters(), { lr: spec.lr, checkFinite: false })
   const x = tensor(xs, { shape: [spec.batch, spec.sizes[0]] })
   let last = NaN
   const steps = await measure(async (n) => {

@@ -2,7 +2,8 @@
 // WebGPU backend against TensorFlow.js's on the same adapter, printed side by side and saved to
 // out/bench-latest.json; then memory flatness over 10,000 training steps and the studio's training
 // loop (EngineHost session, metrics streaming) against the bare engine loop, and the gradient-flow
-// lab's model (BatchNorm + residual) against PyTorch beside the same net without them (lab.ts).
+// lab's model (BatchNorm + residual) against PyTorch beside the same net without them (lab.ts), the
+// wide 16×1024 Adam net against PyTorch (wide.ts), and the matmul split against one thread (split.ts).
 // A script, not a test: numbers, no pass/fail.
 // `npm run bench -- --quick` shrinks the time budgets to check the script end to end;
 // `--skip-webgpu` / `--webgpu-only` choose the column groups; `--lab-only` runs only the lab's two
@@ -19,6 +20,8 @@ import { loadWasmGemm } from '../src/engine/backends/cpu/wasm/wasm-gemm.js'
 import type { StudioResult } from './studio.js'
 import { benchTfjs, tfjsVersion } from './tfjs.js'
 import { benchTorch } from './torch.js'
+import { benchSplit, printSplit, type SplitRow } from './split.js'
+import { benchWide, printWide, type WideResult } from './wide.js'
 import { setupWebGpu } from './webgpu.js'
 
 const quick = process.argv.includes('--quick')
@@ -55,6 +58,8 @@ async function main(): Promise<void> {
   let memory: MemoryResult[] = []
   let studio: StudioResult | null = null
   let lab: LabResult | null = null
+  let wide: WideResult | null = null
+  let split: SplitRow[] = []
   // Both WebAssembly kernel setups loaded once, so switching columns starts no extra threads.
   const pooled = loadWasmGemm()
   const single = loadWasmGemm({ threads: 1 })
@@ -64,7 +69,7 @@ async function main(): Promise<void> {
     columns.push({
       key: 'ours',
       result: await benchOurs(timing),
-      note: `float32 matmul kernel ${kernel.kernel} on ${kernel.threads} thread(s) from 256³ multiply-adds (${kernel.reason})`,
+      note: `float32 matmul kernel ${kernel.kernel} on ${kernel.threads} thread(s), split from 128³ multiply-adds where measured to pay (${kernel.reason})`,
     })
     if (kernel.threads > 1) {
       progress('ours (cpu backend, WebAssembly kernel on one thread)')
@@ -101,6 +106,9 @@ async function main(): Promise<void> {
   // Ours as shipped (the 'ours' column's kernel setup) against PyTorch on one thread.
   if (labRows) lab = await benchLab(timing, quick ? 1 : 3, progress)
   if (cpuColumns) {
+    wide = await benchWide(timing, quick ? 1 : 3, progress, (on) => void setCpuMatmulKernel('auto', () => (on ? single : pooled)))
+    progress('matmul split vs one thread')
+    if (pooled.ok && single.ok) split = await benchSplit(single.gemm, pooled.gemm, undefined, quick ? 3 : 7, quick ? 60 : 250)
     progress('memory flatness')
     memory = [await benchMemory(MLPS[0], quick ? [100, 1000] : [1000, 10_000]), await benchMemory(MLPS[1], quick ? [20, 100] : [200, 2000])]
     progress('studio loop vs bare loop')
@@ -167,6 +175,8 @@ async function main(): Promise<void> {
     for (const c of columns) if (c.note) console.log(`Note (${c.key}): ${c.note}`)
   }
   if (lab) printLab(lab)
+  if (wide) printWide(wide, fmt)
+  if (split.length) printSplit(split)
   if (memory.length) printMemory(memory)
   if (studio) printStudio(studio)
 
@@ -176,7 +186,7 @@ async function main(): Promise<void> {
   const date = new Date().toISOString()
   const json = labOnly
     ? { date, quick, machine, timing, labMlps: LAB_MLPS, lab }
-    : { date, quick, machine, timing, mlps: MLPS, matmulSizes: MATMUL_SIZES, columns, memory, studio, labMlps: LAB_MLPS, lab }
+    : { date, quick, machine, timing, mlps: MLPS, matmulSizes: MATMUL_SIZES, columns, memory, studio, labMlps: LAB_MLPS, lab, wide, split }
   const file = labOnly ? 'out/bench-lab.json' : 'out/bench-latest.json'
   writeFileSync(file, JSON.stringify(json, null, 2) + '\n')
   console.log(`Results written to ${file}`)

@@ -1,5 +1,5 @@
 // The PyTorch column: runs bench/torch_bench.py under Debian's /usr/bin/python3 (torch 1.13, one
-// thread) on the exact bytes the JS columns use, or says why it cannot.
+// thread, its BLAS too) on the exact bytes the JS columns use, or says why it cannot.
 import { spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -41,7 +41,11 @@ export function benchTorch(timing: Required<TimingOptions>, mlps: MlpSpec[] = ML
     }
     const configPath = join(dir, 'config.json')
     writeFileSync(configPath, JSON.stringify(config))
-    const p = spawnSync(PYTHON, [SCRIPT, configPath], { encoding: 'utf8', maxBuffer: 1 << 20 })
+    // torch.set_num_threads(1) does not reach Debian's OpenBLAS (torch sees a generic BLAS), which
+    // otherwise runs every matmul on one thread per core: measured here, a 32×1024·1024×1024 product
+    // ran at 4.5 GFLOP/s with its default two threads on a loaded 2-core machine and 15.9 with one.
+    const env = { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1' }
+    const p = spawnSync(PYTHON, [SCRIPT, configPath], { encoding: 'utf8', maxBuffer: 1 << 20, env })
     if (p.status !== 0) return { skipped: `torch_bench.py failed (exit ${p.status}): ${p.stderr.trim().split('\n').slice(-3).join(' | ')}` }
     const out = JSON.parse(p.stdout) as ColumnResult & { version: string; blas: string }
     return { result: { train: out.train, matmul: out.matmul }, version: out.version, blas: out.blas }

@@ -93,7 +93,10 @@ def bench_mlp(spec, timing):
     torch.manual_seed(1)
     sizes = spec["sizes"]
     model = build_mlp(spec)  # in train mode: BatchNorm uses the batch's statistics, as ours does
-    opt = torch.optim.SGD(model.parameters(), lr=spec["lr"])
+    if spec.get("optimizer") == "adam":
+        opt = torch.optim.Adam(model.parameters(), lr=spec["lr"])
+    else:
+        opt = torch.optim.SGD(model.parameters(), lr=spec["lr"])
     x = load(spec["x"], np.float32, (spec["batch"], sizes[0]))
     y = load(spec["labels"], np.int32, (spec["batch"],)).long()
     last = [float("nan")]

@@ -144,6 +144,8 @@ export interface Backend {
    * the first step.
    */
   adamStep?(p: Storage, g: Storage, m: Storage | null, v: Storage | null, o: AdamStep): { p: Storage; m: Storage; v: Storage }
+  /** adamStep writes the new moments into m and v (returning them) instead of new storages. */
+  readonly adamStepInPlace?: boolean
   sgdStep?(p: Storage, g: Storage, buf: Storage | null, o: SgdStep): { p: Storage; buf: Storage | null }
   /**
    * Optional dst += src elementwise (same size and dtype), in place: autograd accumulates a second

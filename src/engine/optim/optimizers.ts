@@ -84,6 +84,8 @@ interface AdamState {
   m: Tensor
   v: Tensor
   t: number
+  /** The backend updates m and v in place (the CPU does): a state dict must get copies. */
+  inPlace: boolean
 }
 
 /** Adam with L2 weight decay added to the gradient (torch.optim.Adam). */
@@ -110,7 +112,8 @@ export class Adam extends Optimizer<AdamOptions> {
     if (fused && fusable(p, g)) {
       const o = { lr, beta1, beta2, eps, weightDecay, decoupled: this.decoupled, step: t }
       const r = fused.call(p.backend, p.storage, g.storage, s?.m.storage ?? null, s?.v.storage ?? null, o)
-      this.state.set(p, { m: like(r.m, p), v: like(r.v, p), t })
+      const inPlace = p.backend.adamStepInPlace === true
+      this.state.set(p, { m: s?.m.storage === r.m ? s.m : like(r.m, p), v: s?.v.storage === r.v ? s.v : like(r.v, p), t, inPlace })
       p.assign(like(r.p, p))
       return
     }
@@ -122,7 +125,7 @@ export class Adam extends Optimizer<AdamOptions> {
     }
     const m = s ? add(mul(s.m, beta1), mul(grad, 1 - beta1)) : mul(grad, 1 - beta1)
     const v = s ? add(mul(s.v, beta2), mul(mul(grad, grad), 1 - beta2)) : mul(mul(grad, grad), 1 - beta2)
-    this.state.set(p, { m, v, t })
+    this.state.set(p, { m, v, t, inPlace: false })
     const bc1 = 1 - Math.pow(beta1, t)
     const bc2 = 1 - Math.pow(beta2, t)
     const denom = add(mul(sqrt(v), 1 / Math.sqrt(bc2)), eps)
@@ -132,8 +135,9 @@ export class Adam extends Optimizer<AdamOptions> {
   protected override saveParamState(p: Tensor, name: string, sd: OptimizerStateDict): void {
     const s = this.state.get(p)
     if (!s) return
-    sd.tensors[`${name}.m`] = s.m
-    sd.tensors[`${name}.v`] = s.v
+    // A later in-place step must not change a state dict already handed out (a checkpoint being written).
+    sd.tensors[`${name}.m`] = s.inPlace ? s.m.copyTo(s.m.backend) : s.m
+    sd.tensors[`${name}.v`] = s.inPlace ? s.v.copyTo(s.v.backend) : s.v
     sd.scalars[`${name}.t`] = s.t
   }
 
@@ -141,7 +145,7 @@ export class Adam extends Optimizer<AdamOptions> {
     const m = loaded(sd.tensors[`${name}.m`], p)
     const v = loaded(sd.tensors[`${name}.v`], p)
     const t = sd.scalars[`${name}.t`]
-    if (m && v && t !== undefined) this.state.set(p, { m, v, t })
+    if (m && v && t !== undefined) this.state.set(p, { m, v, t, inPlace: false })
     else this.state.delete(p)
   }
 }

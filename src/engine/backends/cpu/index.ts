@@ -152,9 +152,11 @@ export class CpuBackend implements Backend {
     return { loss: new CpuStorage(loss), grad: new CpuStorage(grad) }
   }
 
+  readonly adamStepInPlace = true
+
   adamStep(p: Storage, g: Storage, m: Storage | null, v: Storage | null, o: AdamStep): { p: Storage; m: Storage; v: Storage } {
     const r = adamStep(arr(p), arr(g), m && arr(m), v && arr(v), o)
-    return { p: new CpuStorage(r.p), m: new CpuStorage(r.m), v: new CpuStorage(r.v) }
+    return { p: new CpuStorage(r.p), m: m ?? new CpuStorage(r.m), v: v ?? new CpuStorage(r.v) }
   }
 
   sgdStep(p: Storage, g: Storage, buf: Storage | null, o: SgdStep): { p: Storage; buf: Storage | null } {

@@ -1,7 +1,8 @@
 // Fused optimiser updates: one pass per parameter instead of a dozen elementwise ops, each with
 // its own allocation. Each follows the composed formula in optim/ (the reference) term by term;
-// intermediate values stay in float64, so float32 results match it to rounding.
+// in the JS loops intermediate values stay in float64, so float32 results match it to rounding.
 import type { AdamStep, SgdStep, TypedArray } from '../backend.js'
+import { wasmAdam } from './wasm/wasm-optim.js'
 
 const like = (x: TypedArray): TypedArray => (x instanceof Float64Array ? new Float64Array(x.length) : new Float32Array(x.length))
 
@@ -26,7 +27,13 @@ export function sgdStep(p: TypedArray, g: TypedArray, buf: TypedArray | null, o:
   return { p: np, buf: nb }
 }
 
-/** Adam / AdamW (decoupled weight decay), as torch.optim; null state is the first step. */
+/**
+ * Adam / AdamW (decoupled weight decay), as torch.optim; null state is the first step. The moments
+ * are the optimiser's own state, so they are updated in place (allocated on the first step): only
+ * the parameters get a new array, as a graph or a detached view may still read the old one.
+ * Float32 goes through the WebAssembly SIMD kernel where it loads (the composed update's float32
+ * roundings, bit for bit); float64 runs the loop below.
+ */
 export function adamStep(
   p: TypedArray,
   g: TypedArray,
@@ -34,6 +41,15 @@ export function adamStep(
   v: TypedArray | null,
   o: AdamStep,
 ): { p: TypedArray; m: TypedArray; v: TypedArray } {
+  const np = like(p)
+  const nm = m ?? like(p)
+  const nv = v ?? like(p)
+  const simd = p instanceof Float32Array && g instanceof Float32Array && nm instanceof Float32Array && nv instanceof Float32Array
+  const wasm = simd && useWasm ? wasmAdam() : null
+  if (wasm !== null) {
+    wasm.step(p as Float32Array, g as Float32Array, nm as Float32Array, nv as Float32Array, np as Float32Array, o)
+    return { p: np, m: nm, v: nv }
+  }
   const { beta1: b1, beta2: b2, eps } = o
   const decoupled = o.decoupled && o.weightDecay !== 0
   const l2 = decoupled ? 0 : o.weightDecay
@@ -42,15 +58,19 @@ export function adamStep(
   const c2 = 1 - b2
   const invSqrtBc2 = 1 / Math.sqrt(1 - Math.pow(b2, o.step))
   const stepSize = o.lr / (1 - Math.pow(b1, o.step))
-  const np = like(p)
-  const nm = like(p)
-  const nv = like(p)
   for (let i = 0, n = p.length; i < n; i++) {
     const gg = l2 !== 0 ? g[i] + p[i] * l2 : g[i]
-    nm[i] = m === null ? gg * c1 : m[i] * b1 + gg * c1
-    nv[i] = v === null ? gg * gg * c2 : v[i] * b2 + gg * gg * c2
+    nm[i] = nm[i] * b1 + gg * c1
+    nv[i] = nv[i] * b2 + gg * gg * c2
     const denom = Math.sqrt(nv[i]) * invSqrtBc2 + eps
     np[i] = p[i] * decay - (nm[i] / denom) * stepSize
   }
   return { p: np, m: nm, v: nv }
+}
+
+let useWasm = true
+
+/** Tests compare the WebAssembly Adam kernel with the loop: false keeps every update on the loop. */
+export function setWasmAdam(on: boolean): void {
+  useWasm = on
 }

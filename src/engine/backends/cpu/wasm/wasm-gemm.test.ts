@@ -7,6 +7,8 @@ import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { cpuBackend, cpuMatmulKernel, setCpuMatmulKernel } from '../index.js'
 import { loadWasmGemm, wasmApi, WasmGemm } from './wasm-gemm.js'
+import { idleHelper } from './wasm-gemm-helper.js'
+import { SplitPolicy } from './split-policy.js'
 
 function rand(seed: number): () => number {
   let s = seed >>> 0
@@ -59,8 +61,8 @@ const SHAPES: [number, number, number][] = [
 const builds = [
   { name: 'default build, one thread', load: () => loadWasmGemm({ threads: 1 }) },
   { name: 'SIMD128 build (no relaxed SIMD), one thread', load: () => loadWasmGemm({ allowRelaxed: false, threads: 1 }) },
-  // Every product of at least two tiles of rows split with the helper thread.
-  { name: 'shared-memory build, split with a helper thread', load: () => loadWasmGemm({ threads: 2, splitMinWork: 0 }) },
+  // Every product of at least two tiles (of rows, or of columns when it is wider) split with the helper thread.
+  { name: 'shared-memory build, split with a helper thread', load: () => loadWasmGemm({ threads: 2, splitMinWork: 0, alwaysSplit: true }) },
 ]
 
 for (const build of builds) {
@@ -105,7 +107,7 @@ for (const build of builds) {
       const kernel = (): void => {
         throw new Error('the kernel must not run')
       }
-      const small = new WasmGemm(g().variant, refusing, kernel, 32768, 32768, 4, 8)
+      const small = new WasmGemm(g().variant, refusing, kernel, kernel, 32768, 32768, 4, 8)
       const out = new Float32Array(64 * 64).fill(5)
       const a = new Float32Array(64 * 64)
       expect(small.gemm(64, 64, 64, a, 0, 64, 1, a, 0, 64, 1, out, 0)).toBe(false)
@@ -168,25 +170,50 @@ describe('wasm gemm kernel, relaxed-SIMD (FMA) build', () => {
   }, 60_000)
 })
 
-describe('wasm gemm kernel, two threads', () => {
+describe('wasm gemm kernel, two threads', { timeout: 60_000 }, () => {
   afterEach(() => {
     vi.unstubAllGlobals()
   })
-  it('splits products of at least 256³ multiply-adds by default, with the same result bit for bit', async () => {
+  it('splits by rows and by columns with the same result bit for bit as one thread', async () => {
     const one = loadWasmGemm({ threads: 1 })
-    const two = loadWasmGemm({ threads: 2 })
+    const two = loadWasmGemm({ threads: 2, alwaysSplit: true })
     if (!one.ok || !two.ok) throw new Error('the kernel did not load')
     expect(two.gemm.threads).toBe(2)
     await vi.waitFor(() => expect(two.gemm.splitting).toBe(true), { timeout: 10_000 })
     const r = rand(3)
-    const [m, k, n] = [260, 256, 257]
+    // Tall (chunks of rows), a batch of 32 against a wide B (chunks of columns, B read transposed too).
+    for (const [m, k, n, transB] of [
+      [260, 256, 257, false],
+      [32, 300, 1030, false],
+      [32, 300, 1030, true],
+    ] as const) {
+      const a = Float32Array.from({ length: m * k }, r)
+      const b = Float32Array.from({ length: k * n }, r)
+      const [bK, bJ] = transB ? [1, k] : [n, 1]
+      const want = new Float32Array(m * n)
+      const got = new Float32Array(m * n)
+      one.gemm.gemm(m, n, k, a, 0, k, 1, b, 0, bK, bJ, want, 0)
+      two.gemm.gemm(m, n, k, a, 0, k, 1, b, 0, bK, bJ, got, 0)
+      expect(got, `[${m},${k}]·[${k},${n}] transB=${transB}`).toEqual(want)
+    }
+  })
+  it('a helper that never picks up its chunks costs no wait: the calling thread takes them all', () => {
+    const one = loadWasmGemm({ threads: 1 })
+    const two = loadWasmGemm({ threads: 2 })
+    if (!one.ok || !two.ok) throw new Error('the kernel did not load')
+    const idle = idleHelper()
+    const run = vi.spyOn(idle, 'run')
+    Object.assign(two.gemm, { helper: idle, policy: new SplitPolicy(true) })
+    const r = rand(5)
+    const [m, k, n] = [300, 200, 260]
     const a = Float32Array.from({ length: m * k }, r)
     const b = Float32Array.from({ length: k * n }, r)
     const want = new Float32Array(m * n)
     const got = new Float32Array(m * n)
     one.gemm.gemm(m, n, k, a, 0, k, 1, b, 0, n, 1, want, 0)
     two.gemm.gemm(m, n, k, a, 0, k, 1, b, 0, n, 1, got, 0)
-    expect(Array.from(got)).toEqual(Array.from(want))
+    expect(got).toEqual(want)
+    expect(run).toHaveReturnedWith(0) // chunks the helper did
   })
   it('stays on one thread where SharedArrayBuffer is missing (a renderer without COOP/COEP)', () => {
     vi.stubGlobal('SharedArrayBuffer', undefined)

@@ -5,14 +5,18 @@
 // allocates nothing per call. Instantiation is synchronous (the module is ~2 KB, under every
 // runtime's limit for synchronous compiles); where WebAssembly or SIMD128 is missing, or a content
 // security policy forbids compiling, `loadWasmGemm()` says why and the caller keeps the TS kernel.
-// In Node (the engine host, tests, the bench) with two or more cores, large products are split by
-// rows with one helper thread on a shared memory (the shared builds; Atomics to hand over and wait);
-// where SharedArrayBuffer, worker_threads or blocking waits are missing it stays on one thread.
+// In Node (the engine host, tests, the bench) with two or more cores, large products may be split
+// with one helper thread on a shared memory (the shared builds; chunks claimed through Atomics),
+// where the measured cost of each shape says it pays (split-policy.ts); where SharedArrayBuffer,
+// worker_threads or blocking waits are missing it stays on one thread.
 import { GemmHelper, startHelper } from './wasm-gemm-helper.js'
+import { planChunks, SplitPolicy } from './split-policy.js'
 import { GEMM_RELAXED_WASM, GEMM_SHARED_RELAXED_WASM, GEMM_SHARED_SIMD_WASM, GEMM_SIMD_WASM } from './gemm-wasm.generated.js'
 
 /** Which build runs: relaxed SIMD adds fused multiply-add where the runtime validates it. */
 export type WasmGemmVariant = 'simd' | 'relaxed-simd'
+
+type ChunkExport = (...args: number[]) => void
 
 type GemmExport = (
   m: number,
@@ -35,11 +39,11 @@ type GemmExport = (
 const align64 = (x: number): number => Math.ceil(x / 64) * 64
 
 /**
- * Multiply-adds from which a product is split between two threads: 256³. On the 2-core
- * development machine with its second core idle, two threads ran 1.8-2.0× one at n = 1024 and
- * ~1.76× at 256; with that core busy elsewhere 0.95-1.0× (bench/matmul-threads.ts).
+ * Multiply-adds from which a product may be split between two threads: 128³. Below it the hand-over
+ * (a futex wake, ~10-50 µs to get the helper running) costs more than half the product; above it the
+ * measured cost of each shape decides (split-policy.ts).
  */
-export const SPLIT_MIN_WORK = 256 ** 3
+export const SPLIT_MIN_WORK = 128 ** 3
 
 /** Largest shared memory: 1 GiB (16384 pages), the shared builds' declared maximum. */
 const SHARED_MAX_PAGES = 16384
@@ -75,6 +79,7 @@ export class WasmGemm {
     readonly variant: WasmGemmVariant,
     private readonly memory: WasmMemory,
     private readonly kernel: GemmExport,
+    private readonly chunk: ChunkExport,
     packABytes: number,
     packBBytes: number,
     private readonly tileRows: number,
@@ -82,6 +87,8 @@ export class WasmGemm {
     /** The second thread, or null: products of at least `splitMinWork` multiply-adds are split. */
     private readonly helper: GemmHelper | null = null,
     private readonly splitMinWork = SPLIT_MIN_WORK,
+    /** Decides per shape whether splitting pays; exported for the bench's report. */
+    readonly policy = new SplitPolicy(),
   ) {
     this.packB = align64(packABytes)
     this.helperPackA = this.packB + align64(packBBytes)
@@ -138,15 +145,20 @@ export class WasmGemm {
     const heap = this.heap
     heap.set(a.subarray(offA, offA + spanA), aAt >> 2)
     heap.set(b.subarray(offB, offB + spanB), bAt >> 2)
-    if (this.helper !== null && m >= 2 * this.tileRows && m * n * k >= this.splitMinWork && this.helper.ready) {
-      // Rows [0, half) here, [half, m) on the helper; each packs into its own scratch.
-      const half = Math.ceil(m / 2 / this.tileRows) * this.tileRows
-      this.helper.start([m, n, k, aAt, aI, aK, bAt, bK, bJ, cAt, ldc, this.helperPackA, this.helperPackB, half, m])
-      this.kernel(m, n, k, aAt, aI, aK, bAt, bK, bJ, cAt, ldc, 0, this.packB, 0, half)
-      this.helper.finish()
+    const work = m * n * k
+    const plan =
+      this.helper !== null && work >= this.splitMinWork && this.helper.ready ? planChunks(m, n, k, this.tileRows, this.tileCols) : null
+    const key = plan && `${m},${n},${k},${aK === 1 ? 'a' : 'aT'},${bJ === 1 ? 'b' : 'bT'}`
+    const split = key !== null && this.policy.choose(key)
+    const t0 = key !== null ? performance.now() : 0
+    if (split && plan) {
+      const { axis, size, count } = plan
+      const args = [m, n, k, aAt, aI, aK, bAt, bK, bJ, cAt, ldc, this.helperPackA, this.helperPackB, axis, size]
+      this.helper!.run(args, count, (i) => this.chunk(m, n, k, aAt, aI, aK, bAt, bK, bJ, cAt, ldc, 0, this.packB, axis, size, i))
     } else {
       this.kernel(m, n, k, aAt, aI, aK, bAt, bK, bJ, cAt, ldc, 0, this.packB, 0, m)
     }
+    if (key !== null) this.policy.record(key, split, performance.now() - t0, work)
     const c0 = cAt >> 2
     if (ldc === n) {
       out.set(heap.subarray(c0, c0 + m * n), offC)
@@ -177,7 +189,7 @@ export class WasmGemm {
 /** The kernel, or why it cannot run here. */
 export type WasmGemmLoad = { ok: true; gemm: WasmGemm } | { ok: false; reason: string }
 
-function decodeBase64(s: string): Uint8Array {
+export function decodeBase64(s: string): Uint8Array {
   const bin = atob(s)
   const bytes = new Uint8Array(bin.length)
   for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i)
@@ -187,10 +199,12 @@ function decodeBase64(s: string): Uint8Array {
 /**
  * Instantiates the best build the runtime validates: relaxed SIMD (FMA), else SIMD128.
  * `allowRelaxed: false` skips the relaxed build; `threads: 1` keeps every product on the calling
- * thread (default 2 where a helper thread can run); `splitMinWork` lowers the split threshold
- * (tests split small products with it).
+ * thread (default 2 where a helper thread can run); `splitMinWork` lowers the split threshold and
+ * `alwaysSplit` splits whatever can be instead of measuring (tests split small products with them).
  */
-export function loadWasmGemm(o: { allowRelaxed?: boolean; threads?: 1 | 2; splitMinWork?: number } = {}): WasmGemmLoad {
+export function loadWasmGemm(
+  o: { allowRelaxed?: boolean; threads?: 1 | 2; splitMinWork?: number; alwaysSplit?: boolean } = {},
+): WasmGemmLoad {
   const wa = wasmApi()
   if (typeof wa !== 'object' || typeof wa.validate !== 'function') {
     return { ok: false, reason: 'WebAssembly is not available' }
@@ -202,7 +216,7 @@ export function loadWasmGemm(o: { allowRelaxed?: boolean; threads?: 1 | 2; split
   }
   try {
     if (o.threads !== 1) {
-      const pooled = loadShared(wa, variant, o.splitMinWork)
+      const pooled = loadShared(wa, variant, o.splitMinWork, o.alwaysSplit)
       if (pooled) return { ok: true, gemm: pooled }
     }
     const memory = new wa.Memory({ initial: 1 })
@@ -220,28 +234,31 @@ function fromExports(
   ex: Record<string, unknown>,
   helper: GemmHelper | null,
   splitMinWork?: number,
+  alwaysSplit = false,
 ): WasmGemm {
   const num = (name: string): number => (ex[name] as { value: number }).value
   return new WasmGemm(
     variant,
     memory,
     ex.gemm as GemmExport,
+    ex.gemmChunk as ChunkExport,
     num('PACK_A_BYTES'),
     num('PACK_B_BYTES'),
     num('TILE_ROWS'),
     num('TILE_COLS'),
     helper,
     splitMinWork,
+    new SplitPolicy(alwaysSplit),
   )
 }
 
 /** The shared-memory build with a helper thread, or null where either cannot run here. */
-function loadShared(wa: WasmApi, variant: WasmGemmVariant, splitMinWork?: number): WasmGemm | null {
+function loadShared(wa: WasmApi, variant: WasmGemmVariant, splitMinWork?: number, alwaysSplit?: boolean): WasmGemm | null {
   const bytes = decodeBase64(variant === 'relaxed-simd' ? GEMM_SHARED_RELAXED_WASM : GEMM_SHARED_SIMD_WASM)
   if (typeof SharedArrayBuffer !== 'function' || !wa.validate(bytes)) return null
   const memory = new wa.Memory({ initial: 1, maximum: SHARED_MAX_PAGES, shared: true })
   const module = new wa.Module(bytes)
   const ex = new wa.Instance(module, { env: { memory } }).exports
   const helper = startHelper(module, memory)
-  return helper && fromExports(variant, memory, ex, helper, splitMinWork)
+  return helper && fromExports(variant, memory, ex, helper, splitMinWork, alwaysSplit)
 }
