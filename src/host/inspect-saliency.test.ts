@@ -1,11 +1,12 @@
 // The saliency gallery: each map is the gradient of one example's own loss (or of its predicted
 // class's logit) with respect to its input, checked against central differences in float64 and
 // against PyTorch; through the host, the gallery picks confident mistakes and unsure right answers
-// of image data, leaves the live model untouched, and refuses data that is not images.
+// of image data, leaves the live model's weights, gradients and flags as they were (training goes
+// on), and refuses data that is not images.
 import { afterEach, describe, expect, it } from 'vitest'
 import { nn, noGrad, tensor, type Tensor } from '../engine'
 import { parseReply } from '../shared/protocol'
-import { chooseExamples, inputGradients } from './inspect-saliency'
+import { chooseExamples, inputGradients, SALIENCY_BUDGET } from './inspect-saliency'
 import { view } from './metrics'
 import type { TrainingSession } from './session'
 import { planLoss, type LossPlan } from './setup'
@@ -124,7 +125,8 @@ describe('session.saliency', () => {
     expect(created.imageShape).toEqual([8, 8])
     for (let i = 0; i < 5; i++) await current.ok('session.step', { sessionId: id })
     const s: TrainingSession = current.host['sessions'].get(id)!
-    const before = s.trainer.model.namedParameters().map(([n, p]) => [n, Array.from(view(p)), p.grad === null] as const)
+    const before = s.trainer.model.namedParameters().map(([n, p]) => [n, Array.from(view(p)), p.grad === null, p.requiresGrad] as const)
+    expect(s.trainer.model.training).toBe(false) // used as it is, no copy: it rests in eval mode
     const reply = parseReply('session.saliency', await current.send('session.saliency', { sessionId: id, perKind: 3 }))
     if (!reply.ok) throw new Error(reply.error.message)
     const g = reply.result
@@ -144,8 +146,9 @@ describe('session.saliency', () => {
       expect(e.logitGrad.some((v) => v !== 0)).toBe(true)
     }
     // The live model: same weights, no gradient left behind.
-    const after = s.trainer.model.namedParameters().map(([n, p]) => [n, Array.from(view(p)), p.grad === null] as const)
+    const after = s.trainer.model.namedParameters().map(([n, p]) => [n, Array.from(view(p)), p.grad === null, p.requiresGrad] as const)
     expect(after).toEqual(before)
+    expect(before.every(([, , , needsGrad]) => needsGrad)).toBe(true)
     // Example 0's loss map, recomputed on its own (standardised test row) with a float64 copy.
     const e = g.examples[0]!
     const copy = s.trainer.model.clone({ dtype: 'float64' })
@@ -153,6 +156,18 @@ describe('session.saliency', () => {
     const x = Float64Array.from(s.trainer.data.test.x.subarray(e.row * f, e.row * f + f))
     const fresh = inputGradients(copy, s.trainer.plan, x, Float32Array.of(e.label), [e.predicted])
     expectClose(e.lossGrad, fresh.lossGrad, 1e-4)
+    // Training goes on as before: its weights still get gradients.
+    await current.ok('session.step', { sessionId: id })
+    expect(s.trainer.model.namedParameters().some(([, p], i) => Array.from(view(p)).some((v, j) => v !== before[i]![1][j]))).toBe(true)
+  })
+
+  it('a big model looks at fewer rows and examples: the work stays within SALIENCY_BUDGET', async () => {
+    current = testHost()
+    const created = await current.ok('session.create', spec({ model: { hidden: [512, 512] }, data: { source: 'bundled', name: 'digits' } }))
+    const cost = 64 * 512 + 512 * 512 + 512 * 10
+    const g = await current.ok('session.saliency', { sessionId: created.state.sessionId, perKind: 8 })
+    expect(g.examined).toBe(Math.floor((0.6 * SALIENCY_BUDGET) / cost))
+    expect(g.examples.length).toBeLessThanOrEqual(Math.floor((0.4 * SALIENCY_BUDGET) / (6 * cost)))
   })
 
   it('refuses data that is not images', async () => {

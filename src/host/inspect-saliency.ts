@@ -3,8 +3,8 @@
 // are most sensitive. The input is a tensor that requires grad and backward() carries the
 // gradient all the way to the pixels: one vector-Jacobian product per map (a seed of ones on the
 // loss, a one-hot seed on the logits), never a Jacobian. Work is bounded by a budget of
-// multiply-adds (a big model looks at fewer rows), on a copy of the model in eval mode whose
-// weights need no gradient, so the live model and its .grad are untouched.
+// multiply-adds (a big model looks at fewer rows), on the model in eval mode whose
+// weights need no gradient for the while, so the live model's weights and .grad are untouched.
 import { noGrad, tensor, type Tensor, type TypedArray } from '../engine'
 import type { RequestResult } from '../shared/protocol'
 import { SALIENCY_MAX_PIXELS } from '../shared/protocol-saliency'
@@ -116,11 +116,22 @@ export function inputGradients(
   return { lossGrad, logitGrad }
 }
 
-/** A copy of the model for gradients into the input only: eval mode, weights that need no gradient. */
-function inputOnlyCopy(live: nn.MLP): nn.MLP {
-  const model = live.clone().train(false)
-  for (const [, p] of model.namedParameters()) p.requiresGrad = false
-  return model
+/**
+ * Run `fn` on the model with its weights needing no gradient, so backward() stops at the input and
+ * leaves every parameter's .grad alone. The live model rests in eval mode between steps and is used
+ * as it is, without a copy (a 16×1024 model's copy is 63 MB); the flags are restored before
+ * anything else runs (the host is one thread). A model caught in train mode is copied in eval mode.
+ */
+export function withInputOnlyGrads<T>(live: nn.MLP, fn: (model: nn.MLP) => T): T {
+  const model = live.training ? live.clone().train(false) : live
+  const params = model.namedParameters().map(([, p]) => p)
+  const flags = params.map((p) => p.requiresGrad)
+  for (const p of params) p.requiresGrad = false
+  try {
+    return fn(model)
+  } finally {
+    params.forEach((p, i) => (p.requiresGrad = flags[i]!))
+  }
 }
 
 function toBytes(values: ArrayLike<number>, lo: number, hi: number): string {
@@ -131,7 +142,7 @@ function toBytes(values: ArrayLike<number>, lo: number, hi: number): string {
 
 export function saliencyOf(session: TrainingSession, perKind: number): SaliencyResult {
   const { trainer } = session
-  const { data: d, plan } = trainer
+  const d = trainer.data
   const fail = (why: string): never => {
     throw new HostError('invalid_payload', `session.saliency: ${why}`)
   }
@@ -141,7 +152,12 @@ export function saliencyOf(session: TrainingSession, perKind: number): SaliencyR
   if (d.raw.task === 'regression') fail('saliency to a class needs a classification task')
   if (d.test.n === 0) fail('the session has no test rows (its testRatio leaves none)')
 
-  const model = inputOnlyCopy(trainer.model)
+  return withInputOnlyGrads(trainer.model, (model) => gallery(session, model, perKind, [height, width]))
+}
+
+function gallery(session: TrainingSession, model: nn.MLP, perKind: number, [height, width]: [number, number]): SaliencyResult {
+  const { trainer } = session
+  const { data: d, plan } = trainer
   const cost = forwardCost(model)
   // Two backward passes over the examples cost about six forwards each; the rest ranks test rows.
   const examples = withinBudget(GRADIENT_SHARE * SALIENCY_BUDGET, 6 * cost, 2 * perKind, 2)
