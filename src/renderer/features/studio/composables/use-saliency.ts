@@ -39,8 +39,14 @@ export function useSaliency(): { gallery: Ref<Saliency | null>; error: Ref<strin
   const poke = () => applies.value && poller.poke()
 
   watch(() => metrics.version, poke)
+  // A new session or run clears the gallery. The buffers are raw: their generation is read as the
+  // version moves, and compared as a string, so a session-info update alone changes nothing (a
+  // gallery cleared on every update made the board jump while training).
   watch(
-    () => [session.info?.state.sessionId, metrics.buffers.generation],
+    () => {
+      void metrics.version
+      return ticket()
+    },
     () => {
       gallery.value = null
       error.value = null
