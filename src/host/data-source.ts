@@ -6,7 +6,9 @@
 import { data, EngineError } from '../engine'
 import { HostError } from './errors'
 import { bundledDataset } from './datasets/bundled'
+import { idxSource, type KnownClasses } from './datasets/idx-source'
 import { asDataError, type FileStore } from './datasets/store'
+import { imagePreviewOf, type ImagePreviewOut } from './image-preview'
 import type { DataSpecOut } from './setup'
 
 /** Engine 'argument' errors from the data layer are about the request, so they are payload errors. */
@@ -40,6 +42,10 @@ export interface SplitData {
   testRows: number[]
   /** The standardisation fitted on the training rows, or null when the inputs are not standardised. */
   standardization: data.Standardization | null
+  /** [height, width] when each raw row is an image's pixels (IDX images, Digits, a CSV marked H×W); else null. */
+  imageShape: [number, number] | null
+  /** Known class names the files seem to have (IDX), offered to the user; else null. */
+  knownClasses: KnownClasses | null
 }
 
 /** The store that holds a CSV or IDX spec's files; null: the caller has none (generator and bundled data need none). */
@@ -104,15 +110,26 @@ function generatorData(spec: Extract<DataSpecOut, { generator: string }>): Split
     trainRows,
     testRows,
     standardization: null,
+    imageShape: null,
+    knownClasses: null,
   }))
 }
 
-/** A table (bundled or CSV): split, then standardise with the training rows' statistics when asked. */
-function tableData(
-  raw: data.Dataset,
-  opts: { testRatio: number; seed: number; standardize: boolean; description: string; targetName: string },
-): SplitData {
-  const { trainRows, testRows } = asPayloadError('data', () => splitRows(raw, opts.testRatio, opts.seed))
+interface TableOptions {
+  testRatio: number
+  seed: number
+  standardize: boolean
+  description: string
+  targetName: string
+  imageShape?: [number, number] | null
+  knownClasses?: KnownClasses | null
+  /** Fixed train and test rows (an IDX test pair) instead of a stratified split by testRatio. */
+  fixedSplit?: { trainRows: number[]; testRows: number[] } | null
+}
+
+/** A table (bundled, CSV or IDX): split, then standardise with the training rows' statistics when asked. */
+function tableData(raw: data.Dataset, opts: TableOptions): SplitData {
+  const { trainRows, testRows } = opts.fixedSplit ?? asPayloadError('data', () => splitRows(raw, opts.testRatio, opts.seed))
   let train = data.subset(raw, trainRows)
   let test = data.subset(raw, testRows)
   const stats = opts.standardize ? data.fitStandardization(train) : null
@@ -137,7 +154,20 @@ function tableData(
     trainRows,
     testRows,
     standardization: stats,
+    imageShape: opts.imageShape ?? null,
+    knownClasses: opts.knownClasses ?? null,
   }
+}
+
+/** The image shape a CSV spec marks its feature columns with, checked against their count. */
+function csvImageShape(shape: [number, number] | undefined, features: number): [number, number] | null {
+  if (!shape) return null
+  if (shape[0] * shape[1] !== features)
+    throw new HostError(
+      'invalid_payload',
+      `data.imageShape: ${shape[0]}×${shape[1]} images have ${shape[0] * shape[1]} pixels but the data has ${features} feature columns`,
+    )
+  return shape
 }
 
 /** The split, with the model's input columns: every source goes through here (sessions, previews, exports). */
@@ -145,7 +175,7 @@ export function prepareData(spec: DataSpecOut, files: FileStore | null): SplitDa
   switch (spec.source) {
     case 'bundled': {
       const b = bundledDataset(spec.name)
-      return tableData(b.dataset, { ...spec, description: b.description, targetName: b.targetName })
+      return tableData(b.dataset, { ...spec, description: b.description, targetName: b.targetName, imageShape: b.imageShape })
     }
     case 'csv': {
       const store = needFiles(files, spec.fileId)
@@ -155,28 +185,12 @@ export function prepareData(spec: DataSpecOut, files: FileStore | null): SplitDa
         data.csvDataset(table, { name: `"${info.name}"`, target: spec.target, features: spec.features, task: spec.task }),
       )
       const description = `CSV file "${info.name}": ${raw.n} rows, ${raw.nFeatures} feature${raw.nFeatures === 1 ? '' : 's'}, target "${spec.target}" (${raw.task === 'regression' ? 'regression' : `${raw.nClasses} classes`})`
-      return tableData(raw, { ...spec, description, targetName: spec.target })
+      const imageShape = csvImageShape(spec.imageShape, raw.nFeatures)
+      return tableData(raw, { ...spec, description, targetName: spec.target, imageShape })
     }
     case 'idx': {
-      const store = needFiles(files, spec.imagesFileId)
-      const images = store.info(spec.imagesFileId)
-      const labels = store.info(spec.labelsFileId)
-      if (images.summary.format !== 'idx' || images.summary.role !== 'images')
-        throw new HostError('invalid_payload', `data.imagesFileId: "${images.name}" is not an IDX images file`)
-      if (labels.summary.format !== 'idx' || labels.summary.role !== 'labels')
-        throw new HostError('invalid_payload', `data.labelsFileId: "${labels.name}" is not an IDX labels file`)
-      const raw = asDataError(() =>
-        data.idxDataset({
-          images: store.bytes(spec.imagesFileId),
-          labels: store.bytes(spec.labelsFileId),
-          name: images.name,
-          scale: spec.scale ? 1 / 255 : 1,
-          limit: spec.limit,
-        }),
-      )
-      const dims = images.summary.dims
-      const description = `IDX images "${images.name}" (${dims[0]} × ${dims.slice(1).join('×')}) with labels "${labels.name}": the first ${raw.n} examples, ${raw.nClasses} classes${spec.scale ? ', pixels / 255' : ''}`
-      return tableData(raw, { ...spec, standardize: false, description, targetName: 'label' })
+      const src = idxSource(spec, needFiles(files, spec.imagesFileId))
+      return tableData(src.raw, { ...spec, ...src, standardize: false, targetName: 'label' })
     }
     default:
       return generatorData(spec)
@@ -207,6 +221,8 @@ export interface PreviewOut {
   targetName: string
   planar: boolean
   description: string
+  image: ImagePreviewOut | null
+  knownClasses: KnownClasses | null
 }
 
 /**
@@ -243,5 +259,7 @@ export function previewData(spec: DataSpecOut, maxPoints: number, files: FileSto
     targetName: d.targetName,
     planar: d.planar,
     description: d.description,
+    image: imagePreviewOf(d),
+    knownClasses: d.knownClasses,
   }
 }

@@ -22,5 +22,6 @@ export function sessionInfo(s: TrainingSession): SessionInfo {
     featureNames: [...data.featureNames],
     classNames: data.classNames && [...data.classNames],
     planar: data.planar,
+    imageShape: data.imageShape,
   }
 }

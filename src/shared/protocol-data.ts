@@ -36,6 +36,12 @@ export const FileId = z.string().regex(/^f[0-9a-f]{16}$/, 'is not a file id')
 /** Chosen by the client for one upload: 'u' + 6–32 of [0-9a-z]. */
 export const UploadId = z.string().regex(/^u[0-9a-z]{6,32}$/, 'is not an upload id')
 const columnName = z.string().min(1).max(256)
+/** Most class names a spec may carry (the confusion matrix and sample grid are drawn up to 100 classes). */
+export const MAX_CLASS_NAMES = 256
+/** Names of the classes by label, as the user edited them (shown in the sample grid, predictions, confusion matrix). */
+export const ClassNames = z.array(z.string().trim().min(1).max(64)).min(1).max(MAX_CLASS_NAMES)
+/** [height, width] of the images a row of pixels stands for (row-major, one channel). */
+export const ImageShape = z.tuple([z.number().int().min(1).max(4096), z.number().int().min(1).max(4096)])
 
 // ---------------------------------------------------------------------------------------------
 // Data specs: one variant per source. `source` may be left out for a generator (older runs).
@@ -71,6 +77,8 @@ export const CsvData = z.strictObject({
   standardize: z.boolean().default(true),
   testRatio,
   seed: seed.default(0),
+  /** The feature columns are the pixels of one H×W image (row-major): preview and saliency draw them as images. */
+  imageShape: ImageShape.optional(),
 })
 
 export const IdxData = z.strictObject({
@@ -83,12 +91,42 @@ export const IdxData = z.strictObject({
   scale: z.boolean().default(true),
   testRatio,
   seed: seed.default(0),
+  /**
+   * A second images/labels pair (e.g. t10k) that is the test split (its first `limit` examples)
+   * instead of `testRatio` of the training files. Both or neither.
+   */
+  testImagesFileId: FileId.optional(),
+  testLabelsFileId: FileId.optional(),
+  /** Names of the classes by label; default: known names when the files look like Fashion-MNIST, else the labels. */
+  classNames: ClassNames.optional(),
 })
 
 export const DataSpec = z.discriminatedUnion('source', [GeneratorData, BundledData, CsvData, IdxData])
 
 // ---------------------------------------------------------------------------------------------
 // Previews and stored files
+
+/** Most bytes of sample pixels a preview carries (the renderer never gets the whole dataset). */
+export const PREVIEW_IMAGE_BYTES = 96 * 1024
+const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'is not base64')
+
+/** A few training images per class and the training rows' pixel mean, for image-shaped data. */
+export const ImagePreview = z.strictObject({
+  height: z.number().int().min(1),
+  width: z.number().int().min(1),
+  /** Class of each sample, grouped by class (up to perClass of each, fewer when a class has fewer rows). */
+  labels: z.array(z.number().int().min(0)),
+  perClass: z.number().int().min(1),
+  /** labels.length images of height×width bytes, row-major, base64: byte b stands for lo + (hi − lo)·b/255. */
+  pixels: base64.max(Math.ceil(PREVIEW_IMAGE_BYTES / 3) * 4),
+  range: z.tuple([z.number(), z.number()]),
+  /** The mean image of the training rows, bytes over its own range. */
+  mean: base64,
+  meanRange: z.tuple([z.number(), z.number()]),
+})
+
+/** Class names a known dataset has, offered when the files look like it. */
+export const KNOWN_CLASS_SETS = ['fashion-mnist', 'mnist'] as const
 
 export const DatasetPreview = z.strictObject({
   task: z.enum(TASKS),
@@ -110,6 +148,13 @@ export const DatasetPreview = z.strictObject({
   planar: z.boolean(),
   /** Where the data comes from, for the UI (licence/attribution for bundled sets). */
   description: z.string(),
+  /** Sample grid and pixel mean, for image-shaped data (IDX images, Digits, CSVs marked H×W); else null. */
+  image: ImagePreview.nullable().optional(),
+  /** Known class names the files seem to have, and why (IDX only); the user may pick or edit them. */
+  knownClasses: z
+    .strictObject({ set: z.enum(KNOWN_CLASS_SETS), reason: z.string() })
+    .nullable()
+    .optional(),
 })
 
 export const CsvColumn = z.strictObject({

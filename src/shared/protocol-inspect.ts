@@ -2,6 +2,7 @@
 // graph of one training step, the network's weights and gradients, neuron maps, and gradient
 // checks on demand. The renderer never walks engine objects: it gets these snapshots as data.
 import { z } from 'zod'
+import { SALIENCY_REQUESTS } from './protocol-saliency'
 
 const sessionId = z.string().regex(/^s[0-9]{1,9}$/, 'is not a session id')
 const num = z.number() // finite: NaN/Infinity cannot cross JSON; senders replace them (see below)
@@ -215,4 +216,5 @@ export const INSPECT_REQUESTS = {
     payload: z.strictObject({ sessionId, param: z.string().max(64), maxElements: z.number().int().min(1).max(500).default(50) }),
     result: GradcheckResult,
   },
+  ...SALIENCY_REQUESTS,
 } as const

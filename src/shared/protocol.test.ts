@@ -59,6 +59,7 @@ const GOOD: { [K in RequestKind]: RequestPayload<K> } = {
   'session.neuronMap': { sessionId: 's1', layer: 0, neuron: 3 },
   'session.neuronMaps': { sessionId: 's1' },
   'session.gradcheck': { sessionId: 's1', param: 'layers.0.weight' },
+  'session.saliency': { sessionId: 's1' },
   'runs.list': {},
   'runs.metrics': { runId: 'rmiabc12-x8f2k1' },
   'runs.rename': { runId: 'rmiabc12-x8f2k1', name: 'xor, 8 hidden' },

@@ -291,6 +291,8 @@ export const SessionInfo = z.strictObject({
   classNames: z.array(z.string()).nullable(),
   /** Whether the raw inputs are 2-D (a decision boundary can be drawn). */
   planar: z.boolean(),
+  /** [height, width] when each row is the pixels of an image (sample grid, saliency gallery); else null. */
+  imageShape: z.tuple([z.number().int(), z.number().int()]).nullable().optional(),
   /** The run this session records into (null when the data directory cannot be written). */
   runId: RunId.nullable().optional(),
 })

@@ -28,6 +28,8 @@ interface Def {
   /** Class names in class-index order (scikit-learn's order). */
   classes: string[]
   source: string
+  /** [height, width] when each row is an image's pixels. */
+  imageShape?: [number, number]
 }
 
 const UCI = 'UCI Machine Learning Repository, CC BY 4.0 (copy from scikit-learn, BSD-3-Clause)'
@@ -60,6 +62,7 @@ const DEFS: Record<BundledName, Def> = {
     target: 'digit',
     classes: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
     source: `Optical recognition of handwritten digits: 8×8 images, pixel counts 0–16 (Alpaydin, Kaynak, 1998). ${UCI}.`,
+    imageShape: [8, 8],
   },
 }
 
@@ -68,6 +71,7 @@ export interface BundledDataset {
   classNames: string[]
   targetName: string
   description: string
+  imageShape: [number, number] | null
 }
 
 const cache = new Map<BundledName, BundledDataset>()
@@ -79,7 +83,7 @@ export function bundledDataset(name: BundledName): BundledDataset {
     const def = DEFS[name]
     const table = data.parseCsv(def.csv, `bundled dataset "${name}"`)
     const dataset = data.csvDataset(table, { name, target: def.target, classOrder: def.classes })
-    hit = { dataset, classNames: def.classes, targetName: def.target, description: def.source }
+    hit = { dataset, classNames: def.classes, targetName: def.target, description: def.source, imageShape: def.imageShape ?? null }
     cache.set(name, hit)
   }
   return hit

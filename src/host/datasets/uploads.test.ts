@@ -469,7 +469,20 @@ describe('IDX uploads (Fashion-MNIST t10k, as Debian ships it)', () => {
       axisNames: ['px0', 'px1'],
     })
     expect(preview.featureNames).toHaveLength(784)
-    expect(preview.classNames).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'])
+    // Known names: 28×28 images in 10 classes as bright as Fashion-MNIST's (the user may change them).
+    expect(preview.classNames).toEqual([
+      'T-shirt/top',
+      'Trouser',
+      'Pullover',
+      'Dress',
+      'Coat',
+      'Sandal',
+      'Shirt',
+      'Sneaker',
+      'Bag',
+      'Ankle boot',
+    ])
+    expect(preview.knownClasses?.set).toBe('fashion-mnist')
     expect(preview.labels).toHaveLength(1000)
     expect(preview.isTest.filter(Boolean)).toHaveLength(300)
     expect(preview.description).toMatch(/t10k-images-idx3-ubyte.*10000 × 28×28.*first 1000 examples/)

@@ -8,6 +8,7 @@ import { describeSession } from '../describe-session'
 import { gradcheckOf, graphOf } from '../inspect-model'
 import { networkOf, neuronMapOf } from '../inspect-network'
 import { neuronMapsOf } from '../inspect-neuron-maps'
+import { saliencyOf } from '../inspect-saliency'
 import { evaluateScalar } from '../inspect-scalar'
 import { boundaryOf, histogramsOf, predictionsOf } from '../inspect-studio'
 import type { SessionRegistry } from '../sessions/registry'
@@ -25,6 +26,7 @@ export function inspectHandlers(registry: SessionRegistry): HandlerTable<Inspect
     'session.neuronMaps': ({ sessionId, resolution, maxPerColumn, maxMaps }) =>
       registry.reading(sessionId, (s) => neuronMapsOf(s, resolution, maxPerColumn, maxMaps)),
     'session.gradcheck': ({ sessionId, param, maxElements }) => registry.reading(sessionId, (s) => gradcheckOf(s, param, maxElements)),
+    'session.saliency': ({ sessionId, perKind }) => registry.reading(sessionId, (s) => saliencyOf(s, perKind)),
 
     // The studio's inspection panels (inspect-studio.ts).
     'session.histograms': ({ sessionId, bins, range }) => registry.reading(sessionId, (s) => histogramsOf(s, bins, range)),

@@ -8,6 +8,8 @@ import { formIssues } from './session-form-issues'
 const FILE_A = 'f0123456789abcdef'
 const FILE_B = 'ffedcba9876543210'
 const FILE_C = 'f00000000000000aa'
+const FILE_D = 'f00000000000000bb'
+const FILE_E = 'f00000000000000cc'
 
 /** A form where every field differs from the defaults (and which the protocol accepts). */
 function everyFieldChanged(): SessionForm {
@@ -15,8 +17,27 @@ function everyFieldChanged(): SessionForm {
     source: 'bundled',
     data: { generator: 'spiral3', n: 321, noise: 0.25, seed: 5, testRatio: 0.2, classes: 4, features: ['x1', 'x2', 'x1x2', 'sinx1'] },
     bundled: { name: 'wine', testRatio: 0.25, seed: 9, standardize: false },
-    csv: { fileId: FILE_A, target: 'price', features: ['a', 'b'], task: 'regression', standardize: false, testRatio: 0.1, seed: 3 },
-    idx: { imagesFileId: FILE_B, labelsFileId: FILE_C, limit: 2000, scale: false, testRatio: 0.15, seed: 4 },
+    csv: {
+      fileId: FILE_A,
+      target: 'price',
+      features: ['a', 'b'],
+      task: 'regression',
+      standardize: false,
+      testRatio: 0.1,
+      seed: 3,
+      imageShape: [1, 2],
+    },
+    idx: {
+      imagesFileId: FILE_B,
+      labelsFileId: FILE_C,
+      limit: 2000,
+      scale: false,
+      testRatio: 0.15,
+      seed: 4,
+      testImagesFileId: FILE_D,
+      testLabelsFileId: FILE_E,
+      classNames: ['T-shirt/top', 'Trouser', 'Pullover'],
+    },
     hidden: [6, 6, 3],
     activations: ['relu', 'gelu', 'sigmoid'],
     blocks: [
@@ -92,6 +113,23 @@ describe('link codec', () => {
     const decoded = decodeLink(encodeLink(form, { [FILE_A]: 'houses.csv', [FILE_B]: 'unused.idx' }))
     expect(decoded!.files).toEqual({ [FILE_A]: 'houses.csv' })
     expect(decoded!.form!.csv.fileId).toBe(FILE_A)
+  })
+
+  it('IDX: the test pair travels with the training pair, class names with the form; a link from before them still reads', () => {
+    const form = defaultForm()
+    form.source = 'idx'
+    Object.assign(form.idx, { imagesFileId: FILE_B, labelsFileId: FILE_C, testImagesFileId: FILE_D, testLabelsFileId: FILE_E })
+    form.idx.classNames = ['cat', 'dog']
+    const names = { [FILE_B]: 'train-images', [FILE_C]: 'train-labels', [FILE_D]: 't10k-images', [FILE_E]: 't10k-labels' }
+    const decoded = decodeLink(encodeLink(form, names))!
+    expect(decoded.files).toEqual(names)
+    expect(decoded.form!.idx).toEqual(form.idx)
+    expect(buildSpec(decoded.form!).data).toMatchObject({ testImagesFileId: FILE_D, testLabelsFileId: FILE_E, classNames: ['cat', 'dog'] })
+    // Format 1 as written before the fields existed: they take their defaults, with nothing to say.
+    const old = `x=1.${toBase64Url(JSON.stringify({ f: { source: 'idx', idx: { imagesFileId: FILE_B, labelsFileId: FILE_C, limit: 500 } } }))}`
+    const read = decodeLink(old)!
+    expect(read.messages).toEqual([])
+    expect(read.form!.idx).toMatchObject({ limit: 500, testImagesFileId: null, testLabelsFileId: null, classNames: null })
   })
 
   it('leaves hashes that are not experiment links alone', () => {

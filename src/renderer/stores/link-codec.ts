@@ -61,7 +61,13 @@ export function fromBase64Url(s: string): string | null {
 
 /** The files the form uses, by content id. */
 export function formFileIds(form: SessionForm): string[] {
-  const ids = form.source === 'csv' ? [form.csv.fileId] : form.source === 'idx' ? [form.idx.imagesFileId, form.idx.labelsFileId] : []
+  const { idx } = form
+  const ids =
+    form.source === 'csv'
+      ? [form.csv.fileId]
+      : form.source === 'idx'
+        ? [idx.imagesFileId, idx.labelsFileId, idx.testImagesFileId, idx.testLabelsFileId]
+        : []
   return ids.filter((id): id is string => !!id)
 }
 
@@ -94,6 +100,11 @@ const NULLABLE: Record<string, unknown> = {
   'csv.features': [''],
   'idx.imagesFileId': '',
   'idx.labelsFileId': '',
+  // Added in link format 1 without a new version: older links leave them out and get the defaults.
+  'csv.imageShape': [0],
+  'idx.testImagesFileId': '',
+  'idx.testLabelsFileId': '',
+  'idx.classNames': [''],
   trainSeed: 0,
   clipNorm: 0,
   'stop.maxEpochs': 0,

@@ -17,6 +17,8 @@ function sourceIssues(form: SessionForm): Record<string, string> {
   if (form.source === 'idx') {
     if (!form.idx.imagesFileId) return { 'data.imagesFileId': 'upload an IDX images file first' }
     if (!form.idx.labelsFileId) return { 'data.labelsFileId': 'upload an IDX labels file first' }
+    if (!!form.idx.testImagesFileId !== !!form.idx.testLabelsFileId)
+      return { 'data.testLabelsFileId': 'a test pair needs both an images and a labels file' }
   }
   if (form.source === 'generator' && form.data.features.length === 0) return { 'data.features': 'choose at least one input feature' }
   return {}

@@ -24,6 +24,7 @@ export function formFromSpec(input: CreatePayload): SessionForm {
         standardize: d.standardize,
         testRatio: d.testRatio,
         seed: d.seed,
+        imageShape: d.imageShape ? [d.imageShape[0], d.imageShape[1]] : null,
       }
       break
     case 'idx':
@@ -35,6 +36,9 @@ export function formFromSpec(input: CreatePayload): SessionForm {
         scale: d.scale,
         testRatio: d.testRatio,
         seed: d.seed,
+        testImagesFileId: d.testImagesFileId ?? null,
+        testLabelsFileId: d.testLabelsFileId ?? null,
+        classNames: d.classNames ? [...d.classNames] : null,
       }
       break
     default:

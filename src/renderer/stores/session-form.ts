@@ -50,8 +50,22 @@ export interface SessionForm {
     standardize: boolean
     testRatio: number
     seed: number
+    /** [height, width] when the feature columns are an image's pixels; null: a plain table. */
+    imageShape: [number, number] | null
   }
-  idx: { imagesFileId: string | null; labelsFileId: string | null; limit: number; scale: boolean; testRatio: number; seed: number }
+  idx: {
+    imagesFileId: string | null
+    labelsFileId: string | null
+    limit: number
+    scale: boolean
+    testRatio: number
+    seed: number
+    /** A second pair (t10k) as the test split; null: testRatio of the training files. */
+    testImagesFileId: string | null
+    testLabelsFileId: string | null
+    /** The user's class names; null: the host's (known names when the files look like Fashion-MNIST, else the labels). */
+    classNames: string[] | null
+  }
   hidden: number[]
   /** One per hidden layer (kept the same length as `hidden`). */
   activations: Activation[]
@@ -102,8 +116,18 @@ export function defaultForm(): SessionForm {
     source: 'generator',
     data: { generator: 'spiral', n: 500, noise: 0.1, seed: 1, testRatio: 0.3, classes: null, features: ['x1', 'x2'] },
     bundled: { name: 'iris', testRatio: 0.3, seed: 1, standardize: true },
-    csv: { fileId: null, target: '', features: null, task: 'auto', standardize: true, testRatio: 0.3, seed: 1 },
-    idx: { imagesFileId: null, labelsFileId: null, limit: 10_000, scale: true, testRatio: 0.2, seed: 1 },
+    csv: { fileId: null, target: '', features: null, task: 'auto', standardize: true, testRatio: 0.3, seed: 1, imageShape: null },
+    idx: {
+      imagesFileId: null,
+      labelsFileId: null,
+      limit: 10_000,
+      scale: true,
+      testRatio: 0.2,
+      seed: 1,
+      testImagesFileId: null,
+      testLabelsFileId: null,
+      classNames: null,
+    },
     hidden: [8, 8],
     activations: ['tanh', 'tanh'],
     blocks: blocksOf(2),
@@ -134,12 +158,25 @@ export function buildData(form: SessionForm): CreatePayload['data'] {
     case 'bundled':
       return { source: 'bundled', ...form.bundled }
     case 'csv': {
-      const { fileId, features, ...rest } = form.csv
-      return { source: 'csv', fileId: fileId ?? '', ...rest, ...(features ? { features: [...features] } : {}) }
+      const { fileId, features, imageShape, ...rest } = form.csv
+      return {
+        source: 'csv',
+        fileId: fileId ?? '',
+        ...rest,
+        ...(features ? { features: [...features] } : {}),
+        ...(imageShape ? { imageShape: [imageShape[0], imageShape[1]] as [number, number] } : {}),
+      }
     }
     case 'idx': {
-      const { imagesFileId, labelsFileId, ...rest } = form.idx
-      return { source: 'idx', imagesFileId: imagesFileId ?? '', labelsFileId: labelsFileId ?? '', ...rest }
+      const { imagesFileId, labelsFileId, testImagesFileId, testLabelsFileId, classNames, ...rest } = form.idx
+      return {
+        source: 'idx',
+        imagesFileId: imagesFileId ?? '',
+        labelsFileId: labelsFileId ?? '',
+        ...rest,
+        ...(testImagesFileId && testLabelsFileId ? { testImagesFileId, testLabelsFileId } : {}),
+        ...(classNames ? { classNames: [...classNames] } : {}),
+      }
     }
   }
 }
