@@ -1,7 +1,8 @@
-// Upload assembly for 'files.upload': base64 chunks arrive in order under one uploadId; the last
+// Upload assembly for 'files.upload': chunks (bytes, or base64 from text clients) arrive in order
+// under one uploadId, from the client that began it; the last
 // one completes the file, which is inflated when gzipped, recognised (IDX by its magic, else CSV
 // text), checked, summarised and stored by content id. Every refusal says what was wrong: a chunk
-// out of order or repeated, a size or count that differs from what the upload began with, too much
+// out of order or repeated, from another client, a size or count that differs from what the upload began with, too much
 // data, too many uploads at once, a malformed file. Nothing is stored unless the whole file is good.
 import { createGunzip } from 'node:zlib'
 import { data } from '../../engine'
@@ -32,6 +33,8 @@ interface Upload {
   total: number
   bytes: number
   chunks: Buffer[]
+  /** Bytes in `chunks`. */
+  have: number
   received: number
   lastAt: number
   /** The client that began it (clients.ts): its slots are freed when that client leaves. */
@@ -40,6 +43,14 @@ interface Upload {
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/
 const MiB = (n: number): string => `${(n / 1024 / 1024).toFixed(n % (1024 * 1024) === 0 ? 0 : 1)} MiB`
+
+/** A chunk's bytes, without a copy when they came as bytes; base64 is checked before it is decoded. */
+function chunkBytes(p: UploadPayload, bad: (msg: string, drop: boolean) => never): Buffer {
+  if (p.chunk !== undefined) return Buffer.from(p.chunk.buffer, p.chunk.byteOffset, p.chunk.byteLength)
+  const text = p.chunkBase64 ?? ''
+  if (text.length % 4 !== 0 || !BASE64.test(text)) bad(`chunk ${p.index} is not valid base64`, true)
+  return Buffer.from(text, 'base64')
+}
 
 export class Uploads {
   private readonly open = new Map<string, Upload>()
@@ -51,7 +62,7 @@ export class Uploads {
 
   /** Sync for every chunk but the last; the last one's file is checked asynchronously (ingest). */
   receive(p: UploadPayload): UploadResult | Promise<UploadResult> {
-    const refuse = (code: 'invalid_payload' | 'limit', msg: string, drop = false): never => {
+    const refuse = (code: 'invalid_payload' | 'limit' | 'not_found', msg: string, drop = false): never => {
       if (drop) this.open.delete(p.uploadId)
       throw new HostError(code, `files.upload ${p.uploadId} ("${p.name}"): ${msg}`)
     }
@@ -70,9 +81,12 @@ export class Uploads {
       if (owner !== null) this.makeRoomFor(owner)
       if (this.open.size >= MAX_CONCURRENT_UPLOADS)
         refuse('limit', `${MAX_CONCURRENT_UPLOADS} uploads are already in progress; wait for one to finish`)
-      up = { name: p.name, total: p.total, bytes: p.bytes, chunks: [], received: 0, lastAt: this.now(), owner }
+      up = { name: p.name, total: p.total, bytes: p.bytes, chunks: [], have: 0, received: 0, lastAt: this.now(), owner }
       this.open.set(p.uploadId, up)
     } else {
+      // The id alone is no key: only the client that began an upload may add to it.
+      if (up.owner !== currentClient())
+        refuse('not_found', `no upload with this id was begun by this client (chunks of an upload come from the client that sent chunk 0)`)
       if (p.index < up.received) bad(`chunk ${p.index} was already received (next expected: chunk ${up.received})`)
       if (p.index > up.received)
         bad(`chunk ${p.index} arrived out of order (next expected: chunk ${up.received}); chunks must be sent in order`)
@@ -80,11 +94,11 @@ export class Uploads {
       if (p.bytes !== up.bytes || p.name !== up.name)
         bad(`chunk ${p.index} describes a different file (${p.bytes} bytes) than the upload began with (${up.bytes} bytes)`, true)
     }
-    if (p.chunkBase64.length % 4 !== 0 || !BASE64.test(p.chunkBase64)) bad(`chunk ${p.index} is not valid base64`, true)
-    const chunk = Buffer.from(p.chunkBase64, 'base64')
-    const have = up.chunks.reduce((s, c) => s + c.length, 0) + chunk.length
+    const chunk = chunkBytes(p, bad)
+    const have = up.have + chunk.length
     if (have > up.bytes) bad(`the chunks hold more than the ${up.bytes} bytes the upload announced`, true)
     up.chunks.push(chunk)
+    up.have = have
     up.received++
     up.lastAt = this.now()
     if (up.received < up.total) return { uploadId: p.uploadId, received: up.received, done: false, file: null }
