@@ -6,6 +6,7 @@ import { DATA_LIMITS } from '../../../../shared/protocol-data'
 import { createEngineClient } from '../../../engine/engine-client'
 import { FakeHost } from '../../../engine/fake-host'
 import { setEngineClient } from '../../../engine'
+import { UPLOAD_WINDOW } from './chunk-pipeline'
 import { CHUNK_BYTES, useFilesStore } from './files'
 
 let host: FakeHost
@@ -88,17 +89,18 @@ describe('files store: upload', () => {
     expect(uploads()).toHaveLength(0)
   })
 
-  it('cancels between chunks: no further chunk is sent and nothing is stored', async () => {
+  it('cancels between chunks: sending stops (only chunks already on their way went) and nothing is stored', async () => {
     const files = useFilesStore()
     host.overrides.set('files.upload', (m) => {
       // Cancel while the first chunk is on its way.
       if ((m.payload as { index: number }).index === 0) files.cancel(files.uploads[0]!.uploadId)
       return undefined
     })
-    const result = await files.upload(file('big.csv', [bigCsv(1_300_000)]))
+    const result = await files.upload(file('big.csv', [bigCsv(4_000_000)]))
     expect(result).toBeNull()
     expect(files.uploads[0]!.status).toBe('cancelled')
-    expect(uploads()).toHaveLength(1)
+    // 8 chunks; at most the window's worth had gone before the cancel was seen.
+    expect(uploads().length).toBeLessThanOrEqual(UPLOAD_WINDOW)
     expect(files.stored.size).toBe(0)
   })
 
@@ -111,7 +113,9 @@ describe('files store: upload', () => {
     )
     expect(await files.upload(file('big.csv', [bigCsv(1_300_000)]))).toBeNull()
     expect(files.uploads[0]).toMatchObject({ status: 'error', sent: 1, error: 'the data directory is full' })
-    expect(uploads().map((c) => c.index)).toEqual([0, 1])
+    // Chunks sent after it (at most the window's worth) were refused too; the first refusal is shown.
+    expect(uploads().map((c) => c.index)).toEqual([...Array(uploads().length).keys()])
+    expect(uploads().length).toBeLessThanOrEqual(1 + UPLOAD_WINDOW)
   })
 
   it('asks the host once for a stored file it has not seen (a reopened run)', async () => {

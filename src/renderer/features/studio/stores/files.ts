@@ -8,6 +8,7 @@ import { reactive, ref } from 'vue'
 import type { RequestResult } from '../../../../shared/protocol'
 import { DATA_LIMITS } from '../../../../shared/protocol-data'
 import { EngineRequestError, getEngineClient } from '../../../engine'
+import { sendChunks } from './chunk-pipeline'
 
 export type StoredFile = RequestResult<'files.info'>
 
@@ -80,34 +81,28 @@ export const useFilesStore = defineStore('files', () => {
     const refused = refuseUpload(source)
     if (refused) return fail(up, refused)
     try {
-      const read = (index: number): Promise<ArrayBuffer> =>
-        source.slice(index * CHUNK_BYTES, Math.min(source.size, (index + 1) * CHUNK_BYTES)).arrayBuffer()
-      // The next slice is read while the host takes this one.
-      let next = read(0)
-      for (let index = 0; index < total; index++) {
-        const chunk = new Uint8Array(await next)
-        if (cancelled.has(up.uploadId)) return finishCancelled(up)
-        if (index + 1 < total) next = read(index + 1)
-        const reply = await client.request('files.upload', {
-          uploadId: up.uploadId,
-          name: source.name,
-          index,
-          total,
-          bytes: source.size,
-          chunk,
-        })
-        up.sent = reply.received
-        up.sentBytes = Math.min(source.size, reply.received * CHUNK_BYTES)
-        if (reply.done) {
-          if (!reply.file) return fail(up, `${source.name}: the host finished the upload without storing a file`)
-          if (cancelled.has(up.uploadId)) return finishCancelled(up)
-          up.status = 'done'
-          up.file = reply.file
-          stored.set(reply.file.fileId, reply.file)
-          return reply.file
-        }
-      }
-      return fail(up, `${source.name}: the host did not finish the upload after ${total} chunks`)
+      let file: StoredFile | null = null
+      const outcome = await sendChunks({
+        total,
+        read: async (index) =>
+          new Uint8Array(await source.slice(index * CHUNK_BYTES, Math.min(source.size, (index + 1) * CHUNK_BYTES)).arrayBuffer()),
+        send: (index, chunk) =>
+          client.request('files.upload', { uploadId: up.uploadId, name: source.name, index, total, bytes: source.size, chunk }),
+        onReply: (reply) => {
+          up.sent = reply.received
+          up.sentBytes = Math.min(source.size, reply.received * CHUNK_BYTES)
+          if (reply.done && !reply.file) throw new Error(`${source.name}: the host finished the upload without storing a file`)
+          if (reply.done) file = reply.file
+        },
+        stop: () => cancelled.has(up.uploadId),
+      })
+      if (outcome === 'stopped' || cancelled.has(up.uploadId)) return finishCancelled(up)
+      if (!file) return fail(up, `${source.name}: the host did not finish the upload after ${total} chunks`)
+      const done: StoredFile = file
+      up.status = 'done'
+      up.file = done
+      stored.set(done.fileId, done)
+      return done
     } catch (err) {
       const message = err instanceof EngineRequestError || err instanceof Error ? err.message : String(err)
       return fail(up, message.replace(/^files\.upload: /, ''))
