@@ -13,7 +13,7 @@ import { encodeBinaryRequest } from '../src/shared/binary-frame.js'
 import { EngineProcess } from '../src/main/engine-process.js'
 import { connect, realWorker } from '../src/main/serve-test-helpers.js'
 import { startServer } from '../src/main/server.js'
-import { sendChunks, UPLOAD_WINDOW } from '../src/renderer/features/studio/stores/chunk-pipeline.js'
+import { sendChunks, UPLOAD_WINDOW } from '../src/shared/chunk-pipeline.js'
 
 const SOURCE = '/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz'
 const CHUNK = 512 * 1024

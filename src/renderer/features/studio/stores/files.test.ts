@@ -6,7 +6,7 @@ import { DATA_LIMITS } from '../../../../shared/protocol-data'
 import { createEngineClient } from '../../../engine/engine-client'
 import { FakeHost } from '../../../engine/fake-host'
 import { setEngineClient } from '../../../engine'
-import { UPLOAD_WINDOW } from './chunk-pipeline'
+import { UPLOAD_WINDOW } from '../../../../shared/chunk-pipeline'
 import { CHUNK_BYTES, useFilesStore } from './files'
 
 let host: FakeHost

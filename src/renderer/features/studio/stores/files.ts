@@ -8,7 +8,7 @@ import { reactive, ref } from 'vue'
 import type { RequestResult } from '../../../../shared/protocol'
 import { DATA_LIMITS } from '../../../../shared/protocol-data'
 import { EngineRequestError, getEngineClient } from '../../../engine'
-import { sendChunks } from './chunk-pipeline'
+import { sendChunks } from '../../../../shared/chunk-pipeline'
 
 export type StoredFile = RequestResult<'files.info'>
 
