@@ -13,6 +13,7 @@ import type { SessionSpecOut } from '../setup'
 import type { Trainer } from '../trainer'
 import { appendAll, type FsOps } from './atomic'
 import { captureCheckpoint, checkpointsToThin } from './checkpoint'
+import { discardRun } from './run-discard'
 import { batchLine, rewindLine, statsOf, type MetricsHistory, type RunStats } from './metrics-log'
 import { METRICS_FILE, type RunRecord, type RunStore } from './store'
 
@@ -38,6 +39,8 @@ export class RunRecorder {
   private readonly now: () => Date
   /** Step of the newest checkpoint on disk. */
   lastCheckpoint = -1
+  /** A run made for a new session: closed before its first step, it is removed (run-discard.ts). */
+  discardIfUntrained = false
   /** Times the log was compacted (for tests and diagnostics). */
   compactions = 0
   /** The compaction in progress (at most one). */
@@ -225,6 +228,7 @@ export class RunRecorder {
     this.stopCompaction()
     this.offSwap()
     this.closeLog()
+    if (this.discardIfUntrained && this.rec.stats.steps === 0 && this.lastCheckpoint <= 0 && discardRun(this.store, this.runId)) return
     this.save(status)
   }
 
