@@ -7,7 +7,8 @@
 // A script, not a test: numbers, no pass/fail.
 // `npm run bench -- --quick` shrinks the time budgets to check the script end to end;
 // `--skip-webgpu` / `--webgpu-only` choose the column groups; `--lab-only` runs only the lab's two
-// nets, ours and PyTorch, and writes out/bench-lab.json instead.
+// nets, ours and PyTorch, and writes out/bench-lab.json instead; `--upload-only` times only an
+// upload over serve mode's WebSocket (upload.ts; also printed at the end of a full run).
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { register } from 'node:module'
 import { cpus, loadavg } from 'node:os'
@@ -15,6 +16,7 @@ import { LAB_MLPS, MLPS, MATMUL_SIZES, median, type ColumnResult, type TimingOpt
 import { benchLab, type LabResult } from './lab.js'
 import { benchMemory, type MemoryResult } from './memory.js'
 import { benchOurs } from './ours.js'
+import { benchUpload, printUpload, type UploadResult } from './upload.js'
 import { setCpuMatmulKernel } from '../src/engine/backends/cpu/index.js'
 import { loadWasmGemm } from '../src/engine/backends/cpu/wasm/wasm-gemm.js'
 import type { StudioResult } from './studio.js'
@@ -29,6 +31,7 @@ const labOnly = process.argv.includes('--lab-only')
 const labRows = !process.argv.includes('--webgpu-only')
 const cpuColumns = labRows && !labOnly
 const gpuColumns = !process.argv.includes('--skip-webgpu') && !labOnly
+const uploadOnly = process.argv.includes('--upload-only')
 // ~2 s of timed repeats per figure keeps the medians stable and the whole run near 2-3 minutes.
 const timing: Required<TimingOptions> = quick ? { budgetMs: 200, warmupMs: 50, repeats: 3 } : { budgetMs: 2000, warmupMs: 400, repeats: 5 }
 
@@ -51,6 +54,7 @@ const RATIOS: [string, string][] = [
 ]
 
 async function main(): Promise<void> {
+  if (uploadOnly) return printUpload(await benchUpload())
   const t0 = performance.now()
   const columns: Column[] = []
   let torch: ReturnType<typeof benchTorch> | null = null
@@ -60,6 +64,7 @@ async function main(): Promise<void> {
   let lab: LabResult | null = null
   let wide: WideResult | null = null
   let split: SplitRow[] = []
+  let upload: UploadResult | null = null
   // Both WebAssembly kernel setups loaded once, so switching columns starts no extra threads.
   const pooled = loadWasmGemm()
   const single = loadWasmGemm({ threads: 1 })
@@ -116,6 +121,8 @@ async function main(): Promise<void> {
     register('../src/host/datasets/raw-loader.mjs', import.meta.url)
     const { benchStudio } = await import('./studio.js')
     studio = await benchStudio(quick ? 1500 : 10_000)
+    progress('upload over loopback')
+    upload = await benchUpload()
   }
   let gpuAdapter: string | null = null
   if (gpuColumns) {
@@ -179,6 +186,7 @@ async function main(): Promise<void> {
   if (split.length) printSplit(split)
   if (memory.length) printMemory(memory)
   if (studio) printStudio(studio)
+  if (upload) printUpload(upload)
 
   const elapsed = (performance.now() - t0) / 1000
   console.log(`\nTotal ${elapsed.toFixed(0)} s`)
@@ -186,7 +194,22 @@ async function main(): Promise<void> {
   const date = new Date().toISOString()
   const json = labOnly
     ? { date, quick, machine, timing, labMlps: LAB_MLPS, lab }
-    : { date, quick, machine, timing, mlps: MLPS, matmulSizes: MATMUL_SIZES, columns, memory, studio, labMlps: LAB_MLPS, lab, wide, split }
+    : {
+        date,
+        quick,
+        machine,
+        timing,
+        mlps: MLPS,
+        matmulSizes: MATMUL_SIZES,
+        columns,
+        memory,
+        studio,
+        upload,
+        labMlps: LAB_MLPS,
+        lab,
+        wide,
+        split,
+      }
   const file = labOnly ? 'out/bench-lab.json' : 'out/bench-latest.json'
   writeFileSync(file, JSON.stringify(json, null, 2) + '\n')
   console.log(`Results written to ${file}`)

@@ -23,9 +23,10 @@ function post(msg: unknown): void {
 
 // The main side passes the runs folder (Electron: userData/runs; serve mode: --data-dir) and may
 // pass a per-session memory budget in bytes (serve mode: --memory-budget; else from the machine).
-const { dataDir, memoryBudget } = (workerData ?? {}) as { dataDir?: unknown; memoryBudget?: unknown }
+const { dataDir, memoryBudget, keepRecent } = (workerData ?? {}) as { dataDir?: unknown; memoryBudget?: unknown; keepRecent?: unknown }
 const options = {
   ...(typeof dataDir === 'string' ? { dataDir } : {}),
+  ...(typeof keepRecent === 'number' && Number.isInteger(keepRecent) && keepRecent >= 0 ? { checkpoints: { keepRecent } } : {}),
   ...(typeof memoryBudget === 'number' && memoryBudget > 0 ? { memoryBudget: { perSession: memoryBudget } } : {}),
 }
 const host = new EngineHost((msg, owner) => post(owner === undefined ? msg : { ...msg, [OWNER_FIELD]: owner }), options)

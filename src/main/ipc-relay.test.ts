@@ -2,6 +2,7 @@
 // kind, the sender checked on each, messages validated for their own kind before the engine.
 import { describe, expect, it, vi } from 'vitest'
 import { IpcChannel, requestChannel } from '../shared/ipc-channels'
+import { DATA_LIMITS } from '../shared/protocol-data'
 import { okReply, REQUEST_KINDS, type EventMessage, type ReplyMessage } from '../shared/protocol'
 import { registerEngineHandlers, relayEvents, type ClientContents, type EventSink, type IpcMainLike, type RelayEngine } from './ipc-relay'
 import { fileOrigin, type SenderFrame } from './security'
@@ -41,6 +42,26 @@ const call = (h: Handler | undefined, frame: SenderFrame | null, msg: unknown): 
   Promise.resolve(h?.({ senderFrame: frame }, msg) as ReplyMessage)
 
 describe('engine IPC relay', () => {
+  it('relays an upload chunk as bytes (what structured clone gives main) and refuses a bad one', async () => {
+    const { handlers, seen } = setup()
+    const h = handlers.get(requestChannel('files.upload'))
+    const payload = { uploadId: 'uabc123', name: 'x.idx', index: 0, total: 1, bytes: 3, chunk: new Uint8Array([1, 2, 3]) }
+    expect(await call(h, appFrame, { v: 1, id: 1, kind: 'files.upload', payload })).toMatchObject({ ok: true })
+    expect((seen[0] as { payload: { chunk: Uint8Array } }).payload.chunk).toEqual(new Uint8Array([1, 2, 3]))
+    const refused = [
+      { ...payload, chunk: [1, 2, 3] },
+      { ...payload, chunk: new Uint8Array(DATA_LIMITS.maxChunkBytes + 1) },
+      { ...payload, chunk: undefined },
+    ]
+    for (const p of refused) {
+      expect(await call(h, appFrame, { v: 1, id: 2, kind: 'files.upload', payload: p })).toMatchObject({
+        ok: false,
+        error: { code: 'invalid_payload' },
+      })
+    }
+    expect(seen).toHaveLength(1)
+  })
+
   it('registers exactly one channel per request kind, all distinct', () => {
     const { handlers } = setup()
     expect([...handlers.keys()].sort()).toEqual(REQUEST_KINDS.map((k) => requestChannel(k)).sort())

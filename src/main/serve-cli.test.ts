@@ -37,6 +37,13 @@ describe('parseServeArgs', () => {
     for (const bad of ['-1', 'x', '', '3601']) expect(() => parseServeArgs(['--resume-grace', bad]), bad).toThrow(/--resume-grace/)
   })
 
+  it('keeps the default checkpoint retention unless --keep-checkpoints says how many recent ones', () => {
+    expect(parseServeArgs([]).keepRecent).toBeUndefined()
+    expect(parseServeArgs(['--keep-checkpoints', '12']).keepRecent).toBe(12)
+    for (const bad of ['-1', 'x', '', '1.5', '1001'])
+      expect(() => parseServeArgs(['--keep-checkpoints', bad]), bad).toThrow(/--keep-checkpoints/)
+  })
+
   it('rejects bad values and unknown flags with a message', () => {
     expect(() => parseServeArgs(['--port', '70000'])).toThrow(/--port/)
     expect(() => parseServeArgs(['--port', 'x'])).toThrow(/--port/)

@@ -19,6 +19,8 @@ export interface ServeConfig {
   memoryBudget?: number
   /** How long a closed page's sessions wait for it to come back (a reload), in ms (--resume-grace). */
   resumeGraceMs: number
+  /** Newest checkpoints a run keeps as they are; older ones are log-spaced (--keep-checkpoints). */
+  keepRecent?: number
   /** Printed to stderr before starting (e.g. non-loopback binding). */
   warnings: string[]
 }
@@ -30,7 +32,8 @@ export const SERVE_USAGE = `Usage: npm run serve -- [--port N] [--host ADDR] [--
   --token     access token (default: a new random one per launch; 16+ characters of A-Z a-z 0-9 - _)
   --max-clients  browser connections served at once (default 32; more are refused with the reason)
   --memory-budget  memory one session may need, e.g. 4GiB (default: an eighth of the machine's memory)
-  --resume-grace  seconds a closed page's sessions wait for its reload (default 30; 0: released at once)`
+  --resume-grace  seconds a closed page's sessions wait for its reload (default 30; 0: released at once)
+  --keep-checkpoints  newest checkpoints a run keeps (default 5; older ones are kept log-spaced)`
 
 /** Parse argv (without node and script). Throws an Error whose message is fit to print. */
 export function parseServeArgs(argv: string[]): ServeConfig {
@@ -46,6 +49,7 @@ export function parseServeArgs(argv: string[]): ServeConfig {
       'max-clients': { type: 'string' },
       'memory-budget': { type: 'string' },
       'resume-grace': { type: 'string' },
+      'keep-checkpoints': { type: 'string' },
     },
   })
   const port = values.port === undefined ? 0 : Number(values.port)
@@ -64,6 +68,9 @@ export function parseServeArgs(argv: string[]): ServeConfig {
   if (!Number.isFinite(grace) || grace < 0 || grace > 3600 || values['resume-grace']?.trim() === '') {
     throw new Error(`--resume-grace must be a number of seconds from 0 to 3600, got "${values['resume-grace']}"`)
   }
+  const keep = values['keep-checkpoints']
+  if (keep !== undefined && (!/^\d{1,4}$/.test(keep.trim()) || Number(keep) > 1000))
+    throw new Error(`--keep-checkpoints must be an integer from 0 to 1000, got "${keep}"`)
   const warnings: string[] = []
   if (!isLoopbackHost(host)) {
     warnings.push(
@@ -81,6 +88,7 @@ export function parseServeArgs(argv: string[]): ServeConfig {
     resumeGraceMs: Math.round(grace * 1000),
     dataDir: resolve(values['data-dir'] ?? join(homedir(), '.backprop-studio', 'runs')),
     ...memoryBudgetFlag(values['memory-budget']),
+    ...(keep === undefined ? {} : { keepRecent: Number(keep) }),
     warnings,
   }
 }

@@ -5,6 +5,7 @@
 // dropped (the next one it gets says how many, and the run's log keeps them all), never states or
 // alarms; a client so far behind that even those pile up is closed.
 import { WebSocket, type RawData } from 'ws'
+import { decodeBinaryRequest } from '../shared/binary-frame'
 import { errorReply, parseRequest, type EventMessage, type ReplyMessage } from '../shared/protocol'
 
 export interface ClientEngine {
@@ -78,15 +79,21 @@ export class ClientLink {
 
   private onMessage(data: RawData, isBinary: boolean): void {
     const ws = this.ws
-    if (isBinary) return send(ws, errorReply(0, 'invalid_message', 'binary frames are not accepted; send JSON text'))
     let raw: unknown
-    try {
-      raw = JSON.parse(textOf(data))
-    } catch (err) {
-      return send(
-        ws,
-        errorReply(0, 'invalid_message', `the message is not valid JSON (${err instanceof Error ? err.message : 'parse error'})`),
-      )
+    if (isBinary) {
+      // A request carrying bytes (an upload chunk): binary-frame.ts; ws has capped its size.
+      const frame = decodeBinaryRequest(bufferOf(data))
+      if (!frame.ok) return send(ws, errorReply(0, 'invalid_message', frame.message))
+      raw = frame.message
+    } else {
+      try {
+        raw = JSON.parse(bufferOf(data).toString('utf8'))
+      } catch (err) {
+        return send(
+          ws,
+          errorReply(0, 'invalid_message', `the message is not valid JSON (${err instanceof Error ? err.message : 'parse error'})`),
+        )
+      }
     }
     const parsed = parseRequest(raw)
     if (!parsed.ok) return send(ws, errorReply(parsed.id ?? 0, parsed.error.code, parsed.error.message))
@@ -144,7 +151,7 @@ export function send(ws: WebSocket, reply: ReplyMessage): void {
   ws.send(text)
 }
 
-function textOf(data: RawData): string {
-  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8')
-  return Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.from(data).toString('utf8')
+function bufferOf(data: RawData): Buffer {
+  if (Array.isArray(data)) return Buffer.concat(data)
+  return Buffer.isBuffer(data) ? data : Buffer.from(data)
 }

@@ -25,7 +25,11 @@ async function main(): Promise<void> {
   for (const w of config.warnings) console.error(w)
   await mkdir(config.dataDir, { recursive: true, mode: 0o700 })
 
-  const workerData = { dataDir: config.dataDir, ...(config.memoryBudget === undefined ? {} : { memoryBudget: config.memoryBudget }) }
+  const workerData = {
+    dataDir: config.dataDir,
+    ...(config.memoryBudget === undefined ? {} : { memoryBudget: config.memoryBudget }),
+    ...(config.keepRecent === undefined ? {} : { keepRecent: config.keepRecent }),
+  }
   const engine = new EngineProcess(() => createWorker({ workerData }))
   let server: Awaited<ReturnType<typeof startServer>>
   try {

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { WebSocket } from 'ws'
+import { encodeBinaryRequest } from '../shared/binary-frame'
 import { LIMITS, type EventMessage, type ReplyMessage } from '../shared/protocol'
 import { EngineProcess } from './engine-process'
 import { connect, inbox, inProcess, realWorker } from './serve-test-helpers'
@@ -71,7 +72,8 @@ async function client(): Promise<{ ws: WebSocket; ask: (kind: string, payload: u
     ws,
     ask: async (kind, payload) => {
       const id = nextId++
-      ws.send(JSON.stringify({ v: 1, id, kind, payload }))
+      const msg = { v: 1, id, kind, payload }
+      ws.send(encodeBinaryRequest(msg) ?? JSON.stringify(msg))
       return (await next((m) => m['id'] === id)) as unknown as ReplyMessage
     },
   }
@@ -179,5 +181,30 @@ describe('sessions belong to their client from creation', () => {
     a.ws.close()
     await until(() => server.clients().length === 2 && pending === 0)
     expect(await b.ask('files.upload', chunk('uabcdef6'))).toMatchObject({ ok: true, result: { received: 1, done: false } })
+  })
+
+  it('takes an upload as binary frames from the client that began it, and no other', async () => {
+    await serve('in-process')
+    const a = await client()
+    const b = await client()
+    const bytes = new TextEncoder().encode('x,y\n1,2\n3,4\n')
+    const part = (index: number) => ({
+      uploadId: 'ubinary01',
+      name: 'b.csv',
+      index,
+      total: 2,
+      bytes: bytes.length,
+      chunk: bytes.subarray(index * 6, index * 6 + 6 + index * 100),
+    })
+    expect(await a.ask('files.upload', part(0))).toMatchObject({ ok: true, result: { received: 1, done: false } })
+    // The other tab knows (or guesses) the id: its chunk is refused and the upload is untouched.
+    expect(await b.ask('files.upload', part(1))).toMatchObject({
+      ok: false,
+      error: { code: 'not_found', message: expect.stringMatching(/begun by this client/) },
+    })
+    expect(await a.ask('files.upload', part(1))).toMatchObject({
+      ok: true,
+      result: { done: true, file: { name: 'b.csv', bytes: bytes.length } },
+    })
   })
 })

@@ -16,7 +16,9 @@ export const DATA_LIMITS = {
   maxSamples: 100_000,
   /** Largest file a user can bring (Fashion-MNIST's training images are 47 MB). */
   maxUploadBytes: 64 * 1024 * 1024,
-  /** Base64 characters per upload chunk: 512 KiB of file, well under serve mode's 1 MiB frame. */
+  /** Bytes per upload chunk: with its small header, well under serve mode's 1 MiB frame. */
+  maxChunkBytes: 768 * 1024,
+  /** Base64 characters per chunk for clients that send text (scripts): 512 KiB of file. */
   maxChunkChars: 700_000,
   maxChunks: 200,
   maxColumns: 4096,
@@ -195,25 +197,32 @@ export const StoredFile = z.strictObject({
 
 export const DATA_REQUESTS = {
   /**
-   * One chunk of a file (base64). Chunks arrive in order 0…total-1 under one uploadId; the reply to
+   * One chunk of a file: bytes (`chunk`; a binary frame in serve mode, binary-frame.ts) or base64
+   * text (`chunkBase64`), exactly one. Chunks arrive in order 0…total-1 under one uploadId; the reply to
    * the last one carries the stored, checked file. A malformed file is refused with a message that
    * names the row/column (CSV) or header field (IDX); nothing is stored then. Gzipped files (.gz,
    * as MNIST ships) are inflated by the host.
    */
   'files.upload': {
-    payload: z.strictObject({
-      uploadId: UploadId,
-      name: z.string().min(1).max(255),
-      index: z
-        .number()
-        .int()
-        .min(0)
-        .max(DATA_LIMITS.maxChunks - 1),
-      total: z.number().int().min(1).max(DATA_LIMITS.maxChunks),
-      /** Size of the whole file in bytes (checked against the limit before anything is kept). */
-      bytes: z.number().int().min(0).max(DATA_LIMITS.maxUploadBytes),
-      chunkBase64: z.string().max(DATA_LIMITS.maxChunkChars),
-    }),
+    payload: z
+      .strictObject({
+        uploadId: UploadId,
+        name: z.string().min(1).max(255),
+        index: z
+          .number()
+          .int()
+          .min(0)
+          .max(DATA_LIMITS.maxChunks - 1),
+        total: z.number().int().min(1).max(DATA_LIMITS.maxChunks),
+        /** Size of the whole file in bytes (checked against the limit before anything is kept). */
+        bytes: z.number().int().min(0).max(DATA_LIMITS.maxUploadBytes),
+        chunk: z
+          .custom<Uint8Array>((v) => v instanceof Uint8Array, 'must be bytes (a Uint8Array)')
+          .refine((b) => b.byteLength <= DATA_LIMITS.maxChunkBytes, `must be at most ${DATA_LIMITS.maxChunkBytes} bytes`)
+          .optional(),
+        chunkBase64: z.string().max(DATA_LIMITS.maxChunkChars).optional(),
+      })
+      .refine((p) => (p.chunk === undefined) !== (p.chunkBase64 === undefined), 'needs exactly one of chunk (bytes) and chunkBase64'),
     result: z.strictObject({ uploadId: UploadId, received: z.number().int(), done: z.boolean(), file: StoredFile.nullable() }),
   },
   /** What a stored file is (e.g. to show a reopened run's CSV columns). */

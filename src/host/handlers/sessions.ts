@@ -34,7 +34,12 @@ export function sessionHandlers({ registry, runs, schedule }: SessionsContext): 
       // Every session is a run: its config and the untrained weights are saved from the start;
       // unless asked not to be, in which case its metrics wait in memory for runs.save.
       if (record === false) session.scratch = new ScratchLog()
-      else if (startRun(runs, session)) session.checkpoint()
+      else {
+        const recorder = startRun(runs, session)
+        // A rebuild before the first step (any change to the setup) leaves no run behind.
+        if (recorder) recorder.discardIfUntrained = true
+        if (recorder) session.checkpoint()
+      }
       return session.info()
     },
 

@@ -27,6 +27,8 @@ type RunsKind = Exclude<keyof RunsHandlers, 'session.importWeights'>
 function edit(host: RunsHost, runId: string, change: (rec: RunRecord) => void): RunSummaryOut {
   const store = needStore(host)
   const live = liveSession(host, runId)
+  // A run the user has named or tagged is kept, trained or not.
+  if (live?.recorder) live.recorder.discardIfUntrained = false
   const rec = live?.recorder ? live.recorder.rec : store.read(runId)
   change(rec)
   rec.updatedAt = new Date().toISOString()
@@ -66,6 +68,8 @@ export function runsHandlers(host: RunsHost): RunsHandlers {
       store.locate(runId)
       const live = liveSession(host, runId)
       if (live) {
+        // Deleted, not discarded: it goes to the trash like any run, so the delete can be undone.
+        if (live.recorder) live.recorder.discardIfUntrained = false
         live.pause()
         host.registry.dispose(live.id)
         // A WebGPU session's last checkpoint is written after a read-back: let it land before the move.
@@ -119,6 +123,8 @@ export function runsHandlers(host: RunsHost): RunsHandlers {
     'session.importWeights': ({ sessionId, safetensorsBase64 }) => {
       // A WebGPU session's mirror is made current first: a partial import keeps the other weights.
       const session = host.registry.get(sessionId)
+      // Imported weights are worth keeping before any step.
+      if (session.recorder) session.recorder.discardIfUntrained = false
       return session.reading(() => importWeights(session, safetensorsBase64))
     },
   }

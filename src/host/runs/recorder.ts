@@ -12,7 +12,9 @@ import type { MetricsBatch } from '../metrics'
 import type { SessionSpecOut } from '../setup'
 import type { Trainer } from '../trainer'
 import { appendAll, type FsOps } from './atomic'
-import { captureCheckpoint, checkpointsToThin } from './checkpoint'
+import { captureCheckpoint } from './checkpoint'
+import { checkpointsToPrune, DEFAULT_RETENTION, type Retention } from './retention'
+import { discardRun } from './run-discard'
 import { batchLine, rewindLine, statsOf, type MetricsHistory, type RunStats } from './metrics-log'
 import { METRICS_FILE, type RunRecord, type RunStore } from './store'
 
@@ -21,6 +23,8 @@ export interface RecorderOptions {
   every?: number
   /** At most this many checkpoints are kept (step 0 and the latest always). Default 40. */
   keep?: number
+  /** The newest checkpoints kept as they are; older ones are log-spaced (retention.ts). Default 5. */
+  keepRecent?: number
   /** The metrics log is compacted to about half this when it grows past it. Default: the store's (64 MiB). */
   maxLogBytes?: number
   now?: () => Date
@@ -33,11 +37,13 @@ export class RunRecorder {
   /** The last step the log holds (for the rewind written when recording resumes). */
   private loggedStep = -1
   readonly every: number
-  private readonly keep: number
+  private readonly retention: Retention
   readonly maxLogBytes: number
   private readonly now: () => Date
   /** Step of the newest checkpoint on disk. */
   lastCheckpoint = -1
+  /** A run made for a new session: closed before its first step, it is removed (run-discard.ts). */
+  discardIfUntrained = false
   /** Times the log was compacted (for tests and diagnostics). */
   compactions = 0
   /** The compaction in progress (at most one). */
@@ -54,7 +60,10 @@ export class RunRecorder {
     private readonly onRecovered: () => void = () => {},
   ) {
     this.every = options.every ?? 250
-    this.keep = options.keep ?? 40
+    this.retention = {
+      recent: options.keepRecent ?? DEFAULT_RETENTION.recent,
+      max: options.keep ?? DEFAULT_RETENTION.max,
+    }
     this.maxLogBytes = options.maxLogBytes ?? store.maxLogBytes
     this.now = options.now ?? (() => new Date())
     this.lastCheckpoint = store.checkpoints.steps(rec.runId).at(-1) ?? -1
@@ -200,7 +209,7 @@ export class RunRecorder {
     })
     if (this.failed || !this.store.checkpoints.write(this.runId, meta.step, bytes, meta)) return this.fail()
     this.lastCheckpoint = meta.step
-    for (const step of checkpointsToThin(this.store.checkpoints.steps(this.runId), this.keep))
+    for (const step of checkpointsToPrune(this.store.checkpoints.steps(this.runId), this.retention))
       this.store.checkpoints.delete(this.runId, step)
     this.save()
     if (wasFailed && !this.failed) this.onRecovered()
@@ -225,6 +234,7 @@ export class RunRecorder {
     this.stopCompaction()
     this.offSwap()
     this.closeLog()
+    if (this.discardIfUntrained && this.rec.stats.steps === 0 && this.lastCheckpoint <= 0 && discardRun(this.store, this.runId)) return
     this.save(status)
   }
 

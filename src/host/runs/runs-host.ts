@@ -1,13 +1,13 @@
 // What the runs side works with (the run store, the host's files, recorder options and its session
 // registry) and the glue between a session and its run: starting a run for a session, attaching a
 // recorder, finding the session that trains a run, and a run's summary.
-import { dataLabel } from '../data-source'
 import { HostError } from '../errors'
 import type { TrainingSession } from '../session'
 import type { SessionRegistry } from '../sessions/registry'
-import type { SessionSpecOut } from '../setup'
 import type { FileStore } from '../datasets/store'
+import { sessionInfo } from '../session-info'
 import { RunRecorder, type RecorderOptions } from './recorder'
+import { dataName, modelName } from './run-name'
 import type { IndexEntry } from './run-index'
 import { APP_VERSION, newRunId, RUN_FORMAT, type RunRecord, type RunStore, type RunSummaryOut } from './store'
 
@@ -25,8 +25,9 @@ export interface RunsHost {
   unwatch?: (runId: string) => void
 }
 
-function defaultName(spec: SessionSpecOut): string {
-  return `${dataLabel(spec.data)} · ${[...spec.model.hidden].join('-') || 'linear'} · ${spec.optimizer.type} ${spec.optimizer.lr}`
+/** "moons · 2×8 tanh", "train-images-idx3-ubyte · 784-128-10 relu" (run-name.ts). */
+function defaultName(host: RunsHost, session: TrainingSession): string {
+  return `${dataName(session.spec.data, host.files)} · ${modelName(sessionInfo(session).layers)}`
 }
 
 /**
@@ -44,7 +45,7 @@ export function startRun(
   const rec: RunRecord = {
     format: RUN_FORMAT,
     runId: newRunId(now),
-    name: extra.name ?? defaultName(session.spec),
+    name: extra.name ?? defaultName(host, session),
     tags: [...new Set(extra.tags ?? [])],
     createdAt: now.toISOString(),
     updatedAt: now.toISOString(),

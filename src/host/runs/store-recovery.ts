@@ -10,6 +10,16 @@ import { describeFsError, isFsError, TMP_PREFIX, writeFileAtomic } from './atomi
 import { readMetricsLogAsync, statsOf } from './metrics-log'
 import { CHECKPOINT_DIR, METRICS_FILE, RUN_FILE, TRASH, type RunRecord } from './run-record'
 import type { RunStore } from './store'
+import { DISCARD_PREFIX } from './run-discard'
+
+/** Untrained runs whose removal was cut short (run-discard.ts): already out of the list, now gone. */
+function sweepDiscarded(store: RunStore): void {
+  const names = store.guard('list the data directory', () => readdirSync(store.dir))
+  for (const n of names ?? []) {
+    if (n.startsWith(DISCARD_PREFIX))
+      store.guard('remove a discarded run', () => store.ops.rmSync(join(store.dir, n), { recursive: true, force: true }))
+  }
+}
 
 /** Runs indexed between two turns of the event loop (about 10–30 ms of reading and parsing). */
 export const RUNS_PER_SLICE = 32
@@ -26,6 +36,7 @@ function runIds(store: RunStore, trashed: boolean): string[] {
 
 /** Index every run found now (the folders are listed before the first yield: runs made later index themselves). */
 export async function recoverRuns(store: RunStore): Promise<void> {
+  sweepDiscarded(store)
   const found = [false, true].flatMap((trashed) => runIds(store, trashed).map((runId) => ({ runId, trashed })))
   let n = 0
   for (const { runId, trashed } of found) {

@@ -156,7 +156,7 @@ export class FakeHost {
   private readonly infos = new Map<string, Omit<Info, 'state'>>()
   /** Stored files by id, with a CSV's cells (for previews). */
   readonly files = new Map<string, Stored & { rows?: string[][]; header?: string[] }>()
-  private readonly uploads = new Map<string, { name: string; total: number; bytes: number; chunks: string[] }>()
+  private readonly uploads = new Map<string, { name: string; total: number; bytes: number; chunks: Uint8Array[] }>()
   /** Answer a kind differently (an error, a malformed result); undefined falls through. */
   readonly overrides = new Map<RequestKind, Override>()
   private readonly events = new Listeners<unknown>()
@@ -361,14 +361,14 @@ export class FakeHost {
   private upload(p: RequestPayload<'files.upload'>): RequestResult<'files.upload'> {
     if (p.bytes > DATA_LIMITS.maxUploadBytes)
       throw new FileError(`${p.name}: ${p.bytes} bytes is over the ${DATA_LIMITS.maxUploadBytes}-byte limit`)
-    const up = p.index === 0 ? { name: p.name, total: p.total, bytes: p.bytes, chunks: [] as string[] } : this.uploads.get(p.uploadId)
+    const up = p.index === 0 ? { name: p.name, total: p.total, bytes: p.bytes, chunks: [] as Uint8Array[] } : this.uploads.get(p.uploadId)
     if (!up) throw new FileError(`${p.name}: chunk ${p.index} of an upload that never started`)
     if (up.chunks.length !== p.index) throw new FileError(`${p.name}: chunk ${p.index} arrived, expected chunk ${up.chunks.length}`)
-    up.chunks.push(p.chunkBase64)
+    up.chunks.push(p.chunk ?? fromBase64(p.chunkBase64 ?? ''))
     this.uploads.set(p.uploadId, up)
     if (up.chunks.length < up.total) return { uploadId: p.uploadId, received: up.chunks.length, done: false, file: null }
     this.uploads.delete(p.uploadId)
-    const parts = up.chunks.map(fromBase64)
+    const parts = up.chunks
     const bytes = new Uint8Array(parts.reduce((n, b) => n + b.length, 0))
     let at = 0
     for (const b of parts) {

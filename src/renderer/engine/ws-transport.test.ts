@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { PROTOCOL_VERSION, errorReply, eventMessage, okReply, type RequestMessage } from '../../shared/protocol'
+import { decodeBinaryRequest } from '../../shared/binary-frame'
 import { createEngineClient } from './engine-client'
 import { metricsBatch } from './fake-host'
 import { createWsTransport, engineSocketUrl, takeTokenFromAddressBar, withResumeKey } from './ws-transport'
@@ -15,8 +16,11 @@ class FakeSocket {
   constructor(readonly url: string) {
     FakeSocket.all.push(this)
   }
-  send(text: string): void {
-    this.sent.push(JSON.parse(text) as RequestMessage)
+  send(data: string | Uint8Array): void {
+    if (typeof data === 'string') return void this.sent.push(JSON.parse(data) as RequestMessage)
+    const frame = decodeBinaryRequest(data)
+    if (!frame.ok) throw new Error(frame.message)
+    this.sent.push({ ...(frame.message as unknown as RequestMessage), binaryFrame: true } as RequestMessage)
   }
   close(): void {
     this.drop(1000, '')
@@ -52,6 +56,19 @@ beforeEach(() => {
 afterEach(() => vi.useRealTimers())
 
 describe('WebSocket transport', () => {
+  it('sends a request that carries bytes (an upload chunk) as one binary frame, the rest as JSON text', async () => {
+    const { client } = setup()
+    latest().open()
+    const chunk = new Uint8Array([0, 1, 2, 255])
+    const payload = { uploadId: 'uabc123', name: 'x.idx', index: 0, total: 1, bytes: 4, chunk }
+    void client.request('files.upload', payload)
+    void client.request('session.pause', { sessionId: 's4' })
+    expect(latest().sent).toEqual([
+      { v: PROTOCOL_VERSION, id: 1, kind: 'files.upload', payload, binaryFrame: true },
+      { v: PROTOCOL_VERSION, id: 2, kind: 'session.pause', payload: { sessionId: 's4' } },
+    ])
+  })
+
   it('queues requests until the socket opens, then correlates replies by id', async () => {
     const { client } = setup()
     const hello = client.request('session.dispose', { sessionId: 's4' })

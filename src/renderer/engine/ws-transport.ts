@@ -1,7 +1,9 @@
 // Serve-mode transport: one WebSocket to the local server's /ws, JSON text frames carrying the
-// protocol's envelopes. Reconnects with exponential backoff and reports its connection state.
+// protocol's envelopes (a request with bytes in it, an upload chunk, goes as one binary frame:
+// binary-frame.ts). Reconnects with exponential backoff and reports its connection state.
 // The token travels in the HttpOnly cookie the server set with the page, and as ?token= when
 // the page URL had one (taken out of the address bar so it does not linger in history).
+import { encodeBinaryRequest } from '../../shared/binary-frame'
 import type { RequestKind, RequestMessage } from '../../shared/protocol'
 import { Listeners, TransportError, type ConnectionStatus, type Transport } from './transport'
 
@@ -73,7 +75,7 @@ export function createWsTransport(options: WsTransportOptions): Transport {
 
   function transmit(w: Waiting): void {
     inFlight.set(w.message.id, w)
-    socket!.send(JSON.stringify(w.message))
+    socket!.send(encodeBinaryRequest(w.message) ?? JSON.stringify(w.message))
   }
 
   function onMessage(data: unknown): void {

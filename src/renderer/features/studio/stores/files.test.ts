@@ -6,7 +6,8 @@ import { DATA_LIMITS } from '../../../../shared/protocol-data'
 import { createEngineClient } from '../../../engine/engine-client'
 import { FakeHost } from '../../../engine/fake-host'
 import { setEngineClient } from '../../../engine'
-import { CHUNK_BYTES, toBase64, useFilesStore } from './files'
+import { UPLOAD_WINDOW } from '../../../../shared/chunk-pipeline'
+import { CHUNK_BYTES, useFilesStore } from './files'
 
 let host: FakeHost
 
@@ -30,7 +31,7 @@ function bigCsv(bytes: number): string {
 const uploads = () =>
   host.requests
     .filter((r) => r.kind === 'files.upload')
-    .map((r) => r.payload as { uploadId: string; index: number; total: number; bytes: number; chunkBase64: string })
+    .map((r) => r.payload as { uploadId: string; index: number; total: number; bytes: number; chunk: Uint8Array })
 
 beforeEach(() => {
   host = new FakeHost()
@@ -40,7 +41,7 @@ beforeEach(() => {
 afterEach(() => setEngineClient(null))
 
 describe('files store: upload', () => {
-  it('sends a 1.3 MB file as 3 ordered chunks of at most 700,000 base64 characters', async () => {
+  it('sends a 1.3 MB file as 3 ordered byte chunks of 512 KiB', async () => {
     const text = bigCsv(1_300_000)
     const files = useFilesStore()
     const stored = await files.upload(file('big.csv', [text]))
@@ -50,22 +51,20 @@ describe('files store: upload', () => {
     expect(sent.map((c) => c.index)).toEqual([0, 1, 2])
     expect(sent.every((c) => c.total === 3 && c.bytes === text.length)).toBe(true)
     expect(new Set(sent.map((c) => c.uploadId)).size).toBe(1)
-    expect(sent.every((c) => c.chunkBase64.length <= DATA_LIMITS.maxChunkChars)).toBe(true)
-    expect(sent[0]!.chunkBase64.length).toBe(DATA_LIMITS.maxChunkChars)
-    // The chunks decode back to the file, in order.
-    const joined = sent.map((c) => atob(c.chunkBase64)).join('')
+    expect(sent.every((c) => c.chunk instanceof Uint8Array && c.chunk.length <= DATA_LIMITS.maxChunkBytes)).toBe(true)
+    expect(sent[0]!.chunk.length).toBe(CHUNK_BYTES)
+    // The chunks join back into the file, in order.
+    const joined = sent.map((c) => new TextDecoder().decode(c.chunk)).join('')
     expect(joined).toBe(text)
 
     expect(stored?.summary.format).toBe('csv')
     expect(stored?.fileId).toMatch(/^f[0-9a-f]{16}$/)
-    expect(files.uploads[0]).toMatchObject({ status: 'done', sent: 3, total: 3, error: null })
+    expect(files.uploads[0]).toMatchObject({ status: 'done', sent: 3, sentBytes: text.length, total: 3, error: null })
     expect(files.stored.get(stored!.fileId)?.name).toBe('big.csv')
   })
 
-  it('fills each chunk with whole base64 quanta (no padding inside the file)', () => {
-    expect(CHUNK_BYTES % 3).toBe(0)
-    expect(toBase64(new Uint8Array(CHUNK_BYTES)).length).toBeLessThanOrEqual(DATA_LIMITS.maxChunkChars)
-    expect(toBase64(new TextEncoder().encode('hello'))).toBe(btoa('hello'))
+  it('makes chunks that fit the protocol and a serve-mode frame', () => {
+    expect(CHUNK_BYTES).toBeLessThanOrEqual(DATA_LIMITS.maxChunkBytes)
   })
 
   it("shows the host's message for a malformed file, naming the row, and stores nothing", async () => {
@@ -90,17 +89,18 @@ describe('files store: upload', () => {
     expect(uploads()).toHaveLength(0)
   })
 
-  it('cancels between chunks: no further chunk is sent and nothing is stored', async () => {
+  it('cancels between chunks: sending stops (only chunks already on their way went) and nothing is stored', async () => {
     const files = useFilesStore()
     host.overrides.set('files.upload', (m) => {
       // Cancel while the first chunk is on its way.
       if ((m.payload as { index: number }).index === 0) files.cancel(files.uploads[0]!.uploadId)
       return undefined
     })
-    const result = await files.upload(file('big.csv', [bigCsv(1_300_000)]))
+    const result = await files.upload(file('big.csv', [bigCsv(4_000_000)]))
     expect(result).toBeNull()
     expect(files.uploads[0]!.status).toBe('cancelled')
-    expect(uploads()).toHaveLength(1)
+    // 8 chunks; at most the window's worth had gone before the cancel was seen.
+    expect(uploads().length).toBeLessThanOrEqual(UPLOAD_WINDOW)
     expect(files.stored.size).toBe(0)
   })
 
@@ -113,7 +113,9 @@ describe('files store: upload', () => {
     )
     expect(await files.upload(file('big.csv', [bigCsv(1_300_000)]))).toBeNull()
     expect(files.uploads[0]).toMatchObject({ status: 'error', sent: 1, error: 'the data directory is full' })
-    expect(uploads().map((c) => c.index)).toEqual([0, 1])
+    // Chunks sent after it (at most the window's worth) were refused too; the first refusal is shown.
+    expect(uploads().map((c) => c.index)).toEqual([...Array(uploads().length).keys()])
+    expect(uploads().length).toBeLessThanOrEqual(1 + UPLOAD_WINDOW)
   })
 
   it('asks the host once for a stored file it has not seen (a reopened run)', async () => {

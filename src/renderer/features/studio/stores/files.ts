@@ -1,5 +1,6 @@
 // The user's own data files (CSV tables, IDX images/labels) on their way to the engine host: read
-// in slices, sent as base64 chunks in order under one upload id ('files.upload'), with progress,
+// in slices, sent as byte chunks in order under one upload id ('files.upload'; serve mode sends each
+// as one binary WebSocket frame, Electron's IPC clones the bytes), with progress,
 // cancel and the host's error message (it names the row/column or header field of a bad file).
 // Stored files are remembered by content id so the data panel can show their columns and dims.
 import { defineStore } from 'pinia'
@@ -7,11 +8,12 @@ import { reactive, ref } from 'vue'
 import type { RequestResult } from '../../../../shared/protocol'
 import { DATA_LIMITS } from '../../../../shared/protocol-data'
 import { EngineRequestError, getEngineClient } from '../../../engine'
+import { sendChunks } from '../../../../shared/chunk-pipeline'
 
 export type StoredFile = RequestResult<'files.info'>
 
-/** File bytes per chunk: base64 turns 3 bytes into 4 characters, so this fills maxChunkChars. */
-export const CHUNK_BYTES = Math.floor(DATA_LIMITS.maxChunkChars / 4) * 3
+/** File bytes per chunk: few round trips, and a frame well under serve mode's 1 MiB. */
+export const CHUNK_BYTES = 512 * 1024
 
 export interface Upload {
   uploadId: string
@@ -19,6 +21,8 @@ export interface Upload {
   bytes: number
   /** Chunks the host has acknowledged, of `total`. */
   sent: number
+  /** Bytes the host has acknowledged, of `bytes`. */
+  sentBytes: number
   total: number
   status: 'uploading' | 'done' | 'error' | 'cancelled'
   /** What went wrong, in the host's words (or why the file was refused before sending). */
@@ -31,13 +35,6 @@ export interface UploadSource {
   name: string
   size: number
   slice(start: number, end: number): Blob
-}
-
-/** Base64 of bytes, in pieces (String.fromCharCode on a whole 512 KiB chunk overflows the stack). */
-export function toBase64(bytes: Uint8Array): string {
-  let bin = ''
-  for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000))
-  return btoa(bin)
 }
 
 function newUploadId(): string {
@@ -73,6 +70,7 @@ export const useFilesStore = defineStore('files', () => {
       name: source.name,
       bytes: source.size,
       sent: 0,
+      sentBytes: 0,
       total,
       status: 'uploading',
       error: null,
@@ -83,29 +81,28 @@ export const useFilesStore = defineStore('files', () => {
     const refused = refuseUpload(source)
     if (refused) return fail(up, refused)
     try {
-      for (let index = 0; index < total; index++) {
-        if (cancelled.has(up.uploadId)) return finishCancelled(up)
-        const slice = source.slice(index * CHUNK_BYTES, Math.min(source.size, (index + 1) * CHUNK_BYTES))
-        const chunkBase64 = toBase64(new Uint8Array(await slice.arrayBuffer()))
-        const reply = await client.request('files.upload', {
-          uploadId: up.uploadId,
-          name: source.name,
-          index,
-          total,
-          bytes: source.size,
-          chunkBase64,
-        })
-        up.sent = reply.received
-        if (reply.done) {
-          if (!reply.file) return fail(up, `${source.name}: the host finished the upload without storing a file`)
-          if (cancelled.has(up.uploadId)) return finishCancelled(up)
-          up.status = 'done'
-          up.file = reply.file
-          stored.set(reply.file.fileId, reply.file)
-          return reply.file
-        }
-      }
-      return fail(up, `${source.name}: the host did not finish the upload after ${total} chunks`)
+      let file: StoredFile | null = null
+      const outcome = await sendChunks({
+        total,
+        read: async (index) =>
+          new Uint8Array(await source.slice(index * CHUNK_BYTES, Math.min(source.size, (index + 1) * CHUNK_BYTES)).arrayBuffer()),
+        send: (index, chunk) =>
+          client.request('files.upload', { uploadId: up.uploadId, name: source.name, index, total, bytes: source.size, chunk }),
+        onReply: (reply) => {
+          up.sent = reply.received
+          up.sentBytes = Math.min(source.size, reply.received * CHUNK_BYTES)
+          if (reply.done && !reply.file) throw new Error(`${source.name}: the host finished the upload without storing a file`)
+          if (reply.done) file = reply.file
+        },
+        stop: () => cancelled.has(up.uploadId),
+      })
+      if (outcome === 'stopped' || cancelled.has(up.uploadId)) return finishCancelled(up)
+      if (!file) return fail(up, `${source.name}: the host did not finish the upload after ${total} chunks`)
+      const done: StoredFile = file
+      up.status = 'done'
+      up.file = done
+      stored.set(done.fileId, done)
+      return done
     } catch (err) {
       const message = err instanceof EngineRequestError || err instanceof Error ? err.message : String(err)
       return fail(up, message.replace(/^files\.upload: /, ''))
