@@ -24,7 +24,7 @@ import { benchTfjs, tfjsVersion } from './tfjs.js'
 import { benchTorch } from './torch.js'
 import { benchSplit, printSplit, type SplitRow } from './split.js'
 import { benchWide, printWide, type WideResult } from './wide.js'
-import { setupWebGpu } from './webgpu.js'
+import { benchGpuColumns } from './gpu-columns.js'
 
 const quick = process.argv.includes('--quick')
 const labOnly = process.argv.includes('--lab-only')
@@ -126,20 +126,9 @@ async function main(): Promise<void> {
   }
   let gpuAdapter: string | null = null
   if (gpuColumns) {
-    const gpu = await setupWebGpu()
-    if ('skipped' in gpu) {
-      columns.push({ key: 'ours-webgpu', result: null, note: gpu.skipped }, { key: 'tfjs-webgpu', result: null, note: gpu.skipped })
-    } else {
-      gpuAdapter = `${gpu.adapter}${gpu.software ? ' (software)' : ''}`
-      const note = gpu.software
-        ? `adapter ${gpu.adapter}: SwiftShader runs WebGPU on the CPU, so these figures measure per-op overhead and kernel quality against tfjs, not GPU speed`
-        : `adapter ${gpu.adapter}`
-      progress('ours (webgpu backend)')
-      columns.push({ key: 'ours-webgpu', result: await benchOurs(timing, 'webgpu'), note })
-      progress('tfjs webgpu')
-      const r = await benchTfjs('webgpu', timing)
-      columns.push({ key: 'tfjs-webgpu', result: r, note: r.leakedTensors ? `${r.leakedTensors} tensors leaked` : undefined })
-    }
+    const gpu = await benchGpuColumns(timing, progress)
+    columns.push(...gpu.columns)
+    gpuAdapter = gpu.adapter
   }
 
   const machine = {
