@@ -11,6 +11,7 @@ import { HostError } from './errors'
 import { sessionInfo } from './session-info'
 import { MetricsCollector, type MetricsBatch } from './metrics'
 import { applyCheckpoint, type Checkpoint } from './runs/checkpoint'
+import type { CheckpointWrite } from './runs/checkpoint-write'
 import type { RunRecorder } from './runs/recorder'
 import type { ScratchLog } from './runs/scratch-log'
 import type { FileStore } from './datasets/store'
@@ -56,6 +57,12 @@ export class TrainingSession {
   private queue: Promise<unknown> = Promise.resolve()
   /** A device slice is queued or running: the host's scheduler skips the session meanwhile. */
   busy = false
+  /**
+   * A big checkpoint being written from the live weights (runs/checkpoint-write.ts): training waits
+   * for it (the scheduler and the slice loop skip the session), and whatever changes the weights
+   * calls `weightsChanging` first.
+   */
+  saving: CheckpointWrite | null = null
   /** What the host's scheduler runs (units of work, resumed across slices). */
   private readonly loop = new SliceLoop(this)
 
@@ -161,7 +168,13 @@ export class TrainingSession {
     return done
   }
 
+  /** The weights are about to change outside training: a checkpoint being written from them is finished first. */
+  weightsChanging(): void {
+    this.saving?.finishNow()
+  }
+
   reset(): SessionState {
+    this.weightsChanging()
     this.flush()
     this.loop.drop()
     this.trainer.reset()
@@ -192,6 +205,8 @@ export class TrainingSession {
   dispose(): void {
     this.flush()
     this.checkpoint()
+    this.saving?.finishNow() // the bytes reach the kernel now; the flush and rename follow
+
     const recorder = this.recorder
     if (this.onDevice) void this.queued(() => recorder?.close('saved'))
     else recorder?.close('saved')
@@ -241,20 +256,30 @@ export class TrainingSession {
     if (!this.recorder || this.status === 'error') return
     this.flush()
     if (!this.trainer.device?.stale) {
-      this.recorder.checkpoint(this.trainer, this.spec)
+      this.track(this.recorder.checkpoint(this.trainer, this.spec))
       return
     }
-    // A device session between steps (a pause request): read the weights back after the running slice.
+    // A device session between steps (a pause request): read the weights back after the running
+    // slice; the queue waits for the write, so nothing refreshes the mirror under it.
     void this.queued(async () => {
       await this.trainer.syncMirror()
-      if (this.recorder && this.status !== 'error') this.recorder.checkpoint(this.trainer, this.spec)
+      if (this.recorder && this.status !== 'error') await this.track(this.recorder.checkpoint(this.trainer, this.spec))
     }).catch((e) =>
       this.storageFailed(`could not read the weights back from the GPU for a checkpoint: ${e instanceof Error ? e.message : String(e)}`),
     )
   }
 
+  /** Training waits while a big checkpoint is written; resolves when it is. */
+  private async track(job: CheckpointWrite | null): Promise<void> {
+    if (!job) return
+    this.saving = job
+    await job.done
+    if (this.saving === job) this.saving = null
+  }
+
   /** Continue from a saved checkpoint (runs.open); the session waits, paused, at its step. */
   restore(ck: Checkpoint, where: string): void {
+    this.weightsChanging()
     this.loop.drop()
     applyCheckpoint(this.trainer, ck, where)
     this.loop.evaluatedAt = this.step
