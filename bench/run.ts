@@ -17,15 +17,17 @@ import { benchOurs } from './ours.js'
 import { setCpuMatmulKernel } from '../src/engine/backends/cpu/index.js'
 import { loadWasmGemm } from '../src/engine/backends/cpu/wasm/wasm-gemm.js'
 import type { StudioResult } from './studio.js'
+import type { StudioBigResult } from './studio-big.js'
 import { benchTfjs, tfjsVersion } from './tfjs.js'
 import { benchTorch } from './torch.js'
 import { setupWebGpu } from './webgpu.js'
 
 const quick = process.argv.includes('--quick')
 const labOnly = process.argv.includes('--lab-only')
-const labRows = !process.argv.includes('--webgpu-only')
+const studioOnly = process.argv.includes('--studio-only')
+const labRows = !process.argv.includes('--webgpu-only') && !studioOnly
 const cpuColumns = labRows && !labOnly
-const gpuColumns = !process.argv.includes('--skip-webgpu') && !labOnly
+const gpuColumns = !process.argv.includes('--skip-webgpu') && !labOnly && !studioOnly
 // ~2 s of timed repeats per figure keeps the medians stable and the whole run near 2-3 minutes.
 const timing: Required<TimingOptions> = quick ? { budgetMs: 200, warmupMs: 50, repeats: 3 } : { budgetMs: 2000, warmupMs: 400, repeats: 5 }
 
@@ -54,6 +56,7 @@ async function main(): Promise<void> {
   const load0 = loadavg()[0]
   let memory: MemoryResult[] = []
   let studio: StudioResult | null = null
+  let studioBig: StudioBigResult | null = null
   let lab: LabResult | null = null
   // Both WebAssembly kernel setups loaded once, so switching columns starts no extra threads.
   const pooled = loadWasmGemm()
@@ -103,11 +106,16 @@ async function main(): Promise<void> {
   if (cpuColumns) {
     progress('memory flatness')
     memory = [await benchMemory(MLPS[0], quick ? [100, 1000] : [1000, 10_000]), await benchMemory(MLPS[1], quick ? [20, 100] : [200, 2000])]
+  }
+  if (cpuColumns || studioOnly) {
     progress('studio loop vs bare loop')
     // The host imports its bundled CSVs with Vite's `?raw`; this hook gives tsx the same.
     register('../src/host/datasets/raw-loader.mjs', import.meta.url)
     const { benchStudio } = await import('./studio.js')
     studio = await benchStudio(quick ? 1500 : 10_000)
+    progress('studio loop vs bare loop, 2-(1024×16)-2 Adam')
+    const { benchStudioBig } = await import('./studio-big.js')
+    studioBig = await benchStudioBig(quick ? 6000 : 30_000)
   }
   let gpuAdapter: string | null = null
   if (gpuColumns) {
@@ -169,6 +177,11 @@ async function main(): Promise<void> {
   if (lab) printLab(lab)
   if (memory.length) printMemory(memory)
   if (studio) printStudio(studio)
+  if (studioBig)
+    console.log(
+      `\nStudio loop vs bare engine loop, 2-(1024×16)-2 relu, batch 32, Adam, default settings (steps/s, medians of ${studioBig.rounds} interleaved rounds)\n` +
+        `  bare loop: ${fmt(studioBig.bare)}   studio session: ${fmt(studioBig.studio)}   studio/bare: ${studioBig.ratio.toFixed(2)}×`,
+    )
 
   const elapsed = (performance.now() - t0) / 1000
   console.log(`\nTotal ${elapsed.toFixed(0)} s`)
@@ -176,7 +189,7 @@ async function main(): Promise<void> {
   const date = new Date().toISOString()
   const json = labOnly
     ? { date, quick, machine, timing, labMlps: LAB_MLPS, lab }
-    : { date, quick, machine, timing, mlps: MLPS, matmulSizes: MATMUL_SIZES, columns, memory, studio, labMlps: LAB_MLPS, lab }
+    : { date, quick, machine, timing, mlps: MLPS, matmulSizes: MATMUL_SIZES, columns, memory, studio, studioBig, labMlps: LAB_MLPS, lab }
   const file = labOnly ? 'out/bench-lab.json' : 'out/bench-latest.json'
   writeFileSync(file, JSON.stringify(json, null, 2) + '\n')
   console.log(`Results written to ${file}`)

@@ -90,7 +90,13 @@ export function networkOf(session: TrainingSession, maxEdgesPerLayer: number, ma
       biasGrad: pick(biasGrad, i + 1),
     }
   })
-  const result: NetworkResult = { sessionId: session.id, step: trainer.stepCount, featureNames: [...trainer.data.train.featureNames], layers, neurons }
+  const result: NetworkResult = {
+    sessionId: session.id,
+    step: trainer.stepCount,
+    featureNames: [...trainer.data.train.featureNames],
+    layers,
+    neurons,
+  }
   if (shown.some((s, c) => s.length < (c === 0 ? model.layers[0].inFeatures : model.layers[c - 1].outFeatures))) result.shown = shown
   return result
 }

@@ -40,7 +40,6 @@ export function mapCounts(widths: readonly number[], maxPerColumn: number, maxMa
   })
 }
 
-
 /**
  * The values of neuron `col` of a row-major [cells, width] matrix as bytes over its own range
  * (0 ↔ min, 255 ↔ max), written to `out` at `offset`. Non-finite values count as 0, as in the
