@@ -27,7 +27,7 @@ async function buildBigModel(page: Page): Promise<void> {
 test.describe('a 16 × 1024 model stays interactive', () => {
   test.use({ viewport: { width: 1440, height: 900 } })
   // Building a 15.7M-parameter model and taking its first steps is slow on a shared 2-core machine.
-  test.describe.configure({ timeout: 300_000 })
+  test.describe.configure({ timeout: 420_000 })
 
   test('Pause is acknowledged within a second while it trains; the network view samples wide layers without overlapping headers', async ({
     page,
@@ -82,7 +82,7 @@ test.describe('a 16 × 1024 model stays interactive', () => {
     expect(drawnMs).toBeLessThanOrEqual(15_000)
     await expect(page.getByTestId('neuron-sample')).toContainText('showing 64 of 1,024 neurons')
     await expect(canvas).toHaveAttribute('data-neurons', String(2 + LAYERS * 64 + 2))
-    expect(await num(page.getByTestId('status-step'), 'data-value')).toBe(pausedAt)
+    await expect(page.getByTestId('network-view')).toHaveAttribute('data-step', String(pausedAt))
 
     // No two headers in a row overlap.
     for (const prefix of ['column-header-', 'layer-header-']) {
