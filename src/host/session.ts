@@ -13,6 +13,7 @@ import { MetricsCollector, type MetricsBatch } from './metrics'
 import { applyCheckpoint, type Checkpoint } from './runs/checkpoint'
 import type { CheckpointWrite } from './runs/checkpoint-write'
 import type { RunRecorder } from './runs/recorder'
+import { saveCheckpoint } from './session-checkpoint'
 import type { ScratchLog } from './runs/scratch-log'
 import type { FileStore } from './datasets/store'
 import { dataLabel, prepareData } from './data-source'
@@ -57,11 +58,7 @@ export class TrainingSession {
   private queue: Promise<unknown> = Promise.resolve()
   /** A device slice is queued or running: the host's scheduler skips the session meanwhile. */
   busy = false
-  /**
-   * A big checkpoint being written from the live weights (runs/checkpoint-write.ts): training waits
-   * for it (the scheduler and the slice loop skip the session), and whatever changes the weights
-   * calls `weightsChanging` first.
-   */
+  /** A big checkpoint being written from the live weights (session-checkpoint.ts): training waits for it. */
   saving: CheckpointWrite | null = null
   /** What the host's scheduler runs (units of work, resumed across slices). */
   private readonly loop = new SliceLoop(this)
@@ -253,28 +250,7 @@ export class TrainingSession {
 
   /** Save where training stands (pending metrics first, so the log is never behind a checkpoint). */
   checkpoint(): void {
-    if (!this.recorder || this.status === 'error') return
-    this.flush()
-    if (!this.trainer.device?.stale) {
-      this.track(this.recorder.checkpoint(this.trainer, this.spec))
-      return
-    }
-    // A device session between steps (a pause request): read the weights back after the running
-    // slice; the queue waits for the write, so nothing refreshes the mirror under it.
-    void this.queued(async () => {
-      await this.trainer.syncMirror()
-      if (this.recorder && this.status !== 'error') await this.track(this.recorder.checkpoint(this.trainer, this.spec))
-    }).catch((e) =>
-      this.storageFailed(`could not read the weights back from the GPU for a checkpoint: ${e instanceof Error ? e.message : String(e)}`),
-    )
-  }
-
-  /** Training waits while a big checkpoint is written; resolves when it is. */
-  private async track(job: CheckpointWrite | null): Promise<void> {
-    if (!job) return
-    this.saving = job
-    await job.done
-    if (this.saving === job) this.saving = null
+    saveCheckpoint(this)
   }
 
   /** Continue from a saved checkpoint (runs.open); the session waits, paused, at its step. */

@@ -17,10 +17,10 @@ import { freshMonitor, type MonitorState } from './train-guards'
 import { sliced, type Drive } from './training/drive'
 import { CpuDriver, type Driver } from './training/driver'
 import { DeviceDriver } from './training/device-driver'
-import { evalRowBudget, evaluationOf, trainLossOf } from './training/evaluation'
+import { evaluationOf, trainLossOf } from './training/evaluation'
 import { keepModelState, putBack, type ModelState } from './training/model-state'
 import { trainStep, type StepOutcome } from './training/step'
-import { CHUNK_FLOPS, drain, evalChunkRows, forwardFlopsPerRow, type Work } from './work-budget'
+import { CHUNK_FLOPS, drain, evalChunkRows, type Work } from './work-budget'
 
 export type { StepOutcome } from './training/step'
 
@@ -278,11 +278,6 @@ export class Trainer {
    * Full test-set and (capped) train-set loss and accuracy at the current weights, for either
    * driver (training/evaluation.ts); null without a test set or for a non-finite loss.
    */
-  /** Rows of each split an evaluation measures at most, for the live evalEvery and batch size. */
-  get evalRows(): number {
-    return evalRowBudget(forwardFlopsPerRow(this.model.sizes), this.spec.train.evalEvery, this.spec.train.batchSize)
-  }
-
   evaluation(): Drive<EvalPoint | null> {
     return evaluationOf(this, evalChunkRows(this.model.sizes, this.chunkFlops))
   }

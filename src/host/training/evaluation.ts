@@ -7,6 +7,7 @@ import type { EvalPoint } from '../metrics'
 import type { LossPlan } from '../setup'
 import { later, settle, SLICE, type Drive } from './drive'
 import type { Driver } from './driver'
+import { forwardFlopsPerRow } from '../work-budget'
 
 /** Train metrics are taken on at most this many training rows, so evaluation stays cheap. */
 export const TRAIN_EVAL_ROWS = 5000
@@ -109,8 +110,13 @@ export interface Evaluated {
   readonly plan: LossPlan
   readonly data: { train: data.Dataset; test: data.Dataset }
   readonly stepCount: number
-  /** Rows of each split an evaluation measures at most (evalRowBudget). */
-  readonly evalRows: number
+  /** The live evalEvery and batch size, which size the evaluation's sample (evalRowBudget). */
+  readonly spec: { readonly train: { readonly evalEvery: number; readonly batchSize: number } }
+}
+
+/** Rows of each split an evaluation of `t` measures at most. */
+function evalRows(t: Evaluated): number {
+  return evalRowBudget(forwardFlopsPerRow(t.driver.model.sizes), t.spec.train.evalEvery, t.spec.train.batchSize)
 }
 
 /**
@@ -123,15 +129,15 @@ export interface Evaluated {
 export function* evaluationOf(t: Evaluated, chunkRows: number): Drive<EvalPoint | null> {
   const { train, test } = t.data
   if (test.n === 0) return null
-  const te = yield* measure(t.driver, t.plan, chunkRows, test, Math.min(test.n, t.evalRows))
-  const tr = yield* measure(t.driver, t.plan, chunkRows, train, trainRows(train, t.evalRows))
+  const te = yield* measure(t.driver, t.plan, chunkRows, test, Math.min(test.n, evalRows(t)))
+  const tr = yield* measure(t.driver, t.plan, chunkRows, train, trainRows(train, evalRows(t)))
   yield* settle()
   return evalPoint(t.stepCount, te.result(), tr.result())
 }
 
 /** Mean loss on the (capped) training rows. */
 export function* trainLossOf(t: Evaluated, chunkRows: number): Drive<number> {
-  const tally = yield* measure(t.driver, t.plan, chunkRows, t.data.train, trainRows(t.data.train, t.evalRows))
+  const tally = yield* measure(t.driver, t.plan, chunkRows, t.data.train, trainRows(t.data.train, evalRows(t)))
   yield* settle()
   return tally.result().loss
 }
