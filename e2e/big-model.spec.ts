@@ -43,25 +43,25 @@ test.describe('a 16 × 1024 model stays interactive', () => {
 
     // When the pill changes, on the wall clock the test reads too (the page's timeOrigin + now): a
     // MutationObserver notes it at once, where polling from the test would add its own round trips.
-    await page.evaluate(() => {
-      const w = window as unknown as { shownAt?: number; pausedAt?: number }
-      const pill = document.querySelector('[data-testid="session-status"]')!
+    // (A script in the page: the e2e typecheck has no DOM types.)
+    await page.evaluate(`(() => {
+      const pill = document.querySelector('[data-testid="session-status"]')
       const now = () => performance.timeOrigin + performance.now()
       new MutationObserver(() => {
-        const text = pill.textContent?.trim() ?? ''
-        if (/^paus/.test(text)) w.shownAt ??= now()
-        if (text === 'paused') w.pausedAt ??= now()
+        const text = pill.textContent.trim()
+        if (/^paus/.test(text)) window.shownAt ??= now()
+        if (text === 'paused') window.pausedAt ??= now()
       }).observe(pill, { childList: true, characterData: true, subtree: true })
-    })
+    })()`)
     const t0 = Date.now()
     await page.getByTestId('pause-button').click()
     const clickMs = Date.now() - t0
     await expect(page.getByTestId('session-status')).toHaveText('paused', { timeout: 60_000 })
     const seenMs = Date.now() - t0
-    const at = await page.evaluate(() => {
-      const w = window as unknown as { shownAt?: number; pausedAt?: number }
-      return { shownAt: w.shownAt ?? NaN, pausedAt: w.pausedAt ?? NaN }
-    })
+    const at = (await page.evaluate('({ shownAt: window.shownAt ?? NaN, pausedAt: window.pausedAt ?? NaN })')) as {
+      shownAt: number
+      pausedAt: number
+    }
     const shownMs = Math.round(at.shownAt - t0)
     const confirmedMs = Math.round(at.pausedAt - t0)
     console.log(
