@@ -179,7 +179,7 @@ async function main(): Promise<void> {
   if (studio) printStudio(studio)
   if (studioBig)
     console.log(
-      `\nStudio loop vs bare engine loop, 2-(1024×16)-2 relu, batch 32, Adam, default settings (steps/s, medians of ${studioBig.rounds} interleaved rounds)\n` +
+      `\nStudio loop vs bare engine loop, 2-(1024×16)-2 relu, batch 32, Adam, default settings (steps/s, medians of ${studioBig.rounds} interleaved rounds of ${studioBig.stepsPerRound} steps)\n` +
         `  bare loop: ${fmt(studioBig.bare)}   studio session: ${fmt(studioBig.studio)}   studio/bare: ${studioBig.ratio.toFixed(2)}×`,
     )
 
@@ -254,7 +254,7 @@ function printStudio(r: StudioResult): void {
     `  studio session, metrics streamed as JSON, no evaluations: ${fmt(r.studioNoEval)}   studio/bare: ${r.ratioNoEval.toFixed(2)}×  (the loop's own overhead)`,
   )
   console.log(
-    `  studio session evaluating every 50 steps (test set + ≤5,000 train rows): ${fmt(r.studio)}   studio/bare: ${r.ratio.toFixed(2)}×`,
+    `  studio session evaluating every 50 steps (a fixed sample of each split, ≤5% of the training between): ${fmt(r.studio)}   studio/bare: ${r.ratio.toFixed(2)}×`,
   )
   console.log(
     `  bare + the trainer's weight snapshot: ${fmt(r.bareSnapshot)} (${(r.bareSnapshot / r.bare).toFixed(2)}×)` +

@@ -1,8 +1,10 @@
 // The studio's loop against the bare engine loop on the big model of issue 14: 2-(1024×16)-2 ReLU,
 // Adam, batch 32 (15.7M parameters), on the moons generator. The studio session runs with the
 // default settings (evaluation every 50 steps, layer statistics, guards, metrics streamed as JSON);
-// the bare loop is nn.MLP + Adam over the same kind of batches. Windows alternate, so load from
-// other processes falls on both alike; each figure is the median over the rounds.
+// the bare loop is nn.MLP + Adam over the same kind of batches. A step takes from ~0.4 s to
+// seconds on a busy machine, so each round times a run of whole steps of each (session.step
+// answers when they are done) rather than counting steps in a time window; rounds alternate, so
+// load from other processes falls on both alike, and each figure is the median over the rounds.
 // `npm run bench -- --studio-only` runs this and the MNIST-size comparison alone.
 import { performance } from 'node:perf_hooks'
 import { nn, optim, softmaxCrossEntropy, tensor } from '../src/engine/index.js'
@@ -18,38 +20,31 @@ export interface StudioBigResult {
   bare: number
   ratio: number
   rounds: number
+  stepsPerRound: number
 }
 
 export async function benchStudioBig(budgetMs: number): Promise<StudioBigResult> {
   const studio = await studioSession()
   const bare = bareLoop()
+  bare.run(1) // warm-up (JIT, kernels)
+  await studio.steps(1) // and the studio's step-0 evaluation
+  // Steps per round from the bare loop's speed: about budgetMs over 3 rounds of both.
+  const t = performance.now()
+  bare.run(1)
+  const perRound = Math.max(1, Math.min(20, Math.round(budgetMs / 6 / (performance.now() - t))))
   const rounds = 3
-  const slot = Math.max(3000, budgetMs / rounds / 2)
-  bare.run(1500) // warm-up
-  await studio.window(1500)
   const s: number[] = []
   const b: number[] = []
   for (let r = 0; r < rounds; r++) {
-    s.push(await studio.window(slot))
-    b.push(bare.run(slot))
+    s.push(await studio.steps(perRound))
+    b.push(bare.run(perRound))
   }
   studio.finish()
-  return { studio: median(s), bare: median(b), ratio: median(s) / median(b), rounds }
+  return { studio: median(s), bare: median(b), ratio: median(s) / median(b), rounds, stepsPerRound: perRound }
 }
 
-async function studioSession(): Promise<{ window(ms: number): Promise<number>; finish(): void }> {
-  let lastStep = 0
-  let lastAt = 0
-  const host = new EngineHost((msg) => {
-    JSON.stringify(msg) // what the worker's postMessage / the WebSocket would cost
-    if (msg.event === 'train.metrics') {
-      const steps = (msg.payload as { steps: number[] }).steps
-      if (steps.length) {
-        lastStep = steps[steps.length - 1]
-        lastAt = performance.now()
-      }
-    }
-  })
+async function studioSession(): Promise<{ steps(n: number): Promise<number>; finish(): void }> {
+  const host = new EngineHost((msg) => void JSON.stringify(msg)) // what postMessage / the WebSocket would cost
   let id = 1
   const ok = async (kind: string, payload: unknown): Promise<Record<string, unknown>> => {
     const r = await host.handle({ v: 1, id: id++, kind, payload })
@@ -63,23 +58,18 @@ async function studioSession(): Promise<{ window(ms: number): Promise<number>; f
     backend: 'cpu',
   })
   const sessionId = (info.state as { sessionId: string }).sessionId
-  const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
   return {
-    async window(ms) {
-      await ok('session.start', { sessionId })
-      await sleep(300)
-      const [s0, t0] = [lastStep, lastAt]
-      await sleep(ms)
-      // Steps and their times from the metrics stream, as the page sees them.
-      const rate = ((lastStep - s0) * 1000) / (lastAt - t0)
-      await ok('session.pause', { sessionId })
-      return rate
+    /** Steps/s of a run of `n` steps (session.step answers when they are done). */
+    async steps(n) {
+      const t0 = performance.now()
+      await ok('session.step', { sessionId, steps: n })
+      return (n * 1000) / (performance.now() - t0)
     },
     finish: () => host.dispose(),
   }
 }
 
-function bareLoop(): { run(ms: number): number } {
+function bareLoop(): { run(n: number): number } {
   const r = rng(3)
   const x = tensor(
     Float32Array.from({ length: BATCH * 2 }, () => r() * 2 - 1),
@@ -89,16 +79,15 @@ function bareLoop(): { run(ms: number): number } {
   const model = new nn.MLP([2, ...BIG_HIDDEN, 2], { activation: 'relu', seed: 1 })
   const opt = new optim.Adam(model.namedParameters(), { lr: 0.001 })
   return {
-    run(ms) {
-      let steps = 0
+    /** Steps/s of `n` steps. */
+    run(n) {
       const t0 = performance.now()
-      while (performance.now() - t0 < ms) {
+      for (let i = 0; i < n; i++) {
         opt.zeroGrad()
         softmaxCrossEntropy(model.forward(x), y).backward()
         opt.step()
-        steps++
       }
-      return (steps * 1000) / (performance.now() - t0)
+      return (n * 1000) / (performance.now() - t0)
     },
   }
 }
