@@ -5,7 +5,8 @@
 // Adam's t, the live hyperparameters). Together
 // they let a reopened run take exactly the steps the uninterrupted run would have taken.
 import { z } from 'zod'
-import { decodeSafetensors, safetensorsParts, tensor, type RngState, type SafeTensor, type Tensor } from '../../engine'
+import { decodeSafetensors, safetensorsParts, type RngState, type SafeTensor, type Tensor } from '../../engine'
+import { adopt } from '../adopt-tensor'
 import { HostError } from '../errors'
 import type { SessionSpecOut } from '../setup'
 import type { MonitorState } from '../train-guards'
@@ -178,11 +179,10 @@ export function applyCheckpoint(trainer: Trainer, ck: Checkpoint, where: string)
   const optimTensors: Record<string, Tensor> = {}
   for (const [k, t] of Object.entries(ck.tensors)) {
     if (k.startsWith(OPTIM))
-      optimTensors[k.slice(OPTIM.length)] = tensor(t.data, {
+      optimTensors[k.slice(OPTIM.length)] = adopt(t.data, {
         shape: t.shape,
         dtype: t.data instanceof Float64Array ? 'float64' : 'float32',
         backend: be,
-        allowNonFinite: true,
       })
   }
   const order = ck.tensors[ORDER]
