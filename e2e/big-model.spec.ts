@@ -97,14 +97,10 @@ test.describe('a 16 × 1024 model stays interactive', () => {
       for (let i = 1; i < sorted.length; i++)
         expect(sorted[i]!.left, `${prefix}${i} overlaps the one before`).toBeGreaterThanOrEqual(sorted[i - 1]!.right)
     }
-    // A small model in its place, so the host drops the big session now rather than after this
-    // page's grace period, and the next spec's sessions do not queue behind its inspections.
-    await page.getByTestId('tab-studio').click()
-    const layers = page.locator('[data-testid^="layer-width-"]')
-    while ((await layers.count()) > 1) await page.getByTestId('remove-layer-0').click()
-    await page.getByTestId('layer-width-0').fill('4')
-    // 2·4+4 + 4·2+2
-    await expect(page.getByTestId('param-count')).toHaveAttribute('data-host-count', '22', { timeout: 60_000 })
     expect(problems).toEqual([])
+    // Close the page and let the server's grace period (--resume-grace 4 in the e2e server) pass,
+    // so the host has dropped the big session before the next spec's sessions queue behind it.
+    await page.close()
+    await new Promise((r) => setTimeout(r, 6_000))
   })
 })
