@@ -20,6 +20,7 @@ import { benchUpload, printUpload, type UploadResult } from './upload.js'
 import { setCpuMatmulKernel } from '../src/engine/backends/cpu/index.js'
 import { loadWasmGemm } from '../src/engine/backends/cpu/wasm/wasm-gemm.js'
 import type { StudioResult } from './studio.js'
+import { printStudioBig, type StudioBigResult } from './studio-big.js'
 import { benchTfjs, tfjsVersion } from './tfjs.js'
 import { benchTorch } from './torch.js'
 import { benchSplit, printSplit, type SplitRow } from './split.js'
@@ -28,9 +29,10 @@ import { benchGpuColumns } from './gpu-columns.js'
 
 const quick = process.argv.includes('--quick')
 const labOnly = process.argv.includes('--lab-only')
-const labRows = !process.argv.includes('--webgpu-only')
+const studioOnly = process.argv.includes('--studio-only')
+const labRows = !process.argv.includes('--webgpu-only') && !studioOnly
 const cpuColumns = labRows && !labOnly
-const gpuColumns = !process.argv.includes('--skip-webgpu') && !labOnly
+const gpuColumns = !process.argv.includes('--skip-webgpu') && !labOnly && !studioOnly
 const uploadOnly = process.argv.includes('--upload-only')
 // ~2 s of timed repeats per figure keeps the medians stable and the whole run near 2-3 minutes.
 const timing: Required<TimingOptions> = quick ? { budgetMs: 200, warmupMs: 50, repeats: 3 } : { budgetMs: 2000, warmupMs: 400, repeats: 5 }
@@ -61,6 +63,7 @@ async function main(): Promise<void> {
   const load0 = loadavg()[0]
   let memory: MemoryResult[] = []
   let studio: StudioResult | null = null
+  let studioBig: StudioBigResult | null = null
   let lab: LabResult | null = null
   let wide: WideResult | null = null
   let split: SplitRow[] = []
@@ -116,11 +119,18 @@ async function main(): Promise<void> {
     if (pooled.ok && single.ok) split = await benchSplit(single.gemm, pooled.gemm, undefined, quick ? 3 : 7, quick ? 60 : 250)
     progress('memory flatness')
     memory = [await benchMemory(MLPS[0], quick ? [100, 1000] : [1000, 10_000]), await benchMemory(MLPS[1], quick ? [20, 100] : [200, 2000])]
+  }
+  if (cpuColumns || studioOnly) {
     progress('studio loop vs bare loop')
     // The host imports its bundled CSVs with Vite's `?raw`; this hook gives tsx the same.
     register('../src/host/datasets/raw-loader.mjs', import.meta.url)
     const { benchStudio } = await import('./studio.js')
     studio = await benchStudio(quick ? 1500 : 10_000)
+    progress('studio loop vs bare loop, 2-(1024×16)-2 Adam')
+    const { benchStudioBig } = await import('./studio-big.js')
+    studioBig = await benchStudioBig(quick ? 6000 : 30_000)
+  }
+  if (cpuColumns) {
     progress('upload over loopback')
     upload = await benchUpload()
   }
@@ -175,6 +185,7 @@ async function main(): Promise<void> {
   if (split.length) printSplit(split)
   if (memory.length) printMemory(memory)
   if (studio) printStudio(studio)
+  if (studioBig) printStudioBig(studioBig, fmt)
   if (upload) printUpload(upload)
 
   const elapsed = (performance.now() - t0) / 1000
@@ -193,6 +204,7 @@ async function main(): Promise<void> {
         columns,
         memory,
         studio,
+        studioBig,
         upload,
         labMlps: LAB_MLPS,
         lab,
@@ -263,7 +275,7 @@ function printStudio(r: StudioResult): void {
     `  studio session, metrics streamed as JSON, no evaluations: ${fmt(r.studioNoEval)}   studio/bare: ${r.ratioNoEval.toFixed(2)}×  (the loop's own overhead)`,
   )
   console.log(
-    `  studio session evaluating every 50 steps (test set + ≤5,000 train rows): ${fmt(r.studio)}   studio/bare: ${r.ratio.toFixed(2)}×`,
+    `  studio session evaluating every 50 steps (a fixed sample of each split, ≤5% of the training between): ${fmt(r.studio)}   studio/bare: ${r.ratio.toFixed(2)}×`,
   )
   console.log(
     `  bare + the trainer's weight snapshot: ${fmt(r.bareSnapshot)} (${(r.bareSnapshot / r.bare).toFixed(2)}×)` +

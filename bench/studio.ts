@@ -79,7 +79,7 @@ interface StudioSession {
   finish(): Pick<StudioResult, 'eventsPerSecond' | 'eventBytesPerSecond'>
 }
 
-/** The studio session's evaluation interval (test set + up to 5,000 train rows each time). */
+/** The studio session's evaluation interval (each split on a fixed sample sized to ≤5% of the training between). */
 const EVAL_EVERY = 50
 
 async function studioSession(files: { images: Uint8Array; labels: Uint8Array }, tag: string, evalEvery: number): Promise<StudioSession> {

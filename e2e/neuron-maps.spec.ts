@@ -102,7 +102,9 @@ test.describe('neuron maps in the network view', () => {
     await setUp(page, [1024, 4], 7182)
     const canvas = await stepAndShow(page, 1)
     await expect(page.getByTestId('maps-sample-1')).toHaveText('maps for 8 of 1024 units')
-    await expect(canvas).toHaveAttribute('data-neurons', String(2 + 1024 + 4 + 2))
+    // The column draws an even sample of 64 of its 1024 units (the toolbar says so).
+    await expect(canvas).toHaveAttribute('data-neurons', String(2 + 64 + 4 + 2))
+    await expect(page.getByTestId('neuron-sample')).toContainText('showing 64 of 1,024 neurons')
     await expect(canvas).toHaveAttribute('data-maps', String(2 + 8 + 4 + 2))
     await expect(page.locator('[data-testid^="maps-sample-"]')).toHaveCount(1)
     mkdirSync(SHOTS, { recursive: true })

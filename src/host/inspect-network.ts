@@ -10,6 +10,7 @@ import { firstRows, forwardCost, withinBudget } from './inspect-model'
 import { view } from './metrics'
 import type { TrainingSession } from './session'
 import type { Trainer } from './trainer'
+import { NETWORK_MAX_NEURONS, shownNeurons, strongestOf } from './network-sample'
 
 export type NetworkResult = RequestResult<'session.network'>
 export type NeuronMapResult = RequestResult<'session.neuronMap'>
@@ -26,19 +27,6 @@ export const MAP_MARGIN = 0.05
 /** NaN/Inf cannot cross JSON; a diverged model's numbers show as 0 (the loss chart says why). */
 const finite = (v: number): number => (Number.isFinite(v) ? v : 0)
 
-/** Indices of the k largest |w| (ties broken by index), in index order. */
-export function strongest(w: ArrayLike<number>, k: number): number[] {
-  const abs = Float64Array.from(w, (v) => Math.abs(finite(v)))
-  const threshold = abs.slice().sort()[abs.length - k]
-  const above: number[] = []
-  const at: number[] = []
-  for (let i = 0; i < abs.length; i++) {
-    if (abs[i] > threshold) above.push(i)
-    else if (abs[i] === threshold) at.push(i)
-  }
-  return [...above, ...at.slice(0, k - above.length)].sort((a, b) => a - b)
-}
-
 /** Per-column mean of a row-major [rows, cols] matrix (scale 1/rows), or the column sum (scale 1). */
 function columns(values: ArrayLike<number>, rows: number, cols: number, scale: number): number[] {
   const out = new Array<number>(cols).fill(0)
@@ -54,7 +42,7 @@ function columns(values: ArrayLike<number>, rows: number, cols: number, scale: n
  * gradActivation is the batch sum of ∂L/∂activation for the batch-mean loss L, i.e. the mean over
  * the batch of each example's ∂loss/∂activation.
  */
-export function networkOf(session: TrainingSession, maxEdgesPerLayer: number): NetworkResult {
+export function networkOf(session: TrainingSession, maxEdgesPerLayer: number, maxNeurons = NETWORK_MAX_NEURONS): NetworkResult {
   const { trainer } = session
   const live = trainer.model
   const model = live.clone()
@@ -64,21 +52,27 @@ export function networkOf(session: TrainingSession, maxEdgesPerLayer: number): N
   const acts = outs.map((o) => o.activation.retainGrad())
   trainer.plan.loss(outs.at(-1)!.output, y).backward()
 
-  const neurons = [x, ...acts].map((h) => {
+  const shown = shownNeurons([model.layers[0].inFeatures, ...model.layers.map((l) => l.outFeatures)], maxNeurons)
+  const pick = (values: ArrayLike<number>, c: number): number[] => shown[c].map((i) => finite(values[i]))
+  const neurons = [x, ...acts].map((h, c) => {
     const cols = h.shape[1]
     return {
-      activation: columns(view(h), rows, cols, 1 / rows),
-      gradActivation: h.grad ? columns(view(h.grad), rows, cols, 1) : new Array<number>(cols).fill(0),
+      activation: pick(columns(view(h), rows, cols, 1 / rows), c),
+      gradActivation: h.grad ? pick(columns(view(h.grad), rows, cols, 1), c) : new Array<number>(shown[c].length).fill(0),
     }
   })
 
   const layers = model.layers.map((layer, i) => {
     const w = view(layer.weight)
     const g = layer.weight.grad ? view(layer.weight.grad) : null
-    const update = lastUpdate(trainer, trainer.optimizer.params.indexOf(live.layers[i].weight))
-    const sampled = w.length > maxEdgesPerLayer
-    const picked = sampled ? strongest(w, maxEdgesPerLayer) : Array.from({ length: w.length }, (_, k) => k)
     const out = layer.outFeatures
+    // Weights are stored [in, out]: element k joins input neuron ⌊k/out⌋ to output neuron k mod out.
+    // from/to are positions among the shown neurons (shown[c][position] is the neuron's index).
+    const candidates = shown[i].flatMap((a) => shown[i + 1].map((b) => a * out + b))
+    const picked = strongestOf(w, candidates, maxEdgesPerLayer)
+    const row = new Map(shown[i].map((n, p) => [n, p]))
+    const col = new Map(shown[i + 1].map((n, p) => [n, p]))
+    const update = lastUpdate(trainer, trainer.optimizer.params.indexOf(live.layers[i].weight), picked)
     const bias = layer.bias ? view(layer.bias) : new Float32Array(out)
     const biasGrad = layer.bias?.grad ? view(layer.bias.grad) : new Float32Array(out)
     return {
@@ -86,18 +80,25 @@ export function networkOf(session: TrainingSession, maxEdgesPerLayer: number): N
       inFeatures: layer.inFeatures,
       outFeatures: out,
       activation: model.activations[i],
-      // Weights are stored [in, out]: element k joins input neuron ⌊k/out⌋ to output neuron k mod out.
-      from: picked.map((k) => Math.floor(k / out)),
-      to: picked.map((k) => k % out),
+      from: picked.map((k) => row.get(Math.floor(k / out))!),
+      to: picked.map((k) => col.get(k % out)!),
       weight: picked.map((k) => finite(w[k])),
       grad: picked.map((k) => (g ? finite(g[k]) : 0)),
-      update: picked.map((k) => finite(update[k])),
-      sampled,
-      bias: Array.from(bias, finite),
-      biasGrad: Array.from(biasGrad, finite),
+      update: Array.from(update, finite),
+      sampled: picked.length < w.length,
+      bias: pick(bias, i + 1),
+      biasGrad: pick(biasGrad, i + 1),
     }
   })
-  return { sessionId: session.id, step: trainer.stepCount, featureNames: [...trainer.data.train.featureNames], layers, neurons }
+  const result: NetworkResult = {
+    sessionId: session.id,
+    step: trainer.stepCount,
+    featureNames: [...trainer.data.train.featureNames],
+    layers,
+    neurons,
+  }
+  if (shown.some((s, c) => s.length < (c === 0 ? model.layers[0].inFeatures : model.layers[c - 1].outFeatures))) result.shown = shown
+  return result
 }
 
 /**
@@ -150,18 +151,22 @@ export function neuronMapOf(session: TrainingSession, layer: number, neuron: num
 }
 
 /**
- * The last optimiser update of parameter `index` (of optimizer.params): its values now minus the
+ * The last optimiser update of parameter `index` (of optimizer.params), of every element or of
+ * `elements` only: its values now minus the
  * copy taken before the step, which the NaN guard keeps anyway, so this costs nothing per step.
  * Zeros before the first step. A step the NaN guard refused changed no weight: depending on where
  * it stopped, the update reads as zero or is still the last accepted step's.
  */
-export function lastUpdate(trainer: Trainer, index: number): Float64Array {
+export function lastUpdate(trainer: Trainer, index: number, elements?: readonly number[]): Float64Array {
   const p = trainer.optimizer.params[index]
-  const out = new Float64Array(p.size)
+  const out = new Float64Array(elements ? elements.length : p.size)
   if (trainer.stepCount === 0) return out // snapshots may still hold the run before a reset
   const now: TypedArray = view(p)
   const before = trainer.snapshots[index]
-  for (let k = 0; k < out.length; k++) out[k] = now[k] - before[k]
+  for (let j = 0; j < out.length; j++) {
+    const k = elements ? elements[j] : j
+    out[j] = now[k] - before[k]
+  }
   return out
 }
 

@@ -11,6 +11,9 @@ import { HostError } from './errors'
 import { forwardCost, withinBudget } from './inspect-model'
 import { MAP_BUDGET, asLossReads, planeGrid } from './inspect-network'
 import { view } from './metrics'
+import { spread } from './network-sample'
+
+export { spread }
 import type { TrainingSession } from './session'
 
 export type NeuronMapsResult = RequestResult<'session.neuronMaps'>
@@ -35,11 +38,6 @@ export function mapCounts(widths: readonly number[], maxPerColumn: number, maxMa
     }
     return n
   })
-}
-
-/** k indices spread evenly over 0..width−1 (each at the middle of its share), ascending and distinct. */
-export function spread(width: number, k: number): number[] {
-  return Array.from({ length: Math.min(k, width) }, (_, j) => Math.floor(((j + 0.5) * width) / Math.min(k, width)))
 }
 
 /**

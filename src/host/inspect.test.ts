@@ -340,12 +340,21 @@ describe('inspection of a big model stays within its time budget', () => {
     const m = await valid('session.neuronMap', { sessionId: 's1', layer: 2, neuron: 0, resolution: 64 })
     expect(m.resolution).toBeLessThan(64)
     expect(m.values).toHaveLength(m.resolution ** 2)
+    // 512-wide columns show 64 neurons spread evenly; the input (2) and output columns show all.
     const n = await valid('session.network', { sessionId: 's1', maxEdgesPerLayer: 1000 })
     expect(n.layers.map((l) => [l.weight.length, l.sampled])).toEqual([
+      [128, true],
       [1000, true],
-      [1000, true],
-      [1000, true],
+      [128, true],
     ])
-    expect(n.neurons[1].activation).toHaveLength(512)
+    expect(n.shown?.map((c) => c.length)).toEqual([2, 64, 64, 2])
+    expect(n.shown?.[1].slice(0, 3)).toEqual([4, 12, 20])
+    expect(n.neurons[1].activation).toHaveLength(64)
+    expect(n.layers[0].bias).toHaveLength(64)
+    const w1 = session().trainer.model.layers[1].weight.dataSync()
+    n.layers[1].from.forEach((f, k) => expect(w1[n.shown![1][f] * 512 + n.shown![2][n.layers[1].to[k]]]).toBe(n.layers[1].weight[k]))
+    const all = await valid('session.network', { sessionId: 's1', maxEdgesPerLayer: 10, maxNeurons: 512 })
+    expect(all.shown).toBeUndefined()
+    expect(all.neurons[1].activation).toHaveLength(512)
   })
 })

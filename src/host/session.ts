@@ -11,7 +11,9 @@ import { HostError } from './errors'
 import { sessionInfo } from './session-info'
 import { MetricsCollector, type MetricsBatch } from './metrics'
 import { applyCheckpoint, type Checkpoint } from './runs/checkpoint'
+import type { CheckpointWrite } from './runs/checkpoint-write'
 import type { RunRecorder } from './runs/recorder'
+import { saveCheckpoint } from './session-checkpoint'
 import type { ScratchLog } from './runs/scratch-log'
 import type { FileStore } from './datasets/store'
 import { dataLabel, prepareData } from './data-source'
@@ -56,6 +58,8 @@ export class TrainingSession {
   private queue: Promise<unknown> = Promise.resolve()
   /** A device slice is queued or running: the host's scheduler skips the session meanwhile. */
   busy = false
+  /** A big checkpoint being written from the live weights (session-checkpoint.ts): training waits for it. */
+  saving: CheckpointWrite | null = null
   /** What the host's scheduler runs (units of work, resumed across slices). */
   private readonly loop = new SliceLoop(this)
 
@@ -161,7 +165,13 @@ export class TrainingSession {
     return done
   }
 
+  /** The weights are about to change outside training: a checkpoint being written from them is finished first. */
+  weightsChanging(): void {
+    this.saving?.finishNow()
+  }
+
   reset(): SessionState {
+    this.weightsChanging()
     this.flush()
     this.loop.drop()
     this.trainer.reset()
@@ -192,6 +202,8 @@ export class TrainingSession {
   dispose(): void {
     this.flush()
     this.checkpoint()
+    this.saving?.finishNow() // the bytes reach the kernel now; the flush and rename follow
+
     const recorder = this.recorder
     if (this.onDevice) void this.queued(() => recorder?.close('saved'))
     else recorder?.close('saved')
@@ -238,23 +250,12 @@ export class TrainingSession {
 
   /** Save where training stands (pending metrics first, so the log is never behind a checkpoint). */
   checkpoint(): void {
-    if (!this.recorder || this.status === 'error') return
-    this.flush()
-    if (!this.trainer.device?.stale) {
-      this.recorder.checkpoint(this.trainer, this.spec)
-      return
-    }
-    // A device session between steps (a pause request): read the weights back after the running slice.
-    void this.queued(async () => {
-      await this.trainer.syncMirror()
-      if (this.recorder && this.status !== 'error') this.recorder.checkpoint(this.trainer, this.spec)
-    }).catch((e) =>
-      this.storageFailed(`could not read the weights back from the GPU for a checkpoint: ${e instanceof Error ? e.message : String(e)}`),
-    )
+    saveCheckpoint(this)
   }
 
   /** Continue from a saved checkpoint (runs.open); the session waits, paused, at its step. */
   restore(ck: Checkpoint, where: string): void {
+    this.weightsChanging()
     this.loop.drop()
     applyCheckpoint(this.trainer, ck, where)
     this.loop.evaluatedAt = this.step

@@ -10,7 +10,7 @@
 // state of the last completed step: the weights and the step count change only when the step
 // completes, the gradients are summed aside, and a checkpoint gets the batch order from before
 // the step's batch was drawn.
-import { backends, data, nn, optim, tensor, type Backend, type RngState, type Tensor } from '../engine'
+import { backends, data, nn, optim, type Backend, type RngState, type Tensor } from '../engine'
 import type { EvalPoint } from './metrics'
 import { buildModel, buildOptimizer, hasBatchNorm, type AnyOptimizer, type LossPlan, type SessionSpecOut, type SplitData } from './setup'
 import { freshMonitor, type MonitorState } from './train-guards'
@@ -19,6 +19,7 @@ import { CpuDriver, type Driver } from './training/driver'
 import { DeviceDriver } from './training/device-driver'
 import { evaluationOf, trainLossOf } from './training/evaluation'
 import { keepModelState, putBack, type ModelState } from './training/model-state'
+import { adopt } from './adopt-tensor'
 import { trainStep, type StepOutcome } from './training/step'
 import { CHUNK_FLOPS, drain, evalChunkRows, type Work } from './work-budget'
 
@@ -242,7 +243,7 @@ export class Trainer {
     for (const [name, p] of [...this.model.namedParameters(), ...this.model.namedBuffers()]) {
       const w = weights[name]
       if (!w) continue
-      p.assign(tensor(w, { shape: p.shape, dtype: p.dtype, backend: p.backend, allowNonFinite: true }))
+      p.assign(adopt(w, p))
     }
     this.replaced()
   }

@@ -114,6 +114,12 @@ export const NetworkSnapshot = z.strictObject({
   /** Per layer of neurons (input features first, then each layer's outputs): mean activation and
    *  mean ∂L/∂activation over a fixed evaluation batch. */
   neurons: z.array(z.strictObject({ activation: z.array(num), gradActivation: z.array(num) })),
+  /**
+   * Present when a column is wider than maxNeurons: per column, the neurons shown (ascending
+   * indices, an even spread). Then every neuron position in the snapshot (neurons[c], bias,
+   * biasGrad, from, to) counts among the shown ones: position p is neuron shown[c][p].
+   */
+  shown: z.array(z.array(z.number().int().min(0))).optional(),
 })
 
 export const NeuronMap = z.strictObject({
@@ -190,7 +196,12 @@ export const INSPECT_REQUESTS = {
   'scalar.evaluate': { payload: z.strictObject({ source: z.string().max(4000) }), result: ScalarProgram },
   'session.graph': { payload: z.strictObject({ sessionId, batchSize: z.number().int().min(1).max(64).default(4) }), result: GraphSnapshot },
   'session.network': {
-    payload: z.strictObject({ sessionId, maxEdgesPerLayer: z.number().int().min(1).max(20_000).default(2_000) }),
+    payload: z.strictObject({
+      sessionId,
+      maxEdgesPerLayer: z.number().int().min(1).max(20_000).default(2_000),
+      /** Columns wider than this show an evenly spread sample of their neurons (the reply's `shown`). */
+      maxNeurons: z.number().int().min(2).max(4096).default(64),
+    }),
     result: NetworkSnapshot,
   },
   'session.neuronMap': {

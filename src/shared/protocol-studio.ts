@@ -28,6 +28,8 @@ export const Histogram = z.strictObject({
   max: num,
   mean: num,
   std: num,
+  /** Present when the counts and statistics are of an evenly spaced sample: the tensor's size. */
+  sampledFrom: z.number().int().optional(),
 })
 
 export const HistogramRange = z.union([

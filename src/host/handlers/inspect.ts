@@ -20,7 +20,8 @@ export function inspectHandlers(registry: SessionRegistry): HandlerTable<Inspect
   return {
     'scalar.evaluate': ({ source }) => evaluateScalar(source),
     'session.graph': ({ sessionId, batchSize }) => registry.reading(sessionId, (s) => graphOf(s, batchSize)),
-    'session.network': ({ sessionId, maxEdgesPerLayer }) => registry.reading(sessionId, (s) => networkOf(s, maxEdgesPerLayer)),
+    'session.network': ({ sessionId, maxEdgesPerLayer, maxNeurons }) =>
+      registry.reading(sessionId, (s) => networkOf(s, maxEdgesPerLayer, maxNeurons)),
     'session.neuronMap': ({ sessionId, layer, neuron, resolution }) =>
       registry.reading(sessionId, (s) => neuronMapOf(s, layer, neuron, resolution)),
     'session.neuronMaps': ({ sessionId, resolution, maxPerColumn, maxMaps }) =>

@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { formatBytes } from '../budget'
 import { HostError } from '../errors'
 import { isFsError, writeFileAtomic } from './atomic'
+import { CheckpointWrite } from './checkpoint-write'
 import { parseCheckpoint, type Checkpoint } from './checkpoint'
 import { CHECKPOINT_DIR } from './run-record'
 import type { RunStore } from './store'
@@ -84,6 +85,15 @@ export class CheckpointFiles {
       ) !== null
     this.store.checkpointsChanged(runId)
     return ok
+  }
+
+  /** `write` beside the host's other work, for a big checkpoint (checkpoint-write.ts); `done` says whether it was saved. */
+  writeInBackground(runId: string, step: number, parts: readonly Uint8Array[], meta: object): CheckpointWrite {
+    const job = new CheckpointWrite(parts, this.paths(runId, step), meta, this.store.ops, (what, fn) =>
+      this.store.guardAsync(what, fn, runId),
+    )
+    void job.done.then(() => this.store.checkpointsChanged(runId))
+    return job
   }
 
   /** Copy checkpoints of one run into another (a branch starts with its parent's). */

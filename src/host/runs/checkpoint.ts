@@ -5,7 +5,8 @@
 // Adam's t, the live hyperparameters). Together
 // they let a reopened run take exactly the steps the uninterrupted run would have taken.
 import { z } from 'zod'
-import { decodeSafetensors, encodeSafetensors, tensor, type RngState, type SafeTensor, type Tensor } from '../../engine'
+import { decodeSafetensors, safetensorsParts, type RngState, type SafeTensor, type Tensor } from '../../engine'
+import { adopt } from '../adopt-tensor'
 import { HostError } from '../errors'
 import type { SessionSpecOut } from '../setup'
 import type { MonitorState } from '../train-guards'
@@ -37,14 +38,24 @@ export interface Checkpoint {
 const OPTIM = 'optim.'
 const ORDER = 'sampler.order'
 
+/** A tensor as safetensors data: a view of its live values where the backend reads synchronously (no copy). */
 function toSafe(t: Tensor): SafeTensor {
-  const data = t.dataSync()
-  return data instanceof Float64Array
-    ? { dtype: 'F64', shape: [...t.shape], data }
-    : { dtype: 'F32', shape: [...t.shape], data: Float32Array.from(data) }
+  const data = t.backend.readSync ? t.backend.readSync(t.storage) : t.dataSync()
+  if (data instanceof Float64Array) return { dtype: 'F64', shape: [...t.shape], data }
+  return { dtype: 'F32', shape: [...t.shape], data: data instanceof Float32Array ? data : Float32Array.from(data) }
 }
 
-export function captureCheckpoint(trainer: Trainer, spec: SessionSpecOut, now: Date): { bytes: Uint8Array; meta: CheckpointMeta } {
+/**
+ * A checkpoint as the file's byte ranges and its JSON. The tensors' ranges are views of the live
+ * weights and optimiser state: write them before anything changes them (recorder.ts).
+ */
+export interface CapturedCheckpoint {
+  parts: Uint8Array[]
+  byteLength: number
+  meta: CheckpointMeta
+}
+
+export function captureCheckpoint(trainer: Trainer, spec: SessionSpecOut, now: Date): CapturedCheckpoint {
   const st = trainer.captureState()
   const tensors: Record<string, SafeTensor> = {}
   for (const [name, p] of trainer.namedState()) tensors[name] = toSafe(p)
@@ -67,7 +78,7 @@ export function captureCheckpoint(trainer: Trainer, spec: SessionSpecOut, now: D
     monitor: st.monitor,
   }
   if (st.dropoutRng) meta.dropoutRng = st.dropoutRng
-  return { bytes: encodeSafetensors(tensors, { format: 'backprop-studio-checkpoint', step: String(st.step) }), meta }
+  return { ...safetensorsParts(tensors, { format: 'backprop-studio-checkpoint', step: String(st.step) }), meta }
 }
 
 const count = z.number().int().min(0)
@@ -168,11 +179,10 @@ export function applyCheckpoint(trainer: Trainer, ck: Checkpoint, where: string)
   const optimTensors: Record<string, Tensor> = {}
   for (const [k, t] of Object.entries(ck.tensors)) {
     if (k.startsWith(OPTIM))
-      optimTensors[k.slice(OPTIM.length)] = tensor(t.data, {
+      optimTensors[k.slice(OPTIM.length)] = adopt(t.data, {
         shape: t.shape,
         dtype: t.data instanceof Float64Array ? 'float64' : 'float32',
         backend: be,
-        allowNonFinite: true,
       })
   }
   const order = ck.tensors[ORDER]

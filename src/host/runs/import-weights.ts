@@ -87,6 +87,7 @@ export function loadWeightsInto(
   const bad = weightMismatches(session.trainer, weights)
   if (bad.length > 0)
     throw new HostError('invalid_payload', `${what}: the weights do not fit the model, nothing was loaded: ${bad.join('; ')}`)
+  session.weightsChanging()
   session.trainer.loadWeights(Object.fromEntries(Object.entries(weights).map(([k, t]) => [k, t.data])))
   // The run's checkpoint at this step now holds the imported weights.
   if (session.recorder) {

@@ -13,6 +13,7 @@ import type { SessionSpecOut } from '../setup'
 import type { Trainer } from '../trainer'
 import { appendAll, type FsOps } from './atomic'
 import { captureCheckpoint } from './checkpoint'
+import { BACKGROUND_BYTES, type CheckpointWrite } from './checkpoint-write'
 import { checkpointsToPrune, DEFAULT_RETENTION, type Retention } from './retention'
 import { discardRun } from './run-discard'
 import { batchLine, rewindLine, statsOf, type MetricsHistory, type RunStats } from './metrics-log'
@@ -197,18 +198,35 @@ export class RunRecorder {
     return true
   }
 
-  /** Save a checkpoint of the trainer as it is now (once per step), then thin old ones. */
-  checkpoint(trainer: Trainer, spec: SessionSpecOut): void {
+  /**
+   * Save a checkpoint of the trainer as it is now (once per step), then thin old ones. A big one is
+   * written beside the loop and returned: the weights must not change until it says `written`
+   * (or the caller calls its finishNow); null when it was written at once, or not at all.
+   */
+  checkpoint(trainer: Trainer, spec: SessionSpecOut): CheckpointWrite | null {
     const wasFailed = this.failed
-    if (this.failed && !this.resume()) return
-    if (trainer.stepCount === this.lastCheckpoint) return
-    const { bytes, meta } = captureCheckpoint(trainer, spec, this.now())
+    if (this.failed && !this.resume()) return null
+    if (trainer.stepCount === this.lastCheckpoint) return null
+    const { parts, byteLength, meta } = captureCheckpoint(trainer, spec, this.now())
     // The log is flushed first, so a checkpoint never runs ahead of the metrics on disk.
     this.attempt('flush the metrics log', () => {
       if (this.fd !== null) this.ops.fsyncSync(this.fd)
     })
-    if (this.failed || !this.store.checkpoints.write(this.runId, meta.step, bytes, meta)) return this.fail()
+    if (this.failed) return this.fail()
+    if (byteLength > BACKGROUND_BYTES) {
+      const job = this.store.checkpoints.writeInBackground(this.runId, meta.step, parts, meta)
+      this.lastCheckpoint = meta.step
+      void job.done.then((ok) => (ok ? this.saved(wasFailed) : this.fail()))
+      return job
+    }
+    if (!this.store.checkpoints.write(this.runId, meta.step, concat(parts, byteLength), meta)) return this.fail()
     this.lastCheckpoint = meta.step
+    this.saved(wasFailed)
+    return null
+  }
+
+  /** A checkpoint counts: prune the old ones (retention.ts) and update run.json. */
+  private saved(wasFailed: boolean): void {
     for (const step of checkpointsToPrune(this.store.checkpoints.steps(this.runId), this.retention))
       this.store.checkpoints.delete(this.runId, step)
     this.save()
@@ -238,12 +256,13 @@ export class RunRecorder {
     this.save(status)
   }
 
-  private fail(): void {
-    if (this.failed) return
+  private fail(): null {
+    if (this.failed) return null
     this.failed = true
     this.stopCompaction()
     this.closeLog()
     this.onFailure(this.store.storage().message ?? 'runs cannot be saved; training continues in memory')
+    return null
   }
 
   private closeLog(): void {
@@ -270,4 +289,14 @@ function openLog(path: string, ops: FsOps): { fd: number; size: number } {
     }
   }
   return { fd, size }
+}
+
+function concat(parts: readonly Uint8Array[], byteLength: number): Uint8Array {
+  const out = new Uint8Array(byteLength)
+  let pos = 0
+  for (const p of parts) {
+    out.set(p, pos)
+    pos += p.length
+  }
+  return out
 }

@@ -199,6 +199,7 @@ export class SessionRegistry {
       if (s.onDevice) await s.queued(() => s.pause())
       if (this.sessions.has(s.id)) this.dispose(s.id)
       if (s.onDevice) await s.queued(() => undefined)
+      await s.saving?.done
     }
     return list.length
   }

@@ -45,7 +45,11 @@ export class Scheduler {
     this.wake = null
     const now = performance.now()
     let next = Infinity
-    for (const s of this.sessions.values()) if (s.status === 'running' && !s.busy) next = Math.min(next, s.wakeAt(this.flushMs))
+    for (const s of this.sessions.values()) {
+      if (s.status !== 'running' || s.busy) continue
+      // A session writing a big checkpoint is looked at again after a flush interval.
+      next = Math.min(next, s.saving ? now + this.flushMs : s.wakeAt(this.flushMs))
+    }
     if (next <= now) this.timer = setImmediate(() => this.tick())
     else if (next < Infinity) {
       this.wake = setTimeout(
@@ -74,7 +78,7 @@ export class Scheduler {
       for (let k = 0; k < list.length; k++) {
         const s = list[(this.cursor + k) % list.length]
         const now = performance.now()
-        if (s.status !== 'running' || s.busy || s.nextStepAt() > now) continue
+        if (s.status !== 'running' || s.busy || s.saving || s.nextStepAt() > now) continue
         this.cursor = (this.cursor + k + 1) % list.length
         if (s.onDevice) this.runBesideLoop(s, now + this.sliceMs)
         else s.runSlice(Math.min(now + this.sliceMs, s.metrics.lastFlushAt + this.flushMs))

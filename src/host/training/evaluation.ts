@@ -7,18 +7,36 @@ import type { EvalPoint } from '../metrics'
 import type { LossPlan } from '../setup'
 import { later, settle, SLICE, type Drive } from './drive'
 import type { Driver } from './driver'
+import { forwardFlopsPerRow } from '../work-budget'
 
 /** Train metrics are taken on at most this many training rows, so evaluation stays cheap. */
 export const TRAIN_EVAL_ROWS = 5000
+/**
+ * An evaluation may cost about this share of the training between two evaluations (a row's forward
+ * pass is about a third of a training row's forward and backward). Past it, each split is measured
+ * on a fixed sample: its first rows, the same every time, so the curves stay comparable.
+ */
+export const EVAL_SHARE = 0.05
+/** Floating-point operations of an evaluation always allowed (a few ms): small models measure every row. */
+export const EVAL_FREE_FLOPS = 5e7
+
+/**
+ * Rows of each split an evaluation measures at most: what EVAL_SHARE of `evalEvery` steps of
+ * `batchSize` rows allows (half each for test and train), or EVAL_FREE_FLOPS, whichever is more.
+ */
+export function evalRowBudget(forwardFlopsPerRow: number, evalEvery: number, batchSize: number): number {
+  const share = (EVAL_SHARE * evalEvery * batchSize * 3) / 2
+  return Math.max(1, Math.floor(Math.max(share, EVAL_FREE_FLOPS / Math.max(1, forwardFlopsPerRow))))
+}
 
 export interface Measurement {
   loss: number
   accuracy: number | null
 }
 
-/** The rows a train-set measurement covers. */
-export function trainRows(ds: data.Dataset): number {
-  return Math.min(ds.n, TRAIN_EVAL_ROWS)
+/** The rows a train-set measurement covers (`budget`: evalRowBudget). */
+export function trainRows(ds: data.Dataset, budget = Infinity): number {
+  return Math.min(ds.n, TRAIN_EVAL_ROWS, budget)
 }
 
 interface Chunk {
@@ -92,10 +110,18 @@ export interface Evaluated {
   readonly plan: LossPlan
   readonly data: { train: data.Dataset; test: data.Dataset }
   readonly stepCount: number
+  /** The live evalEvery and batch size, which size the evaluation's sample (evalRowBudget). */
+  readonly spec: { readonly train: { readonly evalEvery: number; readonly batchSize: number } }
+}
+
+/** Rows of each split an evaluation of `t` measures at most. */
+function evalRows(t: Evaluated): number {
+  return evalRowBudget(forwardFlopsPerRow(t.driver.model.sizes), t.spec.train.evalEvery, t.spec.train.batchSize)
 }
 
 /**
- * Full test-set and (capped) train-set loss and accuracy at the current weights, in chunks of
+ * Test-set and train-set loss and accuracy at the current weights (each on at most `evalRows`
+ * rows, the train set on at most TRAIN_EVAL_ROWS), in chunks of
  * `chunkRows`, for either driver (a device reads both back in one await); null when there is no
  * test set (testRatio rounds to zero rows) or a loss is not finite (see evalPoint). The weights
  * must not change meanwhile.
@@ -103,15 +129,15 @@ export interface Evaluated {
 export function* evaluationOf(t: Evaluated, chunkRows: number): Drive<EvalPoint | null> {
   const { train, test } = t.data
   if (test.n === 0) return null
-  const te = yield* measure(t.driver, t.plan, chunkRows, test, test.n)
-  const tr = yield* measure(t.driver, t.plan, chunkRows, train, trainRows(train))
+  const te = yield* measure(t.driver, t.plan, chunkRows, test, Math.min(test.n, evalRows(t)))
+  const tr = yield* measure(t.driver, t.plan, chunkRows, train, trainRows(train, evalRows(t)))
   yield* settle()
   return evalPoint(t.stepCount, te.result(), tr.result())
 }
 
 /** Mean loss on the (capped) training rows. */
 export function* trainLossOf(t: Evaluated, chunkRows: number): Drive<number> {
-  const tally = yield* measure(t.driver, t.plan, chunkRows, t.data.train, trainRows(t.data.train))
+  const tally = yield* measure(t.driver, t.plan, chunkRows, t.data.train, trainRows(t.data.train, evalRows(t)))
   yield* settle()
   return tally.result().loss
 }

@@ -39,6 +39,8 @@ export interface LoopSession {
   readonly spec: SessionSpecOut
   readonly recorder: RunRecorder | null
   readonly onDevice: boolean
+  /** A big checkpoint is being written from the weights: no step may run until it is. */
+  readonly saving: unknown
   now(): number
   /** Stop training with this status and message (it saves a checkpoint and answers session.step). */
   halt(status: 'paused' | 'error', message: string | undefined): void
@@ -122,7 +124,7 @@ export class SliceLoop {
   /** Units until a halt or a unit not due; a unit stopped at a slice point is resumed by the next slice's loop. */
   private *loop(): Drive<void> {
     const s = this.s
-    while (s.status === 'running') {
+    while (s.status === 'running' && s.saving === null) {
       if (this.work === null) {
         if (countStop(s.spec.train.stop, s.trainer.stepCount, s.trainer.epoch) !== null) {
           yield MIRROR // the halt's checkpoint reads the weights

@@ -112,11 +112,18 @@ export const useSessionStore = defineStore('session', () => {
       state.value = await client.request('session.start', { sessionId: s.state.sessionId })
     })
 
-  const pause = () =>
-    serial(async () => {
+  /**
+   * Pause was pressed and the host has not answered yet: shown at once as "pausing…", so the
+   * press is acknowledged even while a big model's step (or a request before it) finishes.
+   */
+  const pausing = ref(false)
+  const pause = () => {
+    pausing.value = state.value?.status === 'running'
+    return serial(async () => {
       const id = sessionId()
       if (id) state.value = await client.request('session.pause', { sessionId: id })
-    })
+    }).finally(() => (pausing.value = false))
+  }
 
   const step = (steps = 1) =>
     serial(async () => {
@@ -289,6 +296,7 @@ export const useSessionStore = defineStore('session', () => {
     init,
     play,
     pause,
+    pausing,
     step,
     reset,
     rebuild,

@@ -5,7 +5,18 @@
 import { onBeforeUnmount, onMounted, shallowRef, watch, type Ref } from 'vue'
 import type { RequestResult } from '../../../../shared/protocol'
 import { divergingColor, edgeDensity, edgeStyle, robustScale } from './use-network-colors'
-import { columnSizes, drawingOrder, edgeEnds, hitTest, layoutNetwork, neuronY, type Hit, type NetworkLayout } from './use-network-layout'
+import {
+  columnSizes,
+  columnWidths,
+  drawingOrder,
+  shownPosition,
+  edgeEnds,
+  hitTest,
+  layoutNetwork,
+  neuronY,
+  type Hit,
+  type NetworkLayout,
+} from './use-network-layout'
 import { drawThumbnails, mapAtlas, thumbnailRects, type ThumbnailAtlas } from './use-network-thumbnails'
 
 type NetworkSnapshot = RequestResult<'session.network'>
@@ -160,7 +171,7 @@ export function useNetworkCanvas(canvas: Ref<HTMLCanvasElement | null>, box: Ref
       return
     }
     const started = performance.now()
-    const geometry = layoutNetwork(columnSizes(s), size.width, size.height)
+    const geometry = layoutNetwork(columnSizes(s), size.width, size.height, columnWidths(s))
     order = drawingOrder(s, edgeValues(options.edgeMode()))
     const scales = scalesFor(s, options.edgeMode(), options.nodeMode())
     drawNetwork(ctx, geometry, s, options.edgeMode(), options.nodeMode(), scales, order)
@@ -168,7 +179,7 @@ export function useNetworkCanvas(canvas: Ref<HTMLCanvasElement | null>, box: Ref
     const rects = a ? thumbnailRects(geometry, a.info) : []
     if (a) {
       const values = s.neurons.map(nodeValues(options.nodeMode()))
-      drawThumbnails(ctx, rects, a.info, a.image, (c, i) => divergingColor(values[c]?.[i] ?? 0, scales.node))
+      drawThumbnails(ctx, rects, a.info, a.image, (c, i) => divergingColor(values[c]?.[shownPosition(s, c, i)] ?? 0, scales.node))
     }
     frame.value = {
       thumbnails: rects.length,

@@ -7,7 +7,10 @@ type NetworkSnapshot = RequestResult<'session.network'>
 
 export interface Column {
   x: number
+  /** Neurons drawn: all of the layer's, or the sample the snapshot shows (`shown`). */
   count: number
+  /** Neurons in the layer. */
+  width: number
   /** y of the first row's top edge; neuron i is centred at top + (i + 0.5)·rowH. */
   top: number
   rowH: number
@@ -27,13 +30,33 @@ export const PAD = { x: 44, top: 14, bottom: 14 }
 const MIN_CIRCLE_ROW = 11
 const MAX_ROW = 46
 
-/** Neuron counts per column: the features, then every layer's outputs. */
-export function columnSizes(s: Pick<NetworkSnapshot, 'layers'>): number[] {
+/** Neurons per column: the features, then every layer's outputs. */
+export function columnWidths(s: Pick<NetworkSnapshot, 'layers'>): number[] {
   if (s.layers.length === 0) return []
   return [s.layers[0]!.inFeatures, ...s.layers.map((l) => l.outFeatures)]
 }
 
-export function layoutNetwork(sizes: readonly number[], width: number, height: number): NetworkLayout {
+/** Neurons drawn per column: every one, or the host's sample of a wide column. */
+export function columnSizes(s: Pick<NetworkSnapshot, 'layers' | 'shown'>): number[] {
+  return s.shown ? s.shown.map((c) => c.length) : columnWidths(s)
+}
+
+/** The neuron at drawn position `p` of column `c` (its index in the layer). */
+export function neuronIndex(s: Pick<NetworkSnapshot, 'shown'>, c: number, p: number): number {
+  return s.shown?.[c]?.[p] ?? p
+}
+
+/** The drawn position of neuron `index` of column `c`, or of the shown neuron nearest to it. */
+export function shownPosition(s: Pick<NetworkSnapshot, 'shown'>, c: number, index: number): number {
+  const shown = s.shown?.[c]
+  if (!shown) return index
+  let best = 0
+  for (let p = 1; p < shown.length; p++) if (Math.abs(shown[p]! - index) < Math.abs(shown[best]! - index)) best = p
+  return best
+}
+
+/** `widths`: neurons per layer where the drawing shows a sample (default: `sizes`, all of them). */
+export function layoutNetwork(sizes: readonly number[], width: number, height: number, widths: readonly number[] = sizes): NetworkLayout {
   const avail = Math.max(10, height - PAD.top - PAD.bottom)
   const span = Math.max(1, width - 2 * PAD.x)
   const columns = sizes.map((count, i): Column => {
@@ -41,13 +64,18 @@ export function layoutNetwork(sizes: readonly number[], width: number, height: n
     const fits = avail / Math.max(1, count) >= MIN_CIRCLE_ROW
     const rowH = fits ? Math.min(MAX_ROW, avail / count) : avail / count
     const top = PAD.top + (avail - rowH * count) / 2
-    return { x, count, top, rowH, shape: fits ? 'circle' : 'bar', radius: Math.min(13, rowH * 0.38), barW: 16 }
+    return { x, count, width: widths[i] ?? count, top, rowH, shape: fits ? 'circle' : 'bar', radius: Math.min(13, rowH * 0.38), barW: 16 }
   })
   return { width, height, columns }
 }
 
 export function neuronY(c: Column, i: number): number {
   return c.top + (i + 0.5) * c.rowH
+}
+
+/** Where neuron `index` of the layer sits, drawn or not (a sampled column spreads its neurons evenly). */
+export function indexY(c: Column, index: number): number {
+  return c.top + ((index + 0.5) / c.width) * c.rowH * c.count
 }
 
 /** Where an edge from neuron `from` of column l to neuron `to` of column l+1 starts and ends. */

@@ -4,7 +4,7 @@
 // frame costs about the same whatever the grid. Wide columns show an evenly spread sample, labelled.
 import type { RequestResult } from '../../../../shared/protocol'
 import type { NetworkLayout } from './use-network-layout'
-import { neuronY } from './use-network-layout'
+import { indexY } from './use-network-layout'
 import { mapRgb, mapScale } from './use-network-neuron-map'
 
 type NeuronMaps = RequestResult<'session.neuronMaps'>
@@ -107,12 +107,12 @@ export function thumbnailRects(layout: NetworkLayout, atlas: Pick<ThumbnailAtlas
   const out: ThumbRect[] = []
   atlas.columns.forEach((a, c) => {
     const col = layout.columns[c]
-    if (!col || col.count !== a.width || a.indices.length === 0) return
+    if (!col || col.width !== a.width || a.indices.length === 0) return
     const share = col.shape === 'circle' ? col.rowH : (col.rowH * col.count) / a.indices.length
     const size = Math.min(MAX_THUMB, FILL * share)
     const [lo, hi] = [col.top, col.top + col.rowH * col.count - size]
     a.indices.forEach((index, j) => {
-      const y = Math.max(lo, Math.min(hi, neuronY(col, index) - size / 2))
+      const y = Math.max(lo, Math.min(hi, indexY(col, index) - size / 2))
       out.push({ column: c, index, slot: a.firstSlot + j, x: col.x - size / 2, y, size })
     })
   })

@@ -1,8 +1,8 @@
 // Names and exact numbers for what the pointer is over in the network view (a neuron or an edge),
-// and the header line "showing k of n edges".
+// and the header line "showing k of n edges" (and "k of n neurons" for wide layers).
 import type { RequestResult } from '../../../../shared/protocol'
 import { fmtNum } from '../../../composables/use-graph-format'
-import type { Hit } from './use-network-layout'
+import { columnWidths, neuronIndex, type Hit } from './use-network-layout'
 
 type NetworkSnapshot = RequestResult<'session.network'>
 
@@ -11,7 +11,9 @@ export function columnName(s: Pick<NetworkSnapshot, 'layers'>, column: number): 
   return column === s.layers.length ? 'output' : `hidden ${column}`
 }
 
-export function neuronName(s: Pick<NetworkSnapshot, 'layers' | 'featureNames'>, column: number, index: number): string {
+/** `position`: where the neuron is drawn in its column (its index unless the column is a sample). */
+export function neuronName(s: Pick<NetworkSnapshot, 'layers' | 'featureNames' | 'shown'>, column: number, position: number): string {
+  const index = neuronIndex(s, column, position)
   if (column === 0) return s.featureNames[index] ?? `x${index + 1}`
   return `${columnName(s, column)} #${index}`
 }
@@ -55,4 +57,13 @@ export function edgeCounts(s: NetworkSnapshot): { shown: number; total: number; 
     total += l.inFeatures * l.outFeatures
   }
   return { shown, total, sampled: s.layers.some((l) => l.sampled) }
+}
+
+/** When wide columns show a sample of their neurons: how many of the widest column's are drawn. */
+export function neuronSample(s: Pick<NetworkSnapshot, 'layers' | 'shown'>): { shown: number; total: number } | null {
+  if (!s.shown) return null
+  const widths = columnWidths(s)
+  let widest = 0
+  for (let c = 1; c < widths.length; c++) if (widths[c]! > widths[widest]!) widest = c
+  return { shown: s.shown[widest]?.length ?? 0, total: widths[widest] ?? 0 }
 }

@@ -5,7 +5,7 @@ import { FakeHost, fakeHistograms, metricsBatch } from '../../../engine/fake-hos
 import { setEngineClient } from '../../../engine'
 import { useSessionStore } from '../../../stores/session'
 import { useMetricsStore } from '../../../stores/metrics'
-import { POLL_INTERVAL_MS, Poller, toBase64, useStudioInspectStore } from './studio-inspect'
+import { POLL_HOST_SHARE, POLL_INTERVAL_MS, Poller, toBase64, useStudioInspectStore } from './studio-inspect'
 
 let host: FakeHost
 
@@ -49,6 +49,8 @@ describe('Poller', () => {
     expect(calls).toBe(1) // the first is still in flight: nothing queues behind it
     release.shift()!()
     await vi.advanceTimersByTimeAsync(0)
+    expect(calls).toBe(1) // that fetch took 2 s: the next waits until 2 s / POLL_HOST_SHARE after it began
+    await vi.advanceTimersByTimeAsync(2_000 / POLL_HOST_SHARE - 2_000)
     expect(calls).toBe(2) // the 50 pokes became one trailing fetch
     release.shift()!()
     await vi.advanceTimersByTimeAsync(0)
@@ -68,6 +70,20 @@ describe('Poller', () => {
     expect(starts.length).toBeLessThanOrEqual(5)
     starts.slice(1).forEach((s, i) => expect(s - starts[i]!).toBeGreaterThanOrEqual(250))
     expect(starts[0]).toBe(t0)
+  })
+
+  it('spaces slow fetches so they take about POLL_HOST_SHARE of the time (a big model)', async () => {
+    const starts: number[] = []
+    const poller = new Poller(250, async () => {
+      starts.push(Date.now())
+      await new Promise((r) => setTimeout(r, 400)) // the host took 400 ms to answer
+    })
+    for (let t = 0; t < 19_000; t += 50) {
+      poller.poke()
+      await vi.advanceTimersByTimeAsync(50)
+    }
+    starts.slice(1).forEach((s, i) => expect(s - starts[i]!).toBeGreaterThanOrEqual(400 / POLL_HOST_SHARE))
+    expect(starts.length).toBe(5) // 0, 4, 8, 12, 16 s
   })
 
   it('forgets pending pokes when stopped', async () => {

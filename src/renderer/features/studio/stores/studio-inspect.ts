@@ -20,13 +20,23 @@ export const HISTOGRAM_BINS = 30
 export const BOUNDARY_RESOLUTION = 64
 
 /**
- * Runs `fetch` when poked, at most once per `intervalMs` and one at a time: pokes while a fetch is
- * in flight or too soon after the last one are remembered, and answered by one trailing fetch.
+ * A panel's requests may take about this share of the host's time: a request that took d ms is
+ * followed by the next no sooner than d / share after it began. On a big model (16 × 1024) one
+ * boundary or histogram request costs a good part of a training step; polled at its base rate it
+ * would halve training speed.
+ */
+export const POLL_HOST_SHARE = 0.1
+
+/**
+ * Runs `fetch` when poked, at most once per `intervalMs` (longer when fetches are slow, see
+ * POLL_HOST_SHARE) and one at a time: pokes while a fetch is in flight or too soon after the last
+ * one are remembered, and answered by one trailing fetch.
  */
 export class Poller {
   private inFlight = false
   private dirty = false
   private lastStart = -Infinity
+  private lastDuration = 0
   private timer: ReturnType<typeof setTimeout> | null = null
   private stopped = false
 
@@ -51,7 +61,7 @@ export class Poller {
 
   private pump(): void {
     if (this.stopped || !this.dirty || this.inFlight || this.timer) return
-    const wait = this.lastStart + this.intervalMs - Date.now()
+    const wait = this.lastStart + Math.max(this.intervalMs, this.lastDuration / POLL_HOST_SHARE) - Date.now()
     if (wait > 0) {
       this.timer = setTimeout(() => {
         this.timer = null
@@ -61,10 +71,11 @@ export class Poller {
     }
     this.dirty = false
     this.inFlight = true
-    this.lastStart = Date.now()
+    const started = (this.lastStart = Date.now())
     void this.fetch()
       .catch(() => undefined)
       .finally(() => {
+        this.lastDuration = Date.now() - started
         this.inFlight = false
         this.pump()
       })
