@@ -8,6 +8,7 @@ import { HostError } from './errors'
 import { bundledDataset } from './datasets/bundled'
 import { asDataError, type FileStore } from './datasets/store'
 import type { DataSpecOut } from './setup'
+import { fitTargetScaling, scaleTargets, type TargetScaling } from './target-scaling'
 
 /** Engine 'argument' errors from the data layer are about the request, so they are payload errors. */
 function asPayloadError<T>(what: string, fn: () => T): T {
@@ -40,6 +41,8 @@ export interface SplitData {
   testRows: number[]
   /** The standardisation fitted on the training rows, or null when the inputs are not standardised. */
   standardization: data.Standardization | null
+  /** Regression: the target's scaling fitted on the training rows (train and test y are scaled by it), or null. */
+  targetScaling: TargetScaling | null
 }
 
 /** The store that holds a CSV or IDX spec's files; null: the caller has none (generator and bundled data need none). */
@@ -104,13 +107,14 @@ function generatorData(spec: Extract<DataSpecOut, { generator: string }>): Split
     trainRows,
     testRows,
     standardization: null,
+    targetScaling: null,
   }))
 }
 
 /** A table (bundled or CSV): split, then standardise with the training rows' statistics when asked. */
 function tableData(
   raw: data.Dataset,
-  opts: { testRatio: number; seed: number; standardize: boolean; description: string; targetName: string },
+  opts: { testRatio: number; seed: number; standardize: boolean; standardizeTarget: boolean; description: string; targetName: string },
 ): SplitData {
   const { trainRows, testRows } = asPayloadError('data', () => splitRows(raw, opts.testRatio, opts.seed))
   let train = data.subset(raw, trainRows)
@@ -119,6 +123,12 @@ function tableData(
   if (stats) {
     train = data.applyStandardization(train, stats)
     test = data.applyStandardization(test, stats)
+  }
+  // Fitted on the training rows only, like the inputs: the test rows must not leak into training.
+  const targetScaling = opts.standardizeTarget && raw.task === 'regression' && train.n > 0 ? fitTargetScaling(train.y) : null
+  if (targetScaling) {
+    train = scaleTargets(train, targetScaling)
+    test = scaleTargets(test, targetScaling)
   }
   const width = raw.nFeatures
   return {
@@ -137,6 +147,7 @@ function tableData(
     trainRows,
     testRows,
     standardization: stats,
+    targetScaling,
   }
 }
 
@@ -176,21 +187,22 @@ export function prepareData(spec: DataSpecOut, files: FileStore | null): SplitDa
       )
       const dims = images.summary.dims
       const description = `IDX images "${images.name}" (${dims[0]} × ${dims.slice(1).join('×')}) with labels "${labels.name}": the first ${raw.n} examples, ${raw.nClasses} classes${spec.scale ? ', pixels / 255' : ''}`
-      return tableData(raw, { ...spec, standardize: false, description, targetName: 'label' })
+      return tableData(raw, { ...spec, standardize: false, standardizeTarget: false, description, targetName: 'label' })
     }
     default:
       return generatorData(spec)
   }
 }
 
-/** What a model trained on this spec takes as input: column names and the standardisation folded into exports. */
+/** What a model trained on this spec takes and gives: column names, and the input and target scalings folded into exports. */
 export function modelInputsOf(
   spec: DataSpecOut,
   files: FileStore | null,
-): { features: string[]; standardization: data.Standardization | null } {
-  if (spec.source === undefined || spec.source === 'generator') return { features: [...spec.features], standardization: null }
+): { features: string[]; standardization: data.Standardization | null; targetScaling: TargetScaling | null } {
+  if (spec.source === undefined || spec.source === 'generator')
+    return { features: [...spec.features], standardization: null, targetScaling: null }
   const d = prepareData(spec, files)
-  return { features: d.featureNames, standardization: d.standardization }
+  return { features: d.featureNames, standardization: d.standardization, targetScaling: d.targetScaling }
 }
 
 export interface PreviewOut {
