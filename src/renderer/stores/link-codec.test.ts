@@ -15,7 +15,7 @@ function everyFieldChanged(): SessionForm {
     source: 'bundled',
     data: { generator: 'spiral3', n: 321, noise: 0.25, seed: 5, testRatio: 0.2, classes: 4, features: ['x1', 'x2', 'x1x2', 'sinx1'] },
     bundled: { name: 'wine', testRatio: 0.25, seed: 9, standardize: false },
-    csv: { fileId: FILE_A, target: 'price', features: ['a', 'b'], task: 'regression', standardize: false, testRatio: 0.1, seed: 3 },
+    csv: { fileId: FILE_A, target: 'price', features: ['a', 'b'], task: 'regression', standardize: false, standardizeTarget: false, testRatio: 0.1, seed: 3 },
     idx: { imagesFileId: FILE_B, labelsFileId: FILE_C, limit: 2000, scale: false, testRatio: 0.15, seed: 4 },
     hidden: [6, 6, 3],
     activations: ['relu', 'gelu', 'sigmoid'],
@@ -72,7 +72,7 @@ describe('link codec', () => {
   })
 
   it('writes only what differs from the defaults: the default form is a short link', () => {
-    expect(encodeLink(defaultForm())).toBe(`x=1.${toBase64Url('{"f":{}}')}`)
+    expect(encodeLink(defaultForm())).toBe(`x=2.${toBase64Url('{"f":{}}')}`)
     const moons = encode((f) => (f.data.generator = 'moons'))
     expect(JSON.parse(fromBase64Url(moons.slice(4))!)).toEqual({ f: { data: { generator: 'moons' } } })
     expect(moons.length).toBeLessThan(60)
@@ -81,7 +81,7 @@ describe('link codec', () => {
 
   it('is url-safe base64 of UTF-8 (non-ASCII column names survive)', () => {
     const link = encode((f) => Object.assign(f.csv, { fileId: FILE_A, target: 'Größe €', features: ['日本'] }))
-    expect(link).toMatch(/^x=1\.[A-Za-z0-9_-]+$/)
+    expect(link).toMatch(/^x=2\.[A-Za-z0-9_-]+$/)
     expect(decodeLink(link)!.form!.csv).toMatchObject({ target: 'Größe €', features: ['日本'] })
   })
 
@@ -92,6 +92,15 @@ describe('link codec', () => {
     const decoded = decodeLink(encodeLink(form, { [FILE_A]: 'houses.csv', [FILE_B]: 'unused.idx' }))
     expect(decoded!.files).toEqual({ [FILE_A]: 'houses.csv' })
     expect(decoded!.form!.csv.fileId).toBe(FILE_A)
+  })
+
+  it('reads a format-1 link as it meant: its CSV regression trained on the raw target (format 2 defaults to standardising it)', () => {
+    const csv = { f: { source: 'csv', csv: { fileId: FILE_A, target: 'progression' } } }
+    expect(decodeLink(raw(csv, 1))!.form!.csv).toMatchObject({ target: 'progression', standardizeTarget: false })
+    expect(decodeLink(raw(csv, 1))!.messages).toEqual([])
+    expect(decodeLink(raw(csv))!.form!.csv.standardizeTarget).toBe(true)
+    const on = { f: { ...csv.f, csv: { ...csv.f.csv, standardizeTarget: true } } }
+    expect(decodeLink(raw(on, 1))!.form!.csv.standardizeTarget).toBe(true)
   })
 
   it('leaves hashes that are not experiment links alone', () => {
@@ -139,9 +148,9 @@ describe('link codec', () => {
   })
 
   it('reads a newer link as far as it agrees, with a clear message, and ignores fields it does not know', () => {
-    const decoded = decodeLink(raw({ f: { data: { generator: 'xor', warp: 2 }, quantum: true }, extra: 1 }, 2))!
+    const decoded = decodeLink(raw({ f: { data: { generator: 'xor', warp: 2 }, quantum: true }, extra: 1 }, 3))!
     expect(decoded.messages).toEqual([
-      expect.stringMatching(/made by a newer Backprop Studio \(link format 2; this version reads format 1\)/),
+      expect.stringMatching(/made by a newer Backprop Studio \(link format 3; this version reads format 2\)/),
       'Link: ignored "extra", which this version does not know.',
       'Link: ignored "data.warp", which this version does not know.',
       'Link: ignored "quantum", which this version does not know.',

@@ -48,6 +48,8 @@ export interface SessionForm {
     features: string[] | null
     task: 'auto' | Task
     standardize: boolean
+    /** Regression: train on the target standardised with the training rows' statistics. */
+    standardizeTarget: boolean
     testRatio: number
     seed: number
   }
@@ -102,7 +104,7 @@ export function defaultForm(): SessionForm {
     source: 'generator',
     data: { generator: 'spiral', n: 500, noise: 0.1, seed: 1, testRatio: 0.3, classes: null, features: ['x1', 'x2'] },
     bundled: { name: 'iris', testRatio: 0.3, seed: 1, standardize: true },
-    csv: { fileId: null, target: '', features: null, task: 'auto', standardize: true, testRatio: 0.3, seed: 1 },
+    csv: { fileId: null, target: '', features: null, task: 'auto', standardize: true, standardizeTarget: true, testRatio: 0.3, seed: 1 },
     idx: { imagesFileId: null, labelsFileId: null, limit: 10_000, scale: true, testRatio: 0.2, seed: 1 },
     hidden: [8, 8],
     activations: ['tanh', 'tanh'],
