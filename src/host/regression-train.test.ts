@@ -93,7 +93,9 @@ describe('regression on the diabetes CSV', () => {
     const { last } = run(calm.t, 200)
     expect(last.ok).toBe(false)
     expect(!last.ok && last.alarm.kind).toBe('exploding')
-    expect(!last.ok && last.alarm.message).toMatch(/^step \d+: exploding gradients — layers\.\d gradient norm \S+ is \S+ times its usual \S+; training paused\./)
+    expect(!last.ok && last.alarm.message).toMatch(
+      /^step \d+: exploding gradients — layers\.\d gradient norm \S+ is \S+ times its usual \S+; training paused\./,
+    )
     expect(t.stepCount).toBe(0)
   })
 

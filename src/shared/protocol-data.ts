@@ -57,11 +57,11 @@ export const BundledData = z.strictObject({
   testRatio,
   seed: seed.default(0),
   /** Standardise each feature with the training split's mean and standard deviation. */
-  standardize: z.boolean().default(true),  /**
+  standardize: z.boolean().default(true) /**
    * Regression: train on the target standardised with the training split's mean and standard
    * deviation; losses, metrics, predictions and exports stay in the target's own units. Runs and
    * links from before this option read as false (they trained on the raw target).
-   */
+   */,
   standardizeTarget: z.boolean().default(true),
 })
 

@@ -24,7 +24,10 @@ afterAll(removeRuns)
 const PYTHON = '/usr/bin/python3'
 const SKIP = process.env.BPS_SKIP_PYTHON === '1'
 
-function runPython(script: string, input: unknown): { forward?: { y: number[][] }[]; train?: { rc: number; loss0: number; stderr: string }[]; models?: { y: number[][] }[] } {
+function runPython(
+  script: string,
+  input: unknown,
+): { forward?: { y: number[][] }[]; train?: { rc: number; loss0: number; stderr: string }[]; models?: { y: number[][] }[] } {
   const r = spawnSync(PYTHON, [fileURLToPath(new URL(`./testdata/${script}`, import.meta.url))], {
     input: JSON.stringify(input),
     encoding: 'utf8',
@@ -116,32 +119,39 @@ describe('export of a regression run on a standardised target', () => {
     expect(Math.min(...got)).toBeGreaterThan(-1000) // in the hundreds, not standard deviations
   })
 
-  it.skipIf(SKIP)('ONNX and the PyTorch package give the studio’s predictions; train.py trains on the standardised target', async () => {
-    const onnxDir = await writeExport('onnx', 'onnx')
-    const torchDir = await writeExport('pytorch', 'pytorch')
-    expect(readFileSync(join(torchDir, 'model.py'), 'utf8')).toMatch(/^TARGET_SCALING = \([0-9.]+, [0-9.]+\)$/m)
-    // data.csv ships the raw target, as the user's file has it.
-    expect(readFileSync(join(torchDir, 'data.csv'), 'utf8').split('\n')[1]).toBe([...x[0], y[0]].join(','))
-    const onnx = runPython('check_onnx.py', [{ path: join(onnxDir, 'diabetes-run.onnx'), x }])
-    expectPredictions(
-      onnx.models![0].y.map((r) => r[0]),
-      studio,
-    )
-    const torch = runPython('check_torch.py', { forward: [{ dir: torchDir, x }], train: [{ dir: torchDir, csv: 'data.csv', x, y }] })
-    expectPredictions(
-      torch.forward![0].y.map((r) => r[0]),
-      studio,
-    )
-    const t = torch.train![0]
-    expect(t.rc, t.stderr).toBe(0)
-    // train.py's loss is the studio's training loss: MSE on the standardised target.
-    const f = d.raw.nFeatures
-    const z = d.toModelInputs(Float32Array.from(x.flat()), x.length)
-    const s = d.targetScaling!
-    const plan = planLoss('auto', 'regression', 1, 'diabetes')
-    const ours = plan
-      .loss(fx.model.forward(tensor(x.map((_, r) => Array.from(z.subarray(r * f, (r + 1) * f))))), Float32Array.from(y, (v) => (v - s.mean) / s.std))
-      .dataSync()[0]
-    expect(Math.abs(t.loss0 - ours)).toBeLessThan(1e-5)
-  }, 240_000)
+  it.skipIf(SKIP)(
+    'ONNX and the PyTorch package give the studio’s predictions; train.py trains on the standardised target',
+    async () => {
+      const onnxDir = await writeExport('onnx', 'onnx')
+      const torchDir = await writeExport('pytorch', 'pytorch')
+      expect(readFileSync(join(torchDir, 'model.py'), 'utf8')).toMatch(/^TARGET_SCALING = \([0-9.]+, [0-9.]+\)$/m)
+      // data.csv ships the raw target, as the user's file has it.
+      expect(readFileSync(join(torchDir, 'data.csv'), 'utf8').split('\n')[1]).toBe([...x[0], y[0]].join(','))
+      const onnx = runPython('check_onnx.py', [{ path: join(onnxDir, 'diabetes-run.onnx'), x }])
+      expectPredictions(
+        onnx.models![0].y.map((r) => r[0]),
+        studio,
+      )
+      const torch = runPython('check_torch.py', { forward: [{ dir: torchDir, x }], train: [{ dir: torchDir, csv: 'data.csv', x, y }] })
+      expectPredictions(
+        torch.forward![0].y.map((r) => r[0]),
+        studio,
+      )
+      const t = torch.train![0]
+      expect(t.rc, t.stderr).toBe(0)
+      // train.py's loss is the studio's training loss: MSE on the standardised target.
+      const f = d.raw.nFeatures
+      const z = d.toModelInputs(Float32Array.from(x.flat()), x.length)
+      const s = d.targetScaling!
+      const plan = planLoss('auto', 'regression', 1, 'diabetes')
+      const ours = plan
+        .loss(
+          fx.model.forward(tensor(x.map((_, r) => Array.from(z.subarray(r * f, (r + 1) * f))))),
+          Float32Array.from(y, (v) => (v - s.mean) / s.std),
+        )
+        .dataSync()[0]
+      expect(Math.abs(t.loss0 - ours)).toBeLessThan(1e-5)
+    },
+    240_000,
+  )
 })
