@@ -54,7 +54,7 @@ function everyFieldChanged(): SessionForm {
     l2: 0.002,
     clipNorm: 5,
     stop: { maxEpochs: 30, maxSteps: 4000, targetLoss: 0.05, earlyStopping: { patience: 5, minDelta: 0.001 } },
-    alarms: { explodingGradNorm: 500, vanishingGradNorm: 1e-6, pause: false },
+    alarms: { explodingGradNorm: 500, explodingFactor: 50, vanishingGradNorm: 1e-6, pause: false },
     maxStepsPerSecond: 30,
     backend: 'cpu',
   }

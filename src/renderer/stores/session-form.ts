@@ -87,7 +87,8 @@ export interface SessionForm {
     targetLoss: number | null
     earlyStopping: { patience: number; minDelta: number } | null
   }
-  alarms: { explodingGradNorm: number; vanishingGradNorm: number; pause: boolean }
+  /** explodingFactor: a layer's gradient norm this many times its usual one (its own history) is exploding. */
+  alarms: { explodingGradNorm: number; explodingFactor: number; vanishingGradNorm: number; pause: boolean }
   /** null: full speed. */
   maxStepsPerSecond: number | null
   backend: (typeof BACKEND_CHOICES)[number]
@@ -120,7 +121,7 @@ export function defaultForm(): SessionForm {
     l2: 0,
     clipNorm: null,
     stop: { maxEpochs: null, maxSteps: null, targetLoss: null, earlyStopping: null },
-    alarms: { explodingGradNorm: 1e3, vanishingGradNorm: 1e-7, pause: true },
+    alarms: { explodingGradNorm: 1e3, explodingFactor: 100, vanishingGradNorm: 1e-7, pause: true },
     maxStepsPerSecond: null,
     backend: 'auto',
   }
