@@ -10,6 +10,14 @@
 export const HISTORY_WARMUP = 10
 /** How many recent norms the recent median is taken over. */
 export const HISTORY_WINDOW = 50
+/**
+ * Steps in a row a layer must stay over its relative bar before it counts as exploding: a run
+ * that diverges keeps growing, while one unlucky minibatch late in training (a classifier's
+ * gradients are tiny until a batch brings a misclassified point) is over it for a step. A norm
+ * over the bar by the factor again (factor² times its usual) counts at once: divergence that
+ * fast overflows before a streak could show.
+ */
+export const EXPLODING_STREAK = 3
 
 class LayerHistory {
   private readonly early: number[] = []
@@ -47,6 +55,8 @@ function median(v: Float64Array): number {
 /** The history of every layer by name ('layers.2', 'norms.0'); reset with the run. */
 export class GradHistory {
   private readonly layers = new Map<string, LayerHistory>()
+  /** Steps in a row with some layer over its relative bar (the exploding alarm's persistence). */
+  overStreak = 0
 
   /** Record one applied step's norms. */
   push(norms: readonly { name: string; norm: number }[]): void {
@@ -64,5 +74,6 @@ export class GradHistory {
 
   clear(): void {
     this.layers.clear()
+    this.overStreak = 0
   }
 }

@@ -103,6 +103,16 @@ describe('regression on the diabetes CSV', () => {
     expect(calm.t.stepCount).toBeGreaterThanOrEqual(100)
   })
 
+  it('a classifier’s late minibatch spikes are not an explosion: the studio’s default spiral trains 10,000 steps without one', () => {
+    const { t } = trainer({
+      model: { hidden: [8, 8], activation: 'tanh', init: 'xavier-uniform' },
+      data: { generator: 'spiral', n: 500, noise: 0.1, seed: 1 },
+      optimizer: { type: 'adam', lr: 0.01 },
+      train: { batchSize: 32, seed: 1 },
+    })
+    expect(run(t, 10_000).alarms).toEqual([])
+  }, 120_000)
+
   it('vanishing detection still works: a 12-layer sigmoid net raises "vanishing", never "exploding"', () => {
     const { t } = trainer({
       model: { hidden: Array(12).fill(16), activation: 'sigmoid' },

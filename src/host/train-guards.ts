@@ -59,6 +59,19 @@ export function explodingAlarm(
   alarms: AlarmSpec,
   reference: GradReference = () => null,
 ): TrainAlarm | null {
+  return explodingCheck(step, norms, alarms, reference)?.alarm ?? null
+}
+
+/**
+ * explodingAlarm, whether the worst layer was judged against its history (relative) or the
+ * absolute bar, and how far over its bar it is (norm / bar, above 1).
+ */
+export function explodingCheck(
+  step: number,
+  norms: readonly LayerGradNorm[],
+  alarms: AlarmSpec,
+  reference: GradReference,
+): { alarm: TrainAlarm; relative: boolean; over: number } | null {
   if (!norms.every((n) => Number.isFinite(n.layer))) return null
   let worst: { i: number; over: number; usual: number | null } | null = null
   for (let i = 0; i < norms.length; i++) {
@@ -75,7 +88,11 @@ export function explodingAlarm(
       ? `exceeds ${sci(alarms.explodingGradNorm)}`
       : `is ${sci(n.layer / worst.usual)} times its usual ${sci(worst.usual)}`
   const message = `step ${step}: exploding gradients — ${layer} gradient norm ${sci(n.layer)} ${why}; ${paused(alarms.pause, 'Lower the learning rate or enable gradient clipping.')}`
-  return { step, kind: 'exploding', layer, parameter: `${layer}.${n.weight >= n.bias ? 'weight' : 'bias'}`, message }
+  return {
+    alarm: { step, kind: 'exploding', layer, parameter: `${layer}.${n.weight >= n.bias ? 'weight' : 'bias'}`, message },
+    relative: worst.usual !== null,
+    over: worst.over,
+  }
 }
 
 /** The name of norms[i]: its own, or the Linear layer at that position. */

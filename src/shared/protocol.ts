@@ -168,8 +168,9 @@ export const StopSpec = z.strictObject({
 })
 
 /** Gradient alarms, checked on every step's weight gradients (after clipping). Exploding: a layer's
- *  gradient norm more than explodingFactor times its usual norm (its own history: the larger of its
- *  median over its first steps and over the recent ones, host/grad-history.ts), or above
+ *  gradient norm more than explodingFactor times its usual norm for 3 steps in a row (its own
+ *  history: the larger of its median over its first steps and over the recent ones,
+ *  host/grad-history.ts), or above
  *  explodingGradNorm while the layer has too little history to judge by (its first steps). With
  *  pause, that step's update is not applied. Vanishing:
  *  the first layer's gradient norm below vanishingGradNorm while the last layer's is not, for

@@ -8,7 +8,8 @@ import { optim, type nn, type Tensor, type TypedArray } from '../../engine'
 import { layerStats, type LayerGradNorm, type LayerStats, type NormStats } from '../metrics'
 import { normStats, normStatsReads } from '../norm-stats'
 import { sumOfSquares } from '../scan'
-import { explodingAlarm, layerOf, nameOf, vanishingAlarm, type TrainAlarm } from '../train-guards'
+import { EXPLODING_STREAK } from '../grad-history'
+import { explodingCheck, layerOf, nameOf, vanishingAlarm, type TrainAlarm } from '../train-guards'
 import { lossUnits } from '../target-scaling'
 import type { Trainer } from '../trainer'
 import { need, type Drive, type Read } from './drive'
@@ -126,16 +127,23 @@ export function* trainStep(t: Trainer, sampleStats: boolean): Drive<StepOutcome 
 }
 
 /**
- * The exploding-gradient alarm for this step, judged against each layer's own history, once per
- * episode: it fires on the first step over the bar, stays quiet while the gradients stay over it,
- * and re-arms on a calm step.
+ * The exploding-gradient alarm for this step, judged against each layer's own history (over its
+ * relative bar EXPLODING_STREAK steps in a row, or at once when far over it; over the absolute bar
+ * at once while it has no history), once per episode: it fires when that holds, stays quiet while the gradients stay over
+ * the bar, and re-arms on a calm step.
  */
 function exploding(t: Trainer, n: number, norms: readonly LayerGradNorm[]): TrainAlarm | null {
-  const alarm = explodingAlarm(n, norms, t.spec.train.alarms, (layer) => t.gradHistory.reference(layer))
-  if (alarm === null) t.explodingArmed = true
-  else if (!t.explodingArmed) return null
-  else t.explodingArmed = false
-  return alarm
+  const h = t.gradHistory
+  const hit = explodingCheck(n, norms, t.spec.train.alarms, (layer) => h.reference(layer))
+  h.overStreak = hit?.relative ? h.overStreak + 1 : 0
+  if (hit === null) {
+    t.explodingArmed = true
+    return null
+  }
+  const sudden = hit.over >= t.spec.train.alarms.explodingFactor
+  if ((hit.relative && !sudden && h.overStreak < EXPLODING_STREAK) || !t.explodingArmed) return null
+  t.explodingArmed = false
+  return hit.alarm
 }
 
 /**
