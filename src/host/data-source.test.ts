@@ -65,7 +65,7 @@ describe('prepareData', () => {
     const plain = prepareData(parse({ ...spec, standardize: false }), null)
     expect(plain.standardization).toBeNull()
     expect(plain.test.x[0]).toBe(raw.x[i * 13])
-    expect(modelInputsOf(spec, null)).toEqual({ features: a.featureNames, standardization: st })
+    expect(modelInputsOf(spec, null)).toEqual({ features: a.featureNames, standardization: st, targetScaling: null })
   })
 
   it('CSV: default features, task inference, session-time errors naming row and column', async () => {

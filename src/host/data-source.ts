@@ -10,6 +10,7 @@ import { idxSource, type KnownClasses } from './datasets/idx-source'
 import { asDataError, type FileStore } from './datasets/store'
 import { imagePreviewOf, type ImagePreviewOut } from './image-preview'
 import type { DataSpecOut } from './setup'
+import { fitTargetScaling, scaleTargets, type TargetScaling } from './target-scaling'
 
 /** Engine 'argument' errors from the data layer are about the request, so they are payload errors. */
 function asPayloadError<T>(what: string, fn: () => T): T {
@@ -46,6 +47,8 @@ export interface SplitData {
   imageShape: [number, number] | null
   /** Known class names the files seem to have (IDX), offered to the user; else null. */
   knownClasses: KnownClasses | null
+  /** Regression: the target's scaling fitted on the training rows (train and test y are scaled by it), or null. */
+  targetScaling: TargetScaling | null
 }
 
 /** The store that holds a CSV or IDX spec's files; null: the caller has none (generator and bundled data need none). */
@@ -112,6 +115,7 @@ function generatorData(spec: Extract<DataSpecOut, { generator: string }>): Split
     standardization: null,
     imageShape: null,
     knownClasses: null,
+    targetScaling: null,
   }))
 }
 
@@ -119,6 +123,8 @@ interface TableOptions {
   testRatio: number
   seed: number
   standardize: boolean
+  /** Regression: train on the target standardised with the training rows' statistics (target-scaling.ts). */
+  standardizeTarget: boolean
   description: string
   targetName: string
   imageShape?: [number, number] | null
@@ -136,6 +142,12 @@ function tableData(raw: data.Dataset, opts: TableOptions): SplitData {
   if (stats) {
     train = data.applyStandardization(train, stats)
     test = data.applyStandardization(test, stats)
+  }
+  // Fitted on the training rows only, like the inputs: the test rows must not leak into training.
+  const targetScaling = opts.standardizeTarget && raw.task === 'regression' && train.n > 0 ? fitTargetScaling(train.y) : null
+  if (targetScaling) {
+    train = scaleTargets(train, targetScaling)
+    test = scaleTargets(test, targetScaling)
   }
   const width = raw.nFeatures
   return {
@@ -156,6 +168,7 @@ function tableData(raw: data.Dataset, opts: TableOptions): SplitData {
     standardization: stats,
     imageShape: opts.imageShape ?? null,
     knownClasses: opts.knownClasses ?? null,
+    targetScaling,
   }
 }
 
@@ -190,21 +203,22 @@ export function prepareData(spec: DataSpecOut, files: FileStore | null): SplitDa
     }
     case 'idx': {
       const src = idxSource(spec, needFiles(files, spec.imagesFileId))
-      return tableData(src.raw, { ...spec, ...src, standardize: false, targetName: 'label' })
+      return tableData(src.raw, { ...spec, ...src, standardize: false, standardizeTarget: false, targetName: 'label' })
     }
     default:
       return generatorData(spec)
   }
 }
 
-/** What a model trained on this spec takes as input: column names and the standardisation folded into exports. */
+/** What a model trained on this spec takes and gives: column names, and the input and target scalings folded into exports. */
 export function modelInputsOf(
   spec: DataSpecOut,
   files: FileStore | null,
-): { features: string[]; standardization: data.Standardization | null } {
-  if (spec.source === undefined || spec.source === 'generator') return { features: [...spec.features], standardization: null }
+): { features: string[]; standardization: data.Standardization | null; targetScaling: TargetScaling | null } {
+  if (spec.source === undefined || spec.source === 'generator')
+    return { features: [...spec.features], standardization: null, targetScaling: null }
   const d = prepareData(spec, files)
-  return { features: d.featureNames, standardization: d.standardization }
+  return { features: d.featureNames, standardization: d.standardization, targetScaling: d.targetScaling }
 }
 
 export interface PreviewOut {

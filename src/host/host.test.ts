@@ -92,7 +92,7 @@ describe('engine host: session lifecycle', () => {
       l2: 0,
       clipNorm: null,
       stop: { maxEpochs: null, maxSteps: null, targetLoss: null, earlyStopping: null },
-      alarms: { explodingGradNorm: 1e3, vanishingGradNorm: 1e-7, pause: true },
+      alarms: { explodingGradNorm: 1e3, explodingFactor: 100, vanishingGradNorm: 1e-7, pause: true },
       maxStepsPerSecond: null,
     })
     expect(info).toMatchObject({ featureNames: ['x1', 'x2'], classNames: ['class 0', 'class 1'], planar: true })

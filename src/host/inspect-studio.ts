@@ -11,6 +11,7 @@ import { forwardCost, withinBudget } from './inspect-model'
 import { view } from './metrics'
 import type { TrainingSession } from './session'
 import type { SplitData } from './setup'
+import { unscale } from './target-scaling'
 
 export type HistogramsResult = RequestResult<'session.histograms'>
 export type Histogram = HistogramsResult['layers'][number]['weights']
@@ -206,7 +207,7 @@ export function boundaryOf(session: TrainingSession, resolution: number): Bounda
   let kind: BoundaryResult['kind']
   if (data.train.task === 'regression') {
     kind = 'value'
-    for (let i = 0; i < cells; i++) values[i] = finite(out[i])
+    for (let i = 0; i < cells; i++) values[i] = finite(unscale(out[i], data.targetScaling))
   } else if (k === 1) {
     kind = 'probability'
     for (let i = 0; i < cells; i++) values[i] = finite(sigmoid(out[i]))
@@ -259,9 +260,13 @@ export function predictionsOf(session: TrainingSession, split: 'train' | 'test',
   const k = trainer.plan.outputSize
   const actual = Array.from(ds.y.subarray(0, shown))
   if (ds.task === 'regression') {
+    // In the target's units: the raw rows' targets, and outputs mapped back from a standardised target.
+    const { raw, targetScaling, trainRows, testRows } = trainer.data
+    const rows = (split === 'train' ? trainRows : testRows).slice(0, shown)
     const predicted: number[] = []
-    for (const c of outputChunks(trainer.model, ds.x, shown, chunkRows)) for (const v of c.out) predicted.push(finite(v))
-    return { step: trainer.stepCount, split, actual, predicted, confusion: null }
+    for (const c of outputChunks(trainer.model, ds.x, shown, chunkRows))
+      for (const v of c.out) predicted.push(finite(unscale(v, targetScaling)))
+    return { step: trainer.stepCount, split, actual: rows.map((i) => raw.y[i]), predicted, confusion: null }
   }
   const n = ds.nClasses
   const confusion = Array.from({ length: n }, () => new Array<number>(n).fill(0))

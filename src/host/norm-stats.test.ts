@@ -191,7 +191,7 @@ describe('norm layers in the sampled statistics', () => {
   })
 
   it('the exploding alarm names a norm layer whose γ or β gradient is the largest', () => {
-    const alarms = { explodingGradNorm: 1e3, vanishingGradNorm: 1e-7, pause: true }
+    const alarms = { explodingGradNorm: 1e3, explodingFactor: 100, vanishingGradNorm: 1e-7, pause: true }
     const norms = [
       { layer: 10, weight: 10, bias: 1 },
       { layer: 20, weight: 20, bias: 1 },

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { countStop, evalStop, explodingAlarm, freshMonitor, sci, vanishingAlarm, VANISHING_STREAK } from './train-guards'
 
-const alarms = { explodingGradNorm: 1e3, vanishingGradNorm: 1e-7, pause: true }
+const alarms = { explodingGradNorm: 1e3, explodingFactor: 100, vanishingGradNorm: 1e-7, pause: true }
 /** Per-layer gradient norms from [weight, bias] pairs. */
 const g = (...pairs: [number, number][]) => pairs.map(([weight, bias]) => ({ layer: Math.hypot(weight, bias), weight, bias }))
 /** Layers whose gradient is all in the weight. */

@@ -42,21 +42,61 @@ export function freshMonitor(): MonitorState {
 
 const paused = (pause: boolean, advice: string): string => (pause ? `training paused. ${advice}` : 'training continues.')
 
+/** A layer's usual gradient norm (grad-history.ts), or null while it has too little history. */
+export type GradReference = (layer: string) => number | null
+
 /**
  * The exploding-gradient alarm for this step's per-layer gradient norms (weight and bias
- * together; a norm layer's γ and β, named norms.{i}, after the Linear layers), naming the worst layer and the bigger of its two gradients, or null when every norm
- * is at or under the threshold (or one is not finite: the NaN guard reports those).
+ * together; a norm layer's γ and β, named norms.{i}, after the Linear layers). A layer explodes when
+ * its norm is more than explodingFactor times its usual norm (`reference`: its own history), or,
+ * while it has no history to judge by (or none is given: an external run), above explodingGradNorm.
+ * Names the layer that is furthest over its bar and the bigger of its two gradients; null when
+ * none is over (or a norm is not finite: the NaN guard reports those).
  */
-export function explodingAlarm(step: number, norms: readonly LayerGradNorm[], alarms: AlarmSpec): TrainAlarm | null {
-  if (!norms.every((n) => Number.isFinite(n.layer))) return null
-  let worst = 0
-  for (let i = 1; i < norms.length; i++) if (norms[i].layer > norms[worst].layer) worst = i
-  const n = norms[worst]
-  if (!(n.layer > alarms.explodingGradNorm)) return null
-  const layer = n.name ?? `layers.${worst}`
-  const message = `step ${step}: exploding gradients — ${layer} gradient norm ${sci(n.layer)} exceeds ${sci(alarms.explodingGradNorm)}; ${paused(alarms.pause, 'Lower the learning rate or enable gradient clipping.')}`
-  return { step, kind: 'exploding', layer, parameter: `${layer}.${n.weight >= n.bias ? 'weight' : 'bias'}`, message }
+export function explodingAlarm(
+  step: number,
+  norms: readonly LayerGradNorm[],
+  alarms: AlarmSpec,
+  reference: GradReference = () => null,
+): TrainAlarm | null {
+  return explodingCheck(step, norms, alarms, reference)?.alarm ?? null
 }
+
+/**
+ * explodingAlarm, whether the worst layer was judged against its history (relative) or the
+ * absolute bar, and how far over its bar it is (norm / bar, above 1).
+ */
+export function explodingCheck(
+  step: number,
+  norms: readonly LayerGradNorm[],
+  alarms: AlarmSpec,
+  reference: GradReference,
+): { alarm: TrainAlarm; relative: boolean; over: number } | null {
+  if (!norms.every((n) => Number.isFinite(n.layer))) return null
+  let worst: { i: number; over: number; usual: number | null } | null = null
+  for (let i = 0; i < norms.length; i++) {
+    const usual = reference(nameOf(norms, i))
+    const bar = usual === null ? alarms.explodingGradNorm : alarms.explodingFactor * usual
+    const over = norms[i].layer / bar
+    if (over > 1 && (worst === null || over > worst.over)) worst = { i, over, usual }
+  }
+  if (worst === null) return null
+  const n = norms[worst.i]
+  const layer = nameOf(norms, worst.i)
+  const why =
+    worst.usual === null
+      ? `exceeds ${sci(alarms.explodingGradNorm)}`
+      : `is ${sci(n.layer / worst.usual)} times its usual ${sci(worst.usual)}`
+  const message = `step ${step}: exploding gradients — ${layer} gradient norm ${sci(n.layer)} ${why}; ${paused(alarms.pause, 'Lower the learning rate or enable gradient clipping.')}`
+  return {
+    alarm: { step, kind: 'exploding', layer, parameter: `${layer}.${n.weight >= n.bias ? 'weight' : 'bias'}`, message },
+    relative: worst.usual !== null,
+    over: worst.over,
+  }
+}
+
+/** The name of norms[i]: its own, or the Linear layer at that position. */
+export const nameOf = (norms: readonly LayerGradNorm[], i: number): string => norms[i].name ?? `layers.${i}`
 
 /**
  * One vanishing-gradient check: the first layer's gradient norm below the threshold while the

@@ -13,6 +13,7 @@
 import { backends, data, nn, optim, type Backend, type RngState, type Tensor } from '../engine'
 import type { EvalPoint } from './metrics'
 import { buildModel, buildOptimizer, hasBatchNorm, type AnyOptimizer, type LossPlan, type SessionSpecOut, type SplitData } from './setup'
+import { GradHistory } from './grad-history'
 import { freshMonitor, type MonitorState } from './train-guards'
 import { sliced, type Drive } from './training/drive'
 import { CpuDriver, type Driver } from './training/driver'
@@ -24,9 +25,6 @@ import { trainStep, type StepOutcome } from './training/step'
 import { CHUNK_FLOPS, drain, evalChunkRows, type Work } from './work-budget'
 
 export type { StepOutcome } from './training/step'
-
-/** A step that cannot be suspended before its update is always current. */
-const always = (): boolean => true
 
 export interface TrainerOptions {
   /** Floating-point operations in one chunk of a split step or evaluation (work-budget.ts); tests force splits with a small one. */
@@ -67,6 +65,8 @@ export class Trainer {
   monitor: MonitorState = freshMonitor()
   /** The exploding alarm fires once per episode: re-armed by a calm step or a user's (re)start. */
   explodingArmed = true
+  /** Each layer's gradient history for the exploding alarm; rebuilt after a reset or restore, not checkpointed. */
+  readonly gradHistory = new GradHistory()
   /**
    * A WebGPU session's device driver, whose copy of the model trains; `model` and `optimizer` are
    * then its CPU mirror, current after syncMirror. Null for a CPU session.
@@ -120,6 +120,7 @@ export class Trainer {
   private replaced(): void {
     this.abandonStep()
     this.gen++
+    this.gradHistory.clear()
     this.device?.upload(this.model, this.optimizer)
   }
 
@@ -163,7 +164,7 @@ export class Trainer {
     const pending = suspends ? { samplerBefore: this.sampler.getState(), before } : null
     this.pending = pending
     const batch = this.sampler.next()
-    return { batch, current: pending ? () => this.pending === pending : always, before }
+    return { batch, current: pending ? () => this.pending === pending : () => true, before }
   }
 
   /** The step in progress has its outcome (its update is applied, or it was refused): no longer pending, its batch drawn. */

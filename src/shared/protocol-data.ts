@@ -65,7 +65,12 @@ export const BundledData = z.strictObject({
   testRatio,
   seed: seed.default(0),
   /** Standardise each feature with the training split's mean and standard deviation. */
-  standardize: z.boolean().default(true),
+  standardize: z.boolean().default(true) /**
+   * Regression: train on the target standardised with the training split's mean and standard
+   * deviation; losses, metrics, predictions and exports stay in the target's own units. Runs and
+   * links from before this option read as false (they trained on the raw target).
+   */,
+  standardizeTarget: z.boolean().default(true),
 })
 
 export const CsvData = z.strictObject({
@@ -77,6 +82,12 @@ export const CsvData = z.strictObject({
   /** 'auto': a numeric target with many distinct values is regression; text or few integers are classes. */
   task: z.enum(['auto', ...TASKS]).default('auto'),
   standardize: z.boolean().default(true),
+  /**
+   * Regression: train on the target standardised with the training split's mean and standard
+   * deviation; losses, metrics, predictions and exports stay in the target's own units. Runs and
+   * links from before this option read as false (they trained on the raw target).
+   */
+  standardizeTarget: z.boolean().default(true),
   testRatio,
   seed: seed.default(0),
   /** The feature columns are the pixels of one H×W image (row-major): preview and saliency draw them as images. */

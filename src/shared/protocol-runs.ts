@@ -2,6 +2,7 @@
 // (config, append-only metrics, safetensors checkpoints); runs are listed, renamed, tagged,
 // deleted (with undo), reopened to inspect or resume, compared, scrubbed through, and exported.
 import { z } from 'zod'
+import { EvalPoint } from './protocol-stats'
 
 const sessionId = z.string().regex(/^s[0-9]{1,9}$/, 'is not a session id')
 /** Run ids are folder names made by the host: a timestamp and a random suffix. */
@@ -51,9 +52,7 @@ export const RunMetrics = z.strictObject({
   /** Train loss per step, downsampled (mean over buckets) to at most maxPoints. */
   steps: z.array(z.number().int()),
   trainLoss: z.array(num),
-  evals: z.array(
-    z.strictObject({ step: z.number().int(), trainLoss: num, testLoss: num, trainAccuracy: num.nullable(), testAccuracy: num.nullable() }),
-  ),
+  evals: z.array(EvalPoint),
   /** Per-layer gradient norms over time (the sampled layer stats), downsampled likewise. */
   gradNorms: z.array(z.strictObject({ step: z.number().int(), norms: z.array(num) })),
   /** Lines of the log that could not be read (a torn tail after a crash), skipped. */

@@ -52,3 +52,23 @@ export const LayerSample = z.strictObject({
   stats: z.array(LayerStats),
   norms: z.array(NormStats).optional(),
 })
+
+/**
+ * A regression model's fit over one split, in the target's own units (a standardised target is
+ * mapped back first): R² about the split's mean (null for a constant target), RMSE and MAE.
+ */
+export const RegressionFit = z.strictObject({ r2: z.number().nullable(), rmse: z.number(), mae: z.number() })
+
+/**
+ * One evaluation: losses (the loss in the target's units for regression) and accuracies
+ * (classification; null for regression). `regression`: the fit on both splits (absent for
+ * classification and in older runs' logs).
+ */
+export const EvalPoint = z.strictObject({
+  step: z.number().int(),
+  trainLoss: z.number(),
+  testLoss: z.number(),
+  trainAccuracy: z.number().nullable(),
+  testAccuracy: z.number().nullable(),
+  regression: z.strictObject({ train: RegressionFit, test: RegressionFit }).optional(),
+})

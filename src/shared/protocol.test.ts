@@ -106,7 +106,7 @@ describe('parseRequest', () => {
         l2: 0,
         clipNorm: null,
         stop: { maxEpochs: null, maxSteps: null, targetLoss: null, earlyStopping: null },
-        alarms: { explodingGradNorm: 1e3, vanishingGradNorm: 1e-7, pause: true },
+        alarms: { explodingGradNorm: 1e3, explodingFactor: 100, vanishingGradNorm: 1e-7, pause: true },
         maxStepsPerSecond: null,
       },
       backend: 'auto',

@@ -6,14 +6,14 @@ import { INSPECT_REQUESTS } from './protocol-inspect'
 import { RUNS_EVENTS, RUNS_REQUESTS, RunId } from './protocol-runs'
 import { BUNDLED_DATASETS, DATA_LIMITS, DATA_REQUESTS, DataSpec, DatasetPreview, GENERATOR_NAMES, TASKS } from './protocol-data'
 import { STUDIO_EVENTS, STUDIO_REQUESTS } from './protocol-studio'
-import { LayerSample } from './protocol-stats'
+import { EvalPoint, LayerSample } from './protocol-stats'
 import { WATCH_REQUESTS } from './protocol-watch'
 import { LOSSES, LOSS_NAMES } from './model-rules'
 import { MAX_DROPOUT, NORM_NAMES, NORM_POSITIONS } from './model-blocks'
 
 export { BUNDLED_DATASETS, DataSpec, DatasetPreview, FEATURE_NAMES, GENERATOR_NAMES } from './protocol-data'
 export { LOSS_NAMES } from './model-rules'
-export { LayerSample, LayerStats, NormStats } from './protocol-stats'
+export { EvalPoint, LayerSample, LayerStats, NormStats, RegressionFit } from './protocol-stats'
 
 // zod probes `new Function` to JIT its validators; under our CSP (no 'unsafe-eval') that probe is
 // refused and reported as a violation on every page. Interpreted validation is fast enough here.
@@ -168,18 +168,23 @@ export const StopSpec = z.strictObject({
 })
 
 /** Gradient alarms, checked on every step's weight gradients (after clipping). Exploding: a layer's
- *  gradient norm above explodingGradNorm (with pause, that step's update is not applied). Vanishing:
+ *  gradient norm more than explodingFactor times its usual norm for 3 steps in a row (its own
+ *  history: the larger of its median over its first steps and over the recent ones,
+ *  host/grad-history.ts), or above
+ *  explodingGradNorm while the layer has too little history to judge by (its first steps). With
+ *  pause, that step's update is not applied. Vanishing:
  *  the first layer's gradient norm below vanishingGradNorm while the last layer's is not, for
  *  several steps in a row (once per run until reset). */
 export const AlarmSpec = z.strictObject({
   explodingGradNorm: finite.check(z.gt(0)).default(1e3),
+  explodingFactor: finite.check(z.gt(1), z.lte(1e12)).default(100),
   vanishingGradNorm: finite.check(z.gt(0)).default(1e-7),
   /** Pause training when an alarm fires (NaN/Inf always pauses). */
   pause: z.boolean().default(true),
 })
 
 const STOP_DEFAULT = { maxEpochs: null, maxSteps: null, targetLoss: null, earlyStopping: null }
-const ALARM_DEFAULT = { explodingGradNorm: 1e3, vanishingGradNorm: 1e-7, pause: true }
+const ALARM_DEFAULT = { explodingGradNorm: 1e3, explodingFactor: 100, vanishingGradNorm: 1e-7, pause: true }
 /** Regularisation strength: λ₁·Σ|w| and λ₂·Σw² over weights (not biases), added to the training
  *  objective. Reported losses (train and test) are the data loss without it, so they compare. */
 const penalty = finite.check(z.gte(0), z.lte(10))
@@ -303,15 +308,7 @@ export const MetricsBatch = z.strictObject({
   steps: z.array(z.number().int()),
   trainLoss: z.array(z.number()),
   epoch: z.number().int(),
-  evals: z.array(
-    z.strictObject({
-      step: z.number().int(),
-      trainLoss: z.number(),
-      testLoss: z.number(),
-      trainAccuracy: z.number().nullable(),
-      testAccuracy: z.number().nullable(),
-    }),
-  ),
+  evals: z.array(EvalPoint),
   /** Per-layer statistics, sampled (at most one sample per batch), layers in model order. */
   layers: z.array(LayerSample),
   stepsPerSecond: z.number(),

@@ -167,6 +167,35 @@ describe('export: metrics-csv', () => {
     expect(metricsCsv(log).csv.split('\n').slice(1)).toEqual(['1,1,1.5,1.8,,', '2,0.5,,,,', ''])
   })
 
+  it('adds R², RMSE and MAE columns for a regression run whose evals carry them', () => {
+    const fit = (r2: number, rmse: number, mae: number) => ({ r2, rmse, mae })
+    const log = [
+      { steps: [1], trainLoss: [3000], evals: [] },
+      {
+        steps: [2],
+        trainLoss: [2900],
+        evals: [
+          {
+            step: 2,
+            trainLoss: 2800,
+            testLoss: 3100,
+            trainAccuracy: null,
+            testAccuracy: null,
+            regression: { train: fit(0.5, 52.9, 41), test: { ...fit(0.4, 55.7, 44), r2: null } },
+          },
+        ],
+      },
+    ]
+      .map((b) => JSON.stringify(b))
+      .join('\n')
+    expect(metricsCsv(log).csv.split('\n')).toEqual([
+      'step,train_loss,eval_train_loss,test_loss,train_accuracy,test_accuracy,train_r2,test_r2,train_rmse,test_rmse,train_mae,test_mae',
+      '1,3000,,,,,,,,,,',
+      '2,2900,2800,3100,,,0.5,,52.9,55.7,41,44',
+      '',
+    ])
+  })
+
   it('drops rows past a rewind line (a reset or a resume after a crash)', () => {
     const log = [
       { steps: [1, 2, 3], trainLoss: [3, 2, 1], evals: [] },

@@ -156,12 +156,12 @@ async function pytorchPackage(run: ExportableRun): Promise<ExportedFileOut[]> {
 
 /**
  * The run's training split (regenerated from its seeded spec), as train.py reads it: the model's
- * inputs for generator runs; for tables the raw rows, as the exported model (standardisation
- * folded in) takes them.
+ * inputs for generator runs; for tables the raw rows and raw targets, as the exported model
+ * (standardisations folded in) takes and predicts them.
  */
 function trainingCsv(spec: ExportableRun['spec'], files: FileStore | null, features: readonly string[]): string {
   const d = prepareData(spec.data, files)
-  const train = d.standardization ? data.subset(d.raw, d.trainRows) : d.train
+  const train = d.standardization || d.targetScaling ? data.subset(d.raw, d.trainRows) : d.train
   const lines = [[...features, 'label'].join(',')]
   for (let i = 0; i < train.n; i++) {
     const row: number[] = []

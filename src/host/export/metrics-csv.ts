@@ -1,8 +1,10 @@
 // Metrics as CSV: one row per step of the run's NDJSON log (train.metrics batches), with the
 // evaluation columns filled where an evaluation happened. Unreadable lines (a torn tail after a
 // crash) are skipped; a step logged twice keeps its last value; a rewind line (reset, resume)
-// drops the rows after its step.
+// drops the rows after its step. A regression run's log with R², RMSE and MAE (in the target's
+// units) gets columns for them; other logs keep the classic columns.
 const HEADER = ['step', 'train_loss', 'eval_train_loss', 'test_loss', 'train_accuracy', 'test_accuracy']
+const FIT_HEADER = ['train_r2', 'test_r2', 'train_rmse', 'test_rmse', 'train_mae', 'test_mae']
 
 interface Row {
   trainLoss?: number
@@ -10,6 +12,16 @@ interface Row {
   testLoss?: number
   trainAccuracy?: number | null
   testAccuracy?: number | null
+  /** FIT_HEADER's values, in its order. */
+  fit?: (number | null)[]
+}
+
+/** An evaluation's regression figures in FIT_HEADER's order, or undefined when it has none. */
+function fitOf(ev: Record<string, unknown>): (number | null)[] | undefined {
+  const reg = ev.regression as { train?: Record<string, unknown>; test?: Record<string, unknown> } | undefined
+  if (typeof reg !== 'object' || reg === null || !reg.train || !reg.test) return undefined
+  const { train, test } = reg
+  return [train.r2, test.r2, train.rmse, test.rmse, train.mae, test.mae].map((v) => (isNum(v) ? v : null))
 }
 
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v)
@@ -63,12 +75,16 @@ export function metricsCsv(ndjson: string): { csv: string; skippedLines: number 
       if (isNum(ev.testLoss)) r.testLoss = ev.testLoss
       r.trainAccuracy = isNum(ev.trainAccuracy) ? ev.trainAccuracy : null
       r.testAccuracy = isNum(ev.testAccuracy) ? ev.testAccuracy : null
+      r.fit = fitOf(ev)
     }
   }
-  const lines = [HEADER.join(',')]
+  const withFit = [...rows.values()].some((r) => r.fit !== undefined)
+  const lines = [(withFit ? [...HEADER, ...FIT_HEADER] : HEADER).join(',')]
   for (const step of [...rows.keys()].sort((a, b) => a - b)) {
     const r = rows.get(step)!
-    lines.push([step, r.trainLoss, r.evalTrainLoss, r.testLoss, r.trainAccuracy, r.testAccuracy].map(csvField).join(','))
+    const cells = [step, r.trainLoss, r.evalTrainLoss, r.testLoss, r.trainAccuracy, r.testAccuracy]
+    if (withFit) cells.push(...(r.fit ?? FIT_HEADER.map(() => null)))
+    lines.push(cells.map(csvField).join(','))
   }
   return { csv: lines.join('\n') + '\n', skippedLines }
 }

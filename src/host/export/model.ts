@@ -5,11 +5,14 @@
 // exported with that step folded into the first layer, so every exported format takes the same raw
 // columns the user's data has; when the first layer's block reads the standardised inputs
 // themselves (a pre-norm or a residual), the standardisation is kept as a first step instead.
+// A regression run that trained on a standardised target has that scaling folded into the output
+// layer (W·σ, b·σ + μ), so every exported model predicts in the target's own units.
 import { decodeSafetensors, type data, type SafeTensor } from '../../engine'
 import { blocksOf, normWidth, type BlockOptions } from '../../shared/model-blocks'
 import type { SessionSpec } from '../../shared/protocol'
 import type { z } from 'zod'
 import { HostError } from '../errors'
+import type { TargetScaling } from '../target-scaling'
 
 export type SessionSpecOut = z.output<typeof SessionSpec>
 export type ActivationName = SessionSpecOut['model']['activation']
@@ -55,6 +58,8 @@ export interface ExportModel {
   blocks: boolean
   /** The inputs' standardisation when it could not be folded into layer 0: applied first, (x − mean) / std. */
   inputScaling: { mean: Float32Array; std: Float32Array } | null
+  /** The target's standardisation when it is not folded into the output layer (the PyTorch package): output·std + mean. */
+  outputScaling: TargetScaling | null
   /** The checkpoint's own metadata (step etc.), passed through. */
   checkpointMetadata: Record<string, string>
 }
@@ -67,6 +72,8 @@ function asF32(t: SafeTensor): Float32Array {
 export interface ModelInputs {
   features: string[]
   standardization: data.Standardization | null
+  /** Regression trained on a standardised target (absent: none). */
+  targetScaling?: TargetScaling | null
 }
 
 /**
@@ -87,9 +94,22 @@ export function foldStandardization(l: ExportLayer, st: data.Standardization): E
 }
 
 /**
+ * The output layer's outputs z mapped back to the target's units, μ + σ·z, as one layer:
+ * W'[i,o] = σ·W[i,o], b'[o] = σ·b[o] + μ (in float64, then float32).
+ */
+export function foldTargetScaling(l: ExportLayer, s: TargetScaling): ExportLayer {
+  return {
+    ...l,
+    weight: Float32Array.from(l.weight, (w) => w * s.std),
+    bias: Float32Array.from(l.bias, (b) => b * s.std + s.mean),
+  }
+}
+
+/**
  * Rebuild the model from a checkpoint; a shape that does not fit the spec is named. `fold: false`
  * keeps a standardisation as the module's first step even where it could be folded into layer 0,
- * so layer 0 is the studio's own parameter (the PyTorch export's optimiser state continues it).
+ * and the target's as its last, so layers 0 and n are the studio's own parameters (the PyTorch
+ * export's optimiser state continues them).
  */
 export function loadExportModel(
   spec: SessionSpecOut,
@@ -139,6 +159,8 @@ export function loadExportModel(
     st !== null &&
     (options.fold === false || (first !== undefined && ((first.norm !== 'none' && first.normAt === 'pre') || first.residual)))
   if (st && !keep) layers[0] = foldStandardization(layers[0], st)
+  const ts = inputs.targetScaling ?? null
+  if (ts && options.fold !== false) layers[nLayers - 1] = foldTargetScaling(layers[nLayers - 1], ts)
   return {
     sizes,
     features: [...inputs.features],
@@ -146,6 +168,7 @@ export function loadExportModel(
     layers,
     blocks: layers.some((l) => l.norm !== null || l.dropout > 0 || l.residual),
     inputScaling: st && keep ? { mean: Float32Array.from(st.mean), std: Float32Array.from(st.std) } : null,
+    outputScaling: ts && options.fold === false ? { ...ts } : null,
     checkpointMetadata: file.metadata,
   }
 }

@@ -25,6 +25,13 @@ export function scalingPy(model: ExportModel): { init: string; forward: string }
   }
 }
 
+/**
+ * The return of forward: the last layer's output `expr`, mapped back to the target's units when the
+ * run trained on a standardised target that is kept out of the output layer (TARGET_SCALING).
+ */
+export const outputPy = (model: ExportModel, expr: string): string =>
+  model.outputScaling ? `${expr} * TARGET_SCALING[1] + TARGET_SCALING[0]` : expr
+
 /** The Block class and the MLP built from blocks; `activation(name)` is the nn module's Python text. */
 export function blocksModulePy(model: ExportModel, activation: (l: ExportModel['layers'][number]) => string): string {
   const hidden = model.layers.slice(0, -1)
@@ -77,6 +84,6 @@ ${blocks.join('\n')}
     def forward(self, x):
 ${scaling.forward}        for block in self.blocks:
             x = block(x)
-        return self.out(x)
+        return ${outputPy(model, 'self.out(x)')}
 `
 }

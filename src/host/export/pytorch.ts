@@ -4,7 +4,7 @@
 // mode (BatchNorm on its running statistics, no dropout), as the studio evaluates it; train.py
 // switches it to train mode.
 import type { ActivationName, ExportModel } from './model'
-import { blocksModulePy, py, scalingPy } from './pytorch-blocks'
+import { blocksModulePy, outputPy, py, scalingPy } from './pytorch-blocks'
 
 const TORCH_ACTIVATION: Record<ActivationName, string> = {
   relu: 'nn.ReLU()',
@@ -29,7 +29,7 @@ ${layers.join('\n')}
         )
 
     def forward(self, x):
-${scaling.forward}        return self.net(x)
+${scaling.forward}        return ${outputPy(model, 'self.net(x)')}
 `
   const module = model.blocks ? blocksModulePy(model, (l) => TORCH_ACTIVATION[l.activation]) : sequential
   return `"""An MLP exported from Backprop Studio: sizes ${model.sizes.join(' -> ')}, ${model.hiddenActivation} hidden layers,
@@ -49,6 +49,9 @@ from torch import nn
 RUN_NAME = ${py(runName)}
 SIZES = ${py(model.sizes)}
 FEATURES = ${py(model.features)}
+# Regression trained on the target standardised as (y - mean) / std: (mean, std), which forward maps
+# its output back with (predictions are in the target's units); None when the target was not scaled.
+TARGET_SCALING = ${model.outputScaling ? `(${py(model.outputScaling.mean)}, ${py(model.outputScaling.std)})` : 'None'}
 
 
 ${module}

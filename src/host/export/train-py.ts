@@ -69,7 +69,7 @@ import torch.distributed as dist
 from torch import nn
 from torch.utils.data import DataLoader, DistributedSampler, TensorDataset
 
-from model import FEATURES, MLP, load_safetensors, save_safetensors
+from model import FEATURES, MLP, TARGET_SCALING, load_safetensors, save_safetensors
 
 LOSS = ${py(lossName)}
 BATCH_SIZE = ${t.batchSize}
@@ -96,7 +96,15 @@ def read_csv(path):
 
 
 def loss_fn(out, y):
+    if TARGET_SCALING is not None:
+        # As the studio trains: on the standardised target (the model's output is in the target's units).
+        mean, std = TARGET_SCALING
+        out, y = (out - mean) / std, (y - mean) / std
     return ${LOSS_PY[lossName]}
+
+
+# The studio reports losses in the target's units: the standardised loss times std squared.
+LOSS_UNITS = 1.0 if TARGET_SCALING is None else TARGET_SCALING[1] ** 2
 
 
 def make_optimizer(params, lr=LR):
@@ -247,7 +255,7 @@ def main():
                 dist.all_reduce(shown)
                 shown /= world
             if rank == 0:
-                print("step %d loss %.9g" % (step, shown.item()), flush=True)
+                print("step %d loss %.9g" % (step, shown.item() * LOSS_UNITS), flush=True)
         if args.save_every and done % args.save_every == 0 and rank == 0:
             save_safetensors(model.state_dict(), "checkpoint-step-%d.safetensors" % step, {"format": "pt", "step": step})
     if rank == 0:

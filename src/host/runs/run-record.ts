@@ -58,7 +58,20 @@ export function parseRecord(text: string): RunRecord | string {
   if (missing.length > 0) return `run.json lacks ${missing.map((k) => `"${k}"`).join(', ')}`
   if (!RunId.safeParse(v.runId).success || typeof v.name !== 'string' || !Array.isArray(v.tags))
     return 'run.json has an invalid runId, name or tags'
-  const spec = REQUESTS['session.create'].payload.safeParse(v.spec)
+  const spec = REQUESTS['session.create'].payload.safeParse(migrateSpec(v.spec))
   if (!spec.success) return 'run.json holds a configuration this version cannot read'
   return { ...v, spec: spec.data }
+}
+
+/**
+ * A run's spec as this version reads it: tables saved before target standardisation existed
+ * trained on the raw target, so they say standardizeTarget: false (the option's default is true).
+ */
+export function migrateSpec(spec: unknown): unknown {
+  if (typeof spec !== 'object' || spec === null) return spec
+  const data = (spec as { data?: unknown }).data
+  if (typeof data !== 'object' || data === null) return spec
+  const d = data as Record<string, unknown>
+  if ((d.source !== 'csv' && d.source !== 'bundled') || 'standardizeTarget' in d) return spec
+  return { ...spec, data: { ...d, standardizeTarget: false } }
 }

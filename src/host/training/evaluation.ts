@@ -1,10 +1,13 @@
-// Loss and accuracy of a session's model over the rows of a split, in chunks and without a graph,
+// Loss and accuracy (classification) or R², RMSE and MAE (regression) of a session's model over the
+// rows of a split, in the target's units, in chunks and without a graph,
 // written once for both drivers (drive.ts): each chunk's loss and outputs are read with `later`
 // and a slice point follows, so on the CPU an evaluation spreads over slices, one chunk a piece,
 // and on a device every chunk is read back in one await when the caller settles.
 import { noGrad, type data, type TypedArray } from '../../engine'
 import type { EvalPoint } from '../metrics'
 import type { LossPlan } from '../setup'
+import { lossUnits, type TargetScaling } from '../target-scaling'
+import { FitTally, type RegressionFit } from './regression-fit'
 import { later, settle, SLICE, type Drive } from './drive'
 import type { Driver } from './driver'
 import { forwardFlopsPerRow } from '../work-budget'
@@ -30,8 +33,11 @@ export function evalRowBudget(forwardFlopsPerRow: number, evalEvery: number, bat
 }
 
 export interface Measurement {
+  /** In the target's units when it trains standardised (target-scaling.ts). */
   loss: number
   accuracy: number | null
+  /** Regression only. */
+  fit: RegressionFit | null
 }
 
 /** The rows a train-set measurement covers (`budget`: evalRowBudget). */
@@ -49,24 +55,34 @@ export class Tally {
   private lossSum = 0
   private correct = 0
   private classified = true
+  private readonly fit: FitTally | null
 
   constructor(
     private readonly plan: LossPlan,
     private readonly ds: data.Dataset,
     private readonly rows: number,
-  ) {}
+    private readonly scaling: TargetScaling | null = null,
+  ) {
+    this.fit = ds.task === 'regression' ? new FitTally() : null
+  }
 
   /** One chunk: its mean loss and its outputs (read now; a CPU view may be reused later). */
   add({ a, m }: Chunk, loss: number, out: TypedArray): void {
     this.lossSum += loss * m
-    const c = this.plan.correct(out, this.ds.y.subarray(a, a + m), m)
+    const y = this.ds.y.subarray(a, a + m)
+    this.fit?.add(out, y, m)
+    const c = this.plan.correct(out, y, m)
     if (c === null) this.classified = false
     else this.correct += c
   }
 
   /** The measurement, once every chunk is in (on a device: after a settle). */
   result(): Measurement {
-    return { loss: this.lossSum / this.rows, accuracy: this.classified ? this.correct / this.rows : null }
+    return {
+      loss: (this.lossSum / this.rows) * lossUnits(this.scaling),
+      accuracy: this.classified ? this.correct / this.rows : null,
+      fit: this.fit && this.fit.result(this.scaling),
+    }
   }
 }
 
@@ -81,8 +97,9 @@ export function* measure(
   chunkRows: number,
   ds: data.Dataset,
   rows: number,
+  scaling: TargetScaling | null = null,
 ): Drive<Tally> {
-  const tally = new Tally(plan, ds, rows)
+  const tally = new Tally(plan, ds, rows, scaling)
   for (let a = 0; a < rows; a += chunkRows) {
     const chunk = { a, m: Math.min(chunkRows, rows - a) }
     const [loss, out] = noGrad(() => {
@@ -101,14 +118,16 @@ export function* measure(
  */
 export function evalPoint(step: number, test: Measurement, train: Measurement): EvalPoint | null {
   if (!Number.isFinite(test.loss) || !Number.isFinite(train.loss)) return null
-  return { step, trainLoss: train.loss, testLoss: test.loss, trainAccuracy: train.accuracy, testAccuracy: test.accuracy }
+  const point: EvalPoint = { step, trainLoss: train.loss, testLoss: test.loss, trainAccuracy: train.accuracy, testAccuracy: test.accuracy }
+  if (train.fit && test.fit) point.regression = { train: train.fit, test: test.fit }
+  return point
 }
 
 /** What an evaluation reads of a trainer (trainer.ts): the model that trains, the loss, the data and the step. */
 export interface Evaluated {
   readonly driver: Pick<Driver, 'model' | 'input'>
   readonly plan: LossPlan
-  readonly data: { train: data.Dataset; test: data.Dataset }
+  readonly data: { train: data.Dataset; test: data.Dataset; targetScaling: TargetScaling | null }
   readonly stepCount: number
   /** The live evalEvery and batch size, which size the evaluation's sample (evalRowBudget). */
   readonly spec: { readonly train: { readonly evalEvery: number; readonly batchSize: number } }
@@ -129,15 +148,16 @@ function evalRows(t: Evaluated): number {
 export function* evaluationOf(t: Evaluated, chunkRows: number): Drive<EvalPoint | null> {
   const { train, test } = t.data
   if (test.n === 0) return null
-  const te = yield* measure(t.driver, t.plan, chunkRows, test, Math.min(test.n, evalRows(t)))
-  const tr = yield* measure(t.driver, t.plan, chunkRows, train, trainRows(train, evalRows(t)))
+  const s = t.data.targetScaling
+  const te = yield* measure(t.driver, t.plan, chunkRows, test, Math.min(test.n, evalRows(t)), s)
+  const tr = yield* measure(t.driver, t.plan, chunkRows, train, trainRows(train, evalRows(t)), s)
   yield* settle()
   return evalPoint(t.stepCount, te.result(), tr.result())
 }
 
 /** Mean loss on the (capped) training rows. */
 export function* trainLossOf(t: Evaluated, chunkRows: number): Drive<number> {
-  const tally = yield* measure(t.driver, t.plan, chunkRows, t.data.train, trainRows(t.data.train, evalRows(t)))
+  const tally = yield* measure(t.driver, t.plan, chunkRows, t.data.train, trainRows(t.data.train, evalRows(t)), t.data.targetScaling)
   yield* settle()
   return tally.result().loss
 }

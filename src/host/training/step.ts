@@ -8,7 +8,9 @@ import { optim, type nn, type Tensor, type TypedArray } from '../../engine'
 import { layerStats, type LayerGradNorm, type LayerStats, type NormStats } from '../metrics'
 import { normStats, normStatsReads } from '../norm-stats'
 import { sumOfSquares } from '../scan'
-import { explodingAlarm, layerOf, vanishingAlarm, type TrainAlarm } from '../train-guards'
+import { EXPLODING_STREAK } from '../grad-history'
+import { explodingCheck, layerOf, nameOf, vanishingAlarm, type TrainAlarm } from '../train-guards'
+import { lossUnits } from '../target-scaling'
 import type { Trainer } from '../trainer'
 import { need, type Drive, type Read } from './drive'
 import { gradients } from './gradients'
@@ -85,7 +87,8 @@ export function* trainStep(t: Trainer, sampleStats: boolean): Drive<StepOutcome 
     sq[i] = sumOfSquares(g)
   }
   const norms = layerNorms(params, sq, d.model)
-  const alarm = exploding(t, n, [...norms, ...normLayerNorms(params, sq, d.model)])
+  const allNorms = [...norms, ...normLayerNorms(params, sq, d.model)]
+  const alarm = exploding(t, n, allNorms)
   if (alarm && alarms.pause) {
     t.endStep()
     putBack(before, { rng: false })
@@ -115,21 +118,32 @@ export function* trainStep(t: Trainer, sampleStats: boolean): Drive<StepOutcome 
     return refuse(`the update made ${names[over]} ${x}`, x, names[over])
   }
   t.stepCount = n
+  t.gradHistory.push(allNorms.map((x, i) => ({ name: nameOf(allNorms, i), norm: x.layer })))
   // The vanishing alarm compares the first and last Linear layers only: γ/β gradients are per-feature
   // sums over the batch, not a link in the chain of products that makes a gradient vanish with depth.
-  return { ok: true, loss: pass.loss, stats, norms: normRows, lr, alarm: alarm ?? vanishingAlarm(n, norms, alarms, t.monitor) }
+  // The loss as the user reads it: in the target's units when the target trains standardised.
+  const loss = pass.loss * lossUnits(t.data.targetScaling)
+  return { ok: true, loss, stats, norms: normRows, lr, alarm: alarm ?? vanishingAlarm(n, norms, alarms, t.monitor) }
 }
 
 /**
- * The exploding-gradient alarm for this step, once per episode: it fires on the first step over
- * the threshold, stays quiet while the gradients stay over it, and re-arms on a calm step.
+ * The exploding-gradient alarm for this step, judged against each layer's own history (over its
+ * relative bar EXPLODING_STREAK steps in a row, or at once when far over it; over the absolute bar
+ * at once while it has no history), once per episode: it fires when that holds, stays quiet while the gradients stay over
+ * the bar, and re-arms on a calm step.
  */
 function exploding(t: Trainer, n: number, norms: readonly LayerGradNorm[]): TrainAlarm | null {
-  const alarm = explodingAlarm(n, norms, t.spec.train.alarms)
-  if (alarm === null) t.explodingArmed = true
-  else if (!t.explodingArmed) return null
-  else t.explodingArmed = false
-  return alarm
+  const h = t.gradHistory
+  const hit = explodingCheck(n, norms, t.spec.train.alarms, (layer) => h.reference(layer))
+  h.overStreak = hit?.relative ? h.overStreak + 1 : 0
+  if (hit === null) {
+    t.explodingArmed = true
+    return null
+  }
+  const sudden = hit.over >= t.spec.train.alarms.explodingFactor
+  if ((hit.relative && !sudden && h.overStreak < EXPLODING_STREAK) || !t.explodingArmed) return null
+  t.explodingArmed = false
+  return hit.alarm
 }
 
 /**

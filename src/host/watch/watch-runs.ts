@@ -19,7 +19,7 @@ type Point = Report['points'][number]
 type LayerStatsOut = z.output<typeof LayerStats>
 
 /** The studio's default alarm thresholds; an external run is never paused (the studio cannot). */
-const ALARMS: AlarmSpec = { explodingGradNorm: 1e3, vanishingGradNorm: 1e-7, pause: false }
+const ALARMS: AlarmSpec = { explodingGradNorm: 1e3, explodingFactor: 100, vanishingGradNorm: 1e-7, pause: false }
 /** A run whose script sent nothing for this long is saved (a later report reopens it). */
 export const WATCH_IDLE_MS = 120_000
 

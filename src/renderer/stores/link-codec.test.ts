@@ -23,6 +23,7 @@ function everyFieldChanged(): SessionForm {
       features: ['a', 'b'],
       task: 'regression',
       standardize: false,
+      standardizeTarget: false,
       testRatio: 0.1,
       seed: 3,
       imageShape: [1, 2],
@@ -66,7 +67,7 @@ function everyFieldChanged(): SessionForm {
     l2: 0.002,
     clipNorm: 5,
     stop: { maxEpochs: 30, maxSteps: 4000, targetLoss: 0.05, earlyStopping: { patience: 5, minDelta: 0.001 } },
-    alarms: { explodingGradNorm: 500, vanishingGradNorm: 1e-6, pause: false },
+    alarms: { explodingGradNorm: 500, explodingFactor: 50, vanishingGradNorm: 1e-6, pause: false },
     maxStepsPerSecond: 30,
     backend: 'cpu',
   }
@@ -93,7 +94,7 @@ describe('link codec', () => {
   })
 
   it('writes only what differs from the defaults: the default form is a short link', () => {
-    expect(encodeLink(defaultForm())).toBe(`x=1.${toBase64Url('{"f":{}}')}`)
+    expect(encodeLink(defaultForm())).toBe(`x=2.${toBase64Url('{"f":{}}')}`)
     const moons = encode((f) => (f.data.generator = 'moons'))
     expect(JSON.parse(fromBase64Url(moons.slice(4))!)).toEqual({ f: { data: { generator: 'moons' } } })
     expect(moons.length).toBeLessThan(60)
@@ -102,7 +103,7 @@ describe('link codec', () => {
 
   it('is url-safe base64 of UTF-8 (non-ASCII column names survive)', () => {
     const link = encode((f) => Object.assign(f.csv, { fileId: FILE_A, target: 'Größe €', features: ['日本'] }))
-    expect(link).toMatch(/^x=1\.[A-Za-z0-9_-]+$/)
+    expect(link).toMatch(/^x=2\.[A-Za-z0-9_-]+$/)
     expect(decodeLink(link)!.form!.csv).toMatchObject({ target: 'Größe €', features: ['日本'] })
   })
 
@@ -130,6 +131,15 @@ describe('link codec', () => {
     const read = decodeLink(old)!
     expect(read.messages).toEqual([])
     expect(read.form!.idx).toMatchObject({ limit: 500, testImagesFileId: null, testLabelsFileId: null, classNames: null })
+  })
+
+  it('reads a format-1 link as it meant: its CSV regression trained on the raw target (format 2 defaults to standardising it)', () => {
+    const csv = { f: { source: 'csv', csv: { fileId: FILE_A, target: 'progression' } } }
+    expect(decodeLink(raw(csv, 1))!.form!.csv).toMatchObject({ target: 'progression', standardizeTarget: false })
+    expect(decodeLink(raw(csv, 1))!.messages).toEqual([])
+    expect(decodeLink(raw(csv))!.form!.csv.standardizeTarget).toBe(true)
+    const on = { f: { ...csv.f, csv: { ...csv.f.csv, standardizeTarget: true } } }
+    expect(decodeLink(raw(on, 1))!.form!.csv.standardizeTarget).toBe(true)
   })
 
   it('leaves hashes that are not experiment links alone', () => {
@@ -177,9 +187,9 @@ describe('link codec', () => {
   })
 
   it('reads a newer link as far as it agrees, with a clear message, and ignores fields it does not know', () => {
-    const decoded = decodeLink(raw({ f: { data: { generator: 'xor', warp: 2 }, quantum: true }, extra: 1 }, 2))!
+    const decoded = decodeLink(raw({ f: { data: { generator: 'xor', warp: 2 }, quantum: true }, extra: 1 }, 3))!
     expect(decoded.messages).toEqual([
-      expect.stringMatching(/made by a newer Backprop Studio \(link format 2; this version reads format 1\)/),
+      expect.stringMatching(/made by a newer Backprop Studio \(link format 3; this version reads format 2\)/),
       'Link: ignored "extra", which this version does not know.',
       'Link: ignored "data.warp", which this version does not know.',
       'Link: ignored "quantum", which this version does not know.',

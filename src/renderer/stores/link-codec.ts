@@ -8,8 +8,11 @@ import { blocksOf } from '../../shared/model-blocks'
 import { DATA_SOURCES, OPTIMIZER_TYPES, SCHEDULE_TYPES, defaultForm, type SessionForm } from './session-form'
 import { linkFieldIssues } from './link-issues'
 
-/** The link format this build writes; links of a later format are read as far as they agree. */
-export const LINK_VERSION = 1
+/**
+ * The link format this build writes; links of a later format are read as far as they agree.
+ * 2: csv.standardizeTarget exists (default true); a format-1 link trained on the raw target.
+ */
+export const LINK_VERSION = 2
 /** The hash parameter that carries an experiment. */
 const PREFIX = 'x='
 
@@ -217,6 +220,8 @@ export function decodeLink(hash: string): DecodedLink | null {
     if (problem) messages.push(`Link: "${leaf.path}" was not applied: ${problem}.`)
     else kept.push(leaf)
   }
+  // A format-1 link's CSV regression trained on the raw target: it still does.
+  if (version < 2 && !kept.some((l) => l.path === 'csv.standardizeTarget')) kept.push({ path: 'csv.standardizeTarget', value: false })
   // Ranges and combinations: fields whose values the protocol refuses are dropped, one by one.
   for (const { leaf, message } of linkFieldIssues(kept, applyLeaves)) {
     kept.splice(kept.indexOf(leaf), 1)

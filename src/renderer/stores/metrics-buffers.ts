@@ -6,6 +6,7 @@ import type { EventPayload } from '../../shared/protocol'
 import { DownsampledSeries } from '../charts/downsample'
 import { LayerTimeline } from '../charts/layer-timeline'
 import { fits, rowsOfSample, rowStats, statRows, type NormSlot, type StatRow } from '../charts/layer-rows'
+import { RegressionSeries } from './regression-metrics'
 
 type MetricsBatch = EventPayload<'train.metrics'>
 export type TrainAlarm = EventPayload<'train.alarm'>
@@ -55,6 +56,8 @@ export class MetricsBuffers {
   /** Accuracy per evaluation (classification only). */
   readonly trainAccuracy = new DownsampledSeries({ maxPoints: 600 })
   readonly testAccuracy = new DownsampledSeries({ maxPoints: 600 })
+  /** R², RMSE and MAE per evaluation (regression only). */
+  readonly regression = new RegressionSeries()
   /** The learning rate in effect, one point per batch. */
   readonly lr = new DownsampledSeries({ maxPoints: 600 })
   /** Every per-layer statistic over time (heatmap, health strip), one row per entry of `rows`. */
@@ -74,6 +77,7 @@ export class MetricsBuffers {
   /** Forget everything; the Linear layers' names and the model's norms make the rows from now on. */
   clear(layerNames: readonly string[] = this.linearNames, norms: readonly NormSlot[] = this.norms): void {
     for (const s of [this.trainLoss, this.trainEvalLoss, this.testLoss, this.trainAccuracy, this.testAccuracy, this.lr]) s.clear()
+    this.regression.clear()
     this.linearNames = [...layerNames]
     this.norms = [...norms]
     this.setRows(statRows(layerNames, norms))
@@ -98,6 +102,7 @@ export class MetricsBuffers {
       if (e.trainAccuracy !== null) this.trainAccuracy.push(e.step, e.trainAccuracy)
       if (e.testAccuracy !== null) this.testAccuracy.push(e.step, e.testAccuracy)
     }
+    this.regression.ingest(batch.evals)
     if (steps.length && Number.isFinite(batch.lr)) this.lr.push(steps[steps.length - 1]!, batch.lr)
     for (const sample of batch.layers) {
       // A sample from another model than the rows were made for (none given): rows of its own.

@@ -22,6 +22,7 @@ export function formFromSpec(input: CreatePayload): SessionForm {
         features: d.features ? [...d.features] : null,
         task: d.task,
         standardize: d.standardize,
+        standardizeTarget: d.standardizeTarget,
         testRatio: d.testRatio,
         seed: d.seed,
         imageShape: d.imageShape ? [d.imageShape[0], d.imageShape[1]] : null,

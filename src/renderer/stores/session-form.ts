@@ -48,6 +48,8 @@ export interface SessionForm {
     features: string[] | null
     task: 'auto' | Task
     standardize: boolean
+    /** Regression: train on the target standardised with the training rows' statistics. */
+    standardizeTarget: boolean
     testRatio: number
     seed: number
     /** [height, width] when the feature columns are an image's pixels; null: a plain table. */
@@ -99,7 +101,8 @@ export interface SessionForm {
     targetLoss: number | null
     earlyStopping: { patience: number; minDelta: number } | null
   }
-  alarms: { explodingGradNorm: number; vanishingGradNorm: number; pause: boolean }
+  /** explodingFactor: a layer's gradient norm this many times its usual one (its own history) is exploding. */
+  alarms: { explodingGradNorm: number; explodingFactor: number; vanishingGradNorm: number; pause: boolean }
   /** null: full speed. */
   maxStepsPerSecond: number | null
   backend: (typeof BACKEND_CHOICES)[number]
@@ -116,7 +119,17 @@ export function defaultForm(): SessionForm {
     source: 'generator',
     data: { generator: 'spiral', n: 500, noise: 0.1, seed: 1, testRatio: 0.3, classes: null, features: ['x1', 'x2'] },
     bundled: { name: 'iris', testRatio: 0.3, seed: 1, standardize: true },
-    csv: { fileId: null, target: '', features: null, task: 'auto', standardize: true, testRatio: 0.3, seed: 1, imageShape: null },
+    csv: {
+      fileId: null,
+      target: '',
+      features: null,
+      task: 'auto',
+      standardize: true,
+      standardizeTarget: true,
+      testRatio: 0.3,
+      seed: 1,
+      imageShape: null,
+    },
     idx: {
       imagesFileId: null,
       labelsFileId: null,
@@ -142,7 +155,7 @@ export function defaultForm(): SessionForm {
     l2: 0,
     clipNorm: null,
     stop: { maxEpochs: null, maxSteps: null, targetLoss: null, earlyStopping: null },
-    alarms: { explodingGradNorm: 1e3, vanishingGradNorm: 1e-7, pause: true },
+    alarms: { explodingGradNorm: 1e3, explodingFactor: 100, vanishingGradNorm: 1e-7, pause: true },
     maxStepsPerSecond: null,
     backend: 'auto',
   }

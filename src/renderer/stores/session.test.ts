@@ -117,7 +117,7 @@ describe('session store: studio settings', () => {
       l2: 0.01,
       clipNorm: 1,
       stop: { maxEpochs: null, maxSteps: null, targetLoss: null, earlyStopping: { patience: 3, minDelta: 0 } },
-      alarms: { explodingGradNorm: 1000, vanishingGradNorm: 1e-7, pause: false },
+      alarms: { explodingGradNorm: 1000, explodingFactor: 100, vanishingGradNorm: 1e-7, pause: false },
       maxStepsPerSecond: 10,
     })
     // A second edit sends only itself.

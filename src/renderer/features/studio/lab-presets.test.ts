@@ -67,7 +67,7 @@ describe('lab presets', () => {
     expect(plain!.model.hidden).toEqual(Array(12).fill(16))
     expect(plain!.model.activation).toBe('sigmoid')
     expect(plain!.optimizer).toMatchObject({ type: 'adam', lr: 0.01 })
-    expect(plain!.train.alarms).toEqual({ explodingGradNorm: 1e3, vanishingGradNorm: 1e-7, pause: false })
+    expect(plain!.train.alarms).toEqual({ explodingGradNorm: 1e3, explodingFactor: 100, vanishingGradNorm: 1e-7, pause: false })
     expect(plain!.train.stop.maxSteps).toBe(DEEP_STEPS)
     expect(plain!.model.blocks!.every((b) => b.norm === 'none' && !b.residual)).toBe(true)
     expect(bn!.model.blocks!.every((b) => b.norm === 'batch' && b.normAt === 'mid' && !b.residual)).toBe(true)

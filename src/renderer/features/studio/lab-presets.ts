@@ -46,7 +46,7 @@ function deepSigmoid(blocks: BlockOptions[]): CreatePayload {
       seed: 1,
       evalEvery: 20,
       stop: { maxEpochs: null, maxSteps: DEEP_STEPS, targetLoss: null, earlyStopping: null },
-      alarms: { explodingGradNorm: 1e3, vanishingGradNorm: 1e-7, pause: false },
+      alarms: { explodingGradNorm: 1e3, explodingFactor: 100, vanishingGradNorm: 1e-7, pause: false },
     },
   }
 }
