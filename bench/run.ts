@@ -192,25 +192,10 @@ async function main(): Promise<void> {
   console.log(`\nTotal ${elapsed.toFixed(0)} s`)
   mkdirSync('out', { recursive: true })
   const date = new Date().toISOString()
+  const results = { columns, memory, studio, studioBig, upload, lab, wide, split }
   const json = labOnly
     ? { date, quick, machine, timing, labMlps: LAB_MLPS, lab }
-    : {
-        date,
-        quick,
-        machine,
-        timing,
-        mlps: MLPS,
-        matmulSizes: MATMUL_SIZES,
-        columns,
-        memory,
-        studio,
-        studioBig,
-        upload,
-        labMlps: LAB_MLPS,
-        lab,
-        wide,
-        split,
-      }
+    : { date, quick, machine, timing, mlps: MLPS, matmulSizes: MATMUL_SIZES, labMlps: LAB_MLPS, ...results }
   const file = labOnly ? 'out/bench-lab.json' : 'out/bench-latest.json'
   writeFileSync(file, JSON.stringify(json, null, 2) + '\n')
   console.log(`Results written to ${file}`)

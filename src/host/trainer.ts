@@ -1,8 +1,7 @@
-// The numeric side of a session: model, optimiser, batches, the training step (training/step.ts)
-// and evaluation (training/evaluation.ts), each written once and run by a driver (training/drive.ts):
-// the CPU driver answers their reads at once; a WebGPU session trains a device copy
-// (training/device-driver.ts) whose driver awaits them. No status, no events: session.ts (with
-// training/slice-loop.ts) decides when to run what.
+// The numeric side of a session: model, optimiser, batches, the training step (training/step.ts) and
+// evaluation (training/evaluation.ts), each written once and run by a driver (training/drive.ts): the
+// CPU driver answers their reads at once; a WebGPU session's device copy (training/device-driver.ts)
+// awaits them. No status, no events: session.ts (with training/slice-loop.ts) decides when to run what.
 //
 // A CPU step or evaluation too big for one piece of work (work-budget.ts) is resumable work: the
 // step accumulates gradients over chunks of its batch, the evaluation measures chunk by chunk, and

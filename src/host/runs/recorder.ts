@@ -1,11 +1,10 @@
-// What a session writes while it trains: its metrics batches appended to the log (one write per
-// flush, the file kept open), checkpoints every `every` steps and whenever it stops, and run.json
-// kept up to date. A log that grows past its limit is compacted (recent steps kept, older history
-// thinned) in slices beside training (log-compaction.ts): appends go on meanwhile and are carried
-// into the new file, and the recorder reopens it after the swap. A filesystem failure stops this
-// run's recording and is reported once; training goes on in memory, and at each later checkpoint
-// the recorder tries again (at most once per the store's retry interval; other runs' writes are not
-// held back): the log gets a rewind line to the last step it holds, so it stays consistent.
+// What a session writes while it trains: metrics batches appended to the log (one write per flush,
+// the file kept open), checkpoints every `every` steps and when it stops, and run.json kept current.
+// A log past its limit is compacted in slices beside training (log-compaction.ts): appends go on and
+// are carried into the new file, which the recorder reopens after the swap. A filesystem failure stops
+// this run's recording and is reported once; training goes on in memory, and each later checkpoint
+// tries again (at most once per the store's retry interval; other runs' writes are not held back):
+// the log gets a rewind line to the last step it holds, so it stays consistent.
 import { fstatSync, readSync } from 'node:fs'
 import { join } from 'node:path'
 import type { MetricsBatch } from '../metrics'
@@ -233,10 +232,7 @@ export class RunRecorder {
     if (wasFailed && !this.failed) this.onRecovered()
   }
 
-  /**
-   * A reset: the history after step 0 is gone. Step 0's checkpoint stays until the next one
-   * replaces it (atomically), so a crash in between still leaves a run that opens.
-   */
+  /** A reset: history after step 0 goes; step 0's checkpoint stays until the next replaces it (a crash leaves a run that opens). */
   forgetAfterStart(): void {
     for (const s of this.store.checkpoints.steps(this.runId)) if (s > 0) this.store.checkpoints.delete(this.runId, s)
     this.lastCheckpoint = -1

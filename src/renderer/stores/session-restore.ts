@@ -32,14 +32,15 @@ export function rememberedSession(): Attachment | null {
   }
 }
 
-/** Keep this page's record of the session it shows (tab-peers.ts), for a second tab to continue. */
-export function announceSession(info: Ref<RequestResult<'session.info'> | null>, state: Ref<RequestResult<'session.start'> | null>): void {
+/** Remember this tab's session for a reload, and keep the page's record of it (tab-peers.ts) for a second tab. */
+export function keepAcrossTabs(info: Ref<RequestResult<'session.info'> | null>, state: Ref<RequestResult<'session.start'> | null>): void {
   const record = announce(() => {
     const i = info.value
     const s = state.value
     return i && s && { sessionId: i.state.sessionId, runId: i.runId ?? null, running: s.status === 'running', step: s.step }
   })
   watch([info, () => state.value?.status], () => record.changed())
+  watch(info, (i) => rememberSession(i && { sessionId: i.state.sessionId, runId: i.runId ?? null }))
 }
 
 export interface Restorer {

@@ -16,7 +16,7 @@ import { adoptSession as adopt } from './session-adopt'
 import { createDebouncer } from './debounce'
 import { createSerial } from './serial'
 import { useLinkStore } from './link'
-import { announceSession, rememberSession, restore } from './session-restore'
+import { keepAcrossTabs, restore } from './session-restore'
 import { peerSessions } from './tab-peers'
 import { buildSpec, livePatch, liveSettings, structuralKey, type UpdatePatch } from './session-form'
 
@@ -48,10 +48,8 @@ export const useSessionStore = defineStore('session', () => {
   /** The live settings the current session has (what session.update patches are made against). */
   let appliedLive: Required<UpdatePatch> | null = null
 
-  // This tab's session survives a reload (session-restore.ts).
-  watch(info, (i) => rememberSession(i && { sessionId: i.state.sessionId, runId: i.runId ?? null }))
-  // …and a second tab of this profile continues it (tab-peers.ts).
-  announceSession(info, state)
+  // This tab's session survives a reload, and a second tab of this profile continues it (session-restore.ts).
+  keepAcrossTabs(info, state)
 
   const stale = computed(() => info.value !== null && createdKey.value !== structuralKey(form))
   const running = computed(() => state.value?.status === 'running')
@@ -68,7 +66,6 @@ export const useSessionStore = defineStore('session', () => {
     pushError(errorMessage(err), err instanceof FormError ? 'form' : 'session')
   }
 
-  // ---------------------------------------------------------------------------------------------
   // Serial actions
 
   const serial = createSerial(busy, report)
@@ -112,10 +109,7 @@ export const useSessionStore = defineStore('session', () => {
       state.value = await client.request('session.start', { sessionId: s.state.sessionId })
     })
 
-  /**
-   * Pause was pressed and the host has not answered yet: shown at once as "pausing…", so the
-   * press is acknowledged even while a big model's step (or a request before it) finishes.
-   */
+  /** Pause pressed, not yet answered: shown at once ("pausing…") while a big model's step finishes. */
   const pausing = ref(false)
   const pause = () => {
     pausing.value = state.value?.status === 'running'
@@ -162,7 +156,6 @@ export const useSessionStore = defineStore('session', () => {
   /** Preview the form's data; a failure goes to the banner (only the latest preview's). */
   const refreshPreview = () => formStore.loadPreview().catch(report)
 
-  // ---------------------------------------------------------------------------------------------
   // Form edits: structural ones rebuild (as TensorFlow Playground does) until the session has
   // trained, then wait for Rebuild/Reset/Play (the UI says so); live settings update in place.
 
@@ -223,7 +216,6 @@ export const useSessionStore = defineStore('session', () => {
   }
   const adoptSession = (id: string) => serial(() => adoptNow(id))
 
-  // ---------------------------------------------------------------------------------------------
   // Events from the host
 
   let lastStateMessage: string | undefined
