@@ -123,7 +123,7 @@ describe('parseRequest', () => {
       return r.ok ? r.value.payload : r.error
     }
     expect(payload('session.graph', { sessionId: 's1' })).toEqual({ sessionId: 's1', batchSize: 4 })
-    expect(payload('session.network', { sessionId: 's1' })).toEqual({ sessionId: 's1', maxEdgesPerLayer: 2000 })
+    expect(payload('session.network', { sessionId: 's1' })).toEqual({ sessionId: 's1', maxEdgesPerLayer: 2000, maxNeurons: 64 })
     expect(payload('session.neuronMap', { sessionId: 's1', layer: 1, neuron: 0 })).toEqual({
       sessionId: 's1',
       layer: 1,

@@ -37,7 +37,9 @@ describe('lab presets on the host', () => {
     const ln = await run('dead-relu-ln')
     expect(meanDead(plain.layers.stats)).toBeGreaterThan(0.4)
     expect(meanDead(ln.layers.stats)).toBeLessThan(meanDead(plain.layers.stats) / 2)
-    expect(ln.lastEval.testLoss).toBeLessThan(plain.lastEval.testLoss)
+    // Both still learn something; which ends lower at lr 0.1 depends on the seed (0.07–0.7 over
+    // seeds 1–8 either way), so the caption promises none and neither does this test.
+    for (const r of [plain, ln]) expect(r.lastEval.testLoss).toBeLessThan(Math.log(2))
   }, 60_000)
 
   it('overfitting a small noisy set: train loss near zero, test loss high; dropout ends with a lower test loss', async () => {
