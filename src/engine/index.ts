@@ -83,4 +83,11 @@ export {
 export * as nn from './nn/index.js'
 export * as optim from './optim/index.js'
 export * as data from './data/index.js'
-export { encodeSafetensors, safetensorsParts, decodeSafetensors, type SafeTensor, type SafetensorsFile, type SafetensorsDtype } from './io/safetensors.js'
+export {
+  encodeSafetensors,
+  safetensorsParts,
+  decodeSafetensors,
+  type SafeTensor,
+  type SafetensorsFile,
+  type SafetensorsDtype,
+} from './io/safetensors.js'
