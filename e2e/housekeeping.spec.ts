@@ -41,8 +41,11 @@ test('the status line labels each figure with its step and dims an old evaluatio
   await expect(evaluation).toHaveAttribute('data-stale', 'true')
   await expect(evaluation).toHaveAttribute('data-step', '0')
   await expect(evaluation).toHaveAttribute('title', new RegExp(`at step 0, ${step} steps ago`))
-  // (A script: the e2e typecheck has no DOM types.)
-  expect(Number(await evaluation.evaluate('(el) => getComputedStyle(el).opacity'))).toBeLessThan(1)
+  // (Serialised into the page, so self-contained; the e2e typecheck has no DOM types.)
+  const opacity = await evaluation.evaluate(
+    (el) => (globalThis as unknown as { getComputedStyle(e: unknown): { opacity: string } }).getComputedStyle(el).opacity,
+  )
+  expect(Number(opacity)).toBeLessThan(1)
   await expect(loss).toHaveAttribute('data-step', String(step))
 })
 
