@@ -218,7 +218,7 @@ export class RunRecorder {
       void job.done.then((ok) => (ok ? this.saved(wasFailed) : this.fail()))
       return job
     }
-    if (!this.store.checkpoints.write(this.runId, meta.step, concat(parts, byteLength), meta)) return this.fail()
+    if (!this.store.checkpoints.write(this.runId, meta.step, Buffer.concat(parts, byteLength), meta)) return this.fail()
     this.lastCheckpoint = meta.step
     this.saved(wasFailed)
     return null
@@ -285,14 +285,4 @@ function openLog(path: string, ops: FsOps): { fd: number; size: number } {
     }
   }
   return { fd, size }
-}
-
-function concat(parts: readonly Uint8Array[], byteLength: number): Uint8Array {
-  const out = new Uint8Array(byteLength)
-  let pos = 0
-  for (const p of parts) {
-    out.set(p, pos)
-    pos += p.length
-  }
-  return out
 }
