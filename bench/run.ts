@@ -4,13 +4,14 @@
 // loop (EngineHost session, metrics streaming) against the bare engine loop, and the gradient-flow
 // lab's model (BatchNorm + residual) against PyTorch beside the same net without them (lab.ts), the
 // wide 16×1024 Adam net against PyTorch (wide.ts), and the matmul split against one thread (split.ts).
-// A script, not a test: numbers, no pass/fail.
+// A script, not a test: numbers, no pass/fail. The host imports its bundled CSVs with Vite's `?raw`,
+// so package.json runs it with src/host/datasets/raw-register.mjs imported first (the hook must be
+// in place before this file's static imports load: upload.ts reaches the host).
 // `npm run bench -- --quick` shrinks the time budgets to check the script end to end;
 // `--skip-webgpu` / `--webgpu-only` choose the column groups; `--lab-only` runs only the lab's two
 // nets, ours and PyTorch, and writes out/bench-lab.json instead; `--upload-only` times only an
 // upload over serve mode's WebSocket (upload.ts; also printed at the end of a full run).
 import { mkdirSync, writeFileSync } from 'node:fs'
-import { register } from 'node:module'
 import { cpus, loadavg } from 'node:os'
 import { LAB_MLPS, MLPS, MATMUL_SIZES, median, type ColumnResult, type TimingOptions } from './common.js'
 import { benchLab, type LabResult } from './lab.js'
@@ -122,8 +123,6 @@ async function main(): Promise<void> {
   }
   if (cpuColumns || studioOnly) {
     progress('studio loop vs bare loop')
-    // The host imports its bundled CSVs with Vite's `?raw`; this hook gives tsx the same.
-    register('../src/host/datasets/raw-loader.mjs', import.meta.url)
     const { benchStudio } = await import('./studio.js')
     studio = await benchStudio(quick ? 1500 : 10_000)
     progress('studio loop vs bare loop, 2-(1024×16)-2 Adam')

@@ -104,9 +104,6 @@ export function printUpload(r: UploadResult): void {
   console.log(`${line('inflated IDX, binary frames', r.rawBytes, r.rawSeconds)}, checked and stored`)
 }
 
-// `npx tsx bench/upload.ts`: this section alone.
-if (process.argv[1]?.endsWith('upload.ts')) {
-  const { register } = await import('node:module')
-  register('../src/host/datasets/raw-loader.mjs', import.meta.url)
-  printUpload(await benchUpload())
-}
+// `npx tsx --import ./src/host/datasets/raw-register.mjs bench/upload.ts`: this section alone (the
+// hook must be registered before the host's static imports load, hence on the command line).
+if (process.argv[1]?.endsWith('upload.ts')) printUpload(await benchUpload())
