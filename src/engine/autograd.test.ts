@@ -1,7 +1,7 @@
 // Autograd's contract: the seed examples, += accumulation, broadcast reduction, repeated
 // backward, deep graphs without recursion, and clear errors for misuse.
 import { describe, expect, it } from 'vitest'
-import { tensor, zeros, noGrad, EngineError, Tensor, topoSort } from './index.js'
+import { tensor, zeros, noGrad, EngineError, Tensor, topoSort, backwardInPieces } from './index.js'
 import { add, matmul, mul } from './ops/index.js'
 import { exclusiveGrad, record } from './ops/op.js'
 
@@ -143,6 +143,51 @@ describe('retainGrads keeps every gradient of one pass', () => {
     y.sum().backward()
     expect(y.grad).toBeNull()
     expect(await vals(x.grad)).toEqual([13, 13])
+  })
+})
+
+describe('backwardInPieces: the same pass, paused after each rule', () => {
+  const net = (): { loss: Tensor; leaves: Tensor[] } => {
+    const x = tensor(
+      [
+        [1, -2, 0.5],
+        [0.25, 3, -1],
+      ],
+      { dtype: 'float64' },
+    )
+    const w1 = tensor(
+      [
+        [0.1, -0.2],
+        [0.3, 0.4],
+        [-0.5, 0.6],
+      ],
+      { requiresGrad: true, dtype: 'float64' },
+    )
+    const w2 = tensor([[0.7], [-0.8]], { requiresGrad: true, dtype: 'float64' })
+    const h = matmul(x, w1).relu()
+    return { loss: add(matmul(h, w2), mul(h, h).sum()).sum(), leaves: [w1, w2] }
+  }
+
+  it("gives exactly backward()'s gradients, with a pause after every rule", async () => {
+    const a = net()
+    a.loss.backward()
+    const b = net()
+    const rules = topoSort(b.loss).filter((t) => !t.isLeaf).length
+    let pauses = 0
+    const pass = backwardInPieces(b.loss)
+    expect(b.leaves.every((l) => l.grad === null)).toBe(true) // nothing before the first next()
+    for (let r = pass.next(); !r.done; r = pass.next()) pauses++
+    expect(pauses).toBe(rules)
+    for (let i = 0; i < a.leaves.length; i++) expect(await vals(b.leaves[i].grad)).toEqual(await vals(a.leaves[i].grad))
+  })
+
+  it('between pieces graphs record as usual: only the pieces run without grad', () => {
+    const { loss } = net()
+    const pass = backwardInPieces(loss)
+    pass.next()
+    const y = tensor([2], { requiresGrad: true })
+    expect(mul(y, y).requiresGrad).toBe(true)
+    while (!pass.next().done);
   })
 })
 

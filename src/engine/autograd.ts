@@ -51,6 +51,34 @@ export interface BackwardOptions {
 }
 
 export function backward(root: Tensor, seed?: Tensor, options: BackwardOptions = {}): void {
+  const { order, visit } = backwardPass(root, seed, options)
+  noGrad(() => {
+    for (let i = order.length - 1; i >= 0; i--) visit(order[i])
+  })
+}
+
+/**
+ * backward() as resumable work: the same pass, paused after each op's rule (a caller that must
+ * not hold its thread for a whole pass, such as the studio's training step on a wide model, runs
+ * it piece by piece). Nothing is done before the first next(). While it is paused, the leaves it
+ * has reached already hold their new gradients and the others do not; the grad mode is only
+ * switched off inside each piece, so code that runs between pieces records graphs as usual.
+ */
+export function* backwardInPieces(root: Tensor, seed?: Tensor, options: BackwardOptions = {}): Generator<void, void, void> {
+  const { order, visit } = backwardPass(root, seed, options)
+  for (let i = order.length - 1; i >= 0; i--) if (noGrad(() => visit(order[i]))) yield
+}
+
+/**
+ * The pass, checked and ready: the graph in topological order and `visit`, which applies one
+ * node's rule (true: it had one) and adds what it gives to its inputs' gradients; called on each
+ * node from the root down, without grad.
+ */
+function backwardPass(
+  root: Tensor,
+  seed: Tensor | undefined,
+  options: BackwardOptions,
+): { order: Tensor[]; visit: (node: Tensor) => boolean } {
   const retainAll = options.retainGrads === true
   if (!root.requiresGrad) {
     throw new EngineError(
@@ -78,29 +106,28 @@ export function backward(root: Tensor, seed?: Tensor, options: BackwardOptions =
   const order = topoSort(root)
   const grads = new Map<Tensor, Tensor>([[root, g0]])
   const acc = new Accumulator()
-  noGrad(() => {
-    for (let i = order.length - 1; i >= 0; i--) {
-      const node = order[i]
-      const g = grads.get(node)
-      if (g === undefined) continue
-      grads.delete(node) // the pass no longer needs it: keeps peak memory to the live frontier
-      acc.release(g)
-      if (node._backward === null || node._retainGrad || retainAll) node.grad = node.grad === null ? g : add(node.grad, g)
-      if (node._backward === null) continue
-      const inputGrads = node._backward(g, node)
-      const inputs = node._prev
-      const exclusive = inputGrads.map(
-        (gi, j) => !!gi && takeExclusive(gi) && inputGrads.indexOf(gi) === j && inputGrads.lastIndexOf(gi) === j,
-      )
-      for (let j = 0; j < inputs.length; j++) {
-        const input = inputs[j]
-        const gi = inputGrads[j]
-        if (!input.requiresGrad || gi === null || gi === undefined) continue
-        const reduced = sumToShape(gi, input.shape)
-        grads.set(input, acc.add(grads.get(input), reduced, exclusive[j] && reduced === gi)) // +=
-      }
+  const visit = (node: Tensor): boolean => {
+    const g = grads.get(node)
+    if (g === undefined) return false
+    grads.delete(node) // the pass no longer needs it: keeps peak memory to the live frontier
+    acc.release(g)
+    if (node._backward === null || node._retainGrad || retainAll) node.grad = node.grad === null ? g : add(node.grad, g)
+    if (node._backward === null) return false
+    const inputGrads = node._backward(g, node)
+    const inputs = node._prev
+    const exclusive = inputGrads.map(
+      (gi, j) => !!gi && takeExclusive(gi) && inputGrads.indexOf(gi) === j && inputGrads.lastIndexOf(gi) === j,
+    )
+    for (let j = 0; j < inputs.length; j++) {
+      const input = inputs[j]
+      const gi = inputGrads[j]
+      if (!input.requiresGrad || gi === null || gi === undefined) continue
+      const reduced = sumToShape(gi, input.shape)
+      grads.set(input, acc.add(grads.get(input), reduced, exclusive[j] && reduced === gi)) // +=
     }
-  })
+    return true
+  }
+  return { order, visit }
 }
 
 /**

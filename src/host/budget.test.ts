@@ -7,7 +7,7 @@ import { prepareData } from './data-source'
 import { planLoss } from './setup'
 import { spec, testHost } from './test-helpers'
 import { Trainer } from './trainer'
-import { CHUNK_FLOPS, forwardFlopsPerRow, stepChunkRows } from './work-budget'
+import { CHUNK_FLOPS, chunkFlopsForRows, stepChunkRows } from './work-budget'
 
 const GiB = 2 ** 30
 const adam = OptimizerSpec.parse({ type: 'adam', lr: 0.001 })
@@ -49,8 +49,8 @@ describe('estimateSession', () => {
   })
 
   it('a CPU step split into gradient-accumulated chunks counts its running sums and chunk gradients (2 floats per parameter)', () => {
-    // 16 × 1024 is ~94 MFLOP per row for forward and backward: at CHUNK_FLOPS a chunk is 10 rows, so batch 4096 splits.
-    expect(stepChunkRows(HEAVY.sizes, CHUNK_FLOPS)).toBe(10)
+    // A step's biggest piece is the backward rule of a 1024×1024 product, 4 MFLOP per row: at CHUNK_FLOPS a chunk is 238 rows, so batch 4096 splits.
+    expect(stepChunkRows(HEAVY.sizes, CHUNK_FLOPS)).toBe(238)
     const split = estimateSession({ ...HEAVY, optimizer: adam })
     const p = split.params * 4
     expect(stepSplits({ ...HEAVY, optimizer: adam })).toBe(true)
@@ -60,13 +60,13 @@ describe('estimateSession', () => {
     const whole = estimateSession({ ...HEAVY, optimizer: adam, chunkFlops: 1e12 })
     expect(whole.parts.accumulation).toBe(0)
     expect(split.bytes - whole.bytes).toBe(2 * p)
-    expect(estimateSession({ ...HEAVY, optimizer: adam, batchSize: 10 }).parts.accumulation).toBe(0)
-    expect(estimateSession({ ...HEAVY, optimizer: adam, batchSize: 11 }).parts.accumulation).toBe(2 * p)
+    expect(estimateSession({ ...HEAVY, optimizer: adam, batchSize: 238 }).parts.accumulation).toBe(0)
+    expect(estimateSession({ ...HEAVY, optimizer: adam, batchSize: 239 }).parts.accumulation).toBe(2 * p)
     expect(estimateSession({ ...HEAVY, optimizer: adam, device: true }).parts.accumulation).toBe(0)
   })
 
   it("decides the split exactly as the trainer does, from the session's spec and data", () => {
-    const chunkFlops = 4 * 3 * forwardFlopsPerRow([2, 8, 8, 2]) // 4-row chunks for the 2-8-8-2 spiral model
+    const chunkFlops = chunkFlopsForRows([2, 8, 8, 2], 4) // 4-row chunks for the 2-8-8-2 spiral model
     for (const batchSize of [4, 5, 16]) {
       const s = SessionSpec.parse(spec({ model: { hidden: [8, 8] }, train: { batchSize, seed: 1 } }))
       const d = prepareData(s.data, null)
@@ -91,7 +91,7 @@ describe('estimateSession', () => {
       rows: 200,
       rawFeatures: 2,
       device: false,
-      chunkFlops: 4 * 3 * forwardFlopsPerRow(sizes),
+      chunkFlops: chunkFlopsForRows(sizes, 4),
     }
     const plain = estimateSession(shape)
     const withBlocks = estimateSession({ ...shape, blocks })

@@ -13,6 +13,7 @@ import type { TrainingSession } from './session'
 import { planLoss, type LossPlan } from './setup'
 import { spec, testHost } from './test-helpers'
 import { Trainer } from './trainer'
+import { chunkFlopsForRows } from './work-budget'
 
 let current: ReturnType<typeof testHost> | null = null
 afterEach(() => {
@@ -167,6 +168,7 @@ describe('the lab blocks in a session', () => {
   })
 
   it('a LayerNorm + residual step split into chunks of rows is the unsplit step; with dropout or BatchNorm a step is one piece', () => {
+    const ONE_ROW = chunkFlopsForRows([2, 8, 8, 2], 1) // step chunks of one row
     const trainerOf = (blocks: RequestPayload<'session.create'>['model']['blocks'], chunkFlops?: number) => {
       const s = SessionSpec.parse(spec({ model: { hidden: [8, 8], blocks }, optimizer: { type: 'adam', lr: 0.01 } }))
       const d = prepareData(s.data, null)
@@ -177,15 +179,15 @@ describe('the lab blocks in a session', () => {
       { norm: 'layer' as const, normAt: 'post' as const, dropout: 0, residual: true },
     ]
     const whole = trainerOf(ln)
-    const split = trainerOf(ln, 1000)
+    const split = trainerOf(ln, ONE_ROW)
     expect([whole.stepChunkRows, split.stepChunkRows]).toEqual([16, 1])
     for (let i = 0; i < 5; i++) {
       const [a, b] = [whole.trainStep(false), split.trainStep(false)]
       if (!a.ok || !b.ok) throw new Error('refused')
       expect(Math.abs(a.loss - b.loss)).toBeLessThan(1e-5)
     }
-    expect(trainerOf(BLOCKS, 1000).stepChunkRows).toBe(16)
-    expect(trainerOf([ln[0], { ...ln[1], dropout: 0.1 }], 1000).stepChunkRows).toBe(16)
+    expect(trainerOf(BLOCKS, ONE_ROW).stepChunkRows).toBe(16)
+    expect(trainerOf([ln[0], { ...ln[1], dropout: 0.1 }], ONE_ROW).stepChunkRows).toBe(16)
   })
 
   it('drops a last batch of one row for BatchNorm (PyTorch would refuse to train on it)', () => {

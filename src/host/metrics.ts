@@ -3,7 +3,7 @@
 // renderer gets a few messages a second however fast training runs.
 import { EngineError, type nn, type Tensor, type TypedArray } from '../engine'
 import type { EventPayload } from '../shared/protocol'
-import { sumOfSquares } from './scan'
+import { absStats, sumOfSquares } from './scan'
 
 export type MetricsBatch = EventPayload<'train.metrics'>
 export type LayerStats = MetricsBatch['layers'][number]['stats'][number]
@@ -122,24 +122,10 @@ export function layerStats(
 ): LayerStats[] {
   const tally = outputs === undefined ? null : outputs instanceof OutputTally ? outputs : tallyOf(model, outputs)
   return model.layers.map((layer, i) => {
-    const w = read(layer.weight)
     const g = layer.weight.grad ? read(layer.weight.grad) : null
-    let w2 = 0
-    for (let k = 0; k < w.length; k++) w2 += w[k] * w[k]
-    let g2 = 0
-    let sumAbs = 0
-    let maxAbs = 0
-    if (g) {
-      for (let k = 0; k < g.length; k++) {
-        const v = g[k]
-        const a = Math.abs(v)
-        g2 += v * v
-        sumAbs += a
-        if (a > maxAbs) maxAbs = a
-      }
-    }
-    const gradNorm = Math.sqrt(g2)
-    const weightNorm = Math.sqrt(w2)
+    const { sumSq, sumAbs, maxAbs } = g ? absStats(g) : { sumSq: 0, sumAbs: 0, maxAbs: 0 }
+    const gradNorm = Math.sqrt(sumSq)
+    const weightNorm = Math.sqrt(sumOfSquares(read(layer.weight)))
     return {
       gradNorm,
       meanAbsGrad: g ? sumAbs / g.length : 0,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { allFinite, sumOfSquares } from './scan'
+import { absStats, allFinite, sumOfSquares } from './scan'
 
 describe('per-step scans', () => {
   it('sums squares exactly like the plain loop, for every length remainder', () => {
@@ -24,5 +24,22 @@ describe('per-step scans', () => {
       }
     }
     expect(allFinite(new Float64Array(0))).toBe(true)
+  })
+
+  it('takes Σv², Σ|v| and max |v| in one pass like the plain loops, for every length remainder', () => {
+    for (const n of [0, 1, 2, 3, 5, 1001]) {
+      const v = Float32Array.from({ length: n }, (_, i) => Math.sin(i + 1) * 3 * (i % 7 === 3 ? -10 : 1))
+      let [q, a, m] = [0, 0, 0]
+      for (const x of v) {
+        q += x * x
+        a += Math.abs(x)
+        m = Math.max(m, Math.abs(x))
+      }
+      const r = absStats(v)
+      expect(r.sumSq).toBeCloseTo(q, 9)
+      expect(r.sumAbs).toBeCloseTo(a, 9)
+      expect(r.maxAbs).toBe(m)
+    }
+    expect(absStats(new Float64Array([-5, 2, 1]))).toEqual({ sumSq: 30, sumAbs: 8, maxAbs: 5 })
   })
 })

@@ -4,11 +4,11 @@
 // awaits them. No status, no events: session.ts (with training/slice-loop.ts) decides when to run what.
 //
 // A CPU step or evaluation too big for one piece of work (work-budget.ts) is resumable work: the
-// step accumulates gradients over chunks of its batch, the evaluation measures chunk by chunk, and
-// the session's slice loop runs chunks until its deadline. Between chunks every reader sees the
-// state of the last completed step: the weights and the step count change only when the step
-// completes, the gradients are summed aside, and a checkpoint gets the batch order from before
-// the step's batch was drawn.
+// step runs a layer of its forward or an op's rule of its backward a piece (training/gradients.ts),
+// the evaluation a chunk of rows, and the session's slice loop runs pieces until its deadline. Between pieces every
+// reader sees the state of the last completed step: the weights and the step count change only
+// when the step completes, the new gradients are kept aside, and a checkpoint gets the batch
+// order from before the step's batch was drawn.
 import { backends, data, nn, optim, type Backend, type RngState, type Tensor } from '../engine'
 import type { EvalPoint } from './metrics'
 import { buildModel, buildOptimizer, hasBatchNorm, type AnyOptimizer, type LossPlan, type SessionSpecOut, type SplitData } from './setup'

@@ -1,7 +1,8 @@
 // How much work one uninterrupted piece of a training step or an evaluation may hold. The host
 // runs every session in one thread, so a piece that runs for seconds makes every request and every
-// other session wait that long: big steps are split into chunks of rows (gradient accumulation),
-// evaluations into chunks of rows, and a slice runs chunks until its deadline. Chunk sizes come
+// other session wait that long: big steps run in pieces (a layer of the forward, an op's rule of
+// the backward; chunks of rows with gradient accumulation only when one layer's product on the
+// whole batch is too big), evaluations in chunks of rows, and a slice runs pieces until its deadline. Chunk sizes come
 // from the model's shape only (never from measured speed), so a run is the same on every machine.
 
 /**
@@ -20,9 +21,35 @@ export function forwardFlopsPerRow(sizes: readonly number[]): number {
   return f
 }
 
-/** Rows of a training step per chunk: forward plus backward (two products per layer) ≈ 3× the forward. */
+/** FLOPs of one training step on `rows` rows: forward plus backward (two products per layer) ≈ 3× the forward. */
+export function stepFlops(sizes: readonly number[], rows: number): number {
+  return 3 * forwardFlopsPerRow(sizes) * rows
+}
+
+/** Whether a CPU step of `rows` rows runs in pieces (a slice point after each layer and each backward rule): it is more than one piece of work. */
+export function stepInPieces(sizes: readonly number[], rows: number, chunkFlops: number): boolean {
+  return stepFlops(sizes, rows) > chunkFlops
+}
+
+/**
+ * Rows of a training step per chunk. A step runs in pieces of one layer's product (forward) or one
+ * op's rule (backward, up to two products of a layer's size), so a chunk is as many rows as keep
+ * the widest layer's product within chunkFlops; a bigger batch accumulates gradients over chunks.
+ */
 export function stepChunkRows(sizes: readonly number[], chunkFlops: number): number {
-  return Math.max(1, Math.floor(chunkFlops / (3 * forwardFlopsPerRow(sizes))))
+  return Math.max(1, Math.floor(chunkFlops / pieceFlopsPerRow(sizes)))
+}
+
+/** The chunkFlops that makes step chunks of `rows` rows (tests force splits of small models with it). */
+export function chunkFlopsForRows(sizes: readonly number[], rows: number): number {
+  return rows * pieceFlopsPerRow(sizes)
+}
+
+/** FLOPs per row of the biggest piece of a step: the backward rule of the widest layer's product (two products). */
+function pieceFlopsPerRow(sizes: readonly number[]): number {
+  let widest = 0
+  for (let i = 1; i < sizes.length; i++) widest = Math.max(widest, sizes[i - 1] * sizes[i])
+  return 4 * widest
 }
 
 /** Rows of an evaluation per chunk (forward only, no graph). */

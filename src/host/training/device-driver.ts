@@ -29,6 +29,10 @@ export class DeviceDriver implements Driver {
   ) {
     ;({ model: this.model, optimizer: this.optimizer } = this.copy(cpuModel, cpuOptimizer))
   }
+  /** The whole pass is queued on the device at once. */
+  inPieces(): boolean {
+    return false
+  }
 
   private copy(cpuModel: nn.MLP, cpuOptimizer: AnyOptimizer): { model: nn.MLP; optimizer: AnyOptimizer } {
     // WGSL has no float64: the device copy is float32 whatever the mirror's dtype.

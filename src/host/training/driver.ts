@@ -5,7 +5,7 @@
 import { Tensor, tensor, type Backend, type nn } from '../../engine'
 import { view } from '../metrics'
 import { stepsWhole, type AnyOptimizer } from '../setup'
-import { stepChunkRows } from '../work-budget'
+import { stepChunkRows, stepInPieces } from '../work-budget'
 
 export interface Driver {
   /** Reads are awaited (a device), so other requests run between them: a step checks it still counts. */
@@ -16,6 +16,8 @@ export interface Driver {
   input(x: Float32Array, rows: number, features: number): Tensor
   /** Rows per chunk of a training step (a step of more rows accumulates gradients over chunks). */
   readonly stepRows: number
+  /** Whether a step of `rows` rows runs in pieces, a slice point after each layer and each backward rule (gradients.ts). */
+  inPieces(rows: number): boolean
   /** Keep the parameters as they are (before an update); restore() puts them back. */
   snapshot(): void
   restore(): void
@@ -58,6 +60,11 @@ export class CpuDriver implements Driver {
   /** A step with BatchNorm or dropout is one piece (setup.ts stepsWhole). */
   get stepRows(): number {
     return stepsWhole(this.owner.model) ? Infinity : stepChunkRows(this.owner.model.sizes, this.chunkFlops)
+  }
+
+  /** A step bigger than one piece of work, of a model whose step may be split (no BatchNorm or dropout). */
+  inPieces(rows: number): boolean {
+    return !stepsWhole(this.owner.model) && stepInPieces(this.owner.model.sizes, rows, this.chunkFlops)
   }
 
   input(x: Float32Array, rows: number, features: number): Tensor {

@@ -8,12 +8,12 @@ import { prepareData } from '../data-source'
 import { planLoss, type LossPlan } from '../setup'
 import { spec as specInput } from '../test-helpers'
 import { Trainer } from '../trainer'
-import { forwardFlopsPerRow } from '../work-budget'
+import { chunkFlopsForRows } from '../work-budget'
 import { runSync, sliced } from './drive'
 
 const SIZES = [2, 8, 8, 2]
 /** 4-row chunks for a batch of 16 (see fairness.test.ts). */
-const CHUNK_FLOPS = 4 * 3 * forwardFlopsPerRow(SIZES)
+const CHUNK_FLOPS = chunkFlopsForRows(SIZES, 4)
 
 function split(loss?: LossPlan['loss']): Trainer {
   const s = SessionSpec.parse(
@@ -30,6 +30,43 @@ function split(loss?: LossPlan['loss']): Trainer {
 
 const weights = (t: Trainer) => t.model.parameters().map((p) => Array.from(p.dataSync()))
 
+describe('a wide step in pieces', () => {
+  it('runs the whole batch at once (no gradient sums), a layer or a rule a piece: the same update as in one piece', () => {
+    const make = (chunkFlops: number) => {
+      const s = SessionSpec.parse(
+        specInput({
+          model: { hidden: [8, 8], activation: 'relu' },
+          optimizer: { type: 'adam', lr: 0.01 },
+          train: { batchSize: 16, seed: 1 },
+        }),
+      )
+      const d = prepareData(s.data, null)
+      return new Trainer(d, planLoss(s.model.loss, d.train.task, d.train.nClasses, 'test data'), s, undefined, { chunkFlops })
+    }
+    // Just over one piece of work for the step (3·192 FLOPs a row · 16 rows), yet 16 rows fit in a chunk.
+    const inPieces = make(3 * 192 * 16 - 1)
+    const whole = make(3 * 192 * 16)
+    expect([inPieces.stepChunkRows, whole.stepChunkRows]).toEqual([16, 16])
+    for (let i = 0; i < 4; i++) {
+      const task = sliced(inPieces.step(true))
+      let pieces = 0
+      let r = task.next()
+      for (; !r.done; r = task.next()) pieces++
+      expect(pieces).toBeGreaterThan(2) // 2 between the 3 layers of the forward, more in the backward
+      const wholeTask = sliced(whole.step(true))
+      let rw = wholeTask.next()
+      let wholePieces = 0
+      for (; !rw.done; rw = wholeTask.next()) wholePieces++
+      expect(wholePieces).toBe(0)
+      const [a, b] = [r.value, rw.value]
+      if (!a?.ok || !b?.ok) throw new Error('refused')
+      expect(a.loss).toBe(b.loss)
+      expect(a.stats).toEqual(b.stats)
+    }
+    expect(weights(inPieces)).toEqual(weights(whole)) // the same operations on the same rows: bit for bit
+  })
+})
+
 describe('a split step', () => {
   it('refused on a non-finite chunk loss: stops at that chunk, batch drawn, nothing pending, gradients cleared', () => {
     const t = split((out, y) => mul(softmaxCrossEntropy(out, y), Infinity))
@@ -38,7 +75,7 @@ describe('a split step', () => {
     let r = task.next()
     let pieces = 0
     for (; !r.done; r = task.next()) pieces++
-    expect(pieces).toBe(0) // the first chunk's loss ends it, before any slice point
+    expect(pieces).toBe(2) // the first chunk's forward, a layer a piece: its loss ends it, before its backward
     expect(r.value).toMatchObject({
       ok: false,
       alarm: {

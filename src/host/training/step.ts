@@ -40,8 +40,9 @@ export function* trainStep(t: Trainer, sampleStats: boolean): Drive<StepOutcome 
   const { params, names } = d.optimizer
   const n = t.stepCount + 1
   const rows = t.stepChunkRows
-  const { batch, current, before } = t.beginStep(d.async || rows < t.spec.train.batchSize)
-  const pass = yield* gradients(d, t.plan, batch, t.data.train.nFeatures, rows, sampleStats, current)
+  const pieces = d.inPieces(t.spec.train.batchSize)
+  const { batch, current, before } = t.beginStep(d.async || pieces)
+  const pass = yield* gradients(d, t.plan, batch, t.data.train.nFeatures, rows, pieces, sampleStats, current)
   if (pass === null) return null
   const { l1, l2, clipNorm, alarms } = t.spec.train
   // Read now: a live change made during a split step applies to it, and the stats report the rate used.
