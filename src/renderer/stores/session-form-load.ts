@@ -67,8 +67,6 @@ export function formFromSpec(input: CreatePayload): SessionForm {
   form.schedule = { ...form.schedule, ...t.schedule }
   form.l1 = t.l1
   form.l2 = t.l2
-  // The run's L2 is its own until the caller knows it is the data's default (form store's mirror).
-  form.l2Auto = false
   form.clipNorm = t.clipNorm
   form.stop = { ...t.stop, earlyStopping: t.stop.earlyStopping && { ...t.stop.earlyStopping } }
   form.alarms = { ...t.alarms }
