@@ -58,7 +58,7 @@ async function shownTestR2(page: Page): Promise<number> {
   return Number(await text.textContent())
 }
 
-test('diabetes CSV with default settings: 2,000 steps, no alarm, test R² ≥ 0.3 in the status line', async ({ page }) => {
+test('diabetes CSV with default settings: 2,000 steps, no alarm, test R² ≥ 0.3 in the status line', async ({ page, browser }) => {
   test.setTimeout(240_000)
   await openDiabetes(page)
   // The default network, untouched: 10 → 8 → 8 → 1 tanh is 88 + 72 + 9 parameters, under MSE.
@@ -72,6 +72,19 @@ test('diabetes CSV with default settings: 2,000 steps, no alarm, test R² ≥ 0.
   )
   expect(shown).toBeGreaterThanOrEqual(0.3)
   expect(Math.abs(shown - (await num(reg, 'data-test-r2')))).toBeLessThan(5e-4)
+
+  // Its link reopens the same experiment in a fresh context: L2 0.01, still the data's default,
+  // and the form, once the data's task is known again, writes back exactly that link.
+  const hash = await page.evaluate<string>('location.hash')
+  const context = await browser.newContext()
+  const fresh = await context.newPage()
+  await fresh.goto(`${appPath()}${hash}`)
+  await expect(fresh.getByTestId('param-count')).toHaveAttribute('data-host-count', '169', { timeout: 15_000 })
+  await openSection(fresh, 'schedule')
+  await expect(fresh.getByTestId('l2-input')).toHaveValue('0.01')
+  await expect(fresh.getByTestId('l2-default-note')).toBeVisible({ timeout: 15_000 })
+  await expect.poll(() => fresh.evaluate<string>('location.hash')).toBe(hash)
+  await context.close()
 })
 
 test('diabetes CSV, 2×32 relu under Adam 0.003: no false alarm; R², RMSE and MAE in the target’s units', async ({ page }) => {
