@@ -1,7 +1,8 @@
-// Regression done right, end to end on the trainer: the diabetes CSV (target 25–346) with the
-// studio's target standardisation and a 2×32 relu net under Adam 0.003 trains without alarms to a useful R²,
-// its losses read in the target's units, and the exploding alarm, judged against each layer's own
-// history, still catches a run that truly diverges; the vanishing alarm still sees a deep sigmoid net.
+// Regression done right, end to end on the trainer: the diabetes CSV (target 25–346), its target
+// standardised as the studio does, with a 2×32 relu net under Adam 0.003 trains without alarms to a
+// useful R², its losses read in the target's units, and the exploding alarm, judged against each
+// layer's own history, still catches a run that truly diverges; the vanishing alarm still sees a
+// deep sigmoid net.
 import { readFileSync } from 'node:fs'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { SessionSpec } from '../shared/protocol'
