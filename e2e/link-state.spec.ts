@@ -75,7 +75,7 @@ test('copy link → fresh page: the identical configuration, and the identical l
 
   await page.getByTestId('copy-link').click()
   const link = await page.getByTestId('link-url').inputValue()
-  expect(link).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/#x=2\.[A-Za-z0-9_-]+$/)
+  expect(link).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/#x=3\.[A-Za-z0-9_-]+$/)
   // The address bar carries the same experiment.
   await expect.poll(() => page.evaluate<string>('location.hash')).toBe(new URL(link).hash)
   const loss = await lossAfterSteps(page)

@@ -1,7 +1,8 @@
-// Regression done right, end to end on the trainer: the diabetes CSV (target 25–346) with the
-// studio's defaults and a 2×32 relu net under Adam 0.003 trains without alarms to a useful R²,
-// its losses read in the target's units, and the exploding alarm, judged against each layer's own
-// history, still catches a run that truly diverges; the vanishing alarm still sees a deep sigmoid net.
+// Regression done right, end to end on the trainer: the diabetes CSV (target 25–346), its target
+// standardised as the studio does, with a 2×32 relu net under Adam 0.003 trains without alarms to a
+// useful R², its losses read in the target's units, and the exploding alarm, judged against each
+// layer's own history, still catches a run that truly diverges; the vanishing alarm still sees a
+// deep sigmoid net.
 import { readFileSync } from 'node:fs'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { SessionSpec } from '../shared/protocol'
@@ -73,8 +74,9 @@ describe('regression on the diabetes CSV', () => {
     expect(t.stepCount).toBe(2000)
     const p = t.evaluate()!
     const fit = p.regression!
-    // 1,441 parameters on 309 training rows for 207 epochs overfit: the test R² peaks early and
-    // falls while the train R² climbs towards 1 (what the status line's "best test R²" is for).
+    // 1,441 parameters on 309 training rows for 207 epochs overfit without L2: the test R² peaks
+    // early and falls while the train R² climbs towards 1 (what the status line's "best test R²" is
+    // for). The studio's form gives regression L2 0.01, which holds it (renderer/stores/l2-default.ts).
     console.log(
       `regression-train.test.ts: diabetes after 2000 steps: test R² ${fit.test.r2!.toFixed(3)} (best ${best.toFixed(3)}), RMSE ${fit.test.rmse.toFixed(1)}, MAE ${fit.test.mae.toFixed(1)}; train R² ${fit.train.r2!.toFixed(3)}`,
     )

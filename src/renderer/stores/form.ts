@@ -10,7 +10,8 @@ import { buildData, defaultForm, type CreatePayload, type SessionForm } from './
 import { formIssues, validateForm } from './session-form-issues'
 import { formFromSpec } from './session-form-load'
 import { blockIssues, issuesLine } from './session-blocks'
-import { networkShape } from './session-shape'
+import { formTask, networkShape } from './session-shape'
+import { chooseL2, followDataL2, isDataL2 } from './l2-default'
 import { PLAIN_BLOCK, blocksOf, type BlockOptions } from '../../shared/model-blocks'
 
 export const useFormStore = defineStore('form', () => {
@@ -26,6 +27,9 @@ export const useFormStore = defineStore('form', () => {
   const freshPreview = computed(() => (preview.value && previewKey.value === dataKey.value ? preview.value : null))
   /** The network the form describes (input → hidden… → output, parameters), computed locally. */
   const shape = computed(() => networkShape(form, connection.hello, freshPreview.value))
+  /** The task of the form's data; null while unknown (a CSV's auto task until its preview). */
+  const task = computed(() => formTask(form, connection.hello, freshPreview.value))
+  followDataL2(form, () => task.value)
   /** Blocks the host would refuse (a residual across widths, BatchNorm on batches of one). */
   const blockRefusals = computed(() => blockIssues(form, shape.value?.inputs ?? null))
   /** What is wrong with the form in one line (null when nothing is): no session is built from it. */
@@ -67,9 +71,19 @@ export const useFormStore = defineStore('form', () => {
     }
   }
 
-  /** Make the form say what `spec` says (a session adopted from a run). */
+  /**
+   * Make the form say what `spec` says (a session adopted from a run). Its L2 keeps following the
+   * data only when it is the data's default (else it is that run's choice, never overwritten).
+   */
   function mirror(spec: CreatePayload): void {
-    Object.assign(form, formFromSpec(spec))
+    const next = formFromSpec(spec)
+    next.l2Auto = isDataL2(next, formTask(next, connection.hello, null))
+    Object.assign(form, next)
+  }
+
+  /** The user's own L2 (the data's default no longer applies). */
+  function setL2(value: number): void {
+    chooseL2(form, value)
   }
 
   function addLayer(): void {
@@ -112,9 +126,11 @@ export const useFormStore = defineStore('form', () => {
     dataKey,
     freshPreview,
     shape,
+    task,
     loadPreview,
     probeData,
     mirror,
+    setL2,
     addLayer,
     removeLayer,
     moveLayer,

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { decodeLink, encodeLink, formDiff, fromBase64Url, isLinkHash, LINK_VERSION, toBase64Url } from './link-codec'
 import { buildSpec, defaultForm, type SessionForm } from './session-form'
 import { formIssues } from './session-form-issues'
+import { chooseL2, dataL2 } from './l2-default'
 
 const FILE_A = 'f0123456789abcdef'
 const FILE_B = 'ffedcba9876543210'
@@ -65,6 +66,7 @@ function everyFieldChanged(): SessionForm {
     schedule: { type: 'cosine', warmupSteps: 10, stepSize: 500, gamma: 0.3, periodSteps: 2000, minLr: 0.0001 },
     l1: 0.001,
     l2: 0.002,
+    l2Auto: false,
     clipNorm: 5,
     stop: { maxEpochs: 30, maxSteps: 4000, targetLoss: 0.05, earlyStopping: { patience: 5, minDelta: 0.001 } },
     alarms: { explodingGradNorm: 500, explodingFactor: 50, vanishingGradNorm: 1e-6, pause: false },
@@ -94,7 +96,7 @@ describe('link codec', () => {
   })
 
   it('writes only what differs from the defaults: the default form is a short link', () => {
-    expect(encodeLink(defaultForm())).toBe(`x=2.${toBase64Url('{"f":{}}')}`)
+    expect(encodeLink(defaultForm())).toBe(`x=3.${toBase64Url('{"f":{}}')}`)
     const moons = encode((f) => (f.data.generator = 'moons'))
     expect(JSON.parse(fromBase64Url(moons.slice(4))!)).toEqual({ f: { data: { generator: 'moons' } } })
     expect(moons.length).toBeLessThan(60)
@@ -103,7 +105,7 @@ describe('link codec', () => {
 
   it('is url-safe base64 of UTF-8 (non-ASCII column names survive)', () => {
     const link = encode((f) => Object.assign(f.csv, { fileId: FILE_A, target: 'Größe €', features: ['日本'] }))
-    expect(link).toMatch(/^x=2\.[A-Za-z0-9_-]+$/)
+    expect(link).toMatch(/^x=3\.[A-Za-z0-9_-]+$/)
     expect(decodeLink(link)!.form!.csv).toMatchObject({ target: 'Größe €', features: ['日本'] })
   })
 
@@ -140,6 +142,37 @@ describe('link codec', () => {
     expect(decodeLink(raw(csv))!.form!.csv.standardizeTarget).toBe(true)
     const on = { f: { ...csv.f, csv: { ...csv.f.csv, standardizeTarget: true } } }
     expect(decodeLink(raw(on, 1))!.form!.csv.standardizeTarget).toBe(true)
+  })
+
+  it('a regression with the default L2 reopens the same experiment; so does a user who set it to 0', () => {
+    const diabetes = (f: SessionForm): void => {
+      f.source = 'csv'
+      Object.assign(f.csv, { fileId: FILE_A, target: 'progression' })
+    }
+    // What the form store does once the CSV's task is known (l2-default.ts), as a user sees it.
+    const withDefault = defaultForm()
+    diabetes(withDefault)
+    withDefault.l2 = dataL2('regression')
+    const decoded = decodeLink(encodeLink(withDefault))!
+    expect(decoded).toEqual({ form: withDefault, files: {}, messages: [] })
+    expect(buildSpec(decoded.form!).train).toMatchObject({ l2: 0.01 })
+    expect(decoded.form!.l2Auto).toBe(true) // switching to a classification set still restores 0
+
+    const own = defaultForm()
+    diabetes(own)
+    chooseL2(own, 0)
+    const reopened = decodeLink(encodeLink(own))!.form!
+    expect(reopened).toEqual(own)
+    expect(reopened).toMatchObject({ l2: 0, l2Auto: false }) // the data's default never replaces it
+  })
+
+  it('reads a format-2 link as it meant: its L2 is its own, a regression’s included (format 3 follows the data)', () => {
+    const csv = { f: { source: 'csv', csv: { fileId: FILE_A, target: 'progression' } } }
+    const old = decodeLink(raw(csv, 2))!
+    expect(old.messages).toEqual([])
+    expect(old.form).toMatchObject({ l2: 0, l2Auto: false })
+    expect(decodeLink(raw({ f: { ...csv.f, l2: 0.003 } }, 2))!.form).toMatchObject({ l2: 0.003, l2Auto: false })
+    expect(decodeLink(raw(csv))!.form).toMatchObject({ l2: 0, l2Auto: true })
   })
 
   it('leaves hashes that are not experiment links alone', () => {
@@ -187,9 +220,9 @@ describe('link codec', () => {
   })
 
   it('reads a newer link as far as it agrees, with a clear message, and ignores fields it does not know', () => {
-    const decoded = decodeLink(raw({ f: { data: { generator: 'xor', warp: 2 }, quantum: true }, extra: 1 }, 3))!
+    const decoded = decodeLink(raw({ f: { data: { generator: 'xor', warp: 2 }, quantum: true }, extra: 1 }, 4))!
     expect(decoded.messages).toEqual([
-      expect.stringMatching(/made by a newer Backprop Studio \(link format 3; this version reads format 2\)/),
+      expect.stringMatching(/made by a newer Backprop Studio \(link format 4; this version reads format 3\)/),
       'Link: ignored "extra", which this version does not know.',
       'Link: ignored "data.warp", which this version does not know.',
       'Link: ignored "quantum", which this version does not know.',

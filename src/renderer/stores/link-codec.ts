@@ -11,8 +11,9 @@ import { linkFieldIssues } from './link-issues'
 /**
  * The link format this build writes; links of a later format are read as far as they agree.
  * 2: csv.standardizeTarget exists (default true); a format-1 link trained on the raw target.
+ * 3: l2Auto exists (default true: L2 follows the data, l2-default.ts); an older link's L2 is its own.
  */
-export const LINK_VERSION = 2
+export const LINK_VERSION = 3
 /** The hash parameter that carries an experiment. */
 const PREFIX = 'x='
 
@@ -222,6 +223,8 @@ export function decodeLink(hash: string): DecodedLink | null {
   }
   // A format-1 link's CSV regression trained on the raw target: it still does.
   if (version < 2 && !kept.some((l) => l.path === 'csv.standardizeTarget')) kept.push({ path: 'csv.standardizeTarget', value: false })
+  // An older link's L2 (0 when it said nothing) is what it trained with, regression or not: it stays.
+  if (version < 3 && !kept.some((l) => l.path === 'l2Auto')) kept.push({ path: 'l2Auto', value: false })
   // Ranges and combinations: fields whose values the protocol refuses are dropped, one by one.
   for (const { leaf, message } of linkFieldIssues(kept, applyLeaves)) {
     kept.splice(kept.indexOf(leaf), 1)

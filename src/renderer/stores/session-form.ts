@@ -93,6 +93,7 @@ export interface SessionForm {
   schedule: { type: ScheduleType; warmupSteps: number; stepSize: number; gamma: number; periodSteps: number; minLr: number }
   l1: number
   l2: number
+  l2Auto: boolean // L2 follows the data (l2-default.ts: 0.01 for regression, else 0) until the user sets it
   /** null: no clipping. */
   clipNorm: number | null
   stop: {
@@ -153,6 +154,7 @@ export function defaultForm(): SessionForm {
     schedule: { type: 'constant', warmupSteps: 0, stepSize: 1000, gamma: 0.5, periodSteps: 5000, minLr: 0 },
     l1: 0,
     l2: 0,
+    l2Auto: true,
     clipNorm: null,
     stop: { maxEpochs: null, maxSteps: null, targetLoss: null, earlyStopping: null },
     alarms: { explodingGradNorm: 1e3, explodingFactor: 100, vanishingGradNorm: 1e-7, pause: true },
