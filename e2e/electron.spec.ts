@@ -78,7 +78,7 @@ test.describe('Electron app', () => {
       await page.getByTestId('copy-link').click()
       await expect(page.getByTestId('link-note')).toHaveText('Link copied')
       const copied = await app.evaluate(({ clipboard }) => clipboard.readText())
-      expect(copied).toMatch(/^backprop-studio:\/\/open#x=1\.[A-Za-z0-9_-]+$/)
+      expect(copied).toMatch(/^backprop-studio:\/\/open#x=3\.[A-Za-z0-9_-]+$/)
       await page.getByTestId('play-button').click()
       const step = page.getByTestId('status-step')
       await expect.poll(async () => Number(await step.getAttribute('data-value')), { timeout: 30_000 }).toBeGreaterThan(100)
