@@ -106,6 +106,21 @@ describe('MetricsCollector', () => {
     expect(m.lastFlushAt).toBe(100)
   })
 
+  it('takes layer statistics once per batch, and no sooner than statsTaken allows', () => {
+    const m = new MetricsCollector('s1', 0)
+    m.startWindow(0, 0)
+    expect(m.statsDue(1)).toBe(true)
+    m.recordStep(1, 1, stats, 0.01)
+    m.statsTaken(1, 5) // a 15.7M-parameter model's: every 5th step
+    expect(m.statsDue(2)).toBe(false)
+    m.flush(300, 1, 0)
+    for (const step of [2, 3, 4, 5]) expect(m.statsDue(step)).toBe(false)
+    expect(m.statsDue(6)).toBe(true)
+    m.statsTaken(6, 1) // a small model's: every batch
+    m.flush(350, 6, 0)
+    expect(m.statsDue(7)).toBe(true)
+  })
+
   it('measures steps per second over about the last second', () => {
     const m = new MetricsCollector('s1', 0)
     m.startWindow(0, 0)

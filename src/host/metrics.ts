@@ -176,6 +176,8 @@ export class MetricsCollector {
   lastFlushAt: number
   /** The learning rate of the latest step (after the schedule); batches report it. */
   lr = 0
+  /** No layer statistics before this step (statsTaken). */
+  private statsFrom = 0
 
   constructor(
     readonly sessionId: string,
@@ -187,6 +189,19 @@ export class MetricsCollector {
   /** At most one layer sample per batch: the first step after a flush takes it. */
   get layerSampleDue(): boolean {
     return this.layers.length === 0
+  }
+
+  /**
+   * Whether step `step` takes layer statistics: one per batch, and on a model too big to take them
+   * every step (work-budget.ts statsEvery) no sooner than the step statsTaken named.
+   */
+  statsDue(step: number): boolean {
+    return this.layerSampleDue && step >= this.statsFrom
+  }
+
+  /** Layer statistics were taken at step `step`; the next ones `every` steps later at the soonest. */
+  statsTaken(step: number, every: number): void {
+    this.statsFrom = step + every
   }
 
   get pending(): boolean {

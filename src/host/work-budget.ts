@@ -26,6 +26,24 @@ export function stepFlops(sizes: readonly number[], rows: number): number {
   return 3 * forwardFlopsPerRow(sizes) * rows
 }
 
+/** Layer statistics read every weight and gradient in plain loops: a value read costs about this many FLOPs of a matrix product. */
+const STATS_READ_FLOPS = 20
+/** The share of the training work layer statistics may take... */
+export const STATS_SHARE = 0.05
+/** ...on a model of at least this many parameters (below it they are taken every batch, as the flushes come). */
+export const STATS_FREE_PARAMS = 1_000_000
+
+/**
+ * Steps between layer statistics for a model of `params` parameters and these widths at batch
+ * `rows`: 1 below STATS_FREE_PARAMS, else as many as keep their reads within STATS_SHARE of the
+ * steps' work (the 16×1024 net at batch 32: every 5th step). From the shape only, so a run
+ * samples the same steps on every machine.
+ */
+export function statsEvery(sizes: readonly number[], params: number, rows: number): number {
+  if (params < STATS_FREE_PARAMS) return 1
+  return Math.max(1, Math.ceil((2 * params * STATS_READ_FLOPS) / (STATS_SHARE * stepFlops(sizes, rows))))
+}
+
 /** Whether a CPU step of `rows` rows runs in pieces (a slice point after each layer and each backward rule): it is more than one piece of work. */
 export function stepInPieces(sizes: readonly number[], rows: number, chunkFlops: number): boolean {
   return stepFlops(sizes, rows) > chunkFlops

@@ -30,6 +30,7 @@ import type { SessionSpecOut } from '../setup'
 import { countStop, evalStop, type TrainAlarm } from '../train-guards'
 import type { StepOutcome, Trainer } from '../trainer'
 import { MIRROR, runAsync, runSync, SLICE, type Drive } from './drive'
+import { statsEvery } from '../work-budget'
 
 /** What the loop needs from its session (session.ts). */
 export interface LoopSession {
@@ -157,11 +158,15 @@ export class SliceLoop {
       if (voided()) return false
       if (this.stopIfDue(stop)) return true
     }
-    const r = yield* trainer.step(metrics.layerSampleDue)
+    const r = yield* trainer.step(metrics.statsDue(trainer.stepCount + 1))
     if (r === null || voided()) return false // abandoned (reset, restore, import, batch-size change): the next unit redoes it
     // The step counts from here on: its metrics are recorded now, so a pause during its evaluation
     // (which yields between chunks) never shows a step, or saves a checkpoint, ahead of the log.
     if (r.ok) metrics.recordStep(trainer.stepCount, r.loss, r.stats, r.lr, r.norms)
+    if (r.ok && r.stats) {
+      const params = trainer.snapshots.reduce((n, a) => n + a.length, 0)
+      metrics.statsTaken(trainer.stepCount, statsEvery(trainer.model.sizes, params, spec.train.batchSize))
+    }
     const run = this.run
     const stop = r.ok && trainer.stepCount % spec.train.evalEvery === 0 ? yield* this.evaluation() : null
     if (voided()) return false

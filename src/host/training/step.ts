@@ -23,7 +23,14 @@ import { addPenaltyGrads } from './penalty'
  * are as before the step, and training must pause.
  */
 export type StepOutcome =
-  | { ok: true; loss: number; stats: LayerStats[] | null; norms: NormStats[] | null; lr: number; alarm: TrainAlarm | null }
+  | {
+      ok: true
+      loss: number
+      stats: LayerStats[] | null
+      norms: NormStats[] | null
+      lr: number
+      alarm: TrainAlarm | null
+    }
   | { ok: false; alarm: TrainAlarm }
 
 /**
