@@ -8,10 +8,12 @@ import type { z } from 'zod'
 import { dataLabel } from './data-source'
 import { HostError } from './errors'
 import { forwardCost, withinBudget } from './inspect-model'
+import { freeze } from './inspect-pieces'
 import { view } from './metrics'
 import type { TrainingSession } from './session'
 import type { SplitData } from './setup'
 import { unscale } from './target-scaling'
+import { drain, evalChunkRows, type Work } from './work-budget'
 
 export type HistogramsResult = RequestResult<'session.histograms'>
 export type Histogram = HistogramsResult['layers'][number]['weights']
@@ -23,8 +25,6 @@ type Range = z.output<typeof HistogramRange>
 export const BOUNDARY_MARGIN = 0.1
 /** Multiply-adds a boundary may spend: a huge model gets a coarser grid (at least 8 × 8). */
 export const BOUNDARY_BUDGET = 1e8
-/** Forward passes run in chunks of rows so a big grid or split never needs one giant matrix. */
-const CHUNK_ROWS = 4096
 /**
  * A histogram bins at most this many elements of a tensor (an evenly spaced sample beyond it): a
  * 1024×1024 layer's weights and gradients binned whole held training ~0.5 s per request.
@@ -138,8 +138,11 @@ interface OutputChunk {
   out: TypedArray
 }
 
-/** The model's outputs for `rows` rows of model inputs, without a graph, one chunk of `chunkRows` rows at a time. */
-function* outputChunks(model: nn.MLP, x: Float32Array, rows: number, chunkRows = CHUNK_ROWS): Generator<OutputChunk, void, void> {
+/**
+ * The model's outputs for `rows` rows of model inputs, without a graph, one chunk of `chunkRows`
+ * rows at a time (evalChunkRows: bounded in work, and never one giant matrix).
+ */
+function* outputChunks(model: nn.MLP, x: Float32Array, rows: number, chunkRows: number): Generator<OutputChunk, void, void> {
   const w = model.layers[0].weight
   const f = model.sizes[0]
   for (let a = 0; a < rows; a += chunkRows) {
@@ -150,11 +153,33 @@ function* outputChunks(model: nn.MLP, x: Float32Array, rows: number, chunkRows =
   }
 }
 
-/** The model's outputs for `rows` rows of model inputs, in one buffer (callers bound `rows`). */
-function predict(model: nn.MLP, x: Float32Array, rows: number): Float64Array {
-  const out = new Float64Array(rows * model.sizes.at(-1)!)
-  for (const c of outputChunks(model, x, rows)) out.set(c.out, c.start * model.sizes.at(-1)!)
+/**
+ * The model's outputs for `rows` rows of model inputs, in one buffer (callers bound `rows`), one
+ * chunk of `chunkRows` rows per piece. Work of more than one piece reads a frozen copy of the
+ * weights (inspect-pieces.ts), so every row sees the same step.
+ */
+function* predict(live: nn.MLP, x: Float32Array, rows: number, chunkRows: number): Work<Float64Array> {
+  const k = live.sizes.at(-1)!
+  const out = new Float64Array(rows * k)
+  yield* frozenChunks(live, x, rows, chunkRows, (c) => out.set(c.out, c.start * k))
   return out
+}
+
+/**
+ * Every chunk of the model's outputs for `rows` rows, handed to `take`, one chunk per piece; on a
+ * frozen copy of `live` when there is more than one chunk (the copy is a piece of its own).
+ */
+function* frozenChunks(live: nn.MLP, x: Float32Array, rows: number, chunkRows: number, take: (c: OutputChunk) => void): Work<void> {
+  const frozen = rows > chunkRows ? freeze(live) : null
+  try {
+    if (frozen) yield
+    for (const c of outputChunks(frozen?.model ?? live, x, rows, chunkRows)) {
+      take(c)
+      if (c.start + c.rows < rows) yield
+    }
+  } finally {
+    frozen?.release()
+  }
 }
 
 /** The span of raw column `c` widened by BOUNDARY_MARGIN on each side (by 1 when it is a point). */
@@ -179,8 +204,14 @@ const sigmoid = (v: number): number => 1 / (1 + Math.exp(-v))
  * softmax with 2 classes: P(class 1); more classes: the winning class and its probability;
  * regression: the predicted value. The grid is coarser than asked when BOUNDARY_BUDGET needs it.
  */
-export function boundaryOf(session: TrainingSession, resolution: number): BoundaryResult {
+export function boundaryOf(session: TrainingSession, resolution: number, chunkRows?: number): BoundaryResult {
+  return drain(boundaryWork(session, resolution, chunkRows))
+}
+
+/** boundaryOf as resumable work: the grid's forward pass in chunks of rows sized from the model's shape (work-budget.ts). */
+export function* boundaryWork(session: TrainingSession, resolution: number, chunkRows?: number): Work<BoundaryResult> {
   const { trainer } = session
+  const step = trainer.stepCount
   const { data, model, plan } = trainer
   if (!data.planar) {
     throw new HostError(
@@ -200,7 +231,8 @@ export function boundaryOf(session: TrainingSession, resolution: number): Bounda
       xy[k + 1] = yRange[1] - ((yRange[1] - yRange[0]) * row) / (r - 1) // top row is yMax
     }
   }
-  const out = predict(model, data.toModelInputs(xy, cells), cells)
+  const rows = chunkRows ?? evalChunkRows(model.sizes, trainer.chunkFlops)
+  const out = yield* predict(model, data.toModelInputs(xy, cells), cells, rows)
   const k = plan.outputSize
   const values = new Array<number>(cells)
   const confidence: number[] = []
@@ -231,7 +263,7 @@ export function boundaryOf(session: TrainingSession, resolution: number): Bounda
     if (v < min) min = v
     if (v > max) max = v
   }
-  return { step: trainer.stepCount, resolution: r, xRange, yRange, values, confidence, kind, min, max }
+  return { step, resolution: r, xRange, yRange, values, confidence, kind, min, max }
 }
 
 /** Class of row i of a chunk: one output is a logit (class 1 when positive); else the argmax. */
@@ -248,8 +280,20 @@ function classOf(out: TypedArray, i: number, k: number): number {
  * tallied chunk by chunk: what it holds is bounded by `max`, the classes and one chunk's outputs,
  * never by the split's rows × outputs (100k rows × 256 classes would be 200 MB).
  */
-export function predictionsOf(session: TrainingSession, split: 'train' | 'test', max: number, chunkRows = CHUNK_ROWS): PredictionsResult {
+export function predictionsOf(session: TrainingSession, split: 'train' | 'test', max: number, chunkRows?: number): PredictionsResult {
+  return drain(predictionsWork(session, split, max, chunkRows))
+}
+
+/** predictionsOf as resumable work: the split's forward pass in chunks of rows sized from the model's shape (work-budget.ts). */
+export function* predictionsWork(
+  session: TrainingSession,
+  split: 'train' | 'test',
+  max: number,
+  chunkRows?: number,
+): Work<PredictionsResult> {
   const { trainer } = session
+  const step = trainer.stepCount
+  const rows = chunkRows ?? evalChunkRows(trainer.model.sizes, trainer.chunkFlops)
   const ds = trainer.data[split]
   if (ds.n === 0)
     throw new HostError(
@@ -262,21 +306,22 @@ export function predictionsOf(session: TrainingSession, split: 'train' | 'test',
   if (ds.task === 'regression') {
     // In the target's units: the raw rows' targets, and outputs mapped back from a standardised target.
     const { raw, targetScaling, trainRows, testRows } = trainer.data
-    const rows = (split === 'train' ? trainRows : testRows).slice(0, shown)
+    const rawRows = (split === 'train' ? trainRows : testRows).slice(0, shown)
     const predicted: number[] = []
-    for (const c of outputChunks(trainer.model, ds.x, shown, chunkRows))
+    yield* frozenChunks(trainer.model, ds.x, shown, rows, (c) => {
       for (const v of c.out) predicted.push(finite(unscale(v, targetScaling)))
-    return { step: trainer.stepCount, split, actual: rows.map((i) => raw.y[i]), predicted, confusion: null }
+    })
+    return { step, split, actual: rawRows.map((i) => raw.y[i]), predicted, confusion: null }
   }
   const n = ds.nClasses
   const confusion = Array.from({ length: n }, () => new Array<number>(n).fill(0))
   const predicted: number[] = []
-  for (const c of outputChunks(trainer.model, ds.x, ds.n, chunkRows)) {
+  yield* frozenChunks(trainer.model, ds.x, ds.n, rows, (c) => {
     for (let i = 0; i < c.rows; i++) {
       const p = classOf(c.out, i, k)
       confusion[ds.y[c.start + i]][p]++
       if (c.start + i < shown) predicted.push(p)
     }
-  }
-  return { step: trainer.stepCount, split, actual, predicted, confusion }
+  })
+  return { step, split, actual, predicted, confusion }
 }
