@@ -6,6 +6,7 @@ export { noGrad, isGradEnabled } from './grad-mode.js'
 export { backward, topoSort, type BackwardOptions } from './autograd.js'
 export {
   graphSnapshot,
+  graphSnapshotInPieces,
   tensorStats,
   type GraphSnapshot,
   type GraphSnapshotNode,

@@ -6,14 +6,14 @@
 // eval mode, as the live model rests between steps: BatchNorm normalises with its running
 // statistics (and never moves them), dropout is the identity (and draws no mask). The graph is the
 // exception: it draws a training step, in train mode, on a copy that owns its statistics and masks.
-import { EngineError, graphSnapshot, nn, noGrad, tensor, type Tensor, type data } from '../engine'
+import { EngineError, graphSnapshotInPieces, nn, noGrad, tensor, type Tensor, type data } from '../engine'
 import type { RequestResult } from '../shared/protocol'
 import { HostError } from './errors'
-import { graphMode, graphModel, recordGroups } from './graph-groups'
+import { graphMode, recordGroups, stopRecording } from './graph-groups'
 import { freeze } from './inspect-pieces'
 import { view } from './metrics'
 import type { TrainingSession } from './session'
-import { drain, evalChunkRows, stepChunkRows, type Work } from './work-budget'
+import { drain, evalChunkRows, pieceElements, stepChunkRows, type Work } from './work-budget'
 
 export type GraphResult = RequestResult<'session.graph'>
 export type GradcheckResult = RequestResult<'session.gradcheck'>
@@ -71,25 +71,48 @@ export function layerOfParam(name: string): number {
 
 /**
  * One forward + backward of the current weights (on a copy) over the first rows (fewer when the
- * model is too big for GRAPH_BUDGET: the result says how many), as a graph. Unlike the other
- * inspections it runs in train mode, as a training step does (graph-groups.ts), on a copy with its
- * own running statistics and dropout generator, so the live model is left as it was.
+ * model is too big for GRAPH_BUDGET or one piece of work: the result says how many), as a graph.
+ * Unlike the other inspections it runs in train mode, as a training step does (graph-groups.ts), on
+ * a copy with its own running statistics; dropout draws the masks the next training step would,
+ * and the live generator is put back as it was, so the live model is left as it was.
  */
-export async function graphOf(session: TrainingSession, batchSize: number): Promise<GraphResult> {
+export function graphOf(session: TrainingSession, batchSize: number): GraphResult {
+  return drain(graphWork(session, batchSize))
+}
+
+/** graphOf as resumable work: the copy, the step, then the nodes' statistics in pieces of pieceElements (work-budget.ts). */
+export function* graphWork(session: TrainingSession, batchSize: number): Work<GraphResult> {
   const { trainer } = session
   const step = trainer.stepCount
-  const model = graphModel(trainer.model)
-  // Forward and backward cost about three forward passes.
-  const { x, y, rows } = firstRows(trainer.data.train, withinBudget(GRAPH_BUDGET, 3 * forwardCost(model), batchSize), model)
-  const mode = graphMode(model, rows)
-  const groups = recordGroups(model)
-  model.train(mode === 'train')
-  const loss = trainer.plan.loss(model.forward(x), y)
-  loss.backward(undefined, { retainGrads: true })
-  const labels = new Map<Tensor, string>([...model.namedParameters(), ...model.namedBuffers()].map(([name, p]) => [p, name]))
-  labels.set(x, 'input x')
-  const snap = await graphSnapshot(loss, { labels, rootLabel: 'loss', groups })
-  return { sessionId: session.id, step, batchSize: rows, mode, nodes: snap.nodes, edges: snap.edges, rootId: snap.rootId }
+  const frozen = freeze(trainer.model)
+  try {
+    const model = frozen.model
+    yield
+    // Forward and backward cost about three forward passes.
+    const want = Math.min(withinBudget(GRAPH_BUDGET, 3 * forwardCost(model), batchSize), stepChunkRows(model.sizes, trainer.chunkFlops))
+    const { x, y, rows } = firstRows(trainer.data.train, want, model)
+    const mode = graphMode(model, rows)
+    const groups = recordGroups(model)
+    // The copy shares the live dropout generator: what the step draws from it is given back.
+    const rng = model.dropoutRng
+    const drawn = rng?.getState()
+    let loss: Tensor
+    try {
+      model.train(mode === 'train')
+      loss = trainer.plan.loss(model.forward(x), y)
+    } finally {
+      if (rng && drawn) rng.setState(drawn)
+      stopRecording(model)
+    }
+    loss.backward(undefined, { retainGrads: true })
+    yield
+    const labels = new Map<Tensor, string>([...model.namedParameters(), ...model.namedBuffers()].map(([name, p]) => [p, name]))
+    labels.set(x, 'input x')
+    const snap = yield* graphSnapshotInPieces(loss, pieceElements(trainer.chunkFlops), { labels, rootLabel: 'loss', groups })
+    return { sessionId: session.id, step, batchSize: rows, mode, nodes: snap.nodes, edges: snap.edges, rootId: snap.rootId }
+  } finally {
+    frozen.release()
+  }
 }
 
 /** `m` element indices spread evenly over `size` (all of them when m >= size). */

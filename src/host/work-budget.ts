@@ -25,6 +25,18 @@ export function stepChunkRows(sizes: readonly number[], chunkFlops: number): num
   return Math.max(1, Math.floor(chunkFlops / (3 * forwardFlopsPerRow(sizes))))
 }
 
+/**
+ * One pass over one element (reading a tensor for its statistics, binning, copying) counted in
+ * FLOPs of a big matrix product: such loops run at a few hundred million elements a second where a
+ * blocked matmul does tens of GFLOP/s, so a chunk of work holds about chunkFlops / 200 elements.
+ */
+export const ELEMENT_FLOPS = 200
+
+/** Elements one piece of element-wise work (statistics over tensors) may visit. */
+export function pieceElements(chunkFlops: number): number {
+  return Math.max(1, Math.floor(chunkFlops / ELEMENT_FLOPS))
+}
+
 /** Rows of an evaluation per chunk (forward only, no graph). */
 export function evalChunkRows(sizes: readonly number[], chunkFlops: number): number {
   return Math.max(1, Math.min(EVAL_CHUNK_ROWS, Math.floor(chunkFlops / forwardFlopsPerRow(sizes))))

@@ -5,7 +5,7 @@
 import type { INSPECT_REQUESTS } from '../../shared/protocol-inspect'
 import type { STUDIO_REQUESTS } from '../../shared/protocol-studio'
 import { describeSession } from '../describe-session'
-import { gradcheckWork, graphOf } from '../inspect-model'
+import { gradcheckWork, graphWork } from '../inspect-model'
 import { networkWork, neuronMapOf } from '../inspect-network'
 import { neuronMapsOf } from '../inspect-neuron-maps'
 import { saliencyOf } from '../inspect-saliency'
@@ -20,8 +20,8 @@ export type InspectKind = keyof typeof INSPECT_REQUESTS | keyof typeof STUDIO_RE
 export function inspectHandlers(registry: SessionRegistry): HandlerTable<InspectKind> {
   return {
     'scalar.evaluate': ({ source }) => evaluateScalar(source),
-    'session.graph': ({ sessionId, batchSize }) => registry.reading(sessionId, (s) => graphOf(s, batchSize)),
     // Work that grows with the model runs in pieces sized from its shape (inspect-pieces.ts).
+    'session.graph': ({ sessionId, batchSize }) => inPieces(registry, sessionId, (s) => graphWork(s, batchSize)),
     'session.network': ({ sessionId, maxEdgesPerLayer, maxNeurons }) =>
       inPieces(registry, sessionId, (s) => networkWork(s, maxEdgesPerLayer, maxNeurons)),
     'session.neuronMap': ({ sessionId, layer, neuron, resolution }) =>
