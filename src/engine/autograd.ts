@@ -51,6 +51,28 @@ export interface BackwardOptions {
 }
 
 export function backward(root: Tensor, seed?: Tensor, options: BackwardOptions = {}): void {
+  const steps = backwardInPieces(root, seed, options)
+  while (!steps.next().done);
+}
+
+/** What a piece of a pass may hold: the pass yields between nodes once their summed cost passes `budget`. */
+export interface BackwardPieces {
+  budget: number
+  /** The cost of running `node`'s rule, in the caller's units. */
+  cost(node: Tensor): number
+}
+
+/**
+ * backward() as resumable work: with `pieces`, the pass yields between nodes once the nodes' costs
+ * since the last break pass the budget, so a caller can let other work run meanwhile (nothing else
+ * may touch this graph until the pass ends). Without, it runs to the end in one go.
+ */
+export function* backwardInPieces(
+  root: Tensor,
+  seed?: Tensor,
+  options: BackwardOptions = {},
+  pieces?: BackwardPieces,
+): Generator<void, void, void> {
   const retainAll = options.retainGrads === true
   if (!root.requiresGrad) {
     throw new EngineError(
@@ -78,15 +100,25 @@ export function backward(root: Tensor, seed?: Tensor, options: BackwardOptions =
   const order = topoSort(root)
   const grads = new Map<Tensor, Tensor>([[root, g0]])
   const acc = new Accumulator()
-  noGrad(() => {
-    for (let i = order.length - 1; i >= 0; i--) {
-      const node = order[i]
-      const g = grads.get(node)
-      if (g === undefined) continue
+  let spent = 0
+  for (let i = order.length - 1; i >= 0; i--) {
+    const node = order[i]
+    if (!grads.has(node)) continue
+    if (pieces) {
+      const cost = pieces.cost(node)
+      if (spent > 0 && spent + cost > pieces.budget) {
+        yield
+        spent = 0
+      }
+      spent += cost
+    }
+    // Grad mode is switched off per node, never across a break (other work runs there).
+    noGrad(() => {
+      const g = grads.get(node)!
       grads.delete(node) // the pass no longer needs it: keeps peak memory to the live frontier
       acc.release(g)
       if (node._backward === null || node._retainGrad || retainAll) node.grad = node.grad === null ? g : add(node.grad, g)
-      if (node._backward === null) continue
+      if (node._backward === null) return
       const inputGrads = node._backward(g, node)
       const inputs = node._prev
       const exclusive = inputGrads.map(
@@ -99,8 +131,8 @@ export function backward(root: Tensor, seed?: Tensor, options: BackwardOptions =
         const reduced = sumToShape(gi, input.shape)
         grads.set(input, acc.add(grads.get(input), reduced, exclusive[j] && reduced === gi)) // +=
       }
-    }
-  })
+    })
+  }
 }
 
 /**

@@ -10,7 +10,7 @@ import { EngineError, graphSnapshotInPieces, nn, noGrad, tensor, type Tensor, ty
 import type { RequestResult } from '../shared/protocol'
 import { HostError } from './errors'
 import { graphMode, recordGroups, stopRecording } from './graph-groups'
-import { freeze } from './inspect-pieces'
+import { backwardWork, freeze } from './inspect-pieces'
 import { view } from './metrics'
 import type { TrainingSession } from './session'
 import { drain, evalChunkRows, pieceElements, stepChunkRows, type Work } from './work-budget'
@@ -104,7 +104,8 @@ export function* graphWork(session: TrainingSession, batchSize: number): Work<Gr
       if (rng && drawn) rng.setState(drawn)
       stopRecording(model)
     }
-    loss.backward(undefined, { retainGrads: true })
+    yield
+    yield* backwardWork(loss, trainer.chunkFlops, { retainGrads: true })
     yield
     const labels = new Map<Tensor, string>([...model.namedParameters(), ...model.namedBuffers()].map(([name, p]) => [p, name]))
     labels.set(x, 'input x')
@@ -142,10 +143,16 @@ export function* gradcheckWork(session: TrainingSession, param: string, maxEleme
     throw new HostError('not_found', `session.gradcheck: no parameter "${param}"; the model's parameters are ${names.join(', ')}`)
   const step = trainer.stepCount
   const frozen = freeze(trainer.model, 'float64')
+  // Only the checked parameter needs a gradient: backward computes no other weight's (a 16×1024
+  // model's would be 126 MB of float64 written per check).
+  const params = frozen.model.namedParameters().map(([, p]) => p)
+  const flags = params.map((p) => p.requiresGrad)
+  params.forEach((p, i) => (p.requiresGrad = i === index))
   try {
     yield
     return yield* check(session, frozen.model, param, index, maxElements, step)
   } finally {
+    params.forEach((p, i) => (p.requiresGrad = flags[i]))
     frozen.release()
   }
 }
@@ -164,11 +171,10 @@ function* check(
   const { x, y, rows } = firstRows(trainer.data.train, GRADCHECK_ROWS, model)
   // Rows per chunk: what fits one piece both through the layers before the parameter's (a forward)
   // and from it on (forward + backward, or the two forwards of a difference).
+  // Float64 products run at about half the float32 rate: a piece holds half the FLOPs.
+  const budget = trainer.chunkFlops / 2
   const widths = model.sizes
-  const per = Math.min(
-    evalChunkRows(widths.slice(0, layer + 1), trainer.chunkFlops),
-    stepChunkRows(widths.slice(layer), trainer.chunkFlops),
-  )
+  const per = Math.min(evalChunkRows(widths.slice(0, layer + 1), budget), stepChunkRows(widths.slice(layer), budget))
   const xs = view(x)
   const f = x.shape[1]
   const rowsOf = (a: number, m: number): Tensor =>
@@ -187,13 +193,14 @@ function* check(
     return sum(yield* inChunks(starts, (_, c) => noGrad(() => view(lossOf(c))[0])))
   }
 
-  const base = sum(
-    yield* inChunks(starts, (_, c) => {
-      const l = lossOf(c)
-      l.backward()
-      return view(l)[0]
-    }),
-  )
+  let base = 0
+  for (let c = 0; c < starts.length; c++) {
+    const l = lossOf(c)
+    base += view(l)[0]
+    yield
+    yield* backwardWork(l, budget)
+  }
+  yield
   if (!Number.isFinite(base))
     throw new HostError('engine', `session.gradcheck: the loss at the current weights is ${base}; there is no gradient to check`)
   const analytic = view(p.grad!)

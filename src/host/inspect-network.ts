@@ -7,7 +7,7 @@ import { data, noGrad, tensor, type Tensor, type TypedArray } from '../engine'
 import type { RequestResult } from '../shared/protocol'
 import { HostError } from './errors'
 import { firstRows, forwardCost, withinBudget } from './inspect-model'
-import { freeze } from './inspect-pieces'
+import { backwardWork, freeze } from './inspect-pieces'
 import { view } from './metrics'
 import type { TrainingSession } from './session'
 import type { Trainer } from './trainer'
@@ -77,7 +77,9 @@ export function* networkWork(session: TrainingSession, maxEdgesPerLayer: number,
     const { x, y, rows } = firstRows(trainer.data.train, want, model, true)
     const outs = model.forwardLayers(x)
     const acts = outs.map((o) => o.activation.retainGrad())
-    trainer.plan.loss(outs.at(-1)!.output, y).backward()
+    const loss = trainer.plan.loss(outs.at(-1)!.output, y)
+    yield
+    yield* backwardWork(loss, trainer.chunkFlops)
     yield
 
     const pick = (values: ArrayLike<number>, c: number): number[] => shown[c].map((i) => finite(values[i]))

@@ -7,11 +7,11 @@
 // takes more than one piece reads a frozen copy of the weights, taken in its first piece, so its
 // result belongs to one step however far the session trains meanwhile.
 import { setImmediate } from 'node:timers'
-import type { DType, nn } from '../engine'
+import { backwardInPieces, type BackwardOptions, type DType, type nn, type Tensor } from '../engine'
 import { view } from './metrics'
 import type { TrainingSession } from './session'
 import type { SessionRegistry } from './sessions/registry'
-import type { Work } from './work-budget'
+import { backwardFlops, type Work } from './work-budget'
 
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
@@ -71,4 +71,9 @@ function copyState(from: nn.MLP, to: nn.MLP): void {
   const src = [...from.namedParameters(), ...from.namedBuffers()]
   const dst = [...to.namedParameters(), ...to.namedBuffers()]
   src.forEach(([, t], i) => view(dst[i]![1]).set(view(t)))
+}
+
+/** loss.backward() in pieces of at most `chunkFlops` of work each (work-budget.ts backwardFlops). */
+export function backwardWork(loss: Tensor, chunkFlops: number, options?: BackwardOptions): Work<void> {
+  return backwardInPieces(loss, undefined, options, { budget: chunkFlops, cost: backwardFlops })
 }

@@ -3,6 +3,7 @@
 // other session wait that long: big steps are split into chunks of rows (gradient accumulation),
 // evaluations into chunks of rows, and a slice runs chunks until its deadline. Chunk sizes come
 // from the model's shape only (never from measured speed), so a run is the same on every machine.
+import type { Tensor } from '../engine'
 
 /**
  * Floating-point operations in one chunk: about 17 ms at the ~60 GFLOP/s a desktop CPU reaches on
@@ -35,6 +36,23 @@ export const ELEMENT_FLOPS = 200
 /** Elements one piece of element-wise work (statistics over tensors) may visit. */
 export function pieceElements(chunkFlops: number): number {
   return Math.max(1, Math.floor(chunkFlops / ELEMENT_FLOPS))
+}
+
+/**
+ * The work of one node's backward rule (autograd's backwardInPieces): the two products of a
+ * matmul's rule (dA = dC·Bᵀ, dB = Aᵀ·dC), plus one pass over the node's gradient and its operands
+ * (reading them, writing their gradients of the same sizes), which dominates for a few rows.
+ */
+export function backwardFlops(node: Tensor): number {
+  let elements = node.size
+  for (const p of node._prev) elements += p.size
+  let flops = elements * ELEMENT_FLOPS
+  if (node._op === 'matmul') {
+    const a = node._prev[0]!
+    const k = node._meta?.transA ? a.shape.at(-2)! : a.shape.at(-1)!
+    flops += 4 * node.size * k
+  }
+  return flops
 }
 
 /** Rows of an evaluation per chunk (forward only, no graph). */
