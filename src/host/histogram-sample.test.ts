@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { histogram, sampledHistogram } from './inspect-studio'
+import { histogram, sampledHistogram } from './inspect-histograms'
 
 describe('sampledHistogram', () => {
   it('bins a small tensor whole, and an evenly spaced sample of a big one, saying so', () => {

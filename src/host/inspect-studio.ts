@@ -1,10 +1,8 @@
-// The studio's inspection panels: per-layer histograms of weights, gradients and biases; the
-// decision boundary over 2-D inputs; predicted against actual on a split. Read-only for the
-// session: they read the live tensors or run the model without a graph, between training slices.
-import { noGrad, tensor, tensorStats, type nn, type Tensor, type TypedArray } from '../engine'
+// The studio's inspection panels (histograms: inspect-histograms.ts): the decision boundary over
+// 2-D inputs; predicted against actual on a split. Read-only for the session: they run the model
+// without a graph, in pieces of work sized from its shape (on a frozen copy when there are several).
+import { noGrad, tensor, type nn, type TypedArray } from '../engine'
 import type { RequestResult } from '../shared/protocol'
-import type { HistogramRange } from '../shared/protocol-studio'
-import type { z } from 'zod'
 import { dataLabel } from './data-source'
 import { HostError } from './errors'
 import { forwardCost, withinBudget } from './inspect-model'
@@ -15,122 +13,13 @@ import type { SplitData } from './setup'
 import { unscale } from './target-scaling'
 import { drain, evalChunkRows, type Work } from './work-budget'
 
-export type HistogramsResult = RequestResult<'session.histograms'>
-export type Histogram = HistogramsResult['layers'][number]['weights']
 export type BoundaryResult = RequestResult<'session.boundary'>
 export type PredictionsResult = RequestResult<'session.predictions'>
-type Range = z.output<typeof HistogramRange>
 
 /** The boundary grid extends this fraction of the data's span past its extremes. */
 export const BOUNDARY_MARGIN = 0.1
 /** Multiply-adds a boundary may spend: a huge model gets a coarser grid (at least 8 × 8). */
 export const BOUNDARY_BUDGET = 1e8
-/**
- * A histogram bins at most this many elements of a tensor (an evenly spaced sample beyond it): a
- * 1024×1024 layer's weights and gradients binned whole held training ~0.5 s per request.
- */
-export const HISTOGRAM_SAMPLE = 65_536
-/** Half-width of the range an all-zero tensor gets under 'auto'. */
-const ZERO_HALF_WIDTH = 0.01
-
-/** The smallest of 1, 2, 5 × 10^k that is ≥ x (x > 0): ranges that stay put as weights drift (at most the largest float64). */
-export function niceCeil(x: number): number {
-  const k = Math.floor(Math.log10(x))
-  for (const f of [1, 2, 5, 10]) {
-    const v = f * 10 ** k
-    if (v >= x) return Math.min(v, Number.MAX_VALUE)
-  }
-  return Math.min(10 ** (k + 1), Number.MAX_VALUE)
-}
-
-/**
- * Honest binning of `values`: `bins` equal-width bins over [lo, hi] (hi itself in the last bin),
- * values outside counted as underflow/overflow, non-finite ones counted in nonFinite only and left
- * out of every statistic. 'auto' is symmetric around 0 up to max |x| rounded up by niceCeil; an
- * all-equal tensor (one element, a zeros init) gets a small range around its value instead.
- */
-export function histogram(values: ArrayLike<number>, bins: number, range: Range): Histogram {
-  // Moments and extremes of the finite values (the same statistics the graph view shows).
-  const { mean, std, min, max, nonFinite } = tensorStats(values)
-  const count = values.length - nonFinite
-  let lo: number
-  let hi: number
-  if (range !== 'auto') ({ lo, hi } = range)
-  else if (count === 0) [lo, hi] = [-1, 1]
-  else if (min === max) {
-    const half = min === 0 ? ZERO_HALF_WIDTH : niceCeil(Math.abs(min)) / 10
-    ;[lo, hi] = [min - half, min + half]
-  } else {
-    const m = niceCeil(Math.max(Math.abs(min), Math.abs(max)))
-    ;[lo, hi] = [-m, m]
-  }
-  const counts = new Array<number>(bins).fill(0)
-  let underflow = 0
-  let overflow = 0
-  // Halved first: hi − lo of a range near ±1.8e308 overflows to Infinity, (hi/2 − lo/2) does not.
-  const half = hi / 2 - lo / 2
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i]
-    if (!Number.isFinite(v)) continue
-    if (v < lo) underflow++
-    else if (v > hi) overflow++
-    else counts[Math.min(bins - 1, Math.floor(((v / 2 - lo / 2) / half) * bins))]++
-  }
-  return {
-    lo,
-    hi,
-    counts,
-    underflow,
-    overflow,
-    count,
-    nonFinite,
-    min,
-    max,
-    mean,
-    std,
-  }
-}
-
-/**
- * Every layer's weights, last gradients (null before the first backward) and biases; then each
- * hidden layer's norm as `norms.{i}`: its scale γ as the weights (γ's gradient as the gradients)
- * and its shift β as the biases.
- */
-export function histogramsOf(session: TrainingSession, bins: number, range: Range): HistogramsResult {
-  if (range !== 'auto' && !Number.isFinite(range.hi - range.lo)) {
-    throw new HostError(
-      'invalid_payload',
-      `session.histograms: range [${range.lo}, ${range.hi}] is wider than a 64-bit float can hold (hi − lo overflows); use a narrower range`,
-    )
-  }
-  const { model, stepCount } = session.trainer
-  const of = (t: Tensor): Histogram => sampledHistogram(view(t), bins, range)
-  const out: HistogramsResult = {
-    step: stepCount,
-    layers: model.layers.map((layer, i) => ({
-      name: `layers.${i}`,
-      weights: of(layer.weight),
-      grads: layer.weight.grad ? of(layer.weight.grad) : null,
-      biases: layer.bias ? of(layer.bias) : histogram([], bins, range),
-    })),
-  }
-  model.norms.forEach((n, i) => {
-    if (!n) return
-    const grads = n.weight.grad ? of(n.weight.grad) : null
-    out.layers.push({ name: `norms.${i}`, weights: of(n.weight), grads, biases: of(n.bias) })
-  })
-  return out
-}
-
-/** The histogram of `values`, or of every k-th of them (HISTOGRAM_SAMPLE at most), saying so. */
-export function sampledHistogram(values: TypedArray, bins: number, range: Range, max = HISTOGRAM_SAMPLE): Histogram {
-  if (values.length <= max) return histogram(values, bins, range)
-  const stride = Math.ceil(values.length / max)
-  const sample = new Float64Array(Math.ceil(values.length / stride))
-  for (let i = 0, k = 0; i < values.length; i += stride, k++) sample[k] = values[i]
-  return { ...histogram(sample, bins, range), sampledFrom: values.length }
-}
-
 /** One chunk of outputs: rows [start, start + rows), row-major; valid only until the next chunk is asked for. */
 interface OutputChunk {
   start: number

@@ -11,7 +11,8 @@ import { neuronMapsOf } from '../inspect-neuron-maps'
 import { saliencyOf } from '../inspect-saliency'
 import { evaluateScalar } from '../inspect-scalar'
 import { inPieces } from '../inspect-pieces'
-import { boundaryWork, histogramsOf, predictionsWork } from '../inspect-studio'
+import { histogramsWork } from '../inspect-histograms'
+import { boundaryWork, predictionsWork } from '../inspect-studio'
 import type { SessionRegistry } from '../sessions/registry'
 import type { HandlerTable } from './table'
 
@@ -32,7 +33,7 @@ export function inspectHandlers(registry: SessionRegistry): HandlerTable<Inspect
     'session.saliency': ({ sessionId, perKind }) => registry.reading(sessionId, (s) => saliencyOf(s, perKind)),
 
     // The studio's inspection panels (inspect-studio.ts).
-    'session.histograms': ({ sessionId, bins, range }) => registry.reading(sessionId, (s) => histogramsOf(s, bins, range)),
+    'session.histograms': ({ sessionId, bins, range }) => inPieces(registry, sessionId, (s) => histogramsWork(s, bins, range)),
     'session.boundary': ({ sessionId, resolution }) => inPieces(registry, sessionId, (s) => boundaryWork(s, resolution)),
     'session.predictions': ({ sessionId, split, max }) => inPieces(registry, sessionId, (s) => predictionsWork(s, split, max)),
     // Shapes and names only, so it does not wait for a device session's queue.
