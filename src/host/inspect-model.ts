@@ -13,7 +13,7 @@ import { graphMode, recordGroups, stopRecording } from './graph-groups'
 import { backwardWork, freeze } from './inspect-pieces'
 import { view } from './metrics'
 import type { TrainingSession } from './session'
-import { drain, evalChunkRows, pieceElements, stepChunkRows, type Work } from './work-budget'
+import { drain, evalChunkRows, FLOAT64_FLOP_COST, pieceElements, stepChunkRows, type Work } from './work-budget'
 
 export type GraphResult = RequestResult<'session.graph'>
 export type GradcheckResult = RequestResult<'session.gradcheck'>
@@ -171,8 +171,8 @@ function* check(
   const { x, y, rows } = firstRows(trainer.data.train, GRADCHECK_ROWS, model)
   // Rows per chunk: what fits one piece both through the layers before the parameter's (a forward)
   // and from it on (forward + backward, or the two forwards of a difference).
-  // Float64 products run at about half the float32 rate: a piece holds half the FLOPs.
-  const budget = trainer.chunkFlops / 2
+  // A piece holds fewer float64 FLOPs (work-budget.ts FLOAT64_FLOP_COST).
+  const budget = trainer.chunkFlops / FLOAT64_FLOP_COST
   const widths = model.sizes
   const per = Math.min(evalChunkRows(widths.slice(0, layer + 1), budget), stepChunkRows(widths.slice(layer), budget))
   const xs = view(x)

@@ -33,6 +33,12 @@ export function stepChunkRows(sizes: readonly number[], chunkFlops: number): num
  */
 export const ELEMENT_FLOPS = 200
 
+/**
+ * One float64 FLOP counted in float32 FLOPs: the CPU backend's float64 products have no SIMD kernel,
+ * and on a few rows of a 1024-wide layer they run about 10× slower than float32 ones.
+ */
+export const FLOAT64_FLOP_COST = 8
+
 /** Elements one piece of element-wise work (statistics over tensors) may visit. */
 export function pieceElements(chunkFlops: number): number {
   return Math.max(1, Math.floor(chunkFlops / ELEMENT_FLOPS))
