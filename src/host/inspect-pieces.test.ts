@@ -169,6 +169,17 @@ describe('the 16×1024 model, planned within CHUNK_FLOPS', () => {
     expect(3 * fwd).toBeLessThanOrEqual(f64)
   })
 
+  it('the inspections left in one piece (neuron maps, saliency) hold at most CHUNK_FLOPS at their smallest', () => {
+    // The widest input the studio trains (MNIST-size images) in front of the 16×1024 stack.
+    const images = [784, ...Array<number>(16).fill(1024), 10]
+    for (const sizes of [big, images]) {
+      const fwd = forwardFlopsPerRow(sizes)
+      expect(16 * fwd).toBeLessThanOrEqual(CHUNK_FLOPS) // a 4 × 4 neuron-map grid, the coarsest drawn
+      // Saliency at its smallest: 2 examples, each two backward passes (≈ 6 forwards), and 2 rows ranked.
+      expect((2 * 6 + 2) * fwd).toBeLessThanOrEqual(CHUNK_FLOPS)
+    }
+  })
+
   it("one 1024 × 1024 layer's backward for a piece's rows is one node within the budget", () => {
     const rows = stepChunkRows(big, CHUNK_FLOPS)
     const w = tensor(new Float32Array(1024 * 1024).fill(0.01), { shape: [1024, 1024], requiresGrad: true })
