@@ -30,10 +30,12 @@ export async function inPieces<T>(registry: SessionRegistry, sessionId: string, 
 }
 
 /**
- * A released frozen copy per live model and dtype, whose buffers the next freeze reuses: allocating
- * a 16×1024 model's 63 MB afresh (page faults) costs several times more than copying into it.
+ * A released frozen copy per live model, whose buffers the next freeze reuses: allocating a 16×1024
+ * model's 63 MB afresh (page faults) costs several times more than copying into it. Only copies in
+ * the model's own dtype are kept (the polled panels'); a float64 copy (gradcheck, on a click) is not,
+ * so a big session holds at most one extra copy of its weights.
  */
-const spares = new WeakMap<nn.MLP, Map<DType, nn.MLP>>()
+const spares = new WeakMap<nn.MLP, nn.MLP>()
 
 export interface Frozen {
   /** A copy of the live model's weights and buffers at the moment of freezing, in the same mode; the holder's alone. */
@@ -48,11 +50,10 @@ export interface Frozen {
  * another (freed with its holder).
  */
 export function freeze(live: nn.MLP, dtype: DType = live.layers[0]!.weight.dtype): Frozen {
-  let spare = spares.get(live)
-  if (!spare) spares.set(live, (spare = new Map()))
-  let model = spare.get(dtype)
+  const keep = dtype === live.layers[0]!.weight.dtype
+  let model = keep ? spares.get(live) : undefined
   if (model) {
-    spare.delete(dtype)
+    spares.delete(live)
     copyState(live, model)
     model.train(live.training)
   } else model = live.clone({ dtype })
@@ -61,12 +62,12 @@ export function freeze(live: nn.MLP, dtype: DType = live.layers[0]!.weight.dtype
     model: held,
     release() {
       for (const [, p] of held.namedParameters()) p.grad = null
-      spare.set(dtype, held)
+      if (keep) spares.set(live, held)
     },
   }
 }
 
-/** Copy every parameter and buffer of `from` into `to` (same architecture, CPU tensors; a float64 copy widens exactly). */
+/** Copy every parameter and buffer of `from` into `to` (same architecture and dtype, CPU tensors). */
 function copyState(from: nn.MLP, to: nn.MLP): void {
   const src = [...from.namedParameters(), ...from.namedBuffers()]
   const dst = [...to.namedParameters(), ...to.namedBuffers()]
