@@ -121,7 +121,8 @@ export function* histogramsWork(session: TrainingSession, bins: number, range: R
     if (n) parts.push({ name: `norms.${i}`, weights: take(n.weight), grads: take(n.weight.grad), biases: take(n.bias) })
   })
   const budget = pieceElements(chunkFlops)
-  let spent = 0
+  // Taking the samples was one pass over each: it counts towards the first piece.
+  let spent = parts.reduce((n, p) => n + [p.weights, p.grads, p.biases].reduce((m, s) => m + (s?.values.length ?? 0), 0), 0)
   const binned = (s: Sample): Histogram | null => {
     if (!s) return null
     spent += 3 * s.values.length // the statistics' two passes and the binning

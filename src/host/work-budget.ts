@@ -28,10 +28,12 @@ export function stepChunkRows(sizes: readonly number[], chunkFlops: number): num
 
 /**
  * One pass over one element (reading a tensor for its statistics, binning, copying) counted in
- * FLOPs of a big matrix product: such loops run at a few hundred million elements a second where a
- * blocked matmul does tens of GFLOP/s, so a chunk of work holds about chunkFlops / 200 elements.
+ * FLOPs of a big matrix product: such loops (a finiteness test, a division, a branch per element)
+ * run at a hundred million elements a second or so where a blocked matmul does tens of GFLOP/s
+ * (measured once, on the 16×1024 model's histograms against its forward chunks: ~2.5× the time
+ * per 5M element passes as per 1e9 FLOPs), so a chunk of work holds about chunkFlops / 500 elements.
  */
-export const ELEMENT_FLOPS = 200
+export const ELEMENT_FLOPS = 500
 
 /**
  * One float64 FLOP counted in float32 FLOPs: the CPU backend's float64 products have no SIMD kernel,
