@@ -146,7 +146,7 @@ describe('retainGrads keeps every gradient of one pass', () => {
   })
 })
 
-describe('backwardInPieces: the same pass, paused after each rule', () => {
+describe('backwardInPieces: the same pass, paused between nodes by their cost', () => {
   const net = (): { loss: Tensor; leaves: Tensor[] } => {
     const x = tensor(
       [
@@ -168,22 +168,27 @@ describe('backwardInPieces: the same pass, paused after each rule', () => {
     return { loss: add(matmul(h, w2), mul(h, h).sum()).sum(), leaves: [w1, w2] }
   }
 
-  it("gives exactly backward()'s gradients, with a pause after every rule", async () => {
+  it("gives exactly backward()'s gradients, paused once the nodes' cost passes the budget, in one go without one", async () => {
     const a = net()
     a.loss.backward()
     const b = net()
-    const rules = topoSort(b.loss).filter((t) => !t.isLeaf).length
+    const nodes = topoSort(b.loss).length // every node here needs and gets a gradient
     let pauses = 0
-    const pass = backwardInPieces(b.loss)
+    const pass = backwardInPieces(b.loss, undefined, {}, { budget: 1, cost: () => 1 })
     expect(b.leaves.every((l) => l.grad === null)).toBe(true) // nothing before the first next()
     for (let r = pass.next(); !r.done; r = pass.next()) pauses++
-    expect(pauses).toBe(rules)
+    expect(pauses).toBe(nodes - 1) // a node a piece
     for (let i = 0; i < a.leaves.length; i++) expect(await vals(b.leaves[i].grad)).toEqual(await vals(a.leaves[i].grad))
+    const c = net()
+    expect([...backwardInPieces(c.loss, undefined, {}, { budget: 2, cost: () => 1 })]).toHaveLength(Math.ceil(nodes / 2) - 1)
+    const d = net()
+    expect([...backwardInPieces(d.loss)]).toHaveLength(0)
+    expect(await vals(d.leaves[0].grad)).toEqual(await vals(a.leaves[0].grad))
   })
 
   it('between pieces graphs record as usual: only the pieces run without grad', () => {
     const { loss } = net()
-    const pass = backwardInPieces(loss)
+    const pass = backwardInPieces(loss, undefined, {}, { budget: 1, cost: () => 1 })
     pass.next()
     const y = tensor([2], { requiresGrad: true })
     expect(mul(y, y).requiresGrad).toBe(true)

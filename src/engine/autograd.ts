@@ -57,28 +57,53 @@ export function backward(root: Tensor, seed?: Tensor, options: BackwardOptions =
   })
 }
 
-/**
- * backward() as resumable work: the same pass, paused after each op's rule (a caller that must
- * not hold its thread for a whole pass, such as the studio's training step on a wide model, runs
- * it piece by piece). Nothing is done before the first next(). While it is paused, the leaves it
- * has reached already hold their new gradients and the others do not; the grad mode is only
- * switched off inside each piece, so code that runs between pieces records graphs as usual.
- */
-export function* backwardInPieces(root: Tensor, seed?: Tensor, options: BackwardOptions = {}): Generator<void, void, void> {
-  const { order, visit } = backwardPass(root, seed, options)
-  for (let i = order.length - 1; i >= 0; i--) if (noGrad(() => visit(order[i]))) yield
+/** What a piece of a pass may hold: the pass yields between nodes once their summed cost passes `budget`. */
+export interface BackwardPieces {
+  budget: number
+  /** The cost of running `node`'s rule, in the caller's units. */
+  cost(node: Tensor): number
 }
 
 /**
- * The pass, checked and ready: the graph in topological order and `visit`, which applies one
- * node's rule (true: it had one) and adds what it gives to its inputs' gradients; called on each
- * node from the root down, without grad.
+ * backward() as resumable work: with `pieces`, the pass yields between nodes once the nodes' costs
+ * since the last break pass the budget, so a caller can let other work run meanwhile (a training
+ * step on a wide model, an inspection of one); without, it runs to the end in one go. Nothing is
+ * done before the first next(). While it is paused, the leaves it has reached already hold their
+ * new gradients and the others do not, and nothing else may touch this graph; grad mode is only
+ * switched off inside each node's piece, so code that runs between pieces records graphs as usual.
+ */
+export function* backwardInPieces(
+  root: Tensor,
+  seed?: Tensor,
+  options: BackwardOptions = {},
+  pieces?: BackwardPieces,
+): Generator<void, void, void> {
+  const { order, visit, reached } = backwardPass(root, seed, options)
+  let spent = 0
+  for (let i = order.length - 1; i >= 0; i--) {
+    const node = order[i]
+    if (pieces && reached(node)) {
+      const cost = pieces.cost(node)
+      if (spent > 0 && spent + cost > pieces.budget) {
+        yield
+        spent = 0
+      }
+      spent += cost
+    }
+    noGrad(() => visit(node))
+  }
+}
+
+/**
+ * The pass, checked and ready: the graph in topological order, `visit`, which applies one node's
+ * rule (true: it had one) and adds what it gives to its inputs' gradients (called on each node from
+ * the root down, without grad), and `reached`: whether a node has a gradient to pass on yet.
  */
 function backwardPass(
   root: Tensor,
   seed: Tensor | undefined,
   options: BackwardOptions,
-): { order: Tensor[]; visit: (node: Tensor) => boolean } {
+): { order: Tensor[]; visit: (node: Tensor) => boolean; reached: (node: Tensor) => boolean } {
   const retainAll = options.retainGrads === true
   if (!root.requiresGrad) {
     throw new EngineError(
@@ -127,7 +152,7 @@ function backwardPass(
     }
     return true
   }
-  return { order, visit }
+  return { order, visit, reached: (node) => grads.has(node) }
 }
 
 /**

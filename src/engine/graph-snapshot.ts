@@ -4,6 +4,7 @@
 // scalar constants. Call it after `backward(..., { retainGrads: true })` to get every gradient.
 import { EngineError } from './errors.js'
 import type { Tensor } from './tensor.js'
+import type { TypedArray } from './backends/backend.js'
 import { topoSort } from './autograd.js'
 
 export interface TensorStats {
@@ -138,37 +139,87 @@ function kindOf(t: Tensor, root: Tensor, label: string): GraphNodeKind {
  * from the backend, so it is meant for small graphs: one training step of a studio model.
  */
 export async function graphSnapshot(root: Tensor, options: GraphSnapshotOptions = {}): Promise<GraphSnapshot> {
-  const order = topoSort(root, {
+  const order = nodeOrder(root, options)
+  const [values, grads] = await Promise.all([
+    Promise.all(order.map((t) => t.data())),
+    Promise.all(order.map((t) => (t.grad ? t.grad.data() : null))),
+  ])
+  const read = new Map<Tensor, TypedArray>()
+  order.forEach((t, i) => {
+    read.set(t, values[i])
+    if (t.grad) read.set(t.grad, grads[i]!)
+  })
+  const steps = snapshotSteps(root, order, options, (t) => read.get(t)!, Infinity)
+  for (;;) {
+    const r = steps.next()
+    if (r.done) return r.value
+  }
+}
+
+/**
+ * graphSnapshot in pieces, for backends that read synchronously (the CPU): values are read in place
+ * (no copies) and the generator yields between nodes once the elements summarised since the last
+ * break pass `pieceElements`, so a caller can let other work run while a big graph is summarised.
+ */
+export function graphSnapshotInPieces(
+  root: Tensor,
+  pieceElements: number,
+  options: GraphSnapshotOptions = {},
+): Generator<void, GraphSnapshot, void> {
+  const read = (t: Tensor): TypedArray => {
+    const sync = t.backend.readSync
+    if (!sync)
+      throw new EngineError('graphSnapshotInPieces', 'backend', `the ${t.backend.name} backend reads asynchronously; use graphSnapshot`)
+    return sync.call(t.backend, t.storage)
+  }
+  return snapshotSteps(root, nodeOrder(root, options), options, read, pieceElements)
+}
+
+function nodeOrder(root: Tensor, options: GraphSnapshotOptions): Tensor[] {
+  return topoSort(root, {
     allInputs: true,
     maxNodes: options.maxNodes ?? 10_000,
     onTooMany: (max) => {
       throw new EngineError('graphSnapshot', 'argument', `the graph has more than ${max} nodes; snapshot a smaller computation`)
     },
   })
+}
+
+/** The snapshot of `order` (root last) from values `read` gives, with a break whenever `pieceElements` more have been summarised. */
+function* snapshotSteps(
+  root: Tensor,
+  order: readonly Tensor[],
+  options: GraphSnapshotOptions,
+  read: (t: Tensor) => TypedArray,
+  pieceElements: number,
+): Generator<void, GraphSnapshot, void> {
   const ids = new Map(order.map((t, i) => [t, i]))
   const groups = groupMembers(options.groups ?? [])
-  const [values, grads] = await Promise.all([
-    Promise.all(order.map((t) => t.data())),
-    Promise.all(order.map((t) => (t.grad ? t.grad.data() : null))),
-  ])
-  const nodes = order.map((t, id): GraphSnapshotNode => {
+  const nodes: GraphSnapshotNode[] = []
+  let done = 0
+  for (const [id, t] of order.entries()) {
+    const work = t.size + (t.grad ? t.grad.size : 0)
+    if (done > 0 && done + work > pieceElements) {
+      yield
+      done = 0
+    }
+    done += work
     const label = options.labels?.get(t) ?? (t === root ? (options.rootLabel ?? 'loss') : t.label)
-    const g = grads[id]
     const node: GraphSnapshotNode = {
       id,
       op: t._op,
       label,
       kind: kindOf(t, root, label),
       shape: [...t.shape],
-      value: tensorStats(values[id]),
-      grad: g ? tensorStats(g) : null,
+      value: tensorStats(read(t)),
+      grad: t.grad ? tensorStats(read(t.grad)) : null,
     }
     if (t._meta?.transA !== undefined) node.transA = t._meta.transA
     if (t._meta?.transB !== undefined) node.transB = t._meta.transB
     const group = groups.get(t)
     if (group !== undefined) node.group = group
-    return node
-  })
+    nodes.push(node)
+  }
   const edges: GraphSnapshotEdge[] = []
   for (const t of order) t._prev.forEach((p, inputIndex) => edges.push({ from: ids.get(p)!, to: ids.get(t)!, inputIndex }))
   return { nodes, edges, rootId: ids.get(root)! }

@@ -3,9 +3,10 @@ import './chained-ops.js' // Tensor's chained methods (t.add(), t.backward())
 export { Tensor, isTensor, type TensorLike, type OpMeta } from './tensor.js'
 export { tensor, zeros, ones, full, randn, uniform, type TensorOptions, type RandomOptions, type NestedArray } from './creation.js'
 export { noGrad, isGradEnabled } from './grad-mode.js'
-export { backward, backwardInPieces, topoSort, type BackwardOptions } from './autograd.js'
+export { backward, backwardInPieces, topoSort, type BackwardOptions, type BackwardPieces } from './autograd.js'
 export {
   graphSnapshot,
+  graphSnapshotInPieces,
   tensorStats,
   type GraphSnapshot,
   type GraphSnapshotNode,

@@ -1,30 +1,10 @@
-// The graph view's copy of a model and the modules it marks. The step is drawn in train mode, as
-// training runs it: BatchNorm on the batch's statistics (its backward reaches every row through the
-// batch mean and variance) and dropout with a mask (the masks the next training step would draw,
-// from a copy of the live generator, which is left untouched). BatchNorm, LayerNorm, dropout and
+// The modules the graph view marks. The step is drawn in train mode, as training runs it, on a
+// frozen copy of the model (inspect-pieces.ts): BatchNorm on the batch's statistics (its backward
+// reaches every row through the batch mean and variance) and dropout with a mask (the masks the
+// next training step would draw; the live generator is put back as it was). BatchNorm, LayerNorm, dropout and
 // the residual sum are composed of primitives, so their nodes are primitive ops; the groups say
 // which module each one belongs to (graph-snapshot.ts GraphGroup).
-import { nn, Rng, type GraphGroup, type Tensor } from '../engine'
-
-/** A private copy of `live` for one drawn step: its own running statistics and dropout generator. */
-export function graphModel(live: nn.MLP): nn.MLP {
-  let dropoutRng: Rng | undefined
-  if (live.dropoutRng) {
-    dropoutRng = new Rng(0)
-    dropoutRng.setState(live.dropoutRng.getState())
-  }
-  const { backend, dtype } = live.layers[0].weight
-  return new nn.MLP(live.sizes, {
-    activation: live.activations,
-    backend,
-    dtype,
-    from: live.layers,
-    rng: new Rng(0), // never drawn from: `from` gives every weight
-    blocks: live.blocks,
-    fromNorms: live.norms,
-    dropoutRng,
-  })
-}
+import { nn, type GraphGroup, type Tensor } from '../engine'
 
 /** A BatchNorm in train mode needs two rows or more; with fewer, the step is drawn in eval mode. */
 export function graphMode(model: nn.MLP, rows: number): 'train' | 'eval' {
@@ -73,4 +53,11 @@ export function recordGroups(model: nn.MLP): GraphGroup[] {
     return out
   }
   return groups
+}
+
+/** Undo recordGroups on `model`: its modules forward as their classes do again (a reused copy records nothing). */
+export function stopRecording(model: nn.MLP): void {
+  const own = model as unknown as Record<string, unknown>
+  delete own.forwardLayer
+  for (const m of [...model.norms, ...model.dropouts]) if (m) delete (m as unknown as Record<string, unknown>).forward
 }

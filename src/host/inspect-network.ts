@@ -7,10 +7,12 @@ import { data, noGrad, tensor, type Tensor, type TypedArray } from '../engine'
 import type { RequestResult } from '../shared/protocol'
 import { HostError } from './errors'
 import { firstRows, forwardCost, withinBudget } from './inspect-model'
+import { backwardWork, freeze } from './inspect-pieces'
 import { view } from './metrics'
 import type { TrainingSession } from './session'
 import type { Trainer } from './trainer'
 import { NETWORK_MAX_NEURONS, shownNeurons, strongestOf } from './network-sample'
+import { drain, passRows, type Work } from './work-budget'
 
 export type NetworkResult = RequestResult<'session.network'>
 export type NeuronMapResult = RequestResult<'session.neuronMap'>
@@ -43,62 +45,82 @@ function columns(values: ArrayLike<number>, rows: number, cols: number, scale: n
  * the batch of each example's ∂loss/∂activation.
  */
 export function networkOf(session: TrainingSession, maxEdgesPerLayer: number, maxNeurons = NETWORK_MAX_NEURONS): NetworkResult {
+  return drain(networkWork(session, maxEdgesPerLayer, maxNeurons))
+}
+
+/**
+ * networkOf as resumable work, in three pieces: freeze the weights (a copy) and pick the edges and
+ * their last updates; one forward + backward on the copy (rows capped so it stays within one piece
+ * of work, passRows); then the picked edges' gradients and the neurons' statistics.
+ */
+export function* networkWork(session: TrainingSession, maxEdgesPerLayer: number, maxNeurons = NETWORK_MAX_NEURONS): Work<NetworkResult> {
   const { trainer } = session
   const live = trainer.model
-  const model = live.clone()
-  const want = withinBudget(NETWORK_BUDGET, 3 * forwardCost(model), NETWORK_EVAL_ROWS, 8)
-  const { x, y, rows } = firstRows(trainer.data.train, want, model, true)
-  const outs = model.forwardLayers(x)
-  const acts = outs.map((o) => o.activation.retainGrad())
-  trainer.plan.loss(outs.at(-1)!.output, y).backward()
-
-  const shown = shownNeurons([model.layers[0].inFeatures, ...model.layers.map((l) => l.outFeatures)], maxNeurons)
-  const pick = (values: ArrayLike<number>, c: number): number[] => shown[c].map((i) => finite(values[i]))
-  const neurons = [x, ...acts].map((h, c) => {
-    const cols = h.shape[1]
-    return {
-      activation: pick(columns(view(h), rows, cols, 1 / rows), c),
-      gradActivation: h.grad ? pick(columns(view(h.grad), rows, cols, 1), c) : new Array<number>(shown[c].length).fill(0),
-    }
-  })
-
-  const layers = model.layers.map((layer, i) => {
-    const w = view(layer.weight)
-    const g = layer.weight.grad ? view(layer.weight.grad) : null
-    const out = layer.outFeatures
+  const step = trainer.stepCount
+  const frozen = freeze(live)
+  try {
+    const model = frozen.model
+    const sizes = [model.layers[0].inFeatures, ...model.layers.map((l) => l.outFeatures)]
+    const shown = shownNeurons(sizes, maxNeurons)
     // Weights are stored [in, out]: element k joins input neuron ⌊k/out⌋ to output neuron k mod out.
-    // from/to are positions among the shown neurons (shown[c][position] is the neuron's index).
-    const candidates = shown[i].flatMap((a) => shown[i + 1].map((b) => a * out + b))
-    const picked = strongestOf(w, candidates, maxEdgesPerLayer)
-    const row = new Map(shown[i].map((n, p) => [n, p]))
-    const col = new Map(shown[i + 1].map((n, p) => [n, p]))
-    const update = lastUpdate(trainer, trainer.optimizer.params.indexOf(live.layers[i].weight), picked)
-    const bias = layer.bias ? view(layer.bias) : new Float32Array(out)
-    const biasGrad = layer.bias?.grad ? view(layer.bias.grad) : new Float32Array(out)
-    return {
-      name: `layers.${i}`,
-      inFeatures: layer.inFeatures,
-      outFeatures: out,
-      activation: model.activations[i],
-      from: picked.map((k) => row.get(Math.floor(k / out))!),
-      to: picked.map((k) => col.get(k % out)!),
-      weight: picked.map((k) => finite(w[k])),
-      grad: picked.map((k) => (g ? finite(g[k]) : 0)),
-      update: Array.from(update, finite),
-      sampled: picked.length < w.length,
-      bias: pick(bias, i + 1),
-      biasGrad: pick(biasGrad, i + 1),
-    }
-  })
-  const result: NetworkResult = {
-    sessionId: session.id,
-    step: trainer.stepCount,
-    featureNames: [...trainer.data.train.featureNames],
-    layers,
-    neurons,
+    const edges = model.layers.map((layer, i) => {
+      const candidates = shown[i].flatMap((a) => shown[i + 1].map((b) => a * layer.outFeatures + b))
+      const picked = strongestOf(view(layer.weight), candidates, maxEdgesPerLayer)
+      return { picked, update: lastUpdate(trainer, trainer.optimizer.params.indexOf(live.layers[i].weight), picked) }
+    })
+    yield
+
+    const want = Math.min(
+      withinBudget(NETWORK_BUDGET, 3 * forwardCost(model), NETWORK_EVAL_ROWS, 8),
+      passRows(model.sizes, trainer.chunkFlops),
+    )
+    const { x, y, rows } = firstRows(trainer.data.train, want, model, true)
+    const outs = model.forwardLayers(x)
+    const acts = outs.map((o) => o.activation.retainGrad())
+    const loss = trainer.plan.loss(outs.at(-1)!.output, y)
+    yield
+    yield* backwardWork(loss, trainer.chunkFlops)
+    yield
+
+    const pick = (values: ArrayLike<number>, c: number): number[] => shown[c].map((i) => finite(values[i]))
+    const neurons = [x, ...acts].map((h, c) => {
+      const cols = h.shape[1]
+      return {
+        activation: pick(columns(view(h), rows, cols, 1 / rows), c),
+        gradActivation: h.grad ? pick(columns(view(h.grad), rows, cols, 1), c) : new Array<number>(shown[c].length).fill(0),
+      }
+    })
+    const layers = model.layers.map((layer, i) => {
+      const w = view(layer.weight)
+      const g = layer.weight.grad ? view(layer.weight.grad) : null
+      const out = layer.outFeatures
+      // from/to are positions among the shown neurons (shown[c][position] is the neuron's index).
+      const { picked, update } = edges[i]
+      const row = new Map(shown[i].map((n, p) => [n, p]))
+      const col = new Map(shown[i + 1].map((n, p) => [n, p]))
+      const bias = layer.bias ? view(layer.bias) : new Float32Array(out)
+      const biasGrad = layer.bias?.grad ? view(layer.bias.grad) : new Float32Array(out)
+      return {
+        name: `layers.${i}`,
+        inFeatures: layer.inFeatures,
+        outFeatures: out,
+        activation: model.activations[i],
+        from: picked.map((k) => row.get(Math.floor(k / out))!),
+        to: picked.map((k) => col.get(k % out)!),
+        weight: picked.map((k) => finite(w[k])),
+        grad: picked.map((k) => (g ? finite(g[k]) : 0)),
+        update: Array.from(update, finite),
+        sampled: picked.length < w.length,
+        bias: pick(bias, i + 1),
+        biasGrad: pick(biasGrad, i + 1),
+      }
+    })
+    const result: NetworkResult = { sessionId: session.id, step, featureNames: [...trainer.data.train.featureNames], layers, neurons }
+    if (shown.some((s, c) => s.length < sizes[c])) result.shown = shown
+    return result
+  } finally {
+    frozen.release()
   }
-  if (shown.some((s, c) => s.length < (c === 0 ? model.layers[0].inFeatures : model.layers[c - 1].outFeatures))) result.shown = shown
-  return result
 }
 
 /**

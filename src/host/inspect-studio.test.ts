@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { noGrad, Tensor } from '../engine'
 import { parseReply, okReply } from '../shared/protocol'
-import { histogram, niceCeil, predictionsOf } from './inspect-studio'
+import { histogram, niceCeil } from './inspect-histograms'
+import { predictionsOf } from './inspect-studio'
 import { view } from './metrics'
 import { spec, testHost } from './test-helpers'
 

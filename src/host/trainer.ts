@@ -74,7 +74,7 @@ export class Trainer {
   private readonly cpu: CpuDriver
   /** Bumped whenever the weights are replaced (reset, restore, import): a device step that straddles it is dropped. */
   private gen = 0
-  private readonly chunkFlops: number
+  readonly chunkFlops: number
   /** The step in progress that can be suspended before its update, null between steps. */
   private pending: PendingStep | null = null
 

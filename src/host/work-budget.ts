@@ -4,6 +4,7 @@
 // the backward; chunks of rows with gradient accumulation only when one layer's product on the
 // whole batch is too big), evaluations in chunks of rows, and a slice runs pieces until its deadline. Chunk sizes come
 // from the model's shape only (never from measured speed), so a run is the same on every machine.
+import type { Tensor } from '../engine'
 
 /**
  * Floating-point operations in one chunk: about 17 ms at the ~60 GFLOP/s a desktop CPU reaches on
@@ -58,6 +59,11 @@ export function stepChunkRows(sizes: readonly number[], chunkFlops: number): num
   return Math.max(1, Math.floor(chunkFlops / pieceFlopsPerRow(sizes)))
 }
 
+/** Rows whose whole forward and backward fit one piece (an inspection's pass run at once). */
+export function passRows(sizes: readonly number[], chunkFlops: number): number {
+  return Math.max(1, Math.floor(chunkFlops / stepFlops(sizes, 1)))
+}
+
 /** The chunkFlops that makes step chunks of `rows` rows (tests force splits of small models with it). */
 export function chunkFlopsForRows(sizes: readonly number[], rows: number): number {
   return rows * pieceFlopsPerRow(sizes)
@@ -68,6 +74,43 @@ function pieceFlopsPerRow(sizes: readonly number[]): number {
   let widest = 0
   for (let i = 1; i < sizes.length; i++) widest = Math.max(widest, sizes[i - 1] * sizes[i])
   return 4 * widest
+}
+
+/**
+ * One pass over one element (reading a tensor for its statistics, binning, copying) counted in
+ * FLOPs of a big matrix product: such loops (a finiteness test, a division, a branch per element)
+ * run at a hundred million elements a second or so where a blocked matmul does tens of GFLOP/s
+ * (measured once, on the 16×1024 model's histograms against its forward chunks: ~2.5× the time
+ * per 5M element passes as per 1e9 FLOPs), so a chunk of work holds about chunkFlops / 500 elements.
+ */
+export const ELEMENT_FLOPS = 500
+
+/**
+ * One float64 FLOP counted in float32 FLOPs: the CPU backend's float64 products have no SIMD kernel,
+ * and on a few rows of a 1024-wide layer they run about 10× slower than float32 ones.
+ */
+export const FLOAT64_FLOP_COST = 8
+
+/** Elements one piece of element-wise work (statistics over tensors) may visit. */
+export function pieceElements(chunkFlops: number): number {
+  return Math.max(1, Math.floor(chunkFlops / ELEMENT_FLOPS))
+}
+
+/**
+ * The work of one node's backward rule (autograd's backwardInPieces): the two products of a
+ * matmul's rule (dA = dC·Bᵀ, dB = Aᵀ·dC), plus one pass over the node's gradient and its operands
+ * (reading them, writing their gradients of the same sizes), which dominates for a few rows.
+ */
+export function backwardFlops(node: Tensor): number {
+  let elements = node.size
+  for (const p of node._prev) elements += p.size
+  let flops = elements * ELEMENT_FLOPS
+  if (node._op === 'matmul') {
+    const a = node._prev[0]!
+    const k = node._meta?.transA ? a.shape.at(-2)! : a.shape.at(-1)!
+    flops += 4 * node.size * k
+  }
+  return flops
 }
 
 /** Rows of an evaluation per chunk (forward only, no graph). */

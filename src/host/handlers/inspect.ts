@@ -5,12 +5,14 @@
 import type { INSPECT_REQUESTS } from '../../shared/protocol-inspect'
 import type { STUDIO_REQUESTS } from '../../shared/protocol-studio'
 import { describeSession } from '../describe-session'
-import { gradcheckOf, graphOf } from '../inspect-model'
-import { networkOf, neuronMapOf } from '../inspect-network'
+import { gradcheckWork, graphWork } from '../inspect-model'
+import { networkWork, neuronMapOf } from '../inspect-network'
 import { neuronMapsOf } from '../inspect-neuron-maps'
 import { saliencyOf } from '../inspect-saliency'
 import { evaluateScalar } from '../inspect-scalar'
-import { boundaryOf, histogramsOf, predictionsOf } from '../inspect-studio'
+import { inPieces } from '../inspect-pieces'
+import { histogramsWork } from '../inspect-histograms'
+import { boundaryWork, predictionsWork } from '../inspect-studio'
 import type { SessionRegistry } from '../sessions/registry'
 import type { HandlerTable } from './table'
 
@@ -19,20 +21,21 @@ export type InspectKind = keyof typeof INSPECT_REQUESTS | keyof typeof STUDIO_RE
 export function inspectHandlers(registry: SessionRegistry): HandlerTable<InspectKind> {
   return {
     'scalar.evaluate': ({ source }) => evaluateScalar(source),
-    'session.graph': ({ sessionId, batchSize }) => registry.reading(sessionId, (s) => graphOf(s, batchSize)),
+    // Work that grows with the model runs in pieces sized from its shape (inspect-pieces.ts).
+    'session.graph': ({ sessionId, batchSize }) => inPieces(registry, sessionId, (s) => graphWork(s, batchSize)),
     'session.network': ({ sessionId, maxEdgesPerLayer, maxNeurons }) =>
-      registry.reading(sessionId, (s) => networkOf(s, maxEdgesPerLayer, maxNeurons)),
+      inPieces(registry, sessionId, (s) => networkWork(s, maxEdgesPerLayer, maxNeurons)),
     'session.neuronMap': ({ sessionId, layer, neuron, resolution }) =>
       registry.reading(sessionId, (s) => neuronMapOf(s, layer, neuron, resolution)),
     'session.neuronMaps': ({ sessionId, resolution, maxPerColumn, maxMaps }) =>
       registry.reading(sessionId, (s) => neuronMapsOf(s, resolution, maxPerColumn, maxMaps)),
-    'session.gradcheck': ({ sessionId, param, maxElements }) => registry.reading(sessionId, (s) => gradcheckOf(s, param, maxElements)),
+    'session.gradcheck': ({ sessionId, param, maxElements }) => inPieces(registry, sessionId, (s) => gradcheckWork(s, param, maxElements)),
     'session.saliency': ({ sessionId, perKind }) => registry.reading(sessionId, (s) => saliencyOf(s, perKind)),
 
     // The studio's inspection panels (inspect-studio.ts).
-    'session.histograms': ({ sessionId, bins, range }) => registry.reading(sessionId, (s) => histogramsOf(s, bins, range)),
-    'session.boundary': ({ sessionId, resolution }) => registry.reading(sessionId, (s) => boundaryOf(s, resolution)),
-    'session.predictions': ({ sessionId, split, max }) => registry.reading(sessionId, (s) => predictionsOf(s, split, max)),
+    'session.histograms': ({ sessionId, bins, range }) => inPieces(registry, sessionId, (s) => histogramsWork(s, bins, range)),
+    'session.boundary': ({ sessionId, resolution }) => inPieces(registry, sessionId, (s) => boundaryWork(s, resolution)),
+    'session.predictions': ({ sessionId, split, max }) => inPieces(registry, sessionId, (s) => predictionsWork(s, split, max)),
     // Shapes and names only, so it does not wait for a device session's queue.
     'session.describe': ({ sessionId }) => describeSession(registry.get(sessionId)),
   }

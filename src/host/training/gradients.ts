@@ -15,6 +15,7 @@ import type { LossPlan } from '../setup'
 import { later, SLICE, type Drive, type Read } from './drive'
 import type { Driver } from './driver'
 import { inTrainMode } from './model-state'
+import { backwardFlops } from '../work-budget'
 
 /**
  * What the pass found: the batch's mean loss, or the first non-finite chunk loss (`refused`), and
@@ -40,14 +41,15 @@ export function* gradients(
   b: data.Batch,
   f: number,
   rows: number,
-  pieces: boolean,
+  /** FLOPs a piece may hold (the trainer's chunkFlops), or null for one piece. */
+  pieces: number | null,
   sampleStats: boolean,
   current: () => boolean,
 ): Drive<Pass | null> {
   const params = d.optimizer.params
   const pass: Pass = { loss: 0, refused: null, outputs: sampleStats ? new OutputTally(d.model) : null }
   // A device queues the whole pass at once; a small step, or a BatchNorm or dropout model's, is one piece.
-  if (!pieces) {
+  if (pieces === null) {
     d.optimizer.zeroGrad()
     const loss = yield* chunk(d, plan, b, f, 0, b.size, pass, false)
     loss?.backward()
@@ -57,7 +59,7 @@ export function* gradients(
   const sums: (Tensor | null)[] = params.map(() => null)
   for (let a = 0; a < b.size; a += rows) {
     const m = Math.min(rows, b.size - a)
-    const r = yield* withOwnGrads(params, current, chunkPass(d, plan, b, f, a, m, pass, split))
+    const r = yield* withOwnGrads(params, current, chunkPass(d, plan, b, f, a, m, pass, split, pieces))
     if (r === null) return null
     if (!r.value) return pass // refused: the step clears the gradients
     if (!split) {
@@ -75,10 +77,20 @@ export function* gradients(
 }
 
 /** One chunk's forward and backward, in pieces; false: its loss was not finite (no backward). */
-function* chunkPass(d: Driver, plan: LossPlan, b: data.Batch, f: number, a: number, m: number, pass: Pass, split: boolean): Drive<boolean> {
+function* chunkPass(
+  d: Driver,
+  plan: LossPlan,
+  b: data.Batch,
+  f: number,
+  a: number,
+  m: number,
+  pass: Pass,
+  split: boolean,
+  budget: number,
+): Drive<boolean> {
   const loss = yield* chunk(d, plan, b, f, a, m, pass, true)
   if (loss === null) return false
-  for (const _ of backwardInPieces(split ? mul(loss, m / b.size) : loss)) yield SLICE
+  for (const _ of backwardInPieces(split ? mul(loss, m / b.size) : loss, undefined, {}, { budget, cost: backwardFlops })) yield SLICE
   return true
 }
 

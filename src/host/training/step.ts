@@ -47,8 +47,8 @@ export function* trainStep(t: Trainer, sampleStats: boolean): Drive<StepOutcome 
   const { params, names } = d.optimizer
   const n = t.stepCount + 1
   const rows = t.stepChunkRows
-  const pieces = d.inPieces(t.spec.train.batchSize)
-  const { batch, current, before } = t.beginStep(d.async || pieces)
+  const pieces = d.inPieces(t.spec.train.batchSize) ? t.chunkFlops : null
+  const { batch, current, before } = t.beginStep(d.async || pieces !== null)
   const pass = yield* gradients(d, t.plan, batch, t.data.train.nFeatures, rows, pieces, sampleStats, current)
   if (pass === null) return null
   const { l1, l2, clipNorm, alarms } = t.spec.train
