@@ -8,7 +8,7 @@ import { HostError } from './errors'
 import { blocksOf, normWidth, type BlockOptions } from '../shared/model-blocks'
 import { OPTIMIZER_LABELS } from '../shared/model-rules'
 import type { LossPlan, SessionSpecOut, SplitData } from './setup'
-import { CHUNK_FLOPS, EVAL_CHUNK_ROWS, stepChunkRows } from './work-budget'
+import { CHUNK_FLOPS, EVAL_CHUNK_ROWS, stepChunkRows, stepInPieces } from './work-budget'
 
 const MiB = 1024 * 1024
 const GiB = 1024 * MiB
@@ -74,10 +74,11 @@ export function optimizerSlots(o: SessionSpecOut['optimizer']): number {
  * the device's copies of those plus its activations. Transient, the largest of: a training step's
  * activations at the batch size (each layer's pre-activation and output and their gradients), an
  * evaluation chunk's forward pass, a checkpoint's serialised weights and optimiser state, and an
- * inspection's float64 copy of the model with its gradients (gradcheck). A CPU step split into
- * chunks (training/gradients.ts) also holds, while the last step's gradients stay for readers, the running
- * sums and the chunk's own gradients: two more gradient-sized buffers (its activations are only a
- * chunk's, so counting the whole batch's stays an upper bound).
+ * inspection's float64 copy of the model with its gradients (gradcheck). A CPU step in pieces
+ * (training/gradients.ts) also holds, while the last step's gradients stay for readers, its own
+ * gradients: one more gradient-sized buffer; split into chunks of rows, the running sums too: two
+ * (its activations are only a chunk's, so counting the whole batch's stays an upper bound). An
+ * inspection in pieces reads a frozen copy of the weights, kept for the next one (inspect-pieces.ts).
  */
 export function estimateSession(s: SessionShape): MemoryEstimate {
   let params = 0
@@ -109,16 +110,22 @@ export function estimateSession(s: SessionShape): MemoryEstimate {
     snapshot: p,
     dataset: s.rows * (2 * s.rawFeatures + 2) * F,
     device: s.device ? (3 + slots) * p + activations : 0,
-    accumulation: stepSplits(s) ? 2 * p : 0,
+    accumulation: stepSplits(s) ? 2 * p : stepPieces(s) ? p : 0,
+    frozen: p,
     transient,
   }
   return { bytes: Object.values(parts).reduce((a, b) => a + b, 0), params, parts }
 }
 
-/** Whether a training step at this shape runs as gradient-accumulated chunks (the rule of Trainer.stepChunkRows; never with BatchNorm or dropout). */
-export function stepSplits(s: SessionShape): boolean {
+/** Whether a training step at this shape runs in pieces (the rule of CpuDriver.inPieces; never on a device, with BatchNorm or dropout). */
+export function stepPieces(s: SessionShape): boolean {
   const whole = s.blocks?.some((b) => b.norm === 'batch' || b.dropout > 0) ?? false
-  return !s.device && !whole && stepChunkRows(s.sizes, s.chunkFlops ?? CHUNK_FLOPS) < s.batchSize
+  return !s.device && !whole && stepInPieces(s.sizes, s.batchSize, s.chunkFlops ?? CHUNK_FLOPS)
+}
+
+/** Whether a training step at this shape runs as gradient-accumulated chunks (the rule of Trainer.stepChunkRows). */
+export function stepSplits(s: SessionShape): boolean {
+  return stepPieces(s) && stepChunkRows(s.sizes, s.chunkFlops ?? CHUNK_FLOPS) < s.batchSize
 }
 
 /** The estimate for a session built from `spec` over prepared data (before its model exists). */
