@@ -13,6 +13,8 @@ export const TMP_PREFIX = '.tmp-'
 export interface FsOps {
   openSync(path: string, flags: string, mode?: number): number
   writeSync(fd: number, data: Uint8Array, offset: number, length: number): number
+  /** Read into `data` from the file's byte `position` (checkpoints are read in parts: checkpoint-read.ts). */
+  readSync(fd: number, data: Uint8Array, offset: number, length: number, position: number): number
   fsyncSync(fd: number): void
   /** The same flush off the thread (libuv's pool): a big file's flush must not block the engine host. */
   fsync(fd: number): Promise<void>
@@ -25,6 +27,7 @@ export interface FsOps {
 export const nodeFs: FsOps = {
   openSync: (p, flags, mode) => fs.openSync(p, flags, mode),
   writeSync: (fd, data, offset, length) => fs.writeSync(fd, data, offset, length),
+  readSync: (fd, data, offset, length, position) => fs.readSync(fd, data, offset, length, position),
   fsyncSync: (fd) => fs.fsyncSync(fd),
   fsync: (fd) => new Promise<void>((resolve, reject) => fs.fsync(fd, (e) => (e ? reject(e) : resolve()))),
   closeSync: (fd) => fs.closeSync(fd),

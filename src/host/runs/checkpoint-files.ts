@@ -8,7 +8,8 @@ import { formatBytes } from '../budget'
 import { HostError } from '../errors'
 import { isFsError, writeFileAtomic } from './atomic'
 import { CheckpointWrite } from './checkpoint-write'
-import { parseCheckpoint, type Checkpoint } from './checkpoint'
+import { isOptimizerTensor, parseCheckpointMeta, type Checkpoint } from './checkpoint'
+import { CheckpointReader } from './checkpoint-read'
 import { CHECKPOINT_DIR } from './run-record'
 import type { RunStore } from './store'
 
@@ -152,7 +153,7 @@ export class CheckpointFiles {
    * tensors take more is refused with a 'limit' error before it is read: reading it whole would
    * take that much memory, and the session it restores could not be opened anyway.
    */
-  read(runId: string, step: number, maxBytes = Infinity): Checkpoint {
+  read(runId: string, step: number, maxBytes = Infinity, options: { deferOptimizer?: boolean } = {}): Checkpoint {
     const p = this.paths(runId, step)
     const have = this.steps(runId)
     if (!have.includes(step)) {
@@ -176,6 +177,17 @@ export class CheckpointFiles {
           `${size(maxBytes)} budget per session; it was not read. Open it on a host with more memory or raise the budget with --memory-budget`,
       )
     }
-    return parseCheckpoint(readFileSync(p.tensors), readFileSync(p.meta, 'utf8'), where, p.meta)
+    const meta = parseCheckpointMeta(readFileSync(p.meta, 'utf8'), where, p.meta)
+    // Each tensor is read straight into its own array; the optimiser's only when training continues.
+    const reader = new CheckpointReader(p.tensors, this.store.ops, where)
+    try {
+      if (!options.deferOptimizer) return { meta, tensors: reader.read(() => true) }
+      return { meta, tensors: reader.read((name) => !isOptimizerTensor(name)), later: reader.defer(isOptimizerTensor) }
+    } catch (e) {
+      reader.close()
+      throw e
+    } finally {
+      if (!options.deferOptimizer) reader.close()
+    }
   }
 }
