@@ -11,6 +11,7 @@ import { CheckpointWrite } from './checkpoint-write'
 import { isOptimizerTensor, parseCheckpointMeta, type Checkpoint } from './checkpoint'
 import { CheckpointReader } from './checkpoint-read'
 import { CHECKPOINT_DIR } from './run-record'
+import { measureRun } from './run-size'
 import type { RunStore } from './store'
 
 const CKPT = /^step-(\d+)\.json$/
@@ -51,6 +52,13 @@ export function checkpointBytes(path: string): number {
 export class CheckpointFiles {
   constructor(private readonly store: RunStore) {}
 
+  /** The run's checkpoints changed: its size is measured again, then the index and listeners follow. */
+  private changed(runId: string): void {
+    // (A background write that lands after the run went to the trash leaves the trash's figure be.)
+    if (this.store.index.get(runId, false)) measureRun(this.store, runId)
+    this.store.checkpointsChanged(runId)
+  }
+
   steps(runId: string, trashed = false): number[] {
     let names: Set<string>
     try {
@@ -84,7 +92,7 @@ export class CheckpointFiles {
         },
         runId,
       ) !== null
-    this.store.checkpointsChanged(runId)
+    this.changed(runId)
     return ok
   }
 
@@ -93,7 +101,7 @@ export class CheckpointFiles {
     const job = new CheckpointWrite(parts, this.paths(runId, step), meta, this.store.ops, (what, fn) =>
       this.store.guardAsync(what, fn, runId),
     )
-    void job.done.then(() => this.store.checkpointsChanged(runId))
+    void job.done.then(() => this.changed(runId))
     return job
   }
 
@@ -113,7 +121,7 @@ export class CheckpointFiles {
         },
         to,
       ) !== null
-    this.store.checkpointsChanged(to)
+    this.changed(to)
     return ok
   }
 
@@ -129,7 +137,7 @@ export class CheckpointFiles {
       },
       runId,
     )
-    this.store.checkpointsChanged(runId)
+    this.changed(runId)
   }
 
   /** Move a checkpoint that cannot be read out of the way (kept as damaged-step-<n>.*, not deleted). */
@@ -145,7 +153,7 @@ export class CheckpointFiles {
       },
       runId,
     )
-    this.store.checkpointsChanged(runId)
+    this.changed(runId)
   }
 
   /**

@@ -12,6 +12,7 @@ import { decimate } from './history'
 import { DEFAULT_READ_BUDGET, readMetricsLogAsync, statsOf, type MetricsHistory } from './metrics-log'
 import type { RunRecorder } from './recorder'
 import { attach, liveSession, needStore, startRun, type RunsHost } from './runs-host'
+import { measureRun } from './run-size'
 import { METRICS_FILE, type RunStore } from './store'
 
 function historyUpTo(h: MetricsHistory, step: number): MetricsHistory {
@@ -73,6 +74,7 @@ export async function history(host: RunsHost, runId: string, budget = DEFAULT_RE
   }
   if (size > store.maxLogBytes && !liveSession(host, runId)) {
     const done = await store.compactLog(runId, Math.floor(store.maxLogBytes / 2))
+    if (done) measureRun(store, runId)
     // (Lines carried over from appends made meanwhile are not in its history: read the file then.)
     if (done && done.carried === 0) {
       decimate(done.history, budget)

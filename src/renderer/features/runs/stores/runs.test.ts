@@ -200,7 +200,7 @@ describe('runs store', () => {
     await store.remove('r-aaaaaa')
     expect(store.runs.map((r) => r.runId)).toEqual(['r-bbbbbb'])
     expect(store.selected).toEqual([])
-    expect(store.pendingDelete).toEqual({ runId: 'r-aaaaaa', name: 'run r-aaaaaa' })
+    expect(store.pendingDelete).toEqual({ runIds: ['r-aaaaaa'], name: 'run r-aaaaaa' })
     await store.undoDelete()
     expect(host.last('runs.restore')!.payload).toEqual({ runId: 'r-aaaaaa' })
     expect(store.runs.map((r) => r.runId)).toEqual(['r-bbbbbb', 'r-aaaaaa'])
