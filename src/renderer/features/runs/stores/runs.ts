@@ -184,6 +184,7 @@ export const useRunsStore = defineStore('runs', () => {
    */
   const removeMany = (runIds: readonly string[], name: string) =>
     attempt(async () => {
+      const names = new Map(runs.value.map((r) => [r.runId, r.name]))
       const moved: string[] = []
       try {
         for (const runId of runIds) {
@@ -197,7 +198,8 @@ export const useRunsStore = defineStore('runs', () => {
         selected.value = selected.value.filter((id) => !gone.has(id))
         if (moved.length > 0) {
           clearPending()
-          pendingDelete.value = { runIds: moved, name: moved.length === runIds.length ? name : `${moved.length} runs` }
+          const partial = moved.length === 1 ? (names.get(moved[0]!) ?? moved[0]!) : `${moved.length} runs`
+          pendingDelete.value = { runIds: moved, name: moved.length === runIds.length ? name : partial }
           undoTimer = setTimeout(clearPending, UNDO_MS)
         }
       }
