@@ -22,6 +22,8 @@ export interface FsOps {
   renameSync(from: string, to: string): void
   rmSync(path: string, options: { force?: boolean; recursive?: boolean }): void
   mkdirSync(path: string, options: { recursive: true }): void
+  /** A second name for a file (a branch shares its parent's checkpoints: linkOrCopyAtomic). */
+  linkSync(existing: string, newPath: string): void
 }
 
 export const nodeFs: FsOps = {
@@ -34,6 +36,7 @@ export const nodeFs: FsOps = {
   renameSync: (from, to) => fs.renameSync(from, to),
   rmSync: (p, options) => fs.rmSync(p, options),
   mkdirSync: (p, options) => void fs.mkdirSync(p, options),
+  linkSync: (existing, newPath) => fs.linkSync(existing, newPath),
 }
 
 export function writeAll(fd: number, data: Uint8Array, ops: FsOps): void {
@@ -80,6 +83,31 @@ export function writeFileAtomic(path: string, data: Uint8Array | string, ops: Fs
     throw e
   }
   fsyncDir(dir, ops)
+}
+
+/** Errors of a filesystem (or a pair of folders) that cannot hard-link: the file is copied instead. */
+const NO_LINK = new Set(['EXDEV', 'EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EMLINK', 'ENOSYS', 'EACCES'])
+
+/**
+ * `to` becomes the same file as `from`, atomically: a hard link (instant, no second copy on disk)
+ * where the filesystem has them, else a copy. Only for files never changed in place once written
+ * (checkpoints: every write replaces a file by renaming a new one over it).
+ */
+export function linkOrCopyAtomic(from: string, to: string, ops: FsOps = nodeFs): void {
+  const tmp = tempPathFor(to)
+  try {
+    ops.linkSync(from, tmp)
+  } catch (e) {
+    if (!isFsError(e) || !NO_LINK.has(e.code ?? '')) throw e
+    return writeFileAtomic(to, fs.readFileSync(from), ops)
+  }
+  try {
+    ops.renameSync(tmp, to)
+  } catch (e) {
+    ops.rmSync(tmp, { force: true })
+    throw e
+  }
+  fsyncDir(dirname(to), ops)
 }
 
 /** Append bytes to an open file descriptor (the metrics log). */

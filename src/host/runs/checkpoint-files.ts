@@ -1,12 +1,12 @@
 // A run's checkpoint files on disk, `<run>/checkpoints/step-<n>.{safetensors,json}`: listing,
-// writing (the tensors first, then the JSON that makes the checkpoint count), copying into a
-// branch, thinning, setting damaged ones aside, and reading one back, sized first from its
+// writing (the tensors first, then the JSON that makes the checkpoint count), sharing them with a
+// branch (hard links where the disk has them), thinning, setting damaged ones aside, and reading one back, sized first from its
 // safetensors header so a checkpoint too big for a session is refused before it is read whole.
 import { closeSync, existsSync, fstatSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs'
 import { join } from 'node:path'
 import { formatBytes } from '../budget'
 import { HostError } from '../errors'
-import { isFsError, writeFileAtomic } from './atomic'
+import { isFsError, linkOrCopyAtomic, writeFileAtomic } from './atomic'
 import { CheckpointWrite } from './checkpoint-write'
 import { isOptimizerTensor, parseCheckpointMeta, type Checkpoint } from './checkpoint'
 import { CheckpointReader } from './checkpoint-read'
@@ -115,7 +115,8 @@ export class CheckpointFiles {
           for (const s of steps) {
             const a = this.paths(from, s)
             const b = this.paths(to, s)
-            writeFileAtomic(b.tensors, readFileSync(a.tensors), ops)
+            // Linked, not copied, where the disk allows: a big run's checkpoints are hundreds of MB each.
+            linkOrCopyAtomic(a.tensors, b.tensors, ops)
             writeFileAtomic(b.meta, readFileSync(a.meta), ops)
           }
         },

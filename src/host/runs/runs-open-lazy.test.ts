@@ -1,8 +1,9 @@
 // runs.open reads a checkpoint's weights and batch order, not its optimiser state: Adam's moments
 // (two thirds of a big run's checkpoint) are read from the file only when training continues, and
 // continuing is still exact, also after the file was deleted meanwhile (the reader holds it open),
-// from an earlier checkpoint (a branch), and never leaves the file open after a reset or dispose.
-import { readFileSync, rmSync } from 'node:fs'
+// from an earlier checkpoint (a branch, which links its parent's checkpoints rather than copying
+// them), and never leaves the file open after a reset or dispose.
+import { readFileSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { parseSafetensorsHeader } from '../../engine'
@@ -115,6 +116,9 @@ describe('runs.open defers the optimiser state', () => {
       const opened = await b.ok('runs.open', { runId, checkpointStep: 100 })
       expect(opened.runId).not.toBe(runId)
       expect(optimizerDeferred(b.session(opened.sessionId).trainer)).toBe(true)
+      // The branch shares its parent's checkpoints up to the step (hard links here: no copy on disk).
+      const ck = (id: string, step: number) => statSync(join(dir, id, 'checkpoints', `step-${step}.safetensors`))
+      for (const step of [0, 100]) expect(ck(opened.runId, step).ino).toBe(ck(runId, step).ino)
       await b.ok('session.step', { sessionId: opened.sessionId, steps: 100 })
       await b.ok('session.dispose', { sessionId: opened.sessionId })
       const want = checkpointTensors(dir, runId, 200)
