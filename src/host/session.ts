@@ -10,7 +10,7 @@ import type { EventPayload, ParsedPayload, RequestResult } from '../shared/proto
 import { HostError } from './errors'
 import { sessionInfo } from './session-info'
 import { MetricsCollector, type MetricsBatch } from './metrics'
-import { applyCheckpoint, type Checkpoint } from './runs/checkpoint'
+import { applyCheckpoint, loadDeferredOptimizer, type Checkpoint } from './runs/checkpoint'
 import type { CheckpointWrite } from './runs/checkpoint-write'
 import type { RunRecorder } from './runs/recorder'
 import { saveCheckpoint } from './session-checkpoint'
@@ -129,6 +129,7 @@ export class TrainingSession {
   }
 
   private assertCanTrain(what: string): void {
+    loadDeferredOptimizer(this.trainer) // a reopened run's optimiser state is read as training continues
     if (this.status === 'error')
       throw new HostError(
         'engine',

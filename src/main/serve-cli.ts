@@ -32,7 +32,7 @@ export const SERVE_USAGE = `Usage: npm run serve -- [--port N] [--host ADDR] [--
   --token     access token (default: a new random one per launch; 16+ characters of A-Z a-z 0-9 - _)
   --max-clients  browser connections served at once (default 32; more are refused with the reason)
   --memory-budget  memory one session may need, e.g. 4GiB (default: an eighth of the machine's memory)
-  --resume-grace  seconds a closed page's sessions wait for its reload (default 30; 0: released at once)
+  --resume-grace  seconds a closed page's sessions wait for its reload (default 30; 0: released at once; a page that closed or reloads: at most 5)
   --keep-checkpoints  newest checkpoints a run keeps (default 5; older ones are kept log-spaced)`
 
 /** Parse argv (without node and script). Throws an Error whose message is fit to print. */

@@ -9,6 +9,16 @@ import { randomBytes } from 'node:crypto'
 
 /** How long a closed connection's client (and its sessions) waits to be taken over. */
 export const RESUME_GRACE_MS = 30_000
+/**
+ * A page that said it left (its tab closed, or it reloads) waits at most this long: a reload
+ * connects again within it, and a closed tab's runs read "saved" in the other tabs soon after,
+ * not half a minute later. A connection that dropped without a word (sleep, network) keeps the
+ * full grace.
+ */
+export const LEFT_GRACE_MS = 5_000
+/** Close codes of a page that left: the browser's "going away" (1001) and the page's own pagehide close. */
+export const PAGE_LEFT_CODES: readonly number[] = [1001, 4001]
+
 /** What a resume key looks like on the wire (base64url of 32 random bytes). */
 export const RESUME_KEY_PATTERN = /^[A-Za-z0-9_-]{43}$/
 
@@ -56,11 +66,15 @@ export class ResumableClients {
     return { client, key, resumed: client === kept?.client }
   }
 
-  /** A connection closed: its client waits for a takeover (when it has a key) or is released now. */
-  detach(attached: Attached): void {
+  /**
+   * A connection closed (with `code`): its client waits for a takeover (when it has a key) or is
+   * released now; a page that said it left waits only LEFT_GRACE_MS.
+   */
+  detach(attached: Attached, code?: number): void {
     const kept = attached.key === null ? undefined : this.byKey.get(attached.key)
     if (!kept || this.stopped) return kept ? this.leave(attached.key!) : this.release(attached.client)
-    kept.timer = setTimeout(() => this.leave(attached.key!), this.graceMs)
+    const wait = code !== undefined && PAGE_LEFT_CODES.includes(code) ? Math.min(this.graceMs, LEFT_GRACE_MS) : this.graceMs
+    kept.timer = setTimeout(() => this.leave(attached.key!), wait)
     // Re-inserted, so the map lists waiting clients in the order their connections closed.
     this.byKey.delete(attached.key!)
     this.byKey.set(attached.key!, kept)

@@ -115,9 +115,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       const link = new ClientLink(attached.client, ws, engine)
       links.set(ws, link)
       if (attached.key) ws.send(JSON.stringify(eventMessage('client.resume', { key: attached.key, resumed: attached.resumed })))
-      ws.on('close', () => {
+      ws.on('close', (code) => {
         links.delete(ws)
-        resumable.detach(attached)
+        resumable.detach(attached, code)
       })
     })
   })

@@ -45,6 +45,8 @@ export const RunSummary = z.strictObject({
   damaged: z.strictObject({ reason: z.string() }).optional(),
   /** Present for a run recorded from outside (it has metrics but no checkpoints: it is watched, not opened). */
   external: ExternalSource.optional(),
+  /** Bytes its folder takes on disk (checkpoints, metrics log, run.json) as of its last change; absent until measured. */
+  bytes: z.number().int().min(0).optional(),
 })
 
 export const RunMetrics = z.strictObject({
@@ -96,6 +98,8 @@ export const RUNS_REQUESTS = {
       total: z.number().int(),
       nextCursor: z.string().nullable(),
       storage: StorageStatus,
+      /** Bytes all runs in the data directory take (those measured so far; the trash not counted). */
+      totalBytes: z.number().int().min(0).optional(),
     }),
   },
   'runs.metrics': {
@@ -149,5 +153,11 @@ export const RUNS_EVENTS = {
    * new summaries of those in the data directory, the ids of those that left it (trashed or gone),
    * and the storage status when it changed. Sent instead of being polled for; at most a few a second.
    */
-  'runs.changed': z.strictObject({ runs: z.array(RunSummary), removed: z.array(RunId), storage: StorageStatus.optional() }),
+  'runs.changed': z.strictObject({
+    runs: z.array(RunSummary),
+    removed: z.array(RunId),
+    storage: StorageStatus.optional(),
+    /** As in runs.list, after these changes. */
+    totalBytes: z.number().int().min(0).optional(),
+  }),
 } as const

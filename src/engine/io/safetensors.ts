@@ -86,26 +86,53 @@ function tensorBytes(t: SafeTensor): Uint8Array {
   return out
 }
 
-export function decodeSafetensors(bytes: Uint8Array): SafetensorsFile {
-  const fail = (why: string): never => {
-    throw new EngineError('decodeSafetensors', 'data', why)
-  }
-  if (bytes.length < 8) fail(`the file is ${bytes.length} bytes; a safetensors file starts with an 8-byte header length`)
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
-  const n = Number(view.getBigUint64(0, true))
-  if (n > MAX_HEADER || 8 + n > bytes.length) fail(`the header claims ${n} bytes but the file has ${bytes.length - 8} after the length`)
+/** One tensor's place in a file, from its validated header: [begin, end) within the data section. */
+export interface SafetensorsEntry {
+  name: string
+  dtype: SafetensorsDtype
+  shape: number[]
+  begin: number
+  end: number
+}
+
+export interface SafetensorsHeader {
+  /** Where the data section starts in the file (8 + the header's length). */
+  dataStart: number
+  entries: SafetensorsEntry[]
+  metadata: Record<string, string>
+}
+
+const fail = (why: string): never => {
+  throw new EngineError('decodeSafetensors', 'data', why)
+}
+
+/** The header's length from the file's first 8 bytes (the header itself follows them). */
+export function safetensorsHeaderLength(first8: Uint8Array, fileLength: number): number {
+  if (first8.length < 8 || fileLength < 8) fail(`the file is ${fileLength} bytes; a safetensors file starts with an 8-byte header length`)
+  const n = Number(new DataView(first8.buffer, first8.byteOffset, 8).getBigUint64(0, true))
+  if (n > MAX_HEADER || 8 + n > fileLength) fail(`the header claims ${n} bytes but the file has ${fileLength - 8} after the length`)
+  return n
+}
+
+/**
+ * Parse and check a header (`head`: the file's first 8 + N bytes) against the file's length: every
+ * entry's dtype, shape and offsets, and that the entries tile the data section exactly. A reader
+ * can then fetch just the tensors it needs, as byte ranges of the file.
+ */
+export function parseSafetensorsHeader(head: Uint8Array, fileLength: number): SafetensorsHeader {
+  const n = safetensorsHeaderLength(head, fileLength)
+  if (head.length < 8 + n) fail(`the header claims ${n} bytes but only ${head.length - 8} were given`)
   let header: Record<string, unknown>
   try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + n))) as Record<string, unknown>
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(head.subarray(8, 8 + n))) as Record<string, unknown>
   } catch (e) {
     return fail(`the header is not valid UTF-8 JSON (${e instanceof Error ? e.message : String(e)})`)
   }
   if (typeof header !== 'object' || header === null || Array.isArray(header)) fail('the header is not a JSON object')
   const dataStart = 8 + n
-  const dataLength = bytes.length - dataStart
+  const dataLength = fileLength - dataStart
   const metadata: Record<string, string> = {}
-  const tensors: Record<string, SafeTensor> = {}
-  const spans: [number, number, string][] = []
+  const entries: SafetensorsEntry[] = []
   for (const [name, entry] of Object.entries(header)) {
     if (name === '__metadata__') {
       if (typeof entry !== 'object' || entry === null) fail('__metadata__ must be an object of strings')
@@ -131,36 +158,57 @@ export function decodeSafetensors(bytes: Uint8Array): SafetensorsFile {
     if (end - begin !== count * BYTES[dtype])
       fail(`tensor "${name}": shape [${shape.join(',')}] needs ${count * BYTES[dtype]} bytes, data_offsets give ${end - begin}`)
     if (end > dataLength) fail(`tensor "${name}" ends at byte ${end} but the data section has ${dataLength} bytes (truncated file?)`)
-    const data = dtype === 'F32' ? new Float32Array(count) : new Float64Array(count)
-    const width = BYTES[dtype]
-    if (dtype !== 'I64' && LITTLE_ENDIAN) {
-      // The file's layout is the array's: one copy (a 190 MB checkpoint read element by element took seconds).
-      new Uint8Array(data.buffer).set(bytes.subarray(dataStart + begin, dataStart + end))
-      spans.push([begin, end, name])
-      tensors[name] = { dtype, shape, data }
-      continue
-    }
-    for (let i = 0, p = dataStart + begin; i < count; i++, p += width) {
-      if (dtype !== 'I64') {
-        data[i] = dtype === 'F32' ? view.getFloat32(p, true) : view.getFloat64(p, true)
-        continue
-      }
-      const v = view.getBigInt64(p, true)
-      if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER))
-        fail(`tensor "${name}": I64 value ${v} at index ${i} is beyond ±2^53, which a number cannot hold exactly`)
-      data[i] = Number(v)
-    }
-    spans.push([begin, end, name])
-    tensors[name] = { dtype, shape, data }
+    entries.push({ name, dtype, shape, begin, end })
   }
   // The spec forbids holes and overlaps: the buffers must tile the data section exactly.
-  spans.sort((a, b) => a[0] - b[0])
+  const spans = [...entries].sort((a, b) => a.begin - b.begin)
   let expect = 0
-  for (const [b, e, name] of spans) {
-    if (b !== expect) fail(`tensor "${name}" starts at byte ${b}; expected ${expect} (overlapping or missing data)`)
-    expect = e
+  for (const { begin, end, name } of spans) {
+    if (begin !== expect) fail(`tensor "${name}" starts at byte ${begin}; expected ${expect} (overlapping or missing data)`)
+    expect = end
   }
   if (expect !== dataLength) fail(`the data section has ${dataLength - expect} bytes that no tensor uses`)
+  return { dataStart, entries, metadata }
+}
+
+/**
+ * An empty array for an entry and the bytes to fill it with: for F32/F64 on a little-endian machine
+ * they are the array's own memory, so a reader can read the file straight into it (one copy).
+ */
+export function safetensorsTarget(e: SafetensorsEntry): { data: Float32Array | Float64Array; bytes: Uint8Array; direct: boolean } {
+  const count = (e.end - e.begin) / BYTES[e.dtype]
+  const data = e.dtype === 'F32' ? new Float32Array(count) : new Float64Array(count)
+  const direct = e.dtype !== 'I64' && LITTLE_ENDIAN
+  return { data, bytes: direct ? new Uint8Array(data.buffer) : new Uint8Array(e.end - e.begin), direct }
+}
+
+/** Fill `data` from an entry's little-endian bytes (where safetensorsTarget could not read into it directly). */
+export function safetensorsFill(e: SafetensorsEntry, bytes: Uint8Array, data: Float32Array | Float64Array): void {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  const width = BYTES[e.dtype]
+  for (let i = 0, p = 0; i < data.length; i++, p += width) {
+    if (e.dtype !== 'I64') {
+      data[i] = e.dtype === 'F32' ? view.getFloat32(p, true) : view.getFloat64(p, true)
+      continue
+    }
+    const v = view.getBigInt64(p, true)
+    if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER))
+      fail(`tensor "${e.name}": I64 value ${v} at index ${i} is beyond ±2^53, which a number cannot hold exactly`)
+    data[i] = Number(v)
+  }
+}
+
+export function decodeSafetensors(bytes: Uint8Array): SafetensorsFile {
+  const { dataStart, entries, metadata } = parseSafetensorsHeader(bytes, bytes.length)
+  const tensors: Record<string, SafeTensor> = {}
+  for (const e of entries) {
+    const target = safetensorsTarget(e)
+    const src = bytes.subarray(dataStart + e.begin, dataStart + e.end)
+    // The file's layout is the array's: one copy (a 190 MB checkpoint read element by element took seconds).
+    if (target.direct) target.bytes.set(src)
+    else safetensorsFill(e, src, target.data)
+    tensors[e.name] = { dtype: e.dtype, shape: e.shape, data: target.data }
+  }
   return { tensors, metadata }
 }
 

@@ -13,6 +13,8 @@ export const TMP_PREFIX = '.tmp-'
 export interface FsOps {
   openSync(path: string, flags: string, mode?: number): number
   writeSync(fd: number, data: Uint8Array, offset: number, length: number): number
+  /** Read into `data` from the file's byte `position` (checkpoints are read in parts: checkpoint-read.ts). */
+  readSync(fd: number, data: Uint8Array, offset: number, length: number, position: number): number
   fsyncSync(fd: number): void
   /** The same flush off the thread (libuv's pool): a big file's flush must not block the engine host. */
   fsync(fd: number): Promise<void>
@@ -20,17 +22,21 @@ export interface FsOps {
   renameSync(from: string, to: string): void
   rmSync(path: string, options: { force?: boolean; recursive?: boolean }): void
   mkdirSync(path: string, options: { recursive: true }): void
+  /** A second name for a file (a branch shares its parent's checkpoints: linkOrCopyAtomic). */
+  linkSync(existing: string, newPath: string): void
 }
 
 export const nodeFs: FsOps = {
   openSync: (p, flags, mode) => fs.openSync(p, flags, mode),
   writeSync: (fd, data, offset, length) => fs.writeSync(fd, data, offset, length),
+  readSync: (fd, data, offset, length, position) => fs.readSync(fd, data, offset, length, position),
   fsyncSync: (fd) => fs.fsyncSync(fd),
   fsync: (fd) => new Promise<void>((resolve, reject) => fs.fsync(fd, (e) => (e ? reject(e) : resolve()))),
   closeSync: (fd) => fs.closeSync(fd),
   renameSync: (from, to) => fs.renameSync(from, to),
   rmSync: (p, options) => fs.rmSync(p, options),
   mkdirSync: (p, options) => void fs.mkdirSync(p, options),
+  linkSync: (existing, newPath) => fs.linkSync(existing, newPath),
 }
 
 export function writeAll(fd: number, data: Uint8Array, ops: FsOps): void {
@@ -77,6 +83,31 @@ export function writeFileAtomic(path: string, data: Uint8Array | string, ops: Fs
     throw e
   }
   fsyncDir(dir, ops)
+}
+
+/** Errors of a filesystem (or a pair of folders) that cannot hard-link: the file is copied instead. */
+const NO_LINK = new Set(['EXDEV', 'EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'EMLINK', 'ENOSYS', 'EACCES'])
+
+/**
+ * `to` becomes the same file as `from`, atomically: a hard link (instant, no second copy on disk)
+ * where the filesystem has them, else a copy. Only for files never changed in place once written
+ * (checkpoints: every write replaces a file by renaming a new one over it).
+ */
+export function linkOrCopyAtomic(from: string, to: string, ops: FsOps = nodeFs): void {
+  const tmp = tempPathFor(to)
+  try {
+    ops.linkSync(from, tmp)
+  } catch (e) {
+    if (!isFsError(e) || !NO_LINK.has(e.code ?? '')) throw e
+    return writeFileAtomic(to, fs.readFileSync(from), ops)
+  }
+  try {
+    ops.renameSync(tmp, to)
+  } catch (e) {
+    ops.rmSync(tmp, { force: true })
+    throw e
+  }
+  fsyncDir(dirname(to), ops)
 }
 
 /** Append bytes to an open file descriptor (the metrics log). */

@@ -1,15 +1,17 @@
 // A run's checkpoint files on disk, `<run>/checkpoints/step-<n>.{safetensors,json}`: listing,
-// writing (the tensors first, then the JSON that makes the checkpoint count), copying into a
-// branch, thinning, setting damaged ones aside, and reading one back, sized first from its
+// writing (the tensors first, then the JSON that makes the checkpoint count), sharing them with a
+// branch (hard links where the disk has them), thinning, setting damaged ones aside, and reading one back, sized first from its
 // safetensors header so a checkpoint too big for a session is refused before it is read whole.
 import { closeSync, existsSync, fstatSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs'
 import { join } from 'node:path'
 import { formatBytes } from '../budget'
 import { HostError } from '../errors'
-import { isFsError, writeFileAtomic } from './atomic'
+import { isFsError, linkOrCopyAtomic, writeFileAtomic } from './atomic'
 import { CheckpointWrite } from './checkpoint-write'
-import { parseCheckpoint, type Checkpoint } from './checkpoint'
+import { isOptimizerTensor, parseCheckpointMeta, type Checkpoint } from './checkpoint'
+import { CheckpointReader } from './checkpoint-read'
 import { CHECKPOINT_DIR } from './run-record'
+import { measureRun } from './run-size'
 import type { RunStore } from './store'
 
 const CKPT = /^step-(\d+)\.json$/
@@ -50,6 +52,13 @@ export function checkpointBytes(path: string): number {
 export class CheckpointFiles {
   constructor(private readonly store: RunStore) {}
 
+  /** The run's checkpoints changed: its size is measured again, then the index and listeners follow. */
+  private changed(runId: string): void {
+    // (A background write that lands after the run went to the trash leaves the trash's figure be.)
+    if (this.store.index.get(runId, false)) measureRun(this.store, runId)
+    this.store.checkpointsChanged(runId)
+  }
+
   steps(runId: string, trashed = false): number[] {
     let names: Set<string>
     try {
@@ -83,7 +92,7 @@ export class CheckpointFiles {
         },
         runId,
       ) !== null
-    this.store.checkpointsChanged(runId)
+    this.changed(runId)
     return ok
   }
 
@@ -92,7 +101,7 @@ export class CheckpointFiles {
     const job = new CheckpointWrite(parts, this.paths(runId, step), meta, this.store.ops, (what, fn) =>
       this.store.guardAsync(what, fn, runId),
     )
-    void job.done.then(() => this.store.checkpointsChanged(runId))
+    void job.done.then(() => this.changed(runId))
     return job
   }
 
@@ -106,13 +115,14 @@ export class CheckpointFiles {
           for (const s of steps) {
             const a = this.paths(from, s)
             const b = this.paths(to, s)
-            writeFileAtomic(b.tensors, readFileSync(a.tensors), ops)
+            // Linked, not copied, where the disk allows: a big run's checkpoints are hundreds of MB each.
+            linkOrCopyAtomic(a.tensors, b.tensors, ops)
             writeFileAtomic(b.meta, readFileSync(a.meta), ops)
           }
         },
         to,
       ) !== null
-    this.store.checkpointsChanged(to)
+    this.changed(to)
     return ok
   }
 
@@ -128,7 +138,7 @@ export class CheckpointFiles {
       },
       runId,
     )
-    this.store.checkpointsChanged(runId)
+    this.changed(runId)
   }
 
   /** Move a checkpoint that cannot be read out of the way (kept as damaged-step-<n>.*, not deleted). */
@@ -144,7 +154,7 @@ export class CheckpointFiles {
       },
       runId,
     )
-    this.store.checkpointsChanged(runId)
+    this.changed(runId)
   }
 
   /**
@@ -152,7 +162,7 @@ export class CheckpointFiles {
    * tensors take more is refused with a 'limit' error before it is read: reading it whole would
    * take that much memory, and the session it restores could not be opened anyway.
    */
-  read(runId: string, step: number, maxBytes = Infinity): Checkpoint {
+  read(runId: string, step: number, maxBytes = Infinity, options: { deferOptimizer?: boolean } = {}): Checkpoint {
     const p = this.paths(runId, step)
     const have = this.steps(runId)
     if (!have.includes(step)) {
@@ -176,6 +186,17 @@ export class CheckpointFiles {
           `${size(maxBytes)} budget per session; it was not read. Open it on a host with more memory or raise the budget with --memory-budget`,
       )
     }
-    return parseCheckpoint(readFileSync(p.tensors), readFileSync(p.meta, 'utf8'), where, p.meta)
+    const meta = parseCheckpointMeta(readFileSync(p.meta, 'utf8'), where, p.meta)
+    // Each tensor is read straight into its own array; the optimiser's only when training continues.
+    const reader = new CheckpointReader(p.tensors, this.store.ops, where)
+    try {
+      if (!options.deferOptimizer) return { meta, tensors: reader.read(() => true) }
+      return { meta, tensors: reader.read((name) => !isOptimizerTensor(name)), later: reader.defer(isOptimizerTensor) }
+    } catch (e) {
+      reader.close()
+      throw e
+    } finally {
+      if (!options.deferOptimizer) reader.close()
+    }
   }
 }

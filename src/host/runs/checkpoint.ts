@@ -7,6 +7,8 @@
 import { z } from 'zod'
 import { decodeSafetensors, safetensorsParts, type RngState, type SafeTensor, type Tensor } from '../../engine'
 import { adopt } from '../adopt-tensor'
+import type { DeferredTensors } from './checkpoint-read'
+import { deferOptimizer, loadDeferredOptimizer, releaseDeferredOptimizer } from './deferred-optimizer'
 import { HostError } from '../errors'
 import type { SessionSpecOut } from '../setup'
 import type { MonitorState } from '../train-guards'
@@ -33,10 +35,17 @@ export interface CheckpointMeta {
 export interface Checkpoint {
   meta: CheckpointMeta
   tensors: Record<string, SafeTensor>
+  /** The optimiser's buffers when they are read later, as training continues (checkpoint-read.ts); else they are in `tensors`. */
+  later?: DeferredTensors
 }
 
 const OPTIM = 'optim.'
 const ORDER = 'sampler.order'
+
+export { loadDeferredOptimizer } from './deferred-optimizer'
+
+/** Whether a checkpoint tensor is optimiser state (read only when training continues from it). */
+export const isOptimizerTensor = (name: string): boolean => name.startsWith(OPTIM)
 
 /** A tensor as safetensors data: a view of its live values where the backend reads synchronously (no copy). */
 function toSafe(t: Tensor): SafeTensor {
@@ -56,6 +65,7 @@ export interface CapturedCheckpoint {
 }
 
 export function captureCheckpoint(trainer: Trainer, spec: SessionSpecOut, now: Date): CapturedCheckpoint {
+  loadDeferredOptimizer(trainer)
   const st = trainer.captureState()
   const tensors: Record<string, SafeTensor> = {}
   for (const [name, p] of trainer.namedState()) tensors[name] = toSafe(p)
@@ -110,6 +120,18 @@ function describeMetaIssue(issue: z.core.$ZodIssue): string {
 
 /** `where` names the checkpoint; `metaFile` the JSON file that is read (errors name it). */
 export function parseCheckpoint(bytes: Uint8Array, metaText: string, where: string, metaFile = 'the checkpoint description'): Checkpoint {
+  const meta = parseCheckpointMeta(metaText, where, metaFile)
+  let tensors: Record<string, SafeTensor>
+  try {
+    tensors = decodeSafetensors(bytes).tensors
+  } catch (e) {
+    throw new HostError('internal', `${where}: the checkpoint's tensors are unreadable (${e instanceof Error ? e.message : String(e)})`)
+  }
+  return { meta, tensors }
+}
+
+/** A checkpoint's JSON, checked. */
+export function parseCheckpointMeta(metaText: string, where: string, metaFile = 'the checkpoint description'): CheckpointMeta {
   let raw: unknown
   try {
     raw = JSON.parse(metaText)
@@ -128,13 +150,7 @@ export function parseCheckpoint(bytes: Uint8Array, metaText: string, where: stri
     const issues = parsed.error.issues.slice(0, 3).map(describeMetaIssue).join('; ')
     throw new HostError('internal', `${where}: ${metaFile} cannot be used: ${issues}`)
   }
-  let tensors: Record<string, SafeTensor>
-  try {
-    tensors = decodeSafetensors(bytes).tensors
-  } catch (e) {
-    throw new HostError('internal', `${where}: the checkpoint's tensors are unreadable (${e instanceof Error ? e.message : String(e)})`)
-  }
-  return { meta: parsed.data as unknown as CheckpointMeta, tensors }
+  return parsed.data as unknown as CheckpointMeta
 }
 
 /** The weights of a checkpoint or an imported file: every tensor that is not optimiser or sampler state. */
@@ -176,14 +192,17 @@ export function applyCheckpoint(trainer: Trainer, ck: Checkpoint, where: string)
   const bad = weightMismatches(trainer, weights)
   if (bad.length > 0) throw new HostError('internal', `${where}: the checkpoint does not fit the run's model: ${bad.join('; ')}`)
   const be = trainer.model.layers[0].weight.backend
-  const optimTensors: Record<string, Tensor> = {}
-  for (const [k, t] of Object.entries(ck.tensors)) {
-    if (k.startsWith(OPTIM))
-      optimTensors[k.slice(OPTIM.length)] = adopt(t.data, {
-        shape: t.shape,
-        dtype: t.data instanceof Float64Array ? 'float64' : 'float32',
-        backend: be,
-      })
+  const optimizerState = (tensors: Record<string, SafeTensor>): TrainerState['optimizer'] => {
+    const optimTensors: Record<string, Tensor> = {}
+    for (const [k, t] of Object.entries(tensors)) {
+      if (k.startsWith(OPTIM))
+        optimTensors[k.slice(OPTIM.length)] = adopt(t.data, {
+          shape: t.shape,
+          dtype: t.data instanceof Float64Array ? 'float64' : 'float32',
+          backend: be,
+        })
+    }
+    return { step: ck.meta.optimizer.step, tensors: optimTensors, scalars: ck.meta.optimizer.scalars }
   }
   const order = ck.tensors[ORDER]
   if (!order) throw new HostError('internal', `${where}: the checkpoint has no ${ORDER}`)
@@ -192,12 +211,25 @@ export function applyCheckpoint(trainer: Trainer, ck: Checkpoint, where: string)
     step: meta.step,
     epochBase: meta.epochBase,
     sampler: { ...meta.sampler, order: Uint32Array.from(order.data) },
-    optimizer: { step: meta.optimizer.step, tensors: optimTensors, scalars: meta.optimizer.scalars },
+    optimizer: optimizerState(ck.later ? {} : ck.tensors),
     monitor: meta.monitor,
     dropoutRng: meta.dropoutRng,
   }
   try {
+    const later = ck.later
+    const deferred = later && {
+      load: () => {
+        try {
+          return optimizerState(later.load())
+        } catch (e) {
+          throw new HostError('internal', `the optimiser state could not be read: ${e instanceof Error ? e.message : String(e)}`)
+        }
+      },
+      release: () => later.release(),
+    }
     trainer.restoreState(Object.fromEntries(Object.entries(weights).map(([k, t]) => [k, t.data])), state)
+    if (deferred) deferOptimizer(trainer, deferred)
+    else releaseDeferredOptimizer(trainer)
   } catch (e) {
     throw new HostError('internal', `${where}: the checkpoint could not be loaded: ${e instanceof Error ? e.message : String(e)}`)
   }

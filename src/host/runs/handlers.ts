@@ -13,6 +13,7 @@ import { importRun } from './import-run'
 import { importWeights } from './import-weights'
 import { runMetricsOf } from './metrics-log'
 import { history, openRun } from './open-run'
+import { totalBytes } from './run-size'
 import { saveRun } from './save-run'
 import { entrySummary, liveSession, needStore, summary, type RunsHost } from './runs-host'
 import { METRICS_FILE, type RunRecord, type RunSummaryOut } from './store'
@@ -55,6 +56,7 @@ export function runsHandlers(host: RunsHost): RunsHandlers {
         total: page.total,
         nextCursor: page.nextCursor,
         storage: store.storage(),
+        totalBytes: totalBytes(store),
       }
     },
     'runs.metrics': async ({ runId, maxPoints }) => {

@@ -1,6 +1,8 @@
 // runs.open: resume a run at its latest checkpoint (falling back past damaged ones) or branch a
 // new run from an earlier one, with the history up to that step. Also a run's history in bounded
 // memory for runs.metrics: read in slices, a long log no session is appending to compacted first.
+// The checkpoint's weights are read at once; its optimiser state only when training continues
+// (checkpoint-read.ts), so a big Adam run opens in the time its weights take to read.
 import { statSync } from 'node:fs'
 import { join } from 'node:path'
 import type { ParsedPayload, RequestResult } from '../../shared/protocol'
@@ -10,6 +12,7 @@ import { decimate } from './history'
 import { DEFAULT_READ_BUDGET, readMetricsLogAsync, statsOf, type MetricsHistory } from './metrics-log'
 import type { RunRecorder } from './recorder'
 import { attach, liveSession, needStore, startRun, type RunsHost } from './runs-host'
+import { measureRun } from './run-size'
 import { METRICS_FILE, type RunStore } from './store'
 
 function historyUpTo(h: MetricsHistory, step: number): MetricsHistory {
@@ -40,7 +43,7 @@ function latestReadable(
   for (let i = steps.length - 1; i >= 0; i--) {
     let ck: Checkpoint
     try {
-      ck = store.checkpoints.read(runId, steps[i], maxBytes)
+      ck = store.checkpoints.read(runId, steps[i], maxBytes, { deferOptimizer: true })
     } catch (e) {
       if (!(e instanceof HostError) || e.code === 'limit') throw e
       bad.push({ step: steps[i], why: e.message })
@@ -71,6 +74,7 @@ export async function history(host: RunsHost, runId: string, budget = DEFAULT_RE
   }
   if (size > store.maxLogBytes && !liveSession(host, runId)) {
     const done = await store.compactLog(runId, Math.floor(store.maxLogBytes / 2))
+    if (done) measureRun(store, runId)
     // (Lines carried over from appends made meanwhile are not in its history: read the file then.)
     if (done && done.carried === 0) {
       decimate(done.history, budget)
@@ -97,9 +101,15 @@ export async function openRun(host: RunsHost, { runId, checkpointStep }: ParsedP
   const { ck, step, notice } =
     checkpointStep === undefined
       ? latestReadable(store, runId, steps, !live, maxBytes)
-      : { ck: store.checkpoints.read(runId, checkpointStep, maxBytes), step: checkpointStep, notice: undefined }
+      : { ck: store.checkpoints.read(runId, checkpointStep, maxBytes, { deferOptimizer: true }), step: checkpointStep, notice: undefined }
   const latest = store.checkpoints.steps(runId).at(-1)
-  const session = await host.registry.create(specAt(rec.spec, ck.meta), rec.spec.backend)
+  let session
+  try {
+    session = await host.registry.create(specAt(rec.spec, ck.meta), rec.spec.backend)
+  } catch (e) {
+    ck.later?.release()
+    throw e
+  }
   try {
     const past = historyUpTo(await history(host, runId), step)
     const resume = step === latest && !live
@@ -123,6 +133,7 @@ export async function openRun(host: RunsHost, { runId, checkpointStep }: ParsedP
     session.restore(ck, `run ${runId}, step ${step}`)
     return { sessionId: session.id, runId: session.recorder?.runId ?? runId, step: session.step, ...(notice ? { notice } : {}) }
   } catch (e) {
+    ck.later?.release()
     session.recorder = null
     host.registry.dispose(session.id)
     throw e

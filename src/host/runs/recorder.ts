@@ -16,6 +16,7 @@ import { BACKGROUND_BYTES, type CheckpointWrite } from './checkpoint-write'
 import { checkpointsToPrune, DEFAULT_RETENTION, type Retention } from './retention'
 import { discardRun } from './run-discard'
 import { batchLine, rewindLine, statsOf, type MetricsHistory, type RunStats } from './metrics-log'
+import { measureRun } from './run-size'
 import { METRICS_FILE, type RunRecord, type RunStore } from './store'
 
 export interface RecorderOptions {
@@ -125,7 +126,10 @@ export class RunRecorder {
     const done = this.store
       .compactLog(this.runId, Math.floor(this.maxLogBytes / 2), { signal: abort.signal })
       .then((r) => {
-        if (r) this.compactions++
+        if (r) {
+          this.compactions++
+          measureRun(this.store, this.runId)
+        }
         // Not aborted and no result: it failed (the store has the message) or its retry was not due.
         else if (!abort.signal.aborted) this.fail()
       })

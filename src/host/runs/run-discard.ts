@@ -15,6 +15,7 @@ export function discardRun(store: RunStore, runId: string): boolean {
   const moved = store.guard('remove an untrained run', () => store.ops.renameSync(from, to), runId)
   if (moved === null) return false
   store.index.remove(runId, false)
+  store.index.sizes.delete(runId)
   store.touched(runId)
   try {
     store.ops.rmSync(to, { recursive: true, force: true })

@@ -56,6 +56,8 @@ export class RunIndex {
   /** The same plus the trash, newest first. */
   private readonly all: IndexEntry[] = []
   private readonly byKey = new Map<string, IndexEntry>()
+  /** Bytes each run takes on disk, by run id (run-size.ts); absent until measured. A move keeps it. */
+  readonly sizes = new Map<string, number>()
 
   get(runId: string, trashed: boolean): IndexEntry | undefined {
     return this.byKey.get(keyOf(runId, trashed))

@@ -3,6 +3,7 @@
 // changes with every metrics flush); the first change after a quiet spell goes out at once.
 import { eventMessage, type EventMessage } from '../../shared/protocol'
 import { entrySummary, type RunsHost } from './runs-host'
+import { totalBytes } from './run-size'
 import type { RunChange } from './store'
 
 export interface RunsEventsOptions {
@@ -37,7 +38,7 @@ export function runsEvents(host: RunsHost, emit: (msg: EventMessage) => void, op
       else removed.push(runId)
     }
     pending.clear()
-    const payload = { runs, removed, ...(storage ? { storage: store!.storage() } : {}) }
+    const payload = { runs, removed, ...(storage ? { storage: store!.storage() } : {}), totalBytes: totalBytes(store!) }
     storage = false
     emit(eventMessage('runs.changed', payload))
   }

@@ -112,7 +112,14 @@ export function summary(host: RunsHost, rec: RunRecord, trashed: boolean): RunSu
     spec: r.spec,
     sessionId: live?.id ?? null,
     ...(r.external ? { external: structuredClone(r.external) } : {}),
+    ...sizeOf(host, r.runId),
   }
+}
+
+/** The run's size on disk as the index knows it (run-size.ts), when it has been measured. */
+function sizeOf(host: RunsHost, runId: string): { bytes?: number } {
+  const bytes = host.store?.index.sizes.get(runId)
+  return bytes === undefined ? {} : { bytes }
 }
 
 /** An index entry as listed; a damaged one says why, under its folder's name. */
@@ -133,5 +140,6 @@ export function entrySummary(host: RunsHost, e: IndexEntry): RunSummaryOut {
     spec: null,
     sessionId: null,
     damaged: { reason: e.damaged ?? 'its files could not be read' },
+    ...sizeOf(host, e.runId),
   }
 }

@@ -11,6 +11,7 @@ import { readMetricsLogAsync, statsOf } from './metrics-log'
 import { CHECKPOINT_DIR, METRICS_FILE, RUN_FILE, TRASH, type RunRecord } from './run-record'
 import type { RunStore } from './store'
 import { DISCARD_PREFIX } from './run-discard'
+import { measureAll } from './run-size'
 
 /** Untrained runs whose removal was cut short (run-discard.ts): already out of the list, now gone. */
 function sweepDiscarded(store: RunStore): void {
@@ -48,6 +49,8 @@ export async function recoverRuns(store: RunStore): Promise<void> {
       store.index.put({ runId, trashed, rec: null, damaged: reason, createdAt: new Date(0).toISOString(), checkpoints: [] })
     }
   }
+  // Sizes after the index is ready: listing waits for the index, not for them (run-size.ts).
+  void Promise.resolve().then(() => measureAll(store))
 }
 
 async function recoverRun(store: RunStore, runId: string, trashed: boolean): Promise<void> {

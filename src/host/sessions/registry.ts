@@ -8,6 +8,7 @@ import { MemoryBudget, sessionEstimate } from '../budget'
 import { currentClient, Ownership } from '../clients'
 import type { FileStore } from '../datasets/store'
 import { HostError } from '../errors'
+import { releaseDeferredOptimizer } from '../runs/deferred-optimizer'
 import { chooseBackend } from '../gpu'
 import { TrainingSession } from '../session'
 import type { SessionSpecOut } from '../setup'
@@ -172,7 +173,9 @@ export class SessionRegistry {
 
   /** Dispose one session (its memory and every holder's claim go with it); not_found when there is none. */
   dispose(sessionId: string): void {
-    this.get(sessionId).dispose()
+    const s = this.get(sessionId)
+    s.dispose()
+    releaseDeferredOptimizer(s.trainer) // a reopened run's optimiser state, if never read
     this.sessions.delete(sessionId)
     this.budget.release(sessionId)
     this.ownership.remove(sessionId)
@@ -207,7 +210,10 @@ export class SessionRegistry {
   /** Drop every session at once (the worker is going away). */
   disposeAll(): void {
     this.closed = true
-    for (const s of this.sessions.values()) s.dispose()
+    for (const s of this.sessions.values()) {
+      s.dispose()
+      releaseDeferredOptimizer(s.trainer)
+    }
     this.sessions.clear()
   }
 }

@@ -128,6 +128,9 @@ export function createWsTransport(options: WsTransportOptions): Transport {
   }
 
   connect()
+  // The page goes (its tab closes, or it reloads): say so, so the server holds its sessions only
+  // briefly for a reload (serve-resume.ts) and the other tabs see its runs saved soon after.
+  globalThis.addEventListener?.('pagehide', () => socket?.close(4001, 'page left'))
 
   return {
     send(message) {

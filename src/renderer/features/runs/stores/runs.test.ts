@@ -200,7 +200,7 @@ describe('runs store', () => {
     await store.remove('r-aaaaaa')
     expect(store.runs.map((r) => r.runId)).toEqual(['r-bbbbbb'])
     expect(store.selected).toEqual([])
-    expect(store.pendingDelete).toEqual({ runId: 'r-aaaaaa', name: 'run r-aaaaaa' })
+    expect(store.pendingDelete).toEqual({ runIds: ['r-aaaaaa'], name: 'run r-aaaaaa' })
     await store.undoDelete()
     expect(host.last('runs.restore')!.payload).toEqual({ runId: 'r-aaaaaa' })
     expect(store.runs.map((r) => r.runId)).toEqual(['r-bbbbbb', 'r-aaaaaa'])
@@ -213,6 +213,23 @@ describe('runs store', () => {
     expect(store.pendingDelete).toBeNull()
     await store.undoDelete()
     expect(host.kinds().filter((k) => k === 'runs.restore')).toHaveLength(1)
+  })
+
+  it('deletes a batch (Clean up) with one undo for all; a refusal midway keeps the undo for those moved', async () => {
+    const store = await loaded()
+    await store.removeMany(['r-aaaaaa', 'r-bbbbbb'], '2 runs')
+    expect(store.runs).toEqual([])
+    expect(store.total).toBe(0)
+    expect(store.pendingDelete).toEqual({ runIds: ['r-aaaaaa', 'r-bbbbbb'], name: '2 runs' })
+    await store.undoDelete()
+    expect(host.kinds().filter((k) => k === 'runs.restore')).toHaveLength(2)
+    expect(store.runs.map((r) => r.runId)).toEqual(['r-bbbbbb', 'r-aaaaaa'])
+    expect(store.total).toBe(2)
+
+    await store.removeMany(['r-aaaaaa', 'r-gone00', 'r-bbbbbb'], '3 runs')
+    expect(store.error).toBe('no such run')
+    expect(store.runs.map((r) => r.runId)).toEqual(['r-bbbbbb'])
+    expect(store.pendingDelete).toEqual({ runIds: ['r-aaaaaa'], name: 'run r-aaaaaa' })
   })
 
   it('shows an error reply and keeps the list as it was', async () => {

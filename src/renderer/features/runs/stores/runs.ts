@@ -21,8 +21,9 @@ export const MAX_POINTS = 1_500
 /** Runs per page of the list ("Load more" asks for the next). */
 export const PAGE_SIZE = 100
 
+/** What the Undo toast offers to restore: one run (its name) or a clean-up's batch ("12 runs"). */
 export interface PendingDelete {
-  runId: string
+  runIds: string[]
   name: string
 }
 
@@ -45,6 +46,8 @@ export const useRunsStore = defineStore('runs', () => {
   const pendingDelete = shallowRef<PendingDelete | null>(null)
   /** Runs in the data directory (the list may hold fewer: pages not yet loaded). */
   const total = ref(0)
+  /** Bytes the runs in the data directory take (those the host has measured), or null before the first list. */
+  const totalBytes = ref<number | null>(null)
   /** Where the next page starts; null when every run is loaded. */
   const nextCursor = ref<string | null>(null)
 
@@ -80,6 +83,7 @@ export const useRunsStore = defineStore('runs', () => {
         runs.value = [...result.runs].sort(newestFirst)
         storage.value = result.storage
         total.value = result.total
+        totalBytes.value = result.totalBytes ?? null
         nextCursor.value = result.nextCursor
         loaded.value = true
         const present = new Set(result.runs.map((r) => r.runId))
@@ -122,6 +126,7 @@ export const useRunsStore = defineStore('runs', () => {
    */
   function applyChange(change: RunsChanged): void {
     if (change.storage) storage.value = change.storage
+    if (change.totalBytes !== undefined) totalBytes.value = change.totalBytes
     if (!loaded.value) return
     const byRun = new Map(runs.value.map((r) => [r.runId, r]))
     const oldest = runs.value.at(-1)
@@ -173,27 +178,46 @@ export const useRunsStore = defineStore('runs', () => {
     pendingDelete.value = null
   }
 
-  /** Moves the run to the trash; Undo (restore) is offered for UNDO_MS. */
-  const remove = (runId: string) =>
+  /**
+   * Moves runs to the trash, one after another; Undo (restore) is offered for UNDO_MS for every one
+   * moved, under `name` (a run's name, or "12 runs" for a clean-up). Stops at the first refusal.
+   */
+  const removeMany = (runIds: readonly string[], name: string) =>
     attempt(async () => {
-      const name = byId.value.get(runId)?.name ?? runId
-      await client.request('runs.delete', { runId })
-      if (runs.value.some((r) => r.runId === runId)) total.value = Math.max(0, total.value - 1)
-      runs.value = runs.value.filter((r) => r.runId !== runId)
-      selected.value = selected.value.filter((id) => id !== runId)
-      clearPending()
-      pendingDelete.value = { runId, name }
-      undoTimer = setTimeout(clearPending, UNDO_MS)
+      const names = new Map(runs.value.map((r) => [r.runId, r.name]))
+      const moved: string[] = []
+      try {
+        for (const runId of runIds) {
+          await client.request('runs.delete', { runId })
+          moved.push(runId)
+          if (runs.value.some((r) => r.runId === runId)) total.value = Math.max(0, total.value - 1)
+        }
+      } finally {
+        const gone = new Set(moved)
+        runs.value = runs.value.filter((r) => !gone.has(r.runId))
+        selected.value = selected.value.filter((id) => !gone.has(id))
+        if (moved.length > 0) {
+          clearPending()
+          const partial = moved.length === 1 ? (names.get(moved[0]!) ?? moved[0]!) : `${moved.length} runs`
+          pendingDelete.value = { runIds: moved, name: moved.length === runIds.length ? name : partial }
+          undoTimer = setTimeout(clearPending, UNDO_MS)
+        }
+      }
     })
+
+  /** Moves the run to the trash; Undo (restore) is offered for UNDO_MS. */
+  const remove = (runId: string) => removeMany([runId], byId.value.get(runId)?.name ?? runId)
 
   const undoDelete = () =>
     attempt(async () => {
       const pending = pendingDelete.value
       if (!pending) return
       clearPending()
-      const run = await client.request('runs.restore', { runId: pending.runId })
-      if (!runs.value.some((r) => r.runId === run.runId)) total.value++
-      replace(run)
+      for (const runId of pending.runIds) {
+        const run = await client.request('runs.restore', { runId })
+        if (!runs.value.some((r) => r.runId === run.runId)) total.value++
+        replace(run)
+      }
     })
 
   /** The files of an export (the caller saves them). */
@@ -219,6 +243,7 @@ export const useRunsStore = defineStore('runs', () => {
     selectedRuns,
     compared,
     total,
+    totalBytes,
     nextCursor,
     refresh,
     loadMore,
@@ -227,6 +252,7 @@ export const useRunsStore = defineStore('runs', () => {
     rename,
     setTags,
     remove,
+    removeMany,
     undoDelete,
     exportRun,
     open,
