@@ -1,18 +1,16 @@
 // The gradient-flow lab's blocks in the form and session stores, against the fake host: one block
 // per hidden layer whatever the user adds, removes or moves; blocks sent only when some block is
 // not plain; refusals shown by their controls and never sent to the host; the summary with blocks.
-import { createPinia, setActivePinia } from 'pinia'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { PLAIN_BLOCK } from '../../shared/model-blocks'
-import { createEngineClient } from '../engine/engine-client'
 import { FakeHost } from '../engine/fake-host'
-import { setEngineClient } from '../engine'
 import { useModelSummaryStore } from '../features/studio/stores/model-summary'
 import { REBUILD_DELAY_MS, UPDATE_DELAY_MS, useSessionStore } from './session'
 import { useErrorsStore } from './errors'
 import { useFormStore } from './form'
 import { formDescription } from './session-shape'
 import { useConnectionStore } from './connection'
+import { useFakeHost } from './fake-host-setup'
 
 let host: FakeHost
 const count = (kind: string) => host.kinds().filter((k) => k === kind).length
@@ -24,16 +22,7 @@ async function ready() {
   return store
 }
 
-beforeEach(() => {
-  vi.useFakeTimers()
-  host = new FakeHost()
-  setEngineClient(createEngineClient(host.transport()))
-  setActivePinia(createPinia())
-})
-afterEach(() => {
-  setEngineClient(null)
-  vi.useRealTimers()
-})
+useFakeHost((h) => (host = h))
 
 describe('form store: one block per hidden layer', () => {
   it('adding, removing and moving layers keeps the blocks aligned, each block moving with its layer', async () => {

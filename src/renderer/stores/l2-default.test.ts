@@ -2,15 +2,14 @@
 // CSV's auto-detected task included, known from its preview), 0 again for a classification set; a
 // user's own value, a run's value and a link's value are never replaced.
 import { createPinia, setActivePinia } from 'pinia'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { createEngineClient } from '../engine/engine-client'
+import { describe, expect, it, vi } from 'vitest'
 import { FakeHost } from '../engine/fake-host'
-import { setEngineClient } from '../engine'
 import { PREVIEW_DELAY_MS, REBUILD_DELAY_MS, UPDATE_DELAY_MS, useSessionStore } from './session'
 import { useFormStore } from './form'
 import { decodeLink, encodeLink } from './link-codec'
 import { buildSpec } from './session-form'
 import { REGRESSION_L2 } from './l2-default'
+import { useFakeHost } from './fake-host-setup'
 
 let host: FakeHost
 /** Twelve houses: price has more distinct values than a class column would (the host's rule). */
@@ -19,16 +18,7 @@ const HOUSES = [
   ...Array.from({ length: 12 }, (_, i) => `${2 + (i % 4)},${50 + 7 * i},${'ab'[i % 2]},${150 + 20 * i}`),
 ].join('\n')
 
-beforeEach(() => {
-  vi.useFakeTimers()
-  host = new FakeHost()
-  setEngineClient(createEngineClient(host.transport()))
-  setActivePinia(createPinia())
-})
-afterEach(() => {
-  setEngineClient(null)
-  vi.useRealTimers()
-})
+useFakeHost((h) => (host = h))
 
 /** The studio started, its form and session store. */
 async function studio() {

@@ -1,16 +1,14 @@
 // Adopting a session the host already has (a run opened at a checkpoint): the studio shows it as
 // it is, without rebuilding it from the form, with the run's history up to that step.
-import { createPinia, setActivePinia } from 'pinia'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { createEngineClient } from '../engine/engine-client'
+import { describe, expect, it, vi } from 'vitest'
 import { FakeHost } from '../engine/fake-host'
-import { setEngineClient } from '../engine'
 import { useOpenRun } from '../features/runs/composables/use-open-run'
 import { REBUILD_DELAY_MS, UPDATE_DELAY_MS, useSessionStore } from './session'
 import { useErrorsStore } from './errors'
 import { useFormStore } from './form'
 import { useMetricsStore } from './metrics'
 import { useRunsStore } from '../features/runs/stores/runs'
+import { useFakeHost } from './fake-host-setup'
 
 const RUN = 'r-20261126-abcdef'
 /** Not the form's defaults (spiral, [8, 8], tanh, adam 0.01, batch 32): adopting must bring it in. */
@@ -39,16 +37,9 @@ async function ready() {
 }
 const count = (kind: string) => host.kinds().filter((k) => k === kind).length
 
-beforeEach(() => {
-  vi.useFakeTimers()
-  host = new FakeHost()
+useFakeHost((h) => {
+  host = h
   host.overrides.set('runs.metrics', () => ({ result: HISTORY }))
-  setEngineClient(createEngineClient(host.transport()))
-  setActivePinia(createPinia())
-})
-afterEach(() => {
-  setEngineClient(null)
-  vi.useRealTimers()
 })
 
 describe('session store: adoptSession', () => {

@@ -1,13 +1,11 @@
 // The banners' topics as the session store uses them: what belongs to a session goes with it.
-import { createPinia, setActivePinia } from 'pinia'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { createEngineClient } from '../engine/engine-client'
+import { describe, expect, it, vi } from 'vitest'
 import { FAKE_BACKEND, FakeHost } from '../engine/fake-host'
-import { setEngineClient } from '../engine'
 import { useStudioInspectStore } from '../features/studio/stores/studio-inspect'
 import { PREVIEW_DELAY_MS, UPDATE_DELAY_MS, useSessionStore } from './session'
 import { useErrorsStore } from './errors'
 import { useFormStore } from './form'
+import { useFakeHost } from './fake-host-setup'
 
 let host: FakeHost
 
@@ -18,16 +16,7 @@ async function ready() {
 }
 const messages = () => useErrorsStore().errors.map((e) => [e.message, e.topic ?? null])
 
-beforeEach(() => {
-  vi.useFakeTimers()
-  host = new FakeHost()
-  setEngineClient(createEngineClient(host.transport()))
-  setActivePinia(createPinia())
-})
-afterEach(() => {
-  setEngineClient(null)
-  vi.useRealTimers()
-})
+useFakeHost((h) => (host = h))
 
 describe('errors store: topics', () => {
   it('clears one topic and leaves the others and the messages without one', () => {

@@ -1,14 +1,12 @@
-import { createPinia, setActivePinia } from 'pinia'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { isReactive, isRef } from 'vue'
-import { createEngineClient } from '../engine/engine-client'
 import { FAKE_BACKEND, FakeHost, metricsBatch } from '../engine/fake-host'
-import { setEngineClient } from '../engine'
 import { PREVIEW_DELAY_MS, REBUILD_DELAY_MS, UPDATE_DELAY_MS, useSessionStore } from './session'
 import { useConnectionStore } from './connection'
 import { useErrorsStore } from './errors'
 import { useFormStore } from './form'
 import { useMetricsStore } from './metrics'
+import { useFakeHost } from './fake-host-setup'
 
 let host: FakeHost
 
@@ -18,16 +16,7 @@ async function ready() {
   return store
 }
 
-beforeEach(() => {
-  vi.useFakeTimers()
-  host = new FakeHost()
-  setEngineClient(createEngineClient(host.transport()))
-  setActivePinia(createPinia())
-})
-afterEach(() => {
-  setEngineClient(null)
-  vi.useRealTimers()
-})
+useFakeHost((h) => (host = h))
 
 describe('session store: lifecycle', () => {
   it('init asks the host what it offers, previews the data and builds a session from the form', async () => {

@@ -1,10 +1,8 @@
-import { createPinia, setActivePinia } from 'pinia'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import type { RequestMessage } from '../../../../shared/protocol'
-import { createEngineClient } from '../../../engine/engine-client'
 import { FakeHost } from '../../../engine/fake-host'
-import { setEngineClient } from '../../../engine'
 import { MAX_POINTS, PAGE_SIZE, UNDO_MS, useRunsStore, type RunSummary } from './runs'
+import { useFakeHost } from '../../../stores/fake-host-setup'
 
 const STORAGE = { dir: '/data/runs', writable: true }
 
@@ -83,16 +81,9 @@ class FakeRuns {
 let host: FakeHost
 let fake: FakeRuns
 
-beforeEach(() => {
-  vi.useFakeTimers()
-  host = new FakeHost()
+useFakeHost((h) => {
+  host = h
   fake = new FakeRuns(host)
-  setEngineClient(createEngineClient(host.transport()))
-  setActivePinia(createPinia())
-})
-afterEach(() => {
-  setEngineClient(null)
-  vi.useRealTimers()
 })
 
 async function loaded() {

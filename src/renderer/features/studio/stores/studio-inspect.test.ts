@@ -1,11 +1,11 @@
-import { createPinia, setActivePinia } from 'pinia'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { createEngineClient } from '../../../engine/engine-client'
 import { FakeHost, fakeHistograms, metricsBatch } from '../../../engine/fake-host'
 import { setEngineClient } from '../../../engine'
 import { useSessionStore } from '../../../stores/session'
 import { useMetricsStore } from '../../../stores/metrics'
 import { POLL_HOST_SHARE, POLL_INTERVAL_MS, Poller, toBase64, useStudioInspectStore } from './studio-inspect'
+import { useFakeHost } from '../../../stores/fake-host-setup'
 
 let host: FakeHost
 
@@ -19,16 +19,7 @@ async function ready() {
 
 const count = (kind: string) => host.kinds().filter((k) => k === kind).length
 
-beforeEach(() => {
-  vi.useFakeTimers()
-  host = new FakeHost()
-  setEngineClient(createEngineClient(host.transport()))
-  setActivePinia(createPinia())
-})
-afterEach(() => {
-  setEngineClient(null)
-  vi.useRealTimers()
-})
+useFakeHost((h) => (host = h))
 
 describe('Poller', () => {
   it('runs at most one fetch at a time and at most once per interval, with one trailing fetch for many pokes', async () => {
