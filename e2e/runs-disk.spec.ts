@@ -17,13 +17,16 @@ async function openRuns(page: Page): Promise<void> {
   await expect(page.getByTestId('runs-refresh')).toBeEnabled()
 }
 
-/** Ids of the listed runs that are live. */
+/**
+ * Ids of the listed runs that are live, read in one go: the list re-renders as sizes and changes
+ * arrive, and reading row by row could wait on a row that is no longer there.
+ */
 async function liveRuns(page: Page): Promise<string[]> {
-  const out: string[] = []
-  for (const s of await page.locator('[data-testid^="run-status-"]').all()) {
-    if ((await s.textContent())?.trim() === 'live') out.push((await s.getAttribute('data-testid'))!.slice('run-status-'.length))
-  }
-  return out
+  return page
+    .locator('[data-testid^="run-status-"]')
+    .evaluateAll((els) =>
+      els.filter((e) => e.textContent?.trim() === 'live').map((e) => e.getAttribute('data-testid')!.slice('run-status-'.length)),
+    )
 }
 
 test('sizes on disk, and a closed tab reads saved in another browser without a refresh', async ({ browser }, testInfo) => {

@@ -21,16 +21,14 @@ async function openRuns(page: Page): Promise<void> {
   await expect(page.getByTestId('runs-refresh')).toBeEnabled()
 }
 
-/** Run ids in the list with at least one recorded step. */
+/** Run ids in the list with at least one recorded step, read in one go (the list re-renders as changes arrive). */
 async function trainedRuns(page: Page): Promise<Map<string, number>> {
-  const rows = page.locator('[data-testid^="run-row-"]')
-  const out = new Map<string, number>()
-  for (const row of await rows.all()) {
-    const id = (await row.getAttribute('data-testid'))!.slice('run-row-'.length)
-    const steps = Number(await row.getAttribute('data-steps'))
-    if (steps > 0) out.set(id, steps)
-  }
-  return out
+  const rows = await page
+    .locator('[data-testid^="run-row-"]')
+    .evaluateAll((els) =>
+      els.map((e): [string, number] => [e.getAttribute('data-testid')!.slice('run-row-'.length), Number(e.getAttribute('data-steps'))]),
+    )
+  return new Map(rows.filter(([, steps]) => steps > 0))
 }
 
 /** The one run trained since `before` was taken (polling: the log is flushed asynchronously). */
