@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http'
 import { WebSocket } from 'ws'
-import type { EventMessage } from '../shared/protocol'
+import type { EventMessage, ReplyMessage } from '../shared/protocol'
 import type { ServerEngine } from './server'
 import type { EngineHost } from '../host/host'
 
@@ -81,6 +81,17 @@ export function inbox(ws: WebSocket, all: Record<string, unknown>[] = []): Inbox
       if (i >= 0) resolve(seen.splice(i, 1)[0] as Record<string, unknown>)
       else waiters.push({ pred, resolve })
     })
+}
+
+let nextRequestId = 1
+
+/** Requests over `ws`, each answered by the reply `next` sees with its id. */
+export function asker(ws: WebSocket, next: Inbox): (kind: string, payload: unknown) => Promise<ReplyMessage> {
+  return async (kind, payload) => {
+    const id = nextRequestId++
+    ws.send(JSON.stringify({ v: 1, id, kind, payload }))
+    return (await next((m) => m['id'] === id)) as unknown as ReplyMessage
+  }
 }
 
 /** What EngineProcess gives the server, over an EngineHost in this thread. */

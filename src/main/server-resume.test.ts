@@ -9,7 +9,7 @@ import { WebSocket } from 'ws'
 import type { EventMessage, ReplyMessage } from '../shared/protocol'
 import { EngineHost } from '../host/host'
 import { spec } from '../host/test-helpers'
-import { inbox, inProcess, type Inbox } from './serve-test-helpers'
+import { asker, inbox, inProcess, type Inbox } from './serve-test-helpers'
 import { startServer, type RunningServer } from './server'
 import { ResumableClients } from './serve-resume'
 
@@ -43,7 +43,6 @@ interface Tab {
   next: Inbox
   ask: (kind: string, payload: unknown) => Promise<ReplyMessage>
 }
-let nextId = 1
 /** A page's connection: `resume` as the page would send it (undefined: not asking to be resumable). */
 async function tab(resume?: string): Promise<Tab> {
   // The inbox listens before the socket opens: the server's client.resume can come with the handshake.
@@ -55,11 +54,7 @@ async function tab(resume?: string): Promise<Tab> {
   return {
     ws,
     next,
-    ask: async (kind, payload) => {
-      const id = nextId++
-      ws.send(JSON.stringify({ v: 1, id, kind, payload }))
-      return (await next((m) => m['id'] === id)) as unknown as ReplyMessage
-    },
+    ask: asker(ws, next),
   }
 }
 const resumeOf = async (t: Tab) => (await t.next((m) => m['event'] === 'client.resume'))['payload'] as { key: string; resumed: boolean }

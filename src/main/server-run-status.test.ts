@@ -10,7 +10,7 @@ import type { WebSocket } from 'ws'
 import type { EventMessage, ReplyMessage } from '../shared/protocol'
 import { EngineHost } from '../host/host'
 import { spec } from '../host/test-helpers'
-import { connect, inbox, inProcess, type Inbox } from './serve-test-helpers'
+import { asker, connect, inbox, inProcess, type Inbox } from './serve-test-helpers'
 import { LEFT_GRACE_MS } from './serve-resume'
 import { startServer, type RunningServer } from './server'
 
@@ -35,7 +35,6 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true })
 })
 
-let nextId = 1
 /** A tab: a resumable connection, its messages in order, and requests over it. */
 async function tab(): Promise<{ ws: WebSocket; next: Inbox; ask: (kind: string, payload: unknown) => Promise<ReplyMessage> }> {
   const ws = await connect(server.port, `?token=${TOKEN}&resume=`)
@@ -43,11 +42,7 @@ async function tab(): Promise<{ ws: WebSocket; next: Inbox; ask: (kind: string, 
   return {
     ws,
     next,
-    ask: async (kind, payload) => {
-      const id = nextId++
-      ws.send(JSON.stringify({ v: 1, id, kind, payload }))
-      return (await next((m) => m['id'] === id)) as unknown as ReplyMessage
-    },
+    ask: asker(ws, next),
   }
 }
 const result = <T>(r: ReplyMessage): T => {
