@@ -177,10 +177,12 @@ describe('session restore (real host)', () => {
 
   it('writes the form into the address bar as it changes, and opens a pasted link', async () => {
     await load()
+    // Both stores before any wait: a replaced page's late timer runs a store action, and Pinia makes
+    // that store's (old) instance the active one again, so a store looked up later could be the old page's.
     const form = useFormStore().form
+    const link = useLinkStore()
     form.data.generator = 'gauss'
     await vi.waitFor(() => expect(page.location.hash).toBe(`#${encodeLink(form)}`))
-    const link = useLinkStore()
     const other = defaultForm()
     other.data.generator = 'xor'
     other.batchSize = 8
