@@ -3,7 +3,8 @@
 // 16×1024 model's pieces are planned within CHUNK_FLOPS, sliced results equal the same request
 // answered in one piece, and training between pieces leaves a result at the step it began.
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { tensor, type Backend, type Tensor } from '../engine'
+import { nn, tensor, type Backend, type Tensor } from '../engine'
+import { COPY_PIECE_BYTES, freeze, prepareCopy, sparesOf } from './inspect-pieces'
 import type { RequestPayload, RequestResult } from '../shared/protocol'
 import { gradcheckWork, graphWork } from './inspect-model'
 import { histogramsWork } from './inspect-histograms'
@@ -143,6 +144,53 @@ describe('inspections in pieces', () => {
     },
     60_000,
   )
+})
+
+describe('the copy an inspection reads', () => {
+  const wide = () => new nn.MLP([2, 1024, 1024, 1024, 1024, 2], { seed: 4 })
+  const drainCount = (work: Work<void>): number => {
+    let yields = 0
+    while (!work.next().done) yields++
+    return yields
+  }
+
+  it('is allocated a few layers per piece, then frozen in one copy of the values of one moment', () => {
+    const live = wide()
+    // Layers of ~12 KiB, 4 MiB, 4 MiB, 4 MiB and 8 KiB: two pieces of at most COPY_PIECE_BYTES and one layer more.
+    const prep = prepareCopy(live, 'float32')
+    expect(prep.next().done).toBe(false)
+    // Training moves the weights between the pieces: the freeze still reads them as they are then.
+    live.layers[1].weight.assign(tensor(new Float32Array(1024 * 1024).fill(0.25), { shape: [1024, 1024] }))
+    expect(prep.next().done).toBe(true)
+    expect(sparesOf(live)).toEqual(['float32'])
+    live.layers[3].weight.assign(tensor(new Float32Array(1024 * 1024).fill(-0.5), { shape: [1024, 1024] }))
+    const frozen = freeze(live)
+    expect(sparesOf(live)).toEqual([]) // taken by this freeze
+    // Compared as bytes (a deep equality over 4M elements takes seconds).
+    const bytes = (t: Tensor) => {
+      const a = t.dataSync() as Float32Array
+      return Buffer.from(a.buffer, a.byteOffset, a.byteLength)
+    }
+    frozen.model.namedParameters().forEach(([name, p], i) => expect(bytes(p).equals(bytes(live.namedParameters()[i][1])), name).toBe(true))
+    expect(frozen.model.layers[3].weight.dataSync()[7]).toBe(-0.5)
+    expect(frozen.model.layers[0]).not.toBe(live.layers[0])
+    frozen.release()
+    expect(sparesOf(live)).toEqual(['float32'])
+    expect(drainCount(prepareCopy(live, 'float32'))).toBe(0) // the released copy is reused
+    expect(COPY_PIECE_BYTES).toBeLessThan(2 * 4 * 1024 * 1024 + 1)
+  })
+
+  it("in float64 (gradcheck) is not kept after the request, the polled panels' copy is", async () => {
+    const { ok, session } = await trained()
+    const live = session.trainer.model
+    await ok('session.gradcheck', { sessionId: 's1', param: 'layers.1.weight', maxElements: 5 })
+    expect(sparesOf(live)).toEqual([])
+    await ok('session.network', { sessionId: 's1', maxEdgesPerLayer: 10 })
+    expect(sparesOf(live)).toEqual(['float32'])
+    const failed = await trained()
+    expect((await failed.fail('session.gradcheck', { sessionId: 's1', param: 'layers.9.weight', maxElements: 5 })).code).toBe('not_found')
+    expect(sparesOf(failed.session.trainer.model)).toEqual([])
+  }, 60_000)
 })
 
 describe('a request beside an inspection in pieces', () => {

@@ -7,7 +7,7 @@
 // takes more than one piece reads a frozen copy of the weights, taken in its first piece, so its
 // result belongs to one step however far the session trains meanwhile.
 import { setImmediate } from 'node:timers'
-import { backwardInPieces, type BackwardOptions, type DType, type nn, type Tensor } from '../engine'
+import { backwardInPieces, nn, Rng, type BackwardOptions, type DType, type Tensor } from '../engine'
 import { view } from './metrics'
 import type { TrainingSession } from './session'
 import type { SessionRegistry } from './sessions/registry'
@@ -15,45 +15,113 @@ import { backwardFlops, type Work } from './work-budget'
 
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
-/** Run an inspection's work on session `sessionId`: its first piece now, each next piece on a later turn of the event loop. */
-export async function inPieces<T>(registry: SessionRegistry, sessionId: string, make: (s: TrainingSession) => Work<T>): Promise<T> {
-  let work: Work<T> | null = null
-  let r = await registry.reading(sessionId, (s) => {
-    work = make(s)
-    return work.next()
-  })
-  while (!r.done) {
-    await nextTurn()
-    r = work!.next()
+/** Which copy of the weights an inspection reads: in the model's own dtype, or in float64 (gradcheck). */
+export type CopyKind = 'model' | 'float64'
+
+/**
+ * Run an inspection's work on session `sessionId`: its first piece now, each next piece on a later
+ * turn of the event loop. With `copy`, the weight copy the work will freeze into is allocated first,
+ * a few layers per turn (prepareCopy), so the freeze itself is one copy of values into memory that
+ * is already there.
+ */
+export async function inPieces<T>(
+  registry: SessionRegistry,
+  sessionId: string,
+  make: (s: TrainingSession) => Work<T>,
+  copy?: CopyKind,
+): Promise<T> {
+  const live = copy ? registry.get(sessionId).trainer.model : null
+  const dtype = live && (copy === 'float64' ? 'float64' : live.layers[0]!.weight.dtype)
+  try {
+    if (live && dtype) {
+      const prep = prepareCopy(live, dtype)
+      while (!prep.next().done) await nextTurn()
+    }
+    let work: Work<T> | null = null
+    let r = await registry.reading(sessionId, (s) => {
+      work = make(s)
+      return work.next()
+    })
+    while (!r.done) {
+      await nextTurn()
+      r = work!.next()
+    }
+    return r.value
+  } finally {
+    // A copy in another dtype is not kept (at most one extra copy per session, in its own dtype).
+    if (live && dtype && dtype !== live.layers[0]!.weight.dtype) spares.get(live)?.delete(dtype)
   }
-  return r.value
 }
 
 /**
- * A released frozen copy per live model, whose buffers the next freeze reuses: allocating a 16×1024
- * model's 63 MB afresh (page faults) costs several times more than copying into it. Only copies in
- * the model's own dtype are kept (the polled panels'); a float64 copy (gradcheck, on a click) is not,
- * so a big session holds at most one extra copy of its weights.
+ * Released or prepared copies per live model and dtype, which the next freeze takes: allocating a
+ * 16×1024 model's 63 MB afresh (page faults) costs several times more than copying into it. Copies
+ * in the model's own dtype (the polled panels') are kept after use; a float64 copy (gradcheck, on
+ * a click) is not, so a big session holds at most one extra copy of its weights.
  */
-const spares = new WeakMap<nn.MLP, nn.MLP>()
+const spares = new WeakMap<nn.MLP, Map<DType, nn.MLP>>()
+
+/** Bytes of layers allocated per piece by prepareCopy (one 1024×1024 float32 layer is 4 MiB). */
+export const COPY_PIECE_BYTES = 8 << 20
+
+/**
+ * Allocate a copy of `live` in `dtype` for the next freeze, at most COPY_PIECE_BYTES of layers per
+ * piece (nothing to do when a spare is there). Its values are whatever the layers held when each
+ * was copied: freeze overwrites them all at once, so the frozen copy still belongs to one step.
+ */
+export function* prepareCopy(live: nn.MLP, dtype: DType): Work<void> {
+  if (spares.get(live)?.has(dtype)) return
+  const layers: nn.Linear[] = []
+  let bytes = 0
+  for (const layer of live.layers) {
+    if (bytes >= COPY_PIECE_BYTES) {
+      yield
+      bytes = 0
+    }
+    layers.push(layer.clone({ dtype }))
+    bytes += layer.parameters().reduce((n, p) => n + p.size, 0) * (dtype === 'float64' ? 8 : 4)
+  }
+  const model = new nn.MLP(live.sizes, {
+    activation: live.activations,
+    blocks: live.blocks,
+    fromNorms: live.norms,
+    dropoutRng: live.dropoutRng ?? undefined,
+    layers,
+    rng: new Rng(0), // never drawn from: every value is given
+  })
+  putSpare(live, dtype, model)
+}
+
+/** The dtypes of the copies held for `live` (tests). */
+export function sparesOf(live: nn.MLP): DType[] {
+  return [...(spares.get(live)?.keys() ?? [])]
+}
+
+function putSpare(live: nn.MLP, dtype: DType, model: nn.MLP): void {
+  let byDtype = spares.get(live)
+  if (!byDtype) spares.set(live, (byDtype = new Map()))
+  byDtype.set(dtype, model)
+}
 
 export interface Frozen {
   /** A copy of the live model's weights and buffers at the moment of freezing, in the same mode; the holder's alone. */
   model: nn.MLP
-  /** Done with it: its gradients are dropped and its buffers kept for the next freeze of the same model. */
+  /** Done with it: its gradients are dropped and, in the model's dtype, its buffers kept for the next freeze. */
   release(): void
 }
 
 /**
  * The live model's weights and buffers (running statistics) as they are now, in a copy training
- * does not touch. At most one spare copy per live model is kept; a freeze while it is in use makes
- * another (freed with its holder).
+ * does not touch: a prepared or released spare overwritten with the current values, else a fresh
+ * clone. At most one spare copy per live model is kept; a freeze while it is in use makes another
+ * (freed with its holder).
  */
 export function freeze(live: nn.MLP, dtype: DType = live.layers[0]!.weight.dtype): Frozen {
   const keep = dtype === live.layers[0]!.weight.dtype
-  let model = keep ? spares.get(live) : undefined
+  const byDtype = spares.get(live)
+  let model = byDtype?.get(dtype)
   if (model) {
-    spares.delete(live)
+    byDtype!.delete(dtype)
     copyState(live, model)
     model.train(live.training)
   } else model = live.clone({ dtype })
@@ -62,7 +130,7 @@ export function freeze(live: nn.MLP, dtype: DType = live.layers[0]!.weight.dtype
     model: held,
     release() {
       for (const [, p] of held.namedParameters()) p.grad = null
-      if (keep) spares.set(live, held)
+      if (keep) putSpare(live, dtype, held)
     },
   }
 }

@@ -124,6 +124,26 @@ describe('MLP blocks', () => {
     close(c.forward(rows(3, 4, 5).to(cpuBackend, 'float32')).dataSync(), m.forward(rows(3, 4, 5)).dataSync(), 1e-5)
   })
 
+  it('takes over the layers it is given (no copy, nothing drawn) and refuses layers that do not fit', () => {
+    const m = model([{ norm: 'batch' }, { residual: true }])
+    const layers = m.layers.map((l) => l.clone())
+    const rng = new Rng(9)
+    const before = rng.getState()
+    const c = new nn.MLP(m.sizes, { activation: m.activations, blocks: m.blocks, fromNorms: m.norms, layers, rng })
+    expect(c.layers).toEqual(layers)
+    c.layers.forEach((l, i) => expect(l).toBe(layers[i]))
+    expect(rng.getState()).toEqual(before)
+    close(c.forward(rows(3, 4, 5)).dataSync(), m.forward(rows(3, 4, 5)).dataSync())
+    const other = new nn.MLP([4, 6, 3], { dtype: 'float64', seed: 1 })
+    expect(() => new nn.MLP(m.sizes, { layers: other.layers })).toThrow(/layers has 2 layers, sizes \[4,4,4,2\] make 3/)
+    expect(() => new nn.MLP([4, 6, 3], { layers: [layers[0], other.layers[1]] })).toThrow(/layers\[0\] is 4→4, sizes make it 4→6/)
+    expect(() => new nn.MLP([4, 6, 3], { layers: other.layers, from: other.layers })).toThrow(/not both/)
+    const f32 = other.layers[1].clone({ dtype: 'float32' })
+    expect(() => new nn.MLP([4, 6, 3], { layers: [other.layers[0], f32] })).toThrow(
+      /layers\[1\] is float32 on cpu, layers\[0\] float64 on cpu/,
+    )
+  })
+
   it('refuses a residual across widths, and blocks that do not fit, naming the layer', () => {
     const err = (fn: () => unknown): EngineError => {
       try {

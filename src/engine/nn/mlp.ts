@@ -56,6 +56,12 @@ export interface MLPOptions {
   backend?: Backend
   /** Start from copies of these layers' values instead of drawing them (clone); sizes must match. */
   from?: readonly Linear[]
+  /**
+   * These layers themselves, not copies (the MLP takes them over): a copy assembled layer by
+   * layer, e.g. the host's inspection copy of a big model, allocated in pieces. Sizes must match;
+   * their dtype and backend are the model's.
+   */
+  layers?: readonly Linear[]
   /** One per hidden layer (absent, or fields left out: plain layers). */
   blocks?: readonly Partial<Block>[]
   /** Start the norms from copies of these (clone): parameters and running statistics. */
@@ -108,15 +114,29 @@ export class MLP extends Module {
       if (!ACTIVATIONS.includes(a))
         throw new EngineError('MLP', 'argument', `activation of layer ${i} is "${String(a)}"; expected one of ${ACTIVATIONS.join(', ')}`)
     })
-    if (options.from && options.from.length !== nLayers) {
-      throw new EngineError('MLP', 'argument', `from has ${options.from.length} layers, sizes ${JSON.stringify(sizes)} make ${nLayers}`)
+    for (const key of ['from', 'layers'] as const) {
+      const given = options[key]
+      if (given && given.length !== nLayers)
+        throw new EngineError('MLP', 'argument', `${key} has ${given.length} layers, sizes ${JSON.stringify(sizes)} make ${nLayers}`)
     }
+    if (options.from && options.layers) throw new EngineError('MLP', 'argument', 'give from (copied) or layers (taken over), not both')
+    options.layers?.forEach((l, i) => {
+      if (l.inFeatures !== sizes[i] || l.outFeatures !== sizes[i + 1])
+        throw new EngineError('MLP', 'shape', `layers[${i}] is ${l.inFeatures}→${l.outFeatures}, sizes make it ${sizes[i]}→${sizes[i + 1]}`)
+      const w = options.layers![0].weight
+      if (l.weight.dtype !== w.dtype || l.weight.backend !== w.backend)
+        throw new EngineError(
+          'MLP',
+          'argument',
+          `layers[${i}] is ${l.weight.dtype} on ${l.weight.backend.name}, layers[0] ${w.dtype} on ${w.backend.name}`,
+        )
+    })
     this.blocks = checkBlocks(sizes, options.blocks)
     const rng = options.rng ?? (options.seed !== undefined ? new Rng(options.seed) : globalRng)
     const { init, dtype, backend, from } = options
     this.layers = []
     for (let i = 0; i < nLayers; i++) {
-      this.layers.push(new Linear(sizes[i], sizes[i + 1], { init, dtype, rng, backend, from: from?.[i] }))
+      this.layers.push(options.layers?.[i] ?? new Linear(sizes[i], sizes[i + 1], { init, dtype, rng, backend, from: from?.[i] }))
     }
     const placed = { dtype: this.layers[0].weight.dtype, backend: this.layers[0].weight.backend }
     this.norms = this.blocks.map((b, i) => makeNorm(b, normWidth(sizes, i, b), options.fromNorms?.[i], placed, i))

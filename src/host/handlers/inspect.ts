@@ -21,21 +21,23 @@ export type InspectKind = keyof typeof INSPECT_REQUESTS | keyof typeof STUDIO_RE
 export function inspectHandlers(registry: SessionRegistry): HandlerTable<InspectKind> {
   return {
     'scalar.evaluate': ({ source }) => evaluateScalar(source),
-    // Work that grows with the model runs in pieces sized from its shape (inspect-pieces.ts).
-    'session.graph': ({ sessionId, batchSize }) => inPieces(registry, sessionId, (s) => graphWork(s, batchSize)),
+    // Work that grows with the model runs in pieces sized from its shape (inspect-pieces.ts), on a
+    // copy of the weights allocated a few layers per piece before the work begins.
+    'session.graph': ({ sessionId, batchSize }) => inPieces(registry, sessionId, (s) => graphWork(s, batchSize), 'model'),
     'session.network': ({ sessionId, maxEdgesPerLayer, maxNeurons }) =>
-      inPieces(registry, sessionId, (s) => networkWork(s, maxEdgesPerLayer, maxNeurons)),
+      inPieces(registry, sessionId, (s) => networkWork(s, maxEdgesPerLayer, maxNeurons), 'model'),
     'session.neuronMap': ({ sessionId, layer, neuron, resolution }) =>
       registry.reading(sessionId, (s) => neuronMapOf(s, layer, neuron, resolution)),
     'session.neuronMaps': ({ sessionId, resolution, maxPerColumn, maxMaps }) =>
       registry.reading(sessionId, (s) => neuronMapsOf(s, resolution, maxPerColumn, maxMaps)),
-    'session.gradcheck': ({ sessionId, param, maxElements }) => inPieces(registry, sessionId, (s) => gradcheckWork(s, param, maxElements)),
+    'session.gradcheck': ({ sessionId, param, maxElements }) =>
+      inPieces(registry, sessionId, (s) => gradcheckWork(s, param, maxElements), 'float64'),
     'session.saliency': ({ sessionId, perKind }) => registry.reading(sessionId, (s) => saliencyOf(s, perKind)),
 
     // The studio's inspection panels (inspect-studio.ts).
     'session.histograms': ({ sessionId, bins, range }) => inPieces(registry, sessionId, (s) => histogramsWork(s, bins, range)),
-    'session.boundary': ({ sessionId, resolution }) => inPieces(registry, sessionId, (s) => boundaryWork(s, resolution)),
-    'session.predictions': ({ sessionId, split, max }) => inPieces(registry, sessionId, (s) => predictionsWork(s, split, max)),
+    'session.boundary': ({ sessionId, resolution }) => inPieces(registry, sessionId, (s) => boundaryWork(s, resolution), 'model'),
+    'session.predictions': ({ sessionId, split, max }) => inPieces(registry, sessionId, (s) => predictionsWork(s, split, max), 'model'),
     // Shapes and names only, so it does not wait for a device session's queue.
     'session.describe': ({ sessionId }) => describeSession(registry.get(sessionId)),
   }
