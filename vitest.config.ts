@@ -16,7 +16,7 @@ if (!process.env.XDG_RUNTIME_DIR) {
 
 export default defineConfig({
   test: {
-    include: ['src/**/*.test.ts'],
+    include: ['src/**/*.test.ts', 'bench/**/*.test.ts'],
     environment: 'node',
     // global.gc lets the WebGPU buffer pool ask for a collection when GPU memory (invisible to
     // V8's heuristics) piles up; the leak test checks the flag really reaches the workers.
