@@ -116,7 +116,14 @@ export const dropoutSeed = (seed: number): number => (seed ^ DROPOUT_STREAM) >>>
  * blocks. It rests in eval mode: evaluations, inspections and exports run it as it is (BatchNorm on
  * its running statistics, no dropout), and only the training step switches it to train mode.
  */
-export function buildModel(nInputs: number, spec: SessionSpecOut, outputSize: number, backend: Backend, trainRows = Infinity): nn.MLP {
+export function buildModel(
+  nInputs: number,
+  spec: SessionSpecOut,
+  outputSize: number,
+  backend: Backend,
+  trainRows = Infinity,
+  init: nn.Initializer = spec.model.init,
+): nn.MLP {
   const sizes = [nInputs, ...spec.model.hidden, outputSize]
   checkBlocks(sizes, spec.model, Math.min(spec.train.batchSize, trainRows))
   const blocks = spec.model.blocks?.some((b) => !isPlain(b)) ? spec.model.blocks.map((b) => ({ ...b })) : undefined
@@ -124,7 +131,7 @@ export function buildModel(nInputs: number, spec: SessionSpecOut, outputSize: nu
     backend,
     activation: [...hiddenActivations(spec.model), 'linear'],
     outputActivation: 'linear',
-    init: spec.model.init,
+    init,
     seed: spec.train.seed,
     blocks,
     dropoutRng: new Rng(dropoutSeed(spec.train.seed)),

@@ -37,6 +37,17 @@ describe('Trainer', () => {
     expect(t.stepCount).toBe(6)
   })
 
+  it("restoring (a run opened from its checkpoint) draws no weights; reset still draws the seed's", () => {
+    const s = makeSpec()
+    const d = prepareData(s.data, null)
+    const plan = planLoss(s.model.loss, d.train.task, d.train.nClasses, 'test data')
+    const t = new Trainer(d, plan, s, undefined, { restoring: true })
+    expect(weights(t).every((w) => w.every((v) => v === 0))).toBe(true)
+    t.reset()
+    expect(weights(t)).toEqual(weights(trainer(s)))
+    expect(weights(t).some((w) => w.some((v) => v !== 0))).toBe(true)
+  })
+
   it('reset replays the same run from the same seed', () => {
     const s = makeSpec({ optimizer: { type: 'adam', lr: 0.01 } })
     const t = trainer(s)

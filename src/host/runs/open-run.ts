@@ -105,7 +105,8 @@ export async function openRun(host: RunsHost, { runId, checkpointStep }: ParsedP
   const latest = store.checkpoints.steps(runId).at(-1)
   let session
   try {
-    session = await host.registry.create(specAt(rec.spec, ck.meta), rec.spec.backend)
+    // The checkpoint sets every weight: none are drawn first.
+    session = await host.registry.create(specAt(rec.spec, ck.meta), rec.spec.backend, { restoring: true })
   } catch (e) {
     ck.later?.release()
     throw e

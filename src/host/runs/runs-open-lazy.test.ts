@@ -5,7 +5,7 @@
 // them), and never leaves the file open after a reset or dispose.
 import { readFileSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { parseSafetensorsHeader } from '../../engine'
 import { testHost } from '../test-helpers'
 import { nodeFs, type FsOps } from './atomic'
@@ -80,8 +80,11 @@ describe('runs.open defers the optimiser state', () => {
 
     const b = reopen(dir)
     try {
+      const create = vi.spyOn(b.host['registry'], 'create')
       const opened = await b.ok('runs.open', { runId })
       expect(opened.step).toBe(300)
+      // The session is made without drawing initial weights (the checkpoint sets them all).
+      expect(create.mock.calls.map((c) => c[2])).toEqual([{ restoring: true }])
       const fromFile = b.reads.filter((r) => r.path === file)
       // Every weight and the batch order were read; not one byte of the optimiser's buffers.
       for (const t of rest) expect(fromFile.some((r) => overlaps(r, t))).toBe(true)

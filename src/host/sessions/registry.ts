@@ -89,7 +89,7 @@ export class SessionRegistry {
   }
 
   /** A new session from a spec (not yet recording), owned by the requesting client, counted against maxSessions. */
-  async create(spec: SessionSpecOut, choice: SessionSpecOut['backend']): Promise<TrainingSession> {
+  async create(spec: SessionSpecOut, choice: SessionSpecOut['backend'], options: { restoring?: boolean } = {}): Promise<TrainingSession> {
     // Owned from the first moment: a client released while this create awaits gets nothing.
     const owner = currentClient()
     const gone = (): HostError => new HostError('not_found', 'the client that asked for this session has disconnected')
@@ -123,7 +123,7 @@ export class SessionRegistry {
             ),
         },
         device,
-        { chunkFlops: this.chunkFlops },
+        { chunkFlops: this.chunkFlops, restoring: options.restoring },
       )
       this.nextId++
       this.sessions.set(id, session)
