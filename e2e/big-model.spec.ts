@@ -77,13 +77,29 @@ test.describe('a 16 × 1024 model stays interactive', () => {
     const pausedAt = await num(page.getByTestId('status-step'), 'data-value')
 
     // The network view: drawn within a generous bound, a sample of each wide layer, said on screen.
+    // Timed in the page as a user sees it, from the click on the tab to the first drawn frame (a
+    // MutationObserver on the canvas's draw count), and in the test's clock, which adds the
+    // click's and the polling's round trips.
+    await page.evaluate(`(() => {
+      const now = () => performance.timeOrigin + performance.now()
+      document.querySelector('[data-testid="tab-network"]').addEventListener('click', () => (window.networkClickAt ??= now()), { capture: true })
+      new MutationObserver(() => {
+        const c = document.querySelector('[data-testid="network-canvas"]')
+        if (c && Number(c.getAttribute('data-draws')) > 0) window.networkDrawnAt ??= now()
+      }).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-draws'] })
+    })()`)
     const n0 = Date.now()
     await page.getByTestId('tab-network').click()
     const canvas = page.getByTestId('network-canvas')
     await expect(canvas).toHaveAttribute('data-draws', /[1-9]/, { timeout: 30_000 })
     const drawnMs = Date.now() - n0
-    console.log(`big model (16×1024): network view drawn after ${drawnMs} ms (frame ${await canvas.getAttribute('data-draw-ms')} ms)`)
-    expect(drawnMs).toBeLessThanOrEqual(15_000)
+    const inPage = (await page.evaluate('window.networkDrawnAt - window.networkClickAt')) as number
+    console.log(
+      `big model (16×1024): network view drawn ${Math.round(inPage)} ms after the click, in the page ` +
+        `(the test saw it after ${drawnMs} ms; the frame took ${await canvas.getAttribute('data-draw-ms')} ms)`,
+    )
+    expect(inPage).toBeGreaterThan(0)
+    expect(inPage).toBeLessThanOrEqual(5_000)
     await expect(page.getByTestId('neuron-sample')).toContainText('showing 64 of 1,024 neurons')
     await expect(canvas).toHaveAttribute('data-neurons', String(2 + LAYERS * 64 + 2))
     await expect(page.getByTestId('network-view')).toHaveAttribute('data-step', String(pausedAt))

@@ -11,6 +11,7 @@ import { dataHandlers, filesHost, type FilesHost } from './datasets/handlers'
 import { toProtocolError } from './errors'
 import { helloHandlers } from './handlers/hello'
 import { inspectHandlers } from './handlers/inspect'
+import { INSPECT_TURN_MS } from './inspect-pieces'
 import { sessionHandlers } from './handlers/sessions'
 import { composeHandlers, type HandlerTable } from './handlers/table'
 import { runsHandlers } from './runs/handlers'
@@ -37,6 +38,11 @@ export interface EngineHostOptions {
    * are split across slices (work-budget.ts). Tests force splits on small models with a small one.
    */
   chunkFlops?: number
+  /**
+   * How long an inspection keeps running its next pieces before the loop turns (ms). Default
+   * INSPECT_TURN_MS; 0 runs one piece per turn (tests that watch requests interleave).
+   */
+  inspectTurnMs?: number
   /** Where runs are saved (one folder per run); without it nothing is saved. */
   dataDir?: string
   /** Checkpoint cadence and thinning (tests use small numbers). */
@@ -94,7 +100,7 @@ export class EngineHost {
       helloHandlers(),
       dataHandlers(this.files),
       sessionHandlers({ registry: this.registry, runs: this.runs, schedule: () => this.scheduler.schedule() }),
-      inspectHandlers(this.registry),
+      inspectHandlers(this.registry, { turnMs: options.inspectTurnMs ?? INSPECT_TURN_MS }),
       runsHandlers(this.runs),
       watchHandlers(this.runs, this.watch),
     ])

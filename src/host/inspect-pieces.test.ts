@@ -4,7 +4,7 @@
 // answered in one piece, and training between pieces leaves a result at the step it began.
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { nn, tensor, type Backend, type Tensor } from '../engine'
-import { COPY_PIECE_BYTES, freeze, prepareCopy, sparesOf } from './inspect-pieces'
+import { COPY_PIECE_BYTES, freeze, INSPECT_TURN_MS, prepareCopy, sparesOf, turn } from './inspect-pieces'
 import type { RequestPayload, RequestResult } from '../shared/protocol'
 import { gradcheckWork, graphWork } from './inspect-model'
 import { histogramsWork } from './inspect-histograms'
@@ -32,8 +32,8 @@ const SPEC: RequestPayload<'session.create'> = spec({
 })
 
 /** A host with this chunk budget and a session trained 3 steps (identical weights whatever the budget). */
-async function trained(chunkFlops?: number) {
-  const h = testHost(chunkFlops === undefined ? {} : { chunkFlops })
+async function trained(chunkFlops?: number, inspectTurnMs?: number) {
+  const h = testHost({ ...(chunkFlops === undefined ? {} : { chunkFlops }), ...(inspectTurnMs === undefined ? {} : { inspectTurnMs }) })
   hosts.push(h)
   await h.ok('session.create', SPEC)
   await h.ok('session.step', { sessionId: 's1', steps: 3 })
@@ -194,14 +194,39 @@ describe('the copy an inspection reads', () => {
 })
 
 describe('a request beside an inspection in pieces', () => {
-  it('is answered between its pieces, before the inspection ends', async () => {
-    const { send } = await trained(SMALL)
+  it('is answered between its pieces, before the inspection ends (one piece per turn)', async () => {
+    const { send } = await trained(SMALL, 0)
     const order: string[] = []
     const boundary = send('session.boundary', { sessionId: 's1', resolution: 64 }).then((r) => order.push(`boundary ${r.ok}`))
     const pause = send('session.pause', { sessionId: 's1' }).then((r) => order.push(`pause ${r.ok}`))
     await Promise.all([boundary, pause])
     expect(order).toEqual(['pause true', 'boundary true'])
   }, 60_000)
+})
+
+describe('pieces per turn', () => {
+  /** Work of `n` pieces, each advancing the fake clock by `ms`; the number of turns it took. */
+  function turns(n: number, ms: number, turnMs: number): number {
+    let now = 0
+    function* work(): Work<number> {
+      for (let i = 1; i < n; i++) {
+        now += ms
+        yield
+      }
+      return n
+    }
+    const w = work()
+    let k = 1
+    while (!turn(w, turnMs, () => now).done) k++
+    return k
+  }
+
+  it('tiny pieces run back to back in one turn; a turn ends once turnMs has passed; 0 is one piece a turn', () => {
+    expect(turns(200, 0.01, INSPECT_TURN_MS)).toBe(1)
+    // Pieces of 3 ms against a 4 ms turn: two a turn (the second starts before 4 ms have passed).
+    expect(turns(10, 3, 4)).toBe(5)
+    expect(turns(10, 0, 0)).toBe(10)
+  })
 })
 
 describe('the 16×1024 model, planned within CHUNK_FLOPS', () => {

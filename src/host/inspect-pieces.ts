@@ -2,10 +2,12 @@
 // inspection of a big model done in one go (a 16×1024 ReLU net is ~34 MFLOPs per row) held
 // training and every other request for up to seconds. Here an inspection is resumable work
 // (work-budget.ts) whose pieces are sized from the model's shape: the first piece runs inside the
-// session's `reading` (a device session's CPU mirror is current), the rest one per turn of the
-// event loop, so a training slice, a Pause or another request can run between any two. Work that
+// session's `reading` (a device session's CPU mirror is current), the rest on later turns of the
+// event loop (a few milliseconds of pieces per turn), so a training slice, a Pause or another
+// request runs between them. Work that
 // takes more than one piece reads a frozen copy of the weights, taken in its first piece, so its
 // result belongs to one step however far the session trains meanwhile.
+import { performance } from 'node:perf_hooks'
 import { setImmediate } from 'node:timers'
 import { backwardInPieces, nn, Rng, type BackwardOptions, type DType, type Tensor } from '../engine'
 import { view } from './metrics'
@@ -19,23 +21,40 @@ const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(reso
 export type CopyKind = 'model' | 'float64'
 
 /**
- * Run an inspection's work on session `sessionId`: its first piece now, each next piece on a later
- * turn of the event loop. With `copy`, the weight copy the work will freeze into is allocated first,
- * a few layers per turn (prepareCopy), so the freeze itself is one copy of values into memory that
- * is already there.
+ * How long an inspection goes on to its next piece before the loop turns (ms): half a frame. Many
+ * pieces are tiny (the backward's cheap nodes between two products), and each turn waits behind
+ * whatever else is queued (a training slice, a big checkpoint's next 4 MiB): one piece per turn
+ * made the 16×1024 network view wait ~50 turns. A piece is at most chunkFlops, so a turn holds at
+ * most this plus one piece.
+ */
+export const INSPECT_TURN_MS = 8
+
+export interface InPiecesOptions {
+  /** The weight copy the work will freeze into, allocated first (prepareCopy). */
+  copy?: CopyKind
+  /** Pieces run back to back for up to this long before the loop turns (INSPECT_TURN_MS); 0: one piece per turn. */
+  turnMs: number
+}
+
+/**
+ * Run an inspection's work on session `sessionId`: its first piece now, the next ones on later
+ * turns of the event loop (as many per turn as fit turnMs). With `copy`, the weight copy the work
+ * will freeze into is allocated first, a few layers per piece (prepareCopy), so the freeze itself
+ * is one copy of values into memory that is already there.
  */
 export async function inPieces<T>(
   registry: SessionRegistry,
   sessionId: string,
   make: (s: TrainingSession) => Work<T>,
-  copy?: CopyKind,
+  options: InPiecesOptions,
 ): Promise<T> {
+  const { copy, turnMs } = options
   const live = copy ? registry.get(sessionId).trainer.model : null
   const dtype = live && (copy === 'float64' ? 'float64' : live.layers[0]!.weight.dtype)
   try {
     if (live && dtype) {
       const prep = prepareCopy(live, dtype)
-      while (!prep.next().done) await nextTurn()
+      while (!turn(prep, turnMs).done) await nextTurn()
     }
     let work: Work<T> | null = null
     let r = await registry.reading(sessionId, (s) => {
@@ -44,13 +63,21 @@ export async function inPieces<T>(
     })
     while (!r.done) {
       await nextTurn()
-      r = work!.next()
+      r = turn(work!, turnMs)
     }
     return r.value
   } finally {
     // A copy in another dtype is not kept (at most one extra copy per session, in its own dtype).
     if (live && dtype && dtype !== live.layers[0]!.weight.dtype) spares.get(live)?.delete(dtype)
   }
+}
+
+/** One turn's pieces of `work`: the next one, then more while less than `turnMs` has passed on `clock`. */
+export function turn<T>(work: Work<T>, turnMs: number, clock: () => number = () => performance.now()): IteratorResult<void, T> {
+  const start = clock()
+  let r = work.next()
+  while (!r.done && clock() - start < turnMs) r = work.next()
+  return r
 }
 
 /**

@@ -196,14 +196,15 @@ export class Trainer {
     this.replaced()
   }
 
-  captureState(): TrainerState {
+  /** `views`: the optimiser's buffers as they are, not copies (the caller is done before the next step: a checkpoint). */
+  captureState(options: { views?: boolean } = {}): TrainerState {
     // Mid-step, the batch order from before the step's batch: the step is redone after a restore.
     const sampler = this.pending ? structuredClone(this.pending.samplerBefore) : this.sampler.getState()
     const st: TrainerState = {
       step: this.stepCount,
       epochBase: this.epochBase,
       sampler,
-      optimizer: this.optimizer.stateDict(),
+      optimizer: this.optimizer.stateDict(options),
       monitor: { ...this.monitor },
     }
     const rng = this.pending?.before ? this.pending.before.rng : this.model.dropoutRng?.getState()

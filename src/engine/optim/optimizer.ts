@@ -90,9 +90,15 @@ export abstract class Optimizer<O extends OptimizerOptions = OptimizerOptions> {
 
   protected abstract update(p: Tensor, g: Tensor, index: number): void
 
-  stateDict(): OptimizerStateDict {
+  /**
+   * The state by name. Its tensors do not change with later steps, unless `views` is set: then a
+   * buffer an in-place step updates is handed out as it is, not copied (a 16×1024 model's Adam
+   * moments are 126 MB), for a caller that is done with it before the next step (a checkpoint,
+   * whose session waits for its write).
+   */
+  stateDict(options: { views?: boolean } = {}): OptimizerStateDict {
     const sd: OptimizerStateDict = { step: this.stepCount, tensors: {}, scalars: {} }
-    this.params.forEach((p, i) => this.saveParamState(p, this.names[i], sd))
+    this.params.forEach((p, i) => this.saveParamState(p, this.names[i], sd, options.views === true))
     return sd
   }
 
@@ -110,7 +116,7 @@ export abstract class Optimizer<O extends OptimizerOptions = OptimizerOptions> {
   }
 
   /** Subclasses with state add their buffers under `${name}.<buffer>`. */
-  protected saveParamState(_p: Tensor, _name: string, _sd: OptimizerStateDict): void {}
+  protected saveParamState(_p: Tensor, _name: string, _sd: OptimizerStateDict, _views: boolean): void {}
   protected loadParamState(_p: Tensor, _name: string, _sd: OptimizerStateDict): void {}
 
   private assertFiniteGrads(): void {

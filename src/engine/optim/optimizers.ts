@@ -132,12 +132,13 @@ export class Adam extends Optimizer<AdamOptions> {
     p.assign(sub(param, mul(div(m, denom), lr / bc1)))
   }
 
-  protected override saveParamState(p: Tensor, name: string, sd: OptimizerStateDict): void {
+  protected override saveParamState(p: Tensor, name: string, sd: OptimizerStateDict, views: boolean): void {
     const s = this.state.get(p)
     if (!s) return
-    // A later in-place step must not change a state dict already handed out (a checkpoint being written).
-    sd.tensors[`${name}.m`] = s.inPlace ? s.m.copyTo(s.m.backend) : s.m
-    sd.tensors[`${name}.v`] = s.inPlace ? s.v.copyTo(s.v.backend) : s.v
+    // A later in-place step must not change a state dict already handed out, unless asked for views.
+    const copy = s.inPlace && !views
+    sd.tensors[`${name}.m`] = copy ? s.m.copyTo(s.m.backend) : s.m
+    sd.tensors[`${name}.v`] = copy ? s.v.copyTo(s.v.backend) : s.v
     sd.scalars[`${name}.t`] = s.t
   }
 

@@ -51,6 +51,22 @@ describe('optimizer stateDict / loadStateDict', () => {
     })
   }
 
+  it('Adam: a state dict keeps its values through later in-place steps; with views it is the live buffers', () => {
+    const a = new Adam(params([Array.from({ length: 64 }, (_, i) => i / 10 - 3)]), { lr: 0.1 })
+    step(a, 0)
+    const copied = a.stateDict()
+    const views = a.stateDict({ views: true })
+    const m0 = Array.from(copied.tensors['layers.0.weight.m'].dataSync())
+    step(a, 1)
+    const now = a.stateDict({ views: true }).tensors['layers.0.weight.m']
+    expect(Array.from(copied.tensors['layers.0.weight.m'].dataSync())).toEqual(m0)
+    expect(Array.from(now.dataSync())).not.toEqual(m0)
+    // The CPU's fused step updates its buffers in place: views are those buffers, the default a copy.
+    expect(a.params[0].backend.adamStepInPlace).toBe(true)
+    expect(views.tensors['layers.0.weight.m']).toBe(now)
+    expect(copied.tensors['layers.0.weight.m']).not.toBe(now)
+  })
+
   it('names buffers after their parameter and refuses a misfit', () => {
     const a = new Adam(params([[1, 2]]), { lr: 0.1 })
     step(a, 0)

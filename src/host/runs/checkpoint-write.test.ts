@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { nodeFs, type FsOps } from './atomic'
-import { CheckpointWrite, PIECE_BYTES, type GuardAsync } from './checkpoint-write'
+import { CheckpointWrite, PIECE_BYTES, WRITE_BYTES, WRITE_TURN_MS, type GuardAsync } from './checkpoint-write'
 
 const dirs: string[] = []
 afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })))
@@ -58,6 +58,30 @@ describe('CheckpointWrite', { timeout: 30_000 }, () => {
     ps[2].fill(0) // the next step changes the weights
     expect(await job.done).toBe(true)
     expect(readFileSync(paths.tensors).equals(expected)).toBe(true)
+  })
+
+  it('a turn writes 1 MiB at a time: up to PIECE_BYTES on a fast disk, one write once WRITE_TURN_MS has passed', async () => {
+    for (const msPerWrite of [0, WRITE_TURN_MS + 1]) {
+      const { paths } = setup()
+      const ps = parts()
+      let now = 0
+      const writes: number[] = []
+      const timed: FsOps = {
+        ...nodeFs,
+        writeSync: (fd, data, offset, length) => {
+          now += msPerWrite
+          writes.push(length)
+          return nodeFs.writeSync(fd, data, offset, length)
+        },
+      }
+      const job = new CheckpointWrite(ps, paths, { step: 1 }, timed, guard([]), () => now)
+      // Before the first turn: the first turn's writes (the 3-byte part ends the first write early).
+      const first = writes.reduce((a, b) => a + b, 0)
+      expect(first).toBe(msPerWrite === 0 ? PIECE_BYTES : WRITE_BYTES)
+      expect(await job.done).toBe(true)
+      expect(Math.max(...writes)).toBeLessThanOrEqual(WRITE_BYTES)
+      expect(readFileSync(paths.tensors).equals(joined(ps))).toBe(true)
+    }
   })
 
   it('a failing disk leaves no file behind and reports false', async () => {

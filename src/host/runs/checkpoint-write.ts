@@ -1,17 +1,22 @@
 // A big checkpoint written beside the host's other work. A 16×1024 model with Adam is ~190 MB of
 // tensors: written in one go (copy, encode, write, fsync) it held the engine host's thread for
 // seconds, so a Pause or any request behind it waited that long. Here the bytes go to the
-// temporary file a piece at a time, one piece per turn of the event loop, the flush runs off the
-// thread, and then the rename and the JSON make the checkpoint count (as checkpoints.write does).
+// temporary file a piece at a time, one piece per turn of the event loop (a few milliseconds,
+// however slow the disk), the flush runs off the thread, and then the rename and the JSON make
+// the checkpoint count (as checkpoints.write does).
 //
 // The parts are views of the live tensors (no copy): the session trains no further until the bytes
 // are written (session.ts `saving`), and anything that would change the weights first calls
 // `finishNow`, which writes what is left at once.
 import { dirname } from 'node:path'
+import { performance } from 'node:perf_hooks'
 import { fsyncDir, tempPathFor, writeFileAtomic, type FsOps } from './atomic'
 
-/** Bytes written per turn of the event loop: a few milliseconds into the page cache. */
+/** At most this many bytes are written per turn of the event loop (a few milliseconds into the page cache)... */
 export const PIECE_BYTES = 4 << 20
+/** ...in writes of this size, and no more once WRITE_TURN_MS has passed: on a slow disk a 4 MiB write took 13 ms. */
+export const WRITE_BYTES = 1 << 20
+export const WRITE_TURN_MS = 4
 /** Checkpoints up to this size are written at once (a few milliseconds); bigger ones beside the loop. */
 export const BACKGROUND_BYTES = 16 << 20
 
@@ -36,6 +41,7 @@ export class CheckpointWrite {
     private readonly meta: object,
     private readonly ops: FsOps,
     guard: GuardAsync,
+    private readonly clock: () => number = () => performance.now(),
   ) {
     this.tmp = tempPathFor(paths.tensors)
     // The file is opened now (the async function runs to its first await at once), so finishNow
@@ -68,7 +74,7 @@ export class CheckpointWrite {
     this.fd = this.ops.openSync(this.tmp, 'w', 0o600)
     try {
       while (!this.written) {
-        this.writePiece(PIECE_BYTES)
+        this.writeTurn()
         if (!this.written) await nextTurn()
         if (this.error !== null) throw this.error
       }
@@ -89,6 +95,17 @@ export class CheckpointWrite {
     }
     fsyncDir(dirname(this.paths.tensors), this.ops)
     writeFileAtomic(this.paths.meta, `${JSON.stringify(this.meta)}\n`, this.ops)
+  }
+
+  /** One turn's writes: WRITE_BYTES at a time, up to PIECE_BYTES or until WRITE_TURN_MS has passed. */
+  private writeTurn(): void {
+    const start = this.clock()
+    let left = PIECE_BYTES
+    while (left > 0 && !this.written) {
+      this.writePiece(WRITE_BYTES)
+      left -= WRITE_BYTES
+      if (this.clock() - start >= WRITE_TURN_MS) return
+    }
   }
 
   /** Up to `budget` bytes of the parts, in order. */

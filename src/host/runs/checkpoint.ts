@@ -66,7 +66,8 @@ export interface CapturedCheckpoint {
 
 export function captureCheckpoint(trainer: Trainer, spec: SessionSpecOut, now: Date): CapturedCheckpoint {
   loadDeferredOptimizer(trainer)
-  const st = trainer.captureState()
+  // Views of the optimiser's buffers, like the weights' (toSafe): the session trains no further until the bytes are written.
+  const st = trainer.captureState({ views: true })
   const tensors: Record<string, SafeTensor> = {}
   for (const [name, p] of trainer.namedState()) tensors[name] = toSafe(p)
   for (const [name, t] of Object.entries(st.optimizer.tensors)) tensors[OPTIM + name] = toSafe(t)
