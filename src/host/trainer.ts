@@ -5,10 +5,10 @@
 //
 // A CPU step or evaluation too big for one piece of work (work-budget.ts) is resumable work: the
 // step runs a layer of its forward or an op's rule of its backward a piece (training/gradients.ts),
-// the evaluation a chunk of rows, and the session's slice loop runs pieces until its deadline. Between pieces every
-// reader sees the state of the last completed step: the weights and the step count change only
-// when the step completes, the new gradients are kept aside, and a checkpoint gets the batch
-// order from before the step's batch was drawn.
+// the evaluation a chunk of rows, and the session's slice loop runs pieces until its deadline.
+// Between pieces every reader sees the last completed step: weights and step count change only
+// when a step completes, new gradients are kept aside, and a checkpoint gets the batch order from
+// before the step's batch was drawn.
 import { backends, data, nn, optim, type Backend, type RngState, type Tensor } from '../engine'
 import type { EvalPoint } from './metrics'
 import { buildModel, buildOptimizer, hasBatchNorm, type AnyOptimizer, type LossPlan, type SessionSpecOut, type SplitData } from './setup'
@@ -28,10 +28,7 @@ export type { StepOutcome } from './training/step'
 export interface TrainerOptions {
   /** Floating-point operations in one chunk of a split step or evaluation (work-budget.ts); tests force splits with a small one. */
   chunkFlops?: number
-  /**
-   * A checkpoint sets every weight right after the trainer is made (runs.open): the model starts
-   * from zeros instead of drawing its initial weights (a 16×1024 model's draws take ~0.5 s).
-   */
+  /** A checkpoint sets every weight next (runs.open): start from zeros, drawing none (16×1024: ~0.5 s). */
   restoring?: boolean
 }
 
@@ -71,10 +68,7 @@ export class Trainer {
   explodingArmed = true
   /** Each layer's gradient history for the exploding alarm; rebuilt after a reset or restore, not checkpointed. */
   readonly gradHistory = new GradHistory()
-  /**
-   * A WebGPU session's device driver, whose copy of the model trains; `model` and `optimizer` are
-   * then its CPU mirror, current after syncMirror. Null for a CPU session.
-   */
+  /** A WebGPU session's device driver (its copy trains; `model` and `optimizer` are the mirror, current after syncMirror); null on the CPU. */
   readonly device: DeviceDriver | null
   private readonly cpu: CpuDriver
   /** Bumped whenever the weights are replaced (reset, restore, import): a device step that straddles it is dropped. */
@@ -97,8 +91,7 @@ export class Trainer {
   ) {
     this.chunkFlops = options.chunkFlops ?? CHUNK_FLOPS
     this.be = backend.readSync ? backend : backends.get('cpu')
-    const init = options.restoring ? 'zeros' : spec.model.init
-    this.model = buildModel(data.train.nFeatures, spec, plan.outputSize, this.be, data.train.n, init)
+    this.model = buildModel(data.train.nFeatures, spec, plan.outputSize, this.be, data.train.n, options.restoring ? 'zeros' : undefined)
     this.optimizer = buildOptimizer(spec.optimizer, this.model.namedParameters())
     this.sampler = this.newSampler(spec.train.batchSize, spec.train.seed)
     this.snapshots = this.optimizer.params.map((p) => (p.dtype === 'float64' ? new Float64Array(p.size) : new Float32Array(p.size)))
@@ -146,9 +139,8 @@ export class Trainer {
   }
 
   /**
-   * Drop the step in progress and put its batch back (the sampler as before it was drawn), so the
-   * next step draws the same batch: nothing of it was applied. Called before anything that
-   * replaces the weights, the sampler or the batch size.
+   * Drop the step in progress and put its batch back, so the next step draws it again (nothing of
+   * it was applied). Called before anything replaces the weights, the sampler or the batch size.
    */
   abandonStep(): void {
     const p = this.pending
@@ -159,10 +151,9 @@ export class Trainer {
   }
 
   /**
-   * Draw the next step's batch (training/step.ts), keeping the model's running statistics and
-   * dropout generator as they are (`before`: a refused step puts the statistics back). A step that
-   * can be suspended before its update (`suspends`: split, or on a device) is pending until then;
-   * `current()` turns false when it is abandoned meanwhile; endStep() ends it.
+   * Draw the next step's batch (training/step.ts), keeping running statistics and the dropout
+   * generator as they are (`before`: a refused step puts them back). A step that can be suspended
+   * (`suspends`: split, or on a device) is pending until endStep(); `current()` turns false if it is abandoned.
    */
   beginStep(suspends: boolean): { batch: data.Batch; current: () => boolean; before: ModelState | null } {
     const before = keepModelState(this.driver.model)
@@ -172,7 +163,7 @@ export class Trainer {
     return { batch, current: pending ? () => this.pending === pending : () => true, before }
   }
 
-  /** The step in progress has its outcome (its update is applied, or it was refused): no longer pending, its batch drawn. */
+  /** The step in progress has its outcome (applied or refused): no longer pending, its batch drawn. */
   endStep(): void {
     this.pending = null
   }
@@ -196,7 +187,7 @@ export class Trainer {
     this.replaced()
   }
 
-  /** `views`: the optimiser's buffers as they are, not copies (the caller is done before the next step: a checkpoint). */
+  /** `views`: the optimiser's buffers themselves, for a caller done with them before the next step (a checkpoint). */
   captureState(options: { views?: boolean } = {}): TrainerState {
     // Mid-step, the batch order from before the step's batch: the step is redone after a restore.
     const sampler = this.pending ? structuredClone(this.pending.samplerBefore) : this.sampler.getState()
