@@ -25,7 +25,10 @@ export async function measure(run: Runner, o: TimingOptions = {}): Promise<Timin
   const warmupMs = o.warmupMs ?? 400
   let repeats = o.repeats ?? 5
   // Warm up (JIT, allocator, wasm instantiation) with growing batches; the last batch also
-  // calibrates how many iterations fit in the budget.
+  // calibrates how many iterations fit in the budget. At least 3 iterations (batches of 1 and 2)
+  // unless one takes over a second: the first steps of a big net fault in its gradients and
+  // optimiser state (~300 MB for 16×1024 with Adam), and a warm-up of one such step left them in
+  // the timed repeats (the first net of a round ran at ~60% of its speed).
   let n = 1
   let perIterMs: number
   for (let spent = 0; ; n *= 2) {
@@ -34,7 +37,7 @@ export async function measure(run: Runner, o: TimingOptions = {}): Promise<Timin
     const dt = performance.now() - t0
     spent += dt
     perIterMs = dt / n
-    if (spent >= warmupMs) break
+    if (spent >= warmupMs && (n >= 2 || perIterMs > 1000)) break
   }
   // One iteration longer than the whole budget (our big matmul): fewer repeats keep the bench
   // within minutes; the median of 3 is still robust to one outlier.

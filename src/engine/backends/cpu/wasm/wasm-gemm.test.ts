@@ -215,6 +215,33 @@ describe('wasm gemm kernel, two threads', { timeout: 60_000 }, () => {
     expect(got).toEqual(want)
     expect(run).toHaveReturnedWith(0) // chunks the helper did
   })
+  it('runs the products it keeps on the calling thread on an unshared memory, and splits on the shared one', async () => {
+    const one = loadWasmGemm({ threads: 1 })
+    const two = loadWasmGemm({ threads: 2, splitMinWork: 0 })
+    if (!one.ok || !two.ok) throw new Error('the kernel did not load')
+    await vi.waitFor(() => expect(two.gemm.splitting).toBe(true), { timeout: 10_000 })
+    const inline = two.gemm['inline']!
+    expect(inline['memory'].buffer).not.toBeInstanceOf(SharedArrayBuffer)
+    expect(two.gemm['memory'].buffer).toBeInstanceOf(SharedArrayBuffer)
+    const onInline = vi.spyOn(inline, 'gemm')
+    const r = rand(7)
+    const [m, k, n] = [96, 80, 72]
+    const a = Float32Array.from({ length: m * k }, r)
+    const b = Float32Array.from({ length: k * n }, r)
+    const want = new Float32Array(m * n)
+    one.gemm.gemm(m, n, k, a, 0, k, 1, b, 0, n, 1, want, 0)
+    // The policy measures both ways of this shape, then keeps the cheaper: both ways ran, each exactly.
+    const policy = vi.spyOn(two.gemm.policy, 'choose')
+    for (let i = 0; i < 40; i++) {
+      const got = new Float32Array(m * n)
+      two.gemm.gemm(m, n, k, a, 0, k, 1, b, 0, n, 1, got, 0)
+      expect(got).toEqual(want)
+    }
+    const kept = policy.mock.results.filter((x) => x.value === false).length
+    expect(kept).toBeGreaterThan(0)
+    expect(kept).toBeLessThan(40)
+    expect(onInline).toHaveBeenCalledTimes(kept)
+  })
   it('stays on one thread where SharedArrayBuffer is missing (a renderer without COOP/COEP)', () => {
     vi.stubGlobal('SharedArrayBuffer', undefined)
     const l = loadWasmGemm({ threads: 2 })

@@ -1,16 +1,14 @@
 // Host side of the WebAssembly SIMD matmul kernel (assembly/gemm.ts, built by
-// scripts/build-wasm.mjs): instantiates it on first use, owns its one linear memory and copies
-// operands in and the product out. The memory is laid out as [packed A | packed B | A | B | C];
-// it grows only when a product larger than any before needs more room, so steady training
-// allocates nothing per call. Instantiation is synchronous (the module is ~2 KB, under every
-// runtime's limit for synchronous compiles); where WebAssembly or SIMD128 is missing, or a content
-// security policy forbids compiling, `loadWasmGemm()` says why and the caller keeps the TS kernel.
-// In Node (the engine host, tests, the bench) with two or more cores, large products may be split
-// with one helper thread on a shared memory (the shared builds; chunks claimed through Atomics),
-// where the measured cost of each shape says it pays (split-policy.ts); where SharedArrayBuffer,
-// worker_threads or blocking waits are missing it stays on one thread.
+// scripts/build-wasm.mjs): instantiates it on first use, owns its linear memory and copies
+// operands in and the product out. The memory is laid out as [packed A | packed B | A | B | C] and
+// grows only for a product larger than any before, so steady training allocates nothing per call.
+// Instantiation is synchronous (the module is ~2 KB); where WebAssembly or SIMD128 is missing, or
+// a content security policy forbids compiling, `loadWasmGemm()` says why (the caller keeps the TS
+// kernel). In Node with two or more cores, large products may be split with one helper thread on
+// a shared memory (the shared builds; chunks claimed through Atomics) where the measured cost of
+// each shape says it pays (split-policy.ts); the rest run on an unshared memory, as on one thread.
 import { GemmHelper, startHelper } from './wasm-gemm-helper.js'
-import { planChunks, SplitPolicy } from './split-policy.js'
+import { planChunks, SplitPolicy, type ChunkPlan } from './split-policy.js'
 import { GEMM_RELAXED_WASM, GEMM_SHARED_RELAXED_WASM, GEMM_SHARED_SIMD_WASM, GEMM_SIMD_WASM } from './gemm-wasm.generated.js'
 
 /** Which build runs: relaxed SIMD adds fused multiply-add where the runtime validates it. */
@@ -70,7 +68,6 @@ export class WasmGemm {
   private readonly packB: number
   /** First byte after the packing scratch: where operands and the product go. */
   private readonly dataStart: number
-
   /** The helper thread's packing scratch (after ours), when there is a helper. */
   private readonly helperPackA: number
   private readonly helperPackB: number
@@ -89,6 +86,9 @@ export class WasmGemm {
     private readonly splitMinWork = SPLIT_MIN_WORK,
     /** Decides per shape whether splitting pays; exported for the bench's report. */
     readonly policy = new SplitPolicy(),
+    /** With a helper: a one-thread kernel on an unshared memory for every product not split (copies into a
+     *  shared memory are slower: unsplit products on it ran at 0.93-0.97× the one-thread kernel). */
+    private readonly inline: WasmGemm | null = null,
   ) {
     this.packB = align64(packABytes)
     this.helperPackA = this.packB + align64(packBBytes)
@@ -107,9 +107,9 @@ export class WasmGemm {
     return this.helper?.ready ?? false
   }
 
-  /** Bytes of linear memory held now (the high-water mark of every product so far). */
+  /** Bytes of linear memory held now (the high-water mark of every product so far, both memories with a helper). */
   get memoryBytes(): number {
-    return this.memory.buffer.byteLength
+    return this.memory.buffer.byteLength + (this.inline?.memoryBytes ?? 0)
   }
 
   /**
@@ -134,6 +134,38 @@ export class WasmGemm {
     out: Float32Array,
     offC: number,
   ): boolean {
+    const work = m * n * k
+    const plan =
+      this.helper !== null && work >= this.splitMinWork && this.helper.ready ? planChunks(m, n, k, this.tileRows, this.tileCols) : null
+    const key = plan && `${m},${n},${k},${aK === 1 ? 'a' : 'aT'},${bJ === 1 ? 'b' : 'bT'}`
+    const split = key !== null && this.policy.choose(key)
+    // Both ways are timed whole, copies included (a shared memory's are part of what a split costs).
+    const t0 = key !== null ? performance.now() : 0
+    const done =
+      !split && this.inline !== null
+        ? this.inline.gemm(m, n, k, a, offA, aI, aK, b, offB, bK, bJ, out, offC)
+        : this.run(m, n, k, a, offA, aI, aK, b, offB, bK, bJ, out, offC, split ? plan : null)
+    if (done && key !== null) this.policy.record(key, split, performance.now() - t0, work)
+    return done
+  }
+
+  /** The product on this memory: on the calling thread, or split by `plan` with the helper. */
+  private run(
+    m: number,
+    n: number,
+    k: number,
+    a: Float32Array,
+    offA: number,
+    aI: number,
+    aK: number,
+    b: Float32Array,
+    offB: number,
+    bK: number,
+    bJ: number,
+    out: Float32Array,
+    offC: number,
+    plan: ChunkPlan | null,
+  ): boolean {
     const spanA = (m - 1) * aI + (k - 1) * aK + 1
     const spanB = (k - 1) * bK + (n - 1) * bJ + 1
     const mPad = Math.ceil(m / this.tileRows) * this.tileRows
@@ -145,20 +177,13 @@ export class WasmGemm {
     const heap = this.heap
     heap.set(a.subarray(offA, offA + spanA), aAt >> 2)
     heap.set(b.subarray(offB, offB + spanB), bAt >> 2)
-    const work = m * n * k
-    const plan =
-      this.helper !== null && work >= this.splitMinWork && this.helper.ready ? planChunks(m, n, k, this.tileRows, this.tileCols) : null
-    const key = plan && `${m},${n},${k},${aK === 1 ? 'a' : 'aT'},${bJ === 1 ? 'b' : 'bT'}`
-    const split = key !== null && this.policy.choose(key)
-    const t0 = key !== null ? performance.now() : 0
-    if (split && plan) {
+    if (plan) {
       const { axis, size, count } = plan
       const args = [m, n, k, aAt, aI, aK, bAt, bK, bJ, cAt, ldc, this.helperPackA, this.helperPackB, axis, size]
       this.helper!.run(args, count, (i) => this.chunk(m, n, k, aAt, aI, aK, bAt, bK, bJ, cAt, ldc, 0, this.packB, axis, size, i))
     } else {
       this.kernel(m, n, k, aAt, aI, aK, bAt, bK, bJ, cAt, ldc, 0, this.packB, 0, m)
     }
-    if (key !== null) this.policy.record(key, split, performance.now() - t0, work)
     const c0 = cAt >> 2
     if (ldc === n) {
       out.set(heap.subarray(c0, c0 + m * n), offC)
@@ -215,13 +240,16 @@ export function loadWasmGemm(
     return { ok: false, reason: 'this runtime does not support WebAssembly SIMD128' }
   }
   try {
+    const single = (): WasmGemm => {
+      const memory = new wa.Memory({ initial: 1 })
+      const ex = new wa.Instance(new wa.Module(decodeBase64(relaxed ? GEMM_RELAXED_WASM : GEMM_SIMD_WASM)), { env: { memory } }).exports
+      return fromExports(variant, memory, ex, null)
+    }
     if (o.threads !== 1) {
-      const pooled = loadShared(wa, variant, o.splitMinWork, o.alwaysSplit)
+      const pooled = loadShared(wa, variant, single, o.splitMinWork, o.alwaysSplit)
       if (pooled) return { ok: true, gemm: pooled }
     }
-    const memory = new wa.Memory({ initial: 1 })
-    const ex = new wa.Instance(new wa.Module(decodeBase64(relaxed ? GEMM_RELAXED_WASM : GEMM_SIMD_WASM)), { env: { memory } }).exports
-    return { ok: true, gemm: fromExports(variant, memory, ex, null) }
+    return { ok: true, gemm: single() }
   } catch (e) {
     // A renderer whose CSP lacks 'wasm-unsafe-eval' refuses to compile: keep the TS kernel.
     return { ok: false, reason: `WebAssembly instantiation failed: ${e instanceof Error ? e.message : String(e)}` }
@@ -235,6 +263,7 @@ function fromExports(
   helper: GemmHelper | null,
   splitMinWork?: number,
   alwaysSplit = false,
+  inline: WasmGemm | null = null,
 ): WasmGemm {
   const num = (name: string): number => (ex[name] as { value: number }).value
   return new WasmGemm(
@@ -249,16 +278,23 @@ function fromExports(
     helper,
     splitMinWork,
     new SplitPolicy(alwaysSplit),
+    inline,
   )
 }
 
 /** The shared-memory build with a helper thread, or null where either cannot run here. */
-function loadShared(wa: WasmApi, variant: WasmGemmVariant, splitMinWork?: number, alwaysSplit?: boolean): WasmGemm | null {
+function loadShared(
+  wa: WasmApi,
+  variant: WasmGemmVariant,
+  single: () => WasmGemm,
+  splitMinWork?: number,
+  alwaysSplit?: boolean,
+): WasmGemm | null {
   const bytes = decodeBase64(variant === 'relaxed-simd' ? GEMM_SHARED_RELAXED_WASM : GEMM_SHARED_SIMD_WASM)
   if (typeof SharedArrayBuffer !== 'function' || !wa.validate(bytes)) return null
   const memory = new wa.Memory({ initial: 1, maximum: SHARED_MAX_PAGES, shared: true })
   const module = new wa.Module(bytes)
   const ex = new wa.Instance(module, { env: { memory } }).exports
   const helper = startHelper(module, memory)
-  return helper && fromExports(variant, memory, ex, helper, splitMinWork, alwaysSplit)
+  return helper && fromExports(variant, memory, ex, helper, splitMinWork, alwaysSplit, single())
 }
