@@ -8,7 +8,7 @@
 // a shared memory (the shared builds; chunks claimed through Atomics) where the measured cost of
 // each shape says it pays (split-policy.ts); the rest run on an unshared memory, as on one thread.
 import { GemmHelper, startHelper } from './wasm-gemm-helper.js'
-import { planChunks, SplitPolicy, type ChunkPlan } from './split-policy.js'
+import { planChunks, SplitPolicy } from './split-policy.js'
 import { GEMM_RELAXED_WASM, GEMM_SHARED_RELAXED_WASM, GEMM_SHARED_SIMD_WASM, GEMM_SIMD_WASM } from './gemm-wasm.generated.js'
 
 /** Which build runs: relaxed SIMD adds fused multiply-add where the runtime validates it. */
@@ -141,31 +141,11 @@ export class WasmGemm {
     const split = key !== null && this.policy.choose(key)
     // Both ways are timed whole, copies included (a shared memory's are part of what a split costs).
     const t0 = key !== null ? performance.now() : 0
-    const done =
-      !split && this.inline !== null
-        ? this.inline.gemm(m, n, k, a, offA, aI, aK, b, offB, bK, bJ, out, offC)
-        : this.run(m, n, k, a, offA, aI, aK, b, offB, bK, bJ, out, offC, split ? plan : null)
-    if (done && key !== null) this.policy.record(key, split, performance.now() - t0, work)
-    return done
-  }
-
-  /** The product on this memory: on the calling thread, or split by `plan` with the helper. */
-  private run(
-    m: number,
-    n: number,
-    k: number,
-    a: Float32Array,
-    offA: number,
-    aI: number,
-    aK: number,
-    b: Float32Array,
-    offB: number,
-    bK: number,
-    bJ: number,
-    out: Float32Array,
-    offC: number,
-    plan: ChunkPlan | null,
-  ): boolean {
+    if (!split && this.inline !== null) {
+      const done = this.inline.gemm(m, n, k, a, offA, aI, aK, b, offB, bK, bJ, out, offC)
+      if (done && key !== null) this.policy.record(key, false, performance.now() - t0, work)
+      return done
+    }
     const spanA = (m - 1) * aI + (k - 1) * aK + 1
     const spanB = (k - 1) * bK + (n - 1) * bJ + 1
     const mPad = Math.ceil(m / this.tileRows) * this.tileRows
@@ -177,7 +157,7 @@ export class WasmGemm {
     const heap = this.heap
     heap.set(a.subarray(offA, offA + spanA), aAt >> 2)
     heap.set(b.subarray(offB, offB + spanB), bAt >> 2)
-    if (plan) {
+    if (split && plan) {
       const { axis, size, count } = plan
       const args = [m, n, k, aAt, aI, aK, bAt, bK, bJ, cAt, ldc, this.helperPackA, this.helperPackB, axis, size]
       this.helper!.run(args, count, (i) => this.chunk(m, n, k, aAt, aI, aK, bAt, bK, bJ, cAt, ldc, 0, this.packB, axis, size, i))
@@ -190,6 +170,7 @@ export class WasmGemm {
     } else {
       for (let i = 0, r = c0; i < m; i++, r += ldc) out.set(heap.subarray(r, r + n), offC + i * n)
     }
+    if (key !== null) this.policy.record(key, split, performance.now() - t0, work)
     return true
   }
 
